@@ -1,0 +1,83 @@
+# pooltrace: see README.md. `make` builds build/pooltrace.
+#   make demo   install missing dependencies, build, run every strategy, print a summary
+#   make test   the whole suite, then again under ASan+UBSan
+#   make bench  traced/untraced wall-time ratios and ingestion rate
+#   make docs   regenerate the README's images in docs/
+
+CC ?= cc
+BUILD ?= build
+PKGS := sqlite3 libgvc libcgraph
+# Deferred (=): pkg-config runs only once deps.sh has had its chance to install.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+OPT ?= -O2 -g
+SAN :=
+CFLAGS_ALL = -std=gnu11 -D_GNU_SOURCE $(OPT) $(SAN) -Wall -Wextra -Werror -Isrc -Iviz -I$(BUILD) $(PKG_CFLAGS) $(CFLAGS)
+LDFLAGS_ALL = $(SAN) $(LDFLAGS)
+
+SRC := $(wildcard src/*.c) $(wildcard viz/*.c)
+LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(filter-out src/main.c,$(SRC)))
+TEST_SRC := $(wildcard tests/*.c)
+TEST_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC))
+BIN := $(BUILD)/pooltrace
+TEST_BIN := $(BUILD)/pooltrace-tests
+
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# LSan's report is the leak check; Graphviz's own leaks are named in tests/lsan.supp.
+SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+
+.PHONY: all deps deps-test demo test check check-asan bench docs clean
+all: $(BIN)
+
+deps:
+	@scripts/deps.sh build
+deps-test:
+	@scripts/deps.sh test
+
+$(BUILD)/schema.inc: traces/schema.sql
+	@mkdir -p $(@D)
+	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@
+
+$(BUILD)/%.o: %.c $(wildcard src/*.h viz/*.h) $(BUILD)/schema.inc
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(BIN): $(BUILD)/src/main.o $(LIB_OBJ)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+$(TEST_BIN): $(TEST_OBJ) $(LIB_OBJ)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lcriterion
+
+$(BUILD)/tests/%.o: tests/%.c $(wildcard tests/*.h src/*.h viz/*.h) $(BUILD)/schema.inc
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -Itests -DPOOLTRACE_BIN='"$(CURDIR)/$(BIN)"' -DPOOLTRACE_SRC='"$(CURDIR)"' -c $< -o $@
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo.sh $(BIN)
+
+# The Criterion suite (unit and end-to-end) on the normal build, then on the
+# sanitizer build. `check` is one leg; `test` is what CI runs.
+test: deps-test
+	@$(MAKE) --no-print-directory check
+	@$(MAKE) --no-print-directory check-asan
+
+check: $(BIN) $(TEST_BIN)
+	$(TEST_BIN) --jobs 2 $(TESTFLAGS)
+
+check-asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g" SAN="$(SAN_FLAGS)" build-asan/pooltrace build-asan/pooltrace-tests
+	$(SAN_ENV) POOLTRACE_SANITIZED=1 build-asan/pooltrace-tests --jobs 2 $(TESTFLAGS)
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/bench.sh $(BIN)
+
+docs: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/docs.sh $(BIN)
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# demo.sh: runs every shutdown strategy into a fresh demo database and prints the summary table.
+# Usage: scripts/demo.sh BIN [WORKERS]
+set -euo pipefail
+bin=$1
+workers=${2:-4}
+db=build/demo.db
+rm -f "$db"
+for s in naive close-all reverse-close child-close close-range; do
+  "$bin" run --db "$db" --strategy "$s" --workers "$workers" --tasks 16
+done
+echo
+"$bin" query --db "$db" -f traces/queries/summary.sql
+if [ -x scripts/docs.sh ] && "$bin" --help | grep -q render; then
+  scripts/docs.sh "$bin"
+fi
+echo
+echo "trace database: $db  (try: $bin query --db $db -f traces/queries/leaks.sql)"

@@ -1,0 +1,452 @@
+/* capture.c: the system-call wrappers the pool makes its calls through; each does the real call, then records it.
+ *
+ * Everything recorded is observed, not modelled: pipe inodes and ends come
+ * from fstat and fcntl(F_GETFL) on the live fd, and what a new process holds
+ * comes from its own /proc/self/fd. The only state kept here is a per-process
+ * fd -> (inode, end) cache filled from those observations, so that the hot
+ * per-task read/write events need no extra system call.
+ */
+#include "capture.h"
+
+#include "evlog.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct capture_fd {
+	uint64_t inode;
+	uint8_t end;
+};
+
+static struct evlog *capture_log;
+static bool capture_io_events;
+static bool capture_first_read_done;
+static pid_t capture_pid;
+static struct capture_fd *capture_fds;
+static size_t capture_nfds;
+
+void capture_init(struct evlog *log, bool io_events)
+{
+	capture_log = log;
+	capture_io_events = io_events;
+	capture_pid = getpid();
+}
+
+static void capture_emit(struct evlog_record *r)
+{
+	r->pid = capture_pid;
+	evlog_append(capture_log, r);
+}
+
+static struct capture_fd *capture_slot(int fd)
+{
+	if (fd < 0)
+		return NULL;
+	if ((size_t)fd >= capture_nfds) {
+		size_t n = capture_nfds ? capture_nfds : 64;
+		struct capture_fd *p;
+
+		while (n <= (size_t)fd)
+			n *= 2;
+		/* A failed realloc only loses the cache; events then carry no inode. */
+		p = realloc(capture_fds, n * sizeof(*p));
+		if (!p)
+			return NULL;
+		memset(p + capture_nfds, 0, (n - capture_nfds) * sizeof(*p));
+		capture_fds = p;
+		capture_nfds = n;
+	}
+	return &capture_fds[fd];
+}
+
+static uint8_t capture_end_of_flags(int flags)
+{
+	switch (flags & O_ACCMODE) {
+	case O_RDONLY: return END_READ;
+	case O_WRONLY: return END_WRITE;
+	default: return END_RDWR;
+	}
+}
+
+/*
+ * Observes what fd refers to: for a pipe its inode (st_ino, the N of pipe:[N])
+ * and its end from F_GETFL. Fills r's inode/pipe_end and refreshes the cache.
+ * Returns 1 for a pipe, 0 for something else, -1 for a closed fd.
+ */
+static int capture_observe(int fd, struct evlog_record *r)
+{
+	struct capture_fd *c = capture_slot(fd);
+	struct stat st;
+	int flags;
+
+	if (fstat(fd, &st) < 0) {
+		if (c)
+			*c = (struct capture_fd){ 0, 0 };
+		return -1;
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (!S_ISFIFO(st.st_mode)) {
+		if (c)
+			*c = (struct capture_fd){ 0, 0 };
+		return 0;
+	}
+	r->inode = st.st_ino;
+	r->pipe_end = flags < 0 ? END_NONE : capture_end_of_flags(flags);
+	r->has |= HAS_INODE;
+	if (c)
+		*c = (struct capture_fd){ r->inode, r->pipe_end };
+	return 1;
+}
+
+/* Copies the cached identity of fd into r (per-task events: no system call). */
+static void capture_cached(int fd, struct evlog_record *r)
+{
+	if (fd >= 0 && (size_t)fd < capture_nfds && capture_fds[fd].inode) {
+		r->inode = capture_fds[fd].inode;
+		r->pipe_end = capture_fds[fd].end;
+		r->has |= HAS_INODE;
+	}
+}
+
+static void capture_forget(int fd)
+{
+	if (fd >= 0 && (size_t)fd < capture_nfds)
+		capture_fds[fd] = (struct capture_fd){ 0, 0 };
+}
+
+static int capture_cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void capture_observe_inherited(void)
+{
+	struct evlog_record r;
+	struct dirent *de;
+	int *fds = NULL;
+	size_t n = 0, cap = 0;
+	DIR *dir;
+	int dfd;
+
+	/* The cache came from the parent's memory; only the kernel's view counts now. */
+	free(capture_fds);
+	capture_fds = NULL;
+	capture_nfds = 0;
+	dir = opendir("/proc/self/fd");
+	if (!dir)
+		return;
+	dfd = dirfd(dir);
+	while ((de = readdir(dir))) {
+		int fd;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		fd = atoi(de->d_name);
+		if (fd == dfd)
+			continue;
+		if (n == cap) {
+			int *p = realloc(fds, (cap = cap ? cap * 2 : 64) * sizeof(*fds));
+
+			if (!p)
+				break;
+			fds = p;
+		}
+		fds[n++] = fd;
+	}
+	/* Sorted, so the inherit events read like the fd array. The directory fd
+	 * is still open while we observe, which is why it is skipped above. */
+	qsort(fds, n, sizeof(*fds), capture_cmp_int);
+	for (size_t i = 0; i < n; i++) {
+		char path[32];
+		ssize_t len;
+
+		memset(&r, 0, sizeof(r));
+		r.kind = EV_INHERIT;
+		r.fd = fds[i];
+		r.has = HAS_FD;
+		if (capture_observe(fds[i], &r) == 0) {
+			/* Not a pipe: keep what it is (a tty, a file, a socket) for the reader. */
+			snprintf(path, sizeof(path), "/proc/self/fd/%d", fds[i]);
+			len = readlink(path, r.text, sizeof(r.text) - 1);
+			if (len > 0)
+				r.text[len] = '\0';
+		}
+		capture_emit(&r);
+	}
+	free(fds);
+	closedir(dir);
+}
+
+/*
+ * The new process's first act: completes the `fork` event its parent reserved
+ * (so the event sits before anything the parent did after fork), then
+ * observes what it holds. Nothing can change this process's fd table between
+ * fork and this observation, so it is the table fork copied.
+ */
+static void capture_child_begin(int worker_index, uint64_t seq, uint64_t ts_ns)
+{
+	struct evlog_record r;
+
+	capture_pid = getpid();
+	capture_first_read_done = false;
+	if (!capture_log)
+		return;
+	if (seq) {
+		memset(&r, 0, sizeof(r));
+		r.kind = EV_FORK;
+		r.pid = capture_pid;
+		r.ts_ns = ts_ns;
+		r.other_pid = getppid();
+		r.has = HAS_OTHER_PID;
+		if (worker_index >= 0) {
+			r.arg = worker_index;
+			r.has |= HAS_ARG;
+		}
+		evlog_fill(capture_log, seq, &r);
+	}
+	capture_observe_inherited();
+}
+
+int capture_pipe(int fds[2], int channel)
+{
+	struct evlog_record r, w;
+	int ret = pipe(fds), saved = errno;
+
+	if (!capture_log)
+		return ret;
+	memset(&r, 0, sizeof(r));
+	r.kind = EV_PIPE;
+	r.arg = channel;
+	r.result = ret < 0 ? -saved : 0;
+	r.has = HAS_ARG | HAS_RESULT;
+	if (ret == 0) {
+		memset(&w, 0, sizeof(w));
+		capture_observe(fds[1], &w);
+		capture_observe(fds[0], &r);
+		r.fd = fds[0];
+		r.fd2 = fds[1];
+		r.has |= HAS_FD | HAS_FD2;
+	}
+	capture_emit(&r);
+	errno = saved;
+	return ret;
+}
+
+pid_t capture_fork(int worker_index)
+{
+	struct evlog_record r;
+	uint64_t seq = 0, ts = 0;
+	pid_t pid;
+	int saved;
+
+	if (capture_log) {
+		seq = evlog_reserve(capture_log);
+		ts = evlog_now_ns();
+	}
+	pid = fork();
+	saved = errno;
+	if (pid == 0) {
+		capture_child_begin(worker_index, seq, ts);
+		return 0;
+	}
+	if (pid < 0 && seq) {
+		memset(&r, 0, sizeof(r));
+		r.kind = EV_FORK;
+		r.pid = capture_pid;
+		r.ts_ns = ts;
+		r.result = -saved;
+		r.arg = worker_index;
+		r.has = HAS_RESULT | HAS_ARG;
+		evlog_fill(capture_log, seq, &r);
+	}
+	errno = saved;
+	return pid;
+}
+
+int capture_close(int fd)
+{
+	struct evlog_record r;
+	int ret, saved;
+
+	if (!capture_log)
+		return close(fd);
+	memset(&r, 0, sizeof(r));
+	/* Observe what the fd is before it goes: afterwards the kernel cannot tell. */
+	capture_observe(fd, &r);
+	ret = close(fd);
+	saved = errno;
+	capture_forget(fd);
+	r.kind = EV_CLOSE;
+	r.fd = fd;
+	r.result = ret < 0 ? -saved : 0;
+	r.has |= HAS_FD | HAS_RESULT;
+	capture_emit(&r);
+	errno = saved;
+	return ret;
+}
+
+int capture_close_range(unsigned first, unsigned last)
+{
+	struct evlog_record r;
+	int ret = close_range(first, last, 0), saved = errno;
+
+	if (!capture_log)
+		return ret;
+	for (size_t fd = first; fd < capture_nfds && fd <= last; fd++)
+		capture_forget((int)fd);
+	memset(&r, 0, sizeof(r));
+	r.kind = EV_CLOSE_RANGE;
+	r.fd = (int32_t)first;
+	r.fd2 = last > INT32_MAX ? INT32_MAX : (int32_t)last;
+	r.result = ret < 0 ? -saved : 0;
+	r.has = HAS_FD | HAS_FD2 | HAS_RESULT;
+	capture_emit(&r);
+	errno = saved;
+	return ret;
+}
+
+int capture_dup2(int oldfd, int newfd)
+{
+	struct evlog_record r;
+	char path[32];
+	int ret, saved;
+	bool replaced;
+
+	if (!capture_log)
+		return dup2(oldfd, newfd);
+	memset(&r, 0, sizeof(r));
+	/* Whether newfd was open (and what it was) is only knowable before the call. */
+	replaced = fcntl(newfd, F_GETFD) >= 0 && oldfd != newfd;
+	if (replaced) {
+		ssize_t len;
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", newfd);
+		len = readlink(path, r.text, sizeof(r.text) - 1);
+		if (len > 0)
+			r.text[len] = '\0';
+	}
+	ret = dup2(oldfd, newfd);
+	saved = errno;
+	if (ret >= 0)
+		capture_observe(newfd, &r);
+	r.kind = EV_DUP2;
+	r.fd = newfd;
+	r.fd2 = oldfd;
+	r.arg = replaced;
+	r.result = ret < 0 ? -saved : ret;
+	r.has |= HAS_FD | HAS_FD2 | HAS_ARG | HAS_RESULT;
+	capture_emit(&r);
+	errno = saved;
+	return ret;
+}
+
+ssize_t capture_write(int fd, const void *buf, size_t n, int task_code)
+{
+	struct evlog_record r;
+	ssize_t ret = write(fd, buf, n);
+	int saved = errno;
+
+	if (!capture_log || !capture_io_events)
+		return ret;
+	memset(&r, 0, sizeof(r));
+	capture_cached(fd, &r);
+	r.kind = EV_WRITE;
+	r.fd = fd;
+	r.arg = task_code;
+	r.result = ret < 0 ? -saved : ret;
+	r.has |= HAS_FD | HAS_ARG | HAS_RESULT;
+	capture_emit(&r);
+	errno = saved;
+	return ret;
+}
+
+ssize_t capture_read(int fd, void *buf, size_t n)
+{
+	struct evlog_record r;
+	ssize_t ret = read(fd, buf, n);
+	int saved = errno;
+
+	if (!capture_log)
+		return ret;
+	if (ret != 0 && !capture_io_events && capture_first_read_done)
+		return ret;
+	capture_first_read_done = true;
+	memset(&r, 0, sizeof(r));
+	capture_cached(fd, &r);
+	r.kind = ret == 0 ? EV_READ_ZERO : EV_READ;
+	r.fd = fd;
+	r.result = ret < 0 ? -saved : ret;
+	r.has |= HAS_FD | HAS_RESULT;
+	if (ret == 4) {
+		int32_t code;
+
+		memcpy(&code, buf, sizeof(code));
+		r.arg = code;
+		r.has |= HAS_ARG;
+	}
+	capture_emit(&r);
+	errno = saved;
+	return ret;
+}
+
+pid_t capture_waitpid(pid_t pid, int *status)
+{
+	struct evlog_record r;
+	pid_t ret;
+
+	do
+		ret = waitpid(pid, status, 0);
+	while (ret < 0 && errno == EINTR);
+	if (ret <= 0 || !capture_log)
+		return ret;
+	memset(&r, 0, sizeof(r));
+	r.kind = EV_REAP;
+	r.other_pid = ret;
+	r.has = HAS_OTHER_PID;
+	if (WIFEXITED(*status)) {
+		r.arg = WEXITSTATUS(*status);
+		r.has |= HAS_ARG;
+	} else if (WIFSIGNALED(*status)) {
+		r.signal = (uint8_t)WTERMSIG(*status);
+		r.has |= HAS_SIGNAL;
+	}
+	capture_emit(&r);
+	return ret;
+}
+
+void capture_task(int code)
+{
+	struct evlog_record r;
+
+	if (!capture_log || !capture_io_events)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.kind = EV_TASK;
+	r.arg = code;
+	r.has = HAS_ARG;
+	capture_emit(&r);
+}
+
+_Noreturn void capture_exit(int code)
+{
+	struct evlog_record r;
+
+	if (capture_log) {
+		memset(&r, 0, sizeof(r));
+		r.kind = EV_EXIT;
+		r.arg = code;
+		r.has = HAS_ARG;
+		capture_emit(&r);
+	}
+	_exit(code);
+}

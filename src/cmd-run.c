@@ -1,0 +1,200 @@
+/* cmd-run.c: `pooltrace run`: runs one pool scenario under tracing and records it. */
+#include "cmd.h"
+#include "store.h"
+#include "supervisor.h"
+#include "util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+
+static int cmd_run(int argc, char **argv);
+
+const struct cmd_entry cmd_run_entry = {
+	.name = "run",
+	.summary = "run a process pool with a shutdown strategy, recording its fd events",
+	.help =
+	"usage: pooltrace run [OPTIONS]\n"
+	"\n"
+	"Runs the classic pipe-per-worker process pool and records every pipe, fork,\n"
+	"inherited fd, close, dup2, EOF, exit and reap into a SQLite trace database.\n"
+	"A deadlock is detected from /proc, recorded with its evidence, and the pool\n"
+	"is killed and reaped. Prints one summary line.\n"
+	"\n"
+	"options:\n"
+	"  -s, --strategy S     shutdown strategy: naive (default), close-all,\n"
+	"                       reverse-close, child-close, close-range\n"
+	"  -w, --workers N      worker processes, 1..100000 (default 4)\n"
+	"  -t, --tasks M        task codes to dispatch round-robin (default 16)\n"
+	"      --task-ms MS     each task sleeps MS milliseconds (default 0)\n"
+	"      --crash-worker I worker I dies with SIGSEGV on its first task\n"
+	"  -d, --db FILE        trace database to append to (default $POOLTRACE_DB,\n"
+	"                       else ./pooltrace.db); created if missing\n"
+	"      --no-trace       run the same pool with no recording at all\n"
+	"      --no-io-events   skip per-task write/read/task events (keeps each\n"
+	"                       worker's first read, and every fd event)\n"
+	"      --hang-ms MS     no progress for MS ms triggers a deadlock check\n"
+	"                       (default 250)\n"
+	"      --log-size N     shared event log capacity in records (default 262144)\n"
+	"      --log-wait-ms MS how long a process waits for room in a full log\n"
+	"                       before the event is dropped and counted (default 1000)\n"
+	"  -q, --quiet          print nothing on success\n"
+	"  -h, --help           show this help\n"
+	"\n"
+	"Exit status: 0 when the run was carried out and recorded, whatever its\n"
+	"outcome (ok, deadlock, crashed, killed); 128+N when interrupted by signal N;\n"
+	"2 for a bad option or database; 1 when the trace could not be stored.\n",
+	.exec = cmd_run,
+};
+
+enum { OPT_TASK_MS = 256, OPT_CRASH, OPT_NO_TRACE, OPT_NO_IO, OPT_HANG_MS, OPT_LOG_SIZE, OPT_LOG_WAIT };
+
+static const struct option cmd_run_options[] = {
+	{ "strategy", required_argument, NULL, 's' },
+	{ "workers", required_argument, NULL, 'w' },
+	{ "tasks", required_argument, NULL, 't' },
+	{ "task-ms", required_argument, NULL, OPT_TASK_MS },
+	{ "crash-worker", required_argument, NULL, OPT_CRASH },
+	{ "db", required_argument, NULL, 'd' },
+	{ "no-trace", no_argument, NULL, OPT_NO_TRACE },
+	{ "no-io-events", no_argument, NULL, OPT_NO_IO },
+	{ "hang-ms", required_argument, NULL, OPT_HANG_MS },
+	{ "log-size", required_argument, NULL, OPT_LOG_SIZE },
+	{ "log-wait-ms", required_argument, NULL, OPT_LOG_WAIT },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/*
+ * The pool parent holds one write end per worker, and the last worker holds
+ * one fd per earlier channel: both need about workers + a few fds. Raises the
+ * soft limit as far as the hard one allows.
+ */
+static int cmd_run_fd_limit(int workers)
+{
+	rlim_t need = (rlim_t)workers + 32;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= need)
+		return 0;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need)
+		return cmd_usage_error(&cmd_run_entry,
+				       "--workers %d needs about %llu fds, but the hard limit is %llu (raise it with ulimit -Hn)",
+				       workers, (unsigned long long)need, (unsigned long long)rl.rlim_max);
+	rl.rlim_cur = need;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return cmd_usage_error(&cmd_run_entry, "cannot raise the fd limit to %llu: %s",
+				       (unsigned long long)need, strerror(errno));
+	return 0;
+}
+
+static int cmd_run_number(const char *opt, const char *s, long min, long max, long *out)
+{
+	if (parse_long(s, min, max, out) < 0)
+		return cmd_usage_error(&cmd_run_entry, "%s wants a whole number from %ld to %ld, not '%s'", opt,
+				       min, max, s);
+	return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct supervisor_config cfg = {
+		.pool = { .strategy = POOL_NAIVE, .workers = 4, .tasks = 16, .task_ms = 0, .crash_worker = -1 },
+		.trace = true,
+		.io_events = true,
+		.hang_ms = 250,
+		.log_capacity = 262144,
+		.log_wait_ms = 1000,
+	};
+	struct supervisor_result res;
+	const char *db = NULL;
+	long v, crash = -1;
+	bool quiet = false;
+	int c, rc;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":s:w:t:d:qh", cmd_run_options, NULL)) != -1) {
+		rc = 0;
+		switch (c) {
+		case 's':
+			if (pool_strategy_parse(optarg, &cfg.pool.strategy) < 0)
+				return cmd_usage_error(&cmd_run_entry, "unknown strategy '%s' (expected %s)", optarg,
+						       pool_strategy_list());
+			break;
+		case 'w':
+			rc = cmd_run_number("--workers", optarg, 1, 100000, &v);
+			cfg.pool.workers = (int)v;
+			break;
+		case 't':
+			rc = cmd_run_number("--tasks", optarg, 0, INT_MAX, &cfg.pool.tasks);
+			break;
+		case OPT_TASK_MS:
+			rc = cmd_run_number("--task-ms", optarg, 0, 3600000, &cfg.pool.task_ms);
+			break;
+		case OPT_CRASH:
+			rc = cmd_run_number("--crash-worker", optarg, 0, 99999, &crash);
+			break;
+		case 'd':
+			db = optarg;
+			break;
+		case OPT_NO_TRACE:
+			cfg.trace = false;
+			break;
+		case OPT_NO_IO:
+			cfg.io_events = false;
+			break;
+		case OPT_HANG_MS:
+			rc = cmd_run_number("--hang-ms", optarg, 10, 3600000, &cfg.hang_ms);
+			break;
+		case OPT_LOG_SIZE:
+			rc = cmd_run_number("--log-size", optarg, 64, 1L << 26, &v);
+			cfg.log_capacity = (size_t)v;
+			break;
+		case OPT_LOG_WAIT:
+			rc = cmd_run_number("--log-wait-ms", optarg, 0, 600000, &v);
+			cfg.log_wait_ms = (unsigned)v;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'h':
+			return cmd_help(&cmd_run_entry);
+		default:
+			return cmd_bad_option(&cmd_run_entry, c, argv);
+		}
+		if (rc)
+			return rc;
+	}
+	if (optind < argc)
+		return cmd_usage_error(&cmd_run_entry, "unexpected argument '%s'", argv[optind]);
+	if (crash >= cfg.pool.workers)
+		return cmd_usage_error(&cmd_run_entry, "--crash-worker %ld is not one of the %d workers (0..%d)", crash,
+				       cfg.pool.workers, cfg.pool.workers - 1);
+	cfg.pool.crash_worker = (int)crash;
+	cfg.db_path = store_default_path(db);
+	if ((rc = cmd_run_fd_limit(cfg.pool.workers)))
+		return rc;
+
+	if (supervisor_run(&cfg, &res) < 0)
+		return res.run_id < 0 ? EXIT_USAGE : 1;
+	if (!quiet && cfg.trace)
+		printf("run %lld: %s, %d workers, %ld tasks: %s; leaked write ends %lld, EOF blockers %lld;"
+		       " %llu events in %s (%.2f s)\n",
+		       (long long)res.run_id, pool_strategy_name(cfg.pool.strategy), cfg.pool.workers,
+		       cfg.pool.tasks, res.outcome, (long long)res.leaked_write_ends, (long long)res.eof_blockers,
+		       (unsigned long long)res.events, cfg.db_path, res.seconds);
+	else if (!quiet)
+		printf("untraced run: %s, %d workers, %ld tasks: %s (%.2f s)\n",
+		       pool_strategy_name(cfg.pool.strategy), cfg.pool.workers, cfg.pool.tasks, res.outcome,
+		       res.seconds);
+	if (res.dropped || res.torn)
+		error("warning: %llu events dropped (log full), %llu torn (writer killed mid-record)",
+		      (unsigned long long)res.dropped, (unsigned long long)res.torn);
+	return res.signal ? 128 + res.signal : 0;
+}

@@ -1,0 +1,37 @@
+/* cmd.h: the subcommand table: each subcommand is one cmd-NAME.c defining one cmd_entry. */
+#ifndef POOLTRACE_CMD_H
+#define POOLTRACE_CMD_H
+
+#include <stddef.h>
+
+struct cmd_entry {
+	const char *name;
+	const char *summary; /* one line, for `pooltrace --help` */
+	const char *help;    /* the whole `pooltrace NAME --help` text */
+	int (*exec)(int argc, char **argv); /* returns the exit status */
+};
+
+extern const struct cmd_entry cmd_run_entry;
+extern const struct cmd_entry cmd_query_entry;
+extern const struct cmd_entry cmd_render_entry;
+extern const struct cmd_entry cmd_compare_entry;
+extern const struct cmd_entry cmd_timeline_entry;
+
+/* Every subcommand, in the order `pooltrace --help` lists them; NULL-terminated. */
+extern const struct cmd_entry *const cmd_table[];
+
+const struct cmd_entry *cmd_find(const char *name);
+
+/* Prints "pooltrace NAME: message" on one line; returns EXIT_USAGE (2). */
+int cmd_usage_error(const struct cmd_entry *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * Turns getopt_long's '?' and ':' (optstring must start with ':') into one
+ * clear line naming the option. Returns EXIT_USAGE.
+ */
+int cmd_bad_option(const struct cmd_entry *e, int c, char **argv);
+
+/* Prints e->help to stdout; returns 0. */
+int cmd_help(const struct cmd_entry *e);
+
+#endif

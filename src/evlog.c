@@ -1,0 +1,219 @@
+/* evlog.c: the shared event log: a ring of fixed-size records in an anonymous MAP_SHARED mapping.
+ *
+ * Invariants:
+ *   1. tail <= head <= tail + capacity. Writers claim index `head` with a CAS
+ *      only while head - tail < capacity, so a claimed slot is always free.
+ *   2. A slot's `ready` equals index + 1 exactly when the record at that index
+ *      is complete; the reader reads fields only after seeing that (acquire).
+ *   3. Only the reader (the supervisor) moves tail, after copying the records.
+ *   4. Sequence numbers are index + 1, dense: a dropped event claims no index,
+ *      it only increments `dropped`, which the supervisor records.
+ *
+ * The mapping is created before the first fork and holds no fd, so the fd
+ * tables being traced contain nothing of the tracer's.
+ */
+#include "evlog.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+struct evlog {
+	/* Each hot counter on its own cache line: writers hammer head, the reader tail. */
+	_Alignas(64) _Atomic uint64_t head;
+	_Alignas(64) _Atomic uint64_t tail;
+	_Alignas(64) _Atomic uint64_t dropped;
+	uint64_t capacity;
+	uint64_t mask;
+	unsigned wait_ms;
+	size_t map_size;
+	_Alignas(128) struct evlog_record slots[];
+};
+
+_Static_assert(sizeof(struct evlog_record) == 128, "records are two cache lines");
+
+static const char *const evlog_kind_names[EV_KIND_MAX] = {
+	[EV_PIPE] = "pipe",         [EV_FORK] = "fork",
+	[EV_INHERIT] = "inherit",   [EV_CLOSE] = "close",
+	[EV_CLOSE_RANGE] = "close_range",
+	[EV_DUP2] = "dup2",         [EV_WRITE] = "write",
+	[EV_READ] = "read",         [EV_READ_ZERO] = "read_zero",
+	[EV_TASK] = "task",         [EV_EXIT] = "exit",
+	[EV_REAP] = "reap",         [EV_HANG] = "hang",
+	[EV_KILL] = "kill",         [EV_OVERFLOW] = "overflow",
+};
+
+const char *evlog_kind_name(int kind)
+{
+	if (kind <= 0 || kind >= EV_KIND_MAX)
+		return "unknown";
+	return evlog_kind_names[kind];
+}
+
+const char *evlog_end_name(int end)
+{
+	switch (end) {
+	case END_READ: return "read";
+	case END_WRITE: return "write";
+	case END_RDWR: return "readwrite";
+	default: return NULL;
+	}
+}
+
+uint64_t evlog_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+struct evlog *evlog_create(size_t capacity, unsigned wait_ms)
+{
+	size_t cap = 64, size;
+	struct evlog *log;
+
+	while (cap < capacity)
+		cap <<= 1;
+	size = sizeof(struct evlog) + cap * sizeof(struct evlog_record);
+	/* Pages are only touched as the ring fills, so a large capacity costs little. */
+	log = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (log == MAP_FAILED)
+		return NULL;
+	log->capacity = cap;
+	log->mask = cap - 1;
+	log->wait_ms = wait_ms;
+	log->map_size = size;
+	return log;
+}
+
+void evlog_destroy(struct evlog *log)
+{
+	if (log)
+		munmap(log, log->map_size);
+}
+
+static uint64_t evlog_claim(struct evlog *log, unsigned wait_ms)
+{
+	uint64_t head = atomic_load_explicit(&log->head, memory_order_relaxed);
+	uint64_t waited_us = 0;
+	struct timespec ts;
+
+	for (;;) {
+		uint64_t tail = atomic_load_explicit(&log->tail, memory_order_acquire);
+
+		if (head - tail >= log->capacity) {
+			/* Full: give the reader a moment rather than lose the event. */
+			if (waited_us >= (uint64_t)wait_ms * 1000) {
+				atomic_fetch_add_explicit(&log->dropped, 1, memory_order_relaxed);
+				return 0;
+			}
+			ts.tv_sec = 0;
+			ts.tv_nsec = 50000;
+			nanosleep(&ts, NULL);
+			waited_us += 50;
+			head = atomic_load_explicit(&log->head, memory_order_relaxed);
+			continue;
+		}
+		if (atomic_compare_exchange_weak_explicit(&log->head, &head, head + 1,
+							  memory_order_acq_rel, memory_order_relaxed))
+			return head + 1;
+	}
+}
+
+uint64_t evlog_reserve(struct evlog *log)
+{
+	return evlog_claim(log, log->wait_ms);
+}
+
+void evlog_fill(struct evlog *log, uint64_t seq, const struct evlog_record *rec)
+{
+	struct evlog_record *slot = &log->slots[(seq - 1) & log->mask];
+
+	memcpy((char *)slot + sizeof(slot->ready), (const char *)rec + sizeof(rec->ready),
+	       sizeof(*slot) - sizeof(slot->ready));
+	atomic_store_explicit(&slot->ready, seq, memory_order_release);
+}
+
+static uint64_t evlog_put(struct evlog *log, const struct evlog_record *rec, unsigned wait_ms)
+{
+	struct evlog_record r;
+	uint64_t seq = evlog_claim(log, wait_ms);
+
+	if (!seq)
+		return 0;
+	memcpy(&r, rec, sizeof(r));
+	r.ts_ns = evlog_now_ns();
+	evlog_fill(log, seq, &r);
+	return seq;
+}
+
+uint64_t evlog_append(struct evlog *log, const struct evlog_record *rec)
+{
+	return evlog_put(log, rec, log->wait_ms);
+}
+
+uint64_t evlog_append_nowait(struct evlog *log, const struct evlog_record *rec)
+{
+	return evlog_put(log, rec, 0);
+}
+
+size_t evlog_drain(struct evlog *log, struct evlog_record *out, size_t max)
+{
+	uint64_t tail = atomic_load_explicit(&log->tail, memory_order_relaxed);
+	size_t n = 0;
+
+	while (n < max) {
+		struct evlog_record *slot = &log->slots[(tail + n) & log->mask];
+
+		if (atomic_load_explicit(&slot->ready, memory_order_acquire) != tail + n + 1)
+			break;
+		memcpy(&out[n], slot, sizeof(*slot));
+		n++;
+	}
+	atomic_store_explicit(&log->tail, tail + n, memory_order_release);
+	return n;
+}
+
+uint64_t evlog_skip_torn(struct evlog *log)
+{
+	uint64_t head = atomic_load_explicit(&log->head, memory_order_acquire);
+	uint64_t tail = atomic_load_explicit(&log->tail, memory_order_relaxed);
+	uint64_t skipped = 0;
+
+	/* Called only with no writer left, so what is unready now stays unready. */
+	while (tail < head) {
+		struct evlog_record *slot = &log->slots[tail & log->mask];
+
+		if (atomic_load_explicit(&slot->ready, memory_order_acquire) == tail + 1)
+			break;
+		skipped++;
+		tail++;
+	}
+	atomic_store_explicit(&log->tail, tail, memory_order_release);
+	return skipped;
+}
+
+uint64_t evlog_head(const struct evlog *log)
+{
+	return atomic_load_explicit(&((struct evlog *)log)->head, memory_order_acquire);
+}
+
+uint64_t evlog_pending(const struct evlog *log)
+{
+	struct evlog *l = (struct evlog *)log;
+
+	return atomic_load_explicit(&l->head, memory_order_acquire) -
+	       atomic_load_explicit(&l->tail, memory_order_acquire);
+}
+
+uint64_t evlog_dropped(const struct evlog *log)
+{
+	return atomic_load_explicit(&((struct evlog *)log)->dropped, memory_order_relaxed);
+}
+
+size_t evlog_capacity(const struct evlog *log)
+{
+	return log->capacity;
+}

@@ -1,0 +1,122 @@
+/* evlog.h: the shared event log: a ring of fixed-size records in an anonymous MAP_SHARED mapping. */
+#ifndef POOLTRACE_EVLOG_H
+#define POOLTRACE_EVLOG_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum evlog_kind {
+	EV_PIPE = 1,
+	EV_FORK,
+	EV_INHERIT,
+	EV_CLOSE,
+	EV_CLOSE_RANGE,
+	EV_DUP2,
+	EV_WRITE,
+	EV_READ,
+	EV_READ_ZERO,
+	EV_TASK,
+	EV_EXIT,
+	EV_REAP,
+	EV_HANG,
+	EV_KILL,
+	EV_OVERFLOW,
+	EV_KIND_MAX
+};
+
+enum evlog_end { END_NONE = 0, END_READ, END_WRITE, END_RDWR };
+
+/* Which optional fields of a record hold a value (the others are SQL NULL). */
+enum evlog_has {
+	HAS_FD = 1 << 0,
+	HAS_FD2 = 1 << 1,
+	HAS_INODE = 1 << 2,
+	HAS_RESULT = 1 << 3,
+	HAS_ARG = 1 << 4,
+	HAS_OTHER_PID = 1 << 5,
+	HAS_SIGNAL = 1 << 6,
+};
+
+#define EVLOG_TEXT_MAX 68
+
+/*
+ * One event. 128 bytes, so two processes writing neighbouring records never
+ * share a cache line. `ready` is written last (release) and equals index + 1
+ * once the record is complete; the reader trusts no other field before that.
+ */
+struct evlog_record {
+	_Atomic uint64_t ready;
+	uint64_t ts_ns;
+	uint64_t inode;
+	int64_t result;
+	int64_t arg;
+	int32_t pid;
+	int32_t other_pid;
+	int32_t fd;
+	int32_t fd2;
+	uint8_t kind;
+	uint8_t pipe_end;
+	uint8_t signal;
+	uint8_t has;
+	char text[EVLOG_TEXT_MAX];
+};
+
+struct evlog;
+
+/*
+ * Maps a log of `capacity` records (rounded up to a power of two) before any
+ * fork, so every process of the run shares it. No fd is involved. A writer that
+ * finds the log full waits up to wait_ms for the reader, then drops the event
+ * and counts it in evlog_dropped(). Returns NULL with errno set on failure.
+ */
+struct evlog *evlog_create(size_t capacity, unsigned wait_ms);
+void evlog_destroy(struct evlog *log);
+
+/*
+ * Appends a copy of *rec (its ready field is ignored), stamping the time.
+ * Returns the event's sequence number (1-based, global across processes), or 0
+ * if the event was dropped because the log stayed full. Async-signal-safe and
+ * lock-free: it only uses atomics and clock_gettime.
+ */
+uint64_t evlog_append(struct evlog *log, const struct evlog_record *rec);
+
+/*
+ * Two-step append, for an event whose place in the order is fixed before its
+ * content is known: `fork` takes its seq in the parent before fork(2), and
+ * the child fills it in. evlog_reserve returns the seq (0: dropped, log full);
+ * evlog_fill completes it, copying rec including its ts_ns. Any process
+ * sharing the mapping may fill a seq another one reserved.
+ */
+uint64_t evlog_reserve(struct evlog *log);
+void evlog_fill(struct evlog *log, uint64_t seq, const struct evlog_record *rec);
+uint64_t evlog_now_ns(void);
+
+/* Same as evlog_append, but never waits: for the reader itself, which would wait on itself. */
+uint64_t evlog_append_nowait(struct evlog *log, const struct evlog_record *rec);
+
+/*
+ * Reader side (one reader only). Copies up to max complete records, in
+ * sequence order, into out and frees their slots. Stops at the first record
+ * still being written. Returns how many were copied; out[i].ready holds the seq.
+ */
+size_t evlog_drain(struct evlog *log, struct evlog_record *out, size_t max);
+
+/*
+ * For use once no writer can be alive: skips slots that were claimed but never
+ * completed (a writer killed mid-append). Returns how many were skipped.
+ */
+uint64_t evlog_skip_torn(struct evlog *log);
+
+/* Number of sequence numbers handed out so far; changes whenever any process records. */
+uint64_t evlog_head(const struct evlog *log);
+/* Records claimed but not yet drained (reader side). */
+uint64_t evlog_pending(const struct evlog *log);
+/* Events dropped because the log was full. */
+uint64_t evlog_dropped(const struct evlog *log);
+size_t evlog_capacity(const struct evlog *log);
+
+const char *evlog_kind_name(int kind);
+const char *evlog_end_name(int end);
+
+#endif

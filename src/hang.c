@@ -1,0 +1,244 @@
+/* hang.c: deadlock evidence from the kernel's own view: /proc/PID/{stat,wchan,syscall,fd}.
+ *
+ * A pool is deadlocked when every one of its processes sleeps in a read or
+ * write of a pipe or in wait4, and none of them ran between two looks: then no
+ * process can wake another. The evidence is what /proc says at that moment.
+ * Whether an fd is a pipe's write end is read from the permission bits of
+ * its /proc/PID/fd/N link: fs/proc/fd.c sets S_IWUSR exactly when the file
+ * was opened for writing. That is the same f_mode fdinfo's `flags:` shows,
+ * for one fstatat instead of an open/read/close per fd, which is what makes
+ * a 1000-worker deadlock (half a million fds) affordable to explain.
+ */
+#include "hang.h"
+
+#include "util.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* Reads a small /proc file into buf (NUL-terminated). Returns bytes or -1. */
+static ssize_t hang_read_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return n;
+}
+
+/* Parses /proc/PID/stat: state and process group. comm may hold spaces and ')'. */
+static int hang_stat(pid_t pid, char *state, pid_t *pgrp)
+{
+	char path[64], buf[512], *p;
+	int ppid, grp;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (hang_read_file(path, buf, sizeof(buf)) < 0)
+		return -1;
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %c %d %d", state, &ppid, &grp) != 3)
+		return -1;
+	*pgrp = grp;
+	return 0;
+}
+
+static long hang_switches(pid_t pid)
+{
+	char path[64], buf[4096], *p;
+	long total = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (hang_read_file(path, buf, sizeof(buf)) < 0)
+		return -1;
+	if ((p = strstr(buf, "voluntary_ctxt_switches:")))
+		total += strtol(p + 24, NULL, 10);
+	if ((p = strstr(buf, "nonvoluntary_ctxt_switches:")))
+		total += strtol(p + 27, NULL, 10);
+	return total;
+}
+
+static uint64_t hang_fd_pipe_inode(pid_t pid, int fd)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, fd);
+	if (stat(path, &st) < 0 || !S_ISFIFO(st.st_mode))
+		return 0;
+	return st.st_ino;
+}
+
+static void hang_inspect(struct hang_proc *p)
+{
+	char path[64], buf[256];
+	long nr;
+	unsigned long a0;
+
+	p->syscall_nr = -1;
+	p->wait = HANG_RUNNING;
+	snprintf(path, sizeof(path), "/proc/%d/wchan", (int)p->pid);
+	if (hang_read_file(path, buf, sizeof(buf)) > 0) {
+		buf[strcspn(buf, "\n")] = '\0';
+		memcpy(p->wchan, buf, sizeof(p->wchan) - 1); /* wchan names are short; cut, never overflow */
+		p->wchan[sizeof(p->wchan) - 1] = '\0';
+	}
+	if (p->state == 'Z') {
+		p->wait = HANG_ZOMBIE;
+		return;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)p->pid);
+	/* "running", "-1 sp pc" outside a call, else "nr arg0 arg1 ... sp pc". */
+	if (hang_read_file(path, buf, sizeof(buf)) <= 0 || sscanf(buf, "%ld 0x%lx", &nr, &a0) != 2)
+		return;
+	p->syscall_nr = nr;
+	p->syscall_arg0 = (long)a0;
+	if (p->state != 'S')
+		return;
+	if (nr == SYS_read || nr == SYS_write) {
+		p->fd = (int)a0;
+		p->inode = hang_fd_pipe_inode(p->pid, p->fd);
+		if (p->inode)
+			p->wait = nr == SYS_read ? HANG_PIPE_READ : HANG_PIPE_WRITE;
+	} else if (nr == SYS_wait4 || nr == SYS_waitid) {
+		p->wait = HANG_CHILD_WAIT;
+	}
+}
+
+ssize_t hang_scan(pid_t pgid, struct hang_proc **out)
+{
+	struct hang_proc *procs = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *dir = opendir("/proc");
+
+	*out = NULL;
+	if (!dir)
+		return -1;
+	while ((de = readdir(dir))) {
+		pid_t pid, grp;
+		char state;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		pid = (pid_t)atoi(de->d_name);
+		if (hang_stat(pid, &state, &grp) < 0 || grp != pgid)
+			continue;
+		if (n == cap)
+			procs = xrealloc(procs, (cap = cap ? cap * 2 : 64) * sizeof(*procs));
+		memset(&procs[n], 0, sizeof(procs[n]));
+		procs[n].pid = pid;
+		procs[n].state = state;
+		procs[n].fd = -1;
+		procs[n].switches = hang_switches(pid);
+		hang_inspect(&procs[n]);
+		n++;
+	}
+	closedir(dir);
+	*out = procs;
+	return (ssize_t)n;
+}
+
+bool hang_all_blocked(const struct hang_proc *p, size_t n)
+{
+	if (n == 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (p[i].wait == HANG_RUNNING)
+			return false;
+	return true;
+}
+
+bool hang_same(const struct hang_proc *a, size_t na, const struct hang_proc *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++) {
+		const struct hang_proc *m = NULL;
+
+		/* Both scans walk /proc in the same order, but do not rely on it. */
+		if (b[i].pid == a[i].pid)
+			m = &b[i];
+		for (size_t j = 0; !m && j < nb; j++)
+			if (b[j].pid == a[i].pid)
+				m = &b[j];
+		if (!m || m->switches != a[i].switches || m->wait != a[i].wait || m->state != a[i].state)
+			return false;
+	}
+	return true;
+}
+
+void hang_describe(const struct hang_proc *p, char *buf, size_t len)
+{
+	switch (p->wait) {
+	case HANG_PIPE_READ:
+	case HANG_PIPE_WRITE:
+		snprintf(buf, len, "state=%c wchan=%s syscall=%s fd=%d", p->state, p->wchan,
+			 p->wait == HANG_PIPE_READ ? "read" : "write", p->fd);
+		break;
+	case HANG_CHILD_WAIT:
+		snprintf(buf, len, "state=%c wchan=%s syscall=%s pid=%ld", p->state, p->wchan,
+			 p->syscall_nr == SYS_wait4 ? "wait4" : "waitid", p->syscall_arg0);
+		break;
+	case HANG_ZOMBIE:
+		snprintf(buf, len, "state=Z (exited, not yet reaped)");
+		break;
+	default:
+		snprintf(buf, len, "state=%c wchan=%s syscall=%ld", p->state, p->wchan, p->syscall_nr);
+	}
+}
+
+static int hang_cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+int hang_write_holders(const struct hang_proc *procs, size_t n, const uint64_t *inodes, size_t ninodes,
+		       int (*fn)(void *ctx, uint64_t inode, pid_t pid, int fd), void *ctx)
+{
+	for (size_t i = 0; i < n; i++) {
+		char path[64];
+		struct dirent *de;
+		DIR *dir;
+		int dfd;
+
+		snprintf(path, sizeof(path), "/proc/%d/fd", (int)procs[i].pid);
+		dir = opendir(path);
+		if (!dir)
+			continue; /* it died meanwhile: it holds nothing */
+		dfd = dirfd(dir);
+		while ((de = readdir(dir))) {
+			struct stat target, link;
+			uint64_t ino;
+
+			if (de->d_name[0] < '0' || de->d_name[0] > '9')
+				continue;
+			if (fstatat(dfd, de->d_name, &target, 0) < 0 || !S_ISFIFO(target.st_mode))
+				continue;
+			ino = target.st_ino;
+			if (!bsearch(&ino, inodes, ninodes, sizeof(*inodes), hang_cmp_u64))
+				continue;
+			if (fstatat(dfd, de->d_name, &link, AT_SYMLINK_NOFOLLOW) < 0 || !(link.st_mode & S_IWUSR))
+				continue;
+			if (fn(ctx, ino, procs[i].pid, atoi(de->d_name)) < 0) {
+				closedir(dir);
+				return -1;
+			}
+		}
+		closedir(dir);
+	}
+	return 0;
+}

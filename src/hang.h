@@ -1,0 +1,51 @@
+/* hang.h: deadlock evidence from the kernel's own view: /proc/PID/{stat,wchan,syscall,fd}. */
+#ifndef POOLTRACE_HANG_H
+#define POOLTRACE_HANG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum hang_wait { HANG_RUNNING = 0, HANG_PIPE_READ, HANG_PIPE_WRITE, HANG_CHILD_WAIT, HANG_ZOMBIE };
+
+/* One process as /proc showed it. */
+struct hang_proc {
+	pid_t pid;
+	char state;          /* /proc/PID/stat field 3 */
+	char wchan[40];      /* /proc/PID/wchan */
+	long syscall_nr;     /* /proc/PID/syscall; -1: not in a system call */
+	long syscall_arg0;
+	enum hang_wait wait; /* what it is blocked on, if anything */
+	int fd;              /* HANG_PIPE_*: the fd argument */
+	uint64_t inode;      /* HANG_PIPE_*: that fd's pipe inode */
+	long switches;       /* voluntary + involuntary context switches */
+};
+
+/*
+ * Lists every live process in process group pgid (the pool) with its state.
+ * *out is allocated (free it); returns the count, or -1 if /proc is unreadable.
+ */
+ssize_t hang_scan(pid_t pgid, struct hang_proc **out);
+
+/* True when every process is blocked on a pipe, in wait4/waitid, or a zombie. */
+bool hang_all_blocked(const struct hang_proc *p, size_t n);
+
+/*
+ * True when the two scans show the same processes, none of which ran in
+ * between (context-switch counts unchanged): a consistent snapshot.
+ */
+bool hang_same(const struct hang_proc *a, size_t na, const struct hang_proc *b, size_t nb);
+
+/* "state=S wchan=anon_pipe_read syscall=read fd=0" for the hang event's detail. */
+void hang_describe(const struct hang_proc *p, char *buf, size_t len);
+
+/*
+ * For each fd among procs that is the write end of a pipe in inodes[0..ninodes)
+ * (sorted), calls fn(ctx, inode, pid, fd). The end is read from the mode bits
+ * of the /proc/PID/fd/N link, which the kernel sets from the file's f_mode.
+ */
+int hang_write_holders(const struct hang_proc *procs, size_t n, const uint64_t *inodes, size_t ninodes,
+		       int (*fn)(void *ctx, uint64_t inode, pid_t pid, int fd), void *ctx);
+
+#endif

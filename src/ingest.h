@@ -1,0 +1,31 @@
+/* ingest.h: turns event-log records into rows: events, and the processes, pipes and holds they imply. */
+#ifndef POOLTRACE_INGEST_H
+#define POOLTRACE_INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct store;
+struct evlog_record;
+struct ingest;
+
+/* Starts ingesting into run run_id of st. Dies only on out-of-memory. */
+struct ingest *ingest_new(struct store *st, int64_t run_id);
+/* Prepared statements are finalized; the store stays open. */
+void ingest_free(struct ingest *in);
+
+/*
+ * Stores n records (in seq order; rec.ready holds the seq). The caller owns
+ * the transaction. Returns 0, or -1 with sqlite's message printed.
+ */
+int ingest_records(struct ingest *in, const struct evlog_record *recs, size_t n);
+
+/* One row of deadlock evidence (see hang_holders in traces/schema.sql). */
+int ingest_hang_holder(struct ingest *in, uint64_t seq, pid_t blocked, uint64_t inode,
+		       pid_t holder, int fd);
+
+/* Events stored so far. */
+uint64_t ingest_count(const struct ingest *in);
+
+#endif

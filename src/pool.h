@@ -1,0 +1,37 @@
+/* pool.h: the classic pipe-per-worker process pool, with its five shutdown strategies. */
+#ifndef POOLTRACE_POOL_H
+#define POOLTRACE_POOL_H
+
+enum pool_strategy {
+	POOL_NAIVE,
+	POOL_CLOSE_ALL,
+	POOL_REVERSE_CLOSE,
+	POOL_CHILD_CLOSE,
+	POOL_CLOSE_RANGE,
+	POOL_STRATEGY_COUNT
+};
+
+struct pool_config {
+	enum pool_strategy strategy;
+	int workers;
+	long tasks;
+	long task_ms;
+	int crash_worker; /* -1: none */
+};
+
+/* "naive", "close-all", ...; NULL for an out-of-range value. */
+const char *pool_strategy_name(enum pool_strategy s);
+/* Returns 0 and sets *out, or -1 for an unknown name. */
+int pool_strategy_parse(const char *name, enum pool_strategy *out);
+/* "naive, close-all, ..." for messages. */
+const char *pool_strategy_list(void);
+
+/*
+ * Runs the pool in the calling process, which becomes the pool parent: creates
+ * one pipe per worker and forks, dispatches cfg->tasks task codes round-robin,
+ * shuts down with the strategy, and exits. Every call goes through capture_*.
+ * Never returns.
+ */
+_Noreturn void pool_run(const struct pool_config *cfg);
+
+#endif

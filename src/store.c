@@ -1,0 +1,197 @@
+/* store.c: the SQLite trace database: opening and validating it, its schema, runs.
+ *
+ * A database is a trace when its PRAGMA application_id is 'ptrc'; its schema
+ * version is PRAGMA user_version. Validation reads only those pragmas, so a
+ * file that fails it is never written to. A SQLite connection never crosses a
+ * fork: the supervisor opens its connection after forking the pool.
+ */
+#include "store.h"
+
+#include "util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char store_schema_sql[] =
+#include "schema.inc"
+	;
+
+const char *store_default_path(const char *given)
+{
+	const char *env = getenv("POOLTRACE_DB");
+
+	if (given)
+		return given;
+	return env && *env ? env : STORE_DEFAULT_PATH;
+}
+
+int store_exec(struct store *st, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		error("%s: %s", st->path, msg ? msg : sqlite3_errmsg(st->db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+sqlite3_stmt *store_prepare(struct store *st, const char *sql)
+{
+	sqlite3_stmt *stmt = NULL;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+		error("%s: %s", st->path, sqlite3_errmsg(st->db));
+		return NULL;
+	}
+	return stmt;
+}
+
+int64_t store_int(struct store *st, const char *sql, int64_t a, int64_t def)
+{
+	sqlite3_stmt *stmt = store_prepare(st, sql);
+	int64_t v = def;
+
+	if (!stmt)
+		return def;
+	sqlite3_bind_int64(stmt, 1, a);
+	if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	return v;
+}
+
+/* Reads the identifying pragmas. Returns 0, or -1 when the file is not SQLite. */
+static int store_identify(struct store *st, int64_t *app_id, int64_t *version, int64_t *objects)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(st->db,
+				"SELECT (SELECT application_id FROM pragma_application_id),"
+				" (SELECT user_version FROM pragma_user_version),"
+				" (SELECT count(*) FROM sqlite_schema)",
+				-1, &stmt, NULL);
+	if (rc == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW) {
+		*app_id = sqlite3_column_int64(stmt, 0);
+		*version = sqlite3_column_int64(stmt, 1);
+		*objects = sqlite3_column_int64(stmt, 2);
+		sqlite3_finalize(stmt);
+		return 0;
+	}
+	sqlite3_finalize(stmt);
+	return -1;
+}
+
+static int store_create_schema(struct store *st)
+{
+	if (store_exec(st, "BEGIN IMMEDIATE") < 0)
+		return -1;
+	if (store_exec(st, store_schema_sql) < 0) {
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return store_exec(st, "COMMIT");
+}
+
+static int store_validate(struct store *st, enum store_mode mode)
+{
+	int64_t app_id, version, objects;
+
+	if (store_identify(st, &app_id, &version, &objects) < 0)
+		return error("%s: not a pooltrace trace database (%s)", st->path,
+			     sqlite3_errmsg(st->db));
+	if (app_id == STORE_APPLICATION_ID) {
+		if (version > STORE_SCHEMA_VERSION)
+			return error("%s: written by a newer pooltrace (schema %lld; this one knows up to %d)",
+				     st->path, (long long)version, STORE_SCHEMA_VERSION);
+		if (version < 1)
+			return error("%s: damaged trace database (schema version %lld)", st->path,
+				     (long long)version);
+		return 0;
+	}
+	if (app_id == 0 && objects == 0 && mode == STORE_WRITE) {
+		/* An empty SQLite file (or one we just created) becomes a trace. */
+		return store_create_schema(st);
+	}
+	if (app_id == 0 && objects == 0)
+		return error("%s: empty database, no runs recorded yet", st->path);
+	return error("%s: a SQLite database, but not a pooltrace trace", st->path);
+}
+
+int store_open(const char *path, enum store_mode mode, struct store **out)
+{
+	struct store *st;
+	struct stat sb;
+	int exists, flags, created = 0;
+
+	*out = NULL;
+	exists = stat(path, &sb) == 0;
+	if (exists && S_ISDIR(sb.st_mode))
+		return error("%s: is a directory, not a trace database", path);
+	if (exists && !S_ISREG(sb.st_mode))
+		return error("%s: not a regular file", path);
+	if (!exists && mode == STORE_READ)
+		return error("%s: no such trace database", path);
+	if (exists && mode == STORE_WRITE && access(path, W_OK) < 0)
+		return error("%s: not writable: %s", path, strerror(errno));
+
+	st = xcalloc(1, sizeof(*st));
+	st->path = xstrdup(path);
+	flags = mode == STORE_READ ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	if (!exists)
+		flags |= SQLITE_OPEN_CREATE;
+	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
+		error("%s: cannot open: %s%s", path, st->db ? sqlite3_errmsg(st->db) : "out of memory",
+		      exists ? "" : " (is the directory there and writable?)");
+		goto fail;
+	}
+	created = !exists;
+	sqlite3_busy_timeout(st->db, 5000);
+	sqlite3_extended_result_codes(st->db, 1);
+	if (mode == STORE_WRITE && sqlite3_db_readonly(st->db, "main") == 1) {
+		error("%s: not writable", path);
+		goto fail;
+	}
+	if (store_validate(st, mode) < 0)
+		goto fail;
+	if (mode == STORE_WRITE && store_exec(st, "PRAGMA synchronous = NORMAL") < 0)
+		goto fail;
+	*out = st;
+	return 0;
+fail:
+	store_close(st);
+	/* A file this call created and could not make a trace is not left behind. */
+	if (created)
+		unlink(path);
+	return -1;
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	sqlite3_close(st->db);
+	free(st->path);
+	free(st);
+}
+
+int store_check_run(struct store *st, int64_t run_id)
+{
+	if (store_int(st, "SELECT 1 FROM runs WHERE id = ?1", run_id, 0) != 1)
+		return error("%s: no run %lld", st->path, (long long)run_id);
+	return 0;
+}
+
+int64_t store_last_run(struct store *st)
+{
+	int64_t id = store_int(st, "SELECT max(id) FROM runs WHERE ?1", 1, -1);
+
+	if (id < 0)
+		error("%s: no runs recorded yet", st->path);
+	return id;
+}

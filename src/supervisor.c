@@ -1,0 +1,572 @@
+/* supervisor.c: runs the pool as a child, drains its event log into SQLite, detects hangs, reaps everything.
+ *
+ * States and the function behind each transition:
+ *
+ *   START --supervisor_spawn--> RUNNING --(pool parent reaped, no child left)--> FINISHING
+ *   RUNNING --supervisor_check_hang: all blocked--> KILLING     (outcome deadlock)
+ *   RUNNING --SIGINT/SIGTERM/SIGHUP--> KILLING                  (outcome interrupted)
+ *   RUNNING --pool parent dies by a signal--> RUNNING           (outcome killed; orphans
+ *                                                                run on, hang check still applies)
+ *   KILLING --supervisor_kill_all, supervisor_reap(block)--> FINISHING
+ *   FINISHING --supervisor_finish--> DONE (outcome and counts committed)
+ *
+ * Invariants:
+ *   1. The SQLite connection is opened only after the pool is forked, in this
+ *      process; the pool holds no fd of ours (the log is an fd-less mapping).
+ *   2. We are a child subreaper, so every pool process, orphaned or not, is
+ *      eventually reaped by its parent or by us: DONE implies no pool process
+ *      is left, neither zombie nor orphan.
+ *   3. The outcome is the first cause seen; it is never overwritten.
+ *   4. Everything drained is committed at most ~50 ms later, so a SIGKILL of
+ *      the pool loses nothing that reached the log.
+ */
+#include "supervisor.h"
+
+#include "capture.h"
+#include "evlog.h"
+#include "hang.h"
+#include "ingest.h"
+#include "store.h"
+#include "util.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SUPERVISOR_BATCH 8192
+#define SUPERVISOR_COMMIT_NS (50 * 1000000ULL)
+
+static volatile sig_atomic_t supervisor_signal;
+
+struct supervisor {
+	const struct supervisor_config *cfg;
+	struct evlog *log;
+	struct store *st;
+	struct ingest *in;
+	int64_t run_id;
+	pid_t self, pool_pid;
+	struct evlog_record *buf;
+	bool in_txn;
+	uint64_t last_commit_ns;
+	uint64_t dropped_recorded;
+	const char *outcome;
+	bool parent_done;
+	bool killing;
+};
+
+static void supervisor_on_signal(int sig)
+{
+	supervisor_signal = sig;
+}
+
+static int supervisor_commit(struct supervisor *sv)
+{
+	if (!sv->in_txn)
+		return 0;
+	sv->in_txn = false;
+	sv->last_commit_ns = now_ns();
+	return store_exec(sv->st, "COMMIT");
+}
+
+/* Moves what the log holds into the database. Returns records moved, or -1. */
+static long supervisor_drain(struct supervisor *sv)
+{
+	long total = 0;
+	size_t n;
+
+	if (!sv->cfg->trace || !sv->in)
+		return 0;
+	while ((n = evlog_drain(sv->log, sv->buf, SUPERVISOR_BATCH)) > 0) {
+		if (!sv->in_txn) {
+			if (store_exec(sv->st, "BEGIN") < 0)
+				return -1;
+			sv->in_txn = true;
+		}
+		if (ingest_records(sv->in, sv->buf, n) < 0)
+			return -1;
+		total += (long)n;
+		if (n < SUPERVISOR_BATCH)
+			break;
+	}
+	if (sv->in_txn && now_ns() - sv->last_commit_ns >= SUPERVISOR_COMMIT_NS && supervisor_commit(sv) < 0)
+		return -1;
+	return total;
+}
+
+/* Appends a supervisor event (reap, kill, hang, overflow). Returns its seq, 0 if lost. */
+static uint64_t supervisor_record(struct supervisor *sv, struct evlog_record *r)
+{
+	uint64_t seq = 0;
+
+	if (!sv->cfg->trace)
+		return 0;
+	if (!r->pid)
+		r->pid = sv->self;
+	for (int tries = 0; tries < 100 && !seq; tries++) {
+		seq = evlog_append_nowait(sv->log, r);
+		if (!seq && supervisor_drain(sv) < 0)
+			break;
+	}
+	return seq;
+}
+
+static void supervisor_note_drops(struct supervisor *sv)
+{
+	uint64_t dropped = sv->cfg->trace ? evlog_dropped(sv->log) : 0;
+	struct evlog_record r;
+
+	if (dropped <= sv->dropped_recorded)
+		return;
+	/* Never silent: the gap is itself an event, placed where it was noticed. */
+	memset(&r, 0, sizeof(r));
+	r.kind = EV_OVERFLOW;
+	r.arg = (int64_t)(dropped - sv->dropped_recorded);
+	r.has = HAS_ARG;
+	sv->dropped_recorded = dropped;
+	supervisor_record(sv, &r);
+}
+
+static void supervisor_set_outcome(struct supervisor *sv, const char *outcome)
+{
+	if (!sv->outcome)
+		sv->outcome = outcome;
+}
+
+static bool supervisor_is_crash_signal(int sig)
+{
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGABRT ||
+	       sig == SIGSYS || sig == SIGTRAP;
+}
+
+static void supervisor_reaped(struct supervisor *sv, pid_t pid, int status)
+{
+	struct evlog_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = EV_REAP;
+	r.other_pid = pid;
+	r.has = HAS_OTHER_PID;
+	if (WIFEXITED(status)) {
+		r.arg = WEXITSTATUS(status);
+		r.has |= HAS_ARG;
+	} else if (WIFSIGNALED(status)) {
+		r.signal = (uint8_t)WTERMSIG(status);
+		r.has |= HAS_SIGNAL;
+	}
+	supervisor_record(sv, &r);
+	if (pid != sv->pool_pid)
+		return;
+	sv->parent_done = true;
+	if (WIFSIGNALED(status) && !sv->killing)
+		supervisor_set_outcome(sv, supervisor_is_crash_signal(WTERMSIG(status)) ? "crashed" : "killed");
+	else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+		supervisor_set_outcome(sv, "crashed"); /* a worker died, or the pool could not start */
+}
+
+/*
+ * Reaps exited children (ours, or orphans handed to us as subreaper).
+ * Returns 1 if children remain, 0 when there are none left.
+ */
+static int supervisor_reap(struct supervisor *sv, bool block)
+{
+	for (;;) {
+		int status;
+		pid_t pid = waitpid(-1, &status, block ? 0 : WNOHANG);
+
+		if (pid > 0) {
+			supervisor_reaped(sv, pid, status);
+			continue;
+		}
+		if (pid == 0)
+			return 1;
+		if (errno == EINTR)
+			continue;
+		return 0; /* ECHILD */
+	}
+}
+
+static void supervisor_record_kill(struct supervisor *sv, pid_t pid)
+{
+	struct evlog_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = EV_KILL;
+	r.other_pid = pid;
+	r.signal = SIGKILL;
+	r.has = HAS_OTHER_PID | HAS_SIGNAL;
+	supervisor_record(sv, &r);
+}
+
+/*
+ * Kills the pool: the pool parent first, and reaped, before any worker. If a
+ * worker died first, the parent (blocked in waitpid for it) could reap it and
+ * then die before recording the reap; this order leaves it nothing to reap.
+ */
+static void supervisor_kill_all(struct supervisor *sv)
+{
+	struct hang_proc *procs = NULL;
+	ssize_t n;
+
+	sv->killing = true;
+	if (!sv->parent_done) {
+		int status;
+		pid_t pid;
+
+		supervisor_record_kill(sv, sv->pool_pid);
+		kill(sv->pool_pid, SIGKILL);
+		do
+			pid = waitpid(sv->pool_pid, &status, 0);
+		while (pid < 0 && errno == EINTR);
+		if (pid == sv->pool_pid)
+			supervisor_reaped(sv, pid, status);
+	}
+	/* Then the whole group at once, so nothing exits between our kills. */
+	n = hang_scan(sv->pool_pid, &procs);
+	kill(-sv->pool_pid, SIGKILL);
+	for (ssize_t i = 0; i < n; i++)
+		if (procs[i].state != 'Z')
+			supervisor_record_kill(sv, procs[i].pid);
+	free(procs);
+}
+
+struct supervisor_blocked {
+	uint64_t inode;
+	uint64_t seq;
+	pid_t pid;
+};
+
+struct supervisor_holder_ctx {
+	struct supervisor *sv;
+	struct supervisor_blocked *blocked;
+	size_t n;
+};
+
+static int supervisor_cmp_blocked(const void *a, const void *b)
+{
+	uint64_t x = ((const struct supervisor_blocked *)a)->inode;
+	uint64_t y = ((const struct supervisor_blocked *)b)->inode;
+
+	return (x > y) - (x < y);
+}
+
+static int supervisor_cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int supervisor_holder(void *ctx, uint64_t inode, pid_t pid, int fd)
+{
+	struct supervisor_holder_ctx *c = ctx;
+	struct supervisor_blocked key = { .inode = inode }, *b;
+
+	b = bsearch(&key, c->blocked, c->n, sizeof(key), supervisor_cmp_blocked);
+	if (!b)
+		return 0;
+	while (b > c->blocked && b[-1].inode == inode)
+		b--;
+	for (; b < c->blocked + c->n && b->inode == inode; b++)
+		if (ingest_hang_holder(c->sv->in, b->seq, b->pid, inode, pid, fd) < 0)
+			return -1;
+	return 0;
+}
+
+/* Records one `hang` event per process with the kernel's evidence, and the write-end holders. */
+static int supervisor_record_hang(struct supervisor *sv, const struct hang_proc *procs, size_t n)
+{
+	struct supervisor_blocked *blocked = xcalloc(n, sizeof(*blocked));
+	uint64_t *inodes = xcalloc(n, sizeof(*inodes));
+	struct supervisor_holder_ctx ctx = { sv, blocked, 0 };
+	size_t ninodes = 0;
+	struct evlog_record r;
+	int ret = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct hang_proc *p = &procs[i];
+		uint64_t seq;
+
+		memset(&r, 0, sizeof(r));
+		r.kind = EV_HANG;
+		r.pid = p->pid;
+		hang_describe(p, r.text, sizeof(r.text));
+		if (p->wait == HANG_PIPE_READ || p->wait == HANG_PIPE_WRITE) {
+			r.fd = p->fd;
+			r.inode = p->inode;
+			r.pipe_end = p->wait == HANG_PIPE_READ ? END_READ : END_WRITE;
+			r.has = HAS_FD | HAS_INODE;
+		} else if (p->wait == HANG_CHILD_WAIT) {
+			r.other_pid = (int32_t)p->syscall_arg0;
+			r.has = HAS_OTHER_PID;
+		}
+		seq = supervisor_record(sv, &r);
+		if (seq && (r.has & HAS_INODE)) {
+			blocked[ctx.n++] = (struct supervisor_blocked){ p->inode, seq, p->pid };
+			inodes[ninodes++] = p->inode;
+		}
+	}
+	if (sv->in && ctx.n) {
+		qsort(blocked, ctx.n, sizeof(*blocked), supervisor_cmp_blocked);
+		qsort(inodes, ninodes, sizeof(*inodes), supervisor_cmp_u64);
+		if (!sv->in_txn && store_exec(sv->st, "BEGIN") == 0)
+			sv->in_txn = true;
+		ret = hang_write_holders(procs, n, inodes, ninodes, supervisor_holder, &ctx);
+	}
+	free(blocked);
+	free(inodes);
+	return ret;
+}
+
+/*
+ * Looks for a deadlock with two scans of the pool ~20 ms apart: every process
+ * blocked both times, none of them scheduled in between, and (when tracing)
+ * no event recorded in between. Returns true and handles it if found.
+ */
+static bool supervisor_check_hang(struct supervisor *sv)
+{
+	struct hang_proc *a = NULL, *b = NULL;
+	uint64_t head = sv->cfg->trace ? evlog_head(sv->log) : 0;
+	ssize_t na, nb;
+	bool hung = false;
+
+	na = hang_scan(sv->pool_pid, &a);
+	if (na > 0 && hang_all_blocked(a, (size_t)na)) {
+		sleep_ms(20);
+		nb = hang_scan(sv->pool_pid, &b);
+		hung = nb > 0 && hang_same(a, (size_t)na, b, (size_t)nb) &&
+		       (!sv->cfg->trace || evlog_head(sv->log) == head);
+		if (hung) {
+			supervisor_set_outcome(sv, "deadlock");
+			if (supervisor_drain(sv) < 0 || supervisor_record_hang(sv, b, (size_t)nb) < 0)
+				error("could not store all of the hang evidence");
+			supervisor_kill_all(sv);
+		}
+	}
+	free(a);
+	free(b);
+	return hung;
+}
+
+static pid_t supervisor_spawn(struct supervisor *sv, const sigset_t *old_mask)
+{
+	pid_t pid;
+
+	capture_init(sv->cfg->trace ? sv->log : NULL, sv->cfg->io_events);
+	pid = capture_fork(-1);
+	if (pid != 0)
+		return pid;
+	/* The pool parent: its own process group, so a terminal's ^C reaches only
+	 * us, and we can kill the whole pool with one kill(-pgid). */
+	setpgid(0, 0);
+	sigprocmask(SIG_SETMASK, old_mask, NULL);
+	pool_run(&sv->cfg->pool);
+}
+
+static int supervisor_begin_run(struct supervisor *sv)
+{
+	const struct supervisor_config *cfg = sv->cfg;
+	sqlite3_stmt *s;
+	char when[32];
+	time_t t = time(NULL);
+	struct tm tm;
+	int rc;
+
+	if (store_open(cfg->db_path, STORE_WRITE, &sv->st) < 0)
+		return -1;
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	s = store_prepare(sv->st, "INSERT INTO runs (strategy, workers, tasks, task_ms, crash_worker, io_events,"
+				  " started_at, started_ns, supervisor_pid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+	if (!s)
+		return -1;
+	sqlite3_bind_text(s, 1, pool_strategy_name(cfg->pool.strategy), -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, cfg->pool.workers);
+	sqlite3_bind_int64(s, 3, cfg->pool.tasks);
+	sqlite3_bind_int64(s, 4, cfg->pool.task_ms);
+	if (cfg->pool.crash_worker >= 0)
+		sqlite3_bind_int(s, 5, cfg->pool.crash_worker);
+	sqlite3_bind_int(s, 6, cfg->io_events);
+	sqlite3_bind_text(s, 7, when, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 8, (int64_t)now_ns());
+	sqlite3_bind_int64(s, 9, sv->self);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return error("%s: %s", cfg->db_path, sqlite3_errmsg(sv->st->db));
+	sv->run_id = sqlite3_last_insert_rowid(sv->st->db);
+	sv->in = ingest_new(sv->st, sv->run_id);
+	sv->last_commit_ns = now_ns();
+	return 0;
+}
+
+static int supervisor_finish(struct supervisor *sv, struct supervisor_result *res)
+{
+	sqlite3_stmt *s;
+	uint64_t torn = 0;
+	int rc;
+
+	/* No writer is left: drain to the end, stepping over records whose
+	 * writer was killed halfway (claimed, never completed). */
+	for (;;) {
+		if (supervisor_drain(sv) < 0)
+			return -1;
+		supervisor_note_drops(sv);
+		if (evlog_pending(sv->log) == 0)
+			break;
+		torn += evlog_skip_torn(sv->log);
+	}
+	res->events = ingest_count(sv->in);
+	res->dropped = sv->dropped_recorded;
+	res->torn = torn;
+	if (!sv->in_txn && store_exec(sv->st, "BEGIN") < 0)
+		return -1;
+	sv->in_txn = true;
+	s = store_prepare(sv->st, "UPDATE runs SET outcome = ?2, ended_ns = ?3, events = ?4,"
+				  " events_dropped = ?5, events_torn = ?6 WHERE id = ?1");
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, sv->run_id);
+	sqlite3_bind_text(s, 2, sv->outcome, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, (int64_t)now_ns());
+	sqlite3_bind_int64(s, 4, (int64_t)res->events);
+	sqlite3_bind_int64(s, 5, (int64_t)res->dropped);
+	sqlite3_bind_int64(s, 6, (int64_t)torn);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return error("%s: %s", sv->cfg->db_path, sqlite3_errmsg(sv->st->db));
+	if (supervisor_commit(sv) < 0)
+		return -1;
+	res->leaked_write_ends = store_int(sv->st, "SELECT count(*) FROM leaked_write_ends WHERE run_id = ?1",
+					   sv->run_id, -1);
+	res->eof_blockers = store_int(sv->st, "SELECT count(*) FROM eof_blockers WHERE run_id = ?1", sv->run_id, -1);
+	return 0;
+}
+
+static void supervisor_signals(bool install)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = install ? supervisor_on_signal : SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+/* The RUNNING state: until every pool process is reaped. */
+static int supervisor_loop(struct supervisor *sv)
+{
+	uint64_t last_head = sv->cfg->trace ? evlog_head(sv->log) : 0;
+	uint64_t last_progress = now_ns(), hang_ns = (uint64_t)sv->cfg->hang_ms * 1000000ULL;
+
+	for (;;) {
+		long moved = supervisor_drain(sv);
+		uint64_t head;
+
+		if (moved < 0)
+			return -1;
+		supervisor_note_drops(sv);
+		if (supervisor_signal && !sv->killing) {
+			supervisor_set_outcome(sv, "interrupted");
+			supervisor_kill_all(sv);
+		}
+		if (!supervisor_reap(sv, sv->killing))
+			return 0;
+		head = sv->cfg->trace ? evlog_head(sv->log) : 0;
+		if (head != last_head) {
+			last_head = head;
+			last_progress = now_ns();
+		} else if (now_ns() - last_progress >= hang_ns) {
+			supervisor_check_hang(sv);
+			last_progress = now_ns();
+		}
+		if (!moved)
+			sleep_ms(1);
+	}
+}
+
+int supervisor_run(const struct supervisor_config *cfg, struct supervisor_result *res)
+{
+	struct supervisor sv = { .cfg = cfg, .run_id = -1 };
+	sigset_t block, old;
+	uint64_t t0;
+	int ret = -1;
+
+	memset(res, 0, sizeof(*res));
+	res->run_id = -1;
+	sv.self = getpid();
+	if (cfg->trace) {
+		struct store *probe;
+
+		/* Validate (or create) the database now, for a clean error before
+		 * anything runs; then close it so the pool cannot inherit its fd. */
+		if (store_open(cfg->db_path, STORE_WRITE, &probe) < 0)
+			return -1;
+		store_close(probe);
+		sv.log = evlog_create(cfg->log_capacity, cfg->log_wait_ms);
+		if (!sv.log)
+			return error("cannot map the event log: %s", strerror(errno));
+		sv.buf = xmalloc(SUPERVISOR_BATCH * sizeof(*sv.buf));
+	}
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
+		error("cannot become a child subreaper: %s", strerror(errno));
+		goto out;
+	}
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	fflush(NULL);
+	t0 = now_ns();
+	sv.pool_pid = supervisor_spawn(&sv, &old);
+	if (sv.pool_pid < 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		error("cannot fork the pool: %s", strerror(errno));
+		goto out;
+	}
+	setpgid(sv.pool_pid, sv.pool_pid); /* also done by the child: whoever runs first */
+	supervisor_signal = 0;
+	supervisor_signals(true);
+	signal(SIGPIPE, SIG_IGN);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+
+	if (cfg->trace && supervisor_begin_run(&sv) < 0) {
+		supervisor_kill_all(&sv);
+		while (supervisor_reap(&sv, true))
+			;
+		goto out;
+	}
+	res->run_id = sv.run_id;
+	if (supervisor_loop(&sv) < 0) {
+		error("the trace could not be stored; stopping the pool");
+		supervisor_kill_all(&sv);
+		while (supervisor_reap(&sv, true))
+			;
+		goto out;
+	}
+	res->seconds = (double)(now_ns() - t0) / 1e9;
+	supervisor_set_outcome(&sv, supervisor_signal ? "interrupted" : "ok");
+	res->outcome = sv.outcome;
+	res->signal = supervisor_signal;
+	if (cfg->trace && supervisor_finish(&sv, res) < 0)
+		goto out;
+	ret = 0;
+out:
+	supervisor_signals(false);
+	if (sv.in_txn)
+		sqlite3_exec(sv.st->db, "ROLLBACK", NULL, NULL, NULL);
+	ingest_free(sv.in);
+	store_close(sv.st);
+	free(sv.buf);
+	evlog_destroy(sv.log);
+	return ret;
+}

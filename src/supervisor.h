@@ -1,0 +1,42 @@
+/* supervisor.h: runs the pool as a child, drains its event log into SQLite, detects hangs, reaps everything. */
+#ifndef POOLTRACE_SUPERVISOR_H
+#define POOLTRACE_SUPERVISOR_H
+
+#include "pool.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct supervisor_config {
+	struct pool_config pool;
+	const char *db_path;
+	bool trace;          /* false: --no-trace, no log and no database */
+	bool io_events;      /* false: --no-io-events */
+	long hang_ms;        /* no progress for this long triggers a deadlock check */
+	size_t log_capacity; /* records in the shared log */
+	unsigned log_wait_ms;/* how long a writer waits for room before dropping */
+};
+
+struct supervisor_result {
+	int64_t run_id;      /* -1 with --no-trace */
+	const char *outcome; /* ok, deadlock, crashed, killed, interrupted */
+	uint64_t events;
+	uint64_t dropped;
+	uint64_t torn;
+	int64_t leaked_write_ends; /* the views' counts for this run */
+	int64_t eof_blockers;
+	int signal;          /* SIGINT/SIGTERM/SIGHUP that interrupted the run, else 0 */
+	double seconds;      /* from forking the pool to the last reap */
+};
+
+/*
+ * Runs one traced (or untraced) pool to completion. Returns 0 when the run
+ * was carried out and, when tracing, committed with its outcome (whatever the
+ * outcome); -1 with one error line printed when it could not be started or
+ * stored. The database is opened before the fork only to be validated, then
+ * closed, so no pool process ever holds a tracer fd.
+ */
+int supervisor_run(const struct supervisor_config *cfg, struct supervisor_result *res);
+
+#endif

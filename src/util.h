@@ -1,0 +1,39 @@
+/* util.h: process-wide helpers: error reporting, allocation that dies, number parsing, clocks. */
+#ifndef POOLTRACE_UTIL_H
+#define POOLTRACE_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdnoreturn.h>
+
+/* Exit statuses used by every subcommand. */
+enum { EXIT_USAGE = 2 };
+
+/*
+ * Prints "pooltrace: <message>" on one line to stderr and returns -1, so that
+ * library code can `return error(...)`. Messages are lower-case, no full stop.
+ */
+int error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Like error(), then exit(1). Only for "cannot happen" and out-of-memory. */
+noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Allocation that dies on failure, so callers never check for NULL. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t count, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+
+/*
+ * Parses a whole decimal integer in [min, max]. Returns 0, or -1 when s is not
+ * a number, has trailing junk, or is out of range.
+ */
+int parse_long(const char *s, long min, long max, long *out);
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t now_ns(void);
+
+/* Sleeps for ms milliseconds; a signal ends the sleep early so callers can react. */
+void sleep_ms(long ms);
+
+#endif

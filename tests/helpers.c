@@ -1,0 +1,139 @@
+/* helpers.c: what the end-to-end tests share: running the real binary, temp dirs, SQL counts. */
+#include "helpers.h"
+
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char t_dir[256];
+
+const char *t_tmpdir(void)
+{
+	if (!t_dir[0]) {
+		snprintf(t_dir, sizeof(t_dir), "/tmp/pooltrace-test-XXXXXX");
+		cr_assert_not_null(mkdtemp(t_dir), "mkdtemp");
+	}
+	return t_dir;
+}
+
+const char *t_path(const char *name)
+{
+	static char bufs[8][512];
+	static int next;
+	char *b = bufs[next++ % 8];
+
+	snprintf(b, sizeof(bufs[0]), "%s/%s", t_tmpdir(), name);
+	return b;
+}
+
+static void t_slurp(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (!f)
+		return;
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
+
+int t_run(struct t_result *r, const char *fmt, ...)
+{
+	char args[4096], cmd[8192];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	snprintf(cmd, sizeof(cmd), "cd %s && %s %s </dev/null >%s 2>%s", t_tmpdir(), POOLTRACE_BIN, args,
+		 t_path(".out"), t_path(".err"));
+	st = system(cmd);
+	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	t_slurp(t_path(".out"), r->out, sizeof(r->out));
+	t_slurp(t_path(".err"), r->err, sizeof(r->err));
+	return r->status;
+}
+
+int64_t t_sql_int(const char *db, const char *fmt, ...)
+{
+	char sql[4096];
+	sqlite3 *h = NULL;
+	sqlite3_stmt *s = NULL;
+	int64_t v = -1;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	cr_assert_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK, "open %s", db);
+	cr_assert_eq(sqlite3_prepare_v2(h, sql, -1, &s, NULL), SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(h));
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(h);
+	return v;
+}
+
+int t_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+int64_t t_file_hash(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	uint64_t h = 1469598103934665603ULL;
+	int c;
+
+	if (!f)
+		return -1;
+	while ((c = fgetc(f)) != EOF)
+		h = (h ^ (uint64_t)c) * 1099511628211ULL;
+	fclose(f);
+	return (int64_t)(h >> 1);
+}
+
+int t_pgrp_alive(pid_t pgid)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int found = 0;
+
+	while (d && (de = readdir(d)) && !found) {
+		char path[300], buf[512], *p;
+		FILE *f;
+		int pgrp;
+		char state;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		if (!(f = fopen(path, "r")))
+			continue;
+		if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) &&
+		    sscanf(p + 1, " %c %*d %d", &state, &pgrp) == 2 && pgrp == pgid)
+			found = 1;
+		fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+int t_sanitized(void)
+{
+	return getenv("POOLTRACE_SANITIZED") != NULL;
+}

@@ -1,0 +1,40 @@
+/* helpers.h: what the end-to-end tests share: running the real binary, temp dirs, SQL counts. */
+#ifndef POOLTRACE_TEST_HELPERS_H
+#define POOLTRACE_TEST_HELPERS_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+/* A fresh directory for one test; its path lives until exit. */
+const char *t_tmpdir(void);
+/* t_tmpdir()/name, in a static ring of buffers (valid for a few calls). */
+const char *t_path(const char *name);
+
+struct t_result {
+	int status;     /* exit status, or 128+signal */
+	char out[65536];
+	char err[8192];
+};
+
+/*
+ * Runs `pooltrace ARGS` (a shell fragment, e.g. "run --db x.db -w 3") in the
+ * test's directory, capturing stdout and stderr. Returns the exit status.
+ */
+int t_run(struct t_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* One integer from SQL against db (asserts on error). */
+int64_t t_sql_int(const char *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Number of lines in s. */
+int t_lines(const char *s);
+
+/* sha-like fingerprint of a file's bytes (FNV-1a 64), -1 if unreadable. */
+int64_t t_file_hash(const char *path);
+
+/* True if any process in /proc still has process group pgid. */
+int t_pgrp_alive(pid_t pgid);
+
+/* True when running the sanitizer build (tests that ptrace skip leak checks). */
+int t_sanitized(void);
+
+#endif

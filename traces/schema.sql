@@ -1,0 +1,187 @@
+-- pooltrace trace database, schema version 1.
+--
+-- One file holds any number of runs. Every table is keyed by run_id.
+-- The ground truth is `events`: one row per recorded system call or
+-- supervisor action, in the global order of `seq`. `processes`, `pipes` and
+-- `holds` are derived from the events as they are ingested, so that the
+-- views below answer in milliseconds even for runs with a million events.
+-- Ask questions through the views (fd_holds, leaked_write_ends, eof_blockers).
+
+-- One row per `pooltrace run`.
+CREATE TABLE runs (
+    id              INTEGER PRIMARY KEY,
+    strategy        TEXT    NOT NULL,  -- naive, close-all, reverse-close, child-close, close-range
+    workers         INTEGER NOT NULL,
+    tasks           INTEGER NOT NULL,
+    task_ms         INTEGER NOT NULL,
+    crash_worker    INTEGER,           -- NULL: no --crash-worker
+    io_events       INTEGER NOT NULL,  -- 0: recorded with --no-io-events
+    -- NULL while the run is going on, or if pooltrace itself was SIGKILLed.
+    outcome         TEXT CHECK (outcome IN ('ok', 'deadlock', 'crashed', 'killed', 'interrupted')),
+    started_at      TEXT    NOT NULL,  -- wall clock, UTC, ISO 8601
+    started_ns      INTEGER NOT NULL,  -- CLOCK_MONOTONIC, same clock as events.ts_ns
+    ended_ns        INTEGER,
+    supervisor_pid  INTEGER NOT NULL,  -- the pooltrace process; it reaps orphans
+    events          INTEGER NOT NULL DEFAULT 0,  -- events stored
+    events_dropped  INTEGER NOT NULL DEFAULT 0,  -- events lost to a full log (also `overflow` events)
+    events_torn     INTEGER NOT NULL DEFAULT 0   -- events whose writer was killed mid-record
+);
+
+-- Every process of the pool: the pool parent and its workers.
+CREATE TABLE processes (
+    run_id          INTEGER NOT NULL REFERENCES runs(id),
+    pid             INTEGER NOT NULL,
+    role            TEXT    NOT NULL CHECK (role IN ('parent', 'worker')),
+    worker_index    INTEGER,           -- NULL for the parent
+    ppid            INTEGER,           -- as the new process saw it (getppid)
+    fork_seq        INTEGER,
+    -- Its first read of its task pipe (fd 0): the first read or read_zero
+    -- event, or, when that read never returned, the `hang` event that shows it
+    -- blocked in it. NULL for the parent.
+    first_read_seq  INTEGER,
+    exit_seq        INTEGER,           -- its own `exit` event, if it exited normally
+    exit_code       INTEGER,
+    term_signal     INTEGER,           -- the signal that killed it, if one did
+    reap_seq        INTEGER,
+    reaped_by       INTEGER,           -- pid of the process whose waitpid reaped it
+    PRIMARY KEY (run_id, pid)
+) WITHOUT ROWID;
+
+-- Every pipe the pool created; pipe_id numbers them within a run.
+CREATE TABLE pipes (
+    run_id          INTEGER NOT NULL REFERENCES runs(id),
+    pipe_id         INTEGER NOT NULL,
+    inode           INTEGER NOT NULL,  -- the kernel's identity: pipe:[inode] in /proc and strace -yy
+    channel         INTEGER,           -- the worker it was made for
+    created_by      INTEGER NOT NULL,  -- pid
+    created_seq     INTEGER NOT NULL,
+    read_fd         INTEGER NOT NULL,  -- in the creating process
+    write_fd        INTEGER NOT NULL,
+    PRIMARY KEY (run_id, pipe_id)
+) WITHOUT ROWID;
+
+-- The ground truth. Columns that do not apply to a kind are NULL.
+--   kind         what happened (see the README's table of event kinds)
+--   pid          the process that made the call (for reap/kill/hang by pooltrace: runs.supervisor_pid
+--                for reap and kill; the blocked process for hang)
+--   fd           the fd the event is about (pipe: read fd; dup2: newfd; close_range: first)
+--   fd2          pipe: write fd; dup2: oldfd; close_range: last (2147483647 for ~0U)
+--   pipe_id      the pool pipe fd refers to (NULL: not a pool pipe)
+--   pipe_end     'read' or 'write', observed with fcntl(F_GETFL) on the live fd
+--   inode        pipe inode as fstat saw it, pool pipe or not
+--   other_pid    fork: the parent; reap/kill: the reaped/killed process; hang: the awaited child
+--   result       the call's return value, or -errno
+--   arg          pipe: channel; fork: worker index; write/read/task: task code; exit/reap: exit code;
+--                dup2: 1 if newfd was open and got replaced; overflow: events dropped
+--   signal       reap: terminating signal; kill: signal sent
+--   is_foreign   inherit: 1 if the fd is not a pipe the pool created (a tty, a file, another pipe)
+--   detail       inherit: what a foreign fd is; dup2: what it replaced; hang: the kernel's evidence
+CREATE TABLE events (
+    run_id          INTEGER NOT NULL REFERENCES runs(id),
+    seq             INTEGER NOT NULL,  -- global order across all processes of the run, from 1
+    ts_ns           INTEGER NOT NULL,  -- CLOCK_MONOTONIC
+    pid             INTEGER NOT NULL,
+    kind            TEXT    NOT NULL,
+    fd              INTEGER,
+    fd2             INTEGER,
+    pipe_id         INTEGER,
+    pipe_end        TEXT,
+    inode           INTEGER,
+    other_pid       INTEGER,
+    result          INTEGER,
+    arg             INTEGER,
+    signal          INTEGER,
+    is_foreign      INTEGER,
+    detail          TEXT,
+    PRIMARY KEY (run_id, seq)
+) WITHOUT ROWID;
+
+-- Every fd every pool process held, from the event that opened it in that
+-- process (pipe, inherit, dup2) to the event that ended it (close,
+-- close_range, dup2 onto it, exit; or reap when the process died by a
+-- signal). to_seq is NULL when the hold outlived the trace.
+CREATE TABLE holds (
+    run_id          INTEGER NOT NULL REFERENCES runs(id),
+    pid             INTEGER NOT NULL,
+    fd              INTEGER NOT NULL,
+    pipe_id         INTEGER,           -- NULL: not a pool pipe
+    pipe_end        TEXT,
+    inode           INTEGER,
+    is_foreign      INTEGER NOT NULL,
+    detail          TEXT,              -- what a foreign fd is
+    from_seq        INTEGER NOT NULL,
+    from_kind       TEXT    NOT NULL,
+    to_seq          INTEGER,
+    to_kind         TEXT
+);
+CREATE INDEX holds_by_pipe ON holds(run_id, pipe_id, pipe_end);
+CREATE INDEX holds_by_pid ON holds(run_id, pid);
+
+-- Evidence of a deadlock: for each process blocked on a pipe (a `hang`
+-- event), every pool process holding that pipe's write end, by fd, as
+-- /proc/PID/fd showed it at detection time.
+CREATE TABLE hang_holders (
+    run_id          INTEGER NOT NULL REFERENCES runs(id),
+    seq             INTEGER NOT NULL,  -- the `hang` event
+    blocked_pid     INTEGER NOT NULL,
+    pipe_id         INTEGER,
+    inode           INTEGER NOT NULL,
+    holder_pid      INTEGER NOT NULL,
+    holder_fd       INTEGER NOT NULL
+);
+
+-- Pipe fds only, as the issue's contract names them.
+CREATE VIEW fd_holds AS
+SELECT run_id, pid, fd, pipe_id, pipe_end, from_seq, to_seq
+FROM holds
+WHERE pipe_id IS NOT NULL;
+
+-- Write ends of pool pipes a worker still holds when it first reads its task
+-- pipe: each one keeps some other worker from ever seeing EOF.
+CREATE VIEW leaked_write_ends AS
+SELECT h.run_id, h.pipe_id, h.pid, h.fd
+FROM processes p
+JOIN holds h ON h.run_id = p.run_id AND h.pid = p.pid
+WHERE p.role = 'worker'
+  AND p.first_read_seq IS NOT NULL
+  AND h.pipe_id IS NOT NULL AND h.pipe_end = 'write'
+  AND h.from_seq < p.first_read_seq
+  AND (h.to_seq IS NULL OR h.to_seq > p.first_read_seq);
+
+-- Every process other than the pool parent that holds a write end of a pool
+-- pipe at the moment (close_seq) the pool parent closes its own write end of
+-- that pipe. `transient` marks a hold its worker drops itself during its
+-- setup, before its first read (its own copy, or with child-close the
+-- inherited ones): it was really held at that moment, because the worker had
+-- not got that far yet, but it cannot keep the reader from EOF.
+CREATE VIEW eof_holders AS
+SELECT h.run_id, h.pipe_id, h.pid, h.fd, ph.to_seq AS close_seq,
+       (w.role = 'worker' AND h.to_kind IN ('close', 'close_range', 'dup2')
+        AND (w.first_read_seq IS NULL OR h.to_seq < w.first_read_seq)) AS transient
+FROM processes p
+JOIN holds ph ON ph.run_id = p.run_id AND ph.pid = p.pid
+JOIN holds h ON h.run_id = ph.run_id AND h.pipe_id = ph.pipe_id AND h.pipe_end = 'write'
+JOIN processes w ON w.run_id = h.run_id AND w.pid = h.pid
+WHERE p.role = 'parent'
+  AND ph.pipe_id IS NOT NULL AND ph.pipe_end = 'write' AND ph.to_kind = 'close'
+  AND h.pid <> ph.pid
+  AND h.from_seq < ph.to_seq
+  AND (h.to_seq IS NULL OR h.to_seq > ph.to_seq);
+
+-- The holders above that keep the reader from ever seeing EOF while they
+-- live: each one is a reason a close-then-waitpid shutdown can hang.
+CREATE VIEW eof_blockers AS
+SELECT run_id, pipe_id, pid, fd, close_seq
+FROM eof_holders
+WHERE NOT transient;
+
+-- One line per run: what the demo prints.
+CREATE VIEW run_summary AS
+SELECT r.id AS run_id, r.strategy, r.workers, r.tasks, r.outcome,
+       (SELECT count(*) FROM leaked_write_ends l WHERE l.run_id = r.id) AS leaked_write_ends,
+       (SELECT count(*) FROM eof_blockers b WHERE b.run_id = r.id) AS eof_blockers,
+       r.events, r.events_dropped
+FROM runs r;
+
+PRAGMA application_id = 1886679651; -- 'ptrc'
+PRAGMA user_version = 1;
