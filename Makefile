@@ -12,8 +12,8 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 OPT ?= -O2 -g
 SAN :=
-CFLAGS_ALL = -std=gnu11 -D_GNU_SOURCE $(OPT) $(SAN) -Wall -Wextra -Werror -Isrc -Iviz -I$(BUILD) $(PKG_CFLAGS) $(CFLAGS)
-LDFLAGS_ALL = $(SAN) $(LDFLAGS)
+CFLAGS_ALL = -std=gnu11 -D_GNU_SOURCE -pthread $(OPT) $(SAN) -Wall -Wextra -Werror -Isrc -Iviz -I$(BUILD) $(PKG_CFLAGS) $(CFLAGS)
+LDFLAGS_ALL = $(SAN) -pthread $(LDFLAGS)
 
 SRC := $(wildcard src/*.c) $(wildcard viz/*.c)
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(filter-out src/main.c,$(SRC)))

@@ -39,7 +39,8 @@ const struct cmd_entry cmd_run_entry = {
 	"                       worker's first read, and every fd event)\n"
 	"      --hang-ms MS     no progress for MS ms triggers a deadlock check\n"
 	"                       (default 250)\n"
-	"      --log-size N     shared event log capacity in records (default 262144)\n"
+	"      --log-size N     shared event log capacity in records (default 1048576;\n"
+	"                       memory is only touched as it fills)\n"
 	"      --log-wait-ms MS how long a process waits for room in a full log\n"
 	"                       before the event is dropped and counted (default 1000)\n"
 	"  -q, --quiet          print nothing on success\n"
@@ -108,7 +109,7 @@ static int cmd_run(int argc, char **argv)
 		.trace = true,
 		.io_events = true,
 		.hang_ms = 250,
-		.log_capacity = 262144,
+		.log_capacity = 1 << 20,
 		.log_wait_ms = 1000,
 	};
 	struct supervisor_result res;

@@ -8,6 +8,10 @@
  *   3. Only the reader (the supervisor) moves tail, after copying the records.
  *   4. Sequence numbers are index + 1, dense: a dropped event claims no index,
  *      it only increments `dropped`, which the supervisor records.
+ *   5. A writer facing a full ring sleeps on the space_gen futex (shared, not
+ *      private: the mapping spans processes) for at most wait_ms in all; the
+ *      reader wakes every waiter after moving tail. A thousand processes
+ *      polling instead would starve the reader of the CPU it needs.
  *
  * The mapping is created before the first fork and holds no fd, so the fd
  * tables being traced contain nothing of the tracer's.
@@ -16,7 +20,10 @@
 
 #include <errno.h>
 #include <string.h>
+#include <linux/futex.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <time.h>
 
 struct evlog {
@@ -24,6 +31,10 @@ struct evlog {
 	_Alignas(64) _Atomic uint64_t head;
 	_Alignas(64) _Atomic uint64_t tail;
 	_Alignas(64) _Atomic uint64_t dropped;
+	/* Futex word: bumped by the reader whenever it frees slots while
+	 * writers wait for room, so they sleep instead of polling. */
+	_Alignas(64) _Atomic uint32_t space_gen;
+	_Atomic uint32_t space_waiters;
 	uint64_t capacity;
 	uint64_t mask;
 	unsigned wait_ms;
@@ -94,25 +105,39 @@ void evlog_destroy(struct evlog *log)
 		munmap(log, log->map_size);
 }
 
+static void evlog_wait_for_space(struct evlog *log, uint32_t gen, uint64_t timeout_ns)
+{
+	struct timespec ts = { (time_t)(timeout_ns / 1000000000u), (long)(timeout_ns % 1000000000u) };
+
+	syscall(SYS_futex, &log->space_gen, FUTEX_WAIT, gen, &ts, NULL, 0);
+}
+
 static uint64_t evlog_claim(struct evlog *log, unsigned wait_ms)
 {
 	uint64_t head = atomic_load_explicit(&log->head, memory_order_relaxed);
-	uint64_t waited_us = 0;
-	struct timespec ts;
+	uint64_t deadline = 0;
 
 	for (;;) {
 		uint64_t tail = atomic_load_explicit(&log->tail, memory_order_acquire);
 
 		if (head - tail >= log->capacity) {
-			/* Full: give the reader a moment rather than lose the event. */
-			if (waited_us >= (uint64_t)wait_ms * 1000) {
+			uint64_t now = evlog_now_ns();
+			uint32_t gen;
+
+			if (!deadline)
+				deadline = now + (uint64_t)wait_ms * 1000000u;
+			if (now >= deadline) {
 				atomic_fetch_add_explicit(&log->dropped, 1, memory_order_relaxed);
 				return 0;
 			}
-			ts.tv_sec = 0;
-			ts.tv_nsec = 50000;
-			nanosleep(&ts, NULL);
-			waited_us += 50;
+			/* Announce ourselves, then re-check: the reader either sees the
+			 * waiter count or we see its new tail; no wake-up is lost. */
+			gen = atomic_load_explicit(&log->space_gen, memory_order_acquire);
+			atomic_fetch_add_explicit(&log->space_waiters, 1, memory_order_seq_cst);
+			tail = atomic_load_explicit(&log->tail, memory_order_seq_cst);
+			if (head - tail >= log->capacity)
+				evlog_wait_for_space(log, gen, deadline - now);
+			atomic_fetch_sub_explicit(&log->space_waiters, 1, memory_order_relaxed);
 			head = atomic_load_explicit(&log->head, memory_order_relaxed);
 			continue;
 		}
@@ -172,7 +197,11 @@ size_t evlog_drain(struct evlog *log, struct evlog_record *out, size_t max)
 		memcpy(&out[n], slot, sizeof(*slot));
 		n++;
 	}
-	atomic_store_explicit(&log->tail, tail + n, memory_order_release);
+	atomic_store_explicit(&log->tail, tail + n, memory_order_seq_cst);
+	if (n && atomic_load_explicit(&log->space_waiters, memory_order_seq_cst)) {
+		atomic_fetch_add_explicit(&log->space_gen, 1, memory_order_release);
+		syscall(SYS_futex, &log->space_gen, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
+	}
 	return n;
 }
 

@@ -15,6 +15,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,16 +207,34 @@ static int hang_cmp_u64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-int hang_write_holders(const struct hang_proc *procs, size_t n, const uint64_t *inodes, size_t ninodes,
-		       int (*fn)(void *ctx, uint64_t inode, pid_t pid, int fd), void *ctx)
+struct hang_found {
+	uint64_t inode;
+	pid_t pid;
+	int fd;
+};
+
+struct hang_worker {
+	pthread_t thread;
+	const struct hang_proc *procs;
+	size_t begin, end, stride;
+	const uint64_t *inodes;
+	size_t ninodes;
+	struct hang_found *found;
+	size_t nfound, cap;
+};
+
+/* Walks /proc/PID/fd of every stride-th process; touches no shared state. */
+static void *hang_walk(void *arg)
 {
-	for (size_t i = 0; i < n; i++) {
+	struct hang_worker *w = arg;
+
+	for (size_t i = w->begin; i < w->end; i += w->stride) {
 		char path[64];
 		struct dirent *de;
 		DIR *dir;
 		int dfd;
 
-		snprintf(path, sizeof(path), "/proc/%d/fd", (int)procs[i].pid);
+		snprintf(path, sizeof(path), "/proc/%d/fd", (int)w->procs[i].pid);
 		dir = opendir(path);
 		if (!dir)
 			continue; /* it died meanwhile: it holds nothing */
@@ -229,16 +248,46 @@ int hang_write_holders(const struct hang_proc *procs, size_t n, const uint64_t *
 			if (fstatat(dfd, de->d_name, &target, 0) < 0 || !S_ISFIFO(target.st_mode))
 				continue;
 			ino = target.st_ino;
-			if (!bsearch(&ino, inodes, ninodes, sizeof(*inodes), hang_cmp_u64))
+			if (!bsearch(&ino, w->inodes, w->ninodes, sizeof(*w->inodes), hang_cmp_u64))
 				continue;
 			if (fstatat(dfd, de->d_name, &link, AT_SYMLINK_NOFOLLOW) < 0 || !(link.st_mode & S_IWUSR))
 				continue;
-			if (fn(ctx, ino, procs[i].pid, atoi(de->d_name)) < 0) {
-				closedir(dir);
-				return -1;
-			}
+			if (w->nfound == w->cap)
+				w->found = xrealloc(w->found, (w->cap = w->cap ? w->cap * 2 : 1024) * sizeof(*w->found));
+			w->found[w->nfound++] = (struct hang_found){ ino, w->procs[i].pid, atoi(de->d_name) };
 		}
 		closedir(dir);
 	}
-	return 0;
+	return NULL;
+}
+
+int hang_write_holders(const struct hang_proc *procs, size_t n, const uint64_t *inodes, size_t ninodes,
+		       int (*fn)(void *ctx, uint64_t inode, pid_t pid, int fd), void *ctx)
+{
+	/* Half a million /proc lookups for a 1000-worker deadlock: split them
+	 * over the machine's cores. The threads only read /proc; fn runs here. */
+	enum { HANG_THREADS = 2 };
+	struct hang_worker w[HANG_THREADS];
+	int started[HANG_THREADS] = { 0 };
+	int ret = 0;
+
+	for (int t = 0; t < HANG_THREADS; t++) {
+		w[t] = (struct hang_worker){ .procs = procs, .begin = (size_t)t, .end = n, .stride = HANG_THREADS,
+					     .inodes = inodes, .ninodes = ninodes };
+		if (t > 0 && n > 64)
+			started[t] = pthread_create(&w[t].thread, NULL, hang_walk, &w[t]) == 0;
+	}
+	/* Whatever no thread took, this thread walks. */
+	for (int t = 0; t < HANG_THREADS; t++)
+		if (!started[t])
+			hang_walk(&w[t]);
+	for (int t = 0; t < HANG_THREADS; t++) {
+		if (started[t])
+			pthread_join(w[t].thread, NULL);
+		for (size_t i = 0; i < w[t].nfound && !ret; i++)
+			if (fn(ctx, w[t].found[i].inode, w[t].found[i].pid, w[t].found[i].fd) < 0)
+				ret = -1;
+		free(w[t].found);
+	}
+	return ret;
 }

@@ -16,10 +16,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* One fd of one process, from the event that opened it to the one that ended it. */
+struct ingest_hold {
+	uint64_t inode;
+	uint64_t from_seq, to_seq; /* to_seq 0: still open */
+	int64_t pipe_id;
+	const char *from_kind, *to_kind;
+	char *detail;
+	pid_t pid;
+	int fd;
+	uint8_t end;
+};
+
 struct ingest_proc {
 	pid_t pid;            /* 0: empty slot */
 	uint64_t fork_seq;    /* inherited holds begin here */
-	int64_t *hold_by_fd;  /* holds rowid, 0: fd not held */
+	struct ingest_hold **hold_by_fd; /* NULL: fd not held */
 	size_t nfds;
 	int is_worker;
 	int first_read_done;
@@ -32,14 +44,20 @@ struct ingest_pipe {
 
 struct ingest {
 	struct store *st;
+	/* The batch the pooltrace_batch virtual table shows while one INSERT runs. */
+	const struct evlog_record *batch;
+	int64_t *batch_pipe_id;
+	size_t nbatch, batch_cap;
 	int64_t run_id;
 	uint64_t count;
 	int64_t npipes;
+	struct ingest_hold **ended; /* ended holds not yet written */
+	size_t nended, ended_cap;
 	struct ingest_proc *procs;
 	size_t procs_cap, procs_len;
 	struct ingest_pipe *pipes;
 	size_t pipes_cap, pipes_len;
-	sqlite3_stmt *ins_event, *ins_proc, *ins_pipe, *ins_hold, *end_hold;
+	sqlite3_stmt *ins_events, *ins_proc, *ins_pipe, *ins_hold;
 	sqlite3_stmt *set_first_read, *set_exit, *set_reap, *ins_holder;
 };
 
@@ -118,48 +136,213 @@ static void ingest_pipe_add(struct ingest *in, uint64_t inode, int64_t pipe_id)
 	in->pipes[i] = (struct ingest_pipe){ inode, pipe_id };
 }
 
+/*
+ * pooltrace_batch: an eponymous virtual table over the records being
+ * ingested, so a whole batch goes into `events` with one
+ * INSERT ... SELECT instead of a bind/step/reset per row (measured: 1.6 M
+ * against 0.9 M rows/s). Columns are those of `events`.
+ */
+struct ingest_cursor {
+	sqlite3_vtab_cursor base;
+	size_t i;
+};
+
+static int ingest_vt_connect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **vt,
+			     char **err)
+{
+	struct { sqlite3_vtab base; struct ingest *in; } *t;
+	int rc;
+
+	(void)argc, (void)argv, (void)err;
+	rc = sqlite3_declare_vtab(db, "CREATE TABLE x(run_id, seq, ts_ns, pid, kind, fd, fd2, pipe_id, pipe_end,"
+				      " inode, other_pid, result, arg, signal, is_foreign, detail)");
+	if (rc != SQLITE_OK)
+		return rc;
+	t = sqlite3_malloc(sizeof(*t));
+	if (!t)
+		return SQLITE_NOMEM;
+	memset(t, 0, sizeof(*t));
+	t->in = aux;
+	*vt = &t->base;
+	return SQLITE_OK;
+}
+
+static int ingest_vt_disconnect(sqlite3_vtab *vt)
+{
+	sqlite3_free(vt);
+	return SQLITE_OK;
+}
+
+static int ingest_vt_best_index(sqlite3_vtab *vt, sqlite3_index_info *info)
+{
+	(void)vt;
+	info->estimatedCost = 1000;
+	return SQLITE_OK;
+}
+
+static int ingest_vt_open(sqlite3_vtab *vt, sqlite3_vtab_cursor **cur)
+{
+	struct ingest_cursor *c = sqlite3_malloc(sizeof(*c));
+
+	(void)vt;
+	if (!c)
+		return SQLITE_NOMEM;
+	memset(c, 0, sizeof(*c));
+	*cur = &c->base;
+	return SQLITE_OK;
+}
+
+static int ingest_vt_close(sqlite3_vtab_cursor *cur)
+{
+	sqlite3_free(cur);
+	return SQLITE_OK;
+}
+
+static int ingest_vt_filter(sqlite3_vtab_cursor *cur, int idx, const char *idx_str, int argc, sqlite3_value **argv)
+{
+	(void)idx, (void)idx_str, (void)argc, (void)argv;
+	((struct ingest_cursor *)cur)->i = 0;
+	return SQLITE_OK;
+}
+
+static int ingest_vt_next(sqlite3_vtab_cursor *cur)
+{
+	((struct ingest_cursor *)cur)->i++;
+	return SQLITE_OK;
+}
+
+static struct ingest *ingest_vt_owner(sqlite3_vtab_cursor *cur)
+{
+	return ((struct { sqlite3_vtab base; struct ingest *in; } *)cur->pVtab)->in;
+}
+
+static int ingest_vt_eof(sqlite3_vtab_cursor *cur)
+{
+	return ((struct ingest_cursor *)cur)->i >= ingest_vt_owner(cur)->nbatch;
+}
+
+static void ingest_result_opt(sqlite3_context *ctx, int has, int64_t v)
+{
+	if (has)
+		sqlite3_result_int64(ctx, v);
+}
+
+static int ingest_vt_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
+{
+	struct ingest *in = ingest_vt_owner(cur);
+	size_t i = ((struct ingest_cursor *)cur)->i;
+	const struct evlog_record *r = &in->batch[i];
+	int has = r->has;
+	const char *end;
+
+	switch (col) {
+	case 0: sqlite3_result_int64(ctx, in->run_id); break;
+	case 1: sqlite3_result_int64(ctx, (int64_t)r->ready); break;
+	case 2: sqlite3_result_int64(ctx, (int64_t)r->ts_ns); break;
+	case 3: sqlite3_result_int64(ctx, r->pid); break;
+	case 4: sqlite3_result_text(ctx, evlog_kind_name(r->kind), -1, SQLITE_STATIC); break;
+	case 5: ingest_result_opt(ctx, has & HAS_FD, r->fd); break;
+	case 6: ingest_result_opt(ctx, has & HAS_FD2, r->fd2); break;
+	case 7: ingest_result_opt(ctx, in->batch_pipe_id[i] != 0, in->batch_pipe_id[i]); break;
+	case 8:
+		end = has & HAS_INODE ? evlog_end_name(r->pipe_end) : NULL;
+		if (end)
+			sqlite3_result_text(ctx, end, -1, SQLITE_STATIC);
+		break;
+	case 9: ingest_result_opt(ctx, has & HAS_INODE, (int64_t)r->inode); break;
+	case 10: ingest_result_opt(ctx, has & HAS_OTHER_PID, r->other_pid); break;
+	case 11: ingest_result_opt(ctx, has & HAS_RESULT, r->result); break;
+	case 12: ingest_result_opt(ctx, has & HAS_ARG, r->arg); break;
+	case 13: ingest_result_opt(ctx, has & HAS_SIGNAL, r->signal); break;
+	case 14: ingest_result_opt(ctx, r->kind == EV_INHERIT, in->batch_pipe_id[i] == 0); break;
+	case 15:
+		if (r->text[0])
+			sqlite3_result_text(ctx, r->text, (int)strnlen(r->text, sizeof(r->text)), SQLITE_TRANSIENT);
+		break;
+	}
+	return SQLITE_OK;
+}
+
+static int ingest_vt_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *rowid)
+{
+	*rowid = (sqlite3_int64)((struct ingest_cursor *)cur)->i;
+	return SQLITE_OK;
+}
+
+static const sqlite3_module ingest_batch_module = {
+	.iVersion = 0,
+	.xCreate = NULL, /* eponymous-only: it exists as long as the connection does */
+	.xConnect = ingest_vt_connect,
+	.xBestIndex = ingest_vt_best_index,
+	.xDisconnect = ingest_vt_disconnect,
+	.xOpen = ingest_vt_open,
+	.xClose = ingest_vt_close,
+	.xFilter = ingest_vt_filter,
+	.xNext = ingest_vt_next,
+	.xEof = ingest_vt_eof,
+	.xColumn = ingest_vt_column,
+	.xRowid = ingest_vt_rowid,
+};
+
 struct ingest *ingest_new(struct store *st, int64_t run_id)
 {
 	struct ingest *in = xcalloc(1, sizeof(*in));
 
 	in->st = st;
 	in->run_id = run_id;
-	in->ins_event = store_prepare(st, "INSERT INTO events VALUES "
-				      "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)");
+	if (sqlite3_create_module(st->db, "pooltrace_batch", &ingest_batch_module, in) != SQLITE_OK)
+		die("cannot register the batch table: %s", sqlite3_errmsg(st->db));
+	in->ins_events = store_prepare(st, "INSERT INTO events (run_id, seq, ts_ns, pid, kind, fd, fd2, pipe_id,"
+				       " pipe_end, inode, other_pid, result, arg, signal, is_foreign, detail)"
+				       " SELECT * FROM pooltrace_batch");
 	in->ins_proc = store_prepare(st, "INSERT OR IGNORE INTO processes (run_id, pid, role, worker_index, ppid, fork_seq)"
 				     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
 	in->ins_pipe = store_prepare(st, "INSERT INTO pipes VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
 	in->ins_hold = store_prepare(st, "INSERT INTO holds (run_id, pid, fd, pipe_id, pipe_end, inode, is_foreign,"
-				     " detail, from_seq, from_kind) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
-	in->end_hold = store_prepare(st, "UPDATE holds SET to_seq = ?2, to_kind = ?3 WHERE rowid = ?1");
+				     " detail, from_seq, from_kind, to_seq, to_kind)"
+				     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
 	in->set_first_read = store_prepare(st, "UPDATE processes SET first_read_seq = ?3 WHERE run_id = ?1 AND pid = ?2");
 	in->set_exit = store_prepare(st, "UPDATE processes SET exit_seq = ?3, exit_code = ?4 WHERE run_id = ?1 AND pid = ?2");
 	in->set_reap = store_prepare(st, "UPDATE processes SET reap_seq = ?3, reaped_by = ?4,"
 				     " exit_code = coalesce(?5, exit_code), term_signal = ?6 WHERE run_id = ?1 AND pid = ?2");
 	in->ins_holder = store_prepare(st, "INSERT INTO hang_holders VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-	if (!in->ins_event || !in->ins_proc || !in->ins_pipe || !in->ins_hold || !in->end_hold ||
+	if (!in->ins_events || !in->ins_proc || !in->ins_pipe || !in->ins_hold ||
 	    !in->set_first_read || !in->set_exit || !in->set_reap || !in->ins_holder)
 		die("cannot prepare the trace statements (schema mismatch?)");
 	return in;
+}
+
+static void ingest_hold_free(struct ingest_hold *h)
+{
+	if (h) {
+		free(h->detail);
+		free(h);
+	}
 }
 
 void ingest_free(struct ingest *in)
 {
 	if (!in)
 		return;
-	sqlite3_finalize(in->ins_event);
+	sqlite3_finalize(in->ins_events);
 	sqlite3_finalize(in->ins_proc);
 	sqlite3_finalize(in->ins_pipe);
 	sqlite3_finalize(in->ins_hold);
-	sqlite3_finalize(in->end_hold);
 	sqlite3_finalize(in->set_first_read);
 	sqlite3_finalize(in->set_exit);
 	sqlite3_finalize(in->set_reap);
 	sqlite3_finalize(in->ins_holder);
-	for (size_t i = 0; i < in->procs_cap; i++)
+	for (size_t i = 0; i < in->procs_cap; i++) {
+		for (size_t fd = 0; fd < in->procs[i].nfds; fd++)
+			ingest_hold_free(in->procs[i].hold_by_fd[fd]);
 		free(in->procs[i].hold_by_fd);
+	}
+	for (size_t i = 0; i < in->nended; i++)
+		ingest_hold_free(in->ended[i]);
+	free(in->ended);
 	free(in->procs);
 	free(in->pipes);
+	free(in->batch_pipe_id);
 	free(in);
 }
 
@@ -195,41 +378,37 @@ static void ingest_bind_text(sqlite3_stmt *s, int col, const char *t)
 		sqlite3_bind_null(s, col);
 }
 
-static int ingest_end_hold(struct ingest *in, struct ingest_proc *p, int fd, uint64_t seq, const char *kind)
+/* Queues the hold of fd for writing, ended at seq by kind. */
+static void ingest_end_hold(struct ingest *in, struct ingest_proc *p, int fd, uint64_t seq, const char *kind)
 {
-	int64_t rowid;
+	struct ingest_hold *h;
 
-	if (!p || fd < 0 || (size_t)fd >= p->nfds || !p->hold_by_fd[fd])
-		return 0;
-	rowid = p->hold_by_fd[fd];
-	p->hold_by_fd[fd] = 0;
-	sqlite3_bind_int64(in->end_hold, 1, rowid);
-	sqlite3_bind_int64(in->end_hold, 2, (int64_t)seq);
-	sqlite3_bind_text(in->end_hold, 3, kind, -1, SQLITE_STATIC);
-	return ingest_step(in, in->end_hold);
+	if (!p || fd < 0 || (size_t)fd >= p->nfds || !(h = p->hold_by_fd[fd]))
+		return;
+	p->hold_by_fd[fd] = NULL;
+	h->to_seq = seq;
+	h->to_kind = kind;
+	if (in->nended == in->ended_cap)
+		in->ended = xrealloc(in->ended, (in->ended_cap = in->ended_cap ? in->ended_cap * 2 : 1024) *
+						    sizeof(*in->ended));
+	in->ended[in->nended++] = h;
 }
 
-static int ingest_end_all(struct ingest *in, struct ingest_proc *p, uint64_t seq, const char *kind)
+static void ingest_end_all(struct ingest *in, struct ingest_proc *p, uint64_t seq, const char *kind)
 {
-	if (!p)
-		return 0;
-	for (size_t fd = 0; fd < p->nfds; fd++)
-		if (ingest_end_hold(in, p, (int)fd, seq, kind) < 0)
-			return -1;
-	return 0;
+	for (size_t fd = 0; p && fd < p->nfds; fd++)
+		ingest_end_hold(in, p, (int)fd, seq, kind);
 }
 
-static int ingest_open_hold(struct ingest *in, pid_t pid, int fd, uint64_t inode, int end,
-			    const char *detail, uint64_t seq, const char *kind)
+static void ingest_open_hold(struct ingest *in, pid_t pid, int fd, uint64_t inode, int end,
+			     const char *detail, uint64_t seq, const char *kind)
 {
 	struct ingest_proc *p = ingest_proc_find(in, pid, 1);
-	int64_t pipe_id = ingest_pipe_lookup(in, inode);
-	sqlite3_stmt *s = in->ins_hold;
+	struct ingest_hold *h;
 
 	if (fd < 0)
-		return 0;
-	if (ingest_end_hold(in, p, fd, seq, kind) < 0)
-		return -1;
+		return;
+	ingest_end_hold(in, p, fd, seq, kind);
 	if ((size_t)fd >= p->nfds) {
 		size_t n = p->nfds ? p->nfds : 16;
 
@@ -239,20 +418,70 @@ static int ingest_open_hold(struct ingest *in, pid_t pid, int fd, uint64_t inode
 		memset(p->hold_by_fd + p->nfds, 0, (n - p->nfds) * sizeof(*p->hold_by_fd));
 		p->nfds = n;
 	}
+	h = xcalloc(1, sizeof(*h));
+	h->pid = pid;
+	h->fd = fd;
+	h->inode = inode;
+	h->end = (uint8_t)end;
+	h->pipe_id = ingest_pipe_lookup(in, inode);
+	h->detail = detail && *detail ? xstrdup(detail) : NULL;
+	h->from_seq = seq;
+	h->from_kind = kind;
+	p->hold_by_fd[fd] = h;
+}
+
+static int ingest_write_hold(struct ingest *in, const struct ingest_hold *h)
+{
+	sqlite3_stmt *s = in->ins_hold;
+
 	sqlite3_bind_int64(s, 1, in->run_id);
-	sqlite3_bind_int64(s, 2, pid);
-	sqlite3_bind_int(s, 3, fd);
-	ingest_bind_opt(s, 4, pipe_id != 0, pipe_id);
-	ingest_bind_text(s, 5, inode ? evlog_end_name(end) : NULL);
-	ingest_bind_opt(s, 6, inode != 0, (int64_t)inode);
-	sqlite3_bind_int(s, 7, pipe_id == 0);
-	ingest_bind_text(s, 8, detail);
-	sqlite3_bind_int64(s, 9, (int64_t)seq);
-	sqlite3_bind_text(s, 10, kind, -1, SQLITE_STATIC);
-	if (ingest_step(in, s) < 0)
-		return -1;
-	p->hold_by_fd[fd] = sqlite3_last_insert_rowid(in->st->db);
-	return 0;
+	sqlite3_bind_int64(s, 2, h->pid);
+	sqlite3_bind_int(s, 3, h->fd);
+	ingest_bind_opt(s, 4, h->pipe_id != 0, h->pipe_id);
+	ingest_bind_text(s, 5, h->inode ? evlog_end_name(h->end) : NULL);
+	ingest_bind_opt(s, 6, h->inode != 0, (int64_t)h->inode);
+	sqlite3_bind_int(s, 7, h->pipe_id == 0);
+	ingest_bind_text(s, 8, h->detail);
+	sqlite3_bind_int64(s, 9, (int64_t)h->from_seq);
+	sqlite3_bind_text(s, 10, h->from_kind, -1, SQLITE_STATIC);
+	ingest_bind_opt(s, 11, h->to_seq != 0, (int64_t)h->to_seq);
+	ingest_bind_text(s, 12, h->to_kind);
+	return ingest_step(in, s);
+}
+
+/* Writes the holds that ended since the last flush. */
+static int ingest_flush_holds(struct ingest *in)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < in->nended; i++) {
+		if (!ret && ingest_write_hold(in, in->ended[i]) < 0)
+			ret = -1;
+		ingest_hold_free(in->ended[i]);
+	}
+	in->nended = 0;
+	return ret;
+}
+
+int ingest_finish(struct ingest *in)
+{
+	/* Holds still open when the trace ends are written with to_seq NULL. */
+	for (size_t i = 0; i < in->procs_cap; i++) {
+		struct ingest_proc *p = &in->procs[i];
+
+		for (size_t fd = 0; p->pid && fd < p->nfds; fd++) {
+			struct ingest_hold *h = p->hold_by_fd[fd];
+
+			if (!h)
+				continue;
+			p->hold_by_fd[fd] = NULL;
+			if (in->nended == in->ended_cap)
+				in->ended = xrealloc(in->ended, (in->ended_cap = in->ended_cap ? in->ended_cap * 2 : 1024) *
+								    sizeof(*in->ended));
+			in->ended[in->nended++] = h;
+		}
+	}
+	return ingest_flush_holds(in);
 }
 
 static int ingest_pid_update(struct ingest *in, sqlite3_stmt *s, pid_t pid, uint64_t seq)
@@ -287,9 +516,9 @@ static int ingest_derive(struct ingest *in, const struct evlog_record *r, uint64
 		sqlite3_bind_int(s, 8, r->fd2);
 		if (ingest_step(in, s) < 0)
 			return -1;
-		if (ingest_open_hold(in, r->pid, r->fd, r->inode, END_READ, NULL, seq, kind) < 0)
-			return -1;
-		return ingest_open_hold(in, r->pid, r->fd2, r->inode, END_WRITE, NULL, seq, kind);
+		ingest_open_hold(in, r->pid, r->fd, r->inode, END_READ, NULL, seq, kind);
+		ingest_open_hold(in, r->pid, r->fd2, r->inode, END_WRITE, NULL, seq, kind);
+		return 0;
 	case EV_FORK:
 		if (!ok)
 			return 0;
@@ -307,23 +536,25 @@ static int ingest_derive(struct ingest *in, const struct evlog_record *r, uint64
 	case EV_INHERIT:
 		/* Observed after fork, but held since fork copied the fd table. */
 		p = ingest_proc_find(in, r->pid, 0);
-		return ingest_open_hold(in, r->pid, r->fd, r->has & HAS_INODE ? r->inode : 0, r->pipe_end,
-					r->text, p && p->fork_seq ? p->fork_seq : seq, kind);
+		ingest_open_hold(in, r->pid, r->fd, r->has & HAS_INODE ? r->inode : 0, r->pipe_end, r->text,
+				 p && p->fork_seq ? p->fork_seq : seq, kind);
+		return 0;
 	case EV_CLOSE:
-		return ok ? ingest_end_hold(in, ingest_proc_find(in, r->pid, 0), r->fd, seq, kind) : 0;
+		if (ok)
+			ingest_end_hold(in, ingest_proc_find(in, r->pid, 0), r->fd, seq, kind);
+		return 0;
 	case EV_CLOSE_RANGE:
 		p = ingest_proc_find(in, r->pid, 0);
 		if (!ok || !p)
 			return 0;
 		for (size_t fd = (size_t)r->fd; fd < p->nfds && fd <= (size_t)r->fd2; fd++)
-			if (ingest_end_hold(in, p, (int)fd, seq, kind) < 0)
-				return -1;
+			ingest_end_hold(in, p, (int)fd, seq, kind);
 		return 0;
 	case EV_DUP2:
 		if (!ok || r->fd == r->fd2)
 			return 0;
-		return ingest_open_hold(in, r->pid, r->fd, r->has & HAS_INODE ? r->inode : 0, r->pipe_end,
-					NULL, seq, kind);
+		ingest_open_hold(in, r->pid, r->fd, r->has & HAS_INODE ? r->inode : 0, r->pipe_end, NULL, seq, kind);
+		return 0;
 	case EV_HANG:
 		/* Blocked in its very first read(0): the kernel's evidence is the anchor. */
 		if (!(r->has & HAS_FD) || r->pipe_end != END_READ)
@@ -340,7 +571,8 @@ static int ingest_derive(struct ingest *in, const struct evlog_record *r, uint64
 		sqlite3_bind_int64(in->set_exit, 4, r->arg);
 		if (ingest_pid_update(in, in->set_exit, r->pid, seq) < 0)
 			return -1;
-		return ingest_end_all(in, ingest_proc_find(in, r->pid, 0), seq, kind);
+		ingest_end_all(in, ingest_proc_find(in, r->pid, 0), seq, kind);
+		return 0;
 	case EV_REAP:
 		s = in->set_reap;
 		sqlite3_bind_int64(s, 4, r->pid);
@@ -349,7 +581,8 @@ static int ingest_derive(struct ingest *in, const struct evlog_record *r, uint64
 		if (ingest_pid_update(in, s, r->other_pid, seq) < 0)
 			return -1;
 		/* A process killed by a signal never recorded `exit`: its fds end here. */
-		return ingest_end_all(in, ingest_proc_find(in, r->other_pid, 0), seq, kind);
+		ingest_end_all(in, ingest_proc_find(in, r->other_pid, 0), seq, kind);
+		return 0;
 	default:
 		return 0;
 	}
@@ -357,40 +590,28 @@ static int ingest_derive(struct ingest *in, const struct evlog_record *r, uint64
 
 int ingest_records(struct ingest *in, const struct evlog_record *recs, size_t n)
 {
-	sqlite3_stmt *s = in->ins_event;
+	int rc;
 
-	for (size_t i = 0; i < n; i++) {
-		const struct evlog_record *r = &recs[i];
-		uint64_t seq = r->ready;
-		int has = r->has;
-		int64_t pipe_id = has & HAS_INODE ? ingest_pipe_lookup(in, r->inode) : 0;
-
-		/* Derive first: a `pipe` event must know its own pipe_id. */
-		if (ingest_derive(in, r, seq) < 0)
-			return -1;
-		if (r->kind == EV_PIPE && (has & HAS_INODE))
-			pipe_id = ingest_pipe_lookup(in, r->inode);
-		sqlite3_bind_int64(s, 1, in->run_id);
-		sqlite3_bind_int64(s, 2, (int64_t)seq);
-		sqlite3_bind_int64(s, 3, (int64_t)r->ts_ns);
-		sqlite3_bind_int64(s, 4, r->pid);
-		sqlite3_bind_text(s, 5, evlog_kind_name(r->kind), -1, SQLITE_STATIC);
-		ingest_bind_opt(s, 6, has & HAS_FD, r->fd);
-		ingest_bind_opt(s, 7, has & HAS_FD2, r->fd2);
-		ingest_bind_opt(s, 8, pipe_id != 0, pipe_id);
-		ingest_bind_text(s, 9, has & HAS_INODE ? evlog_end_name(r->pipe_end) : NULL);
-		ingest_bind_opt(s, 10, has & HAS_INODE, (int64_t)r->inode);
-		ingest_bind_opt(s, 11, has & HAS_OTHER_PID, r->other_pid);
-		ingest_bind_opt(s, 12, has & HAS_RESULT, r->result);
-		ingest_bind_opt(s, 13, has & HAS_ARG, r->arg);
-		ingest_bind_opt(s, 14, has & HAS_SIGNAL, r->signal);
-		ingest_bind_opt(s, 15, r->kind == EV_INHERIT, pipe_id == 0);
-		ingest_bind_text(s, 16, r->text[0] ? r->text : NULL);
-		if (ingest_step(in, s) < 0)
-			return -1;
-		in->count++;
+	if (n > in->batch_cap) {
+		in->batch_cap = n;
+		in->batch_pipe_id = xrealloc(in->batch_pipe_id, n * sizeof(*in->batch_pipe_id));
 	}
-	return 0;
+	for (size_t i = 0; i < n; i++) {
+		/* Derive first: a `pipe` event must know its own pipe_id. */
+		if (ingest_derive(in, &recs[i], recs[i].ready) < 0)
+			return -1;
+		in->batch_pipe_id[i] = recs[i].has & HAS_INODE ? ingest_pipe_lookup(in, recs[i].inode) : 0;
+	}
+	in->batch = recs;
+	in->nbatch = n;
+	rc = sqlite3_step(in->ins_events);
+	sqlite3_reset(in->ins_events);
+	in->batch = NULL;
+	in->nbatch = 0;
+	if (rc != SQLITE_DONE)
+		return error("%s: %s", in->st->path, sqlite3_errmsg(in->st->db));
+	in->count += n;
+	return ingest_flush_holds(in);
 }
 
 int ingest_hang_holder(struct ingest *in, uint64_t seq, pid_t blocked, uint64_t inode, pid_t holder, int fd)

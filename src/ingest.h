@@ -21,6 +21,12 @@ void ingest_free(struct ingest *in);
  */
 int ingest_records(struct ingest *in, const struct evlog_record *recs, size_t n);
 
+/*
+ * Writes the holds still open (to_seq NULL). Call once, after the last
+ * records, inside the final transaction. Returns 0 or -1.
+ */
+int ingest_finish(struct ingest *in);
+
 /* One row of deadlock evidence (see hang_holders in traces/schema.sql). */
 int ingest_hang_holder(struct ingest *in, uint64_t seq, pid_t blocked, uint64_t inode,
 		       pid_t holder, int fd);

@@ -142,7 +142,8 @@ int store_open(const char *path, enum store_mode mode, struct store **out)
 
 	st = xcalloc(1, sizeof(*st));
 	st->path = xstrdup(path);
-	flags = mode == STORE_READ ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	/* One connection, one thread: no need for SQLite's per-call mutexes. */
+	flags = (mode == STORE_READ ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
 	if (!exists)
 		flags |= SQLITE_OPEN_CREATE;
 	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {

@@ -204,9 +204,12 @@ static void supervisor_record_kill(struct supervisor *sv, pid_t pid)
 }
 
 /*
- * Kills the pool: the pool parent first, and reaped, before any worker. If a
- * worker died first, the parent (blocked in waitpid for it) could reap it and
- * then die before recording the reap; this order leaves it nothing to reap.
+ * Kills the pool. First the whole group is stopped, so the picture stays the
+ * one we detected: the pool parent's death would otherwise close its write
+ * ends and let workers run to EOF while we kill them. Then the pool parent is
+ * killed and reaped before any worker: had a worker died first, the parent
+ * (blocked in waitpid for it) could reap it and die before recording the
+ * reap. Last, the rest of the group at once.
  */
 static void supervisor_kill_all(struct supervisor *sv)
 {
@@ -214,6 +217,7 @@ static void supervisor_kill_all(struct supervisor *sv)
 	ssize_t n;
 
 	sv->killing = true;
+	kill(-sv->pool_pid, SIGSTOP);
 	if (!sv->parent_done) {
 		int status;
 		pid_t pid;
@@ -421,12 +425,14 @@ static int supervisor_finish(struct supervisor *sv, struct supervisor_result *re
 			break;
 		torn += evlog_skip_torn(sv->log);
 	}
-	res->events = ingest_count(sv->in);
-	res->dropped = sv->dropped_recorded;
-	res->torn = torn;
 	if (!sv->in_txn && store_exec(sv->st, "BEGIN") < 0)
 		return -1;
 	sv->in_txn = true;
+	if (ingest_finish(sv->in) < 0)
+		return -1;
+	res->events = ingest_count(sv->in);
+	res->dropped = sv->dropped_recorded;
+	res->torn = torn;
 	s = store_prepare(sv->st, "UPDATE runs SET outcome = ?2, ended_ns = ?3, events = ?4,"
 				  " events_dropped = ?5, events_torn = ?6 WHERE id = ?1");
 	if (!s)
