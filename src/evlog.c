@@ -19,6 +19,7 @@
 #include "evlog.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <linux/futex.h>
 #include <sys/mman.h>
@@ -112,7 +113,7 @@ static void evlog_wait_for_space(struct evlog *log, uint32_t gen, uint64_t timeo
 	syscall(SYS_futex, &log->space_gen, FUTEX_WAIT, gen, &ts, NULL, 0);
 }
 
-static uint64_t evlog_claim(struct evlog *log, unsigned wait_ms)
+static uint64_t evlog_claim(struct evlog *log, unsigned wait_ms, bool count_drop)
 {
 	uint64_t head = atomic_load_explicit(&log->head, memory_order_relaxed);
 	uint64_t deadline = 0;
@@ -127,7 +128,8 @@ static uint64_t evlog_claim(struct evlog *log, unsigned wait_ms)
 			if (!deadline)
 				deadline = now + (uint64_t)wait_ms * 1000000u;
 			if (now >= deadline) {
-				atomic_fetch_add_explicit(&log->dropped, 1, memory_order_relaxed);
+				if (count_drop)
+					evlog_count_drop(log);
 				return 0;
 			}
 			/* Announce ourselves, then re-check: the reader either sees the
@@ -147,9 +149,14 @@ static uint64_t evlog_claim(struct evlog *log, unsigned wait_ms)
 	}
 }
 
+void evlog_count_drop(struct evlog *log)
+{
+	atomic_fetch_add_explicit(&log->dropped, 1, memory_order_relaxed);
+}
+
 uint64_t evlog_reserve(struct evlog *log)
 {
-	return evlog_claim(log, log->wait_ms);
+	return evlog_claim(log, log->wait_ms, true);
 }
 
 void evlog_fill(struct evlog *log, uint64_t seq, const struct evlog_record *rec)
@@ -161,10 +168,10 @@ void evlog_fill(struct evlog *log, uint64_t seq, const struct evlog_record *rec)
 	atomic_store_explicit(&slot->ready, seq, memory_order_release);
 }
 
-static uint64_t evlog_put(struct evlog *log, const struct evlog_record *rec, unsigned wait_ms)
+static uint64_t evlog_put(struct evlog *log, const struct evlog_record *rec, unsigned wait_ms, bool count_drop)
 {
 	struct evlog_record r;
-	uint64_t seq = evlog_claim(log, wait_ms);
+	uint64_t seq = evlog_claim(log, wait_ms, count_drop);
 
 	if (!seq)
 		return 0;
@@ -176,12 +183,12 @@ static uint64_t evlog_put(struct evlog *log, const struct evlog_record *rec, uns
 
 uint64_t evlog_append(struct evlog *log, const struct evlog_record *rec)
 {
-	return evlog_put(log, rec, log->wait_ms);
+	return evlog_put(log, rec, log->wait_ms, true);
 }
 
-uint64_t evlog_append_nowait(struct evlog *log, const struct evlog_record *rec)
+uint64_t evlog_try_append(struct evlog *log, const struct evlog_record *rec)
 {
-	return evlog_put(log, rec, 0);
+	return evlog_put(log, rec, 0, false);
 }
 
 size_t evlog_drain(struct evlog *log, struct evlog_record *out, size_t max)

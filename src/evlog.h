@@ -92,8 +92,13 @@ uint64_t evlog_reserve(struct evlog *log);
 void evlog_fill(struct evlog *log, uint64_t seq, const struct evlog_record *rec);
 uint64_t evlog_now_ns(void);
 
-/* Same as evlog_append, but never waits: for the reader itself, which would wait on itself. */
-uint64_t evlog_append_nowait(struct evlog *log, const struct evlog_record *rec);
+/*
+ * Never waits and counts nothing: returns 0 when the log is full. For the
+ * reader itself, which would wait on itself; it drains and tries again, and
+ * calls evlog_count_drop only if it finally gives up.
+ */
+uint64_t evlog_try_append(struct evlog *log, const struct evlog_record *rec);
+void evlog_count_drop(struct evlog *log);
 
 /*
  * Reader side (one reader only). Copies up to max complete records, in

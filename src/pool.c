@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 struct pool_channel {
@@ -130,28 +131,37 @@ static void pool_dispatch(const struct pool_config *cfg, struct pool_channel *ch
 	}
 }
 
-static void pool_close_and_wait(struct pool_channel *c)
+/* Waits for one worker; returns 1 if it did not exit with status 0. */
+static int pool_wait(pid_t pid)
 {
 	int status;
 
-	capture_close(c->write_fd);
-	capture_waitpid(c->pid, &status);
+	if (capture_waitpid(pid, &status) != pid)
+		return 1;
+	return !WIFEXITED(status) || WEXITSTATUS(status) != 0;
 }
 
-static void pool_shutdown(const struct pool_config *cfg, struct pool_channel *ch)
+static int pool_close_and_wait(struct pool_channel *c)
 {
-	int n = cfg->workers, status;
+	capture_close(c->write_fd);
+	return pool_wait(c->pid);
+}
+
+/* Returns how many workers failed (died by a signal or exited non-zero). */
+static int pool_shutdown(const struct pool_config *cfg, struct pool_channel *ch)
+{
+	int n = cfg->workers, failed = 0;
 
 	switch (cfg->strategy) {
 	case POOL_CLOSE_ALL:
 		for (int i = 0; i < n; i++)
 			capture_close(ch[i].write_fd);
 		for (int i = 0; i < n; i++)
-			capture_waitpid(ch[i].pid, &status);
+			failed += pool_wait(ch[i].pid);
 		break;
 	case POOL_REVERSE_CLOSE:
 		for (int i = n - 1; i >= 0; i--)
-			pool_close_and_wait(&ch[i]);
+			failed += pool_close_and_wait(&ch[i]);
 		break;
 	case POOL_NAIVE:
 	case POOL_CHILD_CLOSE:
@@ -159,9 +169,10 @@ static void pool_shutdown(const struct pool_config *cfg, struct pool_channel *ch
 	default:
 		/* For naive this blocks in the first waitpid: the bug being shown. */
 		for (int i = 0; i < n; i++)
-			pool_close_and_wait(&ch[i]);
+			failed += pool_close_and_wait(&ch[i]);
 		break;
 	}
+	return failed;
 }
 
 _Noreturn void pool_run(const struct pool_config *cfg)
@@ -188,8 +199,11 @@ _Noreturn void pool_run(const struct pool_config *cfg)
 		capture_close(fds[0]);
 		ch[i] = (struct pool_channel){ pid, fds[1], 1 };
 	}
+	int failed;
+
 	pool_dispatch(cfg, ch);
-	pool_shutdown(cfg, ch);
+	failed = pool_shutdown(cfg, ch);
 	free(ch);
-	capture_exit(0);
+	/* Like any pool worth its name, report lost workers in the exit status. */
+	capture_exit(failed ? POOL_EXIT_WORKER_FAILED : 0);
 }

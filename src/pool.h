@@ -26,6 +26,9 @@ int pool_strategy_parse(const char *name, enum pool_strategy *out);
 /* "naive, close-all, ..." for messages. */
 const char *pool_strategy_list(void);
 
+/* The pool parent's exit status when a worker died or exited non-zero. */
+#define POOL_EXIT_WORKER_FAILED 3
+
 /*
  * Runs the pool in the calling process, which becomes the pool parent: creates
  * one pipe per worker and forks, dispatches cfg->tasks task codes round-robin,

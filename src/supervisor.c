@@ -108,11 +108,18 @@ static uint64_t supervisor_record(struct supervisor *sv, struct evlog_record *r)
 		return 0;
 	if (!r->pid)
 		r->pid = sv->self;
-	for (int tries = 0; tries < 100 && !seq; tries++) {
-		seq = evlog_append_nowait(sv->log, r);
+	/* We are the reader: when the log is full, make room ourselves. The
+	 * oldest slot may be a fork reservation its child has yet to fill, so
+	 * keep trying for a while rather than a number of times. */
+	for (uint64_t deadline = now_ns() + 2000000000ULL; !seq && now_ns() < deadline;) {
+		seq = evlog_try_append(sv->log, r);
 		if (!seq && supervisor_drain(sv) < 0)
 			break;
+		if (!seq)
+			sleep_ms(1);
 	}
+	if (!seq)
+		evlog_count_drop(sv->log);
 	return seq;
 }
 
@@ -128,8 +135,10 @@ static void supervisor_note_drops(struct supervisor *sv)
 	r.kind = EV_OVERFLOW;
 	r.arg = (int64_t)(dropped - sv->dropped_recorded);
 	r.has = HAS_ARG;
-	sv->dropped_recorded = dropped;
-	supervisor_record(sv, &r);
+	r.pid = sv->self;
+	/* Counted as recorded only once its event is in the log; else next time. */
+	if (evlog_try_append(sv->log, &r))
+		sv->dropped_recorded = dropped;
 }
 
 static void supervisor_set_outcome(struct supervisor *sv, const char *outcome)
@@ -204,12 +213,13 @@ static void supervisor_record_kill(struct supervisor *sv, pid_t pid)
 }
 
 /*
- * Kills the pool. First the whole group is stopped, so the picture stays the
- * one we detected: the pool parent's death would otherwise close its write
- * ends and let workers run to EOF while we kill them. Then the pool parent is
- * killed and reaped before any worker: had a worker died first, the parent
- * (blocked in waitpid for it) could reap it and die before recording the
- * reap. Last, the rest of the group at once.
+ * Kills the pool. The pool parent is killed and reaped before any worker: had
+ * a worker died first, the parent (blocked in waitpid for it) could reap it
+ * and die before recording the reap. The parent's death closes its write ends
+ * and could let workers run to EOF, so the rest of the group is killed at
+ * once right after, and the list of whom we killed is taken before anything
+ * was killed. (Freezing the group with SIGSTOP first would close that window
+ * entirely, but group-stops under a ptracer such as strace race with SIGKILL.)
  */
 static void supervisor_kill_all(struct supervisor *sv)
 {
@@ -217,7 +227,7 @@ static void supervisor_kill_all(struct supervisor *sv)
 	ssize_t n;
 
 	sv->killing = true;
-	kill(-sv->pool_pid, SIGSTOP);
+	n = hang_scan(sv->pool_pid, &procs);
 	if (!sv->parent_done) {
 		int status;
 		pid_t pid;
@@ -230,11 +240,9 @@ static void supervisor_kill_all(struct supervisor *sv)
 		if (pid == sv->pool_pid)
 			supervisor_reaped(sv, pid, status);
 	}
-	/* Then the whole group at once, so nothing exits between our kills. */
-	n = hang_scan(sv->pool_pid, &procs);
 	kill(-sv->pool_pid, SIGKILL);
 	for (ssize_t i = 0; i < n; i++)
-		if (procs[i].state != 'Z')
+		if (procs[i].state != 'Z' && procs[i].pid != sv->pool_pid)
 			supervisor_record_kill(sv, procs[i].pid);
 	free(procs);
 }

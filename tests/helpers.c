@@ -24,9 +24,9 @@ const char *t_tmpdir(void)
 
 const char *t_path(const char *name)
 {
-	static char bufs[8][512];
+	static char bufs[64][512];
 	static int next;
-	char *b = bufs[next++ % 8];
+	char *b = bufs[next++ % 64];
 
 	snprintf(b, sizeof(bufs[0]), "%s/%s", t_tmpdir(), name);
 	return b;
@@ -45,22 +45,53 @@ static void t_slurp(const char *path, char *buf, size_t len)
 	fclose(f);
 }
 
+void t_sanitizer_env(void)
+{
+	const char *opts = getenv("POOLTRACE_ASAN_OPTIONS");
+
+	/* The binaries under test get leak detection; see the Makefile. */
+	if (opts)
+		setenv("ASAN_OPTIONS", opts, 1);
+}
+
+static int t_vsh(struct t_result *r, const char *fmt, va_list ap)
+{
+	char script[4096], cmd[8192], out[512], err[512];
+	int st;
+
+	vsnprintf(script, sizeof(script), fmt, ap);
+	snprintf(out, sizeof(out), "%s/.out", t_tmpdir());
+	snprintf(err, sizeof(err), "%s/.err", t_tmpdir());
+	t_sanitizer_env();
+	snprintf(cmd, sizeof(cmd), "cd %s && PT='%s' && export PT && { %s ; } </dev/null >%s 2>%s", t_tmpdir(),
+		 POOLTRACE_BIN, script, out, err);
+	st = system(cmd);
+	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	t_slurp(out, r->out, sizeof(r->out));
+	t_slurp(err, r->err, sizeof(r->err));
+	return r->status;
+}
+
+int t_sh(struct t_result *r, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = t_vsh(r, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
 int t_run(struct t_result *r, const char *fmt, ...)
 {
-	char args[4096], cmd[8192];
+	char args[4096];
 	va_list ap;
-	int st;
 
 	va_start(ap, fmt);
 	vsnprintf(args, sizeof(args), fmt, ap);
 	va_end(ap);
-	snprintf(cmd, sizeof(cmd), "cd %s && %s %s </dev/null >%s 2>%s", t_tmpdir(), POOLTRACE_BIN, args,
-		 t_path(".out"), t_path(".err"));
-	st = system(cmd);
-	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	t_slurp(t_path(".out"), r->out, sizeof(r->out));
-	t_slurp(t_path(".err"), r->err, sizeof(r->err));
-	return r->status;
+	return t_sh(r, "\"$PT\" %s", args);
 }
 
 int64_t t_sql_int(const char *db, const char *fmt, ...)

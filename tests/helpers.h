@@ -7,7 +7,7 @@
 
 /* A fresh directory for one test; its path lives until exit. */
 const char *t_tmpdir(void);
-/* t_tmpdir()/name, in a static ring of buffers (valid for a few calls). */
+/* t_tmpdir()/name, in a static ring of 64 buffers (valid for the next 63 calls). */
 const char *t_path(const char *name);
 
 struct t_result {
@@ -22,6 +22,9 @@ struct t_result {
  */
 int t_run(struct t_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Runs a shell script in the test's directory with $PT set to the binary. */
+int t_sh(struct t_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* One integer from SQL against db (asserts on error). */
 int64_t t_sql_int(const char *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -33,6 +36,9 @@ int64_t t_file_hash(const char *path);
 
 /* True if any process in /proc still has process group pgid. */
 int t_pgrp_alive(pid_t pgid);
+
+/* Gives processes started from now on the sanitizer options meant for pooltrace itself. */
+void t_sanitizer_env(void);
 
 /* True when running the sanitizer build (tests that ptrace skip leak checks). */
 int t_sanitized(void);

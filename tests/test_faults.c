@@ -1,0 +1,167 @@
+/* test_faults.c: crashes, kills and signals end in a complete trace, the right outcome and no process left. */
+#include "helpers.h"
+
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Starts `pooltrace run --db DB EXTRA...` in the background; returns its pid. */
+static pid_t spawn_pooltrace(const char *db, char *const extra[])
+{
+	char *argv[32] = { POOLTRACE_BIN, "run", "--db", (char *)db, NULL };
+	int n = 4;
+	pid_t pid;
+
+	for (int i = 0; extra[i]; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
+	t_sanitizer_env();
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(null, 0);
+		dup2(null, 1);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* The pool parent is pooltrace's only child; waits until it exists. */
+static pid_t pool_parent_of(pid_t sup)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)sup, (int)sup);
+	for (int i = 0; i < 500; i++) {
+		FILE *f = fopen(path, "r");
+		int child = 0;
+
+		if (f) {
+			if (fscanf(f, "%d", &child) != 1)
+				child = 0;
+			fclose(f);
+		}
+		if (child > 0)
+			return child;
+		usleep(10000);
+	}
+	cr_assert_fail("the pool parent never appeared");
+	return -1;
+}
+
+static int wait_status(pid_t pid)
+{
+	int st;
+
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+Test(faults, a_crashing_worker_is_recorded_with_its_signal, .timeout = 60)
+{
+	struct t_result r;
+	const char *db = t_path("crash.db");
+
+	cr_assert_eq(t_run(&r, "run --db crash.db -s reverse-close -w 3 -t 30 --crash-worker 1"), 0, "%s", r.err);
+	cr_expect_eq(t_sql_int(db, "SELECT outcome = 'crashed' FROM runs"), 1);
+	cr_expect_eq(t_sql_int(db, "SELECT term_signal FROM processes WHERE worker_index = 1"), SIGSEGV);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events e JOIN processes p ON p.pid = e.other_pid WHERE "
+				   "e.kind = 'reap' AND p.worker_index = 1 AND e.signal = %d", SIGSEGV), 1);
+	/* The others finished their share, and the parent lived to reap everyone. */
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM processes WHERE role = 'worker' AND exit_code = 0"), 2);
+	cr_expect_eq(t_sql_int(db, "SELECT exit_code FROM processes WHERE role = 'parent'"), 3);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM processes WHERE reap_seq IS NULL"), 0);
+}
+
+Test(faults, sigkill_of_the_pool_parent_keeps_every_event_and_says_killed, .timeout = 60)
+{
+	const char *db = t_path("killed.db");
+	pid_t sup = spawn_pooltrace(db, (char *[]){ "-s", "reverse-close", "-w", "3", "-t", "400", "--task-ms", "5",
+						    NULL });
+	pid_t parent = pool_parent_of(sup);
+
+	usleep(300000);
+	cr_assert_eq(kill(parent, SIGKILL), 0);
+	cr_expect_eq(wait_status(sup), 0);
+	cr_expect_eq(t_sql_int(db, "SELECT outcome = 'killed' FROM runs"), 1);
+	cr_expect_gt(t_sql_int(db, "SELECT count(*) FROM events WHERE kind = 'write' AND pid = %d", (int)parent), 0,
+		     "the parent's writes before the kill are stored");
+	cr_expect_eq(t_sql_int(db, "SELECT term_signal FROM processes WHERE role = 'parent'"), SIGKILL);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM processes WHERE reap_seq IS NULL"), 0);
+	/* Every task code a worker read had been recorded as written. */
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events r WHERE r.kind = 'read' AND r.result = 4 AND NOT EXISTS "
+				   "(SELECT 1 FROM events w WHERE w.kind = 'write' AND w.arg = r.arg)"), 0);
+	cr_expect_not(t_pgrp_alive(parent));
+}
+
+static void interrupt_with(int sig)
+{
+	const char *db = t_path("int.db");
+	struct t_result r;
+	pid_t sup, parent;
+
+	/* A first run that must come through the interrupted second one untouched. */
+	cr_assert_eq(t_run(&r, "run --db int.db -s child-close -w 2 -t 4"), 0, "%s", r.err);
+	sup = spawn_pooltrace(db, (char *[]){ "-s", "child-close", "-w", "3", "-t", "100000", "--task-ms", "1", NULL });
+	parent = pool_parent_of(sup);
+	usleep(300000);
+	cr_assert_eq(kill(sup, sig), 0);
+	cr_expect_eq(wait_status(sup), 128 + sig);
+	cr_expect_eq(t_sql_int(db, "SELECT outcome = 'interrupted' FROM runs WHERE id = 2"), 1);
+	cr_expect_eq(t_sql_int(db, "SELECT outcome = 'ok' FROM runs WHERE id = 1"), 1);
+	cr_expect_gt(t_sql_int(db, "SELECT count(*) FROM events WHERE run_id = 2 AND kind = 'task'"), 0);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events WHERE run_id = 2 AND kind = 'kill'"), 4);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM processes WHERE run_id = 2 AND reap_seq IS NULL"), 0);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check <> 'ok'"), 0);
+	cr_expect_not(t_pgrp_alive(parent));
+}
+
+Test(faults, sigterm_to_pooltrace_kills_the_pool_and_says_interrupted, .timeout = 60)
+{
+	interrupt_with(SIGTERM);
+}
+
+Test(faults, sigint_to_pooltrace_kills_the_pool_and_says_interrupted, .timeout = 60)
+{
+	interrupt_with(SIGINT);
+}
+
+Test(faults, a_full_log_drops_events_only_with_a_recorded_count, .timeout = 60)
+{
+	struct t_result r;
+	const char *db = t_path("overflow.db");
+	int64_t dropped;
+
+	/* A 64-record log whose writers may not wait: some events must be lost. */
+	cr_assert_eq(t_run(&r, "run --db overflow.db -s child-close -w 2 -t 20000 --log-size 64 --log-wait-ms 0"), 0,
+		     "%s", r.err);
+	dropped = t_sql_int(db, "SELECT events_dropped FROM runs WHERE id = 1");
+	cr_expect_gt(dropped, 0);
+	cr_expect(strstr(r.err, "dropped") != NULL, "the run warns: %s", r.err);
+	/* Every lost event is accounted for by an overflow event where it was noticed. */
+	cr_expect_eq(t_sql_int(db, "SELECT sum(arg) FROM events WHERE run_id = 1 AND kind = 'overflow'"), dropped);
+	/* The per-task events are the ones a busy pool loses; kept + dropped covers them all. */
+	cr_expect_geq(t_sql_int(db, "SELECT count(*) FROM events WHERE run_id = 1 AND kind IN ('write', 'read', 'task')")
+			      + dropped, 60000);
+	cr_expect_eq(t_sql_int(db, "SELECT max(seq) = count(*) FROM events WHERE run_id = 1"), 1, "seq stays dense");
+}
+
+Test(faults, a_tiny_log_with_waiting_loses_nothing, .timeout = 60)
+{
+	struct t_result r;
+	const char *db = t_path("tiny.db");
+
+	cr_assert_eq(t_run(&r, "run --db tiny.db -s close-range -w 3 -t 30000 --log-size 64"), 0, "%s", r.err);
+	cr_expect_eq(t_sql_int(db, "SELECT events_dropped FROM runs"), 0);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events WHERE kind = 'task'"), 30000);
+	cr_expect_eq(t_sql_int(db, "SELECT max(seq) = count(*) FROM events"), 1, "seq is dense from 1");
+}

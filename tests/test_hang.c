@@ -1,0 +1,131 @@
+/* test_hang.c: the /proc evidence reads the kernel right: blocked reads, write-end holders, link modes. */
+#include "hang.h"
+
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* fdinfo's flags line, the documented source of an fd's access mode. */
+static int fdinfo_accmode(pid_t pid, int fd)
+{
+	char path[64], line[256];
+	unsigned flags = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)pid, fd);
+	f = fopen(path, "r");
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "flags: %o", &flags) == 1)
+			break;
+	fclose(f);
+	return (int)(flags & O_ACCMODE);
+}
+
+Test(hang, the_fd_links_mode_bits_agree_with_fdinfo_flags)
+{
+	int p[2];
+	char path[64];
+	struct stat st;
+
+	cr_assert_eq(pipe(p), 0);
+	for (int i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", p[i]);
+		cr_assert_eq(lstat(path, &st), 0);
+		cr_expect_eq((st.st_mode & S_IWUSR) != 0, fdinfo_accmode(getpid(), p[i]) == O_WRONLY);
+		cr_expect_eq((st.st_mode & S_IRUSR) != 0, fdinfo_accmode(getpid(), p[i]) == O_RDONLY);
+	}
+	close(p[0]);
+	close(p[1]);
+}
+
+static int collect(void *ctx, uint64_t inode, pid_t pid, int fd)
+{
+	int *found = ctx;
+
+	(void)inode;
+	if (pid == getpid())
+		found[0] = fd;
+	else
+		found[1] = fd;
+	return 0;
+}
+
+Test(hang, a_reader_blocked_on_a_pipe_is_seen_with_its_fd_and_the_writers, .timeout = 30)
+{
+	int p[2], found[2] = { -1, -1 };
+	struct hang_proc *a = NULL, *b = NULL, self;
+	ssize_t na, nb;
+	uint64_t ino;
+	pid_t child;
+
+	cr_assert_eq(pipe(p), 0);
+	child = fork();
+	if (child == 0) {
+		char c;
+
+		setpgid(0, 0);
+		read(p[0], &c, 1); /* blocks: the parent never writes; it also holds p[1] */
+		_exit(0);
+	}
+	setpgid(child, child);
+	for (int i = 0; i < 200; i++) {
+		free(a);
+		na = hang_scan(child, &a);
+		if (na == 1 && a[0].wait == HANG_PIPE_READ)
+			break;
+		usleep(10000);
+	}
+	cr_assert_eq(na, 1);
+	cr_expect_eq(a[0].pid, child);
+	cr_expect_eq(a[0].state, 'S');
+	cr_expect_eq(a[0].wait, HANG_PIPE_READ);
+	cr_expect_eq(a[0].fd, p[0]);
+	cr_expect(strstr(a[0].wchan, "pipe") != NULL, "wchan %s", a[0].wchan);
+	cr_expect(hang_all_blocked(a, 1));
+	usleep(20000);
+	nb = hang_scan(child, &b);
+	cr_expect(hang_same(a, (size_t)na, b, (size_t)nb));
+	/* Both the child and we hold the write end. */
+	ino = a[0].inode;
+	memset(&self, 0, sizeof(self));
+	self.pid = getpid();
+	struct hang_proc both[2] = { a[0], self };
+	cr_assert_eq(hang_write_holders(both, 2, &ino, 1, collect, found), 0);
+	cr_expect_eq(found[0], p[1]);
+	cr_expect_eq(found[1], p[1]);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	free(a);
+	free(b);
+	close(p[0]);
+	close(p[1]);
+}
+
+Test(hang, a_sleeping_process_is_not_blocked_on_a_pipe, .timeout = 30)
+{
+	struct hang_proc *a = NULL;
+	ssize_t n = 0;
+	pid_t child = fork();
+
+	if (child == 0) {
+		setpgid(0, 0);
+		pause();
+		_exit(0);
+	}
+	setpgid(child, child);
+	usleep(50000);
+	n = hang_scan(child, &a);
+	cr_assert_eq(n, 1);
+	cr_expect_eq(a[0].wait, HANG_RUNNING);
+	cr_expect_not(hang_all_blocked(a, (size_t)n));
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	free(a);
+}
