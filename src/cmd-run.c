@@ -43,6 +43,7 @@ const struct cmd_entry cmd_run_entry = {
 	"                       memory is only touched as it fills)\n"
 	"      --log-wait-ms MS how long a process waits for room in a full log\n"
 	"                       before the event is dropped and counted (default 1000)\n"
+	"      --stats          also print the event rate the database took (stderr)\n"
 	"  -q, --quiet          print nothing on success\n"
 	"  -h, --help           show this help\n"
 	"\n"
@@ -52,7 +53,7 @@ const struct cmd_entry cmd_run_entry = {
 	.exec = cmd_run,
 };
 
-enum { OPT_TASK_MS = 256, OPT_CRASH, OPT_NO_TRACE, OPT_NO_IO, OPT_HANG_MS, OPT_LOG_SIZE, OPT_LOG_WAIT };
+enum { OPT_TASK_MS = 256, OPT_CRASH, OPT_NO_TRACE, OPT_NO_IO, OPT_HANG_MS, OPT_LOG_SIZE, OPT_LOG_WAIT, OPT_STATS };
 
 static const struct option cmd_run_options[] = {
 	{ "strategy", required_argument, NULL, 's' },
@@ -66,6 +67,7 @@ static const struct option cmd_run_options[] = {
 	{ "hang-ms", required_argument, NULL, OPT_HANG_MS },
 	{ "log-size", required_argument, NULL, OPT_LOG_SIZE },
 	{ "log-wait-ms", required_argument, NULL, OPT_LOG_WAIT },
+	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -115,7 +117,7 @@ static int cmd_run(int argc, char **argv)
 	struct supervisor_result res;
 	const char *db = NULL;
 	long v, crash = -1;
-	bool quiet = false;
+	bool quiet = false, stats = false;
 	int c, rc;
 
 	optind = 1;
@@ -164,6 +166,9 @@ static int cmd_run(int argc, char **argv)
 		case 'q':
 			quiet = true;
 			break;
+		case OPT_STATS:
+			stats = true;
+			break;
 		case 'h':
 			return cmd_help(&cmd_run_entry);
 		default:
@@ -194,6 +199,10 @@ static int cmd_run(int argc, char **argv)
 		printf("untraced run: %s, %d workers, %ld tasks: %s (%.2f s)\n",
 		       pool_strategy_name(cfg.pool.strategy), cfg.pool.workers, cfg.pool.tasks, res.outcome,
 		       res.seconds);
+	if (stats && cfg.trace)
+		fprintf(stderr, "stats: %llu events stored in %.3f s of database time: %.0f events/s\n",
+			(unsigned long long)res.events, res.ingest_seconds,
+			res.ingest_seconds > 0 ? (double)res.events / res.ingest_seconds : 0.0);
 	if (res.dropped || res.torn)
 		error("warning: %llu events dropped (log full), %llu torn (writer killed mid-record)",
 		      (unsigned long long)res.dropped, (unsigned long long)res.torn);

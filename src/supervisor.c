@@ -55,6 +55,7 @@ struct supervisor {
 	bool in_txn;
 	uint64_t last_commit_ns;
 	uint64_t dropped_recorded;
+	uint64_t ingest_ns; /* spent in ingest and commit, for --stats */
 	const char *outcome;
 	bool parent_done;
 	bool killing;
@@ -67,11 +68,16 @@ static void supervisor_on_signal(int sig)
 
 static int supervisor_commit(struct supervisor *sv)
 {
+	uint64_t t0 = now_ns();
+	int rc;
+
 	if (!sv->in_txn)
 		return 0;
 	sv->in_txn = false;
+	rc = store_exec(sv->st, "COMMIT");
 	sv->last_commit_ns = now_ns();
-	return store_exec(sv->st, "COMMIT");
+	sv->ingest_ns += sv->last_commit_ns - t0;
+	return rc;
 }
 
 /* Moves what the log holds into the database. Returns records moved, or -1. */
@@ -88,8 +94,11 @@ static long supervisor_drain(struct supervisor *sv)
 				return -1;
 			sv->in_txn = true;
 		}
+		uint64_t t0 = now_ns();
+
 		if (ingest_records(sv->in, sv->buf, n) < 0)
 			return -1;
+		sv->ingest_ns += now_ns() - t0;
 		total += (long)n;
 		if (n < SUPERVISOR_BATCH)
 			break;
@@ -457,6 +466,7 @@ static int supervisor_finish(struct supervisor *sv, struct supervisor_result *re
 		return error("%s: %s", sv->cfg->db_path, sqlite3_errmsg(sv->st->db));
 	if (supervisor_commit(sv) < 0)
 		return -1;
+	res->ingest_seconds = (double)sv->ingest_ns / 1e9;
 	res->leaked_write_ends = store_int(sv->st, "SELECT count(*) FROM leaked_write_ends WHERE run_id = ?1",
 					   sv->run_id, -1);
 	res->eof_blockers = store_int(sv->st, "SELECT count(*) FROM eof_blockers WHERE run_id = ?1", sv->run_id, -1);

@@ -28,6 +28,7 @@ struct supervisor_result {
 	int64_t eof_blockers;
 	int signal;          /* SIGINT/SIGTERM/SIGHUP that interrupted the run, else 0 */
 	double seconds;      /* from forking the pool to the last reap */
+	double ingest_seconds; /* time spent storing events (drain to commit) */
 };
 
 /*

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# bench.sh: tracing overhead and ingestion rate, measured side by side in one run.
+# Usage: scripts/bench.sh BIN [ROUNDS]
+# Traced and untraced runs alternate (ABAB...) so machine noise hits both
+# alike; each ratio is the median over ROUNDS pairs. Prints ratios, not
+# absolute times, because this machine's absolute times are not stable.
+set -euo pipefail
+bin=$1
+rounds=${2:-9}
+tasks=200000
+db=$(mktemp -d)/bench.db
+trap 'rm -rf "$(dirname "$db")"' EXIT
+
+wall() { # prints the wall seconds of "$@"
+  local t0 t1
+  t0=$(date +%s.%N); "$@" >/dev/null; t1=$(date +%s.%N)
+  echo "$t1 - $t0" | bc -l
+}
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+# quartiles of the per-pair ratios: how much the noise moves the answer
+spread() { sort -g | awk '{a[NR]=$1} END {printf "%.2f-%.2f", a[int((NR+3)/4)], a[int((3*NR+3)/4)]}'; }
+
+printf '%-40s %9s %9s %7s %11s\n' "workload (median of $rounds ABAB pairs)" untraced traced ratio "ratio IQR"
+for workers in 4 64; do
+  for mode in "--no-io-events" ""; do
+    base=() traced=() ratios=()
+    for _ in $(seq "$rounds"); do
+      b=$(wall "$bin" run --no-trace -s reverse-close -w "$workers" -t "$tasks")
+      t=$(wall "$bin" run --db "$db" -s reverse-close -w "$workers" -t "$tasks" $mode)
+      base+=("$b") traced+=("$t") ratios+=("$(echo "$t / $b" | bc -l)")
+    done
+    b=$(printf '%s\n' "${base[@]}" | median)
+    t=$(printf '%s\n' "${traced[@]}" | median)
+    label="${workers} workers x ${tasks} tasks ${mode:-(io events on)}"
+    printf '%-40s %8.3fs %8.3fs %6.2fx %11s\n' "$label" "$b" "$t" "$(echo "$t / $b" | bc -l)" \
+      "$(printf '%s\n' "${ratios[@]}" | spread)"
+  done
+done
+echo
+rates=()
+for _ in $(seq "$rounds"); do
+  rates+=("$("$bin" run --db "$db" -s reverse-close -w 4 -t "$tasks" --stats 2>&1 >/dev/null |
+    sed -n 's/.*: \([0-9]*\) events\/s/\1/p')")
+done
+printf 'ingestion (4 workers x %d tasks, median of %d): %s events/s\n' "$tasks" "$rounds" \
+  "$(printf '%s\n' "${rates[@]}" | median)"
