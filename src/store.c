@@ -160,6 +160,11 @@ int store_open(const char *path, enum store_mode mode, struct store **out)
 	}
 	if (store_validate(st, mode) < 0)
 		goto fail;
+	/* The default 2 MB page cache thrashes on the index inserts of a large
+	 * run (measured: 740k preads and 340k pwrites for 1000 workers); 64 MB
+	 * keeps the working set in memory. */
+	if (store_exec(st, "PRAGMA cache_size = -65536") < 0)
+		goto fail;
 	if (mode == STORE_WRITE && store_exec(st, "PRAGMA synchronous = NORMAL") < 0)
 		goto fail;
 	*out = st;

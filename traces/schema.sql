@@ -123,6 +123,7 @@ CREATE TABLE holds (
     to_kind         TEXT
 );
 CREATE INDEX holds_by_pipe ON holds(run_id, pipe_id, pipe_end);
+CREATE INDEX holds_by_pid ON holds(run_id, pid);
 
 -- Evidence of a deadlock: for each process blocked on a pipe (a `hang`
 -- event), every pool process holding that pipe's write end, by fd, as
@@ -162,18 +163,24 @@ WHERE p.role = 'worker'
 -- inherited ones): it was really held at that moment, because the worker had
 -- not got that far yet, but it cannot keep the reader from EOF.
 CREATE VIEW eof_holders AS
-SELECT h.run_id, h.pipe_id, h.pid, h.fd, ph.to_seq AS close_seq,
+-- The parent's closes are few; MATERIALIZED keeps the planner from driving
+-- the join from the (large) holds table instead, which is quadratic.
+WITH closes AS MATERIALIZED (
+    SELECT ph.run_id, ph.pipe_id, ph.pid AS parent_pid, ph.to_seq AS close_seq
+    FROM processes p
+    JOIN holds ph ON ph.run_id = p.run_id AND ph.pid = p.pid
+    WHERE p.role = 'parent'
+      AND ph.pipe_id IS NOT NULL AND ph.pipe_end = 'write' AND ph.to_kind = 'close'
+)
+SELECT h.run_id, h.pipe_id, h.pid, h.fd, c.close_seq,
        (w.role = 'worker' AND h.to_kind IN ('close', 'close_range', 'dup2')
         AND (w.first_read_seq IS NULL OR h.to_seq < w.first_read_seq)) AS transient
-FROM processes p
-JOIN holds ph ON ph.run_id = p.run_id AND ph.pid = p.pid
-JOIN holds h ON h.run_id = ph.run_id AND h.pipe_id = ph.pipe_id AND h.pipe_end = 'write'
+FROM closes c
+JOIN holds h ON h.run_id = c.run_id AND h.pipe_id = c.pipe_id AND h.pipe_end = 'write'
 JOIN processes w ON w.run_id = h.run_id AND w.pid = h.pid
-WHERE p.role = 'parent'
-  AND ph.pipe_id IS NOT NULL AND ph.pipe_end = 'write' AND ph.to_kind = 'close'
-  AND h.pid <> ph.pid
-  AND h.from_seq < ph.to_seq
-  AND (h.to_seq IS NULL OR h.to_seq > ph.to_seq);
+WHERE h.pid <> c.parent_pid
+  AND h.from_seq < c.close_seq
+  AND (h.to_seq IS NULL OR h.to_seq > c.close_seq);
 
 -- The holders above that keep the reader from ever seeing EOF while they
 -- live: each one is a reason a close-then-waitpid shutdown can hang.
