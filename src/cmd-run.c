@@ -32,6 +32,8 @@ const struct cmd_entry cmd_run_entry = {
 	"  -t, --tasks M        task codes to dispatch round-robin (default 16)\n"
 	"      --task-ms MS     each task sleeps MS milliseconds (default 0)\n"
 	"      --crash-worker I worker I dies with SIGSEGV on its first task\n"
+	"      --shutdown-delay-ms MS  the parent waits MS ms after dispatching before\n"
+	"                       it shuts down, as a long-running pool would (default 0)\n"
 	"  -d, --db FILE        trace database to append to (default $POOLTRACE_DB,\n"
 	"                       else ./pooltrace.db); created if missing\n"
 	"      --no-trace       run the same pool with no recording at all\n"
@@ -53,7 +55,7 @@ const struct cmd_entry cmd_run_entry = {
 	.exec = cmd_run,
 };
 
-enum { OPT_TASK_MS = 256, OPT_CRASH, OPT_NO_TRACE, OPT_NO_IO, OPT_HANG_MS, OPT_LOG_SIZE, OPT_LOG_WAIT, OPT_STATS };
+enum { OPT_TASK_MS = 256, OPT_CRASH, OPT_NO_TRACE, OPT_NO_IO, OPT_HANG_MS, OPT_LOG_SIZE, OPT_LOG_WAIT, OPT_STATS, OPT_DELAY };
 
 static const struct option cmd_run_options[] = {
 	{ "strategy", required_argument, NULL, 's' },
@@ -68,6 +70,7 @@ static const struct option cmd_run_options[] = {
 	{ "log-size", required_argument, NULL, OPT_LOG_SIZE },
 	{ "log-wait-ms", required_argument, NULL, OPT_LOG_WAIT },
 	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "shutdown-delay-ms", required_argument, NULL, OPT_DELAY },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -168,6 +171,9 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case OPT_STATS:
 			stats = true;
+			break;
+		case OPT_DELAY:
+			rc = cmd_run_number("--shutdown-delay-ms", optarg, 0, 3600000, &cfg.pool.shutdown_delay_ms);
 			break;
 		case 'h':
 			return cmd_help(&cmd_run_entry);

@@ -11,6 +11,9 @@
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_run_entry,
 	&cmd_query_entry,
+	&cmd_render_entry,
+	&cmd_compare_entry,
+	&cmd_timeline_entry,
 	NULL,
 };
 

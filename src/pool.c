@@ -202,6 +202,8 @@ _Noreturn void pool_run(const struct pool_config *cfg)
 	int failed;
 
 	pool_dispatch(cfg, ch);
+	if (cfg->shutdown_delay_ms > 0)
+		pool_sleep_ms(cfg->shutdown_delay_ms);
 	failed = pool_shutdown(cfg, ch);
 	free(ch);
 	/* Like any pool worth its name, report lost workers in the exit status. */

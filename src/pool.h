@@ -17,6 +17,7 @@ struct pool_config {
 	long tasks;
 	long task_ms;
 	int crash_worker; /* -1: none */
+	long shutdown_delay_ms; /* the parent works this long after dispatching, before shutdown */
 };
 
 /* "naive", "close-all", ...; NULL for an out-of-range value. */

@@ -1,0 +1,72 @@
+/* cmd-render.c: `pooltrace render`: the fd graph of one run at one moment. */
+#include "cmd.h"
+#include "cmdopts.h"
+#include "fdgraph.h"
+#include "model.h"
+#include "output.h"
+#include "store.h"
+#include "util.h"
+
+#include <stdio.h>
+
+static int cmd_render(int argc, char **argv);
+
+const struct cmd_entry cmd_render_entry = {
+	.name = "render",
+	.summary = "draw the fd graph of a run at a moment (svg, png, pdf, dot)",
+	.help =
+	"usage: pooltrace render [--db FILE] [--run ID] [--at MOMENT] [-o OUT] [--format F]\n"
+	"\n"
+	"Draws every live process as a box holding its fd table, every pipe as one\n"
+	"object with a write end and a read end, and an edge from each fd to the end\n"
+	"it refers to: blue into write ends, green out of read ends, red and bold for\n"
+	"a leaked write end, grey and dashed for fds the pool did not create.\n"
+	"Processes already gone at that moment are drawn dashed, without fds.\n"
+	"\n"
+	"options:\n"
+	"  -r, --run ID         the run (default: the newest)\n"
+	"  -a, --at MOMENT      spawned, shutdown (default), hang, end, or an event seq\n"
+	VIZ_CMDOPTS_HELP
+	"\n"
+	"Default output: run<ID>-<MOMENT>.svg. Exit status 2 for a bad option, run,\n"
+	"moment, format, output path or database.\n",
+	.exec = cmd_render,
+};
+
+static int cmd_render(int argc, char **argv)
+{
+	struct viz_cmdopts o = { .at = "shutdown" };
+	struct viz_model m;
+	struct store *st;
+	const char *format;
+	char out[256];
+	long run = -1;
+	Agraph_t *g;
+	int rc;
+
+	if ((rc = viz_cmdopts_parse(&cmd_render_entry, argc, argv, &o)) >= 0)
+		return rc;
+	if (o.runs && parse_long(o.runs, 1, 1L << 40, &run) < 0)
+		return cmd_usage_error(&cmd_render_entry, "--run wants a run id, not '%s'", o.runs);
+	if (store_open(store_default_path(o.db), STORE_READ, &st) < 0)
+		return EXIT_USAGE;
+	if (run < 0 && (run = store_last_run(st)) < 0)
+		goto usage;
+	if (!o.out) {
+		snprintf(out, sizeof(out), "run%ld-%s.svg", run, o.at);
+		o.out = out;
+	}
+	if (viz_output_check(o.out) < 0 || !(format = viz_output_format(o.format, o.out)))
+		goto usage;
+	if (viz_model_load(st, run, o.at, &m) < 0)
+		goto usage;
+	g = viz_fdgraph_new(&m, &o.graph);
+	rc = viz_output_render(g, format, o.out) < 0 ? 1 : 0;
+	agclose(g);
+	viz_model_release(&m);
+	store_close(st);
+	return rc;
+usage:
+	store_close(st);
+	return EXIT_USAGE;
+}

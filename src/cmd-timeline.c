@@ -1,0 +1,67 @@
+/* cmd-timeline.c: `pooltrace timeline`: a sequence diagram of one run. */
+#include "cmd.h"
+#include "cmdopts.h"
+#include "output.h"
+#include "store.h"
+#include "timeline.h"
+#include "util.h"
+
+#include <stdio.h>
+
+static int cmd_timeline(int argc, char **argv);
+
+const struct cmd_entry cmd_timeline_entry = {
+	.name = "timeline",
+	.summary = "draw a run as a sequence diagram, one lane per process",
+	.help =
+	"usage: pooltrace timeline [--db FILE] [--run ID] [-o OUT] [--format F]\n"
+	"\n"
+	"One lane per process (and one for pooltrace, which kills and reaps\n"
+	"orphans), events top to bottom in order: pipe, fork, what each process was\n"
+	"born holding, close, dup2, EOF, exit, reap, hang, kill. Fork and reap are\n"
+	"arrows between lanes; per-task reads and writes are summarised.\n"
+	"\n"
+	"options:\n"
+	"  -r, --run ID         the run (default: the newest)\n"
+	VIZ_CMDOPTS_HELP
+	"\n"
+	"Default output: run<ID>-timeline.svg.\n",
+	.exec = cmd_timeline,
+};
+
+static int cmd_timeline(int argc, char **argv)
+{
+	struct viz_cmdopts o = { 0 };
+	struct store *st;
+	const char *format;
+	char out[256];
+	long run = -1;
+	Agraph_t *g;
+	int rc;
+
+	if ((rc = viz_cmdopts_parse(&cmd_timeline_entry, argc, argv, &o)) >= 0)
+		return rc;
+	if (o.at)
+		return cmd_usage_error(&cmd_timeline_entry, "--at does not apply: a timeline shows the whole run");
+	if (o.runs && parse_long(o.runs, 1, 1L << 40, &run) < 0)
+		return cmd_usage_error(&cmd_timeline_entry, "--run wants a run id, not '%s'", o.runs);
+	if (store_open(store_default_path(o.db), STORE_READ, &st) < 0)
+		return EXIT_USAGE;
+	if (run < 0 && (run = store_last_run(st)) < 0)
+		goto usage;
+	if (!o.out) {
+		snprintf(out, sizeof(out), "run%ld-timeline.svg", run);
+		o.out = out;
+	}
+	if (viz_output_check(o.out) < 0 || !(format = viz_output_format(o.format, o.out)))
+		goto usage;
+	if (!(g = viz_timeline_new(st, run, &o.graph)))
+		goto usage;
+	rc = viz_output_render(g, format, o.out) < 0 ? 1 : 0;
+	agclose(g);
+	store_close(st);
+	return rc;
+usage:
+	store_close(st);
+	return EXIT_USAGE;
+}

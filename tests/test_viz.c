@@ -1,0 +1,222 @@
+/* test_viz.c: render, compare and timeline draw what the trace says, in every format, and fail cleanly. */
+#include "helpers.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Count of occurrences of needle in the file at path. */
+static int count_in_file(const char *path, const char *needle)
+{
+	FILE *f = fopen(path, "r");
+	static char buf[8 << 20];
+	size_t n;
+	int count = 0;
+
+	cr_assert_not_null(f, "%s missing", path);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	for (char *p = buf; (p = strstr(p, needle)); p += strlen(needle))
+		count++;
+	return count;
+}
+
+static int starts_with(const char *path, const char *magic, size_t len)
+{
+	char head[16] = { 0 };
+	FILE *f = fopen(path, "rb");
+
+	cr_assert_not_null(f, "%s missing", path);
+	cr_assert_eq(fread(head, 1, len, f), len, "%s too short", path);
+	fclose(f);
+	return memcmp(head, magic, len) == 0;
+}
+
+/* Runs the three strategies of the docs into v.db: runs 1, 2, 3. */
+static void three_runs(void)
+{
+	struct t_result r;
+
+	for (const char *const *s = (const char *const[]){ "naive", "reverse-close", "child-close", NULL }; *s; s++)
+		cr_assert_eq(t_run(&r, "run --db v.db -s %s -w 4 -t 8 --shutdown-delay-ms 30 -q", *s), 0, "%s", r.err);
+}
+
+Test(viz, every_format_is_produced_with_its_signature, .timeout = 60)
+{
+	struct t_result r;
+
+	three_runs();
+	cr_assert_eq(t_run(&r, "render --db v.db --run 1 -o a.svg"), 0, "%s", r.err);
+	cr_assert_eq(t_run(&r, "render --db v.db --run 1 -o a.png"), 0, "%s", r.err);
+	cr_assert_eq(t_run(&r, "render --db v.db --run 1 -o a.pdf"), 0, "%s", r.err);
+	cr_assert_eq(t_run(&r, "render --db v.db --run 1 -o a.dot"), 0, "%s", r.err);
+	cr_assert_eq(t_run(&r, "render --db v.db --run 1 --format svg -o a.picture"), 0, "%s", r.err);
+	cr_expect(starts_with(t_path("a.svg"), "<?xml", 5) || starts_with(t_path("a.svg"), "<svg", 4));
+	cr_expect(starts_with(t_path("a.png"), "\x89PNG\r\n\x1a\n", 8));
+	cr_expect(starts_with(t_path("a.pdf"), "%PDF-", 5));
+	cr_expect(starts_with(t_path("a.dot"), "digraph", 7));
+	cr_expect(starts_with(t_path("a.picture"), "<?xml", 5));
+	cr_assert_eq(t_run(&r, "render --db v.db --run 1 -o - --format dot"), 0, "%s", r.err);
+	cr_expect(strncmp(r.out, "digraph", 7) == 0, "stdout output");
+}
+
+Test(viz, red_edges_are_exactly_the_leaked_write_ends_held_and_one_cluster_per_live_process, .timeout = 60)
+{
+	struct t_result r;
+	const char *db = t_path("v.db");
+
+	three_runs();
+	for (int run = 1; run <= 3; run++) {
+		for (const char *const *at = (const char *const[]){ "spawned", "shutdown", "end", NULL }; *at; at++) {
+			const char *svg = t_path("x.svg");
+			int64_t seq, leaked, alive;
+
+			cr_assert_eq(t_run(&r, "render --db v.db --run %d --at %s -o x.svg", run, *at), 0, "%s", r.err);
+			cr_assert_eq(t_run(&r, "render --db v.db --run %d --at %s -o - --format dot | "
+					       "grep -o 'seq [0-9]*' | head -1 | cut -d' ' -f2", run, *at), 0);
+			seq = atoll(r.out);
+			cr_assert_gt(seq, 0, "caption names the seq");
+			leaked = t_sql_int(db, "SELECT count(*) FROM leaked_write_ends l JOIN holds h USING (run_id, pid, fd, pipe_id) "
+					       "WHERE run_id = %d AND h.from_seq <= %lld AND (h.to_seq IS NULL OR h.to_seq > %lld) "
+					       "AND h.pipe_end = 'write'", run, (long long)seq, (long long)seq);
+			alive = t_sql_int(db, "SELECT count(*) FROM processes WHERE run_id = %d AND fork_seq <= %lld AND "
+					      "(coalesce(exit_seq, reap_seq) IS NULL OR coalesce(exit_seq, reap_seq) > %lld)",
+					  run, (long long)seq, (long long)seq);
+			cr_expect_eq(count_in_file(svg, "class=\"edge fd write&#45;end leak\""), leaked,
+				     "run %d at %s: red edges", run, *at);
+			cr_expect_eq(count_in_file(svg, "class=\"cluster process\""), alive, "run %d at %s: live clusters",
+				     run, *at);
+			cr_expect_eq(count_in_file(svg, "class=\"node pipe\"") > 0 || !strcmp(*at, "end"), 1);
+		}
+	}
+	/* The picture that matters: at shutdown naive shows N(N-1)/2 red edges, child-close none. */
+	cr_assert_eq(t_run(&r, "render --db v.db --run 1 -o n.svg"), 0);
+	cr_expect_eq(count_in_file(t_path("n.svg"), "class=\"edge fd write&#45;end leak\""), 6);
+	cr_assert_eq(t_run(&r, "render --db v.db --run 3 -o c.svg"), 0);
+	cr_expect_eq(count_in_file(t_path("c.svg"), "class=\"edge fd write&#45;end leak\""), 0);
+	cr_expect_gt(count_in_file(t_path("c.svg"), "class=\"edge fd read&#45;end\""), 0);
+	cr_expect_gt(count_in_file(t_path("c.svg"), "class=\"edge fd foreign\""), 0);
+	cr_expect_eq(count_in_file(t_path("c.svg"), "class=\"node legend\""), 1);
+}
+
+Test(viz, the_hang_moment_shows_the_blocked_pipes_holders, .timeout = 60)
+{
+	struct t_result r;
+
+	three_runs();
+	cr_assert_eq(t_run(&r, "render --db v.db --run 1 --at hang -o h.dot"), 0, "%s", r.err);
+	cr_expect_gt(count_in_file(t_path("h.dot"), "hang (seq"), 0);
+	cr_expect_gt(count_in_file(t_path("h.dot"), "EOF blockers: 3 now"), 0);
+}
+
+Test(viz, compare_and_timeline_render_for_every_strategy, .timeout = 120)
+{
+	struct t_result r;
+
+	for (const char *const *s = (const char *const[]){ "naive", "close-all", "reverse-close", "child-close",
+							   "close-range", NULL }; *s; s++)
+		cr_assert_eq(t_run(&r, "run --db all.db -s %s -w 3 -t 6 -q", *s), 0, "%s", r.err);
+	cr_assert_eq(t_run(&r, "compare --db all.db --runs 1,2,3,4,5 -o cmp.svg"), 0, "%s", r.err);
+	cr_expect_eq(count_in_file(t_path("cmp.svg"), "class=\"cluster panel\""), 5);
+	for (int run = 1; run <= 5; run++) {
+		cr_assert_eq(t_run(&r, "timeline --db all.db --run %d -o t%d.svg", run, run), 0, "%s", r.err);
+		cr_expect_eq(count_in_file(t_path("t1.svg"), "class=\"node lane\""), 5, "parent, 3 workers, pooltrace");
+	}
+	cr_expect_gt(count_in_file(t_path("t1.svg"), "class=\"node event hang\""), 0);
+	cr_expect_eq(count_in_file(t_path("t2.svg"), "class=\"node event hang\""), 0);
+	cr_expect_eq(count_in_file(t_path("t1.svg"), "class=\"edge fork\""), 4);
+}
+
+Test(viz, a_large_pool_collapses_but_keeps_exact_counts, .timeout = 300)
+{
+	struct t_result r;
+	const char *db = t_path("big.db");
+	int64_t leaked, blockers;
+
+	cr_assert_eq(t_run(&r, "run --db big.db -s naive -w 60 -t 60 -q"), 0, "%s", r.err);
+	leaked = t_sql_int(db, "SELECT count(*) FROM leaked_write_ends");
+	blockers = t_sql_int(db, "SELECT count(*) FROM eof_blockers");
+	cr_assert_eq(leaked, 60 * 59 / 2);
+	cr_assert_eq(t_run(&r, "render --db big.db --at hang -o big.dot"), 0, "%s", r.err);
+	/* 3 + 3 workers and the parent drawn; the rest in one summary node. */
+	cr_expect_eq(count_in_file(t_path("big.dot"), "cluster_p"), 7);
+	cr_expect_eq(count_in_file(t_path("big.dot"), "class=summary"), 1);
+	cr_expect_gt(count_in_file(t_path("big.dot"), "workers 3 … 56 collapsed"), 0);
+	/* The caption's counts are the views' counts, not what is drawn. */
+	{
+		char want[96];
+
+		snprintf(want, sizeof(want), "leaked write ends held: %lld", (long long)leaked);
+		cr_expect_gt(count_in_file(t_path("big.dot"), want), 0, "%s", want);
+		snprintf(want, sizeof(want), "%lld in the run", (long long)blockers);
+		cr_expect_gt(count_in_file(t_path("big.dot"), want), 0, "%s", want);
+	}
+	/* Drawn in full on request. */
+	cr_assert_eq(t_run(&r, "render --db big.db --at hang --max-workers 100 -o full.dot"), 0, "%s", r.err);
+	cr_expect_eq(count_in_file(t_path("full.dot"), "cluster_p"), 61);
+	cr_assert_eq(t_run(&r, "timeline --db big.db -o tl.svg"), 0, "%s", r.err);
+	cr_expect_eq(count_in_file(t_path("tl.svg"), "class=\"node lane\""), 8);
+}
+
+static void expect_viz_error(const char *args, const char *needle)
+{
+	struct t_result r;
+
+	t_run(&r, "%s", args);
+	cr_expect_eq(r.status, 2, "`%s` exit %d: %s", args, r.status, r.err);
+	cr_expect_eq(t_lines(r.err), 1, "`%s`: %s", args, r.err);
+	cr_expect(strstr(r.err, needle) != NULL, "`%s`: '%s' not in %s", args, needle, r.err);
+}
+
+Test(viz, bad_input_gets_one_line_and_exit_2, .timeout = 60)
+{
+	struct t_result r;
+
+	three_runs();
+	expect_viz_error("render --db v.db --run 99 -o x.svg", "no run 99");
+	expect_viz_error("render --db v.db --run 2 --at hang -o x.svg", "run 2 has no hang moment");
+	expect_viz_error("render --db v.db --run 1 --at 999999 -o x.svg", "moment '999999'");
+	expect_viz_error("render --db v.db --run 1 --at noon -o x.svg", "moment 'noon'");
+	expect_viz_error("render --db v.db --run 1 -o x.gif", "unknown format 'gif'");
+	expect_viz_error("render --db v.db --run 1 --format jpeg -o x.svg", "unknown format 'jpeg'");
+	expect_viz_error("render --db v.db --run 1 -o /nonexistent-dir/x.svg", "no such directory");
+	expect_viz_error("render --db v.db --run 1 -o /tmp", "is a directory");
+	expect_viz_error("render --db v.db --run x -o a.svg", "--run wants a run id");
+	expect_viz_error("compare --db v.db --runs 1,zz -o c.svg", "not 'zz'");
+	expect_viz_error("compare --db v.db --runs 1,2", "missing -o");
+	expect_viz_error("timeline --db v.db --run 1 --at shutdown -o t.svg", "--at does not apply");
+	t_sh(&r, "echo text > notes.txt");
+	expect_viz_error("render --db notes.txt -o x.svg", "not a pooltrace trace database");
+	/* A failed render leaves an existing output file as it was. */
+	t_sh(&r, "echo keep > keep.svg");
+	expect_viz_error("render --db v.db --run 2 --at hang -o keep.svg", "no hang moment");
+	t_sh(&r, "grep -qx keep keep.svg && ! ls keep.svg.tmp-* 2>/dev/null");
+	cr_expect_eq(r.status, 0, "keep.svg damaged or temp left");
+}
+
+Test(viz, html_labels_escape_what_they_show, .timeout = 60)
+{
+	struct t_result r;
+
+	/* A foreign fd whose path needs escaping ends up in a label. */
+	t_sh(&r, "touch 'a&b<c>\"d'");
+	cr_assert_eq(t_sh(&r, "\"$PT\" run --db e.db -s child-close -w 2 -t 2 --shutdown-delay-ms 20 -q "
+			      "5<'a&b<c>\"d'"), 0, "%s", r.err);
+	cr_assert_eq(t_run(&r, "render --db e.db -o e.svg"), 0, "%s", r.err);
+	cr_expect_gt(count_in_file(t_path("e.svg"), "a&amp;b&lt;c&gt;&quot;d"), 0);
+}
+
+Test(viz, the_leak_suppressions_still_report_a_forgotten_render_buffer, .timeout = 60)
+{
+	struct t_result r;
+
+	if (!t_sanitized())
+		cr_skip_test("only meaningful in the sanitizer build");
+	t_sh(&r, "'%s' free", POOLTRACE_PROBE);
+	cr_expect_eq(r.status, 0, "graphviz's own leaks are suppressed: %s", r.err);
+	t_sh(&r, "'%s' leak", POOLTRACE_PROBE);
+	cr_expect_neq(r.status, 0, "the forgotten gvRenderData buffer must be reported");
+	cr_expect(strstr(r.err, "gvRenderData") != NULL, "%s", r.err);
+}

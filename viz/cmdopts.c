@@ -1,0 +1,45 @@
+/* cmdopts.c: the options render, compare and timeline share, parsed the same way everywhere. */
+#include "cmdopts.h"
+
+#include "cmd.h"
+#include "util.h"
+
+#include <stdio.h>
+
+int viz_cmdopts_parse(const struct cmd_entry *e, int argc, char **argv, struct viz_cmdopts *o)
+{
+	static const struct option options[] = {
+		{ "db", required_argument, NULL, 'd' },        { "run", required_argument, NULL, 'r' },
+		{ "runs", required_argument, NULL, 'r' },      { "at", required_argument, NULL, 'a' },
+		{ "output", required_argument, NULL, 'o' },    { "format", required_argument, NULL, 'F' },
+		{ "max-workers", required_argument, NULL, 'M' }, { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	long v;
+	int c;
+
+	o->graph.max_workers = VIZ_DEFAULT_MAX_WORKERS;
+	o->graph.keep = VIZ_DEFAULT_KEEP;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":d:r:a:o:h", options, NULL)) != -1) {
+		switch (c) {
+		case 'd': o->db = optarg; break;
+		case 'r': o->runs = optarg; break;
+		case 'a': o->at = optarg; break;
+		case 'o': o->out = optarg; break;
+		case 'F': o->format = optarg; break;
+		case 'M':
+			if (parse_long(optarg, 2 * VIZ_DEFAULT_KEEP, 100000, &v) < 0)
+				return cmd_usage_error(e, "--max-workers wants a whole number from %d to 100000, not '%s'",
+						       2 * VIZ_DEFAULT_KEEP, optarg);
+			o->graph.max_workers = (int)v;
+			break;
+		case 'h': return cmd_help(e);
+		default: return cmd_bad_option(e, c, argv);
+		}
+	}
+	if (optind < argc)
+		return cmd_usage_error(e, "unexpected argument '%s'", argv[optind]);
+	return -1;
+}

@@ -1,0 +1,36 @@
+/* cmdopts.h: the options render, compare and timeline share, parsed the same way everywhere. */
+#ifndef POOLTRACE_VIZ_CMDOPTS_H
+#define POOLTRACE_VIZ_CMDOPTS_H
+
+#include "fdgraph.h"
+
+#include <getopt.h>
+#include <stdint.h>
+
+struct cmd_entry;
+
+struct viz_cmdopts {
+	const char *db;
+	const char *runs;    /* --run or --runs, as given */
+	const char *at;      /* --at MOMENT */
+	const char *out;     /* -o */
+	const char *format;  /* --format */
+	struct viz_fdgraph_opts graph;
+};
+
+/*
+ * Parses argv for command e. Returns -1 to go on, or the exit status to
+ * return now (0 after --help, EXIT_USAGE after a bad option, message printed).
+ */
+int viz_cmdopts_parse(const struct cmd_entry *e, int argc, char **argv, struct viz_cmdopts *o);
+
+/* The shared part of each command's --help. */
+#define VIZ_CMDOPTS_HELP                                                                              \
+	"  -d, --db FILE        trace database (default $POOLTRACE_DB, else ./pooltrace.db)\n"          \
+	"  -o, --output OUT     output file; its extension picks the format; '-' for stdout\n"         \
+	"      --format F       svg, png, pdf or dot (overrides the extension)\n"                       \
+	"      --max-workers N  past N workers draw only the first and last 3 in full and\n"            \
+	"                       collapse the rest into one node with exact counts (default 12)\n"       \
+	"  -h, --help           show this help\n"
+
+#endif

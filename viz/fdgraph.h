@@ -1,0 +1,24 @@
+/* fdgraph.h: builds the cgraph picture of one or several fd-graph models (render and compare). */
+#ifndef POOLTRACE_VIZ_FDGRAPH_H
+#define POOLTRACE_VIZ_FDGRAPH_H
+
+#include "model.h"
+
+#include <graphviz/cgraph.h>
+
+/* Past max_workers workers, only the first and last `keep` are drawn in full. */
+struct viz_fdgraph_opts {
+	int max_workers;
+	int keep;
+};
+
+#define VIZ_DEFAULT_MAX_WORKERS 12
+#define VIZ_DEFAULT_KEEP 3
+
+/* One model, captioned, with a legend. Free with agclose. */
+Agraph_t *viz_fdgraph_new(const struct viz_model *m, const struct viz_fdgraph_opts *o);
+
+/* Several models side by side, one captioned panel each, one legend. */
+Agraph_t *viz_fdgraph_compare(const struct viz_model *models, size_t n, const struct viz_fdgraph_opts *o);
+
+#endif

@@ -1,0 +1,223 @@
+/* model.c: the fd graph of one run at one moment, loaded from the trace database.
+ *
+ * A moment S is "the state right after event S": a hold is live at S when
+ * from_seq <= S and it had not ended by then (to_seq > S or NULL). Named
+ * moments resolve to seqs:
+ *   spawned   the pool parent's last close of a read end (every worker forked)
+ *   shutdown  the event before the pool parent's first close of a write end
+ *   hang      the first `hang` event (deadlock detected)
+ *   end       the run's last event
+ */
+#include "model.h"
+
+#include "store.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int64_t viz_moment_seq(struct store *st, int64_t run, const char *moment, int64_t last)
+{
+	long seq;
+
+	if (!strcmp(moment, "end"))
+		return last;
+	if (!strcmp(moment, "hang")) {
+		seq = store_int(st, "SELECT min(seq) FROM events WHERE run_id = ?1 AND kind = 'hang'", run, -1);
+		if (seq < 0)
+			return error("run %lld has no hang moment: no deadlock was detected", (long long)run);
+		return seq;
+	}
+	if (!strcmp(moment, "shutdown") || !strcmp(moment, "spawned")) {
+		int is_shutdown = moment[1] == 'h';
+
+		seq = store_int(st, is_shutdown ?
+					"SELECT min(h.to_seq) - 1 FROM holds h JOIN processes p USING (run_id, pid) "
+					"WHERE h.run_id = ?1 AND p.role = 'parent' AND h.pipe_end = 'write' "
+					"AND h.pipe_id IS NOT NULL AND h.to_kind = 'close'" :
+					"SELECT max(h.to_seq) FROM holds h JOIN processes p USING (run_id, pid) "
+					"WHERE h.run_id = ?1 AND p.role = 'parent' AND h.pipe_end = 'read' "
+					"AND h.pipe_id IS NOT NULL AND h.to_kind = 'close'",
+				run, -1);
+		if (seq < 0)
+			return error("run %lld has no %s moment: the pool parent never %s", (long long)run, moment,
+				     is_shutdown ? "closed a write end" : "forked its workers");
+		return seq;
+	}
+	if (parse_long(moment, 1, (long)last, &seq) < 0)
+		return error("moment '%s' is not one of %s (1..%lld for run %lld)", moment, VIZ_MOMENTS,
+			     (long long)last, (long long)run);
+	return seq;
+}
+
+static char *viz_dup_col(sqlite3_stmt *s, int col)
+{
+	const char *t = (const char *)sqlite3_column_text(s, col);
+
+	return t ? xstrdup(t) : NULL;
+}
+
+static int viz_load_procs(struct store *st, struct viz_model *m)
+{
+	sqlite3_stmt *s = store_prepare(st, "SELECT pid, role = 'parent', coalesce(worker_index, -1),"
+					    " coalesce(exit_seq, reap_seq), exit_code, term_signal"
+					    " FROM processes WHERE run_id = ?1 AND fork_seq <= ?2"
+					    " ORDER BY role = 'worker', worker_index");
+	size_t cap = 0;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, m->run_id);
+	sqlite3_bind_int64(s, 2, m->seq);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		struct viz_proc *p;
+
+		if (m->nprocs == cap)
+			m->procs = xrealloc(m->procs, (cap = cap ? cap * 2 : 16) * sizeof(*m->procs));
+		p = &m->procs[m->nprocs++];
+		memset(p, 0, sizeof(*p));
+		p->pid = sqlite3_column_int(s, 0);
+		p->parent = sqlite3_column_int(s, 1);
+		p->worker_index = sqlite3_column_int(s, 2);
+		p->alive = sqlite3_column_type(s, 3) == SQLITE_NULL || sqlite3_column_int64(s, 3) > m->seq;
+		if (!p->alive && sqlite3_column_type(s, 5) != SQLITE_NULL)
+			snprintf(p->status, sizeof(p->status), "killed by signal %d", sqlite3_column_int(s, 5));
+		else if (!p->alive)
+			snprintf(p->status, sizeof(p->status), "exited %d", sqlite3_column_int(s, 4));
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+static struct viz_proc *viz_find_proc(struct viz_model *m, int pid)
+{
+	for (size_t i = 0; i < m->nprocs; i++)
+		if (m->procs[i].pid == pid)
+			return &m->procs[i];
+	return NULL;
+}
+
+static int viz_load_fds(struct store *st, struct viz_model *m)
+{
+	sqlite3_stmt *s = store_prepare(
+		st, "SELECT h.pid, h.fd, coalesce(h.pipe_id, 0), coalesce(h.inode, 0), h.pipe_end = 'write',"
+		    " h.is_foreign, h.detail,"
+		    " (p.role = 'worker' AND h.pipe_end = 'write' AND h.pipe_id IS NOT NULL"
+		    "  AND p.first_read_seq IS NOT NULL AND h.from_seq < p.first_read_seq"
+		    "  AND (h.to_seq IS NULL OR h.to_seq > p.first_read_seq))"
+		    " FROM holds h JOIN processes p USING (run_id, pid)"
+		    " WHERE h.run_id = ?1 AND h.from_seq <= ?2 AND (h.to_seq IS NULL OR h.to_seq > ?2)"
+		    " ORDER BY h.pid, h.fd");
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, m->run_id);
+	sqlite3_bind_int64(s, 2, m->seq);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		struct viz_proc *p = viz_find_proc(m, sqlite3_column_int(s, 0));
+		struct viz_fd *f;
+
+		if (!p || !p->alive)
+			continue;
+		if ((p->nfds & (p->nfds - 1)) == 0)
+			p->fds = xrealloc(p->fds, (p->nfds ? p->nfds * 2 : 8) * sizeof(*p->fds));
+		f = &p->fds[p->nfds++];
+		f->fd = sqlite3_column_int(s, 1);
+		f->pipe_id = sqlite3_column_int64(s, 2);
+		f->inode = (uint64_t)sqlite3_column_int64(s, 3);
+		f->write_end = sqlite3_column_int(s, 4);
+		f->foreign = sqlite3_column_int(s, 5);
+		f->detail = viz_dup_col(s, 6);
+		f->leaked = sqlite3_column_int(s, 7);
+		m->leaked_now += f->leaked;
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+static int viz_load_pipes(struct store *st, struct viz_model *m)
+{
+	sqlite3_stmt *s = store_prepare(st, "SELECT pipe_id, inode, coalesce(channel, -1) FROM pipes p"
+					    " WHERE run_id = ?1 AND created_seq <= ?2 AND EXISTS (SELECT 1 FROM holds h"
+					    " WHERE h.run_id = p.run_id AND h.pipe_id = p.pipe_id AND h.from_seq <= ?2"
+					    " AND (h.to_seq IS NULL OR h.to_seq > ?2)) ORDER BY channel");
+	size_t cap = 0;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, m->run_id);
+	sqlite3_bind_int64(s, 2, m->seq);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		if (m->npipes == cap)
+			m->pipes = xrealloc(m->pipes, (cap = cap ? cap * 2 : 16) * sizeof(*m->pipes));
+		m->pipes[m->npipes++] = (struct viz_pipe){ sqlite3_column_int64(s, 0),
+							   (uint64_t)sqlite3_column_int64(s, 1),
+							   sqlite3_column_int(s, 2) };
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+int viz_model_load(struct store *st, int64_t run_id, const char *moment, struct viz_model *m)
+{
+	sqlite3_stmt *s;
+	int found = 0;
+
+	memset(m, 0, sizeof(*m));
+	m->run_id = run_id;
+	s = store_prepare(st, "SELECT strategy, workers, coalesce(outcome, ''),"
+			      " (SELECT max(seq) FROM events WHERE run_id = ?1) FROM runs WHERE id = ?1");
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, run_id);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		found = 1;
+		snprintf(m->strategy, sizeof(m->strategy), "%s", (const char *)sqlite3_column_text(s, 0));
+		m->workers = sqlite3_column_int(s, 1);
+		snprintf(m->outcome, sizeof(m->outcome), "%s", (const char *)sqlite3_column_text(s, 2));
+		m->last_seq = sqlite3_column_int64(s, 3);
+	}
+	sqlite3_finalize(s);
+	if (!found)
+		return error("%s: no run %lld", st->path, (long long)run_id);
+	if (m->last_seq < 1)
+		return error("run %lld recorded no events", (long long)run_id);
+	m->seq = viz_moment_seq(st, run_id, moment, m->last_seq);
+	if (m->seq < 0)
+		return -1;
+	if (strspn(moment, "0123456789") == strlen(moment))
+		snprintf(m->moment, sizeof(m->moment), "seq %lld", (long long)m->seq);
+	else
+		snprintf(m->moment, sizeof(m->moment), "%s (seq %lld)", moment, (long long)m->seq);
+	if (viz_load_procs(st, m) < 0 || viz_load_fds(st, m) < 0 || viz_load_pipes(st, m) < 0) {
+		viz_model_release(m);
+		return -1;
+	}
+	m->blockers_run = store_int(st, "SELECT count(*) FROM eof_blockers WHERE run_id = ?1", run_id, 0);
+	m->leaked_run = store_int(st, "SELECT count(*) FROM leaked_write_ends WHERE run_id = ?1", run_id, 0);
+	s = store_prepare(st, "SELECT count(*) FROM eof_blockers b WHERE b.run_id = ?1 AND b.close_seq <= ?2"
+			      " AND EXISTS (SELECT 1 FROM holds h WHERE h.run_id = b.run_id AND h.pid = b.pid"
+			      " AND h.fd = b.fd AND h.pipe_id = b.pipe_id AND h.from_seq <= ?2"
+			      " AND (h.to_seq IS NULL OR h.to_seq > ?2))");
+	if (s) {
+		sqlite3_bind_int64(s, 1, run_id);
+		sqlite3_bind_int64(s, 2, m->seq);
+		if (sqlite3_step(s) == SQLITE_ROW)
+			m->blockers_now = sqlite3_column_int64(s, 0);
+		sqlite3_finalize(s);
+	}
+	return 0;
+}
+
+void viz_model_release(struct viz_model *m)
+{
+	for (size_t i = 0; i < m->nprocs; i++) {
+		for (size_t j = 0; j < m->procs[i].nfds; j++)
+			free(m->procs[i].fds[j].detail);
+		free(m->procs[i].fds);
+	}
+	free(m->procs);
+	free(m->pipes);
+	memset(m, 0, sizeof(*m));
+}

@@ -1,0 +1,67 @@
+/* model.h: the fd graph of one run at one moment, loaded from the trace database. */
+#ifndef POOLTRACE_VIZ_MODEL_H
+#define POOLTRACE_VIZ_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+struct viz_fd {
+	int fd;
+	int64_t pipe_id;   /* 0: not a pool pipe */
+	uint64_t inode;    /* 0: not a pipe */
+	bool write_end;    /* else read end (pipes only) */
+	bool foreign;
+	bool leaked;       /* a hold counted by leaked_write_ends */
+	char *detail;      /* what a foreign fd is (a path, a tty) */
+};
+
+struct viz_proc {
+	int pid;
+	bool parent;
+	int worker_index;  /* -1 for the parent */
+	bool alive;        /* at the moment; dead ones are drawn faded, without fds */
+	char status[48];   /* "exited 0", "killed by signal 9", or "" while alive */
+	struct viz_fd *fds;
+	size_t nfds;
+};
+
+struct viz_pipe {
+	int64_t pipe_id;
+	uint64_t inode;
+	int channel;
+};
+
+struct viz_model {
+	int64_t run_id;
+	char strategy[32];
+	char outcome[16];  /* "" while the run had none */
+	int workers;
+	int64_t seq;       /* the moment: state after this event */
+	int64_t last_seq;
+	char moment[48];   /* "shutdown (seq 87)" */
+	struct viz_proc *procs;
+	size_t nprocs;
+	struct viz_pipe *pipes; /* pool pipes with at least one live holder */
+	size_t npipes;
+	int64_t leaked_now;     /* live holds counted by leaked_write_ends */
+	int64_t blockers_now;   /* eof_blockers whose close happened and who still hold on */
+	int64_t blockers_run;   /* eof_blockers of the whole run */
+	int64_t leaked_run;
+};
+
+/*
+ * Resolves MOMENT for run_id (a seq number, or spawned, shutdown, hang, end)
+ * and loads the processes, fd tables and pipes at it. On failure prints one
+ * error line (unknown run, a moment that did not happen in that run) and
+ * returns -1; m is then empty.
+ */
+int viz_model_load(struct store *st, int64_t run_id, const char *moment, struct viz_model *m);
+void viz_model_release(struct viz_model *m);
+
+/* The moments that have names, for --help and messages. */
+#define VIZ_MOMENTS "spawned, shutdown, hang, end, or an event seq number"
+
+#endif
