@@ -11,8 +11,7 @@ for s in naive close-all reverse-close child-close close-range; do
 done
 echo
 "$bin" query --db "$db" -f traces/queries/summary.sql
-if [ -x scripts/docs.sh ] && "$bin" --help | grep -q render; then
-  scripts/docs.sh "$bin"
-fi
+# The README's pictures, from fresh runs, into build/docs (make docs updates docs/).
+scripts/docs.sh "$bin" build/docs
 echo
 echo "trace database: $db  (try: $bin query --db $db -f traces/queries/leaks.sql)"
