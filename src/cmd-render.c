@@ -40,33 +40,22 @@ static int cmd_render(int argc, char **argv)
 	struct store *st;
 	const char *format;
 	char out[256];
-	long run = -1;
+	int64_t run;
 	Agraph_t *g;
 	int rc;
 
 	if ((rc = viz_cmdopts_parse(&cmd_render_entry, argc, argv, &o)) >= 0)
 		return rc;
-	if (o.runs && parse_long(o.runs, 1, 1L << 40, &run) < 0)
-		return cmd_usage_error(&cmd_render_entry, "--run wants a run id, not '%s'", o.runs);
-	if (store_open(store_default_path(o.db), STORE_READ, &st) < 0)
+	if ((rc = viz_cmdopts_open_run(&cmd_render_entry, &o, o.at, out, sizeof(out), &st, &run, &format)))
+		return rc;
+	if (viz_model_load(st, run, o.at, &m) < 0) {
+		store_close(st);
 		return EXIT_USAGE;
-	if (run < 0 && (run = store_last_run(st)) < 0)
-		goto usage;
-	if (!o.out) {
-		snprintf(out, sizeof(out), "run%ld-%s.svg", run, o.at);
-		o.out = out;
 	}
-	if (viz_output_check(o.out) < 0 || !(format = viz_output_format(o.format, o.out)))
-		goto usage;
-	if (viz_model_load(st, run, o.at, &m) < 0)
-		goto usage;
 	g = viz_fdgraph_new(&m, &o.graph);
 	rc = viz_output_render(g, format, o.out) < 0 ? 1 : 0;
 	agclose(g);
 	viz_model_release(&m);
 	store_close(st);
 	return rc;
-usage:
-	store_close(st);
-	return EXIT_USAGE;
 }

@@ -35,7 +35,7 @@ static int cmd_timeline(int argc, char **argv)
 	struct store *st;
 	const char *format;
 	char out[256];
-	long run = -1;
+	int64_t run;
 	Agraph_t *g;
 	int rc;
 
@@ -43,25 +43,14 @@ static int cmd_timeline(int argc, char **argv)
 		return rc;
 	if (o.at)
 		return cmd_usage_error(&cmd_timeline_entry, "--at does not apply: a timeline shows the whole run");
-	if (o.runs && parse_long(o.runs, 1, 1L << 40, &run) < 0)
-		return cmd_usage_error(&cmd_timeline_entry, "--run wants a run id, not '%s'", o.runs);
-	if (store_open(store_default_path(o.db), STORE_READ, &st) < 0)
+	if ((rc = viz_cmdopts_open_run(&cmd_timeline_entry, &o, "timeline", out, sizeof(out), &st, &run, &format)))
+		return rc;
+	if (!(g = viz_timeline_new(st, run, &o.graph))) {
+		store_close(st);
 		return EXIT_USAGE;
-	if (run < 0 && (run = store_last_run(st)) < 0)
-		goto usage;
-	if (!o.out) {
-		snprintf(out, sizeof(out), "run%ld-timeline.svg", run);
-		o.out = out;
 	}
-	if (viz_output_check(o.out) < 0 || !(format = viz_output_format(o.format, o.out)))
-		goto usage;
-	if (!(g = viz_timeline_new(st, run, &o.graph)))
-		goto usage;
 	rc = viz_output_render(g, format, o.out) < 0 ? 1 : 0;
 	agclose(g);
 	store_close(st);
 	return rc;
-usage:
-	store_close(st);
-	return EXIT_USAGE;
 }

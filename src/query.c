@@ -42,6 +42,18 @@ static void query_csv_cell(FILE *out, const char *s)
 	fputc('"', out);
 }
 
+/* Prints one CSV record and frees its cells. */
+static void query_csv_row(FILE *out, char **row, int ncols)
+{
+	for (int c = 0; c < ncols; c++) {
+		if (c)
+			fputc(',', out);
+		query_csv_cell(out, row[c]);
+		free(row[c]);
+	}
+	fputc('\n', out);
+}
+
 static void query_table_add(struct query_table *t, char **row)
 {
 	if (t->nrows == t->cap) {
@@ -111,17 +123,10 @@ static int query_statement(struct store *st, sqlite3_stmt *stmt, bool csv, FILE 
 			row[c] = xstrdup(sqlite3_column_name(stmt, c));
 			t.numeric[c] = 1;
 		}
-		if (csv) {
-			for (int c = 0; c < t.ncols; c++) {
-				if (c)
-					fputc(',', out);
-				query_csv_cell(out, row[c]);
-				free(row[c]);
-			}
-			fputc('\n', out);
-		} else {
+		if (csv)
+			query_csv_row(out, row, t.ncols);
+		else
 			query_table_add(&t, row);
-		}
 	}
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		for (int c = 0; c < t.ncols; c++) {
@@ -132,17 +137,10 @@ static int query_statement(struct store *st, sqlite3_stmt *stmt, bool csv, FILE 
 			if (type != SQLITE_NULL && type != SQLITE_INTEGER && type != SQLITE_FLOAT)
 				t.numeric[c] = 0;
 		}
-		if (csv) {
-			for (int c = 0; c < t.ncols; c++) {
-				if (c)
-					fputc(',', out);
-				query_csv_cell(out, row[c]);
-				free(row[c]);
-			}
-			fputc('\n', out);
-		} else {
+		if (csv)
+			query_csv_row(out, row, t.ncols);
+		else
 			query_table_add(&t, row);
-		}
 	}
 	if (rc != SQLITE_DONE)
 		ret = error("query: %s", sqlite3_errmsg(st->db));

@@ -2,6 +2,8 @@
 #include "cmdopts.h"
 
 #include "cmd.h"
+#include "output.h"
+#include "store.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -42,4 +44,29 @@ int viz_cmdopts_parse(const struct cmd_entry *e, int argc, char **argv, struct v
 	if (optind < argc)
 		return cmd_usage_error(e, "unexpected argument '%s'", argv[optind]);
 	return -1;
+}
+
+int viz_cmdopts_open_run(const struct cmd_entry *e, struct viz_cmdopts *o, const char *suffix, char *out_buf,
+			 size_t out_len, struct store **st, int64_t *run, const char **format)
+{
+	long id = -1;
+
+	if (o->runs && parse_long(o->runs, 1, 1L << 40, &id) < 0)
+		return cmd_usage_error(e, "--run wants a run id, not '%s'", o->runs);
+	if (store_open(store_default_path(o->db), STORE_READ, st) < 0)
+		return EXIT_USAGE;
+	if (id < 0 && (id = store_last_run(*st)) < 0)
+		goto fail;
+	if (!o->out) {
+		snprintf(out_buf, out_len, "run%ld-%s.svg", id, suffix);
+		o->out = out_buf;
+	}
+	if (viz_output_check(o->out) < 0 || !(*format = viz_output_format(o->format, o->out)))
+		goto fail;
+	*run = id;
+	return 0;
+fail:
+	store_close(*st);
+	*st = NULL;
+	return EXIT_USAGE;
 }

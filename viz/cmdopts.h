@@ -24,6 +24,17 @@ struct viz_cmdopts {
  */
 int viz_cmdopts_parse(const struct cmd_entry *e, int argc, char **argv, struct viz_cmdopts *o);
 
+struct store;
+
+/*
+ * For commands that draw one run: opens the database read-only, resolves
+ * --run (default: the newest run), fills in the default output name
+ * run<ID>-<suffix>.svg (in out_buf) and checks the output can be written.
+ * Returns 0 with *st open, or EXIT_USAGE with an error printed and nothing open.
+ */
+int viz_cmdopts_open_run(const struct cmd_entry *e, struct viz_cmdopts *o, const char *suffix, char *out_buf,
+			 size_t out_len, struct store **st, int64_t *run, const char **format);
+
 /* The shared part of each command's --help. */
 #define VIZ_CMDOPTS_HELP                                                                              \
 	"  -d, --db FILE        trace database (default $POOLTRACE_DB, else ./pooltrace.db)\n"          \
