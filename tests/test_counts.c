@@ -3,6 +3,7 @@
 
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <string.h>
 
 static const int sizes[] = { 1, 2, 3, 5, 8 };
 
@@ -114,4 +115,20 @@ Test(counts, hang_evidence_names_the_blocked_reader_and_every_write_end_holder, 
 				   "d.pipe_id = h.pipe_id AND d.pipe_end = 'write' AND d.from_seq < h.seq AND "
 				   "(d.to_seq IS NULL OR d.to_seq > h.seq))"), 0);
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events WHERE kind = 'kill'"), 5);
+}
+
+Test(counts, no_trace_runs_the_same_pool_and_writes_no_database, .timeout = 60)
+{
+	struct t_result r;
+
+	/* The untraced baseline still ends every strategy the same way, deadlock included. */
+	cr_assert_eq(t_run(&r, "run --no-trace --db none.db -s naive -w 3 -t 6 --hang-ms 100"), 0, "%s", r.err);
+	cr_expect(strstr(r.out, "untraced run: naive, 3 workers, 6 tasks: deadlock") != NULL, "%s", r.out);
+	cr_assert_eq(t_run(&r, "run --no-trace --db none.db -s child-close -w 3 -t 6"), 0, "%s", r.err);
+	cr_expect(strstr(r.out, ": ok") != NULL, "%s", r.out);
+	cr_assert_eq(t_run(&r, "run --no-trace --db none.db -s reverse-close -w 3 -t 30 --crash-worker 1"), 0, "%s",
+		     r.err);
+	cr_expect(strstr(r.out, ": crashed") != NULL, "%s", r.out);
+	t_sh(&r, "test ! -e none.db");
+	cr_expect_eq(r.status, 0, "--no-trace must not create the database");
 }

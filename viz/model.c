@@ -120,8 +120,8 @@ static int viz_load_fds(struct store *st, struct viz_model *m)
 
 		if (!p || !p->alive)
 			continue;
-		if ((p->nfds & (p->nfds - 1)) == 0)
-			p->fds = xrealloc(p->fds, (p->nfds ? p->nfds * 2 : 8) * sizeof(*p->fds));
+		if (p->nfds == p->cap)
+			p->fds = xrealloc(p->fds, (p->cap = p->cap ? p->cap * 2 : 8) * sizeof(*p->fds));
 		f = &p->fds[p->nfds++];
 		f->fd = sqlite3_column_int(s, 1);
 		f->pipe_id = sqlite3_column_int64(s, 2);
@@ -195,7 +195,6 @@ int viz_model_load(struct store *st, int64_t run_id, const char *moment, struct 
 		return -1;
 	}
 	m->blockers_run = store_int(st, "SELECT count(*) FROM eof_blockers WHERE run_id = ?1", run_id, 0);
-	m->leaked_run = store_int(st, "SELECT count(*) FROM leaked_write_ends WHERE run_id = ?1", run_id, 0);
 	s = store_prepare(st, "SELECT count(*) FROM eof_blockers b WHERE b.run_id = ?1 AND b.close_seq <= ?2"
 			      " AND EXISTS (SELECT 1 FROM holds h WHERE h.run_id = b.run_id AND h.pid = b.pid"
 			      " AND h.fd = b.fd AND h.pipe_id = b.pipe_id AND h.from_seq <= ?2"

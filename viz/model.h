@@ -25,7 +25,7 @@ struct viz_proc {
 	bool alive;        /* at the moment; dead ones are drawn faded, without fds */
 	char status[48];   /* "exited 0", "killed by signal 9", or "" while alive */
 	struct viz_fd *fds;
-	size_t nfds;
+	size_t nfds, cap;
 };
 
 struct viz_pipe {
@@ -49,7 +49,6 @@ struct viz_model {
 	int64_t leaked_now;     /* live holds counted by leaked_write_ends */
 	int64_t blockers_now;   /* eof_blockers whose close happened and who still hold on */
 	int64_t blockers_run;   /* eof_blockers of the whole run */
-	int64_t leaked_run;
 };
 
 /*
