@@ -121,7 +121,7 @@ Test(viz, compare_and_timeline_render_for_every_strategy, .timeout = 120)
 	cr_assert_eq(t_run(&r, "compare --db all.db --runs 1,2,3,4,5 -o cmp.svg"), 0, "%s", r.err);
 	cr_expect_eq(count_in_file(t_path("cmp.svg"), "class=\"cluster panel\""), 5);
 	for (int run = 1; run <= 5; run++) {
-		char name[16];
+		char name[32];
 
 		snprintf(name, sizeof(name), "t%d.svg", run);
 		cr_assert_eq(t_run(&r, "timeline --db all.db --run %d -o %s", run, name), 0, "%s", r.err);
