@@ -1,6 +1,8 @@
 /* ingest.c: turns event-log records into rows: events, and the processes, pipes and holds they imply.
  *
- * Each record becomes one `events` row. Alongside, it keeps every pool
+ * Each record becomes one `event_rows` row, or, for the per-task kinds
+ * (write, read, task), one element of an io_chunks row (see iochunk.c); the
+ * `events` view shows both alike. Alongside, it keeps every pool
  * process's fd table as the events describe it, so that a hold (one fd of one
  * process, from the event that opened it to the event that ended it) is one
  * `holds` row written once and closed with one UPDATE. Nothing here is a
@@ -10,6 +12,7 @@
 #include "ingest.h"
 
 #include "evlog.h"
+#include "iochunk.h"
 #include "store.h"
 #include "util.h"
 
@@ -44,10 +47,12 @@ struct ingest_pipe {
 
 struct ingest {
 	struct store *st;
-	/* The batch the pooltrace_batch virtual table shows while one INSERT runs. */
-	const struct evlog_record *batch;
+	/* The rows the pooltrace_batch virtual table shows while one INSERT runs:
+	 * the batch's records other than the chunked kinds, with their pipe_id. */
+	const struct evlog_record **batch;
 	int64_t *batch_pipe_id;
 	size_t nbatch, batch_cap;
+	struct iochunk_set *chunks;
 	int64_t run_id;
 	uint64_t count;
 	int64_t npipes;
@@ -138,9 +143,9 @@ static void ingest_pipe_add(struct ingest *in, uint64_t inode, int64_t pipe_id)
 
 /*
  * pooltrace_batch: an eponymous virtual table over the records being
- * ingested, so a whole batch goes into `events` with one
+ * ingested, so a whole batch goes into `event_rows` with one
  * INSERT ... SELECT instead of a bind/step/reset per row (measured: 1.6 M
- * against 0.9 M rows/s). Columns are those of `events`.
+ * against 0.9 M rows/s). Columns are those of `event_rows`.
  */
 struct ingest_cursor {
 	sqlite3_vtab_cursor base;
@@ -231,7 +236,7 @@ static int ingest_vt_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int 
 {
 	struct ingest *in = ingest_vt_owner(cur);
 	size_t i = ((struct ingest_cursor *)cur)->i;
-	const struct evlog_record *r = &in->batch[i];
+	const struct evlog_record *r = in->batch[i];
 	int has = r->has;
 	const char *end;
 
@@ -292,7 +297,8 @@ struct ingest *ingest_new(struct store *st, int64_t run_id)
 	in->run_id = run_id;
 	if (sqlite3_create_module(st->db, "pooltrace_batch", &ingest_batch_module, in) != SQLITE_OK)
 		die("cannot register the batch table: %s", sqlite3_errmsg(st->db));
-	in->ins_events = store_prepare(st, "INSERT INTO events (run_id, seq, ts_ns, pid, kind, fd, fd2, pipe_id,"
+	in->chunks = iochunk_new(st, run_id);
+	in->ins_events = store_prepare(st, "INSERT INTO event_rows (run_id, seq, ts_ns, pid, kind, fd, fd2, pipe_id,"
 				       " pipe_end, inode, other_pid, result, arg, signal, is_foreign, detail)"
 				       " SELECT * FROM pooltrace_batch");
 	in->ins_proc = store_prepare(st, "INSERT OR IGNORE INTO processes (run_id, pid, role, worker_index, ppid, fork_seq)"
@@ -332,6 +338,7 @@ void ingest_free(struct ingest *in)
 	sqlite3_finalize(in->set_exit);
 	sqlite3_finalize(in->set_reap);
 	sqlite3_finalize(in->ins_holder);
+	iochunk_free(in->chunks);
 	for (size_t i = 0; i < in->procs_cap; i++) {
 		for (size_t fd = 0; fd < in->procs[i].nfds; fd++)
 			ingest_hold_free(in->procs[i].hold_by_fd[fd]);
@@ -342,6 +349,7 @@ void ingest_free(struct ingest *in)
 	free(in->ended);
 	free(in->procs);
 	free(in->pipes);
+	free(in->batch);
 	free(in->batch_pipe_id);
 	free(in);
 }
@@ -481,7 +489,9 @@ int ingest_finish(struct ingest *in)
 			in->ended[in->nended++] = h;
 		}
 	}
-	return ingest_flush_holds(in);
+	if (ingest_flush_holds(in) < 0)
+		return -1;
+	return iochunk_flush(in->chunks);
 }
 
 static int ingest_pid_update(struct ingest *in, sqlite3_stmt *s, pid_t pid, uint64_t seq)
@@ -594,24 +604,40 @@ int ingest_records(struct ingest *in, const struct evlog_record *recs, size_t n)
 
 	if (n > in->batch_cap) {
 		in->batch_cap = n;
+		in->batch = xrealloc(in->batch, n * sizeof(*in->batch));
 		in->batch_pipe_id = xrealloc(in->batch_pipe_id, n * sizeof(*in->batch_pipe_id));
 	}
+	in->nbatch = 0;
 	for (size_t i = 0; i < n; i++) {
+		const struct evlog_record *r = &recs[i];
+		int64_t pipe_id;
+
 		/* Derive first: a `pipe` event must know its own pipe_id. */
-		if (ingest_derive(in, &recs[i], recs[i].ready) < 0)
+		if (ingest_derive(in, r, r->ready) < 0)
 			return -1;
-		in->batch_pipe_id[i] = recs[i].has & HAS_INODE ? ingest_pipe_lookup(in, recs[i].inode) : 0;
+		pipe_id = r->has & HAS_INODE ? ingest_pipe_lookup(in, r->inode) : 0;
+		if (iochunk_kind(r->kind)) {
+			if (iochunk_add(in->chunks, r, pipe_id) < 0)
+				return -1;
+			continue;
+		}
+		in->batch[in->nbatch] = r;
+		in->batch_pipe_id[in->nbatch++] = pipe_id;
 	}
-	in->batch = recs;
-	in->nbatch = n;
+	in->count += n;
+	if (!in->nbatch)
+		return ingest_flush_holds(in);
 	rc = sqlite3_step(in->ins_events);
 	sqlite3_reset(in->ins_events);
-	in->batch = NULL;
 	in->nbatch = 0;
 	if (rc != SQLITE_DONE)
 		return error("%s: %s", in->st->path, sqlite3_errmsg(in->st->db));
-	in->count += n;
 	return ingest_flush_holds(in);
+}
+
+int ingest_sync(struct ingest *in)
+{
+	return iochunk_flush(in->chunks);
 }
 
 int ingest_hang_holder(struct ingest *in, uint64_t seq, pid_t blocked, uint64_t inode, pid_t holder, int fd)

@@ -22,7 +22,13 @@ void ingest_free(struct ingest *in);
 int ingest_records(struct ingest *in, const struct evlog_record *recs, size_t n);
 
 /*
- * Writes the holds still open (to_seq NULL). Call once, after the last
+ * Writes what is buffered (io_chunks). Call before each commit, so a commit
+ * stores every record ingested before it. Returns 0 or -1.
+ */
+int ingest_sync(struct ingest *in);
+
+/*
+ * Writes the holds still open (to_seq NULL), and what is buffered. Call once, after the last
  * records, inside the final transaction. Returns 0 or -1.
  */
 int ingest_finish(struct ingest *in);

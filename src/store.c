@@ -87,15 +87,41 @@ static int store_identify(struct store *st, int64_t *app_id, int64_t *version, i
 	return -1;
 }
 
-static int store_create_schema(struct store *st)
+/* Runs the statements of sql in one transaction: all of them, or none. */
+static int store_apply(struct store *st, const char *sql)
 {
 	if (store_exec(st, "BEGIN IMMEDIATE") < 0)
 		return -1;
-	if (store_exec(st, store_schema_sql) < 0) {
+	if (store_exec(st, sql) < 0) {
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
 	}
 	return store_exec(st, "COMMIT");
+}
+
+/*
+ * Version 1 kept every event in one `events` table. Version 2 renames it to
+ * event_rows and adds io_chunks and the `events` view: the part of
+ * schema.sql after its "Version 2" marker. Old runs keep their rows as they
+ * are and read the same through the view.
+ */
+static int store_upgrade_v1(struct store *st)
+{
+	static const char marker[] = "-- Version 2 ---";
+	const char *v2 = strstr(store_schema_sql, marker);
+	char *sql;
+	int rc;
+
+	if (!v2)
+		return error("%s: cannot upgrade: schema text has no version 2 part", st->path);
+	sql = xmalloc(strlen(v2) + 64);
+	strcpy(sql, "ALTER TABLE events RENAME TO event_rows;\n");
+	strcat(sql, v2);
+	rc = store_apply(st, sql);
+	free(sql);
+	if (rc < 0)
+		return error("%s: could not upgrade the trace from schema 1 to 2; the file is unchanged", st->path);
+	return 0;
 }
 
 static int store_validate(struct store *st, enum store_mode mode)
@@ -112,11 +138,14 @@ static int store_validate(struct store *st, enum store_mode mode)
 		if (version < 1)
 			return error("%s: damaged trace database (schema version %lld)", st->path,
 				     (long long)version);
+		/* Readers take version 1 as it is: its `events` table has the view's columns. */
+		if (version == 1 && mode == STORE_WRITE)
+			return store_upgrade_v1(st);
 		return 0;
 	}
 	if (app_id == 0 && objects == 0 && mode == STORE_WRITE) {
 		/* An empty SQLite file (or one we just created) becomes a trace. */
-		return store_create_schema(st);
+		return store_apply(st, store_schema_sql);
 	}
 	if (app_id == 0 && objects == 0)
 		return error("%s: empty database, no runs recorded yet", st->path);

@@ -73,6 +73,9 @@ static int supervisor_commit(struct supervisor *sv)
 
 	if (!sv->in_txn)
 		return 0;
+	/* Chunked events wait in memory until written: write them into this commit. */
+	if (sv->in && ingest_sync(sv->in) < 0)
+		return -1;
 	sv->in_txn = false;
 	rc = store_exec(sv->st, "COMMIT");
 	sv->last_commit_ns = now_ns();

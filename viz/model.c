@@ -167,7 +167,11 @@ int viz_model_load(struct store *st, int64_t run_id, const char *moment, struct 
 	memset(m, 0, sizeof(*m));
 	m->run_id = run_id;
 	s = store_prepare(st, "SELECT strategy, workers, coalesce(outcome, ''),"
-			      " (SELECT max(seq) FROM events WHERE run_id = ?1) FROM runs WHERE id = ?1");
+			      /* Every run ends with lifecycle events (reaps at the least), so
+			       * the last of those is the run's last; skipping the per-task
+			       * kinds keeps their chunks packed. */
+			      " (SELECT max(seq) FROM events WHERE run_id = ?1 AND kind NOT IN ('write', 'read', 'task'))"
+			      " FROM runs WHERE id = ?1");
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, run_id);

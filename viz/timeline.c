@@ -107,10 +107,13 @@ static void viz_arrow(struct viz_timeline *t, Agnode_t *from, Agnode_t *to, cons
 static int viz_load_lanes(struct store *st, int64_t run, struct viz_timeline *t)
 {
 	sqlite3_stmt *s = store_prepare(
-		st, "SELECT p.pid, coalesce(p.worker_index, -1),"
-		    " (SELECT count(*) FROM events e WHERE e.run_id = p.run_id AND e.pid = p.pid AND e.kind = 'write'),"
-		    " (SELECT count(*) FROM events e WHERE e.run_id = p.run_id AND e.pid = p.pid AND e.kind = 'read'),"
-		    " (SELECT count(*) FROM events e WHERE e.run_id = p.run_id AND e.pid = p.pid AND e.kind = 'task'),"
+		/* The per-task counts in one pass: their events are packed in
+		 * io_chunks, and a correlated count per lane would unpack them all
+		 * once per lane. */
+		st, "WITH io AS (SELECT pid, sum(kind = 'write') AS w, sum(kind = 'read') AS r, sum(kind = 'task') AS t"
+		    "            FROM events WHERE run_id = ?1 AND kind IN ('write', 'read', 'task') GROUP BY pid)"
+		    " SELECT p.pid, coalesce(p.worker_index, -1),"
+		    " coalesce(io.w, 0), coalesce(io.r, 0), coalesce(io.t, 0),"
 		    " (SELECT count(*) FROM holds h WHERE h.run_id = p.run_id AND h.pid = p.pid AND h.from_kind = 'inherit'),"
 		    " (SELECT count(*) FROM holds h WHERE h.run_id = p.run_id AND h.pid = p.pid AND h.from_kind = 'inherit'"
 		    "  AND h.pipe_id IS NOT NULL),"
@@ -118,7 +121,8 @@ static int viz_load_lanes(struct store *st, int64_t run, struct viz_timeline *t)
 		    "  AND h.pipe_id IS NOT NULL AND h.pipe_end = 'write'),"
 		    " (SELECT count(*) FROM holds h WHERE h.run_id = p.run_id AND h.pid = p.pid AND h.from_kind = 'inherit'"
 		    "  AND h.is_foreign)"
-		    " FROM processes p WHERE p.run_id = ?1 ORDER BY p.role = 'worker', p.worker_index");
+		    " FROM processes p LEFT JOIN io USING (pid) WHERE p.run_id = ?1"
+		    " ORDER BY p.role = 'worker', p.worker_index");
 	size_t cap = 0;
 
 	if (!s)

@@ -1,0 +1,98 @@
+/* test_store.c: the trace database's storage: chunked per-task events read back exactly, schema upgrades. */
+#include "helpers.h"
+
+#include <criterion/criterion.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+
+/* Runs a script of statements against db, read-write (asserts on error). */
+static void t_sql_exec(const char *db, const char *sql)
+{
+	sqlite3 *h = NULL;
+	char *msg = NULL;
+
+	cr_assert_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK, "open %s", db);
+	cr_assert_eq(sqlite3_exec(h, sql, NULL, NULL, &msg), SQLITE_OK, "%s", msg ? msg : "");
+	sqlite3_close(h);
+}
+
+Test(store, chunked_io_events_read_back_one_row_each_and_exact, .timeout = 120)
+{
+	struct t_result r;
+	const char *db = t_path("io.db");
+	const int tasks = 20000; /* several chunks per process (4096 events at most each) */
+
+	cr_assert_eq(t_run(&r, "run --db io.db -s reverse-close -w 3 -t %d", tasks), 0, "%s", r.err);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events WHERE kind = 'write' AND result = 4"), tasks);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events WHERE kind = 'read' AND result = 4"), tasks);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events WHERE kind = 'task'"), tasks);
+	cr_expect_gt(t_sql_int(db, "SELECT count(*) FROM io_chunks"), 6);
+	cr_expect_eq(t_sql_int(db, "SELECT sum(n) FROM io_chunks"),
+		     t_sql_int(db, "SELECT count(*) FROM events WHERE kind IN ('write', 'read', 'task')"));
+	/* One seq per event, dense from 1, across both tables. */
+	cr_expect_eq(t_sql_int(db, "SELECT count(DISTINCT seq) = count(*) AND max(seq) = count(*) FROM events"), 1);
+	cr_expect_eq(t_sql_int(db, "SELECT max(seq) FROM events"), t_sql_int(db, "SELECT events FROM runs"));
+	/* Pipes are FIFO: the codes written to channel k are the codes worker k
+	 * read from it, in the same order. */
+	cr_expect_eq(t_sql_int(db,
+			       "WITH w AS (SELECT pipe_id, arg, row_number() OVER (PARTITION BY pipe_id ORDER BY seq) AS i"
+			       "           FROM events WHERE kind = 'write'),"
+			       "     rd AS (SELECT pipe_id, arg, row_number() OVER (PARTITION BY pipe_id ORDER BY seq) AS i"
+			       "           FROM events WHERE kind = 'read' AND result = 4)"
+			       " SELECT count(*) FROM w FULL JOIN rd USING (pipe_id, i)"
+			       " WHERE w.arg IS NOT rd.arg"),
+		     0);
+	/* Each worker runs the tasks it read, in order. */
+	cr_expect_eq(t_sql_int(db,
+			       "WITH rd AS (SELECT pid, arg, row_number() OVER (PARTITION BY pid ORDER BY seq) AS i"
+			       "           FROM events WHERE kind = 'read' AND result = 4),"
+			       "     t AS (SELECT pid, arg, row_number() OVER (PARTITION BY pid ORDER BY seq) AS i"
+			       "           FROM events WHERE kind = 'task')"
+			       " SELECT count(*) FROM rd FULL JOIN t USING (pid, i) WHERE rd.arg IS NOT t.arg"),
+		     0);
+	/* A process's clock never runs backwards along its own events. */
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM (SELECT ts_ns - lag(ts_ns) OVER (PARTITION BY pid ORDER BY seq)"
+				   " AS d FROM events) WHERE d < 0"),
+		     0);
+	/* The read events carry the pipe and end of fd 0, as row events do. */
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events e JOIN processes p USING (run_id, pid)"
+				   " JOIN pipes c ON c.run_id = e.run_id AND c.pipe_id = e.pipe_id"
+				   " WHERE e.kind = 'read' AND (e.fd <> 0 OR e.pipe_end <> 'read' OR c.inode <> e.inode"
+				   " OR c.channel <> p.worker_index)"),
+		     0);
+}
+
+Test(store, version_1_file_is_read_as_is_and_upgraded_by_the_next_run, .timeout = 120)
+{
+	struct t_result r;
+	const char *db = t_path("v1.db");
+	int64_t events, hash;
+
+	cr_assert_eq(t_run(&r, "run --db v1.db -s close-all -w 3 -t 30"), 0, "%s", r.err);
+	events = t_sql_int(db, "SELECT count(*) FROM events");
+	/* What version 1 looked like: every event one row of an `events` table. */
+	t_sql_exec(db, "CREATE TABLE v1 AS SELECT * FROM events ORDER BY run_id, seq;"
+		       "DROP VIEW events; DROP TABLE io_chunks; DROP TABLE event_rows;"
+		       "ALTER TABLE v1 RENAME TO events; PRAGMA user_version = 1; VACUUM;");
+	hash = t_file_hash(db);
+
+	/* Readers take it as it is, and leave it byte for byte alone. */
+	cr_assert_eq(t_run(&r, "query --db v1.db --csv \"SELECT count(*) AS n FROM events\""), 0, "%s", r.err);
+	cr_expect_eq(atoll(r.out + 2), events, "%s", r.out);
+	cr_assert_eq(t_run(&r, "render --db v1.db -o v1.svg"), 0, "%s", r.err);
+	cr_expect_eq(t_file_hash(db), hash, "a reader changed the version 1 file");
+
+	/* A writer upgrades it in place: old runs unchanged, the new one chunked. */
+	cr_assert_eq(t_run(&r, "run --db v1.db -s close-all -w 3 -t 30"), 0, "%s", r.err);
+	cr_expect_eq(t_sql_int(db, "PRAGMA user_version"), 2);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events WHERE run_id = 1"), events);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM event_rows WHERE run_id = 1"), events);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events WHERE run_id = 2 AND kind = 'task'"), 30);
+	cr_expect_gt(t_sql_int(db, "SELECT count(*) FROM io_chunks WHERE run_id = 2"), 0);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM io_chunks WHERE run_id = 1"), 0);
+	/* The views answer for both alike (close-all, N = 3: 3 and 3). */
+	for (int run = 1; run <= 2; run++) {
+		cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM leaked_write_ends WHERE run_id = %d", run), 3);
+		cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM eof_blockers WHERE run_id = %d", run), 3);
+	}
+}
