@@ -3,10 +3,12 @@
 # Usage: scripts/bench.sh BIN [ROUNDS]
 # Traced and untraced runs alternate (ABAB...) so machine noise hits both
 # alike; each ratio is the median over ROUNDS pairs. Prints ratios, not
-# absolute times, because this machine's absolute times are not stable.
+# absolute times, because this machine's absolute times are not stable. The
+# last workload row compares the untraced run with itself: the noise floor
+# the other ratios should be read against.
 set -euo pipefail
 bin=$1
-rounds=${2:-9}
+rounds=${2:-15}
 tasks=200000
 db=$(mktemp -d)/bench.db
 trap 'rm -rf "$(dirname "$db")"' EXIT
@@ -20,22 +22,27 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+
 # quartiles of the per-pair ratios: how much the noise moves the answer
 spread() { sort -g | awk '{a[NR]=$1} END {printf "%.2f-%.2f", a[int((NR+3)/4)], a[int((3*NR+3)/4)]}'; }
 
-printf '%-40s %9s %9s %7s %11s\n' "workload (median of $rounds ABAB pairs)" untraced traced ratio "ratio IQR"
-for workers in 4 64; do
-  for mode in "--no-io-events" ""; do
-    base=() traced=() ratios=()
-    for _ in $(seq "$rounds"); do
-      b=$(wall "$bin" run --no-trace -s reverse-close -w "$workers" -t "$tasks")
-      t=$(wall "$bin" run --db "$db" -s reverse-close -w "$workers" -t "$tasks" $mode)
-      base+=("$b") traced+=("$t") ratios+=("$(echo "$t / $b" | bc -l)")
-    done
-    b=$(printf '%s\n' "${base[@]}" | median)
-    t=$(printf '%s\n' "${traced[@]}" | median)
-    label="${workers} workers x ${tasks} tasks ${mode:-(io events on)}"
-    printf '%-40s %8.3fs %8.3fs %6.2fx %11s\n' "$label" "$b" "$t" "$(echo "$t / $b" | bc -l)" \
-      "$(printf '%s\n' "${ratios[@]}" | spread)"
+# pair LABEL WORKERS TRACED-ARGS...: one row, untraced against "run TRACED-ARGS"
+pair() {
+  local label=$1 workers=$2 b t base=() traced=() ratios=()
+  shift 2
+  for _ in $(seq "$rounds"); do
+    b=$(wall "$bin" run --no-trace -s reverse-close -w "$workers" -t "$tasks")
+    t=$(wall "$bin" run "$@" -s reverse-close -w "$workers" -t "$tasks")
+    base+=("$b") traced+=("$t") ratios+=("$(echo "$t / $b" | bc -l)")
   done
+  b=$(printf '%s\n' "${base[@]}" | median)
+  t=$(printf '%s\n' "${traced[@]}" | median)
+  printf '%-44s %8.3fs %8.3fs %6.2fx %11s\n' "$label" "$b" "$t" "$(printf '%s\n' "${ratios[@]}" | median)" \
+    "$(printf '%s\n' "${ratios[@]}" | spread)"
+}
+
+printf '%-44s %9s %9s %7s %11s\n' "workload (median of $rounds ABAB pairs)" untraced traced ratio "ratio IQR"
+for workers in 4 64; do
+  pair "$workers workers x $tasks tasks --no-io-events" "$workers" --db "$db" --no-io-events
+  pair "$workers workers x $tasks tasks (io events on)" "$workers" --db "$db"
 done
+pair "noise: 64 workers untraced vs untraced" 64 --no-trace
 echo
 rates=()
 for _ in $(seq "$rounds"); do

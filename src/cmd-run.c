@@ -41,8 +41,8 @@ const struct cmd_entry cmd_run_entry = {
 	"                       worker's first read, and every fd event)\n"
 	"      --hang-ms MS     no progress for MS ms triggers a deadlock check\n"
 	"                       (default 250)\n"
-	"      --log-size N     shared event log capacity in records (default 1048576;\n"
-	"                       memory is only touched as it fills)\n"
+	"      --log-size N     shared event log capacity in 128-byte records\n"
+	"                       (default 32768: 4 MB)\n"
 	"      --log-wait-ms MS how long a process waits for room in a full log\n"
 	"                       before the event is dropped and counted (default 1000)\n"
 	"      --stats          also print the event rate the database took (stderr)\n"
@@ -114,7 +114,11 @@ static int cmd_run(int argc, char **argv)
 		.trace = true,
 		.io_events = true,
 		.hang_ms = 250,
-		.log_capacity = 1 << 20,
+		/* 4 MB. Every pool process takes a page fault on each ring page it
+		 * first writes to, so a bigger ring costs more than it saves
+		 * (measured, 64 workers x 200k: 231k faults and ~1.4x the wall time
+		 * of this size with 1 Mi records; 8 Ki records is no faster). */
+		.log_capacity = 1 << 15,
 		.log_wait_ms = 1000,
 	};
 	struct supervisor_result res;

@@ -515,8 +515,9 @@ static int supervisor_loop(struct supervisor *sv)
 			supervisor_check_hang(sv);
 			last_progress = now_ns();
 		}
-		if (!moved)
-			sleep_ms(1);
+		/* The drain stopped because the log was empty: let it fill for a
+		 * millisecond rather than spin on a few records at a time. */
+		sleep_ms(1);
 	}
 }
 
