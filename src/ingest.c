@@ -5,7 +5,7 @@
  * `events` view shows both alike. Alongside, it keeps every pool
  * process's fd table as the events describe it, so that a hold (one fd of one
  * process, from the event that opened it to the event that ended it) is one
- * `holds` row written once and closed with one UPDATE. Nothing here is a
+ * `holds` row, written once, when it ends. Nothing here is a
  * model of what the kernel should have done: holds begin only at observed
  * events (pipe, inherit, dup2) and end only at recorded ones.
  */
@@ -159,10 +159,15 @@ struct ingest_cursor {
 	size_t i;
 };
 
-static int ingest_vt_declare(sqlite3 *db, void *aux, bool holds, sqlite3_vtab **vt)
+/* One module under two names: which table it is comes from the name it was connected by. */
+static int ingest_vt_connect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **vt,
+			     char **err)
 {
+	bool holds = argc > 0 && !strcmp(argv[0], "pooltrace_holds");
 	struct ingest_vtab *t;
 	int rc;
+
+	(void)err;
 
 	rc = sqlite3_declare_vtab(db, holds ? "CREATE TABLE x(run_id, pid, fd, pipe_id, pipe_end, inode, is_foreign,"
 						" detail, from_seq, from_kind, to_seq, to_kind)"
@@ -178,20 +183,6 @@ static int ingest_vt_declare(sqlite3 *db, void *aux, bool holds, sqlite3_vtab **
 	t->holds = holds;
 	*vt = &t->base;
 	return SQLITE_OK;
-}
-
-static int ingest_vt_connect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **vt,
-			     char **err)
-{
-	(void)argc, (void)argv, (void)err;
-	return ingest_vt_declare(db, aux, false, vt);
-}
-
-static int ingest_vt_connect_holds(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **vt,
-				   char **err)
-{
-	(void)argc, (void)argv, (void)err;
-	return ingest_vt_declare(db, aux, true, vt);
 }
 
 static int ingest_vt_disconnect(sqlite3_vtab *vt)
@@ -344,21 +335,6 @@ static const sqlite3_module ingest_batch_module = {
 	.xRowid = ingest_vt_rowid,
 };
 
-static const sqlite3_module ingest_holds_module = {
-	.iVersion = 0,
-	.xCreate = NULL,
-	.xConnect = ingest_vt_connect_holds,
-	.xBestIndex = ingest_vt_best_index,
-	.xDisconnect = ingest_vt_disconnect,
-	.xOpen = ingest_vt_open,
-	.xClose = ingest_vt_close,
-	.xFilter = ingest_vt_filter,
-	.xNext = ingest_vt_next,
-	.xEof = ingest_vt_eof,
-	.xColumn = ingest_vt_column,
-	.xRowid = ingest_vt_rowid,
-};
-
 struct ingest *ingest_new(struct store *st, int64_t run_id)
 {
 	struct ingest *in = xcalloc(1, sizeof(*in));
@@ -366,7 +342,7 @@ struct ingest *ingest_new(struct store *st, int64_t run_id)
 	in->st = st;
 	in->run_id = run_id;
 	if (sqlite3_create_module(st->db, "pooltrace_batch", &ingest_batch_module, in) != SQLITE_OK ||
-	    sqlite3_create_module(st->db, "pooltrace_holds", &ingest_holds_module, in) != SQLITE_OK)
+	    sqlite3_create_module(st->db, "pooltrace_holds", &ingest_batch_module, in) != SQLITE_OK)
 		die("cannot register the batch tables: %s", sqlite3_errmsg(st->db));
 	in->chunks = iochunk_new(st, run_id);
 	in->ins_events = store_prepare(st, "INSERT INTO event_rows (run_id, seq, ts_ns, pid, kind, fd, fd2, pipe_id,"
@@ -536,9 +512,7 @@ int ingest_finish(struct ingest *in)
 			in->ended[in->nended++] = h;
 		}
 	}
-	if (ingest_flush_holds(in) < 0)
-		return -1;
-	return iochunk_flush(in->chunks);
+	return ingest_flush_holds(in);
 }
 
 static int ingest_pid_update(struct ingest *in, sqlite3_stmt *s, pid_t pid, uint64_t seq)

@@ -28,8 +28,9 @@ int ingest_records(struct ingest *in, const struct evlog_record *recs, size_t n)
 int ingest_sync(struct ingest *in);
 
 /*
- * Writes the holds still open (to_seq NULL), and what is buffered. Call once, after the last
- * records, inside the final transaction. Returns 0 or -1.
+ * Writes the holds still open (to_seq NULL). Call once, after the last
+ * records, inside the final transaction (whose commit calls ingest_sync).
+ * Returns 0 or -1.
  */
 int ingest_finish(struct ingest *in);
 

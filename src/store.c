@@ -107,18 +107,17 @@ static int store_apply(struct store *st, const char *sql)
  */
 static int store_upgrade_v1(struct store *st)
 {
-	static const char marker[] = "-- Version 2 ---";
-	const char *v2 = strstr(store_schema_sql, marker);
+	const char *v2 = strstr(store_schema_sql, "-- Version 2 ---");
 	char *sql;
 	int rc;
 
 	if (!v2)
 		return error("%s: cannot upgrade: schema text has no version 2 part", st->path);
-	sql = xmalloc(strlen(v2) + 64);
-	strcpy(sql, "ALTER TABLE events RENAME TO event_rows;\n");
-	strcat(sql, v2);
+	sql = sqlite3_mprintf("ALTER TABLE events RENAME TO event_rows;\n%s", v2);
+	if (!sql)
+		die("out of memory");
 	rc = store_apply(st, sql);
-	free(sql);
+	sqlite3_free(sql);
 	if (rc < 0)
 		return error("%s: could not upgrade the trace from schema 1 to 2; the file is unchanged", st->path);
 	return 0;
