@@ -103,6 +103,26 @@ Test(faults, sigkill_of_the_pool_parent_keeps_every_event_and_says_killed, .time
 	cr_expect_not(t_pgrp_alive(parent));
 }
 
+Test(faults, per_task_events_are_committed_while_the_run_goes_on, .timeout = 60)
+{
+	const char *db = t_path("live.db");
+	pid_t sup = spawn_pooltrace(db, (char *[]){ "-s", "reverse-close", "-w", "2", "-t", "100000", "--task-ms", "1",
+						    NULL });
+	int64_t tasks = 0;
+
+	pool_parent_of(sup);
+	/* Packed events wait in memory until a commit writes them: one must come
+	 * within ~50 ms; 2 s is far less than a 4096-event chunk takes to fill. */
+	for (int i = 0; i < 40 && tasks <= 0; i++) {
+		usleep(50000);
+		tasks = t_sql_int(db, "SELECT count(*) FROM events WHERE kind = 'task'");
+	}
+	cr_expect_gt(tasks, 0, "no task event was committed during the run");
+	cr_expect_eq(t_sql_int(db, "SELECT outcome IS NULL FROM runs"), 1, "the run was still going");
+	cr_assert_eq(kill(sup, SIGTERM), 0);
+	cr_expect_eq(wait_status(sup), 128 + SIGTERM);
+}
+
 static void interrupt_with(int sig)
 {
 	const char *db = t_path("int.db");
