@@ -45,7 +45,8 @@ const struct cmd_entry cmd_run_entry = {
 	"                       (default 32768: 4 MB)\n"
 	"      --log-wait-ms MS how long a process waits for room in a full log\n"
 	"                       before the event is dropped and counted (default 1000)\n"
-	"      --stats          also print the event rate the database took (stderr)\n"
+	"      --stats          also print the event rate the database took, and when\n"
+	"                       each phase of the run ended (stderr)\n"
 	"  -q, --quiet          print nothing on success\n"
 	"  -h, --help           show this help\n"
 	"\n"
@@ -213,6 +214,14 @@ static int cmd_run(int argc, char **argv)
 		fprintf(stderr, "stats: %llu events stored in %.3f s of database time: %.0f events/s\n",
 			(unsigned long long)res.events, res.ingest_seconds,
 			res.ingest_seconds > 0 ? (double)res.events / res.ingest_seconds : 0.0);
+	if (stats && cfg.trace && res.detect_seconds > 0)
+		fprintf(stderr, "stats: deadlock confirmed at %.2f s, evidence recorded at %.2f s,"
+			" all reaped at %.2f s, committed at %.2f s, counted at %.2f s\n",
+			res.detect_seconds, res.evidence_seconds, res.seconds, res.stored_seconds,
+			res.counted_seconds);
+	else if (stats && cfg.trace)
+		fprintf(stderr, "stats: all reaped at %.2f s, committed at %.2f s, counted at %.2f s\n",
+			res.seconds, res.stored_seconds, res.counted_seconds);
 	if (res.dropped || res.torn)
 		error("warning: %llu events dropped (log full), %llu torn (writer killed mid-record)",
 		      (unsigned long long)res.dropped, (unsigned long long)res.torn);

@@ -3,17 +3,16 @@
  * A pool is deadlocked when every one of its processes sleeps in a read or
  * write of a pipe or in wait4, and none of them ran between two looks: then no
  * process can wake another. The evidence is what /proc says at that moment.
- * Whether an fd is a pipe's write end is read from the permission bits of
- * its /proc/PID/fd/N link: fs/proc/fd.c sets S_IWUSR exactly when the file
- * was opened for writing. That is the same f_mode fdinfo's `flags:` shows,
- * for one fstatat instead of an open/read/close per fd, which is what makes
- * a 1000-worker deadlock (half a million fds) affordable to explain.
+ * Who holds a pipe's write end is read from each process's fd table, with
+ * pidfd_getfd where the kernel allows it and /proc/PID/fd where it does not
+ * (see hang_walk_pidfd and hang_walk_proc).
  */
 #include "hang.h"
 
 #include "util.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -55,19 +54,29 @@ static int hang_stat(pid_t pid, char *state, pid_t *pgrp)
 	return 0;
 }
 
-static long hang_switches(pid_t pid)
+/* Reads /proc/PID/status: context switches (voluntary + not) and FDSize, the fd table's size. */
+static int hang_status(pid_t pid, long *switches, int *fd_table_size)
 {
 	char path[64], buf[4096], *p;
-	long total = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
 	if (hang_read_file(path, buf, sizeof(buf)) < 0)
 		return -1;
+	*switches = 0;
 	if ((p = strstr(buf, "voluntary_ctxt_switches:")))
-		total += strtol(p + 24, NULL, 10);
+		*switches += strtol(p + 24, NULL, 10);
 	if ((p = strstr(buf, "nonvoluntary_ctxt_switches:")))
-		total += strtol(p + 27, NULL, 10);
-	return total;
+		*switches += strtol(p + 27, NULL, 10);
+	*fd_table_size = (p = strstr(buf, "\nFDSize:")) ? (int)strtol(p + 8, NULL, 10) : -1;
+	return 0;
+}
+
+static int hang_fd_table_size(pid_t pid)
+{
+	long switches;
+	int size;
+
+	return hang_status(pid, &switches, &size) < 0 ? -1 : size;
 }
 
 static uint64_t hang_fd_pipe_inode(pid_t pid, int fd)
@@ -142,7 +151,8 @@ ssize_t hang_scan(pid_t pgid, struct hang_proc **out)
 		procs[n].pid = pid;
 		procs[n].state = state;
 		procs[n].fd = -1;
-		procs[n].switches = hang_switches(pid);
+		if (hang_status(pid, &procs[n].switches, &procs[n].fd_table_size) < 0)
+			procs[n].switches = procs[n].fd_table_size = -1;
 		hang_inspect(&procs[n]);
 		n++;
 	}
@@ -215,65 +225,137 @@ struct hang_found {
 
 struct hang_worker {
 	pthread_t thread;
+	enum hang_fd_method method;
 	const struct hang_proc *procs;
 	size_t begin, end, stride;
 	const uint64_t *inodes;
 	size_t ninodes;
 	struct hang_found *found;
 	size_t nfound, cap;
+	size_t via_proc; /* processes walked through /proc (pidfd_getfd refused) */
 };
 
-/* Walks /proc/PID/fd of every stride-th process; touches no shared state. */
+static void hang_found_add(struct hang_worker *w, uint64_t ino, pid_t pid, int fd)
+{
+	if (w->nfound == w->cap)
+		w->found = xrealloc(w->found, (w->cap = w->cap ? w->cap * 2 : 1024) * sizeof(*w->found));
+	w->found[w->nfound++] = (struct hang_found){ ino, pid, fd };
+}
+
+static bool hang_wanted(const struct hang_worker *w, uint64_t ino)
+{
+	return bsearch(&ino, w->inodes, w->ninodes, sizeof(*w->inodes), hang_cmp_u64) != NULL;
+}
+
+/*
+ * Lists pid's fds through /proc/PID/fd. The end is read from the permission
+ * bits of the /proc/PID/fd/N link: fs/proc/fd.c sets S_IWUSR exactly when
+ * the file was opened for writing (the same f_mode fdinfo's `flags:` shows).
+ */
+static void hang_walk_proc(struct hang_worker *w, pid_t pid)
+{
+	char path[64];
+	struct dirent *de;
+	DIR *dir;
+	int dfd;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	dir = opendir(path);
+	if (!dir)
+		return; /* it died meanwhile: it holds nothing */
+	dfd = dirfd(dir);
+	while ((de = readdir(dir))) {
+		struct stat target, link;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		if (fstatat(dfd, de->d_name, &target, 0) < 0 || !S_ISFIFO(target.st_mode) ||
+		    !hang_wanted(w, target.st_ino))
+			continue;
+		if (fstatat(dfd, de->d_name, &link, AT_SYMLINK_NOFOLLOW) < 0 || !(link.st_mode & S_IWUSR))
+			continue;
+		hang_found_add(w, target.st_ino, pid, atoi(de->d_name));
+	}
+	closedir(dir);
+}
+
+/*
+ * Lists pid's fds by taking a duplicate of each (pidfd_getfd, Linux 5.6) and
+ * asking it fstat and fcntl(F_GETFL), the truth rules' own sources for a
+ * pipe's inode and end. Every slot below the fd table's size is tried; the
+ * empty ones fail with EBADF. Unlike the /proc walk this builds no /proc
+ * inode or dentry per fd, which the kernel would otherwise tear down when the
+ * process is reaped: for a 1000-worker deadlock (half a million fds) about
+ * 2 s of lookups and 1 s of teardown. Our duplicate shares the pool's open
+ * file and is closed at once; the pool is deadlocked and about to be killed,
+ * so the extra reference changes nothing it could see.
+ * Returns 0, or -1 when the kernel refuses (no pidfd_getfd, or not allowed
+ * to, e.g. under a stricter Yama ptrace scope): walk /proc instead.
+ */
+static int hang_walk_pidfd(struct hang_worker *w, pid_t pid, int size)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+	if (pidfd < 0)
+		return errno == ESRCH ? 0 : -1; /* ESRCH: it died meanwhile, it holds nothing */
+	for (int fd = 0; fd < size; fd++) {
+		int dup = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+		struct stat st;
+
+		if (dup < 0) {
+			if (errno == EBADF)
+				continue; /* an empty slot */
+			if (errno == ESRCH)
+				break;
+			close(pidfd);
+			return -1;
+		}
+		if (fstat(dup, &st) == 0 && S_ISFIFO(st.st_mode) && hang_wanted(w, st.st_ino) &&
+		    (fcntl(dup, F_GETFL) & O_ACCMODE) == O_WRONLY)
+			hang_found_add(w, st.st_ino, pid, fd);
+		close(dup);
+	}
+	close(pidfd);
+	return 0;
+}
+
+/* Walks the fds of every stride-th process; touches no shared state. */
 static void *hang_walk(void *arg)
 {
 	struct hang_worker *w = arg;
 
 	for (size_t i = w->begin; i < w->end; i += w->stride) {
-		char path[64];
-		struct dirent *de;
-		DIR *dir;
-		int dfd;
+		const struct hang_proc *p = &w->procs[i];
+		size_t before = w->nfound;
 
-		snprintf(path, sizeof(path), "/proc/%d/fd", (int)w->procs[i].pid);
-		dir = opendir(path);
-		if (!dir)
-			continue; /* it died meanwhile: it holds nothing */
-		dfd = dirfd(dir);
-		while ((de = readdir(dir))) {
-			struct stat target, link;
-			uint64_t ino;
+		if (w->method == HANG_FDS_PIDFD) {
+			int size = p->fd_table_size > 0 ? p->fd_table_size : hang_fd_table_size(p->pid);
 
-			if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			if (size >= 0 && hang_walk_pidfd(w, p->pid, size) == 0)
 				continue;
-			if (fstatat(dfd, de->d_name, &target, 0) < 0 || !S_ISFIFO(target.st_mode))
-				continue;
-			ino = target.st_ino;
-			if (!bsearch(&ino, w->inodes, w->ninodes, sizeof(*w->inodes), hang_cmp_u64))
-				continue;
-			if (fstatat(dfd, de->d_name, &link, AT_SYMLINK_NOFOLLOW) < 0 || !(link.st_mode & S_IWUSR))
-				continue;
-			if (w->nfound == w->cap)
-				w->found = xrealloc(w->found, (w->cap = w->cap ? w->cap * 2 : 1024) * sizeof(*w->found));
-			w->found[w->nfound++] = (struct hang_found){ ino, w->procs[i].pid, atoi(de->d_name) };
 		}
-		closedir(dir);
+		w->nfound = before; /* start this process over */
+		w->via_proc++;
+		hang_walk_proc(w, p->pid);
 	}
 	return NULL;
 }
 
-int hang_write_holders(const struct hang_proc *procs, size_t n, const uint64_t *inodes, size_t ninodes,
+long hang_write_holders(enum hang_fd_method method, const struct hang_proc *procs, size_t n,
+		       const uint64_t *inodes, size_t ninodes,
 		       int (*fn)(void *ctx, uint64_t inode, pid_t pid, int fd), void *ctx)
 {
-	/* Half a million /proc lookups for a 1000-worker deadlock: split them
-	 * over the machine's cores. The threads only read /proc; fn runs here. */
+	/* Half a million fds for a 1000-worker deadlock: split them over the
+	 * machine's cores. The threads only read the kernel; fn runs here. */
 	enum { HANG_THREADS = 2 };
 	struct hang_worker w[HANG_THREADS];
 	int started[HANG_THREADS] = { 0 };
-	int ret = 0;
+	long via_proc = 0;
+	int failed = 0;
 
 	for (int t = 0; t < HANG_THREADS; t++) {
-		w[t] = (struct hang_worker){ .procs = procs, .begin = (size_t)t, .end = n, .stride = HANG_THREADS,
-					     .inodes = inodes, .ninodes = ninodes };
+		w[t] = (struct hang_worker){ .method = method, .procs = procs, .begin = (size_t)t, .end = n,
+					     .stride = HANG_THREADS, .inodes = inodes, .ninodes = ninodes };
 		if (t > 0 && n > 64)
 			started[t] = pthread_create(&w[t].thread, NULL, hang_walk, &w[t]) == 0;
 	}
@@ -284,10 +366,11 @@ int hang_write_holders(const struct hang_proc *procs, size_t n, const uint64_t *
 	for (int t = 0; t < HANG_THREADS; t++) {
 		if (started[t])
 			pthread_join(w[t].thread, NULL);
-		for (size_t i = 0; i < w[t].nfound && !ret; i++)
+		for (size_t i = 0; i < w[t].nfound && !failed; i++)
 			if (fn(ctx, w[t].found[i].inode, w[t].found[i].pid, w[t].found[i].fd) < 0)
-				ret = -1;
+				failed = 1;
 		free(w[t].found);
+		via_proc += (long)w[t].via_proc;
 	}
-	return ret;
+	return failed ? -1 : via_proc;
 }

@@ -1,4 +1,4 @@
-/* hang.h: deadlock evidence from the kernel's own view: /proc/PID/{stat,wchan,syscall,fd}. */
+/* hang.h: deadlock evidence from the kernel's own view: /proc/PID/{stat,wchan,syscall}, and the fd tables. */
 #ifndef POOLTRACE_HANG_H
 #define POOLTRACE_HANG_H
 
@@ -20,6 +20,13 @@ struct hang_proc {
 	int fd;              /* HANG_PIPE_*: the fd argument */
 	uint64_t inode;      /* HANG_PIPE_*: that fd's pipe inode */
 	long switches;       /* voluntary + involuntary context switches */
+	int fd_table_size;   /* FDSize in /proc/PID/status: every fd is below it */
+};
+
+/* How hang_write_holders reads a process's fds. */
+enum hang_fd_method {
+	HANG_FDS_PIDFD, /* pidfd_getfd each fd, then fstat and F_GETFL; /proc where refused */
+	HANG_FDS_PROC,  /* stat each /proc/PID/fd/N link, and its mode bits for the end */
 };
 
 /*
@@ -42,10 +49,14 @@ void hang_describe(const struct hang_proc *p, char *buf, size_t len);
 
 /*
  * For each fd among procs that is the write end of a pipe in inodes[0..ninodes)
- * (sorted), calls fn(ctx, inode, pid, fd). The end is read from the mode bits
- * of the /proc/PID/fd/N link, which the kernel sets from the file's f_mode.
+ * (sorted), calls fn(ctx, inode, pid, fd), reading the fds as method says.
+ * procs[i].fd_table_size may be 0: it is then read from /proc.
+ * Returns how many processes were read through /proc (all of them for
+ * HANG_FDS_PROC; for HANG_FDS_PIDFD, those the kernel refused pidfd_getfd),
+ * or -1 as soon as fn fails.
  */
-int hang_write_holders(const struct hang_proc *procs, size_t n, const uint64_t *inodes, size_t ninodes,
+long hang_write_holders(enum hang_fd_method method, const struct hang_proc *procs, size_t n,
+		       const uint64_t *inodes, size_t ninodes,
 		       int (*fn)(void *ctx, uint64_t inode, pid_t pid, int fd), void *ctx);
 
 #endif

@@ -59,7 +59,14 @@ struct supervisor {
 	const char *outcome;
 	bool parent_done;
 	bool killing;
+	uint64_t t0, t_detect, t_evidence; /* now_ns() at fork, deadlock confirmed, evidence recorded */
 };
+
+/* Seconds from forking the pool to t; 0 for a moment that never came. */
+static double supervisor_since(const struct supervisor *sv, uint64_t t)
+{
+	return t ? (double)(t - sv->t0) / 1e9 : 0.0;
+}
 
 static void supervisor_on_signal(int sig)
 {
@@ -340,7 +347,7 @@ static int supervisor_record_hang(struct supervisor *sv, const struct hang_proc 
 		qsort(inodes, ninodes, sizeof(*inodes), supervisor_cmp_u64);
 		if (!sv->in_txn && store_exec(sv->st, "BEGIN") == 0)
 			sv->in_txn = true;
-		ret = hang_write_holders(procs, n, inodes, ninodes, supervisor_holder, &ctx);
+		ret = hang_write_holders(HANG_FDS_PIDFD, procs, n, inodes, ninodes, supervisor_holder, &ctx) < 0 ? -1 : 0;
 	}
 	free(blocked);
 	free(inodes);
@@ -366,9 +373,11 @@ static bool supervisor_check_hang(struct supervisor *sv)
 		hung = nb > 0 && hang_same(a, (size_t)na, b, (size_t)nb) &&
 		       (!sv->cfg->trace || evlog_head(sv->log) == head);
 		if (hung) {
+			sv->t_detect = now_ns();
 			supervisor_set_outcome(sv, "deadlock");
 			if (supervisor_drain(sv) < 0 || supervisor_record_hang(sv, b, (size_t)nb) < 0)
 				error("could not store all of the hang evidence");
+			sv->t_evidence = now_ns();
 			supervisor_kill_all(sv);
 		}
 	}
@@ -469,10 +478,12 @@ static int supervisor_finish(struct supervisor *sv, struct supervisor_result *re
 		return error("%s: %s", sv->cfg->db_path, sqlite3_errmsg(sv->st->db));
 	if (supervisor_commit(sv) < 0)
 		return -1;
+	res->stored_seconds = supervisor_since(sv, now_ns());
 	res->ingest_seconds = (double)sv->ingest_ns / 1e9;
 	res->leaked_write_ends = store_int(sv->st, "SELECT count(*) FROM leaked_write_ends WHERE run_id = ?1",
 					   sv->run_id, -1);
 	res->eof_blockers = store_int(sv->st, "SELECT count(*) FROM eof_blockers WHERE run_id = ?1", sv->run_id, -1);
+	res->counted_seconds = supervisor_since(sv, now_ns());
 	return 0;
 }
 
@@ -525,7 +536,6 @@ int supervisor_run(const struct supervisor_config *cfg, struct supervisor_result
 {
 	struct supervisor sv = { .cfg = cfg, .run_id = -1 };
 	sigset_t block, old;
-	uint64_t t0;
 	int ret = -1;
 
 	memset(res, 0, sizeof(*res));
@@ -554,7 +564,7 @@ int supervisor_run(const struct supervisor_config *cfg, struct supervisor_result
 	sigaddset(&block, SIGHUP);
 	sigprocmask(SIG_BLOCK, &block, &old);
 	fflush(NULL);
-	t0 = now_ns();
+	sv.t0 = now_ns();
 	sv.pool_pid = supervisor_spawn(&sv, &old);
 	if (sv.pool_pid < 0) {
 		sigprocmask(SIG_SETMASK, &old, NULL);
@@ -581,7 +591,9 @@ int supervisor_run(const struct supervisor_config *cfg, struct supervisor_result
 			;
 		goto out;
 	}
-	res->seconds = (double)(now_ns() - t0) / 1e9;
+	res->seconds = supervisor_since(&sv, now_ns());
+	res->detect_seconds = supervisor_since(&sv, sv.t_detect);
+	res->evidence_seconds = supervisor_since(&sv, sv.t_evidence);
 	supervisor_set_outcome(&sv, supervisor_signal ? "interrupted" : "ok");
 	res->outcome = sv.outcome;
 	res->signal = supervisor_signal;

@@ -29,6 +29,12 @@ struct supervisor_result {
 	int signal;          /* SIGINT/SIGTERM/SIGHUP that interrupted the run, else 0 */
 	double seconds;      /* from forking the pool to the last reap */
 	double ingest_seconds; /* time spent storing events (drain to commit) */
+	/* Where the time went, for --stats: each from forking the pool. 0 when a
+	 * phase did not happen (no deadlock: no detection and no evidence). */
+	double detect_seconds;   /* the deadlock was confirmed */
+	double evidence_seconds; /* its evidence was gathered and recorded */
+	double stored_seconds;   /* the trace was committed with its outcome */
+	double counted_seconds;  /* the summary counts were read back */
 };
 
 /*

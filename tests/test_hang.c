@@ -99,9 +99,14 @@ Test(hang, a_reader_blocked_on_a_pipe_is_seen_with_its_fd_and_the_writers, .time
 	memset(&self, 0, sizeof(self));
 	self.pid = getpid();
 	struct hang_proc both[2] = { a[0], self };
-	cr_assert_eq(hang_write_holders(both, 2, &ino, 1, collect, found), 0);
-	cr_expect_eq(found[0], p[1]);
-	cr_expect_eq(found[1], p[1]);
+	for (int m = HANG_FDS_PIDFD; m <= HANG_FDS_PROC; m++) {
+		found[0] = found[1] = -1;
+		/* This kernel lets a parent pidfd_getfd its child's fds: no process goes through /proc. */
+		cr_assert_eq(hang_write_holders((enum hang_fd_method)m, both, 2, &ino, 1, collect, found),
+			     m == HANG_FDS_PROC ? 2 : 0, "method %d", m);
+		cr_expect_eq(found[0], p[1], "method %d", m);
+		cr_expect_eq(found[1], p[1], "method %d", m);
+	}
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
 	free(a);
