@@ -22,8 +22,8 @@ void ingest_free(struct ingest *in);
 int ingest_records(struct ingest *in, const struct evlog_record *recs, size_t n);
 
 /*
- * Writes what is buffered (io_chunks). Call before each commit, so a commit
- * stores every record ingested before it. Returns 0 or -1.
+ * Writes what is buffered (io_chunks, hang evidence). Call before each
+ * commit, so a commit stores every record ingested before it. Returns 0 or -1.
  */
 int ingest_sync(struct ingest *in);
 
@@ -34,8 +34,8 @@ int ingest_sync(struct ingest *in);
  */
 int ingest_finish(struct ingest *in);
 
-/* One row of deadlock evidence (see hang_holders in traces/schema.sql). */
-int ingest_hang_holder(struct ingest *in, uint64_t seq, pid_t blocked, uint64_t inode,
+/* One row of deadlock evidence (see hang_holders in traces/schema.sql), written by the next ingest_sync. */
+void ingest_hang_holder(struct ingest *in, uint64_t seq, pid_t blocked, uint64_t inode,
 		       pid_t holder, int fd);
 
 /* Events stored so far. */

@@ -87,39 +87,73 @@ static int store_identify(struct store *st, int64_t *app_id, int64_t *version, i
 	return -1;
 }
 
-/* Runs the statements of sql in one transaction: all of them, or none. */
-static int store_apply(struct store *st, const char *sql)
+/*
+ * Runs the statements of sql in one transaction: all of them, or none.
+ * Returns 0, or -1 with SQLite's message in *msg (sqlite3_free it).
+ */
+static int store_apply(struct store *st, const char *sql, char **msg)
 {
-	if (store_exec(st, "BEGIN IMMEDIATE") < 0)
+	*msg = NULL;
+	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, msg) != SQLITE_OK)
 		return -1;
-	if (store_exec(st, sql) < 0) {
+	if (sqlite3_exec(st->db, sql, NULL, NULL, msg) != SQLITE_OK ||
+	    sqlite3_exec(st->db, "COMMIT", NULL, NULL, msg) != SQLITE_OK) {
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
 	}
-	return store_exec(st, "COMMIT");
+	return 0;
 }
 
 /*
- * Version 1 kept every event in one `events` table. Version 2 renames it to
- * event_rows and adds io_chunks and the `events` view: the part of
- * schema.sql after its "Version 2" marker. Old runs keep their rows as they
- * are and read the same through the view.
+ * Brings a version 1 or 2 file to the current schema in one transaction; on
+ * any error nothing has changed. schema.sql's own header says what changed
+ * between versions. The steps:
+ *   - our views are dropped: the view part creates them again at the end;
+ *   - version 1's `events` table becomes event_rows;
+ *   - the rowid `holds` of versions 1 and 2 (and its two indexes) is renamed
+ *     aside, the table part creates the keyed one, and the rows are copied
+ *     over in key order;
+ *   - the table part also adds what else is missing (io_chunks for version 1);
+ *   - the view part recreates the views and sets the version.
+ * The renames run with legacy_alter_table on, so that views the user added
+ * keep naming `events` and `holds`, which still exist afterwards.
  */
-static int store_upgrade_v1(struct store *st)
+static int store_upgrade(struct store *st, int64_t from)
 {
-	const char *v2 = strstr(store_schema_sql, "-- Version 2 ---");
-	char *sql;
+	const char *views = strstr(store_schema_sql, "-- Views ---");
+	char *sql, *msg = NULL;
 	int rc;
 
-	if (!v2)
-		return error("%s: cannot upgrade: schema text has no version 2 part", st->path);
-	sql = sqlite3_mprintf("ALTER TABLE events RENAME TO event_rows;\n%s", v2);
+	if (!views)
+		return error("%s: cannot upgrade: the schema text has no views part", st->path);
+	sql = sqlite3_mprintf("DROP VIEW IF EXISTS fd_holds; DROP VIEW IF EXISTS leaked_write_ends;\n"
+			      "DROP VIEW IF EXISTS eof_blockers; DROP VIEW IF EXISTS eof_holders;\n"
+			      "DROP VIEW IF EXISTS run_summary;\n"
+			      "%s"
+			      "ALTER TABLE holds RENAME TO holds_before_v3;\n"
+			      "%.*s\n"
+			      "INSERT INTO holds (run_id, pid, fd, pipe_id, pipe_end, inode, is_foreign, detail,"
+			      " from_seq, from_kind, to_seq, to_kind)\n"
+			      "  SELECT run_id, pid, fd, pipe_id, pipe_end, inode, is_foreign, detail,"
+			      " from_seq, from_kind, to_seq, to_kind\n"
+			      "  FROM holds_before_v3 ORDER BY run_id, pid, fd, from_seq;\n"
+			      "DROP TABLE holds_before_v3;\n"
+			      "%s",
+			      from == 1 ? "ALTER TABLE events RENAME TO event_rows;\n" : "DROP VIEW IF EXISTS events;\n",
+			      (int)(views - store_schema_sql), store_schema_sql, views);
 	if (!sql)
 		die("out of memory");
-	rc = store_apply(st, sql);
+	rc = sqlite3_exec(st->db, "PRAGMA legacy_alter_table = ON", NULL, NULL, &msg) == SQLITE_OK
+		     ? store_apply(st, sql, &msg)
+		     : -1;
 	sqlite3_free(sql);
-	if (rc < 0)
-		return error("%s: could not upgrade the trace from schema 1 to 2; the file is unchanged", st->path);
+	sqlite3_exec(st->db, "PRAGMA legacy_alter_table = OFF", NULL, NULL, NULL);
+	if (rc < 0) {
+		error("%s: could not upgrade the trace from schema %lld to %d (%s); the file is unchanged", st->path,
+		      (long long)from, STORE_SCHEMA_VERSION, msg ? msg : sqlite3_errmsg(st->db));
+		sqlite3_free(msg);
+		return -1;
+	}
 	return 0;
 }
 
@@ -137,14 +171,21 @@ static int store_validate(struct store *st, enum store_mode mode)
 		if (version < 1)
 			return error("%s: damaged trace database (schema version %lld)", st->path,
 				     (long long)version);
-		/* Readers take version 1 as it is: its `events` table has the view's columns. */
-		if (version == 1 && mode == STORE_WRITE)
-			return store_upgrade_v1(st);
+		/* Readers take older files as they are: the tables and views have
+		 * the same names and columns, only their storage differs. */
+		if (version < STORE_SCHEMA_VERSION && mode == STORE_WRITE)
+			return store_upgrade(st, version);
 		return 0;
 	}
 	if (app_id == 0 && objects == 0 && mode == STORE_WRITE) {
 		/* An empty SQLite file (or one we just created) becomes a trace. */
-		return store_apply(st, store_schema_sql);
+		char *msg;
+
+		if (store_apply(st, store_schema_sql, &msg) == 0)
+			return 0;
+		error("%s: cannot create the trace schema: %s", st->path, msg ? msg : sqlite3_errmsg(st->db));
+		sqlite3_free(msg);
+		return -1;
 	}
 	if (app_id == 0 && objects == 0)
 		return error("%s: empty database, no runs recorded yet", st->path);

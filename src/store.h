@@ -5,7 +5,7 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 #define STORE_APPLICATION_ID 1886679651 /* 'ptrc' */
 /* Used when neither --db nor $POOLTRACE_DB names a file. */
 #define STORE_DEFAULT_PATH "pooltrace.db"
@@ -24,7 +24,7 @@ const char *store_default_path(const char *given);
  * Opens path. STORE_READ opens read-only and requires an existing trace
  * database. STORE_WRITE creates the file (with the schema) if it does not
  * exist, and otherwise requires a trace database this version can write,
- * upgrading a version 1 file in place (in one transaction). A file that is
+ * upgrading a version 1 or 2 file in place (in one transaction). A file that is
  * not a trace, or comes from a newer pooltrace, is left untouched. On failure prints one error line and returns -1.
  */
 int store_open(const char *path, enum store_mode mode, struct store **out);

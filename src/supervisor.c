@@ -304,8 +304,7 @@ static int supervisor_holder(void *ctx, uint64_t inode, pid_t pid, int fd)
 	while (b > c->blocked && b[-1].inode == inode)
 		b--;
 	for (; b < c->blocked + c->n && b->inode == inode; b++)
-		if (ingest_hang_holder(c->sv->in, b->seq, b->pid, inode, pid, fd) < 0)
-			return -1;
+		ingest_hang_holder(c->sv->in, b->seq, b->pid, inode, pid, fd);
 	return 0;
 }
 

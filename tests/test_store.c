@@ -65,37 +65,93 @@ Test(store, chunked_io_events_read_back_one_row_each_and_exact, .timeout = 120)
 		     0);
 }
 
-Test(store, version_1_file_is_read_as_is_and_upgraded_by_the_next_run, .timeout = 120)
+/*
+ * Makes an older version's file from a fresh trace of run 1, reads it, then
+ * writes run 2 to it and checks the upgrade. Versions 1 and 2 kept holds in a
+ * rowid table with two indexes; version 1 also kept every event in one
+ * `events` table. A view of the user's own must survive the upgrade.
+ */
+static void check_upgrade_from(int version)
 {
 	struct t_result r;
-	const char *db = t_path("v1.db");
-	int64_t events, hash;
+	const char *db = t_path("old.db");
+	int64_t events, holds, hash;
 
-	cr_assert_eq(t_run(&r, "run --db v1.db -s close-all -w 3 -t 30"), 0, "%s", r.err);
+	cr_assert_eq(t_run(&r, "run --db old.db -s close-all -w 3 -t 30"), 0, "%s", r.err);
 	events = t_sql_int(db, "SELECT count(*) FROM events");
-	/* What version 1 looked like: every event one row of an `events` table. */
-	t_sql_exec(db, "CREATE TABLE v1 AS SELECT * FROM events ORDER BY run_id, seq;"
-		       "DROP VIEW events; DROP TABLE io_chunks; DROP TABLE event_rows;"
-		       "ALTER TABLE v1 RENAME TO events; PRAGMA user_version = 1; VACUUM;");
+	holds = t_sql_int(db, "SELECT count(*) FROM holds");
+	t_sql_exec(db, "PRAGMA legacy_alter_table = ON;"
+		       "CREATE TABLE old_holds AS SELECT * FROM holds; DROP TABLE holds;"
+		       "ALTER TABLE old_holds RENAME TO holds;"
+		       "CREATE INDEX holds_by_pipe ON holds(run_id, pipe_id, pipe_end);"
+		       "CREATE INDEX holds_by_pid ON holds(run_id, pid);"
+		       "CREATE VIEW my_write_holds AS SELECT count(*) AS n FROM holds WHERE pipe_end = 'write';"
+		       "PRAGMA user_version = 2;");
+	if (version == 1)
+		t_sql_exec(db, "CREATE TABLE v1 AS SELECT * FROM events ORDER BY run_id, seq;"
+			       "DROP VIEW events; DROP TABLE io_chunks; DROP TABLE event_rows;"
+			       "ALTER TABLE v1 RENAME TO events; PRAGMA user_version = 1;");
+	t_sql_exec(db, "VACUUM");
+	cr_assert_eq(t_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE sql LIKE '%%WITHOUT ROWID%%'"), 2,
+		     "only processes and pipes are keyed in the old file");
 	hash = t_file_hash(db);
 
 	/* Readers take it as it is, and leave it byte for byte alone. */
-	cr_assert_eq(t_run(&r, "query --db v1.db --csv \"SELECT count(*) AS n FROM events\""), 0, "%s", r.err);
+	cr_assert_eq(t_run(&r, "query --db old.db --csv \"SELECT count(*) AS n FROM events\""), 0, "%s", r.err);
 	cr_expect_eq(atoll(r.out + 2), events, "%s", r.out);
-	cr_assert_eq(t_run(&r, "render --db v1.db -o v1.svg"), 0, "%s", r.err);
-	cr_expect_eq(t_file_hash(db), hash, "a reader changed the version 1 file");
+	cr_assert_eq(t_run(&r, "render --db old.db -o old.svg"), 0, "%s", r.err);
+	cr_expect_eq(t_file_hash(db), hash, "a reader changed the version %d file", version);
 
 	/* A writer upgrades it in place: old runs unchanged, the new one chunked. */
-	cr_assert_eq(t_run(&r, "run --db v1.db -s close-all -w 3 -t 30"), 0, "%s", r.err);
-	cr_expect_eq(t_sql_int(db, "PRAGMA user_version"), 2);
+	cr_assert_eq(t_run(&r, "run --db old.db -s close-all -w 3 -t 30"), 0, "%s", r.err);
+	cr_expect_eq(t_sql_int(db, "PRAGMA user_version"), 3);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'holds' AND sql LIKE "
+				   "'%%WITHOUT ROWID%%'"), 1, "holds is keyed now");
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE name LIKE 'holds_%%'"), 0,
+		     "the old holds table and its indexes are gone");
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM holds WHERE run_id = 1"), holds);
+	cr_expect_eq(t_sql_int(db, "SELECT n FROM my_write_holds"),
+		     t_sql_int(db, "SELECT count(*) FROM holds WHERE pipe_end = 'write'"));
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events WHERE run_id = 1"), events);
-	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM event_rows WHERE run_id = 1"), events);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM event_rows WHERE run_id = 1"),
+		     version == 1 ? events : t_sql_int(db, "SELECT count(*) FROM events WHERE run_id = 1 AND "
+							   "kind NOT IN ('write', 'read', 'task')"));
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events WHERE run_id = 2 AND kind = 'task'"), 30);
 	cr_expect_gt(t_sql_int(db, "SELECT count(*) FROM io_chunks WHERE run_id = 2"), 0);
-	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM io_chunks WHERE run_id = 1"), 0);
 	/* The views answer for both alike (close-all, N = 3: 3 and 3). */
 	for (int run = 1; run <= 2; run++) {
 		cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM leaked_write_ends WHERE run_id = %d", run), 3);
 		cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM eof_blockers WHERE run_id = %d", run), 3);
 	}
+}
+
+Test(store, version_1_file_is_read_as_is_and_upgraded_by_the_next_run, .timeout = 120)
+{
+	check_upgrade_from(1);
+}
+
+Test(store, version_2_file_is_read_as_is_and_upgraded_by_the_next_run, .timeout = 120)
+{
+	check_upgrade_from(2);
+}
+
+Test(store, an_upgrade_that_fails_leaves_the_file_as_it_was, .timeout = 120)
+{
+	struct t_result r;
+	const char *db = t_path("bad.db");
+	int64_t hash;
+
+	cr_assert_eq(t_run(&r, "run --db bad.db -s close-all -w 3 -t 3"), 0, "%s", r.err);
+	/* A version 2 file whose holds cannot take the new key: one row twice. */
+	t_sql_exec(db, "PRAGMA legacy_alter_table = ON;"
+		       "CREATE TABLE old_holds AS SELECT * FROM holds; DROP TABLE holds;"
+		       "ALTER TABLE old_holds RENAME TO holds;"
+		       "INSERT INTO holds SELECT * FROM holds LIMIT 1;"
+		       "PRAGMA user_version = 2; VACUUM;");
+	hash = t_file_hash(db);
+	cr_expect_eq(t_run(&r, "run --db bad.db -s close-all -w 3 -t 3"), 2);
+	cr_expect(strstr(r.err, "could not upgrade the trace from schema 2 to 3 (UNIQUE constraint failed") != NULL,
+		  "%s", r.err);
+	cr_expect_eq(t_lines(r.err), 1, "%s", r.err);
+	cr_expect_eq(t_file_hash(db), hash, "a failed upgrade changed the file");
 }

@@ -1,4 +1,4 @@
--- pooltrace trace database, schema version 2.
+-- pooltrace trace database, schema version 3.
 --
 -- One file holds any number of runs. Every table is keyed by run_id.
 -- The ground truth is the view `events`: one row per recorded system call or
@@ -6,16 +6,20 @@
 -- tables: `event_rows` (fd lifecycle: pipe, fork, inherit, close, dup2, exit,
 -- reap, ...) and `io_chunks` (the per-task write, read and task events, many
 -- to a row). `processes`, `pipes` and `holds` are derived from the events as
--- they are ingested, so that the views below answer in milliseconds even for
--- runs with a million events. Ask questions through the views (events,
--- fd_holds, leaked_write_ends, eof_blockers).
+-- they are ingested, so that the views below answer in well under a second
+-- even for runs with a million events. Ask questions through the views
+-- (events, fd_holds, leaked_write_ends, eof_blockers).
 --
--- Version 1 files are upgraded in place by the first `pooltrace run` that
--- writes to them: the part of this file after "Version 2" below is what that
--- upgrade applies, after renaming version 1's `events` table to event_rows.
+-- This file has two parts. The tables come first, each created only if
+-- missing; the views follow the "Views" marker. Older files are upgraded in
+-- place, in one transaction, by the first `pooltrace run` that writes to them
+-- (src/store.c): every view is dropped, the tables that changed are renamed
+-- aside (version 1's `events` becomes event_rows; version 1 and 2's rowid
+-- `holds` is copied into the keyed one below), the table part runs to add
+-- what is missing, and the view part runs again.
 
 -- One row per `pooltrace run`.
-CREATE TABLE runs (
+CREATE TABLE IF NOT EXISTS runs (
     id              INTEGER PRIMARY KEY,
     strategy        TEXT    NOT NULL,  -- naive, close-all, reverse-close, child-close, close-range
     workers         INTEGER NOT NULL,
@@ -35,7 +39,7 @@ CREATE TABLE runs (
 );
 
 -- Every process of the pool: the pool parent and its workers.
-CREATE TABLE processes (
+CREATE TABLE IF NOT EXISTS processes (
     run_id          INTEGER NOT NULL REFERENCES runs(id),
     pid             INTEGER NOT NULL,
     role            TEXT    NOT NULL CHECK (role IN ('parent', 'worker')),
@@ -55,7 +59,7 @@ CREATE TABLE processes (
 ) WITHOUT ROWID;
 
 -- Every pipe the pool created; pipe_id numbers them within a run.
-CREATE TABLE pipes (
+CREATE TABLE IF NOT EXISTS pipes (
     run_id          INTEGER NOT NULL REFERENCES runs(id),
     pipe_id         INTEGER NOT NULL,
     inode           INTEGER NOT NULL,  -- the kernel's identity: pipe:[inode] in /proc and strace -yy
@@ -85,7 +89,7 @@ CREATE TABLE pipes (
 --   signal       reap: terminating signal; kill: signal sent
 --   is_foreign   inherit: 1 if the fd is not a pipe the pool created (a tty, a file, another pipe)
 --   detail       inherit: what a foreign fd is; dup2: what it replaced; hang: the kernel's evidence
-CREATE TABLE event_rows (
+CREATE TABLE IF NOT EXISTS event_rows (
     run_id          INTEGER NOT NULL REFERENCES runs(id),
     seq             INTEGER NOT NULL,  -- global order across all processes of the run, from 1
     ts_ns           INTEGER NOT NULL,  -- CLOCK_MONOTONIC
@@ -106,7 +110,7 @@ CREATE TABLE event_rows (
 -- No index on purpose: rows are appended in (run_id, seq) order, and every
 -- index costs ingestion speed (measured: 1.6 M rows/s without one, 1.07 M
 -- with an index on (run_id, seq)). The views read holds and processes, which
--- are indexed. On a large multi-run file, `CREATE INDEX event_rows_by_run ON
+-- are keyed by run and pid. On a large multi-run file, `CREATE INDEX event_rows_by_run ON
 -- event_rows(run_id, seq)` speeds up ad-hoc queries; pooltrace keeps working.
 
 -- Every fd every pool process held, from the event that opened it in that
@@ -117,7 +121,11 @@ CREATE TABLE event_rows (
 -- after fork, but it held them from the moment fork copied the table.
 -- A row is written when its hold ends (open ones when the run ends), so
 -- while a run is going on this table shows only the holds already over.
-CREATE TABLE holds (
+-- Stored in key order, a process's holds side by side, with no other index:
+-- a 1000-worker run has half a million holds, and each secondary index cost
+-- ~0.6 s to fill (measured); the views below read a run's holds process by
+-- process instead. Questions by pipe scan the run's holds once.
+CREATE TABLE IF NOT EXISTS holds (
     run_id          INTEGER NOT NULL REFERENCES runs(id),
     pid             INTEGER NOT NULL,
     fd              INTEGER NOT NULL,
@@ -129,15 +137,14 @@ CREATE TABLE holds (
     from_seq        INTEGER NOT NULL,
     from_kind       TEXT    NOT NULL,
     to_seq          INTEGER,
-    to_kind         TEXT
-);
-CREATE INDEX holds_by_pipe ON holds(run_id, pipe_id, pipe_end);
-CREATE INDEX holds_by_pid ON holds(run_id, pid);
+    to_kind         TEXT,
+    PRIMARY KEY (run_id, pid, fd, from_seq)
+) WITHOUT ROWID;
 
 -- Evidence of a deadlock: for each process blocked on a pipe (a `hang`
 -- event), every pool process holding that pipe's write end, by fd, as
 -- /proc/PID/fd showed it at detection time.
-CREATE TABLE hang_holders (
+CREATE TABLE IF NOT EXISTS hang_holders (
     run_id          INTEGER NOT NULL REFERENCES runs(id),
     seq             INTEGER NOT NULL,  -- the `hang` event
     blocked_pid     INTEGER NOT NULL,
@@ -147,6 +154,33 @@ CREATE TABLE hang_holders (
     holder_fd       INTEGER NOT NULL
 );
 
+-- The per-task events (write, read, task): a busy pool makes three per task,
+-- hundreds of thousands a second. Stored one SQLite row each they cost about
+-- 1 us apiece, more than the pool spends on a task; so consecutive events of
+-- one process, one kind, one fd and one result are packed into a JSON array
+-- per chunk (measured: 0.8 M rows/s against 7 M events/s packed). The
+-- `events` view unpacks them with SQLite's built-in json_each (about 1 us an
+-- event when a query has to read them: the price of the fast writes).
+CREATE TABLE IF NOT EXISTS io_chunks (
+    run_id          INTEGER NOT NULL REFERENCES runs(id),
+    kind            TEXT    NOT NULL CHECK (kind IN ('write', 'read', 'task')),
+    pid             INTEGER NOT NULL,
+    fd              INTEGER,           -- NULL for task
+    pipe_id         INTEGER,
+    pipe_end        TEXT,
+    inode           INTEGER,
+    result          INTEGER,           -- the same for every event of a chunk
+    first_seq       INTEGER NOT NULL,
+    last_seq        INTEGER NOT NULL,
+    first_ts_ns     INTEGER NOT NULL,
+    n               INTEGER NOT NULL,  -- events in the chunk
+    -- [[seq - first_seq, ts_ns - first_ts_ns, arg], ...] in seq order
+    events          TEXT    NOT NULL
+);
+
+-- Views ---------------------------------------------------------------
+-- (Dropped and created again by every schema upgrade.)
+
 -- Pipe fds only, as the issue's contract names them.
 CREATE VIEW fd_holds AS
 SELECT run_id, pid, fd, pipe_id, pipe_end, from_seq, to_seq
@@ -155,10 +189,12 @@ WHERE pipe_id IS NOT NULL;
 
 -- Write ends of pool pipes a worker still holds when it first reads its task
 -- pipe: each one keeps some other worker from ever seeing EOF.
+-- (CROSS JOIN fixes the order: each worker's holds are one range of the
+-- holds key.)
 CREATE VIEW leaked_write_ends AS
-SELECT h.run_id, h.pipe_id, h.pid, h.fd
-FROM holds h
-JOIN processes p ON p.run_id = h.run_id AND p.pid = h.pid
+SELECT p.run_id, h.pipe_id, h.pid, h.fd
+FROM processes p
+CROSS JOIN holds h ON h.run_id = p.run_id AND h.pid = p.pid
 WHERE p.role = 'worker'
   AND p.first_read_seq IS NOT NULL
   AND h.pipe_id IS NOT NULL AND h.pipe_end = 'write'
@@ -172,22 +208,25 @@ WHERE p.role = 'worker'
 -- inherited ones): it was really held at that moment, because the worker had
 -- not got that far yet, but it cannot keep the reader from EOF.
 CREATE VIEW eof_holders AS
--- The parent's closes are few; MATERIALIZED keeps the planner from driving
--- the join from the (large) holds table instead, which is quadratic.
+-- The parent's closes are few: materialized, SQLite gives them an automatic
+-- index by pipe, and each process's holds are read once, in key order,
+-- against it. (Driving the join from the closes would need an index of
+-- holds by pipe, which would cost more to fill than this costs to run.)
 WITH closes AS MATERIALIZED (
     SELECT ph.run_id, ph.pipe_id, ph.pid AS parent_pid, ph.to_seq AS close_seq
     FROM processes p
-    JOIN holds ph ON ph.run_id = p.run_id AND ph.pid = p.pid
+    CROSS JOIN holds ph ON ph.run_id = p.run_id AND ph.pid = p.pid
     WHERE p.role = 'parent'
       AND ph.pipe_id IS NOT NULL AND ph.pipe_end = 'write' AND ph.to_kind = 'close'
 )
-SELECT h.run_id, h.pipe_id, h.pid, h.fd, c.close_seq,
+SELECT w.run_id, h.pipe_id, h.pid, h.fd, c.close_seq,
        (w.role = 'worker' AND h.to_kind IN ('close', 'close_range', 'dup2')
         AND (w.first_read_seq IS NULL OR h.to_seq < w.first_read_seq)) AS transient
-FROM closes c
-JOIN holds h ON h.run_id = c.run_id AND h.pipe_id = c.pipe_id AND h.pipe_end = 'write'
-JOIN processes w ON w.run_id = h.run_id AND w.pid = h.pid
-WHERE h.pid <> c.parent_pid
+FROM processes w
+CROSS JOIN holds h ON h.run_id = w.run_id AND h.pid = w.pid
+JOIN closes c ON c.run_id = h.run_id AND c.pipe_id = h.pipe_id
+WHERE h.pipe_end = 'write'
+  AND h.pid <> c.parent_pid
   AND h.from_seq < c.close_seq
   AND (h.to_seq IS NULL OR h.to_seq > c.close_seq);
 
@@ -206,36 +245,6 @@ SELECT r.id AS run_id, r.strategy, r.workers, r.tasks, r.outcome,
        r.events, r.events_dropped
 FROM runs r;
 
-PRAGMA application_id = 1886679651; -- 'ptrc'
-
--- Version 2 ---------------------------------------------------------------
--- (A version 1 file gets what follows, after its `events` table was renamed
--- to event_rows.)
-
--- The per-task events (write, read, task): a busy pool makes three per task,
--- hundreds of thousands a second. Stored one SQLite row each they cost about
--- 1 us apiece, more than the pool spends on a task; so consecutive events of
--- one process, one kind, one fd and one result are packed into a JSON array
--- per chunk (measured: 0.8 M rows/s against 7 M events/s packed). The
--- `events` view unpacks them with SQLite's built-in json_each (about 1 us an
--- event when a query has to read them: the price of the fast writes).
-CREATE TABLE io_chunks (
-    run_id          INTEGER NOT NULL REFERENCES runs(id),
-    kind            TEXT    NOT NULL CHECK (kind IN ('write', 'read', 'task')),
-    pid             INTEGER NOT NULL,
-    fd              INTEGER,           -- NULL for task
-    pipe_id         INTEGER,
-    pipe_end        TEXT,
-    inode           INTEGER,
-    result          INTEGER,           -- the same for every event of a chunk
-    first_seq       INTEGER NOT NULL,
-    last_seq        INTEGER NOT NULL,
-    first_ts_ns     INTEGER NOT NULL,
-    n               INTEGER NOT NULL,  -- events in the chunk
-    -- [[seq - first_seq, ts_ns - first_ts_ns, arg], ...] in seq order
-    events          TEXT    NOT NULL
-);
-
 -- Every event of every run, one row each, whichever table holds it. Rows come
 -- in no particular order: ORDER BY seq. A condition on run_id, pid, kind,
 -- fd or pipe_id reaches the chunks before they are unpacked, so asking for
@@ -250,4 +259,5 @@ SELECT c.run_id, c.first_seq + (e.value ->> 0), c.first_ts_ns + (e.value ->> 1),
        c.fd, NULL, c.pipe_id, c.pipe_end, c.inode, NULL, c.result, e.value ->> 2, NULL, NULL, NULL
 FROM io_chunks c, json_each(c.events) e;
 
-PRAGMA user_version = 2;
+PRAGMA application_id = 1886679651; -- 'ptrc'
+PRAGMA user_version = 3;

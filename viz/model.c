@@ -109,14 +109,19 @@ static int viz_load_fds(struct store *st, struct viz_model *m)
 		    " FROM holds h JOIN processes p USING (run_id, pid)"
 		    " WHERE h.run_id = ?1 AND h.from_seq <= ?2 AND (h.to_seq IS NULL OR h.to_seq > ?2)"
 		    " ORDER BY h.pid, h.fd");
+	struct viz_proc *p = NULL;
 
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, m->run_id);
 	sqlite3_bind_int64(s, 2, m->seq);
 	while (sqlite3_step(s) == SQLITE_ROW) {
-		struct viz_proc *p = viz_find_proc(m, sqlite3_column_int(s, 0));
+		int pid = sqlite3_column_int(s, 0);
 		struct viz_fd *f;
+
+		/* Rows come by pid: look a process up once, not once per fd. */
+		if (!p || p->pid != pid)
+			p = viz_find_proc(m, pid);
 
 		if (!p || !p->alive)
 			continue;
@@ -199,9 +204,12 @@ int viz_model_load(struct store *st, int64_t run_id, const char *moment, struct 
 		return -1;
 	}
 	m->blockers_run = store_int(st, "SELECT count(*) FROM eof_blockers WHERE run_id = ?1", run_id, 0);
-	s = store_prepare(st, "SELECT count(*) FROM eof_blockers b WHERE b.run_id = ?1 AND b.close_seq <= ?2"
-			      " AND EXISTS (SELECT 1 FROM holds h WHERE h.run_id = b.run_id AND h.pid = b.pid"
-			      " AND h.fd = b.fd AND h.pipe_id = b.pipe_id AND h.from_seq <= ?2"
+	/* Materialized first: the blockers are few, the holds the EXISTS looks
+	 * at are many, and the planner would otherwise test every hold. */
+	s = store_prepare(st, "WITH b AS MATERIALIZED (SELECT run_id, pid, fd, pipe_id FROM eof_blockers"
+			      " WHERE run_id = ?1 AND close_seq <= ?2)"
+			      " SELECT count(*) FROM b WHERE EXISTS (SELECT 1 FROM holds h WHERE h.run_id = b.run_id"
+			      " AND h.pid = b.pid AND h.fd = b.fd AND h.pipe_id = b.pipe_id AND h.from_seq <= ?2"
 			      " AND (h.to_seq IS NULL OR h.to_seq > ?2))");
 	if (s) {
 		sqlite3_bind_int64(s, 1, run_id);
