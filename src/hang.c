@@ -14,7 +14,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,6 +235,7 @@ struct hang_worker {
 	struct hang_found *found;
 	size_t nfound, cap;
 	size_t via_proc; /* processes walked through /proc (pidfd_getfd refused) */
+	bool own_fds;    /* this walker thread has its own fd table (unshare) */
 };
 
 static void hang_found_add(struct hang_worker *w, uint64_t ino, pid_t pid, int fd)
@@ -279,6 +282,19 @@ static void hang_walk_proc(struct hang_worker *w, pid_t pid)
 	closedir(dir);
 }
 
+/* Closes fds lo..hi of this walker's own table, except keep. */
+static void hang_close_copies(int lo, int hi, int keep)
+{
+	if (keep < lo || keep > hi) {
+		close_range((unsigned)lo, (unsigned)hi, 0);
+		return;
+	}
+	if (keep > lo)
+		close_range((unsigned)lo, (unsigned)keep - 1, 0);
+	if (keep < hi)
+		close_range((unsigned)keep + 1, (unsigned)hi, 0);
+}
+
 /*
  * Lists pid's fds by taking a duplicate of each (pidfd_getfd, Linux 5.6) and
  * asking it fstat and fcntl(F_GETFL), the truth rules' own sources for a
@@ -289,12 +305,18 @@ static void hang_walk_proc(struct hang_worker *w, pid_t pid)
  * 2 s of lookups and 1 s of teardown. Our duplicate shares the pool's open
  * file and is closed at once; the pool is deadlocked and about to be killed,
  * so the extra reference changes nothing it could see.
+ * A walker with its own fd table closes its copies in batches with one
+ * close_range (nothing else can be in that range of its table but copies of
+ * pooltrace's own fds, which it may close there: POSIX locks belong to the
+ * table that took them); otherwise each copy is closed by itself.
  * Returns 0, or -1 when the kernel refuses (no pidfd_getfd, or not allowed
  * to, e.g. under a stricter Yama ptrace scope): walk /proc instead.
  */
 static int hang_walk_pidfd(struct hang_worker *w, pid_t pid, int size)
 {
-	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	enum { HANG_DUP_BATCH = 256 };
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), ret = 0;
+	int lo = INT_MAX, hi = -1, held = 0;
 
 	if (pidfd < 0)
 		return errno == ESRCH ? 0 : -1; /* ESRCH: it died meanwhile, it holds nothing */
@@ -305,24 +327,37 @@ static int hang_walk_pidfd(struct hang_worker *w, pid_t pid, int size)
 		if (dup < 0) {
 			if (errno == EBADF)
 				continue; /* an empty slot */
-			if (errno == ESRCH)
-				break;
-			close(pidfd);
-			return -1;
+			if (errno != ESRCH)
+				ret = -1;
+			break;
 		}
 		if (fstat(dup, &st) == 0 && S_ISFIFO(st.st_mode) && hang_wanted(w, st.st_ino) &&
 		    (fcntl(dup, F_GETFL) & O_ACCMODE) == O_WRONLY)
 			hang_found_add(w, st.st_ino, pid, fd);
-		close(dup);
+		if (!w->own_fds) {
+			close(dup);
+			continue;
+		}
+		lo = dup < lo ? dup : lo;
+		hi = dup > hi ? dup : hi;
+		if (++held == HANG_DUP_BATCH) {
+			hang_close_copies(lo, hi, pidfd);
+			lo = INT_MAX, hi = -1, held = 0;
+		}
 	}
+	if (held)
+		hang_close_copies(lo, hi, pidfd);
 	close(pidfd);
-	return 0;
+	return ret;
 }
 
 /* Walks the fds of every stride-th process; touches no shared state. */
 static void *hang_walk(void *arg)
 {
 	struct hang_worker *w = arg;
+
+	if (w->own_fds)
+		w->own_fds = unshare(CLONE_FILES) == 0;
 
 	for (size_t i = w->begin; i < w->end; i += w->stride) {
 		const struct hang_proc *p = &w->procs[i];
@@ -353,16 +388,20 @@ long hang_write_holders(enum hang_fd_method method, const struct hang_proc *proc
 	long via_proc = 0;
 	int failed = 0;
 
+	/* Both walkers are new threads: each unshares its fd table, which the
+	 * main thread must never do (SQLite's locks belong to the table that took
+	 * them). Whatever no thread took, this thread walks, with the shared table. */
 	for (int t = 0; t < HANG_THREADS; t++) {
 		w[t] = (struct hang_worker){ .method = method, .procs = procs, .begin = (size_t)t, .end = n,
-					     .stride = HANG_THREADS, .inodes = inodes, .ninodes = ninodes };
-		if (t > 0 && n > 64)
-			started[t] = pthread_create(&w[t].thread, NULL, hang_walk, &w[t]) == 0;
+					     .stride = HANG_THREADS, .inodes = inodes, .ninodes = ninodes,
+					     .own_fds = true };
+		started[t] = pthread_create(&w[t].thread, NULL, hang_walk, &w[t]) == 0;
 	}
-	/* Whatever no thread took, this thread walks. */
 	for (int t = 0; t < HANG_THREADS; t++)
-		if (!started[t])
+		if (!started[t]) {
+			w[t].own_fds = false;
 			hang_walk(&w[t]);
+		}
 	for (int t = 0; t < HANG_THREADS; t++) {
 		if (started[t])
 			pthread_join(w[t].thread, NULL);
