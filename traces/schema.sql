@@ -142,8 +142,8 @@ CREATE TABLE IF NOT EXISTS holds (
 ) WITHOUT ROWID;
 
 -- Evidence of a deadlock: for each process blocked on a pipe (a `hang`
--- event), every pool process holding that pipe's write end, by fd, as
--- /proc/PID/fd showed it at detection time.
+-- event), every pool process holding that pipe's write end, by fd, as its
+-- fd table showed it at detection time (pidfd_getfd, else /proc/PID/fd).
 CREATE TABLE IF NOT EXISTS hang_holders (
     run_id          INTEGER NOT NULL REFERENCES runs(id),
     seq             INTEGER NOT NULL,  -- the `hang` event

@@ -1,4 +1,4 @@
--- hang.sql: the deadlock evidence pooltrace gathered from /proc: who was
+-- hang.sql: the deadlock evidence pooltrace gathered from the kernel: who was
 -- blocked in which system call (state, wchan, syscall, fd), and which
 -- processes held the write end of the pipe it was blocked on.
 SELECT e.run_id, e.seq, e.pid AS blocked_pid, e.detail AS kernel_evidence,
