@@ -301,10 +301,11 @@ static void hang_close_copies(int lo, int hi, int keep)
  * pipe's inode and end. Every slot below the fd table's size is tried; the
  * empty ones fail with EBADF. Unlike the /proc walk this builds no /proc
  * inode or dentry per fd, which the kernel would otherwise tear down when the
- * process is reaped: for a 1000-worker deadlock (half a million fds) about
- * 2 s of lookups and 1 s of teardown. Our duplicate shares the pool's open
- * file and is closed at once; the pool is deadlocked and about to be killed,
- * so the extra reference changes nothing it could see.
+ * process is reaped: for a 1000-worker deadlock (half a million fds) ~1.8 s
+ * of lookups and ~0.7 s of teardown, against 0.7 s for this way. A copy
+ * shares the pool's open file and is closed within a batch of 256; the pool
+ * is deadlocked and about to be killed, so the extra reference changes
+ * nothing it could see.
  * A walker with its own fd table closes its copies in batches with one
  * close_range (nothing else can be in that range of its table but copies of
  * pooltrace's own fds, which it may close there: POSIX locks belong to the
