@@ -9,6 +9,7 @@
 #include "capture.h"
 
 #include "evlog.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -134,19 +135,10 @@ static void capture_forget(int fd)
 static int capture_fd_table_size(void)
 {
 	char buf[4096], *p;
-	ssize_t n;
 	long size = -1;
-	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
 
-	if (fd >= 0) {
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n > 0) {
-			buf[n] = '\0';
-			if ((p = strstr(buf, "\nFDSize:")))
-				size = strtol(p + 8, NULL, 10);
-		}
-	}
+	if (read_small_file("/proc/self/status", buf, sizeof(buf)) > 0 && (p = strstr(buf, "\nFDSize:")))
+		size = strtol(p + 8, NULL, 10);
 	if (size <= 0)
 		size = sysconf(_SC_OPEN_MAX);
 	return size > 0 && size < INT32_MAX ? (int)size : 1024;

@@ -24,22 +24,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* Reads a small /proc file into buf (NUL-terminated). Returns bytes or -1. */
-static ssize_t hang_read_file(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	return n;
-}
-
 /* Parses /proc/PID/stat: state and process group. comm may hold spaces and ')'. */
 static int hang_stat(pid_t pid, char *state, pid_t *pgrp)
 {
@@ -47,7 +31,7 @@ static int hang_stat(pid_t pid, char *state, pid_t *pgrp)
 	int ppid, grp;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (hang_read_file(path, buf, sizeof(buf)) < 0)
+	if (read_small_file(path, buf, sizeof(buf)) < 0)
 		return -1;
 	p = strrchr(buf, ')');
 	if (!p || sscanf(p + 1, " %c %d %d", state, &ppid, &grp) != 3)
@@ -62,7 +46,7 @@ static int hang_status(pid_t pid, long *switches, int *fd_table_size)
 	char path[64], buf[4096], *p;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	if (hang_read_file(path, buf, sizeof(buf)) < 0)
+	if (read_small_file(path, buf, sizeof(buf)) < 0)
 		return -1;
 	*switches = 0;
 	if ((p = strstr(buf, "voluntary_ctxt_switches:")))
@@ -101,7 +85,7 @@ static void hang_inspect(struct hang_proc *p)
 	p->syscall_nr = -1;
 	p->wait = HANG_RUNNING;
 	snprintf(path, sizeof(path), "/proc/%d/wchan", (int)p->pid);
-	if (hang_read_file(path, buf, sizeof(buf)) > 0) {
+	if (read_small_file(path, buf, sizeof(buf)) > 0) {
 		buf[strcspn(buf, "\n")] = '\0';
 		memcpy(p->wchan, buf, sizeof(p->wchan) - 1); /* wchan names are short; cut, never overflow */
 		p->wchan[sizeof(p->wchan) - 1] = '\0';
@@ -112,7 +96,7 @@ static void hang_inspect(struct hang_proc *p)
 	}
 	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)p->pid);
 	/* "running", "-1 sp pc" outside a call, else "nr arg0 arg1 ... sp pc". */
-	if (hang_read_file(path, buf, sizeof(buf)) <= 0 || sscanf(buf, "%ld 0x%lx", &nr, &a0) != 2)
+	if (read_small_file(path, buf, sizeof(buf)) <= 0 || sscanf(buf, "%ld 0x%lx", &nr, &a0) != 2)
 		return;
 	p->syscall_nr = nr;
 	p->syscall_arg0 = (long)a0;
@@ -377,17 +361,16 @@ static void *hang_walk(void *arg)
 	return NULL;
 }
 
-long hang_write_holders(enum hang_fd_method method, const struct hang_proc *procs, size_t n,
-		       const uint64_t *inodes, size_t ninodes,
-		       int (*fn)(void *ctx, uint64_t inode, pid_t pid, int fd), void *ctx)
+size_t hang_write_holders(enum hang_fd_method method, const struct hang_proc *procs, size_t n,
+			  const uint64_t *inodes, size_t ninodes,
+			  void (*fn)(void *ctx, uint64_t inode, pid_t pid, int fd), void *ctx)
 {
 	/* Half a million fds for a 1000-worker deadlock: split them over the
 	 * machine's cores. The threads only read the kernel; fn runs here. */
 	enum { HANG_THREADS = 2 };
 	struct hang_worker w[HANG_THREADS];
 	int started[HANG_THREADS] = { 0 };
-	long via_proc = 0;
-	int failed = 0;
+	size_t via_proc = 0;
 
 	/* Both walkers are new threads: each unshares its fd table, which the
 	 * main thread must never do (SQLite's locks belong to the table that took
@@ -406,11 +389,10 @@ long hang_write_holders(enum hang_fd_method method, const struct hang_proc *proc
 	for (int t = 0; t < HANG_THREADS; t++) {
 		if (started[t])
 			pthread_join(w[t].thread, NULL);
-		for (size_t i = 0; i < w[t].nfound && !failed; i++)
-			if (fn(ctx, w[t].found[i].inode, w[t].found[i].pid, w[t].found[i].fd) < 0)
-				failed = 1;
+		for (size_t i = 0; i < w[t].nfound; i++)
+			fn(ctx, w[t].found[i].inode, w[t].found[i].pid, w[t].found[i].fd);
 		free(w[t].found);
-		via_proc += (long)w[t].via_proc;
+		via_proc += w[t].via_proc;
 	}
-	return failed ? -1 : via_proc;
+	return via_proc;
 }

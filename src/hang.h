@@ -52,11 +52,10 @@ void hang_describe(const struct hang_proc *p, char *buf, size_t len);
  * (sorted), calls fn(ctx, inode, pid, fd), reading the fds as method says.
  * procs[i].fd_table_size may be 0: it is then read from /proc.
  * Returns how many processes were read through /proc (all of them for
- * HANG_FDS_PROC; for HANG_FDS_PIDFD, those the kernel refused pidfd_getfd),
- * or -1 as soon as fn fails.
+ * HANG_FDS_PROC; for HANG_FDS_PIDFD, those the kernel refused pidfd_getfd).
  */
-long hang_write_holders(enum hang_fd_method method, const struct hang_proc *procs, size_t n,
-		       const uint64_t *inodes, size_t ninodes,
-		       int (*fn)(void *ctx, uint64_t inode, pid_t pid, int fd), void *ctx);
+size_t hang_write_holders(enum hang_fd_method method, const struct hang_proc *procs, size_t n,
+			  const uint64_t *inodes, size_t ninodes,
+			  void (*fn)(void *ctx, uint64_t inode, pid_t pid, int fd), void *ctx);
 
 #endif

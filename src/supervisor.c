@@ -293,30 +293,32 @@ static int supervisor_cmp_u64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static int supervisor_holder(void *ctx, uint64_t inode, pid_t pid, int fd)
+static void supervisor_holder(void *ctx, uint64_t inode, pid_t pid, int fd)
 {
 	struct supervisor_holder_ctx *c = ctx;
 	struct supervisor_blocked key = { .inode = inode }, *b;
 
 	b = bsearch(&key, c->blocked, c->n, sizeof(key), supervisor_cmp_blocked);
 	if (!b)
-		return 0;
+		return;
 	while (b > c->blocked && b[-1].inode == inode)
 		b--;
 	for (; b < c->blocked + c->n && b->inode == inode; b++)
 		ingest_hang_holder(c->sv->in, b->seq, b->pid, inode, pid, fd);
-	return 0;
 }
 
-/* Records one `hang` event per process with the kernel's evidence, and the write-end holders. */
-static int supervisor_record_hang(struct supervisor *sv, const struct hang_proc *procs, size_t n)
+/*
+ * Records one `hang` event per process with the kernel's evidence, and the
+ * write-end holders; those are buffered and written by the next commit
+ * (supervisor_finish always makes one).
+ */
+static void supervisor_record_hang(struct supervisor *sv, const struct hang_proc *procs, size_t n)
 {
 	struct supervisor_blocked *blocked = xcalloc(n, sizeof(*blocked));
 	uint64_t *inodes = xcalloc(n, sizeof(*inodes));
 	struct supervisor_holder_ctx ctx = { sv, blocked, 0 };
 	size_t ninodes = 0;
 	struct evlog_record r;
-	int ret = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		const struct hang_proc *p = &procs[i];
@@ -344,13 +346,10 @@ static int supervisor_record_hang(struct supervisor *sv, const struct hang_proc 
 	if (sv->in && ctx.n) {
 		qsort(blocked, ctx.n, sizeof(*blocked), supervisor_cmp_blocked);
 		qsort(inodes, ninodes, sizeof(*inodes), supervisor_cmp_u64);
-		if (!sv->in_txn && store_exec(sv->st, "BEGIN") == 0)
-			sv->in_txn = true;
-		ret = hang_write_holders(HANG_FDS_PIDFD, procs, n, inodes, ninodes, supervisor_holder, &ctx) < 0 ? -1 : 0;
+		hang_write_holders(HANG_FDS_PIDFD, procs, n, inodes, ninodes, supervisor_holder, &ctx);
 	}
 	free(blocked);
 	free(inodes);
-	return ret;
 }
 
 /*
@@ -374,8 +373,9 @@ static bool supervisor_check_hang(struct supervisor *sv)
 		if (hung) {
 			sv->t_detect = now_ns();
 			supervisor_set_outcome(sv, "deadlock");
-			if (supervisor_drain(sv) < 0 || supervisor_record_hang(sv, b, (size_t)nb) < 0)
+			if (supervisor_drain(sv) < 0)
 				error("could not store all of the hang evidence");
+			supervisor_record_hang(sv, b, (size_t)nb);
 			sv->t_evidence = now_ns();
 			supervisor_kill_all(sv);
 		}

@@ -1,13 +1,15 @@
-/* util.c: process-wide helpers: error reporting, allocation that dies, number parsing, clocks. */
+/* util.c: process-wide helpers: error reporting, allocation that dies, number parsing, small files, clocks. */
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static void util_vreport(const char *fmt, va_list ap)
 {
@@ -102,4 +104,19 @@ void sleep_ms(long ms)
 
 	/* A signal cuts the sleep short on purpose: callers re-check their flags. */
 	nanosleep(&ts, NULL);
+}
+
+ssize_t read_small_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return n;
 }

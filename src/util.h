@@ -1,10 +1,11 @@
-/* util.h: process-wide helpers: error reporting, allocation that dies, number parsing, clocks. */
+/* util.h: process-wide helpers: error reporting, allocation that dies, number parsing, small files, clocks. */
 #ifndef POOLTRACE_UTIL_H
 #define POOLTRACE_UTIL_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <stdnoreturn.h>
+#include <sys/types.h>
 
 /* Exit statuses used by every subcommand. */
 enum { EXIT_USAGE = 2 };
@@ -29,6 +30,12 @@ char *xstrdup(const char *s);
  * a number, has trailing junk, or is out of range.
  */
 int parse_long(const char *s, long min, long max, long *out);
+
+/*
+ * Reads a small file (a /proc one) into buf, NUL-terminated, with plain
+ * open/read/close: safe in a freshly forked pool process. Returns bytes or -1.
+ */
+ssize_t read_small_file(const char *path, char *buf, size_t len);
 
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t now_ns(void);

@@ -45,7 +45,7 @@ Test(hang, the_fd_links_mode_bits_agree_with_fdinfo_flags)
 	close(p[1]);
 }
 
-static int collect(void *ctx, uint64_t inode, pid_t pid, int fd)
+static void collect(void *ctx, uint64_t inode, pid_t pid, int fd)
 {
 	int *found = ctx;
 
@@ -54,7 +54,6 @@ static int collect(void *ctx, uint64_t inode, pid_t pid, int fd)
 		found[0] = fd;
 	else
 		found[1] = fd;
-	return 0;
 }
 
 Test(hang, a_reader_blocked_on_a_pipe_is_seen_with_its_fd_and_the_writers, .timeout = 30)
@@ -103,7 +102,7 @@ Test(hang, a_reader_blocked_on_a_pipe_is_seen_with_its_fd_and_the_writers, .time
 		found[0] = found[1] = -1;
 		/* This kernel lets a parent pidfd_getfd its child's fds: no process goes through /proc. */
 		cr_assert_eq(hang_write_holders((enum hang_fd_method)m, both, 2, &ino, 1, collect, found),
-			     m == HANG_FDS_PROC ? 2 : 0, "method %d", m);
+			     m == HANG_FDS_PROC ? 2u : 0u, "method %d", m);
 		cr_expect_eq(found[0], p[1], "method %d", m);
 		cr_expect_eq(found[1], p[1], "method %d", m);
 	}
