@@ -215,12 +215,12 @@ static int cmd_run(int argc, char **argv)
 			(unsigned long long)res.events, res.ingest_seconds,
 			res.ingest_seconds > 0 ? (double)res.events / res.ingest_seconds : 0.0);
 	if (stats && cfg.trace && res.detect_seconds > 0)
-		fprintf(stderr, "stats: deadlock confirmed at %.2f s, evidence recorded at %.2f s,"
-			" all reaped at %.2f s, committed at %.2f s, counted at %.2f s\n",
+		fprintf(stderr, "stats: deadlock confirmed at %.3f s, evidence recorded at %.3f s,"
+			" all reaped at %.3f s, committed at %.3f s, counted at %.3f s\n",
 			res.detect_seconds, res.evidence_seconds, res.seconds, res.stored_seconds,
 			res.counted_seconds);
 	else if (stats && cfg.trace)
-		fprintf(stderr, "stats: all reaped at %.2f s, committed at %.2f s, counted at %.2f s\n",
+		fprintf(stderr, "stats: all reaped at %.3f s, committed at %.3f s, counted at %.3f s\n",
 			res.seconds, res.stored_seconds, res.counted_seconds);
 	if (res.dropped || res.torn)
 		error("warning: %llu events dropped (log full), %llu torn (writer killed mid-record)",

@@ -180,3 +180,28 @@ Test(cli, help_lists_every_option)
 	cr_assert_eq(t_run(&r, "--help"), 0);
 	cr_expect(strstr(r.out, "query") != NULL);
 }
+
+Test(cli, stats_print_the_event_rate_and_when_each_phase_ended, .timeout = 60)
+{
+	struct t_result r;
+	double t[5] = { 0 }, rate = 0;
+
+	/* A deadlock goes through all five phases, in this order (ms resolution). */
+	cr_assert_eq(t_run(&r, "run --db st.db -s naive -w 3 -t 6 -q --stats --hang-ms 300"), 0, "%s", r.err);
+	cr_expect_eq(t_lines(r.err), 2, "%s", r.err);
+	cr_expect(sscanf(r.err, "stats: %*u events stored in %*f s of database time: %lf events/s", &rate) == 1 &&
+			  rate > 0, "%s", r.err);
+	cr_assert_eq(sscanf(strchr(r.err, '\n') + 1,
+			    "stats: deadlock confirmed at %lf s, evidence recorded at %lf s, all reaped at %lf s,"
+			    " committed at %lf s, counted at %lf s", &t[0], &t[1], &t[2], &t[3], &t[4]),
+		     5, "%s", r.err);
+	cr_expect_geq(t[0], 0.3, "confirmed before --hang-ms had passed: %s", r.err);
+	for (int i = 1; i < 5; i++)
+		cr_expect_geq(t[i], t[i - 1], "phase %d ended before phase %d: %s", i, i - 1, r.err);
+	/* A run that ends by itself has no detection or evidence phase. */
+	cr_assert_eq(t_run(&r, "run --db st.db -s reverse-close -w 3 -t 6 -q --stats"), 0, "%s", r.err);
+	cr_assert_eq(sscanf(strchr(r.err, '\n') + 1, "stats: all reaped at %lf s, committed at %lf s, counted at %lf s",
+			    &t[0], &t[1], &t[2]),
+		     3, "%s", r.err);
+	cr_expect(t[0] <= t[1] && t[1] <= t[2], "%s", r.err);
+}
