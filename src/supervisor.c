@@ -26,6 +26,7 @@
 #include "evlog.h"
 #include "hang.h"
 #include "ingest.h"
+#include "pin.h"
 #include "store.h"
 #include "util.h"
 
@@ -59,6 +60,7 @@ struct supervisor {
 	const char *outcome;
 	bool parent_done;
 	bool killing;
+	struct pin pins; /* pipe ends held while the pool dies: see pin.c */
 	uint64_t t0, t_detect, t_evidence; /* now_ns() at fork, deadlock confirmed, evidence recorded */
 };
 
@@ -234,11 +236,11 @@ static void supervisor_record_kill(struct supervisor *sv, pid_t pid)
 /*
  * Kills the pool. The pool parent is killed and reaped before any worker: had
  * a worker died first, the parent (blocked in waitpid for it) could reap it
- * and die before recording the reap. The parent's death closes its write ends
- * and could let workers run to EOF, so the rest of the group is killed at
- * once right after, and the list of whom we killed is taken before anything
- * was killed. (Freezing the group with SIGSTOP first would close that window
- * entirely, but group-stops under a ptracer such as strace race with SIGKILL.)
+ * and die before recording the reap. The parent's death closes its pipe ends,
+ * so first we take a copy of each (pin.c): no worker sees EOF or EPIPE from
+ * it, so none runs again before the rest of the group is killed. The list of
+ * whom we killed is taken before anything was killed. The copies are closed
+ * once every pool process is reaped.
  */
 static void supervisor_kill_all(struct supervisor *sv)
 {
@@ -251,6 +253,7 @@ static void supervisor_kill_all(struct supervisor *sv)
 		int status;
 		pid_t pid;
 
+		pin_pipes(&sv->pins, sv->pool_pid);
 		supervisor_record_kill(sv, sv->pool_pid);
 		kill(sv->pool_pid, SIGKILL);
 		do
@@ -270,6 +273,7 @@ struct supervisor_blocked {
 	uint64_t inode;
 	uint64_t seq;
 	pid_t pid;
+	bool pinned; /* first of its inode only: a copy of a write end is held */
 };
 
 struct supervisor_holder_ctx {
@@ -303,6 +307,10 @@ static void supervisor_holder(void *ctx, uint64_t inode, pid_t pid, int fd)
 		return;
 	while (b > c->blocked && b[-1].inode == inode)
 		b--;
+	/* One write end per pipe a reader waits on, held until the pool is
+	 * reaped: whoever dies first, that reader gets no EOF (see pin.c). */
+	if (!b->pinned && pin_fd(&c->sv->pins, pid, fd) == 0)
+		b->pinned = true;
 	for (; b < c->blocked + c->n && b->inode == inode; b++)
 		ingest_hang_holder(c->sv->in, b->seq, b->pid, inode, pid, fd);
 }
@@ -339,7 +347,7 @@ static void supervisor_record_hang(struct supervisor *sv, const struct hang_proc
 		}
 		seq = supervisor_record(sv, &r);
 		if (seq && (r.has & HAS_INODE)) {
-			blocked[ctx.n++] = (struct supervisor_blocked){ p->inode, seq, p->pid };
+			blocked[ctx.n++] = (struct supervisor_blocked){ p->inode, seq, p->pid, false };
 			inodes[ninodes++] = p->inode;
 		}
 	}
@@ -600,6 +608,7 @@ int supervisor_run(const struct supervisor_config *cfg, struct supervisor_result
 		goto out;
 	ret = 0;
 out:
+	pin_release(&sv.pins);
 	supervisor_signals(false);
 	if (sv.in_txn)
 		sqlite3_exec(sv.st->db, "ROLLBACK", NULL, NULL, NULL);

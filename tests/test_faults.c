@@ -82,6 +82,29 @@ Test(faults, a_crashing_worker_is_recorded_with_its_signal, .timeout = 60)
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM processes WHERE reap_seq IS NULL"), 0);
 }
 
+/*
+ * Killing a deadlock starts with the pool parent, whose death closes its write
+ * ends. Unless pooltrace holds copies of them, a worker sees EOF, runs on and
+ * records read_zero and exit (it did in nearly every run), or is killed while
+ * writing a record (1 run in 40): the trace then shows what the kill caused.
+ */
+Test(faults, a_killed_deadlock_runs_no_further_and_tears_no_record, .timeout = 60)
+{
+	struct t_result r;
+	const char *db = t_path("frozen.db");
+
+	for (int i = 0; i < 6; i++)
+		cr_assert_eq(t_run(&r, "run --db frozen.db -s naive -w %d -t 12 -q --hang-ms 100", 3 + i % 3), 0, "%s",
+			     r.err);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM runs WHERE outcome = 'deadlock'"), 6);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events e JOIN runs u ON u.id = e.run_id WHERE e.pid != u.supervisor_pid"
+				   " AND e.seq > (SELECT min(seq) FROM events k WHERE k.run_id = e.run_id AND k.kind = 'kill')"),
+		     0, "a pool process recorded an event after the kill");
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM processes WHERE term_signal IS NOT %d", SIGKILL), 0,
+		     "a pool process ended otherwise than by the kill");
+	cr_expect_eq(t_sql_int(db, "SELECT total(events_torn) FROM runs"), 0);
+}
+
 Test(faults, sigkill_of_the_pool_parent_keeps_every_event_and_says_killed, .timeout = 60)
 {
 	const char *db = t_path("killed.db");

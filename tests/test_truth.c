@@ -128,9 +128,9 @@ static void compare_with_strace(const char *strategy)
 	sqlite3_stmt *st;
 
 	/* LeakSanitizer cannot run under ptrace; leaks are checked by the other tests.
-	 * strace's own exit status is not ours to judge: when the pool is frozen
-	 * and killed it may report ptrace bookkeeping errors; the run's outcome
-	 * is checked from the database instead. */
+	 * strace's own exit status is not ours to judge: when the pool is killed
+	 * it may report ptrace bookkeeping errors; the run's outcome is checked
+	 * from the database instead. */
 	t_sh(&r, "ASAN_OPTIONS=detect_leaks=0 strace -f -yy -qq -o strace.txt "
 		 "-e trace=pipe,pipe2,close,close_range,dup2,dup3,clone,clone3,fork,vfork "
 		 "\"$PT\" run --db s.db -s %s -w 4 -t 12 --hang-ms 300", strategy);
