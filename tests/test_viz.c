@@ -133,6 +133,29 @@ Test(viz, compare_and_timeline_render_for_every_strategy, .timeout = 120)
 	cr_expect_eq(count_in_file(t_path("t1.svg"), "class=\"edge fork\""), 4);
 }
 
+/* Sums the count given for kind over the timeline's folded nodes ("... (not drawn): 54 pipe, 54 fork"). */
+static long folded_count(const char *path, const char *kind)
+{
+	FILE *f = fopen(path, "r");
+	char line[4096];
+	long sum = 0;
+
+	cr_assert_not_null(f, "%s", path);
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, "(not drawn):");
+		long n;
+		char k[16];
+		int used;
+
+		for (p = p ? p + 12 : NULL; p && sscanf(p, " %ld %15[a-z_]%n", &n, k, &used) == 2; p += used + (p[used] == ',')) {
+			if (!strcmp(k, kind))
+				sum += n;
+		}
+	}
+	fclose(f);
+	return sum;
+}
+
 Test(viz, a_large_pool_collapses_but_keeps_exact_counts, .timeout = 300)
 {
 	struct t_result r;
@@ -162,6 +185,13 @@ Test(viz, a_large_pool_collapses_but_keeps_exact_counts, .timeout = 300)
 	cr_expect_eq(count_in_file(t_path("full.dot"), "cluster_p"), 61);
 	cr_assert_eq(t_run(&r, "timeline --db big.db -o tl.svg"), 0, "%s", r.err);
 	cr_expect_eq(count_in_file(t_path("tl.svg"), "class=\"node lane\""), 8);
+	/* The parent's and pooltrace's events about workers not drawn are folded,
+	 * with exact counts: one pipe, fork, kill and reap per such worker. */
+	cr_assert_eq(t_run(&r, "timeline --db big.db -o tl.dot"), 0, "%s", r.err);
+	for (const char *const *k = (const char *const[]){ "pipe", "fork", "kill", "reap", NULL }; *k; k++)
+		cr_expect_eq(folded_count(t_path("tl.dot"), *k), 54, "%s", *k);
+	cr_expect_eq(count_in_file(t_path("tl.dot"), "fork → worker 30"), 0);
+	cr_expect_eq(count_in_file(t_path("tl.dot"), "fork → worker 57"), 1);
 }
 
 static void expect_viz_error(const char *args, const char *needle)

@@ -41,7 +41,7 @@ int viz_cmdopts_open_run(const struct cmd_entry *e, struct viz_cmdopts *o, const
 	"  -o, --output OUT     output file; its extension picks the format; '-' for stdout\n"         \
 	"      --format F       svg, png, pdf or dot (overrides the extension)\n"                       \
 	"      --max-workers N  past N workers draw only the first and last 3 in full and\n"            \
-	"                       collapse the rest into one node with exact counts (default 12)\n"       \
+	"                       summarise the rest with exact counts (default 12)\n"                    \
 	"  -h, --help           show this help\n"
 
 #endif

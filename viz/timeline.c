@@ -15,6 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Events of a drawn lane that concern a worker not drawn: counted, not drawn. */
+static const char *const viz_fold_kinds[] = { "pipe", "fork", "close", "dup2", "kill", "reap" };
+#define VIZ_FOLD_KINDS (sizeof(viz_fold_kinds) / sizeof(viz_fold_kinds[0]))
+
 struct viz_lane {
 	int pid;
 	int worker_index;  /* -1: pool parent, -2: pooltrace */
@@ -22,6 +26,8 @@ struct viz_lane {
 	long writes, reads, tasks;
 	long inherited, inherited_pipes, inherited_write, inherited_foreign;
 	bool born;         /* its inheritance summary was drawn */
+	Agnode_t *fold;    /* the open run of events about workers not drawn, if any */
+	long folded[VIZ_FOLD_KINDS];
 };
 
 struct viz_timeline {
@@ -53,6 +59,25 @@ static void viz_lane_edge(struct viz_timeline *t, struct viz_lane *l, Agnode_t *
 	l->last = n;
 }
 
+/* Gives the lane's open fold node its label (exact counts per kind) and closes it. */
+static void viz_fold_close(struct viz_timeline *t, struct viz_lane *l)
+{
+	char text[256];
+	int len;
+
+	if (!l->fold)
+		return;
+	/* Six kinds with counts below 2^31 fit easily: nothing is truncated. */
+	len = snprintf(text, sizeof(text), "workers %d … %d (not drawn):", t->o->keep, t->workers - t->o->keep - 1);
+	for (size_t k = 0; k < VIZ_FOLD_KINDS; k++)
+		if (l->folded[k])
+			len += snprintf(text + len, sizeof(text) - (size_t)len, "%s %ld %s", text[len - 1] == ':' ? "" : ",",
+					l->folded[k], viz_fold_kinds[k]);
+	viz_set(l->fold, "label", text);
+	memset(l->folded, 0, sizeof(l->folded));
+	l->fold = NULL;
+}
+
 /* A new event node in lane l, ranked below the previous event of the run. */
 /* seq < 0: a summary drawn beside an event rather than an event itself. */
 static Agnode_t *viz_event(struct viz_timeline *t, struct viz_lane *l, long long seq, const char *kind,
@@ -62,6 +87,7 @@ static Agnode_t *viz_event(struct viz_timeline *t, struct viz_lane *l, long long
 	struct { char *s; size_t len, cap; } b = { 0 };
 	Agnode_t *n;
 
+	viz_fold_close(t, l);
 	if (seq >= 0)
 		snprintf(name, sizeof(name), "e%lld", seq);
 	else
@@ -89,6 +115,38 @@ static Agnode_t *viz_event(struct viz_timeline *t, struct viz_lane *l, long long
 	t->prev = n;
 	viz_lane_edge(t, l, n);
 	return n;
+}
+
+/* True for a worker index that is collapsed rather than drawn (see --max-workers). */
+static bool viz_hidden(const struct viz_timeline *t, long long index)
+{
+	return t->workers > t->o->max_workers && index >= t->o->keep && index < t->workers - t->o->keep;
+}
+
+/*
+ * Counts an event of lane l that concerns a worker not drawn (its pipe, fork,
+ * kill, reap) in the lane's open fold node instead of drawing it, and returns
+ * true; false for a kind that is always drawn. Otherwise
+ * the parent and pooltrace lanes alone hold a few events per worker, and
+ * Graphviz's layout time grows with the square of that (a 300-worker timeline
+ * took 24 s, a 1000-worker one did not finish).
+ */
+static bool viz_fold(struct viz_timeline *t, struct viz_lane *l, const char *kind)
+{
+	size_t k = 0;
+
+	while (k < VIZ_FOLD_KINDS && strcmp(viz_fold_kinds[k], kind))
+		k++;
+	if (k == VIZ_FOLD_KINDS)
+		return false; /* a hang or exit is always drawn */
+	if (!l->fold) {
+		Agnode_t *n = viz_event(t, l, -1, "folded", "");
+
+		viz_set(n, "style", "rounded,dashed");
+		l->fold = n;
+	}
+	l->folded[k]++;
+	return true;
 }
 
 static void viz_arrow(struct viz_timeline *t, Agnode_t *from, Agnode_t *to, const char *cls, const char *color)
@@ -260,8 +318,9 @@ Agraph_t *viz_timeline_new(struct store *st, int64_t run, const struct viz_fdgra
 		return NULL;
 	}
 	viz_headers(&t, run, strategy, outcome);
-	s = store_prepare(st, "SELECT seq, pid, kind, fd, fd2, pipe_id, pipe_end, other_pid, arg, signal, detail"
-			      " FROM events WHERE run_id = ?1 AND kind NOT IN ('write', 'read', 'task', 'inherit')"
+	s = store_prepare(st, "SELECT seq, pid, kind, fd, fd2, pipe_id, pipe_end, other_pid, arg, signal, detail,"
+			      " (SELECT channel FROM pipes p WHERE p.run_id = e.run_id AND p.pipe_id = e.pipe_id)"
+			      " FROM events e WHERE run_id = ?1 AND kind NOT IN ('write', 'read', 'task', 'inherit')"
 			      " ORDER BY seq");
 	if (!s) {
 		agclose(t.g);
@@ -274,14 +333,19 @@ Agraph_t *viz_timeline_new(struct store *st, int64_t run, const struct viz_fdgra
 		const char *kind = (const char *)sqlite3_column_text(s, 2);
 		struct viz_lane *l = viz_lane(&t, sqlite3_column_int(s, 1));
 		struct viz_lane *other = viz_lane(&t, sqlite3_column_int(s, 7));
+		/* About a worker not drawn: its pipe, or (kill, reap) the worker itself. */
+		bool hidden = (sqlite3_column_type(s, 11) != SQLITE_NULL && viz_hidden(&t, sqlite3_column_int64(s, 11))) ||
+			      (sqlite3_column_type(s, 7) != SQLITE_NULL && !other);
 		Agnode_t *n;
 
-		if (!l)
-			continue; /* a collapsed worker */
 		if (!strcmp(kind, "fork")) {
 			/* Drawn in the parent's lane, with an arrow to the child's birth. */
 			if (!other)
 				continue;
+			if (!l) {
+				viz_fold(&t, other, kind);
+				continue;
+			}
 			snprintf(text, sizeof(text), "fork → %s %d", l->worker_index >= 0 ? "worker" : "pool parent",
 				 l->worker_index >= 0 ? l->worker_index : l->pid);
 			n = viz_event(&t, other, seq, kind, text);
@@ -290,11 +354,8 @@ Agraph_t *viz_timeline_new(struct store *st, int64_t run, const struct viz_fdgra
 			viz_arrow(&t, n, viz_event(&t, l, -1, "inherit", text), "fork", "#1f5fbf");
 			continue;
 		}
-		viz_describe(s, kind, text, sizeof(text));
-		if (!strcmp(kind, "read_zero") && l->reads) {
-			snprintf(text + strlen(text), sizeof(text) - strlen(text), " (after %ld reads, %ld tasks)",
-				 l->reads, l->tasks);
-		}
+		if (!l)
+			continue; /* a collapsed worker's own event */
 		if (!strcmp(kind, "close") && l->worker_index == -1 && l->writes &&
 		    sqlite3_column_type(s, 6) != SQLITE_NULL && !strcmp((const char *)sqlite3_column_text(s, 6), "write")) {
 			/* The first shutdown close follows the whole dispatch: say so once. */
@@ -304,12 +365,21 @@ Agraph_t *viz_timeline_new(struct store *st, int64_t run, const struct viz_fdgra
 			viz_event(&t, l, -1, "write", done);
 			l->writes = 0;
 		}
+		if (hidden && viz_fold(&t, l, kind))
+			continue;
+		viz_describe(s, kind, text, sizeof(text));
+		if (!strcmp(kind, "read_zero") && l->reads) {
+			snprintf(text + strlen(text), sizeof(text) - strlen(text), " (after %ld reads, %ld tasks)",
+				 l->reads, l->tasks);
+		}
 		n = viz_event(&t, l, seq, kind, text);
 		if (!strcmp(kind, "reap") || !strcmp(kind, "kill"))
 			viz_arrow(&t, n, other ? other->last : NULL, kind,
 				  !strcmp(kind, "kill") ? "#d62728" : "#555555");
 	}
 	sqlite3_finalize(s);
+	for (size_t i = 0; i < t.nlanes; i++)
+		viz_fold_close(&t, &t.lanes[i]);
 	if (t.workers > o->max_workers) {
 		Agnode_t *n = agnode(t.g, "collapsed_note", 1);
 
