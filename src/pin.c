@@ -57,8 +57,10 @@ static int pin_take(struct pin *p, int pidfd, const char *path, int fd)
 		return 0;
 	if (pidfd >= 0)
 		copy = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
-	if (copy < 0 && (pidfd < 0 || errno == EPERM || errno == ENOSYS))
+	if (copy < 0 && (pidfd < 0 || errno == EPERM || errno == ENOSYS)) {
 		copy = open(path, (write ? O_WRONLY : O_RDONLY) | O_NONBLOCK | O_CLOEXEC);
+		p->via_proc += copy >= 0;
+	}
 	if (copy < 0)
 		return -1;
 	if (p->n == p->cap)
@@ -70,7 +72,7 @@ static int pin_take(struct pin *p, int pidfd, const char *path, int fd)
 int pin_fd(struct pin *p, pid_t pid, int fd)
 {
 	char path[64];
-	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), ret;
+	int pidfd = p->proc_only ? -1 : (int)syscall(SYS_pidfd_open, pid, 0), ret;
 
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, fd);
 	ret = pin_take(p, pidfd, path, fd);
@@ -92,7 +94,7 @@ size_t pin_pipes(struct pin *p, pid_t pid)
 	dir = opendir(path);
 	if (!dir)
 		return p->n;
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	pidfd = p->proc_only ? -1 : (int)syscall(SYS_pidfd_open, pid, 0);
 	while ((de = readdir(dir))) {
 		char link[sizeof(path) + sizeof(de->d_name)];
 
@@ -112,5 +114,6 @@ void pin_release(struct pin *p)
 	for (size_t i = 0; i < p->n; i++)
 		close(p->v[i].fd);
 	free(p->v);
-	*p = (struct pin){ 0 };
+	p->v = NULL;
+	p->n = p->cap = p->via_proc = 0;
 }

@@ -12,6 +12,8 @@
  * alive never sees EOF (or EPIPE) caused by the kill and never runs again.
  */
 struct pin {
+	bool proc_only;          /* skip pidfd_getfd, open through /proc (as where it is refused) */
+	size_t via_proc;         /* copies opened through /proc */
 	struct pin_copy {
 		int fd;        /* our copy */
 		ino_t inode;   /* the pipe */
@@ -31,7 +33,7 @@ int pin_fd(struct pin *p, pid_t pid, int fd);
 /* Copies every pipe end pid holds (one copy per pipe and end). Returns how many are held now in all. */
 size_t pin_pipes(struct pin *p, pid_t pid);
 
-/* Closes every copy: only once the processes that held the pipes are dead. */
+/* Closes every copy (proc_only is kept): only once the processes that held the pipes are dead. */
 void pin_release(struct pin *p);
 
 #endif
