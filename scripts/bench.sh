@@ -5,7 +5,10 @@
 # alike; each ratio is the median over ROUNDS pairs. Prints ratios, not
 # absolute times, because this machine's absolute times are not stable. The
 # last workload row compares the untraced run with itself: the noise floor
-# the other ratios should be read against.
+# the other ratios should be read against. A second table repeats the rows
+# with every process pinned to one CPU (taskset): on two cores the untraced
+# pool's time depends on where the scheduler happens to place the ping-pong
+# (0.3 s or 0.9 s for the same 64-worker run), and pinning takes that out.
 set -euo pipefail
 bin=$1
 rounds=${2:-15}
@@ -31,11 +34,11 @@ pair() {
     # for the first one's exit (measured: untraced vs untraced came out 1.10x
     # when always in the same order).
     if ((i % 2)); then
-      b=$(wall "$bin" run --no-trace -s reverse-close -w "$workers" -t "$tasks")
-      t=$(wall "$bin" run "$@" -s reverse-close -w "$workers" -t "$tasks")
+      b=$(wall "${pin[@]}" "$bin" run --no-trace -s reverse-close -w "$workers" -t "$tasks")
+      t=$(wall "${pin[@]}" "$bin" run "$@" -s reverse-close -w "$workers" -t "$tasks")
     else
-      t=$(wall "$bin" run "$@" -s reverse-close -w "$workers" -t "$tasks")
-      b=$(wall "$bin" run --no-trace -s reverse-close -w "$workers" -t "$tasks")
+      t=$(wall "${pin[@]}" "$bin" run "$@" -s reverse-close -w "$workers" -t "$tasks")
+      b=$(wall "${pin[@]}" "$bin" run --no-trace -s reverse-close -w "$workers" -t "$tasks")
     fi
     base+=("$b") traced+=("$t") ratios+=("$(echo "$t / $b" | bc -l)")
   done
@@ -45,12 +48,23 @@ pair() {
     "$(printf '%s\n' "${ratios[@]}" | spread)"
 }
 
-printf '%-44s %9s %9s %7s %11s\n' "workload (median of $rounds AB/BA pairs)" untraced traced ratio "ratio IQR"
-for workers in 4 64; do
-  pair "$workers workers x $tasks tasks --no-io-events" "$workers" --db "$db" --no-io-events
-  pair "$workers workers x $tasks tasks (io events on)" "$workers" --db "$db"
-done
-pair "noise: 64 workers untraced vs untraced" 64 --no-trace
+table() {
+  printf '%-44s %9s %9s %7s %11s\n' "$1" untraced traced ratio "ratio IQR"
+  for workers in 4 64; do
+    pair "$workers workers x $tasks tasks --no-io-events" "$workers" --db "$db" --no-io-events
+    pair "$workers workers x $tasks tasks (io events on)" "$workers" --db "$db"
+  done
+  pair "noise: 64 workers untraced vs untraced" 64 --no-trace
+}
+
+pin=()
+table "workload (median of $rounds AB/BA pairs)"
+if command -v taskset >/dev/null; then
+  echo
+  pin=(taskset -c 0)
+  table "pinned to CPU 0 (median of $rounds pairs)"
+  pin=()
+fi
 echo
 rates=()
 for _ in $(seq "$rounds"); do
