@@ -37,11 +37,16 @@ static const struct viz_pipe *viz_pipe_of(const struct viz_model *m, int64_t pip
 	return NULL;
 }
 
+bool viz_fdgraph_worker_shown(const struct viz_fdgraph_opts *o, int workers, long long index)
+{
+	if (index < 0 || workers <= o->max_workers)
+		return true;
+	return index < o->keep || index >= workers - o->keep;
+}
+
 static bool viz_worker_shown(const struct viz_model *m, int index, const struct viz_fdgraph_opts *o)
 {
-	if (index < 0 || m->workers <= o->max_workers)
-		return true;
-	return index < o->keep || index >= m->workers - o->keep;
+	return viz_fdgraph_worker_shown(o, m->workers, index);
 }
 
 /* A pipe is drawn when the worker it was made for is drawn. */

@@ -5,6 +5,7 @@
 #include "model.h"
 
 #include <graphviz/cgraph.h>
+#include <stdbool.h>
 
 /* Past max_workers workers, only the first and last `keep` are drawn in full. */
 struct viz_fdgraph_opts {
@@ -14,6 +15,9 @@ struct viz_fdgraph_opts {
 
 #define VIZ_DEFAULT_MAX_WORKERS 12
 #define VIZ_DEFAULT_KEEP 3
+
+/* Whether worker `index` (< 0: not a worker) of a pool of `workers` is drawn in full. */
+bool viz_fdgraph_worker_shown(const struct viz_fdgraph_opts *o, int workers, long long index);
 
 /* One model, captioned, with a legend. Free with agclose. */
 Agraph_t *viz_fdgraph_new(const struct viz_model *m, const struct viz_fdgraph_opts *o);

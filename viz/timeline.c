@@ -117,12 +117,6 @@ static Agnode_t *viz_event(struct viz_timeline *t, struct viz_lane *l, long long
 	return n;
 }
 
-/* True for a worker index that is collapsed rather than drawn (see --max-workers). */
-static bool viz_hidden(const struct viz_timeline *t, long long index)
-{
-	return t->workers > t->o->max_workers && index >= t->o->keep && index < t->workers - t->o->keep;
-}
-
 /*
  * Counts an event of lane l that concerns a worker not drawn (its pipe, fork,
  * kill, reap) in the lane's open fold node instead of drawing it, and returns
@@ -189,8 +183,7 @@ static int viz_load_lanes(struct store *st, int64_t run, struct viz_timeline *t)
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		int index = sqlite3_column_int(s, 1);
 
-		if (index >= 0 && t->workers > t->o->max_workers && index >= t->o->keep &&
-		    index < t->workers - t->o->keep)
+		if (!viz_fdgraph_worker_shown(t->o, t->workers, index))
 			continue;
 		if (t->nlanes + 1 >= cap)
 			t->lanes = xrealloc(t->lanes, (cap = cap ? cap * 2 : 16) * sizeof(*t->lanes));
@@ -334,7 +327,7 @@ Agraph_t *viz_timeline_new(struct store *st, int64_t run, const struct viz_fdgra
 		struct viz_lane *l = viz_lane(&t, sqlite3_column_int(s, 1));
 		struct viz_lane *other = viz_lane(&t, sqlite3_column_int(s, 7));
 		/* About a worker not drawn: its pipe, or (kill, reap) the worker itself. */
-		bool hidden = (sqlite3_column_type(s, 11) != SQLITE_NULL && viz_hidden(&t, sqlite3_column_int64(s, 11))) ||
+		bool hidden = (sqlite3_column_type(s, 11) != SQLITE_NULL && !viz_fdgraph_worker_shown(o, t.workers, sqlite3_column_int64(s, 11))) ||
 			      (sqlite3_column_type(s, 7) != SQLITE_NULL && !other);
 		Agnode_t *n;
 
