@@ -67,11 +67,13 @@ Test(pin, a_copy_opened_through_proc_keeps_eof_away)
 static void check_every_pipe_end_is_held_once(bool proc_only)
 {
 	struct pin pin = { .proc_only = proc_only };
-	int a[2], b[2], null = open("/dev/null", O_RDONLY);
+	int a[2], b[2], ready[2], null = open("/dev/null", O_RDONLY);
 	pid_t child;
+	char c;
 
 	cr_assert_eq(pipe(a), 0);
 	cr_assert_eq(pipe(b), 0);
+	cr_assert_eq(pipe(ready), 0);
 	cr_assert_geq(null, 0);
 	child = fork();
 	cr_assert_geq(child, 0);
@@ -83,12 +85,10 @@ static void check_every_pipe_end_is_held_once(bool proc_only)
 		for (;;)
 			pause();
 	}
-	/* Wait until the child's table is down to those five. */
-	for (int i = 0; i < 1000 && pin_fd(&pin, child, a[0]) == 0; i++) {
-		pin_release(&pin);
-		usleep(1000);
-	}
-	pin_release(&pin);
+	/* EOF on `ready` once the child has closed its copy: its table is down to those five. */
+	close(ready[1]);
+	cr_assert_eq(read(ready[0], &c, 1), 0);
+	close(ready[0]);
 	cr_expect_eq(pin_pipes(&pin, child), 4, "two pipes, both ends");
 	cr_expect_eq(pin_pipes(&pin, child), 4, "nothing twice");
 	cr_expect_eq(pin_fd(&pin, child, 104), -1, "not a pipe");
