@@ -7,6 +7,8 @@
 #include "store.h"
 #include "util.h"
 
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,61 +25,80 @@ const struct cmd_entry cmd_compare_entry = {
 	"the bug and both fixes at a glance. Drawing as in `pooltrace render`.\n"
 	"\n"
 	"options:\n"
-	"  -r, --runs IDS       comma-separated run ids, 1 to 8 of them\n"
+	"  -r, --runs IDS       comma-separated run ids, 1 to 8 of them, e.g. 1,2,3\n"
 	"  -a, --at MOMENT      spawned, shutdown (default), hang, end, or an event seq\n"
 	VIZ_CMDOPTS_HELP,
 	.exec = cmd_compare,
 };
 
+/*
+ * Parses "1,2,3" into ids: every element a run id, none empty, at most max.
+ * Returns how many, or -1 with a usage error printed.
+ */
+static int cmd_compare_parse_runs(const char *list, long *ids, int max)
+{
+	const char *p = list;
+	int n = 0;
+
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		char tok[32];
+
+		if (len == 0)
+			return cmd_usage_error(&cmd_compare_entry, "--runs '%s' has an empty element", list), -1;
+		snprintf(tok, sizeof(tok), "%.*s", (int)len, p);
+		if (len >= sizeof(tok) || parse_long(tok, 1, LONG_MAX, &ids[n]) < 0)
+			return cmd_usage_error(&cmd_compare_entry, "--runs wants run ids like 1,2,3, not '%.*s'",
+					       (int)len, p), -1;
+		if (++n > max)
+			return cmd_usage_error(&cmd_compare_entry, "at most %d runs side by side", max), -1;
+		if (!p[len])
+			return n;
+		p += len + 1;
+	}
+}
+
 static int cmd_compare(int argc, char **argv)
 {
 	struct viz_cmdopts o = { .at = "shutdown" };
 	struct viz_model models[8];
-	size_t n = 0;
+	long ids[8];
+	int n, nruns;
 	struct store *st;
 	const char *format;
-	char *list, *tok, *save = NULL;
 	Agraph_t *g;
-	int rc = EXIT_USAGE;
+	int rc;
 
 	if ((rc = viz_cmdopts_parse(&cmd_compare_entry, argc, argv, &o)) >= 0)
 		return rc;
-	rc = EXIT_USAGE;
 	if (!o.runs)
 		return cmd_usage_error(&cmd_compare_entry, "missing --runs ID,ID,...");
 	if (!o.out)
 		return cmd_usage_error(&cmd_compare_entry, "missing -o OUT");
-	if (viz_output_check(o.out) < 0 || !(format = viz_output_format(o.format, o.out)))
+	if ((nruns = cmd_compare_parse_runs(o.runs, ids, 8)) < 0)
 		return EXIT_USAGE;
 	if (store_open(store_default_path(o.db), STORE_READ, &st) < 0)
 		return EXIT_USAGE;
-	list = xstrdup(o.runs);
-	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		long run;
-
-		if (n == sizeof(models) / sizeof(models[0])) {
-			cmd_usage_error(&cmd_compare_entry, "at most 8 runs side by side");
-			goto out;
-		}
-		if (parse_long(tok, 1, 1L << 40, &run) < 0) {
-			cmd_usage_error(&cmd_compare_entry, "--runs wants run ids like 1,2,3, not '%s'", tok);
-			goto out;
-		}
-		if (viz_model_load(st, run, o.at, &models[n]) < 0)
-			goto out;
-		n++;
+	if (viz_target_open(o.out, st->path, &o.target) < 0) {
+		store_close(st);
+		return EXIT_USAGE;
 	}
-	if (!n) {
-		cmd_usage_error(&cmd_compare_entry, "--runs names no run");
-		goto out;
+	if (!(format = viz_output_format(o.format, o.out))) {
+		viz_target_release(&o.target);
+		store_close(st);
+		return EXIT_USAGE;
 	}
-	g = viz_fdgraph_compare(models, n, &o.graph);
-	rc = viz_output_render(g, format, o.out) < 0 ? 1 : 0;
-	agclose(g);
-out:
+	for (n = 0; n < nruns; n++)
+		if ((rc = viz_model_load(st, ids[n], o.at, &models[n])) < 0)
+			break;
+	if (rc == 0) {
+		g = viz_fdgraph_compare(models, (size_t)n, &o.graph);
+		rc = viz_output_render(g, format, &o.target) < 0 ? 1 : 0;
+		agclose(g);
+	}
 	while (n > 0)
 		viz_model_release(&models[--n]);
-	free(list);
+	viz_target_release(&o.target);
 	store_close(st);
-	return rc;
+	return cmd_status(rc);
 }

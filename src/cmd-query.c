@@ -30,7 +30,11 @@ const struct cmd_entry cmd_query_entry = {
 	"      --csv       print CSV (RFC 4180) instead of a table\n"
 	"  -h, --help      show this help\n"
 	"\n"
-	"Exit status: 0 on success; 2 for a bad option, database or SQL statement.\n",
+	"The connection is read-only: a statement that would change the database, and\n"
+	"ATTACH (or VACUUM INTO, which writes a new file) are refused.\n"
+	"\n"
+	"Exit status: 0 on success; 2 for a bad option, database or SQL statement;\n"
+	"1 when the database could not be read or the output not written.\n",
 	.exec = cmd_query,
 };
 
@@ -79,7 +83,7 @@ static int cmd_query(int argc, char **argv)
 		case 'f': file = optarg; break;
 		case 'c': csv = true; break;
 		case 'h': return cmd_help(&cmd_query_entry);
-		default: return cmd_bad_option(&cmd_query_entry, c, argv);
+		default: return cmd_bad_option(&cmd_query_entry, c, argv, cmd_query_options);
 		}
 	}
 	if (file && optind < argc)
@@ -100,8 +104,14 @@ static int cmd_query(int argc, char **argv)
 		free(sql);
 		return EXIT_USAGE;
 	}
-	rc = query_print(st, sql, csv, stdout) < 0 ? EXIT_USAGE : 0;
+	rc = cmd_status(query_print(st, sql, csv, stdout));
 	store_close(st);
 	free(sql);
+	/* Output that did not reach its destination (a full disk, a closed
+	 * pipe) is a failure, not a success with a truncated table. */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		error("query: cannot write the output: %s", strerror(errno));
+		return rc ? rc : 1;
+	}
 	return rc;
 }

@@ -48,14 +48,14 @@ static int cmd_render(int argc, char **argv)
 		return rc;
 	if ((rc = viz_cmdopts_open_run(&cmd_render_entry, &o, o.at, out, sizeof(out), &st, &run, &format)))
 		return rc;
-	if (viz_model_load(st, run, o.at, &m) < 0) {
-		store_close(st);
-		return EXIT_USAGE;
+	rc = viz_model_load(st, run, o.at, &m);
+	if (rc == 0) {
+		g = viz_fdgraph_new(&m, &o.graph);
+		rc = viz_output_render(g, format, &o.target) < 0 ? 1 : 0;
+		agclose(g);
+		viz_model_release(&m);
 	}
-	g = viz_fdgraph_new(&m, &o.graph);
-	rc = viz_output_render(g, format, o.out) < 0 ? 1 : 0;
-	agclose(g);
-	viz_model_release(&m);
+	viz_target_release(&o.target);
 	store_close(st);
-	return rc;
+	return cmd_status(rc);
 }

@@ -126,6 +126,7 @@ static int cmd_run(int argc, char **argv)
 	const char *db = NULL;
 	long v, crash = -1;
 	bool quiet = false, stats = false;
+	char incomplete[96] = "";
 	int c, rc;
 
 	optind = 1;
@@ -183,7 +184,7 @@ static int cmd_run(int argc, char **argv)
 		case 'h':
 			return cmd_help(&cmd_run_entry);
 		default:
-			return cmd_bad_option(&cmd_run_entry, c, argv);
+			return cmd_bad_option(&cmd_run_entry, c, argv, cmd_run_options);
 		}
 		if (rc)
 			return rc;
@@ -198,14 +199,18 @@ static int cmd_run(int argc, char **argv)
 	if ((rc = cmd_run_fd_limit(cfg.pool.workers)))
 		return rc;
 
-	if (supervisor_run(&cfg, &res) < 0)
-		return res.run_id < 0 ? EXIT_USAGE : 1;
+	if ((rc = supervisor_run(&cfg, &res)) < 0)
+		return cmd_status(rc);
+	if (res.dropped)
+		/* Counted from an incomplete trace: say so where the counts are. */
+		snprintf(incomplete, sizeof(incomplete), " (incomplete: %llu events were dropped)",
+			 (unsigned long long)res.dropped);
 	if (!quiet && cfg.trace)
-		printf("run %lld: %s, %d workers, %ld tasks: %s; leaked write ends %lld, EOF blockers %lld;"
+		printf("run %lld: %s, %d workers, %ld tasks: %s; leaked write ends %lld, EOF blockers %lld%s;"
 		       " %llu events in %s (%.2f s)\n",
 		       (long long)res.run_id, pool_strategy_name(cfg.pool.strategy), cfg.pool.workers,
 		       cfg.pool.tasks, res.outcome, (long long)res.leaked_write_ends, (long long)res.eof_blockers,
-		       (unsigned long long)res.events, cfg.db_path, res.seconds);
+		       incomplete, (unsigned long long)res.events, cfg.db_path, res.seconds);
 	else if (!quiet)
 		printf("untraced run: %s, %d workers, %ld tasks: %s (%.2f s)\n",
 		       pool_strategy_name(cfg.pool.strategy), cfg.pool.workers, cfg.pool.tasks, res.outcome,

@@ -45,12 +45,12 @@ static int cmd_timeline(int argc, char **argv)
 		return cmd_usage_error(&cmd_timeline_entry, "--at does not apply: a timeline shows the whole run");
 	if ((rc = viz_cmdopts_open_run(&cmd_timeline_entry, &o, "timeline", out, sizeof(out), &st, &run, &format)))
 		return rc;
-	if (!(g = viz_timeline_new(st, run, &o.graph))) {
-		store_close(st);
-		return EXIT_USAGE;
+	rc = viz_timeline_new(st, run, &o.graph, &g);
+	if (rc == 0) {
+		rc = viz_output_render(g, format, &o.target) < 0 ? 1 : 0;
+		agclose(g);
 	}
-	rc = viz_output_render(g, format, o.out) < 0 ? 1 : 0;
-	agclose(g);
+	viz_target_release(&o.target);
 	store_close(st);
-	return rc;
+	return cmd_status(rc);
 }

@@ -3,6 +3,7 @@
 
 #include "util.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -37,15 +38,45 @@ int cmd_usage_error(const struct cmd_entry *e, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-int cmd_bad_option(const struct cmd_entry *e, int c, char **argv)
+int cmd_bad_option(const struct cmd_entry *e, int c, char **argv, const struct option *options)
 {
 	const char *arg = argv[optind - 1];
 
 	if (c == ':')
 		return cmd_usage_error(e, "option '%s' needs a value", arg);
+	if (!strncmp(arg, "--", 2)) {
+		/* getopt says only '?': find what was meant, as getopt does,
+		 * by the name before any '=' (an abbreviation counts). */
+		const struct option *match = NULL;
+		size_t len = strcspn(arg + 2, "=");
+		int matches = 0;
+
+		for (const struct option *o = options; o && o->name; o++)
+			if (!strncmp(o->name, arg + 2, len)) {
+				if (strlen(o->name) == len) {
+					match = o;
+					matches = 1;
+					break;
+				}
+				match = o;
+				matches++;
+			}
+		if (matches > 1)
+			return cmd_usage_error(e, "option '%.*s' is ambiguous", (int)len + 2, arg);
+		if (match && arg[2 + len] == '=' && match->has_arg == no_argument)
+			return cmd_usage_error(e, "option '--%s' takes no value", match->name);
+		return cmd_usage_error(e, "unknown option '%s'", arg);
+	}
 	if (optopt)
 		return cmd_usage_error(e, "unknown option '-%c'", optopt);
 	return cmd_usage_error(e, "unknown option '%s'", arg);
+}
+
+int cmd_status(int rc)
+{
+	if (rc >= 0)
+		return rc;
+	return rc == -EINVAL ? EXIT_USAGE : 1;
 }
 
 int cmd_help(const struct cmd_entry *e)

@@ -27,9 +27,20 @@ int cmd_usage_error(const struct cmd_entry *e, const char *fmt, ...) __attribute
 
 /*
  * Turns getopt_long's '?' and ':' (optstring must start with ':') into one
- * clear line naming the option. Returns EXIT_USAGE.
+ * clear line naming the option (from options, getopt_long's table): unknown,
+ * ambiguous, missing its value, or given a value it does not take. Returns
+ * EXIT_USAGE.
  */
-int cmd_bad_option(const struct cmd_entry *e, int c, char **argv);
+struct option;
+int cmd_bad_option(const struct cmd_entry *e, int c, char **argv, const struct option *options);
+
+/*
+ * The exit status for a library result: 0 stays 0, -EINVAL (bad input: an
+ * unknown run, a moment that did not happen) is EXIT_USAGE, any other
+ * negative value (a read or write that failed) is 1; a positive value is
+ * already an exit status.
+ */
+int cmd_status(int rc);
 
 /* Prints e->help to stdout; returns 0. */
 int cmd_help(const struct cmd_entry *e);

@@ -4,6 +4,7 @@
 #include "store.h"
 #include "util.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,7 +109,7 @@ static void query_table_free(struct query_table *t)
 	free(t->numeric);
 }
 
-/* Prints one prepared statement's rows. Returns 0 or -1 (message printed). */
+/* Prints one prepared statement's rows. Returns 0 or -EIO (message printed). */
 static int query_statement(struct store *st, sqlite3_stmt *stmt, bool csv, FILE *out)
 {
 	struct query_table t = { .ncols = sqlite3_column_count(stmt) };
@@ -128,7 +129,7 @@ static int query_statement(struct store *st, sqlite3_stmt *stmt, bool csv, FILE 
 		else
 			query_table_add(&t, row);
 	}
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+	while ((rc = store_step(st, stmt)) == 1) {
 		for (int c = 0; c < t.ncols; c++) {
 			int type = sqlite3_column_type(stmt, c);
 			const char *text = (const char *)sqlite3_column_text(stmt, c);
@@ -142,8 +143,8 @@ static int query_statement(struct store *st, sqlite3_stmt *stmt, bool csv, FILE 
 		else
 			query_table_add(&t, row);
 	}
-	if (rc != SQLITE_DONE)
-		ret = error("query: %s", sqlite3_errmsg(st->db));
+	if (rc < 0)
+		ret = -EIO;
 	else if (!csv && t.ncols > 0)
 		query_table_print(&t, out);
 	query_table_free(&t);
@@ -158,19 +159,31 @@ int query_print(struct store *st, const char *sql, bool csv, FILE *out)
 
 	while (tail && *tail) {
 		sqlite3_stmt *stmt = NULL;
+		int rc;
 
-		if (sqlite3_prepare_v2(st->db, tail, -1, &stmt, &tail) != SQLITE_OK)
-			return error("query: %s", sqlite3_errmsg(st->db));
+		if (sqlite3_prepare_v2(st->db, tail, -1, &stmt, &tail) != SQLITE_OK) {
+			if ((sqlite3_errcode(st->db) & 0xff) == SQLITE_AUTH)
+				return error("query: %s: ATTACH and DETACH are refused (query reads its one database, "
+					     "read-only)", sqlite3_errmsg(st->db)), -EINVAL;
+			return error("query: %s", sqlite3_errmsg(st->db)), -EINVAL;
+		}
 		if (!stmt)
 			continue; /* only whitespace or a comment was left */
+		/* SQLite's own judgement, not a match on the text: the connection
+		 * would refuse the write anyway, this says why in one line. */
+		if (!sqlite3_stmt_readonly(stmt)) {
+			error("query: the database is opened read-only, and this statement would change it: %.60s",
+			      sqlite3_sql(stmt));
+			sqlite3_finalize(stmt);
+			return -EINVAL;
+		}
 		if (!first && sqlite3_column_count(stmt) > 0 && !csv)
 			fputc('\n', out);
 		first = 0;
-		if (query_statement(st, stmt, csv, out) < 0) {
-			sqlite3_finalize(stmt);
-			return -1;
-		}
+		rc = query_statement(st, stmt, csv, out);
 		sqlite3_finalize(stmt);
+		if (rc < 0)
+			return rc;
 	}
 	return 0;
 }

@@ -1,17 +1,31 @@
 /* store.c: the SQLite trace database: opening and validating it, its schema, runs.
  *
  * A database is a trace when its PRAGMA application_id is 'ptrc'; its schema
- * version is PRAGMA user_version. Validation reads only those pragmas, so a
- * file that fails it is never written to. A SQLite connection never crosses a
- * fork: the supervisor opens its connection after forking the pool.
+ * version is PRAGMA user_version. Invariants:
+ *   1. A file that is not a trace is never written to: a non-empty file must
+ *      start with SQLite's header before SQLite opens it, and validation reads
+ *      only pragmas and the schema's size before deciding.
+ *   2. No file this process did not create is removed or replaced. A new
+ *      trace is made whole under a temporary name (O_EXCL) and linked into
+ *      place with link(2), which never replaces: a racing writer that lost
+ *      finds a complete trace and appends to it.
+ *   3. Adopting an empty file and upgrading an old trace happen inside one
+ *      BEGIN IMMEDIATE transaction that re-reads the file's identity first,
+ *      so concurrent writers cannot both do it.
+ *   4. Writers use WAL, so a reader (query, render) never makes a commit fail.
+ *   5. A SQLite connection never crosses a fork: the supervisor opens its
+ *      connection after forking the pool.
  */
 #include "store.h"
 
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -51,18 +65,32 @@ sqlite3_stmt *store_prepare(struct store *st, const char *sql)
 	return stmt;
 }
 
-int64_t store_int(struct store *st, const char *sql, int64_t a, int64_t def)
+int store_step(struct store *st, sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	error("%s: %s", st->path, sqlite3_errmsg(st->db));
+	return -1;
+}
+
+int store_int(struct store *st, const char *sql, int64_t a, int64_t def, int64_t *out)
 {
 	sqlite3_stmt *stmt = store_prepare(st, sql);
-	int64_t v = def;
+	int rc;
 
+	*out = def;
 	if (!stmt)
-		return def;
+		return -EIO;
 	sqlite3_bind_int64(stmt, 1, a);
-	if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL)
-		v = sqlite3_column_int64(stmt, 0);
+	rc = store_step(st, stmt);
+	if (rc == 1 && sqlite3_column_type(stmt, 0) != SQLITE_NULL)
+		*out = sqlite3_column_int64(stmt, 0);
 	sqlite3_finalize(stmt);
-	return v;
+	return rc < 0 ? -EIO : 0;
 }
 
 /* Reads the identifying pragmas. Returns 0, or -1 when the file is not SQLite. */
@@ -88,82 +116,81 @@ static int store_identify(struct store *st, int64_t *app_id, int64_t *version, i
 }
 
 /*
- * Runs the statements of sql in one transaction: all of them, or none.
- * Returns 0, or -1 with SQLite's message in *msg (sqlite3_free it).
- */
-static int store_apply(struct store *st, const char *sql, char **msg)
-{
-	*msg = NULL;
-	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, msg) != SQLITE_OK)
-		return -1;
-	if (sqlite3_exec(st->db, sql, NULL, NULL, msg) != SQLITE_OK ||
-	    sqlite3_exec(st->db, "COMMIT", NULL, NULL, msg) != SQLITE_OK) {
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * Brings a version 1 or 2 file to the current schema in one transaction; on
- * any error nothing has changed. schema.sql's own header says what changed
- * between versions. The steps:
+ * Brings a version 1, 2 or 3 file to the current schema. Runs inside the
+ * caller's transaction: on any error nothing has changed once it rolls back.
+ * schema.sql's own header says what changed between versions. The steps:
  *   - our views are dropped: the view part creates them again at the end;
  *   - version 1's `events` table becomes event_rows;
- *   - the rowid `holds` of versions 1 and 2 (and its two indexes) is renamed
- *     aside, the table part creates the keyed one, and the rows are copied
- *     over in key order;
- *   - the table part also adds what else is missing (io_chunks for version 1);
+ *   - tables whose definition changed are renamed aside: the rowid `holds`
+ *     of versions 1 and 2, and `runs` before version 4 (its outcome check);
+ *   - the table part creates the new ones (and io_chunks for version 1), and
+ *     the old rows are copied over (holds in key order);
  *   - the view part recreates the views and sets the version.
  * The renames run with legacy_alter_table on, so that views the user added
- * keep naming `events` and `holds`, which still exist afterwards.
+ * keep naming `events`, `holds` and `runs`, and the other tables' references
+ * to runs(id) stay as they are; all exist again afterwards.
  */
-static int store_upgrade(struct store *st, int64_t from)
+static int store_upgrade(struct store *st, int64_t from, char **msg)
 {
 	const char *views = strstr(store_schema_sql, "-- Views ---");
-	char *sql, *msg = NULL;
+	char *sql;
 	int rc;
 
-	if (!views)
-		return error("%s: cannot upgrade: the schema text has no views part", st->path);
-	sql = sqlite3_mprintf("DROP VIEW IF EXISTS fd_holds; DROP VIEW IF EXISTS leaked_write_ends;\n"
-			      "DROP VIEW IF EXISTS eof_blockers; DROP VIEW IF EXISTS eof_holders;\n"
-			      "DROP VIEW IF EXISTS run_summary;\n"
-			      "%s"
-			      "ALTER TABLE holds RENAME TO holds_before_v3;\n"
-			      "%.*s\n"
-			      "INSERT INTO holds (run_id, pid, fd, pipe_id, pipe_end, inode, is_foreign, detail,"
-			      " from_seq, from_kind, to_seq, to_kind)\n"
-			      "  SELECT run_id, pid, fd, pipe_id, pipe_end, inode, is_foreign, detail,"
-			      " from_seq, from_kind, to_seq, to_kind\n"
-			      "  FROM holds_before_v3 ORDER BY run_id, pid, fd, from_seq;\n"
-			      "DROP TABLE holds_before_v3;\n"
-			      "%s",
-			      from == 1 ? "ALTER TABLE events RENAME TO event_rows;\n" : "DROP VIEW IF EXISTS events;\n",
-			      (int)(views - store_schema_sql), store_schema_sql, views);
+	*msg = NULL;
+	if (!views) {
+		*msg = sqlite3_mprintf("the schema text has no views part");
+		return -1;
+	}
+	sql = sqlite3_mprintf(
+		"DROP VIEW IF EXISTS fd_holds; DROP VIEW IF EXISTS leaked_write_ends;\n"
+		"DROP VIEW IF EXISTS eof_blockers; DROP VIEW IF EXISTS eof_holders;\n"
+		"DROP VIEW IF EXISTS run_summary;\n"
+		"%s%s%s"
+		"%.*s\n"
+		"%s%s"
+		"%s",
+		from == 1 ? "ALTER TABLE events RENAME TO event_rows;\n" : "DROP VIEW IF EXISTS events;\n",
+		from < 3 ? "ALTER TABLE holds RENAME TO holds_before_v3;\n" : "",
+		from < 4 ? "ALTER TABLE runs RENAME TO runs_before_v4;\n" : "",
+		(int)(views - store_schema_sql), store_schema_sql,
+		from < 3 ? "INSERT INTO holds (run_id, pid, fd, pipe_id, pipe_end, inode, is_foreign, detail,"
+			   " from_seq, from_kind, to_seq, to_kind)\n"
+			   "  SELECT run_id, pid, fd, pipe_id, pipe_end, inode, is_foreign, detail,"
+			   " from_seq, from_kind, to_seq, to_kind\n"
+			   "  FROM holds_before_v3 ORDER BY run_id, pid, fd, from_seq;\n"
+			   "DROP TABLE holds_before_v3;\n"
+			 : "",
+		from < 4 ? "INSERT INTO runs (id, strategy, workers, tasks, task_ms, crash_worker, io_events, outcome,"
+			   " started_at, started_ns, ended_ns, supervisor_pid, events, events_dropped, events_torn)\n"
+			   "  SELECT id, strategy, workers, tasks, task_ms, crash_worker, io_events, outcome,"
+			   " started_at, started_ns, ended_ns, supervisor_pid, events, events_dropped, events_torn\n"
+			   "  FROM runs_before_v4;\n"
+			   "DROP TABLE runs_before_v4;\n"
+			 : "",
+		views);
 	if (!sql)
 		die("out of memory");
-	rc = sqlite3_exec(st->db, "PRAGMA legacy_alter_table = ON", NULL, NULL, &msg) == SQLITE_OK
-		     ? store_apply(st, sql, &msg)
+	rc = sqlite3_exec(st->db, "PRAGMA legacy_alter_table = ON", NULL, NULL, msg) == SQLITE_OK &&
+		     sqlite3_exec(st->db, sql, NULL, NULL, msg) == SQLITE_OK
+		     ? 0
 		     : -1;
 	sqlite3_free(sql);
 	sqlite3_exec(st->db, "PRAGMA legacy_alter_table = OFF", NULL, NULL, NULL);
-	if (rc < 0) {
-		error("%s: could not upgrade the trace from schema %lld to %d (%s); the file is unchanged", st->path,
-		      (long long)from, STORE_SCHEMA_VERSION, msg ? msg : sqlite3_errmsg(st->db));
-		sqlite3_free(msg);
-		return -1;
-	}
-	return 0;
+	return rc;
 }
 
+/*
+ * Decides what the file is, and for STORE_WRITE makes it a current trace
+ * (adopting an empty file, upgrading an old trace). For STORE_WRITE this runs
+ * inside BEGIN IMMEDIATE, so the identity read is still true when acted on.
+ */
 static int store_validate(struct store *st, enum store_mode mode)
 {
 	int64_t app_id, version, objects;
+	char *msg = NULL;
 
 	if (store_identify(st, &app_id, &version, &objects) < 0)
-		return error("%s: not a pooltrace trace database (%s)", st->path,
-			     sqlite3_errmsg(st->db));
+		return error("%s: not a pooltrace trace database (%s)", st->path, sqlite3_errmsg(st->db));
 	if (app_id == STORE_APPLICATION_ID) {
 		if (version > STORE_SCHEMA_VERSION)
 			return error("%s: written by a newer pooltrace (schema %lld; this one knows up to %d)",
@@ -173,76 +200,203 @@ static int store_validate(struct store *st, enum store_mode mode)
 				     (long long)version);
 		/* Readers take older files as they are: the tables and views have
 		 * the same names and columns, only their storage differs. */
-		if (version < STORE_SCHEMA_VERSION && mode == STORE_WRITE)
-			return store_upgrade(st, version);
-		return 0;
+		if (version == STORE_SCHEMA_VERSION || mode == STORE_READ)
+			return 0;
+		if (store_upgrade(st, version, &msg) == 0)
+			return 0;
+		error("%s: could not upgrade the trace from schema %lld to %d (%s); the file is unchanged", st->path,
+		      (long long)version, STORE_SCHEMA_VERSION, msg ? msg : sqlite3_errmsg(st->db));
+		sqlite3_free(msg);
+		return -1;
 	}
-	if (app_id == 0 && objects == 0 && mode == STORE_WRITE) {
-		/* An empty SQLite file (or one we just created) becomes a trace. */
-		char *msg;
-
-		if (store_apply(st, store_schema_sql, &msg) == 0)
+	/* Only a file with nothing in it at all is taken over: another
+	 * program's database with no tables may still have set a version. */
+	if (app_id == 0 && version == 0 && objects == 0) {
+		if (mode == STORE_READ)
+			return error("%s: empty database, no runs recorded yet", st->path);
+		if (sqlite3_exec(st->db, store_schema_sql, NULL, NULL, &msg) == SQLITE_OK)
 			return 0;
 		error("%s: cannot create the trace schema: %s", st->path, msg ? msg : sqlite3_errmsg(st->db));
 		sqlite3_free(msg);
 		return -1;
 	}
-	if (app_id == 0 && objects == 0)
-		return error("%s: empty database, no runs recorded yet", st->path);
 	return error("%s: a SQLite database, but not a pooltrace trace", st->path);
+}
+
+/*
+ * A trace database is a file. SQLite would also take "" (a temporary
+ * database), ":memory:" and "file:" URIs (mode=memory...): a run into one of
+ * those would report success and store nothing.
+ */
+static int store_check_name(const char *path)
+{
+	if (!*path)
+		return error("--db wants a file name, not an empty string");
+	if (!strcmp(path, ":memory:") || !strncasecmp(path, "file:", 5))
+		return error("%s: a trace database is a file path, not an in-memory database or a URI (write ./%s "
+			     "for a file of that name)", path, path);
+	return 0;
+}
+
+/*
+ * Before SQLite sees an existing file: it must be a regular file, and unless
+ * it is empty it must start with SQLite's header. (SQLite itself takes a file
+ * shorter than its header for an empty database and would write over it.)
+ */
+static int store_check_file(const char *path, const struct stat *sb)
+{
+	static const char magic[16] = "SQLite format 3";
+	char head[16];
+	ssize_t n;
+	int fd;
+
+	if (S_ISDIR(sb->st_mode))
+		return error("%s: is a directory, not a trace database", path);
+	if (!S_ISREG(sb->st_mode))
+		return error("%s: not a regular file", path);
+	if (sb->st_size == 0)
+		return 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+		return error("%s: cannot open: %s", path, strerror(errno));
+	n = read(fd, head, sizeof(head));
+	close(fd);
+	if (n != (ssize_t)sizeof(head) || memcmp(head, magic, sizeof(magic)))
+		return error("%s: not a pooltrace trace database (not an SQLite file)", path);
+	return 0;
+}
+
+/*
+ * The authorizer of a reader's connection. query_only already refuses every
+ * change to the database, but ATTACH can open (and VACUUM INTO, which SQLite
+ * authorizes as an ATTACH, creates) another file: those are denied, so that no
+ * statement a reader runs can create or change any file.
+ */
+static int store_reader_authorizer(void *ctx, int action, const char *a, const char *b, const char *c,
+				   const char *d)
+{
+	(void)ctx, (void)a, (void)b, (void)c, (void)d;
+	return action == SQLITE_ATTACH || action == SQLITE_DETACH ? SQLITE_DENY : SQLITE_OK;
+}
+
+static int store_connect(struct store *st, int flags)
+{
+	if (sqlite3_open_v2(st->path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+		return error("%s: cannot open: %s", st->path, st->db ? sqlite3_errmsg(st->db) : "out of memory");
+	/* Another writer's transactions last at most ~50 ms; wait them out. */
+	sqlite3_busy_timeout(st->db, 10000);
+	sqlite3_extended_result_codes(st->db, 1);
+	return 0;
+}
+
+/*
+ * Makes a new trace at path (which did not exist a moment ago): the schema is
+ * created in a temporary file beside it, which is then linked to path. link()
+ * fails with EEXIST rather than replace a file another process made first;
+ * that is not an error, the caller then opens that file. The temporary name is
+ * ours (O_EXCL) and is always removed. Returns 0 or -1 (error printed).
+ */
+static int store_create(const char *path)
+{
+	struct store tmp = { NULL, NULL };
+	char *msg = NULL;
+	int fd, ret = -1;
+
+	tmp.path = xmalloc(strlen(path) + 16);
+	sprintf(tmp.path, "%s.new-XXXXXX", path);
+	fd = mkstemp(tmp.path);
+	if (fd < 0) {
+		error("%s: cannot create: %s (is the directory there and writable?)", path, strerror(errno));
+		free(tmp.path);
+		return -1;
+	}
+	close(fd);
+	if (store_connect(&tmp, SQLITE_OPEN_READWRITE) < 0)
+		goto out;
+	if (sqlite3_exec(tmp.db, store_schema_sql, NULL, NULL, &msg) != SQLITE_OK ||
+	    sqlite3_exec(tmp.db, "PRAGMA journal_mode = WAL", NULL, NULL, &msg) != SQLITE_OK) {
+		error("%s: cannot create the trace schema: %s", path, msg ? msg : sqlite3_errmsg(tmp.db));
+		sqlite3_free(msg);
+		goto out;
+	}
+	if (sqlite3_close(tmp.db) != SQLITE_OK) {
+		error("%s: cannot create: %s", path, sqlite3_errmsg(tmp.db));
+		goto out;
+	}
+	tmp.db = NULL;
+	if (link(tmp.path, path) == 0 || errno == EEXIST)
+		ret = 0;
+	else if (renameat2(AT_FDCWD, tmp.path, AT_FDCWD, path, RENAME_NOREPLACE) == 0 || errno == EEXIST)
+		ret = 0; /* a file system without hard links: the same, by rename */
+	else
+		error("%s: cannot create: %s", path, strerror(errno));
+out:
+	sqlite3_close(tmp.db);
+	unlink(tmp.path);
+	free(tmp.path);
+	return ret;
 }
 
 int store_open(const char *path, enum store_mode mode, struct store **out)
 {
 	struct store *st;
 	struct stat sb;
-	int exists, flags, created = 0;
 
 	*out = NULL;
-	exists = stat(path, &sb) == 0;
-	if (exists && S_ISDIR(sb.st_mode))
-		return error("%s: is a directory, not a trace database", path);
-	if (exists && !S_ISREG(sb.st_mode))
-		return error("%s: not a regular file", path);
-	if (!exists && mode == STORE_READ)
-		return error("%s: no such trace database", path);
-	if (exists && mode == STORE_WRITE && access(path, W_OK) < 0)
+	if (store_check_name(path) < 0)
+		return -1;
+	if (stat(path, &sb) < 0) {
+		if (errno != ENOENT)
+			return error("%s: %s", path, strerror(errno));
+		if (mode == STORE_READ)
+			return error("%s: no such trace database", path);
+		if (store_create(path) < 0)
+			return -1;
+		if (stat(path, &sb) < 0)
+			return error("%s: %s", path, strerror(errno));
+	}
+	if (store_check_file(path, &sb) < 0)
+		return -1;
+	if (mode == STORE_WRITE && access(path, W_OK) < 0)
 		return error("%s: not writable: %s", path, strerror(errno));
 
 	st = xcalloc(1, sizeof(*st));
 	st->path = xstrdup(path);
-	/* One connection, one thread: no need for SQLite's per-call mutexes. */
-	flags = (mode == STORE_READ ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
-	if (!exists)
-		flags |= SQLITE_OPEN_CREATE;
-	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
-		error("%s: cannot open: %s%s", path, st->db ? sqlite3_errmsg(st->db) : "out of memory",
-		      exists ? "" : " (is the directory there and writable?)");
+	/* A reader opens read-write where it may, and is made query-only: a
+	 * read-only connection to a WAL database leaves its -wal and -shm
+	 * files behind, a read-write one removes them when it is the last. */
+	if (store_connect(st, mode == STORE_WRITE || access(path, W_OK) == 0 ? SQLITE_OPEN_READWRITE
+									     : SQLITE_OPEN_READONLY) < 0)
 		goto fail;
+	if (mode == STORE_READ) {
+		if (store_exec(st, "PRAGMA query_only = 1") < 0 || store_validate(st, mode) < 0)
+			goto fail;
+		sqlite3_set_authorizer(st->db, store_reader_authorizer, NULL);
+	} else {
+		if (sqlite3_db_readonly(st->db, "main") == 1) {
+			error("%s: not writable", path);
+			goto fail;
+		}
+		if (store_exec(st, "BEGIN IMMEDIATE") < 0)
+			goto fail;
+		if (store_validate(st, mode) < 0 || store_exec(st, "COMMIT") < 0) {
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+			goto fail;
+		}
+		/* Readers and the writer then proceed together. A file system
+		 * without shared memory keeps its journal: commits then retry. */
+		sqlite3_exec(st->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+		if (store_exec(st, "PRAGMA synchronous = NORMAL") < 0)
+			goto fail;
 	}
-	created = !exists;
-	sqlite3_busy_timeout(st->db, 5000);
-	sqlite3_extended_result_codes(st->db, 1);
-	if (mode == STORE_WRITE && sqlite3_db_readonly(st->db, "main") == 1) {
-		error("%s: not writable", path);
-		goto fail;
-	}
-	if (store_validate(st, mode) < 0)
-		goto fail;
 	/* The default 2 MB page cache thrashes on the index inserts of a large
 	 * run (measured: 740k preads and 340k pwrites for 1000 workers); 64 MB
 	 * keeps the working set in memory. */
 	if (store_exec(st, "PRAGMA cache_size = -65536") < 0)
 		goto fail;
-	if (mode == STORE_WRITE && store_exec(st, "PRAGMA synchronous = NORMAL") < 0)
-		goto fail;
 	*out = st;
 	return 0;
 fail:
 	store_close(st);
-	/* A file this call created and could not make a trace is not left behind. */
-	if (created)
-		unlink(path);
 	return -1;
 }
 
@@ -257,16 +411,36 @@ void store_close(struct store *st)
 
 int store_check_run(struct store *st, int64_t run_id)
 {
-	if (store_int(st, "SELECT 1 FROM runs WHERE id = ?1", run_id, 0) != 1)
-		return error("%s: no run %lld", st->path, (long long)run_id);
+	int64_t found;
+
+	if (store_int(st, "SELECT 1 FROM runs WHERE id = ?1", run_id, 0, &found) < 0)
+		return -EIO;
+	if (!found) {
+		error("%s: no run %lld", st->path, (long long)run_id);
+		return -EINVAL;
+	}
 	return 0;
 }
 
-int64_t store_last_run(struct store *st)
+int store_last_run(struct store *st, int64_t *out)
 {
-	int64_t id = store_int(st, "SELECT max(id) FROM runs WHERE ?1", 1, -1);
-
-	if (id < 0)
+	if (store_int(st, "SELECT max(id) FROM runs WHERE outcome IS NOT 'failed' AND ?1", 1, -1, out) < 0)
+		return -EIO;
+	if (*out < 0) {
 		error("%s: no runs recorded yet", st->path);
-	return id;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int store_next_run_id(struct store *st, int64_t *out)
+{
+	int64_t last;
+
+	if (store_int(st, "SELECT max(id) FROM runs WHERE ?1", 1, 0, &last) < 0)
+		return -1;
+	if (last >= INT64_MAX)
+		return error("%s: run ids are used up (the largest is %lld)", st->path, (long long)last);
+	*out = last + 1;
+	return 0;
 }

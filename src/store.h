@@ -5,7 +5,7 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 #define STORE_APPLICATION_ID 1886679651 /* 'ptrc' */
 /* Used when neither --db nor $POOLTRACE_DB names a file. */
 #define STORE_DEFAULT_PATH "pooltrace.db"
@@ -21,27 +21,60 @@ struct store {
 const char *store_default_path(const char *given);
 
 /*
- * Opens path. STORE_READ opens read-only and requires an existing trace
- * database. STORE_WRITE creates the file (with the schema) if it does not
- * exist, and otherwise requires a trace database this version can write,
- * upgrading a version 1 or 2 file in place (in one transaction). A file that is
- * not a trace, or comes from a newer pooltrace, is left untouched. On failure prints one error line and returns -1.
+ * Opens the trace database at path, a file name (not "", ":memory:" or a
+ * "file:" URI). A file is never replaced or removed, and one that is not a
+ * trace is never written to.
+ *
+ * STORE_READ requires an existing trace; it may be older than this version.
+ * The connection cannot change the database (PRAGMA query_only).
+ *
+ * STORE_WRITE creates a missing file complete with its schema, atomically:
+ * the schema is made in a temporary file that is then linked into place, so
+ * any number of racing writers see either no file or a whole trace. An empty
+ * existing file (zero bytes, or SQLite with nothing in it) becomes a trace;
+ * an older trace is upgraded in place in one transaction. The database is put
+ * in WAL mode, so readers never hold up the writer.
+ *
+ * Returns 0, or -1 with one error line printed (the caller exits 2).
  */
 int store_open(const char *path, enum store_mode mode, struct store **out);
 void store_close(struct store *st);
 
-/* Runs sql, which returns no rows. Prints sqlite's message and returns -1 on error. */
+/* Runs sql, which returns no rows. Returns 0, or -1 with SQLite's message printed. */
 int store_exec(struct store *st, const char *sql);
 
-/* Prepares sql; prints sqlite's message and returns NULL on error. */
+/* Prepares sql; prints SQLite's message and returns NULL on error. */
 sqlite3_stmt *store_prepare(struct store *st, const char *sql);
 
-/* Single integer answer of sql with ?1 = a; returns def when there is no row. */
-int64_t store_int(struct store *st, const char *sql, int64_t a, int64_t def);
+/*
+ * Steps s: 1 when it gave a row, 0 when it is done, -1 when it failed (a
+ * damaged page, a full disk), with SQLite's message printed. Every read loop
+ * goes through this, so a read error is never taken for the end of the rows.
+ */
+int store_step(struct store *st, sqlite3_stmt *s);
 
-/* 0 if run id exists in the database; else prints an error and returns -1. */
+/*
+ * The single integer sql answers, with ?1 bound to a: *out is that value, or
+ * def when there is no row or it is NULL. Returns 0, or -EIO with the error
+ * printed.
+ */
+int store_int(struct store *st, const char *sql, int64_t a, int64_t def, int64_t *out);
+
+/* 0 when run run_id exists; -EINVAL (no such run) or -EIO, with an error printed. */
 int store_check_run(struct store *st, int64_t run_id);
-/* The newest run's id, or -1 with an error printed when there is none. */
-int64_t store_last_run(struct store *st);
+
+/*
+ * The run a reader shows by default: the newest one that did not fail to be
+ * stored (outcome 'failed'). 0 with *out set; -EINVAL when there is none, or
+ * -EIO; an error is printed.
+ */
+int store_last_run(struct store *st, int64_t *out);
+
+/*
+ * The id for a new run: one more than the largest so far, so that every id
+ * is one --run accepts. Call inside the transaction that inserts the run.
+ * Returns 0, or -1 with an error printed.
+ */
+int store_next_run_id(struct store *st, int64_t *out);
 
 #endif

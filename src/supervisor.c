@@ -24,6 +24,7 @@
 
 #include "capture.h"
 #include "evlog.h"
+#include "guard.h"
 #include "hang.h"
 #include "ingest.h"
 #include "pin.h"
@@ -61,6 +62,7 @@ struct supervisor {
 	bool parent_done;
 	bool killing;
 	struct pin pins; /* pipe ends held while the pool dies: see pin.c */
+	struct guard *guard; /* kills the pool if we die first: see guard.c */
 	uint64_t t0, t_detect, t_evidence; /* now_ns() at fork, deadlock confirmed, evidence recorded */
 };
 
@@ -85,11 +87,18 @@ static int supervisor_commit(struct supervisor *sv)
 	/* Chunked events wait in memory until written: write them into this commit. */
 	if (sv->in && ingest_sync(sv->in) < 0)
 		return -1;
-	sv->in_txn = false;
-	rc = store_exec(sv->st, "COMMIT");
+	rc = sqlite3_exec(sv->st->db, "COMMIT", NULL, NULL, NULL);
 	sv->last_commit_ns = now_ns();
 	sv->ingest_ns += sv->last_commit_ns - t0;
-	return rc;
+	if (rc == SQLITE_OK) {
+		sv->in_txn = false;
+		return 0;
+	}
+	/* A reader of a database that could not be put in WAL mode holds the
+	 * commit off: the transaction stays open, and the next commit retries. */
+	if ((rc & 0xff) == SQLITE_BUSY)
+		return 0;
+	return error("%s: %s", sv->cfg->db_path, sqlite3_errmsg(sv->st->db));
 }
 
 /* Moves what the log holds into the database. Returns records moved, or -1. */
@@ -402,8 +411,11 @@ static pid_t supervisor_spawn(struct supervisor *sv, const sigset_t *old_mask)
 	if (pid != 0)
 		return pid;
 	/* The pool parent: its own process group, so a terminal's ^C reaches only
-	 * us, and we can kill the whole pool with one kill(-pgid). */
+	 * us, and we can kill the whole pool with one kill(-pgid). It dies with
+	 * us, and so does its group (guard.c). */
 	setpgid(0, 0);
+	guard_bind_child(sv->self);
+	guard_watch(sv->guard, getpid());
 	sigprocmask(SIG_SETMASK, old_mask, NULL);
 	pool_run(&sv->cfg->pool);
 }
@@ -411,20 +423,27 @@ static pid_t supervisor_spawn(struct supervisor *sv, const sigset_t *old_mask)
 static int supervisor_begin_run(struct supervisor *sv)
 {
 	const struct supervisor_config *cfg = sv->cfg;
-	sqlite3_stmt *s;
+	sqlite3_stmt *s = NULL;
 	char when[32];
 	time_t t = time(NULL);
 	struct tm tm;
+	int64_t id;
 	int rc;
 
 	if (store_open(cfg->db_path, STORE_WRITE, &sv->st) < 0)
-		return -1;
+		return -EINVAL;
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	s = store_prepare(sv->st, "INSERT INTO runs (strategy, workers, tasks, task_ms, crash_worker, io_events,"
-				  " started_at, started_ns, supervisor_pid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+	/* The id and the row in one write transaction: concurrent runs into
+	 * one file each get the next id. */
+	if (store_exec(sv->st, "BEGIN IMMEDIATE") < 0)
+		return -EIO;
+	if (store_next_run_id(sv->st, &id) < 0)
+		goto fail;
+	s = store_prepare(sv->st, "INSERT INTO runs (id, strategy, workers, tasks, task_ms, crash_worker, io_events,"
+				  " started_at, started_ns, supervisor_pid) VALUES (?10, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
 	if (!s)
-		return -1;
+		goto fail;
 	sqlite3_bind_text(s, 1, pool_strategy_name(cfg->pool.strategy), -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 2, cfg->pool.workers);
 	sqlite3_bind_int64(s, 3, cfg->pool.tasks);
@@ -435,14 +454,46 @@ static int supervisor_begin_run(struct supervisor *sv)
 	sqlite3_bind_text(s, 7, when, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 8, (int64_t)now_ns());
 	sqlite3_bind_int64(s, 9, sv->self);
-	rc = sqlite3_step(s);
+	sqlite3_bind_int64(s, 10, id);
+	rc = store_step(sv->st, s);
 	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return error("%s: %s", cfg->db_path, sqlite3_errmsg(sv->st->db));
-	sv->run_id = sqlite3_last_insert_rowid(sv->st->db);
+	if (rc < 0 || store_exec(sv->st, "COMMIT") < 0)
+		goto fail;
+	sv->run_id = id;
 	sv->in = ingest_new(sv->st, sv->run_id);
 	sv->last_commit_ns = now_ns();
 	return 0;
+fail:
+	sqlite3_exec(sv->st->db, "ROLLBACK", NULL, NULL, NULL);
+	return -EIO;
+}
+
+/*
+ * The trace could not be stored (a full disk, an I/O error): what was
+ * committed stays, and the run's row says it failed and why, so that no
+ * reader takes it for a run that is still going on. Best effort: with the
+ * disk still full this write can fail too, and then says so.
+ */
+static void supervisor_mark_failed(struct supervisor *sv, const char *why)
+{
+	sqlite3_stmt *s;
+	int rc = -1;
+
+	if (!sv->st || sv->run_id < 0)
+		return;
+	if (sv->in_txn)
+		sqlite3_exec(sv->st->db, "ROLLBACK", NULL, NULL, NULL);
+	sv->in_txn = false;
+	s = store_prepare(sv->st, "UPDATE runs SET outcome = 'failed', failure = ?2, ended_ns = ?3 WHERE id = ?1");
+	if (s) {
+		sqlite3_bind_int64(s, 1, sv->run_id);
+		sqlite3_bind_text(s, 2, why, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(s, 3, (int64_t)now_ns());
+		rc = store_step(sv->st, s);
+		sqlite3_finalize(s);
+	}
+	if (rc < 0)
+		error("run %lld could not be marked as failed either; its outcome stays empty", (long long)sv->run_id);
 }
 
 static int supervisor_finish(struct supervisor *sv, struct supervisor_result *res)
@@ -479,17 +530,29 @@ static int supervisor_finish(struct supervisor *sv, struct supervisor_result *re
 	sqlite3_bind_int64(s, 4, (int64_t)res->events);
 	sqlite3_bind_int64(s, 5, (int64_t)res->dropped);
 	sqlite3_bind_int64(s, 6, (int64_t)torn);
-	rc = sqlite3_step(s);
+	rc = store_step(sv->st, s);
 	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return error("%s: %s", sv->cfg->db_path, sqlite3_errmsg(sv->st->db));
-	if (supervisor_commit(sv) < 0)
+	if (rc < 0)
 		return -1;
+	/* Only a reader of a non-WAL file can hold the last commit off; wait for it. */
+	for (uint64_t deadline = now_ns() + 60 * 1000000000ULL;;) {
+		if (supervisor_commit(sv) < 0)
+			return -1;
+		if (!sv->in_txn)
+			break;
+		if (now_ns() > deadline)
+			return error("%s: the database stayed locked for a minute; the run was not stored",
+				     sv->cfg->db_path);
+		sleep_ms(10);
+	}
 	res->stored_seconds = supervisor_since(sv, now_ns());
 	res->ingest_seconds = (double)sv->ingest_ns / 1e9;
-	res->leaked_write_ends = store_int(sv->st, "SELECT count(*) FROM leaked_write_ends WHERE run_id = ?1",
-					   sv->run_id, -1);
-	res->eof_blockers = store_int(sv->st, "SELECT count(*) FROM eof_blockers WHERE run_id = ?1", sv->run_id, -1);
+	/* The run is stored: a count that cannot be read is reported, not fatal. */
+	if (store_int(sv->st, "SELECT count(*) FROM leaked_write_ends WHERE run_id = ?1", sv->run_id, -1,
+		      &res->leaked_write_ends) < 0 ||
+	    store_int(sv->st, "SELECT count(*) FROM eof_blockers WHERE run_id = ?1", sv->run_id, -1,
+		      &res->eof_blockers) < 0)
+		res->leaked_write_ends = res->eof_blockers = -1;
 	res->counted_seconds = supervisor_since(sv, now_ns());
 	return 0;
 }
@@ -539,11 +602,19 @@ static int supervisor_loop(struct supervisor *sv)
 	}
 }
 
+/* Kills and reaps whatever of the pool is left, after a failure. */
+static void supervisor_abandon(struct supervisor *sv)
+{
+	supervisor_kill_all(sv);
+	while (supervisor_reap(sv, true))
+		;
+}
+
 int supervisor_run(const struct supervisor_config *cfg, struct supervisor_result *res)
 {
 	struct supervisor sv = { .cfg = cfg, .run_id = -1 };
 	sigset_t block, old;
-	int ret = -1;
+	int ret = -EIO;
 
 	memset(res, 0, sizeof(*res));
 	res->run_id = -1;
@@ -554,13 +625,16 @@ int supervisor_run(const struct supervisor_config *cfg, struct supervisor_result
 		/* Validate (or create) the database now, for a clean error before
 		 * anything runs; then close it so the pool cannot inherit its fd. */
 		if (store_open(cfg->db_path, STORE_WRITE, &probe) < 0)
-			return -1;
+			return -EINVAL;
 		store_close(probe);
 		sv.log = evlog_create(cfg->log_capacity, cfg->log_wait_ms);
 		if (!sv.log)
-			return error("cannot map the event log: %s", strerror(errno));
+			return error("cannot map the event log: %s", strerror(errno)), -EIO;
 		sv.buf = xmalloc(SUPERVISOR_BATCH * sizeof(*sv.buf));
 	}
+	/* Before the pool exists, so that it never outlives us. */
+	if (!(sv.guard = guard_start()))
+		goto out;
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
 		error("cannot become a child subreaper: %s", strerror(errno));
 		goto out;
@@ -579,23 +653,22 @@ int supervisor_run(const struct supervisor_config *cfg, struct supervisor_result
 		goto out;
 	}
 	setpgid(sv.pool_pid, sv.pool_pid); /* also done by the child: whoever runs first */
+	guard_watch(sv.guard, sv.pool_pid);
 	supervisor_signal = 0;
 	supervisor_signals(true);
 	signal(SIGPIPE, SIG_IGN);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 
-	if (cfg->trace && supervisor_begin_run(&sv) < 0) {
-		supervisor_kill_all(&sv);
-		while (supervisor_reap(&sv, true))
-			;
+	if (cfg->trace && (ret = supervisor_begin_run(&sv)) < 0) {
+		supervisor_abandon(&sv);
 		goto out;
 	}
+	ret = -EIO;
 	res->run_id = sv.run_id;
 	if (supervisor_loop(&sv) < 0) {
 		error("the trace could not be stored; stopping the pool");
-		supervisor_kill_all(&sv);
-		while (supervisor_reap(&sv, true))
-			;
+		supervisor_mark_failed(&sv, sqlite3_errmsg(sv.st->db));
+		supervisor_abandon(&sv);
 		goto out;
 	}
 	res->seconds = supervisor_since(&sv, now_ns());
@@ -603,12 +676,17 @@ int supervisor_run(const struct supervisor_config *cfg, struct supervisor_result
 	res->evidence_seconds = supervisor_since(&sv, sv.t_evidence);
 	supervisor_set_outcome(&sv, supervisor_signal ? "interrupted" : "ok");
 	res->outcome = sv.outcome;
-	res->signal = supervisor_signal;
-	if (cfg->trace && supervisor_finish(&sv, res) < 0)
+	if (cfg->trace && supervisor_finish(&sv, res) < 0) {
+		supervisor_mark_failed(&sv, sqlite3_errmsg(sv.st->db));
 		goto out;
+	}
 	ret = 0;
 out:
+	/* A signal that came while the trace was being committed is honoured
+	 * now that it is: the caller exits 128+N. */
+	res->signal = supervisor_signal;
 	pin_release(&sv.pins);
+	guard_stop(sv.guard);
 	supervisor_signals(false);
 	if (sv.in_txn)
 		sqlite3_exec(sv.st->db, "ROLLBACK", NULL, NULL, NULL);

@@ -40,8 +40,10 @@ struct supervisor_result {
 /*
  * Runs one traced (or untraced) pool to completion. Returns 0 when the run
  * was carried out and, when tracing, committed with its outcome (whatever the
- * outcome); -1 with one error line printed when it could not be started or
- * stored. The database is opened before the fork only to be validated, then
+ * outcome); -EINVAL when the database is not one to write to (bad input);
+ * -EIO when the pool could not be started or the trace not stored (its row
+ * then says 'failed' where it can). One error line is printed on failure.
+ * res->signal is the terminating signal that came meanwhile, if any. The database is opened before the fork only to be validated, then
  * closed, so no pool process ever holds a tracer fd.
  */
 int supervisor_run(const struct supervisor_config *cfg, struct supervisor_result *res);

@@ -119,7 +119,7 @@ Test(cli, query_is_read_only)
 	struct t_result r;
 
 	cr_assert_eq(t_run(&r, "run --db ro.db -w 2 -s child-close -q"), 0, "%s", r.err);
-	expect_usage_error("query --db ro.db 'DELETE FROM runs'", "readonly");
+	expect_usage_error("query --db ro.db 'DELETE FROM runs'", "read-only");
 	cr_expect_eq(t_sql_int(t_path("ro.db"), "SELECT count(*) FROM runs"), 1);
 }
 

@@ -35,7 +35,26 @@ static pid_t spawn_pooltrace(const char *db, char *const extra[])
 	return pid;
 }
 
-/* The pool parent is pooltrace's only child; waits until it exists. */
+/* Process group of pid, or -1. */
+static pid_t pgid_of(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	int pgrp = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (!(f = fopen(path, "r")))
+		return -1;
+	if (!fgets(buf, sizeof(buf), f) || !(p = strrchr(buf, ')')) || sscanf(p + 1, " %*c %*d %d", &pgrp) != 1)
+		pgrp = -1;
+	fclose(f);
+	return pgrp;
+}
+
+/*
+ * The pool parent: the child of pooltrace that leads its own process group
+ * (the other child is the guard, in pooltrace's group). Waits until it exists.
+ */
 static pid_t pool_parent_of(pid_t sup)
 {
 	char path[64];
@@ -43,15 +62,15 @@ static pid_t pool_parent_of(pid_t sup)
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)sup, (int)sup);
 	for (int i = 0; i < 500; i++) {
 		FILE *f = fopen(path, "r");
-		int child = 0;
+		int child;
 
-		if (f) {
-			if (fscanf(f, "%d", &child) != 1)
-				child = 0;
+		while (f && fscanf(f, "%d", &child) == 1)
+			if (pgid_of(child) == child) {
+				fclose(f);
+				return child;
+			}
+		if (f)
 			fclose(f);
-		}
-		if (child > 0)
-			return child;
 		usleep(10000);
 	}
 	cr_assert_fail("the pool parent never appeared");

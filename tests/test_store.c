@@ -80,20 +80,36 @@ static void check_upgrade_from(int version)
 	cr_assert_eq(t_run(&r, "run --db old.db -s close-all -w 3 -t 30"), 0, "%s", r.err);
 	events = t_sql_int(db, "SELECT count(*) FROM events");
 	holds = t_sql_int(db, "SELECT count(*) FROM holds");
-	t_sql_exec(db, "PRAGMA legacy_alter_table = ON;"
-		       "CREATE TABLE old_holds AS SELECT * FROM holds; DROP TABLE holds;"
-		       "ALTER TABLE old_holds RENAME TO holds;"
-		       "CREATE INDEX holds_by_pipe ON holds(run_id, pipe_id, pipe_end);"
-		       "CREATE INDEX holds_by_pid ON holds(run_id, pid);"
+	/* Version 3's runs: no 'failed' outcome, no failure column. */
+	t_sql_exec(db, "PRAGMA legacy_alter_table = ON; PRAGMA journal_mode = DELETE;"
+		       "CREATE TABLE runs_v3 (id INTEGER PRIMARY KEY, strategy TEXT NOT NULL, workers INTEGER NOT NULL,"
+		       " tasks INTEGER NOT NULL, task_ms INTEGER NOT NULL, crash_worker INTEGER,"
+		       " io_events INTEGER NOT NULL, outcome TEXT CHECK (outcome IN ('ok', 'deadlock', 'crashed',"
+		       " 'killed', 'interrupted')), started_at TEXT NOT NULL, started_ns INTEGER NOT NULL,"
+		       " ended_ns INTEGER, supervisor_pid INTEGER NOT NULL, events INTEGER NOT NULL DEFAULT 0,"
+		       " events_dropped INTEGER NOT NULL DEFAULT 0, events_torn INTEGER NOT NULL DEFAULT 0);"
+		       "INSERT INTO runs_v3 SELECT id, strategy, workers, tasks, task_ms, crash_worker, io_events,"
+		       " outcome, started_at, started_ns, ended_ns, supervisor_pid, events, events_dropped,"
+		       " events_torn FROM runs;"
+		       "DROP TABLE runs; ALTER TABLE runs_v3 RENAME TO runs;"
 		       "CREATE VIEW my_write_holds AS SELECT count(*) AS n FROM holds WHERE pipe_end = 'write';"
-		       "PRAGMA user_version = 2;");
+		       "CREATE VIEW my_runs AS SELECT count(*) AS n FROM runs;"
+		       "PRAGMA user_version = 3;");
+	if (version <= 2)
+		t_sql_exec(db, "PRAGMA legacy_alter_table = ON;"
+			       "CREATE TABLE old_holds AS SELECT * FROM holds; DROP TABLE holds;"
+			       "ALTER TABLE old_holds RENAME TO holds;"
+			       "CREATE INDEX holds_by_pipe ON holds(run_id, pipe_id, pipe_end);"
+			       "CREATE INDEX holds_by_pid ON holds(run_id, pid);"
+			       "PRAGMA user_version = 2;");
 	if (version == 1)
 		t_sql_exec(db, "CREATE TABLE v1 AS SELECT * FROM events ORDER BY run_id, seq;"
 			       "DROP VIEW events; DROP TABLE io_chunks; DROP TABLE event_rows;"
 			       "ALTER TABLE v1 RENAME TO events; PRAGMA user_version = 1;");
 	t_sql_exec(db, "VACUUM");
-	cr_assert_eq(t_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE sql LIKE '%%WITHOUT ROWID%%'"), 2,
-		     "only processes and pipes are keyed in the old file");
+	cr_assert_eq(t_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE sql LIKE '%%WITHOUT ROWID%%'"),
+		     version <= 2 ? 2 : 3, "only processes and pipes (and from version 3 holds) are keyed");
+	cr_assert_eq(t_sql_int(db, "SELECT count(*) FROM pragma_table_info('runs') WHERE name = 'failure'"), 0);
 	hash = t_file_hash(db);
 
 	/* Readers take it as it is, and leave it byte for byte alone. */
@@ -104,12 +120,18 @@ static void check_upgrade_from(int version)
 
 	/* A writer upgrades it in place: old runs unchanged, the new one chunked. */
 	cr_assert_eq(t_run(&r, "run --db old.db -s close-all -w 3 -t 30"), 0, "%s", r.err);
-	cr_expect_eq(t_sql_int(db, "PRAGMA user_version"), 3);
+	cr_expect_eq(t_sql_int(db, "PRAGMA user_version"), 4);
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'holds' AND sql LIKE "
 				   "'%%WITHOUT ROWID%%'"), 1, "holds is keyed now");
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE name LIKE 'holds_%%'"), 0,
 		     "the old holds table and its indexes are gone");
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM holds WHERE run_id = 1"), holds);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE name LIKE 'runs_%%'"), 0,
+		     "the old runs table is gone");
+	cr_expect_eq(t_sql_int(db, "SELECT n FROM my_runs"), 2, "a view of the user's on runs survives");
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM runs WHERE failure IS NULL AND outcome = 'ok'"), 2);
+	/* The other tables still refer to runs itself, not to the table it was renamed from. */
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE sql LIKE '%%runs_before%%'"), 0);
 	cr_expect_eq(t_sql_int(db, "SELECT n FROM my_write_holds"),
 		     t_sql_int(db, "SELECT count(*) FROM holds WHERE pipe_end = 'write'"));
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events WHERE run_id = 1"), events);
@@ -135,6 +157,11 @@ Test(store, version_2_file_is_read_as_is_and_upgraded_by_the_next_run, .timeout 
 	check_upgrade_from(2);
 }
 
+Test(store, version_3_file_is_read_as_is_and_upgraded_by_the_next_run, .timeout = 120)
+{
+	check_upgrade_from(3);
+}
+
 Test(store, an_upgrade_that_fails_leaves_the_file_as_it_was, .timeout = 120)
 {
 	struct t_result r;
@@ -150,7 +177,7 @@ Test(store, an_upgrade_that_fails_leaves_the_file_as_it_was, .timeout = 120)
 		       "PRAGMA user_version = 2; VACUUM;");
 	hash = t_file_hash(db);
 	cr_expect_eq(t_run(&r, "run --db bad.db -s close-all -w 3 -t 3"), 2);
-	cr_expect(strstr(r.err, "could not upgrade the trace from schema 2 to 3 (UNIQUE constraint failed") != NULL,
+	cr_expect(strstr(r.err, "could not upgrade the trace from schema 2 to 4 (UNIQUE constraint failed") != NULL,
 		  "%s", r.err);
 	cr_expect_eq(t_lines(r.err), 1, "%s", r.err);
 	cr_expect_eq(t_file_hash(db), hash, "a failed upgrade changed the file");

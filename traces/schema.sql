@@ -1,4 +1,4 @@
--- pooltrace trace database, schema version 3.
+-- pooltrace trace database, schema version 4.
 --
 -- One file holds any number of runs. Every table is keyed by run_id.
 -- The ground truth is the view `events`: one row per recorded system call or
@@ -16,7 +16,8 @@
 -- (src/store.c): every view is dropped, the tables that changed are renamed
 -- aside (version 1's `events` becomes event_rows; version 1 and 2's rowid
 -- `holds` is copied into the keyed one below), the table part runs to add
--- what is missing, and the view part runs again.
+-- what is missing, and the view part runs again. Version 4 added the outcome
+-- 'failed' and runs.failure (its `runs` is copied over from the old table).
 
 -- One row per `pooltrace run`.
 CREATE TABLE IF NOT EXISTS runs (
@@ -28,14 +29,16 @@ CREATE TABLE IF NOT EXISTS runs (
     crash_worker    INTEGER,           -- NULL: no --crash-worker
     io_events       INTEGER NOT NULL,  -- 0: recorded with --no-io-events
     -- NULL while the run is going on, or if pooltrace itself was SIGKILLed.
-    outcome         TEXT CHECK (outcome IN ('ok', 'deadlock', 'crashed', 'killed', 'interrupted')),
+    -- 'failed': the trace could not be stored (a full disk); `failure` says why.
+    outcome         TEXT CHECK (outcome IN ('ok', 'deadlock', 'crashed', 'killed', 'interrupted', 'failed')),
     started_at      TEXT    NOT NULL,  -- wall clock, UTC, ISO 8601
     started_ns      INTEGER NOT NULL,  -- CLOCK_MONOTONIC, same clock as events.ts_ns
     ended_ns        INTEGER,
     supervisor_pid  INTEGER NOT NULL,  -- the pooltrace process; it reaps orphans
     events          INTEGER NOT NULL DEFAULT 0,  -- events stored
     events_dropped  INTEGER NOT NULL DEFAULT 0,  -- events lost to a full log (also `overflow` events)
-    events_torn     INTEGER NOT NULL DEFAULT 0   -- events whose writer was killed mid-record
+    events_torn     INTEGER NOT NULL DEFAULT 0,  -- events whose writer was killed mid-record
+    failure         TEXT               -- with outcome 'failed': the error that stopped the trace
 );
 
 -- Every process of the pool: the pool parent and its workers.
@@ -260,4 +263,4 @@ SELECT c.run_id, c.first_seq + (e.value ->> 0), c.first_ts_ns + (e.value ->> 1),
 FROM io_chunks c, json_each(c.events) e;
 
 PRAGMA application_id = 1886679651; -- 'ptrc'
-PRAGMA user_version = 3;
+PRAGMA user_version = 4;

@@ -6,6 +6,7 @@
 #include "store.h"
 #include "util.h"
 
+#include <limits.h>
 #include <stdio.h>
 
 int viz_cmdopts_parse(const struct cmd_entry *e, int argc, char **argv, struct viz_cmdopts *o)
@@ -38,7 +39,7 @@ int viz_cmdopts_parse(const struct cmd_entry *e, int argc, char **argv, struct v
 			o->graph.max_workers = (int)v;
 			break;
 		case 'h': return cmd_help(e);
-		default: return cmd_bad_option(e, c, argv);
+		default: return cmd_bad_option(e, c, argv, options);
 		}
 	}
 	if (optind < argc)
@@ -50,23 +51,33 @@ int viz_cmdopts_open_run(const struct cmd_entry *e, struct viz_cmdopts *o, const
 			 size_t out_len, struct store **st, int64_t *run, const char **format)
 {
 	long id = -1;
+	int64_t last;
+	int rc = EXIT_USAGE;
 
-	if (o->runs && parse_long(o->runs, 1, 1L << 40, &id) < 0)
+	if (o->runs && parse_long(o->runs, 1, LONG_MAX, &id) < 0)
 		return cmd_usage_error(e, "--run wants a run id, not '%s'", o->runs);
 	if (store_open(store_default_path(o->db), STORE_READ, st) < 0)
 		return EXIT_USAGE;
-	if (id < 0 && (id = store_last_run(*st)) < 0)
-		goto fail;
+	if (id < 0) {
+		if ((rc = store_last_run(*st, &last)) < 0)
+			goto fail;
+		id = (long)last;
+	}
 	if (!o->out) {
 		snprintf(out_buf, out_len, "run%ld-%s.svg", id, suffix);
 		o->out = out_buf;
 	}
-	if (viz_output_check(o->out) < 0 || !(*format = viz_output_format(o->format, o->out)))
+	rc = EXIT_USAGE;
+	if (viz_target_open(o->out, (*st)->path, &o->target) < 0)
 		goto fail;
+	if (!(*format = viz_output_format(o->format, o->out))) {
+		viz_target_release(&o->target);
+		goto fail;
+	}
 	*run = id;
 	return 0;
 fail:
 	store_close(*st);
 	*st = NULL;
-	return EXIT_USAGE;
+	return cmd_status(rc);
 }

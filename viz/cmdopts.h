@@ -3,6 +3,7 @@
 #define POOLTRACE_VIZ_CMDOPTS_H
 
 #include "fdgraph.h"
+#include "output.h"
 
 #include <getopt.h>
 #include <stdint.h>
@@ -16,6 +17,7 @@ struct viz_cmdopts {
 	const char *out;     /* -o */
 	const char *format;  /* --format */
 	struct viz_fdgraph_opts graph;
+	struct viz_target target; /* where -o goes, once opened */
 };
 
 /*
@@ -29,8 +31,9 @@ struct store;
 /*
  * For commands that draw one run: opens the database read-only, resolves
  * --run (default: the newest run), fills in the default output name
- * run<ID>-<suffix>.svg (in out_buf) and checks the output can be written.
- * Returns 0 with *st open, or EXIT_USAGE with an error printed and nothing open.
+ * run<ID>-<suffix>.svg (in out_buf) and opens the output target (o->target,
+ * see viz_target_open). Returns 0 with *st and o->target open, or EXIT_USAGE
+ * with an error printed and nothing open.
  */
 int viz_cmdopts_open_run(const struct cmd_entry *e, struct viz_cmdopts *o, const char *suffix, char *out_buf,
 			 size_t out_len, struct store **st, int64_t *run, const char **format);

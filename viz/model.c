@@ -13,42 +13,56 @@
 #include "store.h"
 #include "util.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int64_t viz_moment_seq(struct store *st, int64_t run, const char *moment, int64_t last)
+/* Resolves moment to a seq in *seq. 0, -EINVAL (no such moment in this run) or -EIO. */
+static int viz_moment_seq(struct store *st, int64_t run, const char *moment, int64_t last, int64_t *seq)
 {
-	long seq;
+	long v;
 
-	if (!strcmp(moment, "end"))
-		return last;
+	if (!strcmp(moment, "end")) {
+		*seq = last;
+		return 0;
+	}
 	if (!strcmp(moment, "hang")) {
-		seq = store_int(st, "SELECT min(seq) FROM events WHERE run_id = ?1 AND kind = 'hang'", run, -1);
-		if (seq < 0)
-			return error("run %lld has no hang moment: no deadlock was detected", (long long)run);
-		return seq;
+		if (store_int(st, "SELECT min(seq) FROM events WHERE run_id = ?1 AND kind = 'hang'", run, -1, seq) < 0)
+			return -EIO;
+		if (*seq < 0)
+			return error("run %lld has no hang moment: no deadlock was detected", (long long)run), -EINVAL;
+		return 0;
 	}
 	if (!strcmp(moment, "shutdown") || !strcmp(moment, "spawned")) {
 		int is_shutdown = moment[1] == 'h';
 
-		seq = store_int(st, is_shutdown ?
-					"SELECT min(h.to_seq) - 1 FROM holds h JOIN processes p USING (run_id, pid) "
-					"WHERE h.run_id = ?1 AND p.role = 'parent' AND h.pipe_end = 'write' "
-					"AND h.pipe_id IS NOT NULL AND h.to_kind = 'close'" :
-					"SELECT max(h.to_seq) FROM holds h JOIN processes p USING (run_id, pid) "
-					"WHERE h.run_id = ?1 AND p.role = 'parent' AND h.pipe_end = 'read' "
-					"AND h.pipe_id IS NOT NULL AND h.to_kind = 'close'",
-				run, -1);
-		if (seq < 0)
+		if (store_int(st, is_shutdown ?
+				      "SELECT min(h.to_seq) - 1 FROM holds h JOIN processes p USING (run_id, pid) "
+				      "WHERE h.run_id = ?1 AND p.role = 'parent' AND h.pipe_end = 'write' "
+				      "AND h.pipe_id IS NOT NULL AND h.to_kind = 'close'" :
+				      "SELECT max(h.to_seq) FROM holds h JOIN processes p USING (run_id, pid) "
+				      "WHERE h.run_id = ?1 AND p.role = 'parent' AND h.pipe_end = 'read' "
+				      "AND h.pipe_id IS NOT NULL AND h.to_kind = 'close'",
+			      run, -1, seq) < 0)
+			return -EIO;
+		if (*seq < 0)
 			return error("run %lld has no %s moment: the pool parent never %s", (long long)run, moment,
-				     is_shutdown ? "closed a write end" : "forked its workers");
-		return seq;
+				     is_shutdown ? "closed a write end" : "forked its workers"), -EINVAL;
+		return 0;
 	}
-	if (parse_long(moment, 1, (long)last, &seq) < 0)
+	if (parse_long(moment, 1, (long)last, &v) < 0)
 		return error("moment '%s' is not one of %s (1..%lld for run %lld)", moment, VIZ_MOMENTS,
-			     (long long)last, (long long)run);
-	return seq;
+			     (long long)last, (long long)run), -EINVAL;
+	*seq = v;
+	return 0;
+}
+
+const char *viz_col_text(sqlite3_stmt *s, int col)
+{
+	const char *t = (const char *)sqlite3_column_text(s, col);
+
+	return t ? t : "";
 }
 
 static char *viz_dup_col(sqlite3_stmt *s, int col)
@@ -58,36 +72,48 @@ static char *viz_dup_col(sqlite3_stmt *s, int col)
 	return t ? xstrdup(t) : NULL;
 }
 
-static int viz_load_procs(struct store *st, struct viz_model *m)
+/* Steps s to the end, handing each row to one(m, s). 0 or -EIO (error printed). */
+static int viz_each_row(struct store *st, sqlite3_stmt *s, struct viz_model *m,
+			void (*one)(struct viz_model *m, sqlite3_stmt *s))
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT pid, role = 'parent', coalesce(worker_index, -1),"
-					    " coalesce(exit_seq, reap_seq), exit_code, term_signal"
-					    " FROM processes WHERE run_id = ?1 AND fork_seq <= ?2"
-					    " ORDER BY role = 'worker', worker_index");
-	size_t cap = 0;
+	int rc;
 
 	if (!s)
-		return -1;
+		return -EIO;
 	sqlite3_bind_int64(s, 1, m->run_id);
 	sqlite3_bind_int64(s, 2, m->seq);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		struct viz_proc *p;
-
-		if (m->nprocs == cap)
-			m->procs = xrealloc(m->procs, (cap = cap ? cap * 2 : 16) * sizeof(*m->procs));
-		p = &m->procs[m->nprocs++];
-		memset(p, 0, sizeof(*p));
-		p->pid = sqlite3_column_int(s, 0);
-		p->parent = sqlite3_column_int(s, 1);
-		p->worker_index = sqlite3_column_int(s, 2);
-		p->alive = sqlite3_column_type(s, 3) == SQLITE_NULL || sqlite3_column_int64(s, 3) > m->seq;
-		if (!p->alive && sqlite3_column_type(s, 5) != SQLITE_NULL)
-			snprintf(p->status, sizeof(p->status), "killed by signal %d", sqlite3_column_int(s, 5));
-		else if (!p->alive)
-			snprintf(p->status, sizeof(p->status), "exited %d", sqlite3_column_int(s, 4));
-	}
+	while ((rc = store_step(st, s)) == 1)
+		one(m, s);
 	sqlite3_finalize(s);
-	return 0;
+	return rc < 0 ? -EIO : 0;
+}
+
+static void viz_one_proc(struct viz_model *m, sqlite3_stmt *s)
+{
+	struct viz_proc *p;
+
+	if (m->nprocs == m->procs_cap)
+		m->procs = xrealloc(m->procs, (m->procs_cap = m->procs_cap ? m->procs_cap * 2 : 16) * sizeof(*m->procs));
+	p = &m->procs[m->nprocs++];
+	memset(p, 0, sizeof(*p));
+	p->pid = sqlite3_column_int(s, 0);
+	p->parent = sqlite3_column_int(s, 1);
+	p->worker_index = sqlite3_column_int(s, 2);
+	p->alive = sqlite3_column_type(s, 3) == SQLITE_NULL || sqlite3_column_int64(s, 3) > m->seq;
+	if (!p->alive && sqlite3_column_type(s, 5) != SQLITE_NULL)
+		snprintf(p->status, sizeof(p->status), "killed by signal %d", sqlite3_column_int(s, 5));
+	else if (!p->alive)
+		snprintf(p->status, sizeof(p->status), "exited %d", sqlite3_column_int(s, 4));
+}
+
+static int viz_load_procs(struct store *st, struct viz_model *m)
+{
+	return viz_each_row(st,
+			    store_prepare(st, "SELECT pid, role = 'parent', coalesce(worker_index, -1),"
+					      " coalesce(exit_seq, reap_seq), exit_code, term_signal"
+					      " FROM processes WHERE run_id = ?1 AND fork_seq <= ?2"
+					      " ORDER BY role = 'worker', worker_index"),
+			    m, viz_one_proc);
 }
 
 static struct viz_proc *viz_find_proc(struct viz_model *m, int pid)
@@ -98,112 +124,105 @@ static struct viz_proc *viz_find_proc(struct viz_model *m, int pid)
 	return NULL;
 }
 
+static void viz_one_fd(struct viz_model *m, sqlite3_stmt *s)
+{
+	int pid = sqlite3_column_int(s, 0);
+	struct viz_proc *p = m->last_proc;
+	struct viz_fd *f;
+
+	/* Rows come by pid: look a process up once, not once per fd. */
+	if (!p || p->pid != pid)
+		p = m->last_proc = viz_find_proc(m, pid);
+	if (!p || !p->alive)
+		return;
+	if (p->nfds == p->cap)
+		p->fds = xrealloc(p->fds, (p->cap = p->cap ? p->cap * 2 : 8) * sizeof(*p->fds));
+	f = &p->fds[p->nfds++];
+	f->fd = sqlite3_column_int(s, 1);
+	f->pipe_id = sqlite3_column_int64(s, 2);
+	f->inode = (uint64_t)sqlite3_column_int64(s, 3);
+	f->write_end = sqlite3_column_int(s, 4);
+	f->foreign = sqlite3_column_int(s, 5);
+	f->detail = viz_dup_col(s, 6);
+	f->leaked = sqlite3_column_int(s, 7);
+	m->leaked_now += f->leaked;
+}
+
 static int viz_load_fds(struct store *st, struct viz_model *m)
 {
-	sqlite3_stmt *s = store_prepare(
-		st, "SELECT h.pid, h.fd, coalesce(h.pipe_id, 0), coalesce(h.inode, 0), h.pipe_end = 'write',"
-		    " h.is_foreign, h.detail,"
-		    " (p.role = 'worker' AND h.pipe_end = 'write' AND h.pipe_id IS NOT NULL"
-		    "  AND p.first_read_seq IS NOT NULL AND h.from_seq < p.first_read_seq"
-		    "  AND (h.to_seq IS NULL OR h.to_seq > p.first_read_seq))"
-		    " FROM holds h JOIN processes p USING (run_id, pid)"
-		    " WHERE h.run_id = ?1 AND h.from_seq <= ?2 AND (h.to_seq IS NULL OR h.to_seq > ?2)"
-		    " ORDER BY h.pid, h.fd");
-	struct viz_proc *p = NULL;
+	m->last_proc = NULL;
+	return viz_each_row(
+		st,
+		store_prepare(st, "SELECT h.pid, h.fd, coalesce(h.pipe_id, 0), coalesce(h.inode, 0), h.pipe_end = 'write',"
+				  " h.is_foreign, h.detail,"
+				  " (p.role = 'worker' AND h.pipe_end = 'write' AND h.pipe_id IS NOT NULL"
+				  "  AND p.first_read_seq IS NOT NULL AND h.from_seq < p.first_read_seq"
+				  "  AND (h.to_seq IS NULL OR h.to_seq > p.first_read_seq))"
+				  " FROM holds h JOIN processes p USING (run_id, pid)"
+				  " WHERE h.run_id = ?1 AND h.from_seq <= ?2 AND (h.to_seq IS NULL OR h.to_seq > ?2)"
+				  " ORDER BY h.pid, h.fd"),
+		m, viz_one_fd);
+}
 
-	if (!s)
-		return -1;
-	sqlite3_bind_int64(s, 1, m->run_id);
-	sqlite3_bind_int64(s, 2, m->seq);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		int pid = sqlite3_column_int(s, 0);
-		struct viz_fd *f;
-
-		/* Rows come by pid: look a process up once, not once per fd. */
-		if (!p || p->pid != pid)
-			p = viz_find_proc(m, pid);
-
-		if (!p || !p->alive)
-			continue;
-		if (p->nfds == p->cap)
-			p->fds = xrealloc(p->fds, (p->cap = p->cap ? p->cap * 2 : 8) * sizeof(*p->fds));
-		f = &p->fds[p->nfds++];
-		f->fd = sqlite3_column_int(s, 1);
-		f->pipe_id = sqlite3_column_int64(s, 2);
-		f->inode = (uint64_t)sqlite3_column_int64(s, 3);
-		f->write_end = sqlite3_column_int(s, 4);
-		f->foreign = sqlite3_column_int(s, 5);
-		f->detail = viz_dup_col(s, 6);
-		f->leaked = sqlite3_column_int(s, 7);
-		m->leaked_now += f->leaked;
-	}
-	sqlite3_finalize(s);
-	return 0;
+static void viz_one_pipe(struct viz_model *m, sqlite3_stmt *s)
+{
+	if (m->npipes == m->pipes_cap)
+		m->pipes = xrealloc(m->pipes, (m->pipes_cap = m->pipes_cap ? m->pipes_cap * 2 : 16) * sizeof(*m->pipes));
+	m->pipes[m->npipes++] = (struct viz_pipe){ sqlite3_column_int64(s, 0), (uint64_t)sqlite3_column_int64(s, 1),
+						   sqlite3_column_int(s, 2) };
 }
 
 static int viz_load_pipes(struct store *st, struct viz_model *m)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT pipe_id, inode, coalesce(channel, -1) FROM pipes p"
-					    " WHERE run_id = ?1 AND created_seq <= ?2 AND EXISTS (SELECT 1 FROM holds h"
-					    " WHERE h.run_id = p.run_id AND h.pipe_id = p.pipe_id AND h.from_seq <= ?2"
-					    " AND (h.to_seq IS NULL OR h.to_seq > ?2)) ORDER BY channel");
-	size_t cap = 0;
-
-	if (!s)
-		return -1;
-	sqlite3_bind_int64(s, 1, m->run_id);
-	sqlite3_bind_int64(s, 2, m->seq);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		if (m->npipes == cap)
-			m->pipes = xrealloc(m->pipes, (cap = cap ? cap * 2 : 16) * sizeof(*m->pipes));
-		m->pipes[m->npipes++] = (struct viz_pipe){ sqlite3_column_int64(s, 0),
-							   (uint64_t)sqlite3_column_int64(s, 1),
-							   sqlite3_column_int(s, 2) };
-	}
-	sqlite3_finalize(s);
-	return 0;
+	return viz_each_row(st,
+			    store_prepare(st, "SELECT pipe_id, inode, coalesce(channel, -1) FROM pipes p"
+					      " WHERE run_id = ?1 AND created_seq <= ?2 AND EXISTS (SELECT 1 FROM holds h"
+					      " WHERE h.run_id = p.run_id AND h.pipe_id = p.pipe_id AND h.from_seq <= ?2"
+					      " AND (h.to_seq IS NULL OR h.to_seq > ?2)) ORDER BY channel"),
+			    m, viz_one_pipe);
 }
 
-int viz_model_load(struct store *st, int64_t run_id, const char *moment, struct viz_model *m)
+/* The run's own row: strategy, workers, outcome, and its last event. 0, -EINVAL or -EIO. */
+static int viz_load_run(struct store *st, struct viz_model *m)
 {
-	sqlite3_stmt *s;
-	int found = 0;
+	sqlite3_stmt *s = store_prepare(st, "SELECT strategy, workers, coalesce(outcome, ''),"
+					    /* Every run ends with lifecycle events (reaps at the least), so
+					     * the last of those is the run's last; skipping the per-task
+					     * kinds keeps their chunks packed. */
+					    " (SELECT max(seq) FROM events WHERE run_id = ?1 AND kind NOT IN ('write', 'read', 'task'))"
+					    " FROM runs WHERE id = ?1");
+	int rc;
 
-	memset(m, 0, sizeof(*m));
-	m->run_id = run_id;
-	s = store_prepare(st, "SELECT strategy, workers, coalesce(outcome, ''),"
-			      /* Every run ends with lifecycle events (reaps at the least), so
-			       * the last of those is the run's last; skipping the per-task
-			       * kinds keeps their chunks packed. */
-			      " (SELECT max(seq) FROM events WHERE run_id = ?1 AND kind NOT IN ('write', 'read', 'task'))"
-			      " FROM runs WHERE id = ?1");
 	if (!s)
-		return -1;
-	sqlite3_bind_int64(s, 1, run_id);
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		found = 1;
-		snprintf(m->strategy, sizeof(m->strategy), "%s", (const char *)sqlite3_column_text(s, 0));
+		return -EIO;
+	sqlite3_bind_int64(s, 1, m->run_id);
+	rc = store_step(st, s);
+	if (rc == 1) {
+		snprintf(m->strategy, sizeof(m->strategy), "%s", viz_col_text(s, 0));
 		m->workers = sqlite3_column_int(s, 1);
-		snprintf(m->outcome, sizeof(m->outcome), "%s", (const char *)sqlite3_column_text(s, 2));
+		snprintf(m->outcome, sizeof(m->outcome), "%s", viz_col_text(s, 2));
 		m->last_seq = sqlite3_column_int64(s, 3);
 	}
 	sqlite3_finalize(s);
-	if (!found)
-		return error("%s: no run %lld", st->path, (long long)run_id);
+	if (rc < 0)
+		return -EIO;
+	if (rc == 0)
+		return error("%s: no run %lld", st->path, (long long)m->run_id), -EINVAL;
 	if (m->last_seq < 1)
-		return error("run %lld recorded no events", (long long)run_id);
-	m->seq = viz_moment_seq(st, run_id, moment, m->last_seq);
-	if (m->seq < 0)
-		return -1;
-	if (strspn(moment, "0123456789") == strlen(moment))
-		snprintf(m->moment, sizeof(m->moment), "seq %lld", (long long)m->seq);
-	else
-		snprintf(m->moment, sizeof(m->moment), "%s (seq %lld)", moment, (long long)m->seq);
-	if (viz_load_procs(st, m) < 0 || viz_load_fds(st, m) < 0 || viz_load_pipes(st, m) < 0) {
-		viz_model_release(m);
-		return -1;
-	}
-	m->blockers_run = store_int(st, "SELECT count(*) FROM eof_blockers WHERE run_id = ?1", run_id, 0);
+		return error("run %lld recorded no events (outcome %s): nothing to draw", (long long)m->run_id,
+			     m->outcome[0] ? m->outcome : "none: pooltrace was killed or the run is still going"),
+		       -EINVAL;
+	return 0;
+}
+
+/* EOF blockers of the run, and those still holding on at the moment. 0 or -EIO. */
+static int viz_load_blockers(struct store *st, struct viz_model *m)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (store_int(st, "SELECT count(*) FROM eof_blockers WHERE run_id = ?1", m->run_id, 0, &m->blockers_run) < 0)
+		return -EIO;
 	/* Materialized first: the blockers are few, the holds the EXISTS looks
 	 * at are many, and the planner would otherwise test every hold. */
 	s = store_prepare(st, "WITH b AS MATERIALIZED (SELECT run_id, pid, fd, pipe_id FROM eof_blockers"
@@ -211,14 +230,35 @@ int viz_model_load(struct store *st, int64_t run_id, const char *moment, struct 
 			      " SELECT count(*) FROM b WHERE EXISTS (SELECT 1 FROM holds h WHERE h.run_id = b.run_id"
 			      " AND h.pid = b.pid AND h.fd = b.fd AND h.pipe_id = b.pipe_id AND h.from_seq <= ?2"
 			      " AND (h.to_seq IS NULL OR h.to_seq > ?2))");
-	if (s) {
-		sqlite3_bind_int64(s, 1, run_id);
-		sqlite3_bind_int64(s, 2, m->seq);
-		if (sqlite3_step(s) == SQLITE_ROW)
-			m->blockers_now = sqlite3_column_int64(s, 0);
-		sqlite3_finalize(s);
-	}
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, m->run_id);
+	sqlite3_bind_int64(s, 2, m->seq);
+	if ((rc = store_step(st, s)) == 1)
+		m->blockers_now = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return rc < 0 ? -EIO : 0;
+}
+
+int viz_model_load(struct store *st, int64_t run_id, const char *moment, struct viz_model *m)
+{
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	m->run_id = run_id;
+	if ((rc = viz_load_run(st, m)) < 0 || (rc = viz_moment_seq(st, run_id, moment, m->last_seq, &m->seq)) < 0)
+		goto fail;
+	if (strspn(moment, "0123456789") == strlen(moment))
+		snprintf(m->moment, sizeof(m->moment), "seq %lld", (long long)m->seq);
+	else
+		snprintf(m->moment, sizeof(m->moment), "%s (seq %lld)", moment, (long long)m->seq);
+	if ((rc = viz_load_procs(st, m)) < 0 || (rc = viz_load_fds(st, m)) < 0 || (rc = viz_load_pipes(st, m)) < 0 ||
+	    (rc = viz_load_blockers(st, m)) < 0)
+		goto fail;
 	return 0;
+fail:
+	viz_model_release(m);
+	return rc;
 }
 
 void viz_model_release(struct viz_model *m)

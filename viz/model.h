@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 struct store;
+struct sqlite3_stmt;
 
 struct viz_fd {
 	int fd;
@@ -43,9 +44,10 @@ struct viz_model {
 	int64_t last_seq;
 	char moment[48];   /* "shutdown (seq 87)" */
 	struct viz_proc *procs;
-	size_t nprocs;
+	size_t nprocs, procs_cap;
 	struct viz_pipe *pipes; /* pool pipes with at least one live holder */
-	size_t npipes;
+	size_t npipes, pipes_cap;
+	struct viz_proc *last_proc; /* while loading: the process the last fd row was for */
 	int64_t leaked_now;     /* live holds counted by leaked_write_ends */
 	int64_t blockers_now;   /* eof_blockers whose close happened and who still hold on */
 	int64_t blockers_run;   /* eof_blockers of the whole run */
@@ -53,12 +55,16 @@ struct viz_model {
 
 /*
  * Resolves MOMENT for run_id (a seq number, or spawned, shutdown, hang, end)
- * and loads the processes, fd tables and pipes at it. On failure prints one
- * error line (unknown run, a moment that did not happen in that run) and
- * returns -1; m is then empty.
+ * and loads the processes, fd tables and pipes at it. Returns 0; -EINVAL
+ * for an unknown run, a run with no events, or a moment that did not happen
+ * in it; -EIO when the database could not be read. On failure one error line
+ * is printed and m is empty.
  */
 int viz_model_load(struct store *st, int64_t run_id, const char *moment, struct viz_model *m);
 void viz_model_release(struct viz_model *m);
+
+/* A text column, or "" for NULL: a hand-edited database may hold NULL anywhere. */
+const char *viz_col_text(struct sqlite3_stmt *s, int col);
 
 /* The moments that have names, for --help and messages. */
 #define VIZ_MOMENTS "spawned, shutdown, hang, end, or an event seq number"

@@ -4,6 +4,9 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <graphviz/gvc.h>
 #include <libgen.h>
 #include <stdarg.h>
@@ -39,24 +42,117 @@ const char *viz_output_format(const char *format, const char *out)
 	return NULL;
 }
 
-int viz_output_check(const char *out)
+/* Same file by identity: device and inode. */
+static bool viz_same_file(const struct stat *a, const struct stat *b)
 {
-	char *copy, *dir;
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/*
+ * Refuses a target that is the trace database or one of its side files:
+ * by device and inode for those that exist, and by name for those that may
+ * only appear later (a -wal that SQLite creates on the next open).
+ * target_st is NULL when the target does not exist yet.
+ */
+static int viz_target_not_db(const char *out, const char *resolved, const struct stat *target_st, const char *db)
+{
+	static const char *const sides[] = { "", "-wal", "-shm", "-journal" };
+	char *db_real, side[PATH_MAX + 16];
 	struct stat st;
 	int ret = 0;
 
-	if (!strcmp(out, "-"))
-		return 0;
-	if (stat(out, &st) == 0 && S_ISDIR(st.st_mode))
-		return error("%s: is a directory", out);
-	copy = xstrdup(out);
-	dir = dirname(copy);
-	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
-		ret = error("%s: no such directory '%s'", out, dir);
-	else if (access(dir, W_OK) < 0)
-		ret = error("%s: directory '%s' is not writable: %s", out, dir, strerror(errno));
-	free(copy);
+	if (!db || !(db_real = realpath(db, NULL)))
+		return 0; /* no database file: nothing to protect */
+	for (size_t i = 0; i < sizeof(sides) / sizeof(sides[0]) && !ret; i++) {
+		snprintf(side, sizeof(side), "%s%s", db_real, sides[i]);
+		if ((target_st && stat(side, &st) == 0 && viz_same_file(&st, target_st)) || !strcmp(side, resolved))
+			ret = error("%s: is the trace database%s%s (%s); refusing to write over it", out,
+				    *sides[i] ? "'s " : "", *sides[i] ? sides[i] + 1 : "", db);
+	}
+	free(db_real);
 	return ret;
+}
+
+/* dirname(out)'s realpath joined with basename(out): where a new file named out would be. */
+static char *viz_resolve_new(const char *out)
+{
+	char *d = xstrdup(out), *b = xstrdup(out), *dir, *res = NULL;
+	const char *dname = dirname(d);
+
+	dir = realpath(dname, NULL);
+	if (!dir)
+		error("%s: no such directory '%s'", out, dname);
+	else if (access(dir, W_OK) < 0)
+		error("%s: directory '%s' is not writable: %s", out, dir, strerror(errno));
+	else {
+		res = xmalloc(strlen(dir) + strlen(out) + 2);
+		sprintf(res, "%s/%s", strcmp(dir, "/") ? dir : "", basename(b));
+	}
+	free(dir);
+	free(d);
+	free(b);
+	return res;
+}
+
+int viz_target_open(const char *out, const char *db_path, struct viz_target *t)
+{
+	struct stat st, lst;
+	char *check;
+
+	*t = (struct viz_target){ .fd = -1 };
+	if (!strcmp(out, "-")) {
+		t->fd = STDOUT_FILENO;
+		return 0;
+	}
+	if (!*out)
+		return error("-o wants a file name, or '-' for stdout");
+	if (stat(out, &st) < 0) {
+		if (errno != ENOENT)
+			return error("%s: %s", out, strerror(errno));
+		if (lstat(out, &lst) == 0)
+			return error("%s: is a symlink to a file that does not exist; refusing to follow it", out);
+		if (!(t->path = viz_resolve_new(out)))
+			return -1;
+		if (viz_target_not_db(out, t->path, NULL, db_path) < 0) {
+			viz_target_release(t);
+			return -1;
+		}
+		return 0;
+	}
+	if (S_ISDIR(st.st_mode))
+		return error("%s: is a directory", out);
+	if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) {
+		/* A FIFO opened for writing waits for a reader: with O_NONBLOCK a
+		 * missing reader is ENXIO at once, and the fd goes back to blocking. */
+		int fd = open(out, O_WRONLY | O_NOCTTY | O_CLOEXEC | (S_ISFIFO(st.st_mode) ? O_NONBLOCK : 0));
+
+		if (fd < 0)
+			return error("%s: cannot open for writing: %s", out,
+				     errno == ENXIO ? "no process is reading the FIFO" : strerror(errno));
+		if (S_ISFIFO(st.st_mode))
+			fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+		*t = (struct viz_target){ .fd = fd, .own_fd = true };
+		return 0;
+	}
+	if (!S_ISREG(st.st_mode))
+		return error("%s: not a regular file, character device or FIFO; refusing to replace it", out);
+	if (!(t->path = realpath(out, NULL)))
+		return error("%s: %s", out, strerror(errno));
+	/* The replacement is made in the target's directory: it must be writable. */
+	if (viz_target_not_db(out, t->path, &st, db_path) < 0 || !(check = viz_resolve_new(t->path))) {
+		viz_target_release(t);
+		return -1;
+	}
+	free(check);
+	return 0;
+}
+
+void viz_target_release(struct viz_target *t)
+{
+	if (t->own_fd && t->fd >= 0)
+		close(t->fd);
+	free(t->path);
+	*t = (struct viz_target){ .fd = -1 };
 }
 
 static int viz_write_all(int fd, const char *data, size_t len)
@@ -74,13 +170,66 @@ static int viz_write_all(int fd, const char *data, size_t len)
 	return 0;
 }
 
-int viz_output_render(Agraph_t *g, const char *format, const char *out)
+/*
+ * Writes data beside path under a temporary name and renames it over path.
+ * Termination signals are held off meanwhile, so an interrupt cannot leave
+ * the temporary file behind; they are delivered once it is in place or gone.
+ * A replaced file keeps its permission bits; a new one gets 0666 less umask.
+ */
+static int viz_replace_file(const char *path, const char *data, size_t len)
+{
+	char *tmp = xmalloc(strlen(path) + 16);
+	sigset_t block, old;
+	struct stat st;
+	mode_t mode, mask;
+	int fd, ret = -1;
+
+	if (stat(path, &st) == 0) {
+		mode = st.st_mode & 07777;
+	} else {
+		mask = umask(0);
+		umask(mask);
+		mode = 0666 & ~mask;
+	}
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	sprintf(tmp, "%s.tmp-XXXXXX", path);
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		error("%s: cannot create: %s", path, strerror(errno));
+		goto out;
+	}
+	if (viz_write_all(fd, data, len) < 0 || fchmod(fd, mode) < 0 || close(fd) < 0) {
+		error("%s: cannot write: %s", path, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	if (rename(tmp, path) < 0) {
+		error("%s: cannot replace: %s", path, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	ret = 0;
+out:
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	free(tmp);
+	return ret;
+}
+
+int viz_output_render(Agraph_t *g, const char *format, const struct viz_target *t)
 {
 	GVC_t *gvc = gvContext();
-	char *data = NULL, *tmp = NULL;
+	char *data = NULL;
 	unsigned int len = 0;
-	int fd = -1, ret = -1, rc;
+	int ret = -1, rc;
 
+	/* Graphviz reports bad labels and the like as errors but still renders:
+	 * such a picture is not written (its count is checked before). */
+	agreseterrors();
 	if (gvLayout(gvc, g, "dot") != 0) {
 		error("graphviz could not lay out the graph");
 		goto out;
@@ -91,36 +240,17 @@ int viz_output_render(Agraph_t *g, const char *format, const char *out)
 		error("graphviz could not render %s", format);
 		goto out;
 	}
-	if (!strcmp(out, "-")) {
-		ret = viz_write_all(STDOUT_FILENO, data, len) < 0 ? error("stdout: %s", strerror(errno)) : 0;
+	if (agerrors() > 0) {
+		error("graphviz reported errors while rendering; nothing was written");
 		goto out;
 	}
-	tmp = xmalloc(strlen(out) + 16);
-	sprintf(tmp, "%s.tmp-XXXXXX", out);
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		error("%s: cannot create: %s", out, strerror(errno));
-		goto out;
-	}
-	if (viz_write_all(fd, data, len) < 0 || fchmod(fd, 0644) < 0 || close(fd) < 0) {
-		error("%s: cannot write: %s", out, strerror(errno));
-		fd = -1;
-		unlink(tmp);
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, out) < 0) {
-		error("%s: cannot replace: %s", out, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	ret = 0;
+	if (t->path)
+		ret = viz_replace_file(t->path, data, len);
+	else if (viz_write_all(t->fd, data, len) < 0)
+		error("%s: %s", t->fd == STDOUT_FILENO ? "stdout" : "output", strerror(errno));
+	else
+		ret = 0;
 out:
-	if (fd >= 0) {
-		close(fd);
-		unlink(tmp);
-	}
-	free(tmp);
 	/* gvRenderData can hand back a buffer even when it fails. */
 	if (data)
 		gvFreeRenderData(data);

@@ -3,24 +3,44 @@
 #define POOLTRACE_VIZ_OUTPUT_H
 
 #include <graphviz/cgraph.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* "svg", "png", "pdf" or "dot" from --format, or else from out's extension. NULL (error printed) if neither. */
 const char *viz_output_format(const char *format, const char *out);
 
 /*
- * Checks before any work that out can be created: its directory exists and
- * is writable. Prints one error line and returns -1 if not.
+ * Where a picture goes, decided once, before any work, from what -o names:
+ *   "-"                      standard output;
+ *   a character device, FIFO  streamed into, never replaced (opened now: a
+ *                            FIFO with no reader is refused rather than waited on);
+ *   a regular file, or none  written beside it under a temporary name and
+ *                            renamed into place, so a failure never leaves a
+ *                            half-written or damaged file. A symlink is written
+ *                            through: the file it points to is replaced, the
+ *                            link stays.
+ * Anything else (a directory, a socket, a block device, a dangling symlink) is
+ * refused, and so is the trace database itself or one of its -wal, -shm or
+ * -journal files, by device and inode and by name.
  */
-int viz_output_check(const char *out);
+struct viz_target {
+	char *path;  /* the file to create or replace (resolved), or NULL */
+	int fd;      /* stdout or the opened stream, or -1 */
+	bool own_fd; /* fd was opened here and is closed by viz_target_release */
+};
 
 /*
- * Lays g out with dot and renders it as format into out ("-": stdout). The
- * file is written beside out under a temporary name and renamed into place,
- * so a failure never leaves a half-written or damaged file. Returns 0 or -1
- * (error printed).
+ * Fills t for out, protecting db_path (may be NULL). Returns 0, or -1 with one
+ * error line printed (the caller exits 2); t then holds nothing to release.
  */
-int viz_output_render(Agraph_t *g, const char *format, const char *out);
+int viz_target_open(const char *out, const char *db_path, struct viz_target *t);
+void viz_target_release(struct viz_target *t);
+
+/*
+ * Lays g out with dot and renders it as format into t. A render Graphviz
+ * reports errors for is not written. Returns 0 or -1 (error printed).
+ */
+int viz_output_render(Agraph_t *g, const char *format, const struct viz_target *t);
 
 /*
  * Appends s to buf (at *len, capacity cap, grown with xrealloc) escaped for

@@ -11,6 +11,7 @@
 #include "store.h"
 #include "util.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +34,7 @@ struct viz_lane {
 struct viz_timeline {
 	Agraph_t *g;
 	struct viz_lane *lanes;
-	size_t nlanes;
+	size_t nlanes, lanes_cap;
 	Agnode_t *prev;    /* the previous event in seq order, any lane */
 	const struct viz_fdgraph_opts *o;
 	int workers;
@@ -156,6 +157,15 @@ static void viz_arrow(struct viz_timeline *t, Agnode_t *from, Agnode_t *to, cons
 	viz_set(e, "penwidth", "1.5");
 }
 
+/* Appends a lane, growing the array as needed. */
+static void viz_add_lane(struct viz_timeline *t, struct viz_lane lane)
+{
+	if (t->nlanes == t->lanes_cap)
+		t->lanes = xrealloc(t->lanes, (t->lanes_cap = t->lanes_cap ? t->lanes_cap * 2 : 16) * sizeof(*t->lanes));
+	t->lanes[t->nlanes++] = lane;
+}
+
+/* One lane per drawn process, then pooltrace's own. 0 or -EIO. */
 static int viz_load_lanes(struct store *st, int64_t run, struct viz_timeline *t)
 {
 	sqlite3_stmt *s = store_prepare(
@@ -175,30 +185,29 @@ static int viz_load_lanes(struct store *st, int64_t run, struct viz_timeline *t)
 		    "  AND h.is_foreign)"
 		    " FROM processes p LEFT JOIN io USING (pid) WHERE p.run_id = ?1"
 		    " ORDER BY p.role = 'worker', p.worker_index");
-	size_t cap = 0;
+	int64_t supervisor;
+	int rc;
 
 	if (!s)
-		return -1;
+		return -EIO;
 	sqlite3_bind_int64(s, 1, run);
-	while (sqlite3_step(s) == SQLITE_ROW) {
+	while ((rc = store_step(st, s)) == 1) {
 		int index = sqlite3_column_int(s, 1);
 
 		if (!viz_fdgraph_worker_shown(t->o, t->workers, index))
 			continue;
-		if (t->nlanes + 1 >= cap)
-			t->lanes = xrealloc(t->lanes, (cap = cap ? cap * 2 : 16) * sizeof(*t->lanes));
-		t->lanes[t->nlanes++] = (struct viz_lane){
+		viz_add_lane(t, (struct viz_lane){
 			.pid = sqlite3_column_int(s, 0), .worker_index = index,
 			.writes = sqlite3_column_int64(s, 2), .reads = sqlite3_column_int64(s, 3),
 			.tasks = sqlite3_column_int64(s, 4), .inherited = sqlite3_column_int64(s, 5),
 			.inherited_pipes = sqlite3_column_int64(s, 6), .inherited_write = sqlite3_column_int64(s, 7),
 			.inherited_foreign = sqlite3_column_int64(s, 8),
-		};
+		});
 	}
 	sqlite3_finalize(s);
-	t->lanes[t->nlanes++] = (struct viz_lane){
-		.pid = (int)store_int(st, "SELECT supervisor_pid FROM runs WHERE id = ?1", run, 0), .worker_index = -2
-	};
+	if (rc < 0 || store_int(st, "SELECT supervisor_pid FROM runs WHERE id = ?1", run, 0, &supervisor) < 0)
+		return -EIO;
+	viz_add_lane(t, (struct viz_lane){ .pid = (int)supervisor, .worker_index = -2 });
 	return 0;
 }
 
@@ -280,24 +289,28 @@ static void viz_describe(sqlite3_stmt *s, const char *kind, char *buf, size_t le
 		snprintf(buf, len, "%s", kind);
 }
 
-Agraph_t *viz_timeline_new(struct store *st, int64_t run, const struct viz_fdgraph_opts *o)
+int viz_timeline_new(struct store *st, int64_t run, const struct viz_fdgraph_opts *o, Agraph_t **out)
 {
 	struct viz_timeline t = { .o = o };
 	char strategy[32] = "", outcome[16] = "", text[160];
 	sqlite3_stmt *s;
+	int rc;
 
-	if (store_check_run(st, run) < 0)
-		return NULL;
+	*out = NULL;
+	if ((rc = store_check_run(st, run)) < 0)
+		return rc;
 	s = store_prepare(st, "SELECT strategy, workers, coalesce(outcome, 'unfinished') FROM runs WHERE id = ?1");
 	if (!s)
-		return NULL;
+		return -EIO;
 	sqlite3_bind_int64(s, 1, run);
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		snprintf(strategy, sizeof(strategy), "%s", (const char *)sqlite3_column_text(s, 0));
+	if ((rc = store_step(st, s)) == 1) {
+		snprintf(strategy, sizeof(strategy), "%s", viz_col_text(s, 0));
 		t.workers = sqlite3_column_int(s, 1);
-		snprintf(outcome, sizeof(outcome), "%s", (const char *)sqlite3_column_text(s, 2));
+		snprintf(outcome, sizeof(outcome), "%s", viz_col_text(s, 2));
 	}
 	sqlite3_finalize(s);
+	if (rc < 0)
+		return -EIO;
 	t.g = agopen("timeline", Agdirected, NULL);
 	viz_set(t.g, "rankdir", "TB");
 	viz_set(t.g, "labelloc", "t");
@@ -305,25 +318,19 @@ Agraph_t *viz_timeline_new(struct store *st, int64_t run, const struct viz_fdgra
 	viz_set(t.g, "nodesep", "0.2");
 	viz_set(t.g, "ranksep", "0.15");
 	agattr(t.g, AGNODE, "fontname", "Helvetica");
-	if (viz_load_lanes(st, run, &t) < 0) {
-		agclose(t.g);
-		free(t.lanes);
-		return NULL;
-	}
+	if (viz_load_lanes(st, run, &t) < 0)
+		goto fail;
 	viz_headers(&t, run, strategy, outcome);
 	s = store_prepare(st, "SELECT seq, pid, kind, fd, fd2, pipe_id, pipe_end, other_pid, arg, signal, detail,"
 			      " (SELECT channel FROM pipes p WHERE p.run_id = e.run_id AND p.pipe_id = e.pipe_id)"
 			      " FROM events e WHERE run_id = ?1 AND kind NOT IN ('write', 'read', 'task', 'inherit')"
 			      " ORDER BY seq");
-	if (!s) {
-		agclose(t.g);
-		free(t.lanes);
-		return NULL;
-	}
+	if (!s)
+		goto fail;
 	sqlite3_bind_int64(s, 1, run);
-	while (sqlite3_step(s) == SQLITE_ROW) {
+	while ((rc = store_step(st, s)) == 1) {
 		long long seq = sqlite3_column_int64(s, 0);
-		const char *kind = (const char *)sqlite3_column_text(s, 2);
+		const char *kind = viz_col_text(s, 2);
 		struct viz_lane *l = viz_lane(&t, sqlite3_column_int(s, 1));
 		struct viz_lane *other = viz_lane(&t, sqlite3_column_int(s, 7));
 		/* About a worker not drawn: its pipe, or (kill, reap) the worker itself. */
@@ -350,7 +357,7 @@ Agraph_t *viz_timeline_new(struct store *st, int64_t run, const struct viz_fdgra
 		if (!l)
 			continue; /* a collapsed worker's own event */
 		if (!strcmp(kind, "close") && l->worker_index == -1 && l->writes &&
-		    sqlite3_column_type(s, 6) != SQLITE_NULL && !strcmp((const char *)sqlite3_column_text(s, 6), "write")) {
+		    sqlite3_column_type(s, 6) != SQLITE_NULL && !strcmp(viz_col_text(s, 6), "write")) {
 			/* The first shutdown close follows the whole dispatch: say so once. */
 			char done[64];
 
@@ -371,6 +378,8 @@ Agraph_t *viz_timeline_new(struct store *st, int64_t run, const struct viz_fdgra
 				  !strcmp(kind, "kill") ? "#d62728" : "#555555");
 	}
 	sqlite3_finalize(s);
+	if (rc < 0)
+		goto fail;
 	for (size_t i = 0; i < t.nlanes; i++)
 		viz_fold_close(&t, &t.lanes[i]);
 	if (t.workers > o->max_workers) {
@@ -383,5 +392,10 @@ Agraph_t *viz_timeline_new(struct store *st, int64_t run, const struct viz_fdgra
 		viz_set(n, "shape", "note");
 	}
 	free(t.lanes);
-	return t.g;
+	*out = t.g;
+	return 0;
+fail:
+	agclose(t.g);
+	free(t.lanes);
+	return -EIO;
 }
