@@ -299,6 +299,7 @@ static int store_create(const char *path)
 {
 	struct store tmp = { NULL, NULL };
 	char *msg = NULL;
+	mode_t mask;
 	int fd, ret = -1;
 
 	tmp.path = xmalloc(strlen(path) + 16);
@@ -309,6 +310,10 @@ static int store_create(const char *path)
 		free(tmp.path);
 		return -1;
 	}
+	/* mkstemp made it 0600; a trace gets what any new file would. */
+	mask = umask(0);
+	umask(mask);
+	fchmod(fd, 0666 & ~mask);
 	close(fd);
 	if (store_connect(&tmp, SQLITE_OPEN_READWRITE) < 0)
 		goto out;

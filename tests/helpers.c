@@ -156,8 +156,9 @@ int t_pgrp_alive(pid_t pgid)
 		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
 		if (!(f = fopen(path, "r")))
 			continue;
+		/* A zombie has ended; whether anyone reaps it is its parent's business. */
 		if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) &&
-		    sscanf(p + 1, " %c %*d %d", &state, &pgrp) == 2 && pgrp == pgid)
+		    sscanf(p + 1, " %c %*d %d", &state, &pgrp) == 2 && pgrp == pgid && state != 'Z')
 			found = 1;
 		fclose(f);
 	}
@@ -169,4 +170,43 @@ int t_pgrp_alive(pid_t pgid)
 int t_sanitized(void)
 {
 	return getenv("POOLTRACE_SANITIZED") != NULL;
+}
+
+int t_tagged_alive(const char *tag)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	size_t taglen = strlen(tag);
+	int found = 0;
+
+	while (d && (de = readdir(d))) {
+		char path[300], buf[65536], *p;
+		FILE *f;
+		size_t n;
+		char state = 'Z';
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		if (!(f = fopen(path, "r")))
+			continue;
+		if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
+			sscanf(p + 1, " %c", &state);
+		fclose(f);
+		if (state == 'Z')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/environ", de->d_name);
+		if (!(f = fopen(path, "r")))
+			continue;
+		n = fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+		for (size_t i = 0; i + taglen <= n; i += strlen(buf + i) + 1)
+			if (!strncmp(buf + i, tag, taglen) && (i + taglen == n || buf[i + taglen] == '\0')) {
+				found++;
+				break;
+			}
+	}
+	if (d)
+		closedir(d);
+	return found;
 }

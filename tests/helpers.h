@@ -34,8 +34,15 @@ int t_lines(const char *s);
 /* sha-like fingerprint of a file's bytes (FNV-1a 64), -1 if unreadable. */
 int64_t t_file_hash(const char *path);
 
-/* True if any process in /proc still has process group pgid. */
+/* True if a process of process group pgid is still alive (zombies have ended). */
 int t_pgrp_alive(pid_t pgid);
+
+/*
+ * How many live (not zombie) processes have tag, a whole "NAME=VALUE", in
+ * their environment: a test gives pooltrace a tag of its own, and the pool
+ * inherits it, so its processes can be found even after pooltrace is gone.
+ */
+int t_tagged_alive(const char *tag);
 
 /* Gives processes started from now on the sanitizer options meant for pooltrace itself. */
 void t_sanitizer_env(void);

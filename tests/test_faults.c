@@ -3,6 +3,7 @@
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,8 +12,11 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Starts `pooltrace run --db DB EXTRA...` in the background; returns its pid. */
-static pid_t spawn_pooltrace(const char *db, char *const extra[])
+/*
+ * Starts `pooltrace run --db DB EXTRA...` in the background, with tag (a
+ * "NAME=VALUE", or NULL) in its environment; returns its pid.
+ */
+static pid_t spawn_tagged(const char *tag, const char *db, char *const extra[])
 {
 	char *argv[32] = { POOLTRACE_BIN, "run", "--db", (char *)db, NULL };
 	int n = 4;
@@ -29,10 +33,17 @@ static pid_t spawn_pooltrace(const char *db, char *const extra[])
 
 		dup2(null, 0);
 		dup2(null, 1);
+		if (tag)
+			putenv((char *)tag);
 		execv(argv[0], argv);
 		_exit(127);
 	}
 	return pid;
+}
+
+static pid_t spawn_pooltrace(const char *db, char *const extra[])
+{
+	return spawn_tagged(NULL, db, extra);
 }
 
 /* Process group of pid, or -1. */
@@ -226,4 +237,147 @@ Test(faults, a_tiny_log_with_waiting_loses_nothing, .timeout = 60)
 	cr_expect_eq(t_sql_int(db, "SELECT events_dropped FROM runs"), 0);
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events WHERE kind = 'task'"), 30000);
 	cr_expect_eq(t_sql_int(db, "SELECT max(seq) = count(*) FROM events"), 1, "seq is dense from 1");
+}
+
+/*
+ * SIGKILL of pooltrace, which no handler can see, at delay_us after it
+ * started: within a second no process of its run may be alive. The pool's
+ * processes are found by a tag in their environment, which they inherit.
+ */
+static bool sigkill_leaves_nothing(const char *name, char *const extra[], useconds_t delay_us)
+{
+	static int trial;
+	char tag[96], db[64];
+	pid_t sup;
+	int alive = -1, status;
+
+	snprintf(tag, sizeof(tag), "POOLTRACE_TEST_TAG=%d-%s-%d", (int)getpid(), name, trial);
+	snprintf(db, sizeof(db), "kill%d.db", trial++);
+	sup = spawn_tagged(tag, t_path(db), extra);
+	usleep(delay_us);
+	cr_assert_eq(kill(sup, SIGKILL), 0);
+	status = wait_status(sup);
+	/* A run may already have ended on its own; then too nothing may be left. */
+	cr_expect(status == 128 + SIGKILL || status == 0, "%s: exit %d", name, status);
+	for (int i = 0; i < 100 && alive; i++) {
+		alive = t_tagged_alive(tag);
+		if (alive)
+			usleep(10000);
+	}
+	cr_expect_eq(alive, 0, "%s: %d processes of the run outlived pooltrace by a second (killed after %u us)",
+		     name, alive, (unsigned)delay_us);
+	return status == 128 + SIGKILL;
+}
+
+Test(faults, sigkill_of_pooltrace_during_start_up_leaves_no_process, .timeout = 60)
+{
+	/* From exec to the pool's fork takes some tens of ms (creating the
+	 * trace file): these moments fall before, during and after it. */
+	for (useconds_t us = 0; us <= 100000; us += 10000)
+		cr_expect(sigkill_leaves_nothing("startup", (char *[]){ "-s", "naive", "-w", "8", "-t", "100", NULL }, us));
+}
+
+Test(faults, sigkill_of_pooltrace_while_the_pool_works_leaves_no_process, .timeout = 60)
+{
+	/* Busy pools: blocked on pipes, and on the full event log (close-all
+	 * with a tiny log whose writers wait for room). */
+	sigkill_leaves_nothing("running", (char *[]){ "-s", "child-close", "-w", "4", "-t", "100000", "--task-ms", "1",
+						      NULL }, 300000);
+	sigkill_leaves_nothing("fulllog", (char *[]){ "-s", "close-all", "-w", "4", "-t", "1000000", "--log-size", "64",
+						      "--log-wait-ms", "600000", NULL }, 300000);
+}
+
+Test(faults, sigkill_of_pooltrace_during_the_deadlock_check_leaves_no_process, .timeout = 120)
+{
+	int killed = 0;
+
+	/* 300 workers: the deadlock is confirmed at ~0.2 s, its evidence
+	 * recorded by ~0.3 s, the pool reaped by ~0.4 s (run --stats): these
+	 * moments fall before, in and after the check. */
+	for (useconds_t ms = 150; ms <= 350; ms += 50)
+		killed += sigkill_leaves_nothing("deadlock", (char *[]){ "-s", "naive", "-w", "300", "-t", "300",
+									 "--hang-ms", "20", NULL }, ms * 1000);
+	cr_expect_geq(killed, 3, "only %d of 5 runs were still going when killed", killed);
+}
+
+/* A failed fork is the system's failure, not bad input: exit 1, not 2. */
+Test(faults, a_fork_that_fails_for_lack_of_processes_exits_1, .timeout = 60)
+{
+	struct t_result r;
+
+	if (getuid() != 0 || system("command -v setpriv >/dev/null 2>&1") != 0)
+		cr_skip_test("needs root and setpriv to run as a user with a process limit");
+	/* RLIMIT_NPROC does not bind root: run as nobody, allowed one process
+	 * (the guard cannot start) or two (the pool cannot be forked). */
+	for (int limit = 1; limit <= 2; limit++) {
+		t_sh(&r, "setpriv --reuid=65534 --regid=65534 --clear-groups bash -c 'ulimit -u %d && exec \"$PT\" run "
+			 "--no-trace -w 2'", limit);
+		cr_expect_eq(r.status, 1, "limit %d: exit %d: %s", limit, r.status, r.err);
+		cr_expect(strstr(r.err, "Resource temporarily unavailable") != NULL, "limit %d: %s", limit, r.err);
+		cr_expect_eq(t_lines(r.err), 1, "%s", r.err);
+	}
+}
+
+/*
+ * A full disk mid-run: exit 1, what was committed stays, the run's row says
+ * it failed and why, and readers skip it when choosing the default run.
+ */
+Test(faults, a_full_disk_marks_the_run_failed_and_keeps_the_file, .timeout = 60)
+{
+	struct t_result r;
+	const char *dir = t_path("small");
+	char db[600];
+
+	snprintf(db, sizeof(db), "%s/f.db", dir);
+	t_sh(&r, "mkdir small && mount -t tmpfs -o size=400k tmpfs small");
+	if (r.status != 0)
+		cr_skip_test("cannot mount a small tmpfs here: %s", r.err);
+	cr_expect_eq(t_run(&r, "run --db small/f.db -q -s child-close -w 2 -t 2"), 0, "%s", r.err);
+	t_run(&r, "run --db small/f.db -s child-close -w 2 -t 200000");
+	cr_expect_eq(r.status, 1, "exit %d: %s", r.status, r.err);
+	cr_expect(strstr(r.err, "database or disk is full") != NULL, "%s", r.err);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM runs WHERE id = 2 AND outcome = 'failed' AND failure LIKE '%%full%%'"),
+		     1);
+	cr_expect_eq(t_sql_int(db, "SELECT outcome = 'ok' FROM runs WHERE id = 1"), 1);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check <> 'ok'"), 0);
+	/* The default run of a reader is the newest that did not fail. */
+	cr_expect_eq(t_run(&r, "render --db small/f.db -o out.svg"), 0, "%s", r.err);
+	cr_expect_eq(t_run(&r, "query --db small/f.db --csv 'SELECT max(id) FROM runs'"), 0, "%s", r.err);
+	t_sh(&r, "umount small");
+}
+
+/*
+ * A SIGTERM that arrives once the pool is reaped, while the trace is being
+ * committed, is honoured after the commit: the run is stored whole, with the
+ * outcome it had, and pooltrace exits 128+15. (It used to exit 0.)
+ */
+Test(faults, sigterm_during_the_final_commit_is_honoured_after_it, .timeout = 120)
+{
+	const char *db = t_path("late.db");
+	char path[64];
+	pid_t sup, parent;
+
+	/* 1000 workers: committing half a million holds takes most of a second. */
+	sup = spawn_pooltrace(db, (char *[]){ "-s", "naive", "-w", "1000", "-t", "1000", "--hang-ms", "50", NULL });
+	parent = pool_parent_of(sup);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)sup, (int)sup);
+	/* Every process of the pool is reaped (killed with the deadlock): none
+	 * of pooltrace's children is in the pool's group any more, and the run
+	 * is in its final commit. */
+	for (int i = 0, members = 1; i < 30000 && members; i++) {
+		FILE *f = fopen(path, "r");
+		int child;
+
+		members = 0;
+		while (f && fscanf(f, "%d", &child) == 1)
+			members += pgid_of(child) == parent;
+		if (f)
+			fclose(f);
+		if (members)
+			usleep(1000);
+	}
+	cr_assert_eq(kill(sup, SIGTERM), 0);
+	cr_expect_eq(wait_status(sup), 128 + SIGTERM);
+	cr_expect_eq(t_sql_int(db, "SELECT outcome = 'deadlock' FROM runs"), 1);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM leaked_write_ends"), 1000 * 999 / 2);
 }

@@ -68,8 +68,9 @@ static void viz_caption(struct viz_buf *b, const struct viz_model *m)
 	viz_html_escape(&b->s, &b->len, &b->cap, m->strategy);
 	viz_buf_printf(&b->s, &b->len, &b->cap, "</B> · run %lld · %d workers · ", (long long)m->run_id, m->workers);
 	viz_html_escape(&b->s, &b->len, &b->cap, m->moment);
-	viz_buf_printf(&b->s, &b->len, &b->cap, " · outcome: <B>%s</B><BR/>",
-		       m->outcome[0] ? m->outcome : "unfinished");
+	viz_buf_printf(&b->s, &b->len, &b->cap, " · outcome: <B>");
+	viz_html_escape(&b->s, &b->len, &b->cap, m->outcome[0] ? m->outcome : "unfinished");
+	viz_buf_printf(&b->s, &b->len, &b->cap, "</B><BR/>");
 	viz_buf_printf(&b->s, &b->len, &b->cap,
 		       "<FONT COLOR=\"" VIZ_RED "\">leaked write ends held: %lld</FONT>"
 		       " · EOF blockers: %lld now, %lld in the run",
@@ -104,17 +105,7 @@ static Agnode_t *viz_pipe_node(Agraph_t *g, const char *prefix, const struct viz
 /* Long paths (a job's stdout file) are cut from the left: the end says most. */
 static void viz_short_detail(struct viz_buf *b, const char *detail)
 {
-	size_t len = detail ? strlen(detail) : 0;
-
-	if (!detail) {
-		viz_buf_printf(&b->s, &b->len, &b->cap, "(unknown)");
-		return;
-	}
-	if (len > 28) {
-		viz_buf_printf(&b->s, &b->len, &b->cap, "…");
-		detail += len - 27;
-	}
-	viz_html_escape(&b->s, &b->len, &b->cap, detail);
+	viz_label_append(&b->s, &b->len, &b->cap, detail ? detail : "(unknown)", 28);
 }
 
 /* What one fd row says about its fd. */

@@ -10,6 +10,7 @@
 #include <graphviz/gvc.h>
 #include <libgen.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -277,17 +278,92 @@ void viz_buf_printf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
 	*len += (size_t)n;
 }
 
+/*
+ * The length of the valid UTF-8 sequence at s (1 to 4), or 0 when s does not
+ * start one: a stray continuation byte, an overlong form, a surrogate, a code
+ * point past U+10FFFF, or a sequence cut short.
+ */
+static int viz_utf8_len(const unsigned char *s)
+{
+	int n;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	for (int i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/*
+ * The next shown character of s, as text for an HTML-like label: a valid
+ * character as it is (& < > " as entities), a control character or invalid
+ * byte as an escape. Returns the bytes of s it stands for.
+ */
+static int viz_label_char(const unsigned char *s, char out[16])
+{
+	int n = viz_utf8_len(s);
+
+	if (n == 0 || s[0] < 0x20 || s[0] == 0x7f) {
+		switch (s[0]) {
+		case '\n': strcpy(out, "\\n"); break;
+		case '\t': strcpy(out, "\\t"); break;
+		case '\r': strcpy(out, "\\r"); break;
+		case 0x1b: strcpy(out, "\\e"); break;
+		default: snprintf(out, 16, "\\x%02x", s[0]);
+		}
+		return 1;
+	}
+	if (n == 2 && s[0] == 0xc2 && s[1] < 0xa0) { /* C1 controls, U+0080..U+009F */
+		snprintf(out, 16, "\\u%04x", s[1]);
+		return 2;
+	}
+	switch (s[0]) {
+	case '&': strcpy(out, "&amp;"); break;
+	case '<': strcpy(out, "&lt;"); break;
+	case '>': strcpy(out, "&gt;"); break;
+	case '"': strcpy(out, "&quot;"); break;
+	default: memcpy(out, s, (size_t)n), out[n] = '\0';
+	}
+	return n;
+}
+
+void viz_label_append(char **buf, size_t *len, size_t *cap, const char *s, size_t max_chars)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t count = 0, skip = 0;
+	char piece[16];
+
+	for (const unsigned char *q = p; *q; q += viz_label_char(q, piece))
+		count++;
+	if (max_chars && count > max_chars) {
+		/* Keep the end: of a path, the file name says the most. */
+		skip = count - (max_chars - 1);
+		viz_buf_printf(buf, len, cap, "…");
+	}
+	for (size_t i = 0; *p; i++) {
+		p += viz_label_char(p, piece);
+		if (i >= skip)
+			viz_buf_printf(buf, len, cap, "%s", piece);
+	}
+}
+
 void viz_html_escape(char **buf, size_t *len, size_t *cap, const char *s)
 {
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '&': viz_buf_printf(buf, len, cap, "&amp;"); break;
-		case '<': viz_buf_printf(buf, len, cap, "&lt;"); break;
-		case '>': viz_buf_printf(buf, len, cap, "&gt;"); break;
-		case '"': viz_buf_printf(buf, len, cap, "&quot;"); break;
-		default: viz_buf_printf(buf, len, cap, "%c", *s);
-		}
-	}
+	viz_label_append(buf, len, cap, s, 0);
 }
 
 void viz_set(void *obj, const char *name, const char *value)

@@ -43,9 +43,15 @@ void viz_target_release(struct viz_target *t);
 int viz_output_render(Agraph_t *g, const char *format, const struct viz_target *t);
 
 /*
- * Appends s to buf (at *len, capacity cap, grown with xrealloc) escaped for
- * an HTML-like label: & < > " become entities.
+ * The one way a string from the database or the system (a file name, a
+ * strategy, an outcome: a hand-edited trace can hold anything) enters a
+ * label. Appends s to buf (at *len, capacity cap, grown with xrealloc) for an
+ * HTML-like label: valid UTF-8 as it is; invalid bytes and control characters
+ * shown escaped (\n, \e, \x01, \u0085); & < > " as entities. With max_chars > 0
+ * at most that many characters are shown, keeping the end, behind a "…".
  */
+void viz_label_append(char **buf, size_t *len, size_t *cap, const char *s, size_t max_chars);
+/* viz_label_append with no limit. */
 void viz_html_escape(char **buf, size_t *len, size_t *cap, const char *s);
 /* Appends printf-formatted text to buf (no escaping: for markup). */
 void viz_buf_printf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)

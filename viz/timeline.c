@@ -247,9 +247,16 @@ static void viz_headers(struct viz_timeline *t, int64_t run, const char *strateg
 		}
 		prev = n;
 	}
-	snprintf(label, sizeof(label), "<B>timeline</B> · run %lld · %s · outcome: %s", (long long)run, strategy,
-		 outcome);
-	viz_set_html_label(t->g, label);
+	{
+		struct { char *s; size_t len, cap; } b = { 0 };
+
+		viz_buf_printf(&b.s, &b.len, &b.cap, "<B>timeline</B> · run %lld · ", (long long)run);
+		viz_html_escape(&b.s, &b.len, &b.cap, strategy);
+		viz_buf_printf(&b.s, &b.len, &b.cap, " · outcome: ");
+		viz_html_escape(&b.s, &b.len, &b.cap, outcome);
+		viz_set_html_label(t->g, b.s);
+		free(b.s);
+	}
 }
 
 static void viz_describe(sqlite3_stmt *s, const char *kind, char *buf, size_t len)
