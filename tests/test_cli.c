@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <sqlite3.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Runs pooltrace ARGS and expects exit 2 with exactly one stderr line containing `needle`. */
@@ -204,4 +205,175 @@ Test(cli, stats_print_the_event_rate_and_when_each_phase_ended, .timeout = 60)
 			    &t[0], &t[1], &t[2]),
 		     3, "%s", r.err);
 	cr_expect(t[0] <= t[1] && t[1] <= t[2], "%s", r.err);
+}
+
+Test(cli, an_in_memory_or_uri_database_is_refused_and_nothing_is_created)
+{
+	struct t_result r;
+
+	expect_usage_error("run --db '' -w 2", "wants a file name");
+	expect_usage_error("run --db :memory: -w 2", "not an in-memory database or a URI");
+	expect_usage_error("run --db 'file:x.db?mode=memory' -w 2", "not an in-memory database or a URI");
+	expect_usage_error("run --db 'FILE:x.db' -w 2", "not an in-memory database or a URI");
+	expect_usage_error("query --db :memory: 'SELECT 1'", "not an in-memory database");
+	cr_expect_eq(t_sh(&r, "ls | grep -c . || true"), 0);
+	cr_expect_eq(atoi(r.out), 0, "files were created: %s", r.out);
+}
+
+Test(cli, a_short_file_that_is_not_sqlite_is_refused_and_left_intact)
+{
+	struct t_result r;
+	int64_t before;
+
+	t_sh(&r, "printf x > one.db && printf 'SQLite format' > almost.db");
+	before = t_file_hash(t_path("one.db"));
+	expect_usage_error("run --db one.db -w 2", "not a pooltrace trace database");
+	expect_usage_error("run --db almost.db -w 2", "not a pooltrace trace database");
+	expect_usage_error("query --db one.db 'SELECT 1'", "not a pooltrace trace database");
+	cr_expect_eq(t_file_hash(t_path("one.db")), before);
+	cr_expect_eq(t_sh(&r, "test $(stat -c %%s one.db) = 1 && test ! -e one.db-wal"), 0);
+}
+
+/* Another program's database with no tables yet is still that program's. */
+Test(cli, a_sqlite_file_with_a_version_but_no_tables_is_not_taken_over)
+{
+	sqlite3 *db;
+	int64_t before;
+
+	cr_assert_eq(sqlite3_open(t_path("app.db"), &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, "PRAGMA user_version = 7", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	before = t_file_hash(t_path("app.db"));
+	expect_usage_error("run --db app.db -w 2", "a SQLite database, but not a pooltrace trace");
+	cr_expect_eq(t_file_hash(t_path("app.db")), before);
+}
+
+/* Ids past what --run accepted made SQLite pick random ones: new ids follow the largest. */
+Test(cli, run_ids_follow_the_largest_and_are_accepted_by_run_and_runs)
+{
+	struct t_result r;
+	sqlite3 *db;
+
+	cr_assert_eq(t_run(&r, "run --db ids.db -q -s child-close -w 2 -t 2"), 0, "%s", r.err);
+	cr_assert_eq(sqlite3_open(t_path("ids.db"), &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, "UPDATE runs SET id = 4611686018427387904", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	cr_assert_eq(t_run(&r, "run --db ids.db -s child-close -w 2 -t 2"), 0, "%s", r.err);
+	cr_expect(strstr(r.out, "run 4611686018427387905:") != NULL, "%s", r.out);
+	cr_expect_eq(t_run(&r, "render --db ids.db --run 4611686018427387905 -o a.svg"), 0, "%s", r.err);
+	cr_expect_eq(t_run(&r, "compare --db ids.db --runs 4611686018427387905 -o c.svg"), 0, "%s", r.err);
+	cr_expect_eq(t_run(&r, "timeline --db ids.db -o t.svg"), 0, "%s", r.err);
+	/* The largest id there can be: the next run is refused in one line. */
+	cr_assert_eq(sqlite3_open(t_path("ids.db"), &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, "UPDATE runs SET id = 9223372036854775807 WHERE id = 4611686018427387905", NULL,
+				  NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	t_run(&r, "run --db ids.db -q -s child-close -w 2 -t 2");
+	cr_expect_eq(r.status, 1, "exit %d: %s", r.status, r.err);
+	cr_expect(strstr(r.err, "run ids are used up") != NULL, "%s", r.err);
+}
+
+Test(cli, runs_lists_with_an_empty_element_are_refused)
+{
+	struct t_result r;
+
+	cr_assert_eq(t_run(&r, "run --db e.db -q -s child-close -w 2 -t 2"), 0, "%s", r.err);
+	expect_usage_error("compare --db e.db --runs 1,,1 -o c.svg", "has an empty element");
+	expect_usage_error("compare --db e.db --runs 1, -o c.svg", "has an empty element");
+	expect_usage_error("compare --db e.db --runs ,1 -o c.svg", "has an empty element");
+	expect_usage_error("compare --db e.db --runs 1,x -o c.svg", "not 'x'");
+}
+
+Test(cli, a_value_given_to_an_option_that_takes_none_names_the_option)
+{
+	expect_usage_error("run --no-trace=1", "option '--no-trace' takes no value");
+	expect_usage_error("run --no-tr=1", "option '--no-trace' takes no value");
+	expect_usage_error("query --csv=yes 'SELECT 1'", "option '--csv' takes no value");
+	expect_usage_error("render --help=x", "option '--help' takes no value");
+	expect_usage_error("run --no", "option '--no' is ambiguous");
+}
+
+/*
+ * Many writers racing to create the same new trace: the file must exist at
+ * the end with every run in it (the loser of the schema race used to unlink
+ * the file the winner was writing, in about half the trials).
+ */
+Test(cli, concurrent_runs_into_a_new_database_all_land_in_it, .timeout = 120)
+{
+	struct t_result r;
+
+	for (int trial = 0; trial < 8; trial++) {
+		t_sh(&r, "rm -f race.db*; pids=; for i in 1 2 3 4; do \"$PT\" run --db race.db -q -s child-close -w 2 -t 4 &"
+			 " pids=\"$pids $!\"; done; s=0; for p in $pids; do wait $p || s=$?; done; exit $s");
+		cr_expect_eq(r.status, 0, "trial %d: %s", trial, r.err);
+		cr_expect_eq(t_sql_int(t_path("race.db"), "SELECT count(*) FROM runs WHERE outcome = 'ok'"), 4,
+			     "trial %d", trial);
+		cr_expect_eq(t_sql_int(t_path("race.db"), "SELECT count(DISTINCT id) FROM runs"), 4);
+		cr_expect_eq(t_sh(&r, "ls | grep -c 'race.db.new-' || true"), 0);
+		cr_expect_eq(atoi(r.out), 0, "temporary files were left: %s", r.out);
+	}
+}
+
+/*
+ * A reader in the middle of a long read while a run commits: the run must
+ * not fail ("database is locked" after the busy timeout, outcome NULL, used
+ * to happen with a rollback journal).
+ */
+Test(cli, a_long_reader_never_makes_a_run_fail, .timeout = 120)
+{
+	struct t_result r;
+	sqlite3 *db;
+	sqlite3_stmt *s;
+
+	cr_assert_eq(t_run(&r, "run --db busy.db -q -s child-close -w 2 -t 4"), 0, "%s", r.err);
+	cr_assert_eq(sqlite3_open_v2(t_path("busy.db"), &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db, "SELECT * FROM events", -1, &s, NULL), SQLITE_OK);
+	/* The read is open (its snapshot held) for the whole run below. */
+	cr_assert_eq(sqlite3_step(s), SQLITE_ROW);
+	cr_expect_eq(t_run(&r, "run --db busy.db -s reverse-close -w 3 -t 20000"), 0, "%s", r.err);
+	cr_expect_eq(sqlite3_step(s), SQLITE_ROW);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	cr_expect_eq(t_sql_int(t_path("busy.db"), "SELECT outcome = 'ok' AND events > 60000 FROM runs WHERE id = 2"), 1);
+}
+
+Test(cli, query_output_that_cannot_be_written_is_a_failure)
+{
+	struct t_result r;
+
+	cr_assert_eq(t_run(&r, "run --db w.db -q -s child-close -w 2 -t 2"), 0, "%s", r.err);
+	t_run(&r, "query --db w.db --csv 'SELECT * FROM events' > /dev/full");
+	cr_expect_eq(r.status, 1, "csv: exit %d", r.status);
+	cr_expect(strstr(r.err, "cannot write the output: No space left on device") != NULL, "%s", r.err);
+	t_run(&r, "query --db w.db 'SELECT * FROM events' > /dev/full");
+	cr_expect_eq(r.status, 1, "table: exit %d", r.status);
+	cr_expect_eq(t_lines(r.err), 1, "%s", r.err);
+}
+
+/* Read-only means no file changes: VACUUM INTO and ATTACH are refused by SQLite's authorizer and its own judgement. */
+Test(cli, query_creates_and_changes_no_file)
+{
+	struct t_result r;
+	int64_t before;
+
+	cr_assert_eq(t_run(&r, "run --db v.db -q -s child-close -w 2 -t 2"), 0, "%s", r.err);
+	before = t_file_hash(t_path("v.db"));
+	expect_usage_error("query --db v.db \"VACUUM INTO 'copy.db'\"", "would change it");
+	expect_usage_error("query --db v.db \"ATTACH 'other.db' AS o\"", "ATTACH and DETACH are refused");
+	expect_usage_error("query --db v.db \"CREATE TEMP TABLE t(x)\"", "would change it");
+	expect_usage_error("query --db v.db \"PRAGMA user_version = 9\"", "would change it");
+	expect_usage_error("query --db v.db \"SELECT 1; DELETE FROM runs\"", "would change it");
+	cr_expect_eq(t_sh(&r, "test ! -e copy.db && test ! -e other.db"), 0, "a file was created");
+	cr_expect_eq(t_file_hash(t_path("v.db")), before);
+	cr_expect_eq(t_sh(&r, "ls v.db* | wc -l | grep -qx 1"), 0, "query left -wal or -shm files");
+}
+
+Test(cli, counts_from_a_run_that_dropped_events_say_they_are_incomplete, .timeout = 60)
+{
+	struct t_result r;
+
+	cr_assert_eq(t_run(&r, "run --db d.db -s child-close -w 2 -t 20000 --log-size 64 --log-wait-ms 0"), 0, "%s",
+		     r.err);
+	cr_expect(strstr(r.out, "(incomplete: ") != NULL && strstr(r.out, " events were dropped)") != NULL, "%s",
+		  r.out);
 }

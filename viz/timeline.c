@@ -303,9 +303,16 @@ int viz_timeline_new(struct store *st, int64_t run, const struct viz_fdgraph_opt
 	sqlite3_stmt *s;
 	int rc;
 
+	int64_t any;
+
 	*out = NULL;
 	if ((rc = store_check_run(st, run)) < 0)
 		return rc;
+	if (store_int(st, "SELECT 1 FROM events WHERE run_id = ?1 AND kind NOT IN ('write', 'read', 'task') LIMIT 1",
+		      run, 0, &any) < 0)
+		return -EIO;
+	if (!any)
+		return error("run %lld recorded no events: nothing to draw", (long long)run), -EINVAL;
 	s = store_prepare(st, "SELECT strategy, workers, coalesce(outcome, 'unfinished') FROM runs WHERE id = ?1");
 	if (!s)
 		return -EIO;
