@@ -1,6 +1,6 @@
 # pooltrace: see README.md. `make` builds build/pooltrace.
 #   make demo   install missing dependencies, build, run every strategy, print a summary
-#   make test   the whole suite, then again under ASan+UBSan
+#   make test   the whole suite, then again under ASan+UBSan, then valgrind over each command
 #   make bench  traced/untraced wall-time ratios and ingestion rate
 #   make docs   regenerate the README's images in docs/
 
@@ -34,7 +34,7 @@ SAN_ENV := ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
-.PHONY: all deps deps-test demo test check check-asan bench docs clean
+.PHONY: all deps deps-test demo test check check-asan check-valgrind bench docs clean
 all: $(BIN)
 
 deps:
@@ -71,10 +71,11 @@ demo: deps
 	@scripts/demo.sh $(BIN)
 
 # The Criterion suite (unit and end-to-end) on the normal build, then on the
-# sanitizer build. `check` is one leg; `test` is what CI runs.
+# sanitizer build, then valgrind. `check` is one leg; `test` is what CI runs.
 test: deps-test
 	@$(MAKE) --no-print-directory check
 	@$(MAKE) --no-print-directory check-asan
+	@$(MAKE) --no-print-directory check-valgrind
 
 check: $(BIN) $(TEST_BIN) $(PROBE)
 	$(TEST_BIN) --jobs 2 $(TESTFLAGS)
@@ -82,6 +83,10 @@ check: $(BIN) $(TEST_BIN) $(PROBE)
 check-asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g" SAN="$(SAN_FLAGS)" build-asan/pooltrace build-asan/pooltrace-tests build-asan/leakprobe
 	$(SAN_ENV) POOLTRACE_SANITIZED=1 build-asan/pooltrace-tests --jobs 2 $(TESTFLAGS)
+
+# memcheck over each command on a small trace (tests/valgrind.sh).
+check-valgrind: $(BIN) $(PROBE)
+	tests/valgrind.sh $(BIN) $(PROBE)
 
 bench: deps
 	@$(MAKE) --no-print-directory all

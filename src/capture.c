@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,6 +129,24 @@ static void capture_forget(int fd)
 }
 
 /*
+ * Sets r's text to what fd refers to, as /proc/self/fd/N names it (a path,
+ * "pipe:[N]", "socket:[N]"), whole. name (PATH_MAX + 1 bytes) holds it, and
+ * must live until r is emitted: a long one is copied into the log then.
+ */
+static void capture_describe(int fd, struct evlog_record *r, char *name)
+{
+	char link[32];
+	ssize_t len;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	len = readlink(link, name, PATH_MAX);
+	if (len <= 0)
+		return;
+	name[len] = '\0';
+	evlog_set_text(r, name);
+}
+
+/*
  * The size of this process's fd table, FDSize in /proc/self/status: every
  * open fd is below it. Without /proc, the soft fd limit (an fd above it can
  * only exist if the limit was lowered after the fd was opened).
@@ -158,6 +177,7 @@ static int capture_fd_table_size(void)
 static void capture_observe_inherited(void)
 {
 	struct evlog_record r;
+	char name[PATH_MAX + 1];
 	int size = capture_fd_table_size();
 
 	/* The cache came from the parent's memory; only the kernel's view counts now. */
@@ -173,16 +193,9 @@ static void capture_observe_inherited(void)
 		r.kind = EV_INHERIT;
 		r.fd = fd;
 		r.has = HAS_FD;
-		if (capture_identify(fd, flags, &r) == 0) {
-			/* Not a pipe: keep what it is (a tty, a file, a socket) for the reader. */
-			char path[32];
-			ssize_t len;
-
-			snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-			len = readlink(path, r.text, sizeof(r.text) - 1);
-			if (len > 0)
-				r.text[len] = '\0';
-		}
+		/* Not a pipe: keep what it is (a tty, a file, a socket) for the reader. */
+		if (capture_identify(fd, flags, &r) == 0)
+			capture_describe(fd, &r, name);
 		capture_emit(&r);
 	}
 }
@@ -318,7 +331,7 @@ int capture_close_range(unsigned first, unsigned last)
 int capture_dup2(int oldfd, int newfd)
 {
 	struct evlog_record r;
-	char path[32];
+	char name[PATH_MAX + 1];
 	int ret, saved;
 	bool replaced;
 
@@ -327,14 +340,8 @@ int capture_dup2(int oldfd, int newfd)
 	memset(&r, 0, sizeof(r));
 	/* Whether newfd was open (and what it was) is only knowable before the call. */
 	replaced = fcntl(newfd, F_GETFD) >= 0 && oldfd != newfd;
-	if (replaced) {
-		ssize_t len;
-
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", newfd);
-		len = readlink(path, r.text, sizeof(r.text) - 1);
-		if (len > 0)
-			r.text[len] = '\0';
-	}
+	if (replaced)
+		capture_describe(newfd, &r, name);
 	ret = dup2(oldfd, newfd);
 	saved = errno;
 	if (ret >= 0)

@@ -12,13 +12,25 @@
  *      private: the mapping spans processes) for at most wait_ms in all; the
  *      reader wakes every waiter after moving tail. A thousand processes
  *      polling instead would starve the reader of the CPU it needs.
+ *   6. The text arena is a ring of bytes, counted by absolute positions:
+ *      text_head (claimed) and text_tail (freed), text_head - text_tail <=
+ *      EVLOG_ARENA_SIZE. A writer claims a contiguous span with a CAS on
+ *      text_head (skipping the bytes left before the wrap), fills it, then
+ *      completes its record, which names the span. The reader copies a span
+ *      out when it drains the record, and frees spans in ring order: one
+ *      drained ahead of an undrained one waits in the reader's list until the
+ *      gap is drained too. So no span is reused before it was read. A writer
+ *      killed between claim and record leaves a span never drained: the
+ *      arena then fills up, and later long texts are cut (keeping the end).
  *
  * The mapping is created before the first fork and holds no fd, so the fd
  * tables being traced contain nothing of the tracer's.
  */
 #include "evlog.h"
 
+#include <assert.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <stdbool.h>
 #include <string.h>
 #include <linux/futex.h>
@@ -36,12 +48,24 @@ struct evlog {
 	 * writers wait for room, so they sleep instead of polling. */
 	_Alignas(64) _Atomic uint32_t space_gen;
 	_Atomic uint32_t space_waiters;
+	_Alignas(64) _Atomic uint64_t text_head; /* arena bytes claimed, ever */
+	_Alignas(64) _Atomic uint64_t text_tail; /* arena bytes freed, ever (reader) */
 	uint64_t capacity;
 	uint64_t mask;
 	unsigned wait_ms;
 	size_t map_size;
+	char *arena;                              /* EVLOG_ARENA_SIZE bytes after the slots */
 	_Alignas(128) struct evlog_record slots[];
 };
+
+/* What a record's text holds when HAS_LONG_TEXT is set. */
+struct evlog_text_ref {
+	uint64_t from;  /* text_head before the claim: the span frees from here */
+	uint64_t start; /* where the text begins (after any bytes skipped at the wrap) */
+	uint32_t len;
+	uint32_t copy;  /* in a drained record: offset in the reader's texts */
+};
+_Static_assert(sizeof(struct evlog_text_ref) <= EVLOG_TEXT_MAX, "a text reference fits a record");
 
 _Static_assert(sizeof(struct evlog_record) == 128, "records are two cache lines");
 
@@ -88,13 +112,14 @@ struct evlog *evlog_create(size_t capacity, unsigned wait_ms)
 
 	while (cap < capacity)
 		cap <<= 1;
-	size = sizeof(struct evlog) + cap * sizeof(struct evlog_record);
+	size = sizeof(struct evlog) + cap * sizeof(struct evlog_record) + EVLOG_ARENA_SIZE;
 	/* Pages are only touched as the ring fills, so a large capacity costs little. */
 	log = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (log == MAP_FAILED)
 		return NULL;
 	log->capacity = cap;
 	log->mask = cap - 1;
+	log->arena = (char *)&log->slots[cap];
 	log->wait_ms = wait_ms;
 	log->map_size = size;
 	return log;
@@ -159,12 +184,16 @@ uint64_t evlog_reserve(struct evlog *log)
 	return evlog_claim(log, log->wait_ms, true);
 }
 
+static void evlog_place_text(struct evlog *log, struct evlog_record *r);
+
 void evlog_fill(struct evlog *log, uint64_t seq, const struct evlog_record *rec)
 {
 	struct evlog_record *slot = &log->slots[(seq - 1) & log->mask];
 
 	memcpy((char *)slot + sizeof(slot->ready), (const char *)rec + sizeof(rec->ready),
 	       sizeof(*slot) - sizeof(slot->ready));
+	if (slot->has & HAS_LONG_TEXT)
+		evlog_place_text(log, slot);
 	atomic_store_explicit(&slot->ready, seq, memory_order_release);
 }
 
@@ -191,17 +220,135 @@ uint64_t evlog_try_append(struct evlog *log, const struct evlog_record *rec)
 	return evlog_put(log, rec, 0, false);
 }
 
-size_t evlog_drain(struct evlog *log, struct evlog_record *out, size_t max)
+void evlog_set_text(struct evlog_record *rec, const char *s)
+{
+	size_t len = strlen(s);
+
+	rec->has &= (uint8_t)~HAS_LONG_TEXT;
+	if (len < sizeof(rec->text)) {
+		memcpy(rec->text, s, len + 1);
+		return;
+	}
+	/* Placed in the arena by evlog_fill, once the record has its slot. */
+	memcpy(rec->text, &s, sizeof(s));
+	rec->has |= HAS_LONG_TEXT;
+}
+
+/*
+ * Moves the long text r points to into the arena, and makes r name its span.
+ * Called only with r's slot already claimed: a writer never waits (for a
+ * slot) while it holds a span, or the reader could not free the spans after
+ * it (invariant 6).
+ */
+static void evlog_place_text(struct evlog *log, struct evlog_record *r)
+{
+	const char *s;
+	size_t len;
+	uint64_t head, start, tail;
+
+	memcpy(&s, r->text, sizeof(s));
+	len = strlen(s);
+	head = atomic_load_explicit(&log->text_head, memory_order_relaxed);
+	for (;;) {
+		/* A span never wraps: the bytes before the end are skipped. */
+		start = head % EVLOG_ARENA_SIZE + len > EVLOG_ARENA_SIZE ? head + EVLOG_ARENA_SIZE - head % EVLOG_ARENA_SIZE
+									    : head;
+		tail = atomic_load_explicit(&log->text_tail, memory_order_acquire);
+		if (start + len - tail > EVLOG_ARENA_SIZE)
+			break;
+		if (atomic_compare_exchange_weak_explicit(&log->text_head, &head, start + len, memory_order_acq_rel,
+							  memory_order_relaxed)) {
+			struct evlog_text_ref ref = { head, start, (uint32_t)len, 0 };
+
+			memcpy(log->arena + start % EVLOG_ARENA_SIZE, s, len);
+			memcpy(r->text, &ref, sizeof(ref));
+			return;
+		}
+	}
+	/* The arena is full (the reader far behind): keep the end, which says
+	 * most of a path. */
+	r->has &= (uint8_t)~HAS_LONG_TEXT;
+	memcpy(r->text, "\xe2\x80\xa6", 3);
+	memcpy(r->text + 3, s + len - (sizeof(r->text) - 4), sizeof(r->text) - 3);
+}
+
+/*
+ * Copies the arena span r names into texts, points r at the copy, and frees
+ * what can be freed in ring order (invariant 6).
+ */
+static void evlog_take_text(struct evlog *log, struct evlog_record *r, struct evlog_texts *texts)
+{
+	uint64_t tail = atomic_load_explicit(&log->text_tail, memory_order_relaxed);
+	struct evlog_text_ref ref;
+	size_t i;
+
+	memcpy(&ref, r->text, sizeof(ref));
+	assert(ref.from >= tail && ref.start + ref.len <= atomic_load(&log->text_head));
+	if (texts->len + ref.len + 1 > texts->cap) {
+		texts->cap = (texts->len + ref.len + 1) * 2;
+		texts->buf = realloc(texts->buf, texts->cap);
+		if (!texts->buf)
+			abort(); /* out of memory in the reader, as xrealloc would */
+	}
+	memcpy(texts->buf + texts->len, log->arena + ref.start % EVLOG_ARENA_SIZE, ref.len);
+	texts->buf[texts->len + ref.len] = '\0';
+	ref.copy = (uint32_t)texts->len;
+	texts->len += ref.len + 1;
+	memcpy(r->text, &ref, sizeof(ref));
+
+	/* Keep the drained spans sorted by where they start; free the run of
+	 * them that begins at the tail. */
+	if (texts->nspans == texts->spans_cap) {
+		texts->spans_cap = texts->spans_cap ? texts->spans_cap * 2 : 16;
+		texts->spans = realloc(texts->spans, texts->spans_cap * sizeof(*texts->spans));
+		if (!texts->spans)
+			abort();
+	}
+	for (i = texts->nspans; i > 0 && texts->spans[i - 1].from > ref.from; i--)
+		texts->spans[i] = texts->spans[i - 1];
+	texts->spans[i] = (struct evlog_span){ ref.from, ref.start + ref.len };
+	texts->nspans++;
+	for (i = 0; i < texts->nspans && texts->spans[i].from == tail; i++)
+		tail = texts->spans[i].end;
+	if (i) {
+		memmove(texts->spans, texts->spans + i, (texts->nspans - i) * sizeof(*texts->spans));
+		texts->nspans -= i;
+		atomic_store_explicit(&log->text_tail, tail, memory_order_release);
+	}
+}
+
+const char *evlog_text(const struct evlog_record *r, const struct evlog_texts *texts)
+{
+	struct evlog_text_ref ref;
+
+	if (!(r->has & HAS_LONG_TEXT))
+		return r->text;
+	memcpy(&ref, r->text, sizeof(ref));
+	assert(texts && ref.copy < texts->len);
+	return texts->buf + ref.copy;
+}
+
+void evlog_texts_release(struct evlog_texts *texts)
+{
+	free(texts->buf);
+	free(texts->spans);
+	*texts = (struct evlog_texts){ 0 };
+}
+
+size_t evlog_drain(struct evlog *log, struct evlog_record *out, size_t max, struct evlog_texts *texts)
 {
 	uint64_t tail = atomic_load_explicit(&log->tail, memory_order_relaxed);
 	size_t n = 0;
 
+	texts->len = 0;
 	while (n < max) {
 		struct evlog_record *slot = &log->slots[(tail + n) & log->mask];
 
 		if (atomic_load_explicit(&slot->ready, memory_order_acquire) != tail + n + 1)
 			break;
 		memcpy(&out[n], slot, sizeof(*slot));
+		if (out[n].has & HAS_LONG_TEXT)
+			evlog_take_text(log, &out[n], texts);
 		n++;
 	}
 	atomic_store_explicit(&log->tail, tail + n, memory_order_seq_cst);

@@ -36,9 +36,12 @@ enum evlog_has {
 	HAS_ARG = 1 << 4,
 	HAS_OTHER_PID = 1 << 5,
 	HAS_SIGNAL = 1 << 6,
+	HAS_LONG_TEXT = 1 << 7, /* text names a span of the text arena: see evlog_set_text */
 };
 
 #define EVLOG_TEXT_MAX 68
+/* The text arena: room for long texts (file names up to PATH_MAX) between drains. */
+#define EVLOG_ARENA_SIZE (1u << 20)
 
 /*
  * One event. 128 bytes, so two processes writing neighbouring records never
@@ -101,11 +104,38 @@ uint64_t evlog_try_append(struct evlog *log, const struct evlog_record *rec);
 void evlog_count_drop(struct evlog *log);
 
 /*
- * Reader side (one reader only). Copies up to max complete records, in
- * sequence order, into out and frees their slots. Stops at the first record
- * still being written. Returns how many were copied; out[i].ready holds the seq.
+ * Sets rec's text to s, whole. A text that fits the record is copied into
+ * it; a longer one (a file name: PATH_MAX) is only pointed to, and s must
+ * live until rec is appended: evlog_append (or evlog_fill) then copies it
+ * into the log's text arena, a span of the same fd-less mapping that the
+ * stored record names. Only when the arena is full (the reader far behind)
+ * is the text cut, keeping its end behind "…". Async-signal-safe.
  */
-size_t evlog_drain(struct evlog *log, struct evlog_record *out, size_t max);
+void evlog_set_text(struct evlog_record *rec, const char *s);
+
+/* The reader's copies of the long texts of the records it drained. */
+struct evlog_span {
+	uint64_t from, end;
+};
+struct evlog_texts {
+	char *buf;
+	size_t len, cap;
+	struct evlog_span *spans; /* drained arena spans not yet freed (one before them is not drained) */
+	size_t nspans, spans_cap;
+};
+
+/*
+ * Reader side (one reader only). Copies up to max complete records, in
+ * sequence order, into out and frees their slots; their long texts are
+ * copied into texts (emptied first) and their arena space freed. Stops at
+ * the first record still being written. Returns how many were copied;
+ * out[i].ready holds the seq.
+ */
+size_t evlog_drain(struct evlog *log, struct evlog_record *out, size_t max, struct evlog_texts *texts);
+
+/* The text of a record drained into texts: "" when it has none. Valid until the next drain. */
+const char *evlog_text(const struct evlog_record *r, const struct evlog_texts *texts);
+void evlog_texts_release(struct evlog_texts *texts);
 
 /*
  * For use once no writer can be alive: skips slots that were claimed but never

@@ -58,6 +58,7 @@ struct ingest {
 	/* The rows the pooltrace_batch virtual table shows while one INSERT runs:
 	 * the batch's records other than the chunked kinds, with their pipe_id. */
 	const struct evlog_record **batch;
+	const struct evlog_texts *texts; /* the batch's long texts */
 	int64_t *batch_pipe_id;
 	size_t nbatch, batch_cap;
 	struct iochunk_set *chunks;
@@ -355,8 +356,7 @@ static int ingest_vt_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int 
 	case 13: ingest_result_opt(ctx, has & HAS_SIGNAL, r->signal); break;
 	case 14: ingest_result_opt(ctx, r->kind == EV_INHERIT, in->batch_pipe_id[i] == 0); break;
 	case 15:
-		if (r->text[0])
-			sqlite3_result_text(ctx, r->text, (int)strnlen(r->text, sizeof(r->text)), SQLITE_TRANSIENT);
+		ingest_result_text(ctx, evlog_text(r, in->texts));
 		break;
 	}
 	return SQLITE_OK;
@@ -633,7 +633,7 @@ static int ingest_derive(struct ingest *in, const struct evlog_record *r, uint64
 	case EV_INHERIT:
 		/* Observed after fork, but held since fork copied the fd table. */
 		p = ingest_proc_find(in, r->pid, 0);
-		ingest_open_hold(in, r->pid, r->fd, r->has & HAS_INODE ? r->inode : 0, r->pipe_end, r->text,
+		ingest_open_hold(in, r->pid, r->fd, r->has & HAS_INODE ? r->inode : 0, r->pipe_end, evlog_text(r, in->texts),
 				 p && p->fork_seq ? p->fork_seq : seq, kind);
 		return 0;
 	case EV_CLOSE:
@@ -685,10 +685,11 @@ static int ingest_derive(struct ingest *in, const struct evlog_record *r, uint64
 	}
 }
 
-int ingest_records(struct ingest *in, const struct evlog_record *recs, size_t n)
+int ingest_records(struct ingest *in, const struct evlog_record *recs, size_t n, const struct evlog_texts *texts)
 {
 	int rc;
 
+	in->texts = texts;
 	if (n > in->batch_cap) {
 		in->batch_cap = n;
 		in->batch = xrealloc(in->batch, n * sizeof(*in->batch));

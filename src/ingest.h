@@ -16,10 +16,12 @@ struct ingest *ingest_new(struct store *st, int64_t run_id);
 void ingest_free(struct ingest *in);
 
 /*
- * Stores n records (in seq order; rec.ready holds the seq). The caller owns
- * the transaction. Returns 0, or -1 with sqlite's message printed.
+ * Stores n records (in seq order; rec.ready holds the seq), whose long texts
+ * are in texts (see evlog_drain). The caller owns the transaction. Returns 0,
+ * or -1 with sqlite's message printed.
  */
-int ingest_records(struct ingest *in, const struct evlog_record *recs, size_t n);
+struct evlog_texts;
+int ingest_records(struct ingest *in, const struct evlog_record *recs, size_t n, const struct evlog_texts *texts);
 
 /*
  * Writes what is buffered (io_chunks, hang evidence). Call before each

@@ -54,6 +54,7 @@ struct supervisor {
 	int64_t run_id;
 	pid_t self, pool_pid;
 	struct evlog_record *buf;
+	struct evlog_texts texts; /* long texts of the records in buf */
 	bool in_txn;
 	uint64_t last_commit_ns;
 	uint64_t dropped_recorded;
@@ -109,7 +110,7 @@ static long supervisor_drain(struct supervisor *sv)
 
 	if (!sv->cfg->trace || !sv->in)
 		return 0;
-	while ((n = evlog_drain(sv->log, sv->buf, SUPERVISOR_BATCH)) > 0) {
+	while ((n = evlog_drain(sv->log, sv->buf, SUPERVISOR_BATCH, &sv->texts)) > 0) {
 		if (!sv->in_txn) {
 			if (store_exec(sv->st, "BEGIN") < 0)
 				return -1;
@@ -117,7 +118,7 @@ static long supervisor_drain(struct supervisor *sv)
 		}
 		uint64_t t0 = now_ns();
 
-		if (ingest_records(sv->in, sv->buf, n) < 0)
+		if (ingest_records(sv->in, sv->buf, n, &sv->texts) < 0)
 			return -1;
 		sv->ingest_ns += now_ns() - t0;
 		total += (long)n;
@@ -693,6 +694,7 @@ out:
 	ingest_free(sv.in);
 	store_close(sv.st);
 	free(sv.buf);
+	evlog_texts_release(&sv.texts);
 	evlog_destroy(sv.log);
 	return ret;
 }

@@ -150,3 +150,21 @@ Test(output, a_render_graphviz_reports_errors_for_replaces_nothing, .timeout = 6
 	agclose(g);
 	cr_expect_eq(t_file_hash(t_path("keep.svg")), before, "a failed render replaced the file");
 }
+
+/* A long inherited path is stored whole (it used to be cut at 67 bytes, losing the file name) and drawn by its end. */
+Test(output, a_long_inherited_path_is_stored_whole_and_drawn_by_its_end, .timeout = 60)
+{
+	char dir[256], sql[1024];
+	struct t_result r;
+
+	memset(dir, 'd', 200);
+	dir[200] = '\0';
+	cr_assert_eq(t_sh(&r, "mkdir %s && exec 7>%s/build-output.log && \"$PT\" run --db t.db -q -s child-close -w 2 -t 2",
+			  dir, dir), 0, "%s", r.err);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM holds WHERE fd = 7 AND detail = '%s/%s/build-output.log'",
+		 t_tmpdir(), dir);
+	/* The pool parent and both workers hold it, whole. */
+	cr_expect_eq(t_sql_int(t_path("t.db"), "%s", sql), 3, "the stored path is not whole");
+	cr_expect_eq(t_run(&r, "render --db t.db --at spawned -o long.svg"), 0, "%s", r.err);
+	cr_expect_eq(t_sh(&r, "grep -c '…dddd*/build&#45;output.log<' long.svg"), 0, "the picture does not end with the file name");
+}
