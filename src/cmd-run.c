@@ -51,8 +51,10 @@ const struct cmd_entry cmd_run_entry = {
 	"  -h, --help           show this help\n"
 	"\n"
 	"Exit status: 0 when the run was carried out and recorded, whatever its\n"
-	"outcome (ok, deadlock, crashed, killed); 128+N when interrupted by signal N;\n"
-	"2 for a bad option or database; 1 when the trace could not be stored.\n",
+	"outcome (ok, deadlock, crashed, killed); 128+N when interrupted by signal N\n"
+	"(after the trace is committed); 2 for a bad option or database; 1 when the\n"
+	"pool could not be started or the trace not stored (the run is then marked\n"
+	"failed). If pooltrace itself is killed, its pool is killed with it.\n",
 	.exec = cmd_run,
 };
 

@@ -475,24 +475,28 @@ fail:
  * reader takes it for a run that is still going on. Best effort: with the
  * disk still full this write can fail too, and then says so.
  */
-static void supervisor_mark_failed(struct supervisor *sv, const char *why)
+static void supervisor_mark_failed(struct supervisor *sv)
 {
 	sqlite3_stmt *s;
+	char *why;
 	int rc = -1;
 
 	if (!sv->st || sv->run_id < 0)
 		return;
+	/* SQLite's message of the failure, copied before ROLLBACK replaces it. */
+	why = xstrdup(sqlite3_errmsg(sv->st->db));
 	if (sv->in_txn)
 		sqlite3_exec(sv->st->db, "ROLLBACK", NULL, NULL, NULL);
 	sv->in_txn = false;
 	s = store_prepare(sv->st, "UPDATE runs SET outcome = 'failed', failure = ?2, ended_ns = ?3 WHERE id = ?1");
 	if (s) {
 		sqlite3_bind_int64(s, 1, sv->run_id);
-		sqlite3_bind_text(s, 2, why, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 2, why, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 3, (int64_t)now_ns());
 		rc = store_step(sv->st, s);
 		sqlite3_finalize(s);
 	}
+	free(why);
 	if (rc < 0)
 		error("run %lld could not be marked as failed either; its outcome stays empty", (long long)sv->run_id);
 }
@@ -668,7 +672,7 @@ int supervisor_run(const struct supervisor_config *cfg, struct supervisor_result
 	res->run_id = sv.run_id;
 	if (supervisor_loop(&sv) < 0) {
 		error("the trace could not be stored; stopping the pool");
-		supervisor_mark_failed(&sv, sqlite3_errmsg(sv.st->db));
+		supervisor_mark_failed(&sv);
 		supervisor_abandon(&sv);
 		goto out;
 	}
@@ -678,7 +682,7 @@ int supervisor_run(const struct supervisor_config *cfg, struct supervisor_result
 	supervisor_set_outcome(&sv, supervisor_signal ? "interrupted" : "ok");
 	res->outcome = sv.outcome;
 	if (cfg->trace && supervisor_finish(&sv, res) < 0) {
-		supervisor_mark_failed(&sv, sqlite3_errmsg(sv.st->db));
+		supervisor_mark_failed(&sv);
 		goto out;
 	}
 	ret = 0;

@@ -41,7 +41,10 @@ int viz_cmdopts_open_run(const struct cmd_entry *e, struct viz_cmdopts *o, const
 /* The shared part of each command's --help. */
 #define VIZ_CMDOPTS_HELP                                                                              \
 	"  -d, --db FILE        trace database (default $POOLTRACE_DB, else ./pooltrace.db)\n"          \
-	"  -o, --output OUT     output file; its extension picks the format; '-' for stdout\n"         \
+	"  -o, --output OUT     output file; its extension picks the format; '-' for stdout.\n"        \
+	"                       A file is replaced only by a complete picture; a symlink is\n"        \
+	"                       written through; a device or FIFO is written into; the\n"             \
+	"                       trace database itself is refused\n"                                    \
 	"      --format F       svg, png, pdf or dot (overrides the extension)\n"                       \
 	"      --max-workers N  past N workers draw only the first and last 3 in full and\n"            \
 	"                       summarise the rest with exact counts (default 12)\n"                    \
