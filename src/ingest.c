@@ -2,34 +2,20 @@
  *
  * Each record becomes one `event_rows` row, or, for the per-task kinds
  * (write, read, task), one element of an io_chunks row (see iochunk.c); the
- * `events` view shows both alike. Alongside, it keeps every pool
- * process's fd table as the events describe it, so that a hold (one fd of one
- * process, from the event that opened it to the event that ended it) is one
- * `holds` row, written once, when it ends. Nothing here is a
- * model of what the kernel should have done: holds begin only at observed
- * events (pipe, inherit, dup2) and end only at recorded ones.
+ * `events` view shows both alike. Alongside, the fd model (fdmodel.c) keeps
+ * every process's fd table as the events describe it, and each hold it hands
+ * back when it ends becomes one `holds` row, written once.
  */
 #include "ingest.h"
 
 #include "evlog.h"
+#include "fdmodel.h"
 #include "iochunk.h"
 #include "store.h"
 #include "util.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-/* One fd of one process, from the event that opened it to the one that ended it. */
-struct ingest_hold {
-	uint64_t inode;
-	uint64_t from_seq, to_seq; /* to_seq 0: still open */
-	int64_t pipe_id;
-	const char *from_kind, *to_kind;
-	char *detail;
-	pid_t pid;
-	int fd;
-	uint8_t end;
-};
 
 /* One hang_holders row: who held the write end of the pipe a process was blocked on. */
 struct ingest_holder {
@@ -39,11 +25,9 @@ struct ingest_holder {
 	int fd;
 };
 
+/* What ingest itself remembers of a process (its fd table is in the fd model). */
 struct ingest_proc {
 	pid_t pid;            /* 0: empty slot */
-	uint64_t fork_seq;    /* inherited holds begin here */
-	struct ingest_hold **hold_by_fd; /* NULL: fd not held */
-	size_t nfds;
 	int is_worker;
 	int first_read_done;
 };
@@ -65,7 +49,8 @@ struct ingest {
 	int64_t run_id;
 	uint64_t count;
 	int64_t npipes;
-	struct ingest_hold **ended; /* ended holds not yet written */
+	struct fdmodel *fds;        /* every process's fd table */
+	struct fdmodel_hold **ended; /* ended holds not yet written */
 	size_t nended, ended_cap;
 	struct ingest_holder *holders; /* hang evidence not yet written */
 	size_t nholders, holders_cap;
@@ -76,15 +61,6 @@ struct ingest {
 	sqlite3_stmt *ins_events, *ins_proc, *ins_pipe, *ins_hold, *ins_holders;
 	sqlite3_stmt *set_first_read, *set_exit, *set_reap;
 };
-
-/* Open addressing, linear probing: both tables only grow during a run. */
-static size_t ingest_hash(uint64_t k, size_t cap)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 33;
-	return (size_t)k & (cap - 1);
-}
 
 static struct ingest_proc *ingest_proc_find(struct ingest *in, pid_t pid, int create)
 {
@@ -99,7 +75,7 @@ static struct ingest_proc *ingest_proc_find(struct ingest *in, pid_t pid, int cr
 		for (size_t j = 0; j < old_cap; j++) {
 			if (!old[j].pid)
 				continue;
-			i = ingest_hash((uint64_t)old[j].pid, in->procs_cap);
+			i = hash_slot((uint64_t)old[j].pid, in->procs_cap);
 			while (in->procs[i].pid)
 				i = (i + 1) & (in->procs_cap - 1);
 			in->procs[i] = old[j];
@@ -108,7 +84,7 @@ static struct ingest_proc *ingest_proc_find(struct ingest *in, pid_t pid, int cr
 	}
 	if (!in->procs_cap)
 		return NULL;
-	for (i = ingest_hash((uint64_t)pid, in->procs_cap); in->procs[i].pid; i = (i + 1) & (in->procs_cap - 1))
+	for (i = hash_slot((uint64_t)pid, in->procs_cap); in->procs[i].pid; i = (i + 1) & (in->procs_cap - 1))
 		if (in->procs[i].pid == pid)
 			return &in->procs[i];
 	if (!create)
@@ -122,7 +98,7 @@ static int64_t ingest_pipe_lookup(const struct ingest *in, uint64_t inode)
 {
 	if (!inode || !in->pipes_cap)
 		return 0;
-	for (size_t i = ingest_hash(inode, in->pipes_cap); in->pipes[i].inode; i = (i + 1) & (in->pipes_cap - 1))
+	for (size_t i = hash_slot(inode, in->pipes_cap); in->pipes[i].inode; i = (i + 1) & (in->pipes_cap - 1))
 		if (in->pipes[i].inode == inode)
 			return in->pipes[i].pipe_id;
 	return 0;
@@ -144,7 +120,7 @@ static void ingest_pipe_add(struct ingest *in, uint64_t inode, int64_t pipe_id)
 				ingest_pipe_add(in, old[j].inode, old[j].pipe_id);
 		free(old);
 	}
-	for (i = ingest_hash(inode, in->pipes_cap); in->pipes[i].inode; i = (i + 1) & (in->pipes_cap - 1))
+	for (i = hash_slot(inode, in->pipes_cap); in->pipes[i].inode; i = (i + 1) & (in->pipes_cap - 1))
 		if (in->pipes[i].inode == inode)
 			break;
 	if (!in->pipes[i].inode)
@@ -167,7 +143,7 @@ static const struct {
 	[INGEST_VT_EVENTS] = { "pooltrace_batch", "CREATE TABLE x(run_id, seq, ts_ns, pid, kind, fd, fd2, pipe_id,"
 						  " pipe_end, inode, other_pid, result, arg, signal, is_foreign, detail)" },
 	[INGEST_VT_HOLDS] = { "pooltrace_holds", "CREATE TABLE x(run_id, pid, fd, pipe_id, pipe_end, inode,"
-						 " is_foreign, detail, from_seq, from_kind, to_seq, to_kind)" },
+						 " is_foreign, detail, from_seq, from_kind, to_seq, to_kind, touched_seq)" },
 	[INGEST_VT_HOLDERS] = { "pooltrace_holders", "CREATE TABLE x(run_id, seq, blocked_pid, pipe_id, inode,"
 						     " holder_pid, holder_fd)" },
 };
@@ -282,7 +258,7 @@ static void ingest_result_text(sqlite3_context *ctx, const char *t)
 		sqlite3_result_text(ctx, t, -1, SQLITE_STATIC);
 }
 
-static void ingest_hold_column(const struct ingest *in, const struct ingest_hold *h, sqlite3_context *ctx, int col)
+static void ingest_hold_column(const struct ingest *in, const struct fdmodel_hold *h, sqlite3_context *ctx, int col)
 {
 	switch (col) {
 	case 0: sqlite3_result_int64(ctx, in->run_id); break;
@@ -297,6 +273,7 @@ static void ingest_hold_column(const struct ingest *in, const struct ingest_hold
 	case 9: ingest_result_text(ctx, h->from_kind); break;
 	case 10: ingest_result_opt(ctx, h->to_seq != 0, (int64_t)h->to_seq); break;
 	case 11: ingest_result_text(ctx, h->to_kind); break;
+	case 12: ingest_result_opt(ctx, h->touched_seq != 0, (int64_t)h->touched_seq); break;
 	}
 }
 
@@ -383,10 +360,22 @@ static const sqlite3_module ingest_batch_module = {
 	.xRowid = ingest_vt_rowid,
 };
 
+/* The fd model hands over each hold that ended: queue it for the next flush. */
+static void ingest_hold_ended(void *ctx, struct fdmodel_hold *h)
+{
+	struct ingest *in = ctx;
+
+	if (in->nended == in->ended_cap)
+		in->ended = xrealloc(in->ended, (in->ended_cap = in->ended_cap ? in->ended_cap * 2 : 1024) *
+						    sizeof(*in->ended));
+	in->ended[in->nended++] = h;
+}
+
 struct ingest *ingest_new(struct store *st, int64_t run_id)
 {
 	struct ingest *in = xcalloc(1, sizeof(*in));
 
+	in->fds = fdmodel_new(ingest_hold_ended, in);
 	in->st = st;
 	in->run_id = run_id;
 	for (size_t k = 0; k < sizeof(ingest_vt_tables) / sizeof(ingest_vt_tables[0]); k++)
@@ -400,7 +389,8 @@ struct ingest *ingest_new(struct store *st, int64_t run_id)
 				     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
 	in->ins_pipe = store_prepare(st, "INSERT INTO pipes VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
 	in->ins_hold = store_prepare(st, "INSERT INTO holds (run_id, pid, fd, pipe_id, pipe_end, inode, is_foreign,"
-				     " detail, from_seq, from_kind, to_seq, to_kind) SELECT * FROM pooltrace_holds");
+				     " detail, from_seq, from_kind, to_seq, to_kind, touched_seq)"
+				     " SELECT * FROM pooltrace_holds");
 	in->set_first_read = store_prepare(st, "UPDATE processes SET first_read_seq = ?3 WHERE run_id = ?1 AND pid = ?2");
 	in->set_exit = store_prepare(st, "UPDATE processes SET exit_seq = ?3, exit_code = ?4 WHERE run_id = ?1 AND pid = ?2");
 	in->set_reap = store_prepare(st, "UPDATE processes SET reap_seq = ?3, reaped_by = ?4,"
@@ -411,14 +401,6 @@ struct ingest *ingest_new(struct store *st, int64_t run_id)
 	    !in->set_first_read || !in->set_exit || !in->set_reap)
 		die("cannot prepare the trace statements (schema mismatch?)");
 	return in;
-}
-
-static void ingest_hold_free(struct ingest_hold *h)
-{
-	if (h) {
-		free(h->detail);
-		free(h);
-	}
 }
 
 void ingest_free(struct ingest *in)
@@ -435,13 +417,9 @@ void ingest_free(struct ingest *in)
 	sqlite3_finalize(in->ins_holders);
 	free(in->holders);
 	iochunk_free(in->chunks);
-	for (size_t i = 0; i < in->procs_cap; i++) {
-		for (size_t fd = 0; fd < in->procs[i].nfds; fd++)
-			ingest_hold_free(in->procs[i].hold_by_fd[fd]);
-		free(in->procs[i].hold_by_fd);
-	}
+	fdmodel_free(in->fds);
 	for (size_t i = 0; i < in->nended; i++)
-		ingest_hold_free(in->ended[i]);
+		fdmodel_hold_free(in->ended[i]);
 	free(in->ended);
 	free(in->procs);
 	free(in->pipes);
@@ -474,61 +452,9 @@ static void ingest_bind_opt(sqlite3_stmt *s, int col, int has, int64_t v)
 		sqlite3_bind_null(s, col);
 }
 
-/* Queues the hold of fd for writing, ended at seq by kind. */
-static void ingest_end_hold(struct ingest *in, struct ingest_proc *p, int fd, uint64_t seq, const char *kind)
-{
-	struct ingest_hold *h;
-
-	if (!p || fd < 0 || (size_t)fd >= p->nfds || !(h = p->hold_by_fd[fd]))
-		return;
-	p->hold_by_fd[fd] = NULL;
-	h->to_seq = seq;
-	h->to_kind = kind;
-	if (in->nended == in->ended_cap)
-		in->ended = xrealloc(in->ended, (in->ended_cap = in->ended_cap ? in->ended_cap * 2 : 1024) *
-						    sizeof(*in->ended));
-	in->ended[in->nended++] = h;
-}
-
-static void ingest_end_all(struct ingest *in, struct ingest_proc *p, uint64_t seq, const char *kind)
-{
-	for (size_t fd = 0; p && fd < p->nfds; fd++)
-		ingest_end_hold(in, p, (int)fd, seq, kind);
-}
-
-static void ingest_open_hold(struct ingest *in, pid_t pid, int fd, uint64_t inode, int end,
-			     const char *detail, uint64_t seq, const char *kind)
-{
-	struct ingest_proc *p = ingest_proc_find(in, pid, 1);
-	struct ingest_hold *h;
-
-	if (fd < 0)
-		return;
-	ingest_end_hold(in, p, fd, seq, kind);
-	if ((size_t)fd >= p->nfds) {
-		size_t n = p->nfds ? p->nfds : 16;
-
-		while (n <= (size_t)fd)
-			n *= 2;
-		p->hold_by_fd = xrealloc(p->hold_by_fd, n * sizeof(*p->hold_by_fd));
-		memset(p->hold_by_fd + p->nfds, 0, (n - p->nfds) * sizeof(*p->hold_by_fd));
-		p->nfds = n;
-	}
-	h = xcalloc(1, sizeof(*h));
-	h->pid = pid;
-	h->fd = fd;
-	h->inode = inode;
-	h->end = (uint8_t)end;
-	h->pipe_id = ingest_pipe_lookup(in, inode);
-	h->detail = detail && *detail ? xstrdup(detail) : NULL;
-	h->from_seq = seq;
-	h->from_kind = kind;
-	p->hold_by_fd[fd] = h;
-}
-
 static int ingest_cmp_hold(const void *a, const void *b)
 {
-	const struct ingest_hold *x = *(struct ingest_hold *const *)a, *y = *(struct ingest_hold *const *)b;
+	const struct fdmodel_hold *x = *(struct fdmodel_hold *const *)a, *y = *(struct fdmodel_hold *const *)b;
 
 	if (x->pid != y->pid)
 		return x->pid < y->pid ? -1 : 1;
@@ -555,7 +481,7 @@ static int ingest_flush_holds(struct ingest *in)
 			ret = error("%s: %s", in->st->path, sqlite3_errmsg(in->st->db));
 	}
 	for (size_t i = 0; i < in->nended; i++)
-		ingest_hold_free(in->ended[i]);
+		fdmodel_hold_free(in->ended[i]);
 	in->nended = 0;
 	return ret;
 }
@@ -563,21 +489,7 @@ static int ingest_flush_holds(struct ingest *in)
 int ingest_finish(struct ingest *in)
 {
 	/* Holds still open when the trace ends are written with to_seq NULL. */
-	for (size_t i = 0; i < in->procs_cap; i++) {
-		struct ingest_proc *p = &in->procs[i];
-
-		for (size_t fd = 0; p->pid && fd < p->nfds; fd++) {
-			struct ingest_hold *h = p->hold_by_fd[fd];
-
-			if (!h)
-				continue;
-			p->hold_by_fd[fd] = NULL;
-			if (in->nended == in->ended_cap)
-				in->ended = xrealloc(in->ended, (in->ended_cap = in->ended_cap ? in->ended_cap * 2 : 1024) *
-								    sizeof(*in->ended));
-			in->ended[in->nended++] = h;
-		}
-	}
+	fdmodel_finish(in->fds);
 	return ingest_flush_holds(in);
 }
 
@@ -589,11 +501,12 @@ static int ingest_pid_update(struct ingest *in, sqlite3_stmt *s, pid_t pid, uint
 	return ingest_step(in, s);
 }
 
-/* Derived rows for one record: processes, pipes, holds. */
+/* Derived rows for one record: processes, pipes, and (through the fd model) holds. */
 static int ingest_derive(struct ingest *in, const struct evlog_record *r, uint64_t seq)
 {
 	const char *kind = evlog_kind_name(r->kind);
 	int ok = !(r->has & HAS_RESULT) || r->result >= 0;
+	uint64_t inode = r->has & HAS_INODE ? r->inode : 0;
 	struct ingest_proc *p;
 	sqlite3_stmt *s;
 
@@ -613,15 +526,15 @@ static int ingest_derive(struct ingest *in, const struct evlog_record *r, uint64
 		sqlite3_bind_int(s, 8, r->fd2);
 		if (ingest_step(in, s) < 0)
 			return -1;
-		ingest_open_hold(in, r->pid, r->fd, r->inode, END_READ, NULL, seq, kind);
-		ingest_open_hold(in, r->pid, r->fd2, r->inode, END_WRITE, NULL, seq, kind);
+		fdmodel_open(in->fds, r->pid, r->fd, r->inode, END_READ, in->npipes, NULL, seq, kind);
+		fdmodel_open(in->fds, r->pid, r->fd2, r->inode, END_WRITE, in->npipes, NULL, seq, kind);
 		return 0;
 	case EV_FORK:
 		if (!ok)
 			return 0;
 		p = ingest_proc_find(in, r->pid, 1);
 		p->is_worker = (r->has & HAS_ARG) != 0;
-		p->fork_seq = seq;
+		fdmodel_begin(in->fds, r->pid, seq);
 		s = in->ins_proc;
 		sqlite3_bind_int64(s, 1, in->run_id);
 		sqlite3_bind_int64(s, 2, r->pid);
@@ -631,34 +544,36 @@ static int ingest_derive(struct ingest *in, const struct evlog_record *r, uint64
 		sqlite3_bind_int64(s, 6, (int64_t)seq);
 		return ingest_step(in, s);
 	case EV_INHERIT:
-		/* Observed after fork, but held since fork copied the fd table. */
-		p = ingest_proc_find(in, r->pid, 0);
-		ingest_open_hold(in, r->pid, r->fd, r->has & HAS_INODE ? r->inode : 0, r->pipe_end, evlog_text(r, in->texts),
-				 p && p->fork_seq ? p->fork_seq : seq, kind);
+		fdmodel_inherit(in->fds, r->pid, r->fd, inode, r->pipe_end, ingest_pipe_lookup(in, inode),
+				evlog_text(r, in->texts), seq);
 		return 0;
 	case EV_CLOSE:
 		if (ok)
-			ingest_end_hold(in, ingest_proc_find(in, r->pid, 0), r->fd, seq, kind);
+			fdmodel_close(in->fds, r->pid, r->fd, seq, kind);
 		return 0;
 	case EV_CLOSE_RANGE:
-		p = ingest_proc_find(in, r->pid, 0);
-		if (!ok || !p)
-			return 0;
-		for (size_t fd = (size_t)r->fd; fd < p->nfds && fd <= (size_t)r->fd2; fd++)
-			ingest_end_hold(in, p, (int)fd, seq, kind);
+		if (ok)
+			fdmodel_close_range(in->fds, r->pid, r->fd, r->fd2, seq, kind);
 		return 0;
 	case EV_DUP2:
 		if (!ok || r->fd == r->fd2)
 			return 0;
-		ingest_open_hold(in, r->pid, r->fd, r->has & HAS_INODE ? r->inode : 0, r->pipe_end, NULL, seq, kind);
+		fdmodel_touch(in->fds, r->pid, r->fd2, seq);
+		fdmodel_open(in->fds, r->pid, r->fd, inode, r->pipe_end, ingest_pipe_lookup(in, inode), NULL, seq,
+			     kind);
+		return 0;
+	case EV_WRITE:
+		fdmodel_touch(in->fds, r->pid, r->fd, seq);
 		return 0;
 	case EV_HANG:
 		/* Blocked in its very first read(0): the kernel's evidence is the anchor. */
 		if (!(r->has & HAS_FD) || r->pipe_end != END_READ)
 			return 0;
-		/* fall through */
+		goto first_read;
 	case EV_READ:
 	case EV_READ_ZERO:
+		fdmodel_touch(in->fds, r->pid, r->fd, seq);
+	first_read:
 		p = ingest_proc_find(in, r->pid, 0);
 		if (!p || !p->is_worker || p->first_read_done || r->fd != 0)
 			return 0;
@@ -668,7 +583,7 @@ static int ingest_derive(struct ingest *in, const struct evlog_record *r, uint64
 		sqlite3_bind_int64(in->set_exit, 4, r->arg);
 		if (ingest_pid_update(in, in->set_exit, r->pid, seq) < 0)
 			return -1;
-		ingest_end_all(in, ingest_proc_find(in, r->pid, 0), seq, kind);
+		fdmodel_end_process(in->fds, r->pid, seq, kind);
 		return 0;
 	case EV_REAP:
 		s = in->set_reap;
@@ -678,7 +593,7 @@ static int ingest_derive(struct ingest *in, const struct evlog_record *r, uint64
 		if (ingest_pid_update(in, s, r->other_pid, seq) < 0)
 			return -1;
 		/* A process killed by a signal never recorded `exit`: its fds end here. */
-		ingest_end_all(in, ingest_proc_find(in, r->other_pid, 0), seq, kind);
+		fdmodel_end_process(in->fds, r->other_pid, seq, kind);
 		return 0;
 	default:
 		return 0;

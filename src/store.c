@@ -125,11 +125,15 @@ static int store_identify(struct store *st, int64_t *app_id, int64_t *version, i
  *     of versions 1 and 2, and `runs` before version 4 (its outcome check);
  *   - the table part creates the new ones (and io_chunks for version 1), and
  *     the old rows are copied over (holds in key order);
+ *   - holds get touched_seq (version 5), from how they ended;
  *   - the view part recreates the views and sets the version.
  * The renames run with legacy_alter_table on, so that views the user added
  * keep naming `events`, `holds` and `runs`, and the other tables' references
  * to runs(id) stay as they are; all exist again afterwards.
  */
+#define TOUCHED_FROM_END \
+	"UPDATE holds SET touched_seq = to_seq WHERE to_kind IN ('close', 'close_range', 'dup2');\n"
+
 static int store_upgrade(struct store *st, int64_t from, char **msg)
 {
 	const char *views = strstr(store_schema_sql, "-- Views ---");
@@ -147,7 +151,7 @@ static int store_upgrade(struct store *st, int64_t from, char **msg)
 		"DROP VIEW IF EXISTS run_summary;\n"
 		"%s%s%s"
 		"%.*s\n"
-		"%s%s"
+		"%s%s%s"
 		"%s",
 		from == 1 ? "ALTER TABLE events RENAME TO event_rows;\n" : "DROP VIEW IF EXISTS events;\n",
 		from < 3 ? "ALTER TABLE holds RENAME TO holds_before_v3;\n" : "",
@@ -166,6 +170,11 @@ static int store_upgrade(struct store *st, int64_t from, char **msg)
 			   " started_at, started_ns, ended_ns, supervisor_pid, events, events_dropped, events_torn\n"
 			   "  FROM runs_before_v4;\n"
 			   "DROP TABLE runs_before_v4;\n"
+			 : "",
+		/* Older traces recorded no reads or writes as touches; a hold
+		 * its holder closed (or dup2'd over) was touched then. */
+		from < 5 ? (from >= 3 ? "ALTER TABLE holds ADD COLUMN touched_seq INTEGER;\n" TOUCHED_FROM_END
+				      : TOUCHED_FROM_END)
 			 : "",
 		views);
 	if (!sql)

@@ -90,6 +90,15 @@ int parse_long(const char *s, long min, long max, long *out)
 	return 0;
 }
 
+size_t hash_slot(uint64_t k, size_t cap)
+{
+	/* MurmurHash3's finalizer: pids and inodes are dense, the slots must not be. */
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	k ^= k >> 33;
+	return (size_t)k & (cap - 1);
+}
+
 uint64_t now_ns(void)
 {
 	struct timespec ts;

@@ -37,6 +37,9 @@ int parse_long(const char *s, long min, long max, long *out);
  */
 ssize_t read_small_file(const char *path, char *buf, size_t len);
 
+/* The first slot to try for key in an open-addressing table of cap slots (a power of two). */
+size_t hash_slot(uint64_t key, size_t cap);
+
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t now_ns(void);
 

@@ -3,6 +3,7 @@
 
 #include <criterion/criterion.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 /* Runs a script of statements against db, read-write (asserts on error). */
@@ -65,6 +66,20 @@ Test(store, chunked_io_events_read_back_one_row_each_and_exact, .timeout = 120)
 		     0);
 }
 
+/* tests/fixtures/views-v4.sql: the views of schema 4, as pooltrace wrote them. */
+static const char *views_v4(void)
+{
+	static char sql[16384];
+	FILE *f = fopen(POOLTRACE_SRC "/tests/fixtures/views-v4.sql", "r");
+	size_t n;
+
+	cr_assert_not_null(f, "tests/fixtures/views-v4.sql");
+	n = fread(sql, 1, sizeof(sql) - 1, f);
+	sql[n] = '\0';
+	fclose(f);
+	return sql;
+}
+
 /*
  * Makes an older version's file from a fresh trace of run 1, reads it, then
  * writes run 2 to it and checks the upgrade. Versions 1 and 2 kept holds in a
@@ -80,8 +95,24 @@ static void check_upgrade_from(int version)
 	cr_assert_eq(t_run(&r, "run --db old.db -s close-all -w 3 -t 30"), 0, "%s", r.err);
 	events = t_sql_int(db, "SELECT count(*) FROM events");
 	holds = t_sql_int(db, "SELECT count(*) FROM holds");
-	/* Version 3's runs: no 'failed' outcome, no failure column. */
+	/* Version 4: holds without touched_seq, the views as they were then. */
 	t_sql_exec(db, "PRAGMA legacy_alter_table = ON; PRAGMA journal_mode = DELETE;"
+		       "DROP VIEW fd_holds; DROP VIEW leaked_write_ends; DROP VIEW eof_blockers;"
+		       "DROP VIEW eof_holders; DROP VIEW run_summary;"
+		       "CREATE TABLE holds_v4 (run_id INTEGER NOT NULL REFERENCES runs(id), pid INTEGER NOT NULL,"
+		       " fd INTEGER NOT NULL, pipe_id INTEGER, pipe_end TEXT, inode INTEGER, is_foreign INTEGER NOT NULL,"
+		       " detail TEXT, from_seq INTEGER NOT NULL, from_kind TEXT NOT NULL, to_seq INTEGER, to_kind TEXT,"
+		       " PRIMARY KEY (run_id, pid, fd, from_seq)) WITHOUT ROWID;"
+		       "INSERT INTO holds_v4 SELECT run_id, pid, fd, pipe_id, pipe_end, inode, is_foreign, detail,"
+		       " from_seq, from_kind, to_seq, to_kind FROM holds;"
+		       "DROP TABLE holds; ALTER TABLE holds_v4 RENAME TO holds;");
+	t_sql_exec(db, views_v4());
+	t_sql_exec(db, "CREATE VIEW my_write_holds AS SELECT count(*) AS n FROM holds WHERE pipe_end = 'write';"
+		       "CREATE VIEW my_runs AS SELECT count(*) AS n FROM runs;"
+		       "PRAGMA user_version = 4;");
+	/* Version 3's runs: no 'failed' outcome, no failure column. */
+	if (version <= 3)
+		t_sql_exec(db, "PRAGMA legacy_alter_table = ON;"
 		       "CREATE TABLE runs_v3 (id INTEGER PRIMARY KEY, strategy TEXT NOT NULL, workers INTEGER NOT NULL,"
 		       " tasks INTEGER NOT NULL, task_ms INTEGER NOT NULL, crash_worker INTEGER,"
 		       " io_events INTEGER NOT NULL, outcome TEXT CHECK (outcome IN ('ok', 'deadlock', 'crashed',"
@@ -92,8 +123,6 @@ static void check_upgrade_from(int version)
 		       " outcome, started_at, started_ns, ended_ns, supervisor_pid, events, events_dropped,"
 		       " events_torn FROM runs;"
 		       "DROP TABLE runs; ALTER TABLE runs_v3 RENAME TO runs;"
-		       "CREATE VIEW my_write_holds AS SELECT count(*) AS n FROM holds WHERE pipe_end = 'write';"
-		       "CREATE VIEW my_runs AS SELECT count(*) AS n FROM runs;"
 		       "PRAGMA user_version = 3;");
 	if (version <= 2)
 		t_sql_exec(db, "PRAGMA legacy_alter_table = ON;"
@@ -109,7 +138,9 @@ static void check_upgrade_from(int version)
 	t_sql_exec(db, "VACUUM");
 	cr_assert_eq(t_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE sql LIKE '%%WITHOUT ROWID%%'"),
 		     version <= 2 ? 2 : 3, "only processes and pipes (and from version 3 holds) are keyed");
-	cr_assert_eq(t_sql_int(db, "SELECT count(*) FROM pragma_table_info('runs') WHERE name = 'failure'"), 0);
+	cr_assert_eq(t_sql_int(db, "SELECT count(*) FROM pragma_table_info('runs') WHERE name = 'failure'"),
+		     version >= 4);
+	cr_assert_eq(t_sql_int(db, "SELECT count(*) FROM pragma_table_info('holds') WHERE name = 'touched_seq'"), 0);
 	hash = t_file_hash(db);
 
 	/* Readers take it as it is, and leave it byte for byte alone. */
@@ -120,7 +151,7 @@ static void check_upgrade_from(int version)
 
 	/* A writer upgrades it in place: old runs unchanged, the new one chunked. */
 	cr_assert_eq(t_run(&r, "run --db old.db -s close-all -w 3 -t 30"), 0, "%s", r.err);
-	cr_expect_eq(t_sql_int(db, "PRAGMA user_version"), 4);
+	cr_expect_eq(t_sql_int(db, "PRAGMA user_version"), 5);
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'holds' AND sql LIKE "
 				   "'%%WITHOUT ROWID%%'"), 1, "holds is keyed now");
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE name LIKE 'holds_%%'"), 0,
@@ -130,6 +161,9 @@ static void check_upgrade_from(int version)
 		     "the old runs table is gone");
 	cr_expect_eq(t_sql_int(db, "SELECT n FROM my_runs"), 2, "a view of the user's on runs survives");
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM runs WHERE failure IS NULL AND outcome = 'ok'"), 2);
+	/* Old holds got touched_seq from how they ended: the generic views read them as before. */
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM holds WHERE run_id = 1 AND to_kind = 'close'"
+				   " AND touched_seq IS NOT to_seq"), 0);
 	/* The other tables still refer to runs itself, not to the table it was renamed from. */
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE sql LIKE '%%runs_before%%'"), 0);
 	cr_expect_eq(t_sql_int(db, "SELECT n FROM my_write_holds"),
@@ -162,6 +196,11 @@ Test(store, version_3_file_is_read_as_is_and_upgraded_by_the_next_run, .timeout 
 	check_upgrade_from(3);
 }
 
+Test(store, version_4_file_is_read_as_is_and_upgraded_by_the_next_run, .timeout = 120)
+{
+	check_upgrade_from(4);
+}
+
 Test(store, an_upgrade_that_fails_leaves_the_file_as_it_was, .timeout = 120)
 {
 	struct t_result r;
@@ -177,8 +216,58 @@ Test(store, an_upgrade_that_fails_leaves_the_file_as_it_was, .timeout = 120)
 		       "PRAGMA user_version = 2; VACUUM;");
 	hash = t_file_hash(db);
 	cr_expect_eq(t_run(&r, "run --db bad.db -s close-all -w 3 -t 3"), 2);
-	cr_expect(strstr(r.err, "could not upgrade the trace from schema 2 to 4 (UNIQUE constraint failed") != NULL,
+	cr_expect(strstr(r.err, "could not upgrade the trace from schema 2 to 5 (UNIQUE constraint failed") != NULL,
 		  "%s", r.err);
 	cr_expect_eq(t_lines(r.err), 1, "%s", r.err);
 	cr_expect_eq(t_file_hash(db), hash, "a failed upgrade changed the file");
+}
+
+/*
+ * The views know no pool: holds written by hand for a shell pipeline
+ * `a | b` (the shell makes the pipe, forks a and b, each dup2s its end and
+ * closes both originals, the shell closes both) give no leak and no blocker;
+ * let b forget to close the write end it inherited, and that fd is the one
+ * leaked write end, and the one blocker when a exits.
+ */
+Test(store, the_views_answer_for_a_pipeline_with_no_pool_knowledge, .timeout = 60)
+{
+	struct t_result r;
+	const char *db = t_path("pipe.db");
+	/* run, pid, fd, pipe_id, end, from_seq, from_kind, to_seq, to_kind, touched_seq */
+	static const char *const rows[] = {
+		"(9, 10, 3, 1, 'read', 1, 'pipe', 6, 'close', 6)",  /* the shell */
+		"(9, 10, 4, 1, 'write', 1, 'pipe', 6, 'close', 6)",
+		"(9, 11, 3, 1, 'read', 2, 'inherit', 4, 'close', 4)", /* a: stdout is the pipe */
+		"(9, 11, 4, 1, 'write', 2, 'inherit', 3, 'dup2', 3)",
+		"(9, 11, 1, 1, 'write', 3, 'dup2', 10, 'exit', 8)",  /* a writes, then exits */
+		"(9, 12, 3, 1, 'read', 5, 'inherit', 7, 'dup2', 7)", /* b: stdin is the pipe */
+		"(9, 12, 0, 1, 'read', 7, 'dup2', 12, 'exit', 9)",
+	};
+	char sql[4096];
+	size_t len;
+
+	cr_assert_eq(t_run(&r, "run --db pipe.db -q -s child-close -w 2 -t 2"), 0, "%s", r.err);
+	for (int leaky = 0; leaky <= 1; leaky++) {
+		len = (size_t)snprintf(sql, sizeof(sql), "DELETE FROM holds WHERE run_id = 9; INSERT INTO holds (run_id, pid,"
+					" fd, pipe_id, pipe_end, from_seq, from_kind, to_seq, to_kind, touched_seq, inode,"
+					" is_foreign) SELECT column1, column2, column3, column4, column5, column6, column7,"
+					" column8, column9, column10, 777, 0 FROM (VALUES ");
+		for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+			len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s%s", i ? ", " : "", rows[i]);
+		/* b closes the write end it inherited at once, or never touches it. */
+		snprintf(sql + len, sizeof(sql) - len, ", %s)",
+			 leaky ? "(9, 12, 4, 1, 'write', 5, 'inherit', 12, 'exit', NULL)"
+			       : "(9, 12, 4, 1, 'write', 5, 'inherit', 8, 'close', 8)");
+		t_sql_exec(db, sql);
+		cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM leaked_write_ends WHERE run_id = 9"), leaky);
+		/* Two moments give up a used write end while b reads: the shell's
+		 * close (seq 6) and a's exit (seq 10). When b leaks, its untouched
+		 * fd 4 is the blocker at both. */
+		cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM eof_blockers WHERE run_id = 9"), 2 * leaky);
+		/* Held but used when the shell closes: a's fd 1, and b's fd 4 when b closes it later. */
+		cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM eof_holders WHERE run_id = 9 AND transient"), 2 - leaky);
+		if (leaky)
+			cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM eof_blockers WHERE run_id = 9 AND pid = 12"
+						   " AND fd = 4 AND close_seq IN (6, 10)"), 2);
+	}
 }

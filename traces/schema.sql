@@ -1,4 +1,4 @@
--- pooltrace trace database, schema version 4.
+-- pooltrace trace database, schema version 5.
 --
 -- One file holds any number of runs. Every table is keyed by run_id.
 -- The ground truth is the view `events`: one row per recorded system call or
@@ -18,6 +18,8 @@
 -- `holds` is copied into the keyed one below), the table part runs to add
 -- what is missing, and the view part runs again. Version 4 added the outcome
 -- 'failed' and runs.failure (its `runs` is copied over from the old table).
+-- Version 5 added holds.touched_seq and defined the views without any
+-- knowledge of the pool (older holds get touched_seq from how they ended).
 
 -- One row per `pooltrace run`.
 CREATE TABLE IF NOT EXISTS runs (
@@ -141,6 +143,10 @@ CREATE TABLE IF NOT EXISTS holds (
     from_kind       TEXT    NOT NULL,
     to_seq          INTEGER,
     to_kind         TEXT,
+    -- The first call the holder made on this fd while it held it: read,
+    -- write, dup from it, or the close or dup2 that ended it. NULL: none; an
+    -- inherited fd it never touched (from_kind 'inherit') is "untouched".
+    touched_seq     INTEGER,
     PRIMARY KEY (run_id, pid, fd, from_seq)
 ) WITHOUT ROWID;
 
@@ -190,51 +196,57 @@ SELECT run_id, pid, fd, pipe_id, pipe_end, from_seq, to_seq
 FROM holds
 WHERE pipe_id IS NOT NULL;
 
--- Write ends of pool pipes a worker still holds when it first reads its task
--- pipe: each one keeps some other worker from ever seeing EOF.
--- (CROSS JOIN fixes the order: each worker's holds are one range of the
--- holds key.)
+-- Write ends of pipes made in the run that a process got by inheritance and
+-- never made a call on (no read, write, dup, close) before it ended: each one
+-- can keep the pipe's reader from ever seeing EOF. No knowledge of the pool:
+-- for it this is N(N-1)/2 for naive, close-all and reverse-close, 0 for
+-- child-close and close-range. (One range of the holds key per run.)
 CREATE VIEW leaked_write_ends AS
-SELECT p.run_id, h.pipe_id, h.pid, h.fd
-FROM processes p
-CROSS JOIN holds h ON h.run_id = p.run_id AND h.pid = p.pid
-WHERE p.role = 'worker'
-  AND p.first_read_seq IS NOT NULL
-  AND h.pipe_id IS NOT NULL AND h.pipe_end = 'write'
-  AND h.from_seq < p.first_read_seq
-  AND (h.to_seq IS NULL OR h.to_seq > p.first_read_seq);
+SELECT run_id, pipe_id, pid, fd
+FROM holds
+WHERE pipe_id IS NOT NULL AND pipe_end = 'write'
+  AND from_kind = 'inherit' AND touched_seq IS NULL;
 
--- Every process other than the pool parent that holds a write end of a pool
--- pipe at the moment (close_seq) the pool parent closes its own write end of
--- that pipe. `transient` marks a hold its worker drops itself during its
--- setup, before its first read (its own copy, or with child-close the
--- inherited ones): it was really held at that moment, because the worker had
--- not got that far yet, but it cannot keep the reader from EOF.
+-- At each moment a process that used a write end of a pipe gives up its last
+-- one (close, close_range, dup2 onto it, exit; not a death by a signal, such
+-- as pooltrace's kill) while another process holds the pipe's read end:
+-- every other holder of that write end, with `transient` set when the holder
+-- uses or closes it itself (it cannot keep the reader from EOF for long) and
+-- clear when it is untouched. close_seq is the moment.
 CREATE VIEW eof_holders AS
--- The parent's closes are few: materialized, SQLite gives them an automatic
--- index by pipe, and each process's holds are read once, in key order,
--- against it. (Driving the join from the closes would need an index of
--- holds by pipe, which would cost more to fill than this costs to run.)
-WITH closes AS MATERIALIZED (
-    SELECT ph.run_id, ph.pipe_id, ph.pid AS parent_pid, ph.to_seq AS close_seq
-    FROM processes p
-    CROSS JOIN holds ph ON ph.run_id = p.run_id AND ph.pid = p.pid
-    WHERE p.role = 'parent'
-      AND ph.pipe_id IS NOT NULL AND ph.pipe_end = 'write' AND ph.to_kind = 'close'
+-- Few rows each: materialized, SQLite gives them automatic indexes by pipe,
+-- and the run's holds are then read once, in key order, against them (CROSS
+-- JOIN fixes that order: the other way round reads the run's holds once per
+-- give-up, 2 s for 1000 workers; an index of holds by pipe would cost more
+-- to fill than this costs to run).
+WITH readers AS MATERIALIZED (
+    SELECT run_id, pipe_id, pid, from_seq, to_seq FROM holds
+    WHERE pipe_id IS NOT NULL AND pipe_end = 'read'
+),
+giveups AS MATERIALIZED (
+    SELECT g.run_id, g.pipe_id, g.pid AS giver_pid, g.to_seq AS close_seq
+    FROM holds g
+    WHERE g.pipe_id IS NOT NULL AND g.pipe_end = 'write' AND g.touched_seq IS NOT NULL
+      AND g.to_kind IN ('close', 'close_range', 'dup2', 'exit', 'exec')
+      -- its last write end of that pipe: none of its other fds holds one on
+      AND NOT EXISTS (SELECT 1 FROM holds o WHERE o.run_id = g.run_id AND o.pid = g.pid
+                      AND o.pipe_id = g.pipe_id AND o.pipe_end = 'write' AND o.fd <> g.fd
+                      AND o.from_seq <= g.to_seq AND (o.to_seq IS NULL OR o.to_seq > g.to_seq))
+      AND EXISTS (SELECT 1 FROM readers r WHERE r.run_id = g.run_id AND r.pipe_id = g.pipe_id
+                  AND r.pid <> g.pid AND r.from_seq <= g.to_seq AND (r.to_seq IS NULL OR r.to_seq > g.to_seq))
 )
-SELECT w.run_id, h.pipe_id, h.pid, h.fd, c.close_seq,
-       (w.role = 'worker' AND h.to_kind IN ('close', 'close_range', 'dup2')
-        AND (w.first_read_seq IS NULL OR h.to_seq < w.first_read_seq)) AS transient
-FROM processes w
-CROSS JOIN holds h ON h.run_id = w.run_id AND h.pid = w.pid
-JOIN closes c ON c.run_id = h.run_id AND c.pipe_id = h.pipe_id
+SELECT h.run_id, h.pipe_id, h.pid, h.fd, c.close_seq,
+       NOT (h.from_kind = 'inherit' AND h.touched_seq IS NULL) AS transient
+FROM holds h
+CROSS JOIN giveups c ON c.run_id = h.run_id AND c.pipe_id = h.pipe_id
 WHERE h.pipe_end = 'write'
-  AND h.pid <> c.parent_pid
+  AND h.pid <> c.giver_pid
   AND h.from_seq < c.close_seq
   AND (h.to_seq IS NULL OR h.to_seq > c.close_seq);
 
 -- The holders above that keep the reader from ever seeing EOF while they
--- live: each one is a reason a close-then-waitpid shutdown can hang.
+-- live (untouched inherited write ends): each one is a reason a
+-- close-then-wait shutdown can hang.
 CREATE VIEW eof_blockers AS
 SELECT run_id, pipe_id, pid, fd, close_seq
 FROM eof_holders
@@ -263,4 +275,4 @@ SELECT c.run_id, c.first_seq + (e.value ->> 0), c.first_ts_ns + (e.value ->> 1),
 FROM io_chunks c, json_each(c.events) e;
 
 PRAGMA application_id = 1886679651; -- 'ptrc'
-PRAGMA user_version = 4;
+PRAGMA user_version = 5;
