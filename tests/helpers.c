@@ -12,12 +12,33 @@
 #include <unistd.h>
 
 static char t_dir[256];
+static pid_t t_dir_owner;
+
+/*
+ * At the end of the test process that made it, the test's directory goes,
+ * with anything a test mounted inside it (the full-disk test's tmpfs),
+ * unless POOLTRACE_KEEP_TEST_DIRS is set, to look into a failure.
+ */
+static void t_tmpdir_remove(void)
+{
+	char cmd[1024];
+
+	if (!t_dir[0] || getpid() != t_dir_owner || getenv("POOLTRACE_KEEP_TEST_DIRS"))
+		return;
+	snprintf(cmd, sizeof(cmd),
+		 "grep -o ' %s/[^ ]*' /proc/self/mounts | while read m; do umount \"$m\"; done 2>/dev/null;"
+		 " rm -rf '%s'", t_dir, t_dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", t_dir);
+}
 
 const char *t_tmpdir(void)
 {
 	if (!t_dir[0]) {
 		snprintf(t_dir, sizeof(t_dir), "/tmp/pooltrace-test-XXXXXX");
 		cr_assert_not_null(mkdtemp(t_dir), "mkdtemp");
+		t_dir_owner = getpid();
+		atexit(t_tmpdir_remove);
 	}
 	return t_dir;
 }
