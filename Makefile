@@ -22,6 +22,8 @@ TEST_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC))
 BIN := $(BUILD)/pooltrace
 TEST_BIN := $(BUILD)/pooltrace-tests
 PROBE := $(BUILD)/leakprobe
+# Programs the tests trace with `record`: plain C, nothing of pooltrace in them.
+PROGRAMS := $(patsubst tests/programs/%.c,$(BUILD)/programs/%,$(wildcard tests/programs/*.c))
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 # Every pooltrace process the tests start runs with LeakSanitizer on (exit 23
@@ -62,9 +64,13 @@ $(PROBE): tests/probe/leakprobe.c $(LIB_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
+$(BUILD)/programs/%: tests/programs/%.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O2 -pthread -Wall -Wextra -Werror -o $@ $<
+
 $(BUILD)/tests/%.o: tests/%.c $(wildcard tests/*.h src/*.h viz/*.h) $(BUILD)/schema.inc
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -Itests -DPOOLTRACE_BIN='"$(CURDIR)/$(BIN)"' -DPOOLTRACE_SRC='"$(CURDIR)"' -DPOOLTRACE_PROBE='"$(CURDIR)/$(PROBE)"' -c $< -o $@
+	$(CC) $(CFLAGS_ALL) -Itests -DPOOLTRACE_BIN='"$(CURDIR)/$(BIN)"' -DPOOLTRACE_SRC='"$(CURDIR)"' -DPOOLTRACE_PROBE='"$(CURDIR)/$(PROBE)"' -DPOOLTRACE_PROGRAMS='"$(CURDIR)/$(BUILD)/programs"' -c $< -o $@
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -77,11 +83,11 @@ test: deps-test
 	@$(MAKE) --no-print-directory check-asan
 	@$(MAKE) --no-print-directory check-valgrind
 
-check: $(BIN) $(TEST_BIN) $(PROBE)
+check: $(BIN) $(TEST_BIN) $(PROBE) $(PROGRAMS)
 	$(TEST_BIN) --jobs 2 $(TESTFLAGS)
 
 check-asan:
-	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g" SAN="$(SAN_FLAGS)" build-asan/pooltrace build-asan/pooltrace-tests build-asan/leakprobe
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g" SAN="$(SAN_FLAGS)" build-asan/pooltrace build-asan/pooltrace-tests build-asan/leakprobe $(patsubst $(BUILD)/%,build-asan/%,$(PROGRAMS))
 	$(SAN_ENV) POOLTRACE_SANITIZED=1 build-asan/pooltrace-tests --jobs 2 $(TESTFLAGS)
 
 # memcheck over each command on a small trace (tests/valgrind.sh).

@@ -10,6 +10,7 @@
 #include <string.h>
 
 const struct cmd_entry *const cmd_table[] = {
+	&cmd_record_entry,
 	&cmd_run_entry,
 	&cmd_query_entry,
 	&cmd_render_entry,

@@ -11,6 +11,7 @@ struct cmd_entry {
 	int (*exec)(int argc, char **argv); /* returns the exit status */
 };
 
+extern const struct cmd_entry cmd_record_entry;
 extern const struct cmd_entry cmd_run_entry;
 extern const struct cmd_entry cmd_query_entry;
 extern const struct cmd_entry cmd_render_entry;

@@ -78,6 +78,8 @@ static const char *const evlog_kind_names[EV_KIND_MAX] = {
 	[EV_TASK] = "task",         [EV_EXIT] = "exit",
 	[EV_REAP] = "reap",         [EV_HANG] = "hang",
 	[EV_KILL] = "kill",         [EV_OVERFLOW] = "overflow",
+	[EV_EXEC] = "exec",         [EV_CLOEXEC] = "cloexec",
+	[EV_DUP] = "dup",
 };
 
 const char *evlog_kind_name(int kind)
@@ -315,6 +317,29 @@ static void evlog_take_text(struct evlog *log, struct evlog_record *r, struct ev
 		texts->nspans -= i;
 		atomic_store_explicit(&log->text_tail, tail, memory_order_release);
 	}
+}
+
+void evlog_texts_attach(struct evlog_texts *texts, struct evlog_record *r, const char *s)
+{
+	size_t len = strlen(s);
+	struct evlog_text_ref ref = { 0, 0, (uint32_t)len, 0 };
+
+	r->has &= (uint8_t)~HAS_LONG_TEXT;
+	if (len < sizeof(r->text)) {
+		memcpy(r->text, s, len + 1);
+		return;
+	}
+	if (texts->len + len + 1 > texts->cap) {
+		texts->cap = (texts->len + len + 1) * 2;
+		texts->buf = realloc(texts->buf, texts->cap);
+		if (!texts->buf)
+			abort();
+	}
+	memcpy(texts->buf + texts->len, s, len + 1);
+	ref.copy = (uint32_t)texts->len;
+	texts->len += len + 1;
+	memcpy(r->text, &ref, sizeof(ref));
+	r->has |= HAS_LONG_TEXT;
 }
 
 const char *evlog_text(const struct evlog_record *r, const struct evlog_texts *texts)

@@ -22,6 +22,9 @@ enum evlog_kind {
 	EV_HANG,
 	EV_KILL,
 	EV_OVERFLOW,
+	EV_EXEC,     /* the process exec'd: text = the program */
+	EV_DUP,      /* dup or fcntl F_DUPFD: fd = the new fd, fd2 = the old one */
+	EV_CLOEXEC,  /* fd closed by that exec (close-on-exec), observed, not modelled */
 	EV_KIND_MAX
 };
 
@@ -132,6 +135,12 @@ struct evlog_texts {
  * out[i].ready holds the seq.
  */
 size_t evlog_drain(struct evlog *log, struct evlog_record *out, size_t max, struct evlog_texts *texts);
+
+/*
+ * For a source that makes its records itself (the ptrace tracer): sets r's
+ * text to s, a long one kept in texts, as evlog_drain would have left it.
+ */
+void evlog_texts_attach(struct evlog_texts *texts, struct evlog_record *r, const char *s);
 
 /* The text of a record drained into texts: "" when it has none. Valid until the next drain. */
 const char *evlog_text(const struct evlog_record *r, const struct evlog_texts *texts);

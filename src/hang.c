@@ -147,6 +147,28 @@ ssize_t hang_scan(pid_t pgid, struct hang_proc **out)
 	return (ssize_t)n;
 }
 
+ssize_t hang_scan_pids(const pid_t *pids, size_t npids, struct hang_proc **out)
+{
+	struct hang_proc *procs = xcalloc(npids ? npids : 1, sizeof(*procs));
+	size_t n = 0;
+
+	for (size_t i = 0; i < npids; i++) {
+		struct hang_proc *p = &procs[n];
+		pid_t grp;
+
+		p->pid = pids[i];
+		p->fd = -1;
+		if (hang_stat(p->pid, &p->state, &grp) < 0)
+			continue; /* gone since */
+		if (hang_status(p->pid, &p->switches, &p->fd_table_size) < 0)
+			p->switches = p->fd_table_size = -1;
+		hang_inspect(p);
+		n++;
+	}
+	*out = procs;
+	return (ssize_t)n;
+}
+
 bool hang_all_blocked(const struct hang_proc *p, size_t n)
 {
 	if (n == 0)

@@ -35,6 +35,9 @@ enum hang_fd_method {
  */
 ssize_t hang_scan(pid_t pgid, struct hang_proc **out);
 
+/* The same for the processes pids[0..npids) (those still there), for a traced program. */
+ssize_t hang_scan_pids(const pid_t *pids, size_t npids, struct hang_proc **out);
+
 /* True when every process is blocked on a pipe, in wait4/waitid, or a zombie. */
 bool hang_all_blocked(const struct hang_proc *p, size_t n);
 

@@ -47,6 +47,7 @@ struct ingest {
 	size_t nbatch, batch_cap;
 	struct iochunk_set *chunks;
 	int64_t run_id;
+	bool generic;       /* record: role 'process' for everyone */
 	uint64_t count;
 	int64_t npipes;
 	struct fdmodel *fds;        /* every process's fd table */
@@ -59,7 +60,7 @@ struct ingest {
 	struct ingest_pipe *pipes;
 	size_t pipes_cap, pipes_len;
 	sqlite3_stmt *ins_events, *ins_proc, *ins_pipe, *ins_hold, *ins_holders;
-	sqlite3_stmt *set_first_read, *set_exit, *set_reap;
+	sqlite3_stmt *set_first_read, *set_exit, *set_reap, *set_program;
 };
 
 static struct ingest_proc *ingest_proc_find(struct ingest *in, pid_t pid, int create)
@@ -371,10 +372,11 @@ static void ingest_hold_ended(void *ctx, struct fdmodel_hold *h)
 	in->ended[in->nended++] = h;
 }
 
-struct ingest *ingest_new(struct store *st, int64_t run_id)
+struct ingest *ingest_new(struct store *st, int64_t run_id, bool generic)
 {
 	struct ingest *in = xcalloc(1, sizeof(*in));
 
+	in->generic = generic;
 	in->fds = fdmodel_new(ingest_hold_ended, in);
 	in->st = st;
 	in->run_id = run_id;
@@ -395,10 +397,11 @@ struct ingest *ingest_new(struct store *st, int64_t run_id)
 	in->set_exit = store_prepare(st, "UPDATE processes SET exit_seq = ?3, exit_code = ?4 WHERE run_id = ?1 AND pid = ?2");
 	in->set_reap = store_prepare(st, "UPDATE processes SET reap_seq = ?3, reaped_by = ?4,"
 				     " exit_code = coalesce(?5, exit_code), term_signal = ?6 WHERE run_id = ?1 AND pid = ?2");
+	in->set_program = store_prepare(st, "UPDATE processes SET program = ?3 WHERE run_id = ?1 AND pid = ?2");
 	in->ins_holders = store_prepare(st, "INSERT INTO hang_holders (run_id, seq, blocked_pid, pipe_id, inode,"
 					" holder_pid, holder_fd) SELECT * FROM pooltrace_holders");
 	if (!in->ins_events || !in->ins_proc || !in->ins_pipe || !in->ins_hold || !in->ins_holders ||
-	    !in->set_first_read || !in->set_exit || !in->set_reap)
+	    !in->set_first_read || !in->set_exit || !in->set_reap || !in->set_program)
 		die("cannot prepare the trace statements (schema mismatch?)");
 	return in;
 }
@@ -414,6 +417,7 @@ void ingest_free(struct ingest *in)
 	sqlite3_finalize(in->set_first_read);
 	sqlite3_finalize(in->set_exit);
 	sqlite3_finalize(in->set_reap);
+	sqlite3_finalize(in->set_program);
 	sqlite3_finalize(in->ins_holders);
 	free(in->holders);
 	iochunk_free(in->chunks);
@@ -538,7 +542,7 @@ static int ingest_derive(struct ingest *in, const struct evlog_record *r, uint64
 		s = in->ins_proc;
 		sqlite3_bind_int64(s, 1, in->run_id);
 		sqlite3_bind_int64(s, 2, r->pid);
-		sqlite3_bind_text(s, 3, p->is_worker ? "worker" : "parent", -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, in->generic ? "process" : p->is_worker ? "worker" : "parent", -1, SQLITE_STATIC);
 		ingest_bind_opt(s, 4, r->has & HAS_ARG, r->arg);
 		ingest_bind_opt(s, 5, r->has & HAS_OTHER_PID, r->other_pid);
 		sqlite3_bind_int64(s, 6, (int64_t)seq);
@@ -555,6 +559,7 @@ static int ingest_derive(struct ingest *in, const struct evlog_record *r, uint64
 		if (ok)
 			fdmodel_close_range(in->fds, r->pid, r->fd, r->fd2, seq, kind);
 		return 0;
+	case EV_DUP:
 	case EV_DUP2:
 		if (!ok || r->fd == r->fd2)
 			return 0;
@@ -579,6 +584,14 @@ static int ingest_derive(struct ingest *in, const struct evlog_record *r, uint64
 			return 0;
 		p->first_read_done = 1;
 		return ingest_pid_update(in, in->set_first_read, r->pid, seq);
+	case EV_EXEC:
+		sqlite3_bind_text(in->set_program, 4 - 1, evlog_text(r, in->texts), -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(in->set_program, 1, in->run_id);
+		sqlite3_bind_int64(in->set_program, 2, r->pid);
+		return ingest_step(in, in->set_program);
+	case EV_CLOEXEC:
+		fdmodel_close(in->fds, r->pid, r->fd, seq, kind);
+		return 0;
 	case EV_EXIT:
 		sqlite3_bind_int64(in->set_exit, 4, r->arg);
 		if (ingest_pid_update(in, in->set_exit, r->pid, seq) < 0)

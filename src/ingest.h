@@ -2,6 +2,7 @@
 #ifndef POOLTRACE_INGEST_H
 #define POOLTRACE_INGEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -10,8 +11,12 @@ struct store;
 struct evlog_record;
 struct ingest;
 
-/* Starts ingesting into run run_id of st. Dies only on out-of-memory. */
-struct ingest *ingest_new(struct store *st, int64_t run_id);
+/*
+ * Starts ingesting into run run_id of st. generic: the events come from a
+ * program of any shape (record): every process has role 'process', and none
+ * is a pool worker. Dies only on out-of-memory.
+ */
+struct ingest *ingest_new(struct store *st, int64_t run_id, bool generic);
 /* Prepared statements are finalized; the store stays open. */
 void ingest_free(struct ingest *in);
 

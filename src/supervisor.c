@@ -461,7 +461,7 @@ static int supervisor_begin_run(struct supervisor *sv)
 	if (rc < 0 || store_exec(sv->st, "COMMIT") < 0)
 		goto fail;
 	sv->run_id = id;
-	sv->in = ingest_new(sv->st, sv->run_id);
+	sv->in = ingest_new(sv->st, sv->run_id, false);
 	sv->last_commit_ns = now_ns();
 	return 0;
 fail:

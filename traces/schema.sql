@@ -19,17 +19,25 @@
 -- what is missing, and the view part runs again. Version 4 added the outcome
 -- 'failed' and runs.failure (its `runs` is copied over from the old table).
 -- Version 5 added holds.touched_seq and defined the views without any
--- knowledge of the pool (older holds get touched_seq from how they ended).
+-- knowledge of the pool (older holds get touched_seq from how they ended),
+-- and runs of any program (`pooltrace record`): runs.source and command, the
+-- process role 'process' and processes.program (runs and processes are
+-- copied over from the old tables).
 
--- One row per `pooltrace run`.
+-- One row per `pooltrace run` or `pooltrace record`.
 CREATE TABLE IF NOT EXISTS runs (
     id              INTEGER PRIMARY KEY,
-    strategy        TEXT    NOT NULL,  -- naive, close-all, reverse-close, child-close, close-range
-    workers         INTEGER NOT NULL,
-    tasks           INTEGER NOT NULL,
-    task_ms         INTEGER NOT NULL,
+    -- Where the events came from: 'pool', the built-in pool (run), or
+    -- 'record', any program traced with ptrace.
+    source          TEXT    NOT NULL DEFAULT 'pool' CHECK (source IN ('pool', 'record')),
+    command         TEXT,              -- record: the command line, shell-quoted
+    -- The pool's own facts; NULL for a recorded program.
+    strategy        TEXT,              -- naive, close-all, reverse-close, child-close, close-range
+    workers         INTEGER,
+    tasks           INTEGER,
+    task_ms         INTEGER,
     crash_worker    INTEGER,           -- NULL: no --crash-worker
-    io_events       INTEGER NOT NULL,  -- 0: recorded with --no-io-events
+    io_events       INTEGER NOT NULL,  -- 0: recorded without per-call read/write events
     -- NULL while the run is going on, or if pooltrace itself was SIGKILLed.
     -- 'failed': the trace could not be stored (a full disk); `failure` says why.
     outcome         TEXT CHECK (outcome IN ('ok', 'deadlock', 'crashed', 'killed', 'interrupted', 'failed')),
@@ -37,18 +45,21 @@ CREATE TABLE IF NOT EXISTS runs (
     started_ns      INTEGER NOT NULL,  -- CLOCK_MONOTONIC, same clock as events.ts_ns
     ended_ns        INTEGER,
     supervisor_pid  INTEGER NOT NULL,  -- the pooltrace process; it reaps orphans
+    exit_status     INTEGER,           -- record: the program's exit code, or 128+N for signal N
     events          INTEGER NOT NULL DEFAULT 0,  -- events stored
     events_dropped  INTEGER NOT NULL DEFAULT 0,  -- events lost to a full log (also `overflow` events)
     events_torn     INTEGER NOT NULL DEFAULT 0,  -- events whose writer was killed mid-record
     failure         TEXT               -- with outcome 'failed': the error that stopped the trace
 );
 
--- Every process of the pool: the pool parent and its workers.
+-- Every process of a run: the pool parent and its workers, or every process
+-- of a recorded program (role 'process'; threads are part of their process).
 CREATE TABLE IF NOT EXISTS processes (
     run_id          INTEGER NOT NULL REFERENCES runs(id),
     pid             INTEGER NOT NULL,
-    role            TEXT    NOT NULL CHECK (role IN ('parent', 'worker')),
+    role            TEXT    NOT NULL CHECK (role IN ('parent', 'worker', 'process')),
     worker_index    INTEGER,           -- NULL for the parent
+    program         TEXT,              -- record: what it last exec'd (/proc/PID/exe)
     ppid            INTEGER,           -- as the new process saw it (getppid)
     fork_seq        INTEGER,
     -- Its first read of its task pipe (fd 0): the first read or read_zero

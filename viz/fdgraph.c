@@ -65,8 +65,16 @@ static void viz_name(char *buf, size_t len, const char *prefix, const char *kind
 static void viz_caption(struct viz_buf *b, const struct viz_model *m)
 {
 	viz_buf_printf(&b->s, &b->len, &b->cap, "<B>");
-	viz_html_escape(&b->s, &b->len, &b->cap, m->strategy);
-	viz_buf_printf(&b->s, &b->len, &b->cap, "</B> · run %lld · %d workers · ", (long long)m->run_id, m->workers);
+	if (m->strategy[0]) {
+		viz_html_escape(&b->s, &b->len, &b->cap, m->strategy);
+		viz_buf_printf(&b->s, &b->len, &b->cap, "</B> · run %lld · %d workers · ", (long long)m->run_id,
+			       m->workers);
+	} else {
+		/* A recorded program: its command line names it. */
+		viz_label_append(&b->s, &b->len, &b->cap, m->command[0] ? m->command : "recorded program", 60);
+		viz_buf_printf(&b->s, &b->len, &b->cap, "</B> · run %lld · %zu processes · ", (long long)m->run_id,
+			       m->nprocs);
+	}
 	viz_html_escape(&b->s, &b->len, &b->cap, m->moment);
 	viz_buf_printf(&b->s, &b->len, &b->cap, " · outcome: <B>");
 	viz_html_escape(&b->s, &b->len, &b->cap, m->outcome[0] ? m->outcome : "unfinished");
@@ -175,10 +183,16 @@ static void viz_process(Agraph_t *g, Agraph_t *panel, const struct viz_model *m,
 	/* Graphviz draws a subgraph as a box only if its name starts with "cluster". */
 	snprintf(name, sizeof(name), "cluster_%sp%d", prefix, p->pid);
 	cl = agsubg(panel, name, 1);
-	if (p->parent)
+	if (p->parent) {
 		viz_buf_printf(&lbl.s, &lbl.len, &lbl.cap, "<B>pool parent</B> · pid %d", p->pid);
-	else
+	} else if (p->worker_index >= 0) {
 		viz_buf_printf(&lbl.s, &lbl.len, &lbl.cap, "<B>worker %d</B> · pid %d", p->worker_index, p->pid);
+	} else {
+		/* Any program's process: what it runs (a fork that did not exec runs its parent's). */
+		viz_buf_printf(&lbl.s, &lbl.len, &lbl.cap, "<B>");
+		viz_label_append(&lbl.s, &lbl.len, &lbl.cap, p->program[0] ? p->program : "process", 24);
+		viz_buf_printf(&lbl.s, &lbl.len, &lbl.cap, "</B> · pid %d", p->pid);
+	}
 	if (!p->alive)
 		viz_buf_printf(&lbl.s, &lbl.len, &lbl.cap, "<BR/>%s", p->status);
 	viz_set_html_label(cl, lbl.s);

@@ -18,6 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Columns of schema 5 that older files, read as they are, lack (their runs are all pool runs). */
+#define VIZ_V5(m, column) ((m)->schema >= 5 ? column : "NULL")
+
 /* Resolves moment to a seq in *seq. 0, -EINVAL (no such moment in this run) or -EIO. */
 static int viz_moment_seq(struct store *st, int64_t run, const char *moment, int64_t last, int64_t *seq)
 {
@@ -98,6 +101,11 @@ static void viz_one_proc(struct viz_model *m, sqlite3_stmt *s)
 	memset(p, 0, sizeof(*p));
 	p->pid = sqlite3_column_int(s, 0);
 	p->parent = sqlite3_column_int(s, 1);
+	{
+		const char *prog = viz_col_text(s, 6), *base = strrchr(prog, '/');
+
+		snprintf(p->program, sizeof(p->program), "%s", base ? base + 1 : prog);
+	}
 	p->worker_index = sqlite3_column_int(s, 2);
 	p->alive = sqlite3_column_type(s, 3) == SQLITE_NULL || sqlite3_column_int64(s, 3) > m->seq;
 	if (!p->alive && sqlite3_column_type(s, 5) != SQLITE_NULL)
@@ -108,12 +116,19 @@ static void viz_one_proc(struct viz_model *m, sqlite3_stmt *s)
 
 static int viz_load_procs(struct store *st, struct viz_model *m)
 {
-	return viz_each_row(st,
-			    store_prepare(st, "SELECT pid, role = 'parent', coalesce(worker_index, -1),"
-					      " coalesce(exit_seq, reap_seq), exit_code, term_signal"
-					      " FROM processes WHERE run_id = ?1 AND fork_seq <= ?2"
-					      " ORDER BY role = 'worker', worker_index"),
-			    m, viz_one_proc);
+	char *sql = sqlite3_mprintf("SELECT pid, role = 'parent', coalesce(worker_index, -1),"
+				    " coalesce(exit_seq, reap_seq), exit_code, term_signal, %s"
+				    " FROM processes WHERE run_id = ?1 AND fork_seq <= ?2"
+				    /* Pool: the parent, then workers by index; any program: in fork order. */
+				    " ORDER BY role = 'worker', worker_index, fork_seq",
+				    VIZ_V5(m, "program"));
+	int rc;
+
+	if (!sql)
+		die("out of memory");
+	rc = viz_each_row(st, store_prepare(st, sql), m, viz_one_proc);
+	sqlite3_free(sql);
+	return rc;
 }
 
 static struct viz_proc *viz_find_proc(struct viz_model *m, int pid)
@@ -216,14 +231,22 @@ static int viz_load_pipes(struct store *st, struct viz_model *m)
 /* The run's own row: strategy, workers, outcome, and its last event. 0, -EINVAL or -EIO. */
 static int viz_load_run(struct store *st, struct viz_model *m)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT strategy, workers, coalesce(outcome, ''),"
+	char *sql;
+	sqlite3_stmt *s;
+	int rc;
+
+	if (store_int(st, "SELECT user_version FROM pragma_user_version WHERE ?1", 1, 0, &m->schema) < 0)
+		return -EIO;
+	sql = sqlite3_mprintf("SELECT coalesce(strategy, ''), coalesce(workers, 0), coalesce(outcome, ''),"
 					    /* Every run ends with lifecycle events (reaps at the least), so
 					     * the last of those is the run's last; skipping the per-task
 					     * kinds keeps their chunks packed. */
-					    " (SELECT max(seq) FROM events WHERE run_id = ?1 AND kind NOT IN ('write', 'read', 'task'))"
-					    " FROM runs WHERE id = ?1");
-	int rc;
-
+					    " (SELECT max(seq) FROM events WHERE run_id = ?1 AND kind NOT IN ('write', 'read', 'task')),"
+					    " %s FROM runs WHERE id = ?1", VIZ_V5(m, "command"));
+	if (!sql)
+		die("out of memory");
+	s = store_prepare(st, sql);
+	sqlite3_free(sql);
 	if (!s)
 		return -EIO;
 	sqlite3_bind_int64(s, 1, m->run_id);
@@ -233,6 +256,7 @@ static int viz_load_run(struct store *st, struct viz_model *m)
 		m->workers = sqlite3_column_int(s, 1);
 		snprintf(m->outcome, sizeof(m->outcome), "%s", viz_col_text(s, 2));
 		m->last_seq = sqlite3_column_int64(s, 3);
+		snprintf(m->command, sizeof(m->command), "%s", viz_col_text(s, 4));
 	}
 	sqlite3_finalize(s);
 	if (rc < 0)

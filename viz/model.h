@@ -24,6 +24,7 @@ struct viz_proc {
 	bool parent;
 	int worker_index;  /* -1 for the parent */
 	bool alive;        /* at the moment; dead ones are drawn faded, without fds */
+	char program[48];  /* a recorded process: its program's name ("" in pool runs) */
 	char status[48];   /* "exited 0", "killed by signal 9", or "" while alive */
 	struct viz_fd *fds;
 	size_t nfds, cap;
@@ -37,7 +38,9 @@ struct viz_pipe {
 
 struct viz_model {
 	int64_t run_id;
-	char strategy[32];
+	int64_t schema;    /* the file's schema version (older files are read as they are) */
+	char strategy[32]; /* the pool's; "" for a recorded program */
+	char command[96];  /* a recorded program's command line */
 	char outcome[16];  /* "" while the run had none */
 	int workers;
 	int64_t seq;       /* the moment: state after this event */

@@ -22,7 +22,8 @@ static const char *const viz_fold_kinds[] = { "pipe", "fork", "close", "dup2", "
 
 struct viz_lane {
 	int pid;
-	int worker_index;  /* -1: pool parent, -2: pooltrace */
+	int worker_index;  /* -1: pool parent, -2: pooltrace, -3: a process of a recorded program */
+	char program[32];  /* -3: what it runs */
 	Agnode_t *last;    /* the lane's latest node */
 	long writes, reads, tasks;
 	long inherited, inherited_pipes, inherited_write, inherited_foreign;
@@ -38,6 +39,7 @@ struct viz_timeline {
 	Agnode_t *prev;    /* the previous event in seq order, any lane */
 	const struct viz_fdgraph_opts *o;
 	int workers;
+	bool v5;           /* the file has schema 5's columns (program, command) */
 	unsigned synthetic;
 };
 
@@ -168,13 +170,13 @@ static void viz_add_lane(struct viz_timeline *t, struct viz_lane lane)
 /* One lane per drawn process, then pooltrace's own. 0 or -EIO. */
 static int viz_load_lanes(struct store *st, int64_t run, struct viz_timeline *t)
 {
-	sqlite3_stmt *s = store_prepare(
+	char *sql = sqlite3_mprintf(
 		/* The per-task counts in one pass: their events are packed in
 		 * io_chunks, and a correlated count per lane would unpack them all
 		 * once per lane. */
-		st, "WITH io AS (SELECT pid, sum(kind = 'write') AS w, sum(kind = 'read') AS r, sum(kind = 'task') AS t"
+		"WITH io AS (SELECT pid, sum(kind = 'write') AS w, sum(kind = 'read') AS r, sum(kind = 'task') AS t"
 		    "            FROM events WHERE run_id = ?1 AND kind IN ('write', 'read', 'task') GROUP BY pid)"
-		    " SELECT p.pid, coalesce(p.worker_index, -1),"
+		    " SELECT p.pid, coalesce(p.worker_index, CASE WHEN p.role = 'parent' THEN -1 ELSE -3 END),"
 		    " coalesce(io.w, 0), coalesce(io.r, 0), coalesce(io.t, 0),"
 		    " (SELECT count(*) FROM holds h WHERE h.run_id = p.run_id AND h.pid = p.pid AND h.from_kind = 'inherit'),"
 		    " (SELECT count(*) FROM holds h WHERE h.run_id = p.run_id AND h.pid = p.pid AND h.from_kind = 'inherit'"
@@ -182,27 +184,35 @@ static int viz_load_lanes(struct store *st, int64_t run, struct viz_timeline *t)
 		    " (SELECT count(*) FROM holds h WHERE h.run_id = p.run_id AND h.pid = p.pid AND h.from_kind = 'inherit'"
 		    "  AND h.pipe_id IS NOT NULL AND h.pipe_end = 'write'),"
 		    " (SELECT count(*) FROM holds h WHERE h.run_id = p.run_id AND h.pid = p.pid AND h.from_kind = 'inherit'"
-		    "  AND h.is_foreign)"
+		    "  AND h.is_foreign), %s"
 		    " FROM processes p LEFT JOIN io USING (pid) WHERE p.run_id = ?1"
-		    " ORDER BY p.role = 'worker', p.worker_index");
+		    " ORDER BY p.role = 'worker', p.worker_index, p.fork_seq", t->v5 ? "p.program" : "NULL");
+	sqlite3_stmt *s;
 	int64_t supervisor;
 	int rc;
 
+	if (!sql)
+		die("out of memory");
+	s = store_prepare(st, sql);
+	sqlite3_free(sql);
 	if (!s)
 		return -EIO;
 	sqlite3_bind_int64(s, 1, run);
 	while ((rc = store_step(st, s)) == 1) {
 		int index = sqlite3_column_int(s, 1);
-
-		if (!viz_fdgraph_worker_shown(t->o, t->workers, index))
-			continue;
-		viz_add_lane(t, (struct viz_lane){
+		const char *prog = viz_col_text(s, 9), *base = strrchr(prog, '/');
+		struct viz_lane lane = {
 			.pid = sqlite3_column_int(s, 0), .worker_index = index,
 			.writes = sqlite3_column_int64(s, 2), .reads = sqlite3_column_int64(s, 3),
 			.tasks = sqlite3_column_int64(s, 4), .inherited = sqlite3_column_int64(s, 5),
 			.inherited_pipes = sqlite3_column_int64(s, 6), .inherited_write = sqlite3_column_int64(s, 7),
 			.inherited_foreign = sqlite3_column_int64(s, 8),
-		});
+		};
+
+		if (!viz_fdgraph_worker_shown(t->o, t->workers, index))
+			continue;
+		snprintf(lane.program, sizeof(lane.program), "%s", *prog ? (base ? base + 1 : prog) : "process");
+		viz_add_lane(t, lane);
 	}
 	sqlite3_finalize(s);
 	if (rc < 0 || store_int(st, "SELECT supervisor_pid FROM runs WHERE id = ?1", run, 0, &supervisor) < 0)
@@ -228,6 +238,8 @@ static void viz_headers(struct viz_timeline *t, int64_t run, const char *strateg
 			snprintf(label, sizeof(label), "pooltrace\npid %d", l->pid);
 		else if (l->worker_index == -1)
 			snprintf(label, sizeof(label), "pool parent\npid %d", l->pid);
+		else if (l->worker_index == -3)
+			snprintf(label, sizeof(label), "%s\npid %d", l->program, l->pid);
 		else
 			snprintf(label, sizeof(label), "worker %d\npid %d", l->worker_index, l->pid);
 		viz_set(n, "label", label);
@@ -299,7 +311,7 @@ static void viz_describe(sqlite3_stmt *s, const char *kind, char *buf, size_t le
 int viz_timeline_new(struct store *st, int64_t run, const struct viz_fdgraph_opts *o, Agraph_t **out)
 {
 	struct viz_timeline t = { .o = o };
-	char strategy[32] = "", outcome[16] = "", text[160];
+	char strategy[96] = "", outcome[16] = "", text[160];
 	sqlite3_stmt *s;
 	int rc;
 
@@ -313,7 +325,12 @@ int viz_timeline_new(struct store *st, int64_t run, const struct viz_fdgraph_opt
 		return -EIO;
 	if (!any)
 		return error("run %lld recorded no events: nothing to draw", (long long)run), -EINVAL;
-	s = store_prepare(st, "SELECT strategy, workers, coalesce(outcome, 'unfinished') FROM runs WHERE id = ?1");
+	if (store_int(st, "SELECT user_version >= 5 FROM pragma_user_version WHERE ?1", 1, 0, &any) < 0)
+		return -EIO;
+	t.v5 = any;
+	s = store_prepare(st, t.v5 ? "SELECT coalesce(strategy, command, 'recorded program'), coalesce(workers, 0),"
+				     " coalesce(outcome, 'unfinished') FROM runs WHERE id = ?1"
+				   : "SELECT strategy, workers, coalesce(outcome, 'unfinished') FROM runs WHERE id = ?1");
 	if (!s)
 		return -EIO;
 	sqlite3_bind_int64(s, 1, run);
@@ -360,8 +377,11 @@ int viz_timeline_new(struct store *st, int64_t run, const struct viz_fdgraph_opt
 				viz_fold(&t, other, kind);
 				continue;
 			}
-			snprintf(text, sizeof(text), "fork → %s %d", l->worker_index >= 0 ? "worker" : "pool parent",
-				 l->worker_index >= 0 ? l->worker_index : l->pid);
+			if (l->worker_index == -3)
+				snprintf(text, sizeof(text), "fork → pid %d", l->pid);
+			else
+				snprintf(text, sizeof(text), "fork → %s %d", l->worker_index >= 0 ? "worker" : "pool parent",
+					 l->worker_index >= 0 ? l->worker_index : l->pid);
 			n = viz_event(&t, other, seq, kind, text);
 			snprintf(text, sizeof(text), "born with %ld fds: %ld pool pipe ends (%ld write), %ld foreign",
 				 l->inherited, l->inherited_pipes, l->inherited_write, l->inherited_foreign);

@@ -1,0 +1,133 @@
+/* cmd-record.c: `pooltrace record -- CMD`: traces any program's pipes and fds into the trace database. */
+#include "cmd.h"
+#include "store.h"
+#include "tracer.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int cmd_record(int argc, char **argv);
+
+const struct cmd_entry cmd_record_entry = {
+	.name = "record",
+	.summary = "run any program under ptrace, recording its pipes and fds",
+	.help =
+	"usage: pooltrace record [--db FILE] [--hang-ms MS] [-q] -- CMD [ARGS...]\n"
+	"\n"
+	"Runs CMD under ptrace, following every fork, vfork, clone and exec, and\n"
+	"records its pipes, closes, dups, exec's close-on-exec closes, exits and\n"
+	"reaps into the trace database as a new run, with every fd each new\n"
+	"process was born holding. A seccomp filter stops the program only at the\n"
+	"calls that change fd tables or reap children. The same views, queries and\n"
+	"pictures work on it: leaked_write_ends and eof_blockers say which process\n"
+	"keeps which reader from EOF. When every process is blocked on a pipe or in\n"
+	"a wait, the deadlock is recorded with its evidence and the program killed.\n"
+	"\n"
+	"options:\n"
+	"  -d, --db FILE        trace database to append to (default $POOLTRACE_DB,\n"
+	"                       else ./pooltrace.db); created if missing\n"
+	"      --hang-ms MS     no event for MS ms triggers a deadlock check (default 500)\n"
+	"  -q, --quiet          no summary line\n"
+	"  -h, --help           show this help\n"
+	"\n"
+	"CMD keeps pooltrace's stdin, stdout and stderr and exactly the fds pooltrace\n"
+	"was given; the summary goes to stderr. If pooltrace dies, the kernel kills\n"
+	"every traced process (PTRACE_O_EXITKILL).\n"
+	"\n"
+	"Exit status: CMD's (128+N when it died of signal N); 128+N when pooltrace\n"
+	"was interrupted by signal N, or killed CMD as deadlocked (128+9); 2 for a\n"
+	"bad option or database; 1 when CMD could not be traced or the trace not\n"
+	"stored; 127 when CMD was not found.\n",
+	.exec = cmd_record,
+};
+
+static const struct option cmd_record_options[] = {
+	{ "db", required_argument, NULL, 'd' },
+	{ "hang-ms", required_argument, NULL, 'H' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* argv as one shell-quoted line: each word in single quotes unless it is plain. */
+static char *cmd_record_quote(char *const *argv)
+{
+	size_t cap = 64, len = 0;
+	char *s = xmalloc(cap);
+
+	for (int i = 0; argv[i]; i++) {
+		const char *a = argv[i];
+		bool plain = *a && strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+					     "-_./=:,+@%") == strlen(a);
+
+		while (len + 4 * strlen(a) + 4 > cap)
+			s = xrealloc(s, cap *= 2);
+		if (i)
+			s[len++] = ' ';
+		if (plain) {
+			len += (size_t)sprintf(s + len, "%s", a);
+			continue;
+		}
+		s[len++] = '\'';
+		for (; *a; a++)
+			len += (size_t)(*a == '\'' ? sprintf(s + len, "'\\''") : sprintf(s + len, "%c", *a));
+		s[len++] = '\'';
+	}
+	s[len] = '\0';
+	return s;
+}
+
+static int cmd_record(int argc, char **argv)
+{
+	struct tracer_config cfg = { .hang_ms = 500 };
+	struct tracer_result res;
+	const char *db = NULL;
+	bool quiet = false;
+	char *command;
+	long v;
+	int c, rc;
+
+	optind = 1;
+	opterr = 0;
+	/* '+': options end at CMD, whose own options are its business. */
+	while ((c = getopt_long(argc, argv, "+:d:qh", cmd_record_options, NULL)) != -1) {
+		switch (c) {
+		case 'd': db = optarg; break;
+		case 'q': quiet = true; break;
+		case 'H':
+			if (parse_long(optarg, 10, 3600000, &v) < 0)
+				return cmd_usage_error(&cmd_record_entry, "--hang-ms wants a whole number from 10 to 3600000, not '%s'",
+						       optarg);
+			cfg.hang_ms = v;
+			break;
+		case 'h': return cmd_help(&cmd_record_entry);
+		default: return cmd_bad_option(&cmd_record_entry, c, argv, cmd_record_options);
+		}
+	}
+	if (optind >= argc)
+		return cmd_usage_error(&cmd_record_entry, "missing the command to run (pooltrace record -- CMD ARGS...)");
+	cfg.argv = argv + optind;
+	cfg.db_path = store_default_path(db);
+	cfg.command = command = cmd_record_quote(cfg.argv);
+	rc = tracer_run(&cfg, &res);
+	if (rc < 0) {
+		free(command);
+		return cmd_status(rc);
+	}
+	if (!quiet)
+		fprintf(stderr, "pooltrace: run %lld: %s: %s, status %d; %ld processes; leaked write ends %lld,"
+				" EOF blockers %lld; %llu events in %s\n",
+			(long long)res.run_id, command, res.outcome, res.status, res.processes,
+			(long long)res.leaked_write_ends, (long long)res.eof_blockers, (unsigned long long)res.events,
+			cfg.db_path);
+	free(command);
+	if (res.signal)
+		return 128 + res.signal;
+	if (!strcmp(res.outcome, "deadlock"))
+		return 128 + 9;
+	return res.status;
+}

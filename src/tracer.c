@@ -1,0 +1,935 @@
+/* tracer.c: `pooltrace record`: runs any program under ptrace and records its fd events into a trace.
+ *
+ * The program runs with a seccomp filter that stops it (SECCOMP_RET_TRACE)
+ * only at the calls that change fd tables or reap children: pipe, pipe2,
+ * close, close_range, dup, dup2, dup3, fcntl(F_DUPFD*), wait4, waitid,
+ * execve, execveat. Every other call runs at full speed. fork, vfork, clone,
+ * exec and exit arrive as ptrace events. Everything recorded is observed
+ * from the kernel's side: what an fd is comes from /proc/PID/fd and fdinfo,
+ * what a new process holds is read while it is stopped at its parent's fork
+ * event, what exec closed is the table before the call against the table at
+ * the exec event. The records go through the same ingest and fd model as the
+ * pool's, so every view and picture works on them.
+ *
+ * Invariants:
+ *   1. The program starts with exactly the fds pooltrace was given: nothing
+ *      is open in pooltrace when it forks (the database is opened after).
+ *   2. PTRACE_O_EXITKILL: if pooltrace dies, by any means, every traced
+ *      process is killed by the kernel.
+ *   3. Seqs are handed out in the order the tracer sees the stops, which for
+ *      one process is the order of its calls; a new process's fork event and
+ *      inherited fds come before anything it does (it is stopped meanwhile).
+ *   4. A thread is not a process: its calls are its thread group's.
+ *
+ * States of a traced task: NEW (stopped by the kernel until its parent's
+ * fork event is seen and its fds are read; that first stop is swallowed) -> RUNNING
+ * <-> IN_CALL (seccomp stop seen, waiting for the call's exit stop) -> DEAD
+ * (exit reported; a process whose real parent is not pooltrace stays until
+ * that parent's wait reaps it).
+ */
+#include "tracer.h"
+
+#include "evlog.h"
+#include "hang.h"
+#include "ingest.h"
+#include "store.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TRACER_COMMIT_NS (50 * 1000000ULL)
+
+static volatile sig_atomic_t tracer_signal;
+
+/* One traced thread. */
+struct tracer_task {
+	pid_t tid;          /* 0: empty slot */
+	pid_t tgid;         /* its process */
+	pid_t parent;       /* a process: its real parent (a tgid, or pooltrace) */
+	bool process;       /* tid == tgid: the thread group's leader */
+	bool known;         /* its parent's fork/clone event (or the start) was seen */
+	bool fresh;         /* known, and its first stop (a new tracee's SIGSTOP) is yet to come */
+	bool held;          /* stopped before its parent's event: resumed once that is seen */
+	bool in_call;       /* between a seccomp stop and that call's exit stop */
+	bool dead;          /* its exit was reported to us */
+	long nr;            /* the call in progress */
+	uint64_t args[6];
+	struct evlog_record before; /* close: the fd; dup2/dup3: what newfd was */
+	bool replaced;      /* dup2/dup3: newfd was open */
+	bool recorded;      /* the call was recorded at its entry (close, close_range) */
+	int *exec_fds;      /* execve: the fds open when it was called */
+	size_t nexec_fds;
+};
+
+struct tracer {
+	const struct tracer_config *cfg;
+	struct store *st;
+	struct ingest *in;
+	int64_t run_id;
+	pid_t self, top;
+	struct tracer_task *tasks; /* open addressing by tid */
+	size_t cap, len;
+	struct evlog_record *batch;
+	size_t nbatch, batch_cap;
+	struct evlog_texts texts;
+	uint64_t seq;
+	bool in_txn;
+	uint64_t last_commit_ns, last_event_ns;
+	const char *outcome;
+	int top_status;
+	bool killing;
+	long processes;
+};
+
+static void tracer_on_signal(int sig)
+{
+	tracer_signal = sig;
+}
+
+/* ---- tasks ---- */
+
+static struct tracer_task *tracer_slot(struct tracer_task *tasks, size_t cap, pid_t tid)
+{
+	size_t i = hash_slot((uint64_t)tid, cap);
+
+	while (tasks[i].tid && tasks[i].tid != tid)
+		i = (i + 1) & (cap - 1);
+	return &tasks[i];
+}
+
+static struct tracer_task *tracer_task(struct tracer *t, pid_t tid, bool create)
+{
+	struct tracer_task *k;
+
+	if (create && (t->len + 1) * 2 > t->cap) {
+		struct tracer_task *old = t->tasks;
+		size_t old_cap = t->cap;
+
+		t->cap = old_cap ? old_cap * 2 : 64;
+		t->tasks = xcalloc(t->cap, sizeof(*t->tasks));
+		for (size_t i = 0; i < old_cap; i++)
+			if (old[i].tid)
+				*tracer_slot(t->tasks, t->cap, old[i].tid) = old[i];
+		free(old);
+	}
+	if (!t->cap)
+		return NULL;
+	k = tracer_slot(t->tasks, t->cap, tid);
+	if (k->tid || !create)
+		return k->tid ? k : NULL;
+	memset(k, 0, sizeof(*k));
+	k->tid = tid;
+	k->tgid = tid;
+	t->len++;
+	return k;
+}
+
+/* Removes a task (backward-shift deletion keeps the probe chains whole). */
+static void tracer_forget(struct tracer *t, struct tracer_task *k)
+{
+	size_t i = (size_t)(k - t->tasks), j = i;
+
+	free(k->exec_fds);
+	k->tid = 0;
+	t->len--;
+	for (;;) {
+		struct tracer_task *n;
+		size_t home;
+
+		j = (j + 1) & (t->cap - 1);
+		n = &t->tasks[j];
+		if (!n->tid)
+			return;
+		home = hash_slot((uint64_t)n->tid, t->cap);
+		/* n may move to i if its home is not in (i, j]. */
+		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+			t->tasks[i] = *n;
+			n->tid = 0;
+			i = j;
+		}
+	}
+}
+
+/* ---- events ---- */
+
+/* A new event of pid, in seq order. The pointer is good until the next event. */
+static struct evlog_record *tracer_event(struct tracer *t, int kind, pid_t pid)
+{
+	struct evlog_record *r;
+
+	if (t->nbatch == t->batch_cap)
+		t->batch = xrealloc(t->batch, (t->batch_cap = t->batch_cap ? t->batch_cap * 2 : 1024) * sizeof(*t->batch));
+	r = &t->batch[t->nbatch++];
+	memset(r, 0, sizeof(*r));
+	r->kind = (uint8_t)kind;
+	r->pid = pid;
+	r->ts_ns = now_ns();
+	atomic_store_explicit(&r->ready, ++t->seq, memory_order_relaxed);
+	t->last_event_ns = r->ts_ns;
+	return r;
+}
+
+/* Stores what was recorded; commits at most every 50 ms, or now when asked. */
+static int tracer_flush(struct tracer *t, bool commit_now)
+{
+	if (t->nbatch) {
+		if (!t->in_txn) {
+			if (store_exec(t->st, "BEGIN") < 0)
+				return -1;
+			t->in_txn = true;
+		}
+		if (ingest_records(t->in, t->batch, t->nbatch, &t->texts) < 0)
+			return -1;
+		t->nbatch = 0;
+		t->texts.len = 0;
+	}
+	if (t->in_txn && (commit_now || now_ns() - t->last_commit_ns >= TRACER_COMMIT_NS)) {
+		if (ingest_sync(t->in) < 0 || store_exec(t->st, "COMMIT") < 0)
+			return -1;
+		t->in_txn = false;
+		t->last_commit_ns = now_ns();
+	}
+	return 0;
+}
+
+/*
+ * What fd of process pid refers to, into r: a pipe's inode and end (from
+ * fdinfo's flags), or, when t is given, the link's text (a path,
+ * "socket:[N]"). Returns 0, or -1 when the fd is not open.
+ */
+static int tracer_observe(struct tracer *t, pid_t pid, int fd, struct evlog_record *r)
+{
+	char path[64], link[PATH_MAX + 1], info[512], *flags;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -1;
+	link[n] = '\0';
+	if (!strncmp(link, "pipe:[", 6)) {
+		long acc = O_RDWR;
+
+		r->inode = strtoull(link + 6, NULL, 10);
+		r->has |= HAS_INODE;
+		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)pid, fd);
+		if (read_small_file(path, info, sizeof(info)) > 0 && (flags = strstr(info, "flags:")))
+			acc = strtol(flags + 6, NULL, 8) & O_ACCMODE;
+		r->pipe_end = acc == O_RDONLY ? END_READ : acc == O_WRONLY ? END_WRITE : END_RDWR;
+	} else if (t) {
+		evlog_texts_attach(&t->texts, r, link);
+	}
+	return 0;
+}
+
+static int tracer_cmp_int(const void *a, const void *b)
+{
+	return (*(const int *)a > *(const int *)b) - (*(const int *)a < *(const int *)b);
+}
+
+/* The fds open in process pid, sorted; *out is allocated. Returns how many. */
+static size_t tracer_list_fds(pid_t pid, int **out)
+{
+	char path[64];
+	DIR *d;
+	struct dirent *de;
+	size_t n = 0, cap = 0;
+	int *fds = NULL;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	if ((d = opendir(path))) {
+		while ((de = readdir(d))) {
+			if (de->d_name[0] < '0' || de->d_name[0] > '9')
+				continue;
+			if (n == cap)
+				fds = xrealloc(fds, (cap = cap ? cap * 2 : 32) * sizeof(*fds));
+			fds[n++] = atoi(de->d_name);
+		}
+		closedir(d);
+	}
+	qsort(fds, n, sizeof(*fds), tracer_cmp_int);
+	*out = fds;
+	return n;
+}
+
+/* A new process: its fork event, then every fd it was born with, read while it is stopped. */
+static void tracer_born(struct tracer *t, pid_t pid, pid_t parent)
+{
+	struct evlog_record *r = tracer_event(t, EV_FORK, pid);
+	int *fds;
+	size_t n;
+
+	r->other_pid = parent;
+	r->has = HAS_OTHER_PID;
+	n = tracer_list_fds(pid, &fds);
+	for (size_t i = 0; i < n; i++) {
+		r = tracer_event(t, EV_INHERIT, pid);
+		r->fd = fds[i];
+		r->has = HAS_FD;
+		tracer_observe(t, pid, fds[i], r);
+	}
+	free(fds);
+	t->processes++;
+}
+
+/* ---- the calls ---- */
+
+static bool tracer_read_mem(pid_t tid, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
+
+	return addr && process_vm_readv(tid, &local, 1, &remote, 1, 0) == (ssize_t)len;
+}
+
+/*
+ * At a seccomp stop: what the call will change must be seen before it does.
+ * A close of an open fd is recorded here, not at its exit: threads share the
+ * fd table, and another thread's pipe() may reuse the number the moment the
+ * kernel releases it, before this call returns. Recorded at the entry, the
+ * close comes first, as it did. (close always releases an open fd, whatever
+ * it returns: its result is recorded as 0.)
+ */
+static void tracer_call_entry(struct tracer *t, struct tracer_task *k)
+{
+	struct evlog_record *r;
+
+	memset(&k->before, 0, sizeof(k->before));
+	k->replaced = false;
+	k->recorded = false;
+	switch (k->nr) {
+	case SYS_close:
+		/* No text: the batch may be stored before the call returns. */
+		if (tracer_observe(NULL, k->tgid, (int)k->args[0], &k->before) == 0) {
+			r = tracer_event(t, EV_CLOSE, k->tgid);
+			r->fd = (int)k->args[0];
+			r->result = 0;
+			r->has = HAS_FD | HAS_RESULT | (k->before.has & HAS_INODE);
+			r->inode = k->before.inode;
+			r->pipe_end = k->before.pipe_end;
+			k->recorded = true;
+		}
+		break;
+	case SYS_close_range:
+		if (k->args[2] & 4 /* CLOSE_RANGE_CLOEXEC: marks, closes nothing */ || k->args[0] > k->args[1])
+			break;
+		r = tracer_event(t, EV_CLOSE_RANGE, k->tgid);
+		r->fd = (int)k->args[0];
+		r->fd2 = k->args[1] > INT_MAX ? INT_MAX : (int)k->args[1];
+		r->result = 0;
+		r->has = HAS_FD | HAS_FD2 | HAS_RESULT;
+		k->recorded = true;
+		break;
+	case SYS_dup2:
+	case SYS_dup3:
+		k->replaced = (int)k->args[0] != (int)k->args[1] &&
+			      tracer_observe(NULL, k->tgid, (int)k->args[1], &k->before) == 0;
+		break;
+	case SYS_execve:
+	case SYS_execveat:
+		free(k->exec_fds);
+		k->nexec_fds = tracer_list_fds(k->tgid, &k->exec_fds);
+		break;
+	default:
+		break;
+	}
+}
+
+/* A reap by a wait4/waitid of the program: who, and how it ended. */
+static void tracer_reaped(struct tracer *t, pid_t by, pid_t pid, int status)
+{
+	struct evlog_record *r = tracer_event(t, EV_REAP, by);
+	struct tracer_task *k = tracer_task(t, pid, false);
+
+	r->other_pid = pid;
+	r->has = HAS_OTHER_PID;
+	if (WIFEXITED(status)) {
+		r->arg = WEXITSTATUS(status);
+		r->has |= HAS_ARG;
+	} else if (WIFSIGNALED(status)) {
+		r->signal = (uint8_t)WTERMSIG(status);
+		r->has |= HAS_SIGNAL;
+	}
+	if (k && k->dead)
+		tracer_forget(t, k);
+	else if (k)
+		k->parent = -1; /* reaped before we saw it die: nobody else reaps it */
+}
+
+/* At the call's exit stop: record it with its result. */
+static void tracer_call_exit(struct tracer *t, struct tracer_task *k, int64_t rval)
+{
+	struct evlog_record *r;
+	int fds[2];
+
+	switch (k->nr) {
+	case SYS_pipe:
+	case SYS_pipe2:
+		if (rval != 0 || !tracer_read_mem(k->tid, k->args[0], fds, sizeof(fds)))
+			return;
+		r = tracer_event(t, EV_PIPE, k->tgid);
+		r->fd = fds[0];
+		r->fd2 = fds[1];
+		r->result = 0;
+		r->has = HAS_FD | HAS_FD2 | HAS_RESULT;
+		tracer_observe(t, k->tgid, fds[0], r);
+		return;
+	case SYS_close:
+		if (k->recorded)
+			return;
+		/* Not open when called: the error it returned. */
+		r = tracer_event(t, EV_CLOSE, k->tgid);
+		r->fd = (int)k->args[0];
+		r->result = rval;
+		r->has = HAS_FD | HAS_RESULT;
+		return;
+	case SYS_dup:
+	case SYS_fcntl:
+	case SYS_dup2:
+	case SYS_dup3:
+		if (rval < 0)
+			return;
+		r = tracer_event(t, k->nr == SYS_dup2 || k->nr == SYS_dup3 ? EV_DUP2 : EV_DUP, k->tgid);
+		r->fd = (int)rval;
+		r->fd2 = (int)k->args[0];
+		r->result = rval;
+		r->arg = k->replaced;
+		r->has = HAS_FD | HAS_FD2 | HAS_RESULT | HAS_ARG;
+		tracer_observe(t, k->tgid, (int)rval, r);
+		return;
+	case SYS_wait4: {
+		int status = 0;
+
+		if (rval <= 0)
+			return;
+		tracer_read_mem(k->tid, k->args[1], &status, sizeof(status));
+		tracer_reaped(t, k->tgid, (pid_t)rval, status);
+		return;
+	}
+	case SYS_waitid: {
+		siginfo_t si;
+
+		if (rval != 0 || (k->args[3] & WNOWAIT) || !tracer_read_mem(k->tid, k->args[2], &si, sizeof(si)) ||
+		    !si.si_pid)
+			return;
+		tracer_reaped(t, k->tgid, si.si_pid,
+			      si.si_code == CLD_EXITED ? (si.si_status & 0xff) << 8 : si.si_status & 0x7f);
+		return;
+	}
+	default:
+		return;
+	}
+}
+
+/* The exec event: the new program, and the fds its close-on-exec flags closed. */
+static void tracer_exec(struct tracer *t, struct tracer_task *k)
+{
+	char path[64], exe[PATH_MAX + 1];
+	struct evlog_record *r;
+	int *now;
+	size_t n, j = 0;
+	ssize_t len;
+
+	r = tracer_event(t, EV_EXEC, k->tgid);
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)k->tgid);
+	len = readlink(path, exe, sizeof(exe) - 1);
+	exe[len > 0 ? len : 0] = '\0';
+	evlog_texts_attach(&t->texts, r, exe);
+	n = tracer_list_fds(k->tgid, &now);
+	for (size_t i = 0; i < k->nexec_fds; i++) {
+		while (j < n && now[j] < k->exec_fds[i])
+			j++;
+		if (j < n && now[j] == k->exec_fds[i])
+			continue;
+		r = tracer_event(t, EV_CLOEXEC, k->tgid);
+		r->fd = k->exec_fds[i];
+		r->has = HAS_FD;
+	}
+	free(now);
+	free(k->exec_fds);
+	k->exec_fds = NULL;
+	k->nexec_fds = 0;
+}
+
+/* ---- stops ---- */
+
+static void tracer_resume(pid_t tid, enum __ptrace_request how, int sig)
+{
+	/* ESRCH: it died meanwhile (SIGKILL); its exit is reported anyway. */
+	ptrace(how, tid, 0, (void *)(long)sig);
+}
+
+/*
+ * A parent's fork, vfork or clone event: the new task is known now. It is
+ * stopped by the kernel until we resume it, whichever came first, its stop
+ * or this event; so its fds are read before it runs.
+ */
+static void tracer_new_task(struct tracer *t, struct tracer_task *parent, pid_t tid)
+{
+	char path[64], buf[4096], *p;
+	struct tracer_task *k = tracer_task(t, tid, true);
+	pid_t tgid = tid;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	if (read_small_file(path, buf, sizeof(buf)) > 0 && (p = strstr(buf, "\nTgid:")))
+		tgid = (pid_t)strtol(p + 6, NULL, 10);
+	k->tgid = tgid;
+	k->process = tgid == tid;
+	k->parent = parent->tgid;
+	k->known = true;
+	if (k->process)
+		tracer_born(t, tid, parent->tgid);
+	if (k->held) {
+		k->held = false;
+		tracer_resume(tid, PTRACE_CONT, 0);
+	} else {
+		k->fresh = true;
+	}
+}
+
+static void tracer_stopped(struct tracer *t, pid_t tid, int status)
+{
+	struct tracer_task *k = tracer_task(t, tid, true);
+	int sig = WSTOPSIG(status), event = status >> 16;
+	struct __ptrace_syscall_info info;
+	unsigned long msg = 0;
+
+	if (sig == (SIGTRAP | 0x80)) {
+		/* A syscall stop after a seccomp stop: entry (older kernels) or exit. */
+		if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, sizeof(info), &info) > 0 &&
+		    info.op == PTRACE_SYSCALL_INFO_EXIT) {
+			if (k->in_call)
+				tracer_call_exit(t, k, info.exit.rval);
+			k->in_call = false;
+			tracer_resume(tid, PTRACE_CONT, 0);
+		} else {
+			tracer_resume(tid, PTRACE_SYSCALL, 0);
+		}
+		return;
+	}
+	if (sig == SIGTRAP && event) {
+		switch (event) {
+		case PTRACE_EVENT_SECCOMP:
+			if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, sizeof(info), &info) > 0 &&
+			    info.op == PTRACE_SYSCALL_INFO_SECCOMP) {
+				k->nr = (long)info.seccomp.nr;
+				memcpy(k->args, info.seccomp.args, sizeof(k->args));
+				k->in_call = true;
+				tracer_call_entry(t, k);
+				tracer_resume(tid, PTRACE_SYSCALL, 0);
+				return;
+			}
+			break;
+		case PTRACE_EVENT_FORK:
+		case PTRACE_EVENT_VFORK:
+		case PTRACE_EVENT_CLONE:
+			if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg) == 0)
+				tracer_new_task(t, k, (pid_t)msg);
+			break;
+		case PTRACE_EVENT_EXEC:
+			tracer_exec(t, k);
+			break;
+		case PTRACE_EVENT_EXIT:
+			if (k->process && ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg) == 0 && WIFEXITED((int)msg)) {
+				struct evlog_record *r = tracer_event(t, EV_EXIT, k->tgid);
+
+				r->arg = WEXITSTATUS((int)msg);
+				r->has = HAS_ARG;
+			}
+			break;
+		default:
+			break;
+		}
+		tracer_resume(tid, PTRACE_CONT, 0);
+		return;
+	}
+	/* A new tracee's first stop is ours, not the program's. */
+	if (sig == SIGSTOP && k->fresh) {
+		k->fresh = false;
+		tracer_resume(tid, PTRACE_CONT, 0);
+		return;
+	}
+	if (!k->known) {
+		/* Stopped before its parent's event: it stays so until that event. */
+		k->held = true;
+		return;
+	}
+	/* A signal for the program: delivered as it would have been. */
+	tracer_resume(tid, PTRACE_CONT, sig);
+}
+
+/* A traced thread ended (waitpid told us). */
+static void tracer_ended(struct tracer *t, pid_t tid, int status)
+{
+	struct tracer_task *k = tracer_task(t, tid, false);
+
+	if (!k)
+		return;
+	if (!k->process) {
+		tracer_forget(t, k);
+		return;
+	}
+	/* Its children are pooltrace's now (we are their subreaper). */
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->tasks[i].tid && t->tasks[i].process && t->tasks[i].parent == k->tgid)
+			t->tasks[i].parent = t->self;
+	if (tid == t->top)
+		t->top_status = status;
+	if (k->parent == t->self || k->parent == -1) {
+		/* Our child: this waitpid was its reap. */
+		if (k->parent == t->self)
+			tracer_reaped(t, t->self, tid, status);
+		else
+			tracer_forget(t, k);
+		return;
+	}
+	k->dead = true; /* its parent's wait4 will reap it */
+}
+
+/* ---- deadlock ---- */
+
+static void tracer_kill_all(struct tracer *t)
+{
+	t->killing = true;
+	for (size_t i = 0; i < t->cap; i++) {
+		struct tracer_task *k = &t->tasks[i];
+		struct evlog_record *r;
+
+		if (!k->tid || !k->process || k->dead)
+			continue;
+		r = tracer_event(t, EV_KILL, t->self);
+		r->other_pid = k->tid;
+		r->signal = SIGKILL;
+		r->has = HAS_OTHER_PID | HAS_SIGNAL;
+		kill(k->tid, SIGKILL);
+	}
+}
+
+/* The program's live processes. *out is allocated. */
+static size_t tracer_processes(struct tracer *t, pid_t **out)
+{
+	pid_t *pids = xcalloc(t->len ? t->len : 1, sizeof(*pids));
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->tasks[i].tid && t->tasks[i].process && !t->tasks[i].dead)
+			pids[n++] = t->tasks[i].tid;
+	*out = pids;
+	return n;
+}
+
+/*
+ * Every process of the program blocked on a pipe or in a wait, twice 20 ms
+ * apart, none scheduled and nothing recorded in between: a deadlock. Its
+ * evidence is recorded, then the program is killed.
+ */
+static void tracer_check_hang(struct tracer *t)
+{
+	struct hang_proc *a = NULL, *b = NULL;
+	uint64_t seq = t->seq;
+	pid_t *pids;
+	size_t n = tracer_processes(t, &pids);
+	ssize_t na, nb;
+
+	na = hang_scan_pids(pids, n, &a);
+	if (na > 0 && hang_all_blocked(a, (size_t)na)) {
+		sleep_ms(20);
+		nb = hang_scan_pids(pids, n, &b);
+		if (nb > 0 && hang_same(a, (size_t)na, b, (size_t)nb) && t->seq == seq) {
+			for (ssize_t i = 0; i < nb; i++) {
+				struct evlog_record *r = tracer_event(t, EV_HANG, b[i].pid);
+
+				hang_describe(&b[i], r->text, sizeof(r->text));
+				if (b[i].wait == HANG_PIPE_READ || b[i].wait == HANG_PIPE_WRITE) {
+					r->fd = b[i].fd;
+					r->inode = b[i].inode;
+					r->pipe_end = b[i].wait == HANG_PIPE_READ ? END_READ : END_WRITE;
+					r->has = HAS_FD | HAS_INODE;
+				}
+			}
+			if (!t->outcome)
+				t->outcome = "deadlock";
+			tracer_kill_all(t);
+		}
+	}
+	free(a);
+	free(b);
+	free(pids);
+}
+
+/* ---- the run ---- */
+
+/* The seccomp filter: stop at the calls that change fd tables or reap. */
+static int tracer_install_filter(void)
+{
+#define TRACE_NR(nr) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE)
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		TRACE_NR(SYS_pipe), TRACE_NR(SYS_pipe2), TRACE_NR(SYS_close), TRACE_NR(SYS_close_range),
+		TRACE_NR(SYS_dup), TRACE_NR(SYS_dup2), TRACE_NR(SYS_dup3), TRACE_NR(SYS_wait4),
+		TRACE_NR(SYS_waitid), TRACE_NR(SYS_execve), TRACE_NR(SYS_execveat),
+		/* fcntl only when it makes an fd. */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_fcntl, 0, 4),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_DUPFD, 1, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_DUPFD_CLOEXEC, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+#undef TRACE_NR
+	struct sock_fprog prog = { (unsigned short)(sizeof(code) / sizeof(code[0])), code };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -1;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+}
+
+/* The program's process, up to its exec. Nothing of pooltrace's is open here. */
+static _Noreturn void tracer_child(char *const *argv, const sigset_t *mask)
+{
+	sigprocmask(SIG_SETMASK, mask, NULL);
+	if (ptrace(PTRACE_TRACEME, 0, 0, 0) < 0) {
+		fprintf(stderr, "pooltrace record: cannot be traced: %s (is ptrace allowed here?)\n", strerror(errno));
+		_exit(126);
+	}
+	raise(SIGSTOP); /* pooltrace sets its options and reads our fds meanwhile */
+	if (tracer_install_filter() < 0) {
+		fprintf(stderr, "pooltrace record: cannot install the seccomp filter: %s\n", strerror(errno));
+		_exit(126);
+	}
+	execvp(argv[0], argv);
+	fprintf(stderr, "pooltrace record: %s: %s\n", argv[0], strerror(errno));
+	_exit(errno == ENOENT ? 127 : 126);
+}
+
+static int tracer_begin_run(struct tracer *t)
+{
+	sqlite3_stmt *s;
+	char when[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	int64_t id;
+	int rc;
+
+	if (store_open(t->cfg->db_path, STORE_WRITE, &t->st) < 0)
+		return -EINVAL;
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (store_exec(t->st, "BEGIN IMMEDIATE") < 0)
+		return -EIO;
+	if (store_next_run_id(t->st, &id) < 0 ||
+	    !(s = store_prepare(t->st, "INSERT INTO runs (id, source, command, io_events, started_at, started_ns,"
+				       " supervisor_pid) VALUES (?1, 'record', ?2, 0, ?3, ?4, ?5)"))) {
+		sqlite3_exec(t->st->db, "ROLLBACK", NULL, NULL, NULL);
+		return -EIO;
+	}
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_text(s, 2, t->cfg->command, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, when, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, (int64_t)now_ns());
+	sqlite3_bind_int64(s, 5, t->self);
+	rc = store_step(t->st, s);
+	sqlite3_finalize(s);
+	if (rc < 0 || store_exec(t->st, "COMMIT") < 0) {
+		sqlite3_exec(t->st->db, "ROLLBACK", NULL, NULL, NULL);
+		return -EIO;
+	}
+	t->run_id = id;
+	t->in = ingest_new(t->st, id, true);
+	t->last_commit_ns = now_ns();
+	return 0;
+}
+
+static int tracer_finish(struct tracer *t, struct tracer_result *res)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (tracer_flush(t, false) < 0)
+		return -1;
+	if (!t->in_txn && store_exec(t->st, "BEGIN") < 0)
+		return -1;
+	t->in_txn = true;
+	if (ingest_finish(t->in) < 0)
+		return -1;
+	res->events = ingest_count(t->in);
+	s = store_prepare(t->st, "UPDATE runs SET outcome = ?2, ended_ns = ?3, events = ?4, exit_status = ?5"
+				 " WHERE id = ?1");
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, t->run_id);
+	sqlite3_bind_text(s, 2, res->outcome, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, (int64_t)now_ns());
+	sqlite3_bind_int64(s, 4, (int64_t)res->events);
+	sqlite3_bind_int(s, 5, res->status);
+	rc = store_step(t->st, s);
+	sqlite3_finalize(s);
+	if (rc < 0 || tracer_flush(t, true) < 0)
+		return -1;
+	if (store_int(t->st, "SELECT count(*) FROM leaked_write_ends WHERE run_id = ?1", t->run_id, -1,
+		      &res->leaked_write_ends) < 0 ||
+	    store_int(t->st, "SELECT count(*) FROM eof_blockers WHERE run_id = ?1", t->run_id, -1,
+		      &res->eof_blockers) < 0)
+		res->leaked_write_ends = res->eof_blockers = -1;
+	return 0;
+}
+
+static void tracer_signals(bool install)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = install ? tracer_on_signal : SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+/* Until every traced process is gone: handles stops and ends, commits, checks for deadlock. */
+static int tracer_loop(struct tracer *t)
+{
+	sigset_t chld;
+	uint64_t hang_ns = (uint64_t)t->cfg->hang_ms * 1000000ULL, last_check = 0;
+
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	for (;;) {
+		int status;
+		pid_t tid = waitpid(-1, &status, __WALL | WNOHANG);
+		struct timespec ts = { 0, 10 * 1000000L };
+
+		if (tid > 0) {
+			if (WIFSTOPPED(status))
+				tracer_stopped(t, tid, status);
+			else if (WIFEXITED(status) || WIFSIGNALED(status))
+				tracer_ended(t, tid, status);
+			if (t->nbatch >= 4096 && tracer_flush(t, false) < 0)
+				return -1;
+			continue;
+		}
+		if (tid < 0 && errno == ECHILD)
+			return 0;
+		if (tid < 0 && errno != EINTR)
+			return error("waitpid: %s", strerror(errno));
+		if (tracer_flush(t, false) < 0)
+			return -1;
+		if (tracer_signal && !t->killing) {
+			t->outcome = "interrupted";
+			tracer_kill_all(t);
+		}
+		if (!t->killing && now_ns() - t->last_event_ns >= hang_ns && now_ns() - last_check >= hang_ns) {
+			tracer_check_hang(t);
+			last_check = now_ns();
+		}
+		sigtimedwait(&chld, NULL, &ts);
+	}
+}
+
+int tracer_run(const struct tracer_config *cfg, struct tracer_result *res)
+{
+	struct tracer t = { .cfg = cfg, .run_id = -1 };
+	sigset_t chld, old;
+	int status, ret = -EIO;
+	struct store *probe;
+
+	memset(res, 0, sizeof(*res));
+	res->run_id = -1;
+	t.self = getpid();
+	/* Validated now for a clean error, then closed: the program must not inherit it. */
+	if (store_open(cfg->db_path, STORE_WRITE, &probe) < 0)
+		return -EINVAL;
+	store_close(probe);
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		return error("cannot become a child subreaper: %s", strerror(errno)), -EIO;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, &old);
+	fflush(NULL);
+	t.top = fork();
+	if (t.top < 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return error("cannot fork: %s", strerror(errno)), -EIO;
+	}
+	if (t.top == 0)
+		tracer_child(cfg->argv, &old);
+	tracer_signal = 0;
+	tracer_signals(true);
+	if (waitpid(t.top, &status, 0) != t.top || !WIFSTOPPED(status)) {
+		error("%s could not be traced", cfg->argv[0]);
+		goto out;
+	}
+	if (ptrace(PTRACE_SETOPTIONS, t.top, 0,
+		   (void *)(long)(PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
+				  PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT |
+				  PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL)) < 0) {
+		error("cannot trace %s: %s", cfg->argv[0], strerror(errno));
+		kill(t.top, SIGKILL);
+		waitpid(t.top, &status, 0);
+		goto out;
+	}
+	if ((ret = tracer_begin_run(&t)) < 0) {
+		kill(t.top, SIGKILL);
+		waitpid(t.top, &status, 0);
+		goto out;
+	}
+	ret = -EIO;
+	res->run_id = t.run_id;
+	{
+		struct tracer_task *top = tracer_task(&t, t.top, true);
+
+		top->parent = t.self;
+		top->process = top->known = true;
+	}
+	tracer_born(&t, t.top, t.self);
+	tracer_resume(t.top, PTRACE_CONT, 0);
+	if (tracer_loop(&t) < 0) {
+		error("the trace could not be stored; stopping the program");
+		tracer_kill_all(&t);
+		while (waitpid(-1, &status, __WALL) > 0 || errno == EINTR)
+			;
+		goto out;
+	}
+	res->status = WIFEXITED(t.top_status) ? WEXITSTATUS(t.top_status) : 128 + WTERMSIG(t.top_status);
+	if (!t.outcome)
+		t.outcome = WIFSIGNALED(t.top_status) ? "crashed" : "ok";
+	res->outcome = t.outcome;
+	res->processes = t.processes;
+	if (tracer_finish(&t, res) < 0)
+		goto out;
+	ret = 0;
+out:
+	res->signal = tracer_signal;
+	tracer_signals(false);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (t.in_txn)
+		sqlite3_exec(t.st->db, "ROLLBACK", NULL, NULL, NULL);
+	ingest_free(t.in);
+	store_close(t.st);
+	for (size_t i = 0; i < t.cap; i++)
+		free(t.tasks[i].exec_fds);
+	free(t.tasks);
+	free(t.batch);
+	evlog_texts_release(&t.texts);
+	return ret;
+}

@@ -1,0 +1,33 @@
+/* tracer.h: `pooltrace record`: runs any program under ptrace and records its fd events into a trace. */
+#ifndef POOLTRACE_TRACER_H
+#define POOLTRACE_TRACER_H
+
+#include <stdint.h>
+
+struct tracer_config {
+	const char *db_path;
+	char *const *argv;   /* the program and its arguments */
+	const char *command; /* argv shell-quoted, for runs.command */
+	long hang_ms;        /* no event for this long triggers a deadlock check */
+};
+
+struct tracer_result {
+	int64_t run_id;
+	const char *outcome;     /* ok, crashed, deadlock, interrupted */
+	int status;              /* the program's: its exit code, or 128+N after signal N */
+	uint64_t events;
+	long processes;
+	int64_t leaked_write_ends, eof_blockers;
+	int signal;              /* SIGINT/SIGTERM/SIGHUP that interrupted pooltrace, else 0 */
+};
+
+/*
+ * Runs argv under ptrace until every process of it is gone, recording into
+ * cfg->db_path as a new run (source 'record'). Returns 0 when the run was
+ * recorded (whatever the program did); -EINVAL for a database that cannot be
+ * written (bad input); -EIO when the program could not be traced or the trace
+ * not stored. One error line is printed on failure.
+ */
+int tracer_run(const struct tracer_config *cfg, struct tracer_result *res);
+
+#endif

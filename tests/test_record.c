@@ -1,0 +1,192 @@
+/* test_record.c: `pooltrace record` traces other people's programs into the same trace, with the same counts. */
+#include "helpers.h"
+
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PROG(name) POOLTRACE_PROGRAMS "/" name
+
+/* The expected counts of the built-in pool, per strategy (DESIGN's table). */
+static void expect_pool_counts(const char *db, int run, const char *strategy, long n)
+{
+	long all = n * (n - 1) / 2, leaked = !strcmp(strategy, "child-close") || !strcmp(strategy, "close-range") ? 0 : all;
+	long blockers = !strcmp(strategy, "naive") ? n - 1 : !strcmp(strategy, "close-all") ? all : 0;
+
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM leaked_write_ends WHERE run_id = %d", run), leaked,
+		     "%s, %ld workers: leaked write ends", strategy, n);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM eof_blockers WHERE run_id = %d", run), blockers,
+		     "%s, %ld workers: EOF blockers", strategy, n);
+}
+
+/* The pool recorded from outside, through ptrace, counts as it does from inside. */
+Test(record, the_pool_recorded_from_outside_gives_the_same_counts_as_run, .timeout = 120)
+{
+	static const char *const strategies[] = { "naive", "close-all", "reverse-close", "child-close", "close-range" };
+	const char *db = t_path("pool.db");
+	struct t_result r;
+	int run = 0;
+
+	for (long n = 2; n <= 5; n += 3)
+		for (size_t s = 0; s < 5; s++) {
+			/* LeakSanitizer cannot run in a traced process: off for the traced pooltrace only. */
+			cr_assert_eq(t_run(&r, "record --db pool.db -q -- env ASAN_OPTIONS=detect_leaks=0 \"$PT\" run"
+					       " --no-trace -q -s %s -w %ld -t %ld", strategies[s], n, 3 * n), 0, "%s", r.err);
+			expect_pool_counts(db, ++run, strategies[s], n);
+			cr_assert_eq(t_run(&r, "run --db pool.db -q -s %s -w %ld -t %ld", strategies[s], n, 3 * n), 0,
+				     "%s", r.err);
+			expect_pool_counts(db, ++run, strategies[s], n);
+		}
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM runs WHERE source = 'record' AND outcome = 'ok'"), 10);
+}
+
+/*
+ * The textbook leaky pool, a plain C program: the deadlock is detected from
+ * the kernel's evidence, recorded and killed, with the pool's counts; its
+ * fixed version runs to the end with none.
+ */
+Test(record, a_leaky_c_pool_deadlocks_and_its_fix_does_not, .timeout = 60)
+{
+	const char *db = t_path("leaky.db");
+	struct t_result r;
+	int run = 0;
+
+	for (long n = 3; n <= 5; n += 2) {
+		t_run(&r, "record --db leaky.db --hang-ms 200 -- %s %ld", PROG("leakypool"), n);
+		cr_expect_eq(r.status, 128 + SIGKILL, "exit %d: %s", r.status, r.err);
+		run++;
+		cr_expect_eq(t_sql_int(db, "SELECT outcome = 'deadlock' FROM runs WHERE id = %d", run), 1);
+		expect_pool_counts(db, run, "naive", n);
+		/* Found within a second of the last thing the program did. */
+		cr_expect_lt(t_sql_int(db, "SELECT (SELECT min(ts_ns) FROM events WHERE run_id = %d AND kind = 'hang')"
+					   " - (SELECT max(ts_ns) FROM events WHERE run_id = %d AND kind <> 'hang'"
+					   " AND seq < (SELECT min(seq) FROM events WHERE run_id = %d AND kind = 'hang'))",
+				       run, run, run), 1000000000LL);
+		cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events WHERE run_id = %d AND kind = 'hang'"
+					   " AND detail LIKE '%%pipe_read%%'", run), n, "the workers blocked reading");
+		cr_expect_eq(t_run(&r, "record --db leaky.db -- %s %ld fixed", PROG("leakypool"), n), 0, "%s", r.err);
+		run++;
+		cr_expect_eq(t_sql_int(db, "SELECT outcome = 'ok' FROM runs WHERE id = %d", run), 1);
+		expect_pool_counts(db, run, "child-close", n);
+	}
+	cr_expect_eq(t_run(&r, "render --db leaky.db --run 1 --at hang -o hang.svg"), 0, "%s", r.err);
+}
+
+/* A shell pipeline: its output and status pass through, two pipes, no leak. */
+Test(record, a_three_stage_shell_pipeline_is_recorded_and_its_status_passed_through, .timeout = 60)
+{
+	const char *db = t_path("sh.db");
+	struct t_result r;
+
+	t_run(&r, "record --db sh.db -- sh -c 'printf \"c\\nb\\na\\n\" | sort | head -2; exit 7'");
+	cr_expect_eq(r.status, 7, "exit %d: %s", r.status, r.err);
+	cr_expect_str_eq(r.out, "a\nb\n");
+	cr_expect(strstr(r.err, "record") == NULL && strstr(r.err, ": ok, status 7;") != NULL, "%s", r.err);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM pipes WHERE run_id = 1"), 2);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM leaked_write_ends"), 0);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM eof_blockers"), 0);
+	cr_expect_eq(t_sql_int(db, "SELECT exit_status FROM runs"), 7);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM processes WHERE role = 'process' AND program LIKE '%%/sort'"),
+		     1);
+	/* Each pipe ends up as one stage's stdout and the next one's stdin: one write end and one
+	 * read end made by dup2, in two processes; every other copy was closed. */
+	for (int pipe = 1; pipe <= 2; pipe++) {
+		cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM holds WHERE pipe_id = %d AND from_kind = 'dup2'"
+					   " AND pipe_end = 'write' AND fd = 1", pipe), 1, "pipe %d: writer", pipe);
+		cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM holds WHERE pipe_id = %d AND from_kind = 'dup2'"
+					   " AND pipe_end = 'read' AND fd = 0", pipe), 1, "pipe %d: reader", pipe);
+		cr_expect_eq(t_sql_int(db, "SELECT count(DISTINCT pid) FROM holds WHERE pipe_id = %d"
+					   " AND from_kind = 'dup2'", pipe), 2, "pipe %d: processes", pipe);
+		cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM holds WHERE pipe_id = %d AND from_kind <> 'dup2'"
+					   " AND touched_seq IS NULL", pipe), 0, "pipe %d: a copy left untouched", pipe);
+	}
+}
+
+/* A writer killed by SIGPIPE once head has gone: recorded on the writer, not the run. */
+Test(record, a_writer_killed_by_sigpipe_is_recorded_on_it_and_the_run_is_ok, .timeout = 60)
+{
+	const char *db = t_path("pipe.db");
+	struct t_result r;
+
+	cr_expect_eq(t_run(&r, "record --db pipe.db -- sh -c 'yes | head -1'"), 0, "%s", r.err);
+	cr_expect_str_eq(r.out, "y\n");
+	cr_expect_eq(t_sql_int(db, "SELECT term_signal FROM processes WHERE program LIKE '%%/yes'"), SIGPIPE);
+	cr_expect_eq(t_sql_int(db, "SELECT outcome = 'ok' FROM runs"), 1);
+}
+
+/* Blocked readers behind a sleeping writer are not a deadlock. */
+Test(record, a_program_that_sleeps_is_not_killed, .timeout = 60)
+{
+	const char *db = t_path("sleep.db");
+	struct t_result r;
+
+	cr_expect_eq(t_run(&r, "record --db sleep.db --hang-ms 100 -- sh -c 'sleep 1 | cat; echo done'"), 0, "%s",
+		     r.err);
+	cr_expect_str_eq(r.out, "done\n");
+	cr_expect_eq(t_sql_int(db, "SELECT outcome = 'ok' FROM runs"), 1);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events WHERE kind IN ('hang', 'kill')"), 0);
+}
+
+/* Threads are not processes: their pipes and closes are their process's. */
+Test(record, threads_calls_belong_to_their_process, .timeout = 60)
+{
+	const char *db = t_path("threads.db");
+	struct t_result r;
+
+	cr_expect_eq(t_run(&r, "record --db threads.db -- %s", PROG("threads")), 0, "%s", r.err);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM processes"), 1);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM pipes"), 4);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM holds WHERE pipe_id IS NOT NULL AND to_kind = 'close'"), 8);
+	cr_expect_eq(t_sql_int(db, "SELECT count(DISTINCT pid) FROM events WHERE pid <> (SELECT supervisor_pid FROM runs)"),
+		     1);
+	/* Each pipe's two holds end by a close, the pipe's own: no close landed on the wrong pipe. */
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM holds h JOIN pipes p USING (run_id, pipe_id)"
+				   " WHERE h.from_kind = 'pipe' AND h.to_kind = 'close'"), 8);
+}
+
+/* The program starts with exactly the fds pooltrace was given (those of the shell that started it), and no more. */
+Test(record, the_program_is_born_with_exactly_the_fds_pooltrace_was_given, .timeout = 60)
+{
+	struct t_result r;
+
+	/* ls is started as pooltrace is, and lists its own fds but for the directory it reads. */
+	t_sh(&r, "exec 7>seven.txt; dir=$(ls -l /proc/self/fd | sed -n 's|.* \\([0-9][0-9]*\\) -> /proc/[0-9]*/fd$|\\1|p');"
+		 " want=$(ls /proc/self/fd | grep -vx \"$dir\" | sort -n | tr '\\n' ' ');"
+		 " \"$PT\" record --db fds.db -q -- true || exit 9;"
+		 " got=$(\"$PT\" query --db fds.db --csv \"SELECT fd FROM events WHERE kind = 'inherit' AND pid ="
+		 " (SELECT pid FROM processes WHERE fork_seq = 1) ORDER BY fd\" | tail -n +2 | tr '\\n' ' ');"
+		 " echo \"$want|$got\"; [ \"$want\" = \"$got\" ]");
+	cr_expect_eq(r.status, 0, "the shell's fds | the program's at birth: %s %s", r.out, r.err);
+	cr_expect(strstr(r.out, " 7 ") != NULL, "%s", r.out);
+}
+
+/* If pooltrace dies, the kernel kills the program (PTRACE_O_EXITKILL). */
+Test(record, sigkill_of_pooltrace_during_a_record_leaves_no_process, .timeout = 60)
+{
+	struct t_result r;
+	char tag[96];
+
+	snprintf(tag, sizeof(tag), "POOLTRACE_TEST_TAG=record-%d", (int)getpid());
+	t_sh(&r, "%s \"$PT\" record --db k.db --hang-ms 60000 -- %s 4 & p=$!; sleep 0.5; kill -9 $p; wait $p; exit $?", tag,
+	     PROG("leakypool"));
+	cr_expect_eq(r.status, 128 + SIGKILL, "%s", r.err);
+	for (int i = 0; i < 100 && t_tagged_alive(tag); i++)
+		usleep(10000);
+	cr_expect_eq(t_tagged_alive(tag), 0, "the program outlived pooltrace");
+}
+
+Test(record, a_missing_command_is_one_line_and_exit_127)
+{
+	struct t_result r;
+
+	t_run(&r, "record --db m.db -- /no/such/program");
+	cr_expect_eq(r.status, 127, "%s", r.err);
+	cr_expect(strstr(r.err, "/no/such/program: No such file or directory") != NULL, "%s", r.err);
+	t_run(&r, "record --db m.db");
+	cr_expect_eq(r.status, 2);
+	cr_expect(strstr(r.err, "missing the command") != NULL, "%s", r.err);
+}
