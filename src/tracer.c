@@ -508,7 +508,8 @@ static void tracer_stopped(struct tracer *t, pid_t tid, int status)
 {
 	struct tracer_task *k = tracer_task(t, tid, true);
 	int sig = WSTOPSIG(status), event = status >> 16;
-	struct __ptrace_syscall_info info;
+	/* Zeroed: valgrind does not know the kernel fills it. */
+	struct __ptrace_syscall_info info = { 0 };
 	unsigned long msg = 0;
 
 	if (sig == (SIGTRAP | 0x80)) {

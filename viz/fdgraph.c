@@ -97,8 +97,10 @@ static Agnode_t *viz_pipe_node(Agraph_t *g, const char *prefix, const struct viz
 	viz_buf_printf(&b.s, &b.len, &b.cap,
 		       "<TABLE BORDER=\"0\" CELLBORDER=\"1\" CELLSPACING=\"0\" CELLPADDING=\"4\"><TR>"
 		       "<TD PORT=\"w\" BGCOLOR=\"#dbe7fb\"><FONT COLOR=\"" VIZ_BLUE "\">write</FONT></TD>"
-		       "<TD BGCOLOR=\"#f4f4f4\">pipe %lld · for worker %d<BR/><FONT POINT-SIZE=\"9\">",
-		       (long long)p->pipe_id, p->channel);
+		       "<TD BGCOLOR=\"#f4f4f4\">pipe %lld", (long long)p->pipe_id);
+	if (p->channel >= 0)
+		viz_buf_printf(&b.s, &b.len, &b.cap, " · for worker %d", p->channel);
+	viz_buf_printf(&b.s, &b.len, &b.cap, "<BR/><FONT POINT-SIZE=\"9\">");
 	viz_html_escape(&b.s, &b.len, &b.cap, inode);
 	viz_buf_printf(&b.s, &b.len, &b.cap,
 		       "</FONT></TD><TD PORT=\"r\" BGCOLOR=\"#dcf3df\"><FONT COLOR=\"" VIZ_GREEN
@@ -341,21 +343,25 @@ static void viz_panel(Agraph_t *g, Agraph_t *panel, const struct viz_model *m, c
 	free(pipe_nodes);
 }
 
-static void viz_legend(Agraph_t *g)
+/* The legend; pool says whether to speak of the pool's workers or of any program's processes. */
+static void viz_legend(Agraph_t *g, bool pool)
 {
 	Agnode_t *n = agnode(g, "legend", 1);
+	char html[2048];
 
 	viz_set(n, "shape", "plaintext");
 	viz_set(n, "class", "legend");
-	viz_set_html_label(
-		n, "<TABLE BORDER=\"1\" COLOR=\"#cccccc\" CELLBORDER=\"0\" CELLSPACING=\"2\" CELLPADDING=\"2\">"
-		   "<TR><TD COLSPAN=\"2\"><B>legend</B></TD></TR>"
-		   "<TR><TD><FONT COLOR=\"" VIZ_BLUE "\">━━▶</FONT></TD><TD ALIGN=\"LEFT\">fd holds a pipe's write end</TD></TR>"
-		   "<TR><TD><FONT COLOR=\"" VIZ_GREEN "\">◀━━</FONT></TD><TD ALIGN=\"LEFT\">fd holds a pipe's read end</TD></TR>"
-		   "<TR><TD><FONT COLOR=\"" VIZ_RED "\"><B>━━▶</B></FONT></TD><TD ALIGN=\"LEFT\">leaked write end: keeps another worker from EOF</TD></TR>"
-		   "<TR><TD><FONT COLOR=\"" VIZ_GREY "\">- - -</FONT></TD><TD ALIGN=\"LEFT\">grey row: foreign fd, not created by the pool</TD></TR>"
-		   "<TR><TD><FONT COLOR=\"#aaaaaa\">╌╌</FONT></TD><TD ALIGN=\"LEFT\">dashed box: process already gone</TD></TR>"
-		   "</TABLE>");
+	snprintf(html, sizeof(html),
+		 "<TABLE BORDER=\"1\" COLOR=\"#cccccc\" CELLBORDER=\"0\" CELLSPACING=\"2\" CELLPADDING=\"2\">"
+		 "<TR><TD COLSPAN=\"2\"><B>legend</B></TD></TR>"
+		 "<TR><TD><FONT COLOR=\"" VIZ_BLUE "\">━━▶</FONT></TD><TD ALIGN=\"LEFT\">fd holds a pipe's write end</TD></TR>"
+		 "<TR><TD><FONT COLOR=\"" VIZ_GREEN "\">◀━━</FONT></TD><TD ALIGN=\"LEFT\">fd holds a pipe's read end</TD></TR>"
+		 "<TR><TD><FONT COLOR=\"" VIZ_RED "\"><B>━━▶</B></FONT></TD><TD ALIGN=\"LEFT\">leaked write end: keeps another %s from EOF</TD></TR>"
+		 "<TR><TD><FONT COLOR=\"" VIZ_GREY "\">- - -</FONT></TD><TD ALIGN=\"LEFT\">grey row: foreign fd, not created by the %s</TD></TR>"
+		 "<TR><TD><FONT COLOR=\"#aaaaaa\">╌╌</FONT></TD><TD ALIGN=\"LEFT\">dashed box: process already gone</TD></TR>"
+		 "</TABLE>",
+		 pool ? "worker" : "process", pool ? "pool" : "program");
+	viz_set_html_label(n, html);
 }
 
 static Agraph_t *viz_graph_new(void)
@@ -382,7 +388,7 @@ Agraph_t *viz_fdgraph_new(const struct viz_model *m, const struct viz_fdgraph_op
 	viz_set_html_label(g, b.s);
 	free(b.s);
 	viz_panel(g, g, m, "", o);
-	viz_legend(g);
+	viz_legend(g, m->strategy[0] != '\0');
 	return g;
 }
 
@@ -407,6 +413,6 @@ Agraph_t *viz_fdgraph_compare(const struct viz_model *models, size_t n, const st
 		free(b.s);
 		viz_panel(g, panel, &models[i], prefix, o);
 	}
-	viz_legend(g);
+	viz_legend(g, n > 0 && models[0].strategy[0] != '\0');
 	return g;
 }

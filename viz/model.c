@@ -121,7 +121,9 @@ static int viz_load_procs(struct store *st, struct viz_model *m)
 				    " FROM processes WHERE run_id = ?1 AND fork_seq <= ?2"
 				    /* Pool: the parent, then workers by index; any program: in fork order. */
 				    " ORDER BY role = 'worker', worker_index, fork_seq",
-				    VIZ_V5(m, "program"));
+				    /* A fork that did not exec runs its parent's program. */
+				    VIZ_V5(m, "coalesce(program, (SELECT q.program FROM processes q WHERE"
+					      " q.run_id = processes.run_id AND q.pid = processes.ppid))"));
 	int rc;
 
 	if (!sql)
