@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench.sh: tracing overhead and ingestion rate, measured side by side in one run.
+# bench.sh: tracing overhead (run, and record of a program) and ingestion rate, measured side by side in one run.
 # Usage: scripts/bench.sh BIN [ROUNDS]
 # Traced and untraced runs alternate (AB BA AB ...) so machine noise hits both
 # alike; each ratio is the median over ROUNDS pairs. Prints ratios, not
@@ -25,20 +25,24 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+
 # quartiles of the per-pair ratios: how much the noise moves the answer
 spread() { sort -g | awk '{a[NR]=$1} END {printf "%.2f-%.2f", a[int((NR+3)/4)], a[int((3*NR+3)/4)]}'; }
 
-# pair LABEL WORKERS TRACED-ARGS...: one row, untraced against "run TRACED-ARGS"
-pair() {
-  local label=$1 workers=$2 b t base=() traced=() ratios=()
-  shift 2
+# compare LABEL BASE... ::: TRACED...: one row, the BASE command against the
+# TRACED one, median of $rounds pairs (pinned with $pin when set).
+compare() {
+  local label=$1 b t base=() traced=() ratios=() bcmd=() tcmd=()
+  shift
+  while [ "$1" != ":::" ]; do bcmd+=("$1"); shift; done
+  shift
+  tcmd=("$@")
   for i in $(seq "$rounds"); do
     # Every other pair runs the traced one first: whichever runs second pays
     # for the first one's exit (measured: untraced vs untraced came out 1.10x
     # when always in the same order).
     if ((i % 2)); then
-      b=$(wall "${pin[@]}" "$bin" run --no-trace -s reverse-close -w "$workers" -t "$tasks")
-      t=$(wall "${pin[@]}" "$bin" run "$@" -s reverse-close -w "$workers" -t "$tasks")
+      b=$(wall "${pin[@]}" "${bcmd[@]}")
+      t=$(wall "${pin[@]}" "${tcmd[@]}")
     else
-      t=$(wall "${pin[@]}" "$bin" run "$@" -s reverse-close -w "$workers" -t "$tasks")
-      b=$(wall "${pin[@]}" "$bin" run --no-trace -s reverse-close -w "$workers" -t "$tasks")
+      t=$(wall "${pin[@]}" "${tcmd[@]}")
+      b=$(wall "${pin[@]}" "${bcmd[@]}")
     fi
     base+=("$b") traced+=("$t") ratios+=("$(echo "$t / $b" | bc -l)")
   done
@@ -46,6 +50,14 @@ pair() {
   t=$(printf '%s\n' "${traced[@]}" | median)
   printf '%-44s %8.3fs %8.3fs %6.2fx %11s\n' "$label" "$b" "$t" "$(printf '%s\n' "${ratios[@]}" | median)" \
     "$(printf '%s\n' "${ratios[@]}" | spread)"
+}
+
+# pair LABEL WORKERS TRACED-ARGS...: the untraced pool against "run TRACED-ARGS"
+pair() {
+  local label=$1 workers=$2
+  shift 2
+  compare "$label" "$bin" run --no-trace -s reverse-close -w "$workers" -t "$tasks" ::: \
+    "$bin" run "$@" -s reverse-close -w "$workers" -t "$tasks"
 }
 
 table() {
@@ -64,6 +76,17 @@ if command -v taskset >/dev/null; then
   pin=(taskset -c 0)
   table "pinned to CPU 0 (median of $rounds pairs)"
   pin=()
+fi
+echo
+# record: the same pool as a program of anyone's, traced from outside with
+# ptrace and a seccomp filter, and strace doing the same (the same calls
+# stopped, through its own seccomp filter).
+pool=("$bin" run --no-trace -q -s reverse-close -w 4 -t "$tasks")
+printf '%-44s %9s %9s %7s %11s\n' "tracing a program (median of $rounds pairs)" untraced traced ratio "ratio IQR"
+compare "record -- pool (4 workers x $tasks tasks)" "${pool[@]}" ::: "$bin" record --db "$db" -q -- "${pool[@]}"
+if command -v strace >/dev/null; then
+  compare "strace -f --seccomp-bpf, the same calls" "${pool[@]}" ::: strace -f --seccomp-bpf -o /dev/null \
+    -e trace=pipe,pipe2,close,close_range,dup,dup2,dup3,fcntl,wait4,waitid,execve,execveat "${pool[@]}"
 fi
 echo
 rates=()
