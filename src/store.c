@@ -148,7 +148,7 @@ static int store_upgrade(struct store *st, int64_t from, char **msg)
 	sql = sqlite3_mprintf(
 		"DROP VIEW IF EXISTS fd_holds; DROP VIEW IF EXISTS leaked_write_ends;\n"
 		"DROP VIEW IF EXISTS eof_blockers; DROP VIEW IF EXISTS eof_holders;\n"
-		"DROP VIEW IF EXISTS run_summary;\n"
+		"DROP VIEW IF EXISTS run_summary; DROP VIEW IF EXISTS wait_for;\n"
 		"%s%s%s"
 		"%.*s\n"
 		"%s%s%s%s"

@@ -636,10 +636,39 @@ static size_t tracer_processes(struct tracer *t, pid_t **out)
 	return n;
 }
 
+/* A blocked reader: its hang event's seq, and the pipe it waits on. */
+struct tracer_blocked {
+	struct tracer *t;
+	struct {
+		uint64_t seq, inode;
+		pid_t pid;
+	} *list;
+	size_t n;
+};
+
+static int tracer_cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* hang_write_holders' callback: one hang_holders row per blocked reader of that pipe. */
+static void tracer_holder(void *ctx, uint64_t inode, pid_t pid, int fd)
+{
+	struct tracer_blocked *b = ctx;
+
+	for (size_t i = 0; i < b->n; i++)
+		if (b->list[i].inode == inode)
+			ingest_hang_holder(b->t->in, b->list[i].seq, b->list[i].pid, inode, pid, fd);
+}
+
 /*
  * Every process of the program blocked on a pipe or in a wait, twice 20 ms
  * apart, none scheduled and nothing recorded in between: a deadlock. Its
- * evidence is recorded, then the program is killed.
+ * evidence is recorded (what each waits in, and who holds the write end of
+ * each pipe a process waits to read: the wait_for view's edges), then the
+ * program is killed.
  */
 static void tracer_check_hang(struct tracer *t)
 {
@@ -654,6 +683,9 @@ static void tracer_check_hang(struct tracer *t)
 		sleep_ms(20);
 		nb = hang_scan_pids(pids, n, &b);
 		if (nb > 0 && hang_same(a, (size_t)na, b, (size_t)nb) && t->seq == seq) {
+			struct tracer_blocked readers = { t, xcalloc((size_t)nb, sizeof(*readers.list)), 0 };
+			uint64_t *inodes = xcalloc((size_t)nb, sizeof(*inodes));
+
 			for (ssize_t i = 0; i < nb; i++) {
 				struct evlog_record *r = tracer_event(t, EV_HANG, b[i].pid);
 
@@ -663,8 +695,21 @@ static void tracer_check_hang(struct tracer *t)
 					r->inode = b[i].inode;
 					r->pipe_end = b[i].wait == HANG_PIPE_READ ? END_READ : END_WRITE;
 					r->has = HAS_FD | HAS_INODE;
+				} else if (b[i].wait == HANG_CHILD_WAIT) {
+					r->other_pid = (int32_t)b[i].syscall_arg0; /* the pid it waits for; -1: any */
+					r->has = HAS_OTHER_PID;
+				}
+				if (b[i].wait == HANG_PIPE_READ) {
+					readers.list[readers.n].seq = t->seq;
+					readers.list[readers.n].inode = b[i].inode;
+					readers.list[readers.n++].pid = b[i].pid;
+					inodes[readers.n - 1] = b[i].inode;
 				}
 			}
+			qsort(inodes, readers.n, sizeof(*inodes), tracer_cmp_u64);
+			hang_write_holders(HANG_FDS_PIDFD, b, (size_t)nb, inodes, readers.n, tracer_holder, &readers);
+			free(readers.list);
+			free(inodes);
 			if (!t->outcome)
 				t->outcome = "deadlock";
 			tracer_kill_all(t);

@@ -190,3 +190,41 @@ Test(record, a_missing_command_is_one_line_and_exit_127)
 	cr_expect_eq(r.status, 2);
 	cr_expect(strstr(r.err, "missing the command") != NULL, "%s", r.err);
 }
+
+/*
+ * The wait-for graph at the hang, from run and from record alike, is
+ * DESIGN's: parent -> worker 0 (waitpid); worker 0 -> workers 1..N-1 (they
+ * hold pipe 0's write end); worker k -> the parent and workers k+1..N-1.
+ * That is N + N(N-1)/2 edges, and every blocked process lies on a cycle.
+ */
+static void expect_wait_for(const char *db, int run, long n)
+{
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM wait_for WHERE run_id = %d", run), n + n * (n - 1) / 2,
+		     "run %d (%ld workers): edges", run, n);
+	cr_expect_eq(t_sql_int(db, "SELECT count(DISTINCT pid) FROM wait_for WHERE run_id = %d", run), n + 1,
+		     "run %d: every process of the pool waits", run);
+	cr_expect_eq(t_sql_int(db, "WITH RECURSIVE reach(start, node) AS ("
+				   " SELECT pid, waits_for FROM wait_for WHERE run_id = %d"
+				   " UNION SELECT r.start, w.waits_for FROM reach r JOIN wait_for w"
+				   " ON w.run_id = %d AND w.pid = r.node)"
+				   " SELECT count(DISTINCT pid) FROM wait_for WHERE run_id = %d"
+				   " AND pid NOT IN (SELECT start FROM reach WHERE node = start)", run, run, run),
+		     0, "run %d: a blocked process is on no cycle", run);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM wait_for WHERE run_id = %d AND reason = 'child'", run), 1);
+}
+
+Test(record, the_wait_for_graph_of_a_deadlock_is_the_same_from_run_and_from_record, .timeout = 60)
+{
+	const char *db = t_path("wait.db");
+	struct t_result r;
+	int run = 0;
+
+	for (long n = 3; n <= 5; n += 2) {
+		cr_assert_eq(t_run(&r, "run --db wait.db -q -s naive -w %ld -t %ld --hang-ms 100", n, 2 * n), 0, "%s",
+			     r.err);
+		expect_wait_for(db, ++run, n);
+		t_run(&r, "record --db wait.db -q --hang-ms 200 -- %s %ld", PROG("leakypool"), n);
+		cr_assert_eq(r.status, 128 + SIGKILL, "%s", r.err);
+		expect_wait_for(db, ++run, n);
+	}
+}

@@ -98,7 +98,7 @@ static void check_upgrade_from(int version)
 	/* Version 4: holds without touched_seq, the views as they were then. */
 	t_sql_exec(db, "PRAGMA legacy_alter_table = ON; PRAGMA journal_mode = DELETE;"
 		       "DROP VIEW fd_holds; DROP VIEW leaked_write_ends; DROP VIEW eof_blockers;"
-		       "DROP VIEW eof_holders; DROP VIEW run_summary;"
+		       "DROP VIEW eof_holders; DROP VIEW run_summary; DROP VIEW wait_for;"
 		       "CREATE TABLE holds_v4 (run_id INTEGER NOT NULL REFERENCES runs(id), pid INTEGER NOT NULL,"
 		       " fd INTEGER NOT NULL, pipe_id INTEGER, pipe_end TEXT, inode INTEGER, is_foreign INTEGER NOT NULL,"
 		       " detail TEXT, from_seq INTEGER NOT NULL, from_kind TEXT NOT NULL, to_seq INTEGER, to_kind TEXT,"

@@ -263,6 +263,25 @@ SELECT run_id, pipe_id, pid, fd, close_seq
 FROM eof_holders
 WHERE NOT transient;
 
+-- The wait-for graph at a deadlock, from the kernel's evidence (the `hang`
+-- events and hang_holders): pid waits for waits_for. A process blocked
+-- reading a pipe waits for every other process holding that pipe's write end
+-- (reason 'pipe'); a process blocked in wait4/waitid waits for the child it
+-- named, or for each of its children not yet reaped when it named none
+-- (reason 'child'). A deadlock is a set of these in which every edge stays
+-- inside the set.
+CREATE VIEW wait_for AS
+SELECT DISTINCT h.run_id, h.seq, h.blocked_pid AS pid, h.holder_pid AS waits_for, 'pipe' AS reason, h.pipe_id
+FROM hang_holders h
+WHERE h.holder_pid <> h.blocked_pid
+UNION
+SELECT e.run_id, e.seq, e.pid, c.pid, 'child', NULL
+FROM event_rows e
+JOIN processes c ON c.run_id = e.run_id
+ AND (c.pid = e.other_pid OR (e.other_pid <= 0 AND c.ppid = e.pid))
+ AND c.fork_seq < e.seq AND (c.reap_seq IS NULL OR c.reap_seq > e.seq)
+WHERE e.kind = 'hang' AND e.other_pid IS NOT NULL;
+
 -- One line per run: what the demo prints.
 CREATE VIEW run_summary AS
 SELECT r.id AS run_id, r.strategy, r.workers, r.tasks, r.outcome,
