@@ -137,6 +137,16 @@ int64_t t_sql_int(const char *db, const char *fmt, ...)
 	return v;
 }
 
+void t_sql_exec(const char *db, const char *sql)
+{
+	sqlite3 *h = NULL;
+	char *msg = NULL;
+
+	cr_assert_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK, "open %s", db);
+	cr_assert_eq(sqlite3_exec(h, sql, NULL, NULL, &msg), SQLITE_OK, "%s", msg ? msg : "");
+	sqlite3_close(h);
+}
+
 int t_lines(const char *s)
 {
 	int n = 0;

@@ -11,16 +11,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static void t_exec_sql(const char *db, const char *sql)
-{
-	sqlite3 *h = NULL;
-	char *msg = NULL;
-
-	cr_assert_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK, "open %s", db);
-	cr_assert_eq(sqlite3_exec(h, sql, NULL, NULL, &msg), SQLITE_OK, "%s", msg ? msg : "");
-	sqlite3_close(h);
-}
-
 /* Every reader of run `run` in db: each exits with one of `allowed`... and never crashes. */
 static void every_reader(const char *db, int run, int status_render, int status_timeline)
 {
@@ -63,7 +53,7 @@ Test(readers, a_run_with_no_processes_is_one_line_and_exit_2, .timeout = 60)
 	struct t_result r;
 
 	cr_assert_eq(t_run(&r, "run --db e.db -q -s child-close -w 2 -t 2"), 0, "%s", r.err);
-	t_exec_sql(t_path("e.db"), "INSERT INTO runs (id, strategy, workers, tasks, task_ms, io_events, started_at,"
+	t_sql_exec(t_path("e.db"), "INSERT INTO runs (id, strategy, workers, tasks, task_ms, io_events, started_at,"
 				   " started_ns, supervisor_pid) VALUES (2, 'naive', 4, 16, 0, 1, 'now', 0, 1)");
 	every_reader("e.db", 2, 2, 2);
 	t_run(&r, "timeline --db e.db -o t.svg");
@@ -76,7 +66,7 @@ Test(readers, a_malformed_event_chunk_is_a_read_error, .timeout = 60)
 	struct t_result r;
 
 	cr_assert_eq(t_run(&r, "run --db m.db -q -s child-close -w 2 -t 20"), 0, "%s", r.err);
-	t_exec_sql(t_path("m.db"), "UPDATE io_chunks SET events = '[[0,0,' WHERE rowid = (SELECT min(rowid) FROM io_chunks)");
+	t_sql_exec(t_path("m.db"), "UPDATE io_chunks SET events = '[[0,0,' WHERE rowid = (SELECT min(rowid) FROM io_chunks)");
 	t_run(&r, "timeline --db m.db -o t.svg");
 	cr_expect_eq(r.status, 1, "timeline: exit %d: %s", r.status, r.err);
 	cr_expect_eq(t_lines(r.err), 1, "%s", r.err);

@@ -6,17 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* Runs a script of statements against db, read-write (asserts on error). */
-static void t_sql_exec(const char *db, const char *sql)
-{
-	sqlite3 *h = NULL;
-	char *msg = NULL;
-
-	cr_assert_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK, "open %s", db);
-	cr_assert_eq(sqlite3_exec(h, sql, NULL, NULL, &msg), SQLITE_OK, "%s", msg ? msg : "");
-	sqlite3_close(h);
-}
-
 Test(store, chunked_io_events_read_back_one_row_each_and_exact, .timeout = 120)
 {
 	struct t_result r;
