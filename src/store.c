@@ -459,6 +459,16 @@ int store_last_run(struct store *st, int64_t *out)
 	return 0;
 }
 
+int store_run_counts(struct store *st, int64_t run_id, int64_t *leaked, int64_t *blockers)
+{
+	if (store_int(st, "SELECT count(*) FROM leaked_write_ends WHERE run_id = ?1", run_id, -1, leaked) < 0 ||
+	    store_int(st, "SELECT count(*) FROM eof_blockers WHERE run_id = ?1", run_id, -1, blockers) < 0) {
+		*leaked = *blockers = -1;
+		return -EIO;
+	}
+	return 0;
+}
+
 int store_next_run_id(struct store *st, int64_t *out)
 {
 	int64_t last;

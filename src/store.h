@@ -71,6 +71,12 @@ int store_check_run(struct store *st, int64_t run_id);
 int store_last_run(struct store *st, int64_t *out);
 
 /*
+ * The run's leaked_write_ends and eof_blockers counts. Returns 0, or -EIO
+ * with an error printed (both are then -1).
+ */
+int store_run_counts(struct store *st, int64_t run_id, int64_t *leaked, int64_t *blockers);
+
+/*
  * The id for a new run: one more than the largest so far, so that every id
  * is one --run accepts. Call inside the transaction that inserts the run.
  * Returns 0, or -1 with an error printed.

@@ -553,25 +553,9 @@ static int supervisor_finish(struct supervisor *sv, struct supervisor_result *re
 	res->stored_seconds = supervisor_since(sv, now_ns());
 	res->ingest_seconds = (double)sv->ingest_ns / 1e9;
 	/* The run is stored: a count that cannot be read is reported, not fatal. */
-	if (store_int(sv->st, "SELECT count(*) FROM leaked_write_ends WHERE run_id = ?1", sv->run_id, -1,
-		      &res->leaked_write_ends) < 0 ||
-	    store_int(sv->st, "SELECT count(*) FROM eof_blockers WHERE run_id = ?1", sv->run_id, -1,
-		      &res->eof_blockers) < 0)
-		res->leaked_write_ends = res->eof_blockers = -1;
+	store_run_counts(sv->st, sv->run_id, &res->leaked_write_ends, &res->eof_blockers);
 	res->counted_seconds = supervisor_since(sv, now_ns());
 	return 0;
-}
-
-static void supervisor_signals(bool install)
-{
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = install ? supervisor_on_signal : SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &sa, NULL);
 }
 
 /* The RUNNING state: until every pool process is reaped. */
@@ -660,7 +644,7 @@ int supervisor_run(const struct supervisor_config *cfg, struct supervisor_result
 	setpgid(sv.pool_pid, sv.pool_pid); /* also done by the child: whoever runs first */
 	guard_watch(sv.guard, sv.pool_pid);
 	supervisor_signal = 0;
-	supervisor_signals(true);
+	on_stop_signals(supervisor_on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 
@@ -692,7 +676,7 @@ out:
 	res->signal = supervisor_signal;
 	pin_release(&sv.pins);
 	guard_stop(sv.guard);
-	supervisor_signals(false);
+	on_stop_signals(NULL);
 	if (sv.in_txn)
 		sqlite3_exec(sv.st->db, "ROLLBACK", NULL, NULL, NULL);
 	ingest_free(sv.in);

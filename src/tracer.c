@@ -832,24 +832,8 @@ static int tracer_finish(struct tracer *t, struct tracer_result *res)
 	sqlite3_finalize(s);
 	if (rc < 0 || tracer_flush(t, true) < 0)
 		return -1;
-	if (store_int(t->st, "SELECT count(*) FROM leaked_write_ends WHERE run_id = ?1", t->run_id, -1,
-		      &res->leaked_write_ends) < 0 ||
-	    store_int(t->st, "SELECT count(*) FROM eof_blockers WHERE run_id = ?1", t->run_id, -1,
-		      &res->eof_blockers) < 0)
-		res->leaked_write_ends = res->eof_blockers = -1;
+	store_run_counts(t->st, t->run_id, &res->leaked_write_ends, &res->eof_blockers);
 	return 0;
-}
-
-static void tracer_signals(bool install)
-{
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = install ? tracer_on_signal : SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &sa, NULL);
 }
 
 /* Until every traced process is gone: handles stops and ends, commits, checks for deadlock. */
@@ -920,7 +904,7 @@ int tracer_run(const struct tracer_config *cfg, struct tracer_result *res)
 	if (t.top == 0)
 		tracer_child(cfg->argv, &old);
 	tracer_signal = 0;
-	tracer_signals(true);
+	on_stop_signals(tracer_on_signal);
 	if (waitpid(t.top, &status, 0) != t.top || !WIFSTOPPED(status)) {
 		error("%s could not be traced", cfg->argv[0]);
 		goto out;
@@ -966,7 +950,7 @@ int tracer_run(const struct tracer_config *cfg, struct tracer_result *res)
 	ret = 0;
 out:
 	res->signal = tracer_signal;
-	tracer_signals(false);
+	on_stop_signals(NULL);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (t.in_txn)
 		sqlite3_exec(t.st->db, "ROLLBACK", NULL, NULL, NULL);

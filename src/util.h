@@ -43,6 +43,12 @@ size_t hash_slot(uint64_t key, size_t cap);
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t now_ns(void);
 
+/*
+ * Sets handler for SIGINT, SIGTERM and SIGHUP, the signals that ask pooltrace
+ * to stop (NULL: back to the default action).
+ */
+void on_stop_signals(void (*handler)(int));
+
 /* Sleeps for ms milliseconds; a signal ends the sleep early so callers can react. */
 void sleep_ms(long ms);
 
