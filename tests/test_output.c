@@ -3,6 +3,7 @@
 #include "output.h"
 
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <graphviz/cgraph.h>
 #include <stdio.h>
 #include <string.h>
@@ -70,13 +71,27 @@ Test(output, a_fifo_is_streamed_into_or_refused_without_a_reader, .timeout = 60)
 {
 	struct t_result r;
 	struct stat st;
+	char buf[1 << 16];
+	ssize_t n, got = 0;
+	int rd;
 
 	make_trace("t.db");
 	cr_assert_eq(mkfifo(t_path("pipe"), 0600), 0);
 	expect_refused("render --db t.db -o pipe --format svg", "no process is reading the FIFO", "t.db");
-	cr_expect_eq(t_sh(&r, "cat pipe > got.svg & \"$PT\" render --db t.db -o pipe --format svg; s=$?; wait; exit $s"), 0,
-		     "%s", r.err);
-	cr_expect_eq(t_sh(&r, "grep -c '</svg>' got.svg"), 0, "the reader did not get the picture");
+	/* A reader that is already there: opened without waiting for a writer,
+	 * with room for the whole picture, so nothing here depends on timing. */
+	rd = open(t_path("pipe"), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	cr_assert_geq(rd, 0);
+	cr_assert_geq(fcntl(rd, F_SETPIPE_SZ, 1 << 20), 1 << 20);
+	cr_expect_eq(t_run(&r, "render --db t.db -o pipe --format svg"), 0, "%s", r.err);
+	while ((n = read(rd, buf, sizeof buf - 1)) > 0)
+		got += n;
+	close(rd);
+	cr_expect_gt(got, 0, "the reader got nothing");
+	/* A reader that opens the FIFO a moment after pooltrace starts. */
+	cr_expect_eq(t_sh(&r, "(sleep 0.3; exec timeout 20 cat pipe > got.svg) & \"$PT\" render --db t.db -o pipe --format svg;"
+			      " s=$?; wait; exit $s"), 0, "%s", r.err);
+	cr_expect_eq(t_sh(&r, "grep -c '</svg>' got.svg"), 0, "the late reader did not get the picture");
 	cr_expect_eq(stat(t_path("pipe"), &st), 0);
 	cr_expect(S_ISFIFO(st.st_mode), "the FIFO was replaced");
 }

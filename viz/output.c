@@ -17,6 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* How long -o waits for a process to open a FIFO for reading. */
+#define VIZ_FIFO_WAIT_MS 1000
+
 static const char *const viz_formats[] = { "svg", "png", "pdf", "dot", NULL };
 
 const char *viz_output_format(const char *format, const char *out)
@@ -123,10 +126,18 @@ int viz_target_open(const char *out, const char *db_path, struct viz_target *t)
 	if (S_ISDIR(st.st_mode))
 		return error("%s: is a directory", out);
 	if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) {
-		/* A FIFO opened for writing waits for a reader: with O_NONBLOCK a
-		 * missing reader is ENXIO at once, and the fd goes back to blocking. */
-		int fd = open(out, O_WRONLY | O_NOCTTY | O_CLOEXEC | (S_ISFIFO(st.st_mode) ? O_NONBLOCK : 0));
+		/* A FIFO opened for writing waits for a reader, maybe forever: with
+		 * O_NONBLOCK a missing reader is ENXIO at once. A reader started
+		 * just before pooltrace (`cat fifo & pooltrace ... -o fifo`) may
+		 * not have reached its open() yet, so it gets a second to arrive;
+		 * then the fd goes back to blocking. */
+		int flags = O_WRONLY | O_NOCTTY | O_CLOEXEC | (S_ISFIFO(st.st_mode) ? O_NONBLOCK : 0);
+		int fd = open(out, flags);
 
+		for (int waited = 0; fd < 0 && errno == ENXIO && waited < VIZ_FIFO_WAIT_MS; waited += 10) {
+			sleep_ms(10);
+			fd = open(out, flags);
+		}
 		if (fd < 0)
 			return error("%s: cannot open for writing: %s", out,
 				     errno == ENXIO ? "no process is reading the FIFO" : strerror(errno));
