@@ -16,7 +16,7 @@ const struct cmd_entry cmd_record_entry = {
 	.name = "record",
 	.summary = "run any program under ptrace, recording its pipes and fds",
 	.help =
-	"usage: pooltrace record [--db FILE] [--hang-ms MS] [-q] -- CMD [ARGS...]\n"
+	"usage: pooltrace record [--db FILE] [--io] [--hang-ms MS] [-q] -- CMD [ARGS...]\n"
 	"\n"
 	"Runs CMD under ptrace, following every fork, vfork, clone and exec, and\n"
 	"records its pipes, closes, dups, exec's close-on-exec closes, exits and\n"
@@ -30,6 +30,9 @@ const struct cmd_entry cmd_record_entry = {
 	"options:\n"
 	"  -d, --db FILE        trace database to append to (default $POOLTRACE_DB,\n"
 	"                       else ./pooltrace.db); created if missing\n"
+	"      --io             also record read, write, readv and writev on pipes, with\n"
+	"                       their byte counts (a read that returned 0 is read_zero);\n"
+	"                       reads and writes of other fds still run unstopped\n"
 	"      --hang-ms MS     no event for MS ms triggers a deadlock check (default 500)\n"
 	"  -q, --quiet          no summary line\n"
 	"  -h, --help           show this help\n"
@@ -48,6 +51,7 @@ const struct cmd_entry cmd_record_entry = {
 static const struct option cmd_record_options[] = {
 	{ "db", required_argument, NULL, 'd' },
 	{ "hang-ms", required_argument, NULL, 'H' },
+	{ "io", no_argument, NULL, 'i' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -98,6 +102,7 @@ static int cmd_record(int argc, char **argv)
 		switch (c) {
 		case 'd': db = optarg; break;
 		case 'q': quiet = true; break;
+		case 'i': cfg.io = true; break;
 		case 'H':
 			if (parse_long(optarg, 10, 3600000, &v) < 0)
 				return cmd_usage_error(&cmd_record_entry, "--hang-ms wants a whole number from 10 to 3600000, not '%s'",

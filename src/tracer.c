@@ -3,7 +3,9 @@
  * The program runs with a seccomp filter that stops it (SECCOMP_RET_TRACE)
  * only at the calls that change fd tables or reap children: pipe, pipe2,
  * close, close_range, dup, dup2, dup3, fcntl(F_DUPFD*), wait4, waitid,
- * execve, execveat. Every other call runs at full speed. fork, vfork, clone,
+ * execve, execveat; with --io also read, write, readv and writev (and of
+ * those, only the ones on a pipe get an exit stop). Every other call runs
+ * at full speed. fork, vfork, clone,
  * exec and exit arrive as ptrace events. Everything recorded is observed
  * from the kernel's side: what an fd is comes from /proc/PID/fd and fdinfo,
  * what a new process holds is read while it is stopped at its parent's fork
@@ -75,6 +77,7 @@ struct tracer_task {
 	struct evlog_record before; /* close: the fd; dup2/dup3: what newfd was */
 	bool replaced;      /* dup2/dup3: newfd was open */
 	bool recorded;      /* the call was recorded at its entry (close, close_range) */
+	bool skip_exit;     /* nothing to record at the call's exit: no exit stop */
 	int *exec_fds;      /* execve: the fds open when it was called */
 	size_t nexec_fds;
 };
@@ -314,7 +317,16 @@ static void tracer_call_entry(struct tracer *t, struct tracer_task *k)
 	memset(&k->before, 0, sizeof(k->before));
 	k->replaced = false;
 	k->recorded = false;
+	k->skip_exit = false;
 	switch (k->nr) {
+	case SYS_read:
+	case SYS_readv:
+	case SYS_write:
+	case SYS_writev:
+		/* --io: only calls on a pipe are recorded; the rest run on unstopped. */
+		k->skip_exit = tracer_observe(NULL, k->tgid, (int)k->args[0], &k->before) < 0 ||
+			       !(k->before.has & HAS_INODE);
+		break;
 	case SYS_close:
 		/* No text: the batch may be stored before the call returns. */
 		if (tracer_observe(NULL, k->tgid, (int)k->args[0], &k->before) == 0) {
@@ -380,6 +392,20 @@ static void tracer_call_exit(struct tracer *t, struct tracer_task *k, int64_t rv
 	int fds[2];
 
 	switch (k->nr) {
+	case SYS_read:
+	case SYS_readv:
+	case SYS_write:
+	case SYS_writev:
+		r = tracer_event(t, k->nr == SYS_write || k->nr == SYS_writev ? EV_WRITE
+				    : rval == 0				   ? EV_READ_ZERO
+									   : EV_READ,
+				 k->tgid);
+		r->fd = (int)k->args[0];
+		r->result = rval;
+		r->inode = k->before.inode;
+		r->pipe_end = k->before.pipe_end;
+		r->has = HAS_FD | HAS_RESULT | HAS_INODE;
+		return;
 	case SYS_pipe:
 	case SYS_pipe2:
 		if (rval != 0 || !tracer_read_mem(k->tid, k->args[0], fds, sizeof(fds)))
@@ -534,7 +560,8 @@ static void tracer_stopped(struct tracer *t, pid_t tid, int status)
 				memcpy(k->args, info.seccomp.args, sizeof(k->args));
 				k->in_call = true;
 				tracer_call_entry(t, k);
-				tracer_resume(tid, PTRACE_SYSCALL, 0);
+				k->in_call = !k->skip_exit;
+				tracer_resume(tid, k->in_call ? PTRACE_SYSCALL : PTRACE_CONT, 0);
 				return;
 			}
 			break;
@@ -722,8 +749,8 @@ static void tracer_check_hang(struct tracer *t)
 
 /* ---- the run ---- */
 
-/* The seccomp filter: stop at the calls that change fd tables or reap. */
-static int tracer_install_filter(void)
+/* The seccomp filter: stop at the calls that change fd tables or reap, and with io at reads and writes. */
+static int tracer_install_filter(bool io)
 {
 #define TRACE_NR(nr) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE)
 	struct sock_filter code[] = {
@@ -734,6 +761,9 @@ static int tracer_install_filter(void)
 		TRACE_NR(SYS_pipe), TRACE_NR(SYS_pipe2), TRACE_NR(SYS_close), TRACE_NR(SYS_close_range),
 		TRACE_NR(SYS_dup), TRACE_NR(SYS_dup2), TRACE_NR(SYS_dup3), TRACE_NR(SYS_wait4),
 		TRACE_NR(SYS_waitid), TRACE_NR(SYS_execve), TRACE_NR(SYS_execveat),
+		/* Without --io the four are never equal to an x86-64 call number. */
+		TRACE_NR(io ? SYS_read : -1U), TRACE_NR(io ? SYS_write : -1U), TRACE_NR(io ? SYS_readv : -1U),
+		TRACE_NR(io ? SYS_writev : -1U),
 		/* fcntl only when it makes an fd. */
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_fcntl, 0, 4),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])),
@@ -751,7 +781,7 @@ static int tracer_install_filter(void)
 }
 
 /* The program's process, up to its exec. Nothing of pooltrace's is open here. */
-static _Noreturn void tracer_child(char *const *argv, const sigset_t *mask)
+static _Noreturn void tracer_child(char *const *argv, bool io, const sigset_t *mask)
 {
 	sigprocmask(SIG_SETMASK, mask, NULL);
 	if (ptrace(PTRACE_TRACEME, 0, 0, 0) < 0) {
@@ -759,7 +789,7 @@ static _Noreturn void tracer_child(char *const *argv, const sigset_t *mask)
 		_exit(126);
 	}
 	raise(SIGSTOP); /* pooltrace sets its options and reads our fds meanwhile */
-	if (tracer_install_filter() < 0) {
+	if (tracer_install_filter(io) < 0) {
 		fprintf(stderr, "pooltrace record: cannot install the seccomp filter: %s\n", strerror(errno));
 		_exit(126);
 	}
@@ -785,7 +815,7 @@ static int tracer_begin_run(struct tracer *t)
 		return -EIO;
 	if (store_next_run_id(t->st, &id) < 0 ||
 	    !(s = store_prepare(t->st, "INSERT INTO runs (id, source, command, io_events, started_at, started_ns,"
-				       " supervisor_pid) VALUES (?1, 'record', ?2, 0, ?3, ?4, ?5)"))) {
+				       " supervisor_pid) VALUES (?1, 'record', ?2, ?6, ?3, ?4, ?5)"))) {
 		sqlite3_exec(t->st->db, "ROLLBACK", NULL, NULL, NULL);
 		return -EIO;
 	}
@@ -794,6 +824,7 @@ static int tracer_begin_run(struct tracer *t)
 	sqlite3_bind_text(s, 3, when, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 4, (int64_t)now_ns());
 	sqlite3_bind_int64(s, 5, t->self);
+	sqlite3_bind_int(s, 6, t->cfg->io);
 	rc = store_step(t->st, s);
 	sqlite3_finalize(s);
 	if (rc < 0 || store_exec(t->st, "COMMIT") < 0) {
@@ -902,7 +933,7 @@ int tracer_run(const struct tracer_config *cfg, struct tracer_result *res)
 		return error("cannot fork: %s", strerror(errno)), -EIO;
 	}
 	if (t.top == 0)
-		tracer_child(cfg->argv, &old);
+		tracer_child(cfg->argv, cfg->io, &old);
 	tracer_signal = 0;
 	on_stop_signals(tracer_on_signal);
 	if (waitpid(t.top, &status, 0) != t.top || !WIFSTOPPED(status)) {

@@ -2,6 +2,7 @@
 #ifndef POOLTRACE_TRACER_H
 #define POOLTRACE_TRACER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct tracer_config {
@@ -9,6 +10,7 @@ struct tracer_config {
 	char *const *argv;   /* the program and its arguments */
 	const char *command; /* argv shell-quoted, for runs.command */
 	long hang_ms;        /* no event for this long triggers a deadlock check */
+	bool io;             /* also record read and write (readv, writev) on pipes */
 };
 
 struct tracer_result {

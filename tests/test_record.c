@@ -228,3 +228,47 @@ Test(record, the_wait_for_graph_of_a_deadlock_is_the_same_from_run_and_from_reco
 		expect_wait_for(db, ++run, n);
 	}
 }
+
+/*
+ * Truth: the same deterministic program run once under `strace -ff -yy` and
+ * once under `record --io` makes the same pipe calls: every close, dup2,
+ * read, read_zero and write of a pipe, with the same fds, pipes and results,
+ * and nothing more. Pids and inodes differ between the two runs, so both
+ * sides are numbered the same way (processes in fork order, pipes in
+ * creation order) by tests/scripts/strace-pipe-calls.sh and this query.
+ */
+static void expect_same_pipe_calls_as_strace(const char *command)
+{
+	static const char sql[] =
+		"WITH p AS (SELECT pid, row_number() OVER (ORDER BY fork_seq) - 1 AS who FROM processes"
+		"           WHERE run_id = (SELECT max(id) FROM runs)),"
+		"     k AS (SELECT inode, row_number() OVER (ORDER BY created_seq) AS n FROM pipes"
+		"           WHERE run_id = (SELECT max(id) FROM runs))"
+		" SELECT kind || ' ' || who || ' ' || fd || ' ' || n || ' ' || result"
+		" FROM events JOIN p USING (pid) JOIN k USING (inode)"
+		" WHERE run_id = (SELECT max(id) FROM runs) AND result >= 0"
+		" AND kind IN ('close', 'dup2', 'read', 'read_zero', 'write')";
+	struct t_result r;
+
+	cr_assert_eq(t_sh(&r, "rm -f st.* && strace -ff -yy -qq -o st -e trace=pipe,pipe2,close,dup2,dup3,"
+			      "clone,clone3,fork,vfork,read,write %s > /dev/null && "
+			      "%s/tests/scripts/strace-pipe-calls.sh st | sort > strace.txt",
+		     command, POOLTRACE_SRC), 0, "%s", r.err);
+	cr_assert_eq(t_run(&r, "record --db r.db -q --io -- %s", command), 0, "%s", r.err);
+	cr_assert_eq(t_sh(&r, "\"$PT\" query --db r.db --csv \"%s\" | tail -n +2 | sort > record.txt", sql), 0,
+		     "%s", r.err);
+	cr_expect_eq(t_sh(&r, "diff strace.txt record.txt"), 0, "%s: strace (<) and record (>) differ:\n%s",
+		     command, r.out);
+	cr_expect_eq(t_sh(&r, "grep -c . strace.txt | awk '$1 < 20 { exit 1 }'"), 0, "%s: too few calls to compare",
+		     command);
+}
+
+Test(record, pipe_calls_match_strace_ff_on_a_c_pool, .timeout = 60)
+{
+	expect_same_pipe_calls_as_strace(PROG("leakypool") " 4 fixed");
+}
+
+Test(record, pipe_calls_match_strace_ff_on_a_shell_pipeline, .timeout = 60)
+{
+	expect_same_pipe_calls_as_strace("sh -c 'seq 5 | cat | wc -l'");
+}
