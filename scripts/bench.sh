@@ -88,6 +88,15 @@ if command -v strace >/dev/null; then
   compare "strace -f --seccomp-bpf, the same calls" "${pool[@]}" ::: strace -f --seccomp-bpf -o /dev/null \
     -e trace=pipe,pipe2,close,close_range,dup,dup2,dup3,fcntl,wait4,waitid,execve,execveat "${pool[@]}"
 fi
+# --io stops at every read and write: a smaller workload, the same comparison.
+iotasks=$((tasks / 10))
+iopool=("$bin" run --no-trace -q -s reverse-close -w 4 -t "$iotasks")
+compare "record --io -- pool (4 x $iotasks tasks)" "${iopool[@]}" ::: "$bin" record --db "$db" -q --io -- "${iopool[@]}"
+if command -v strace >/dev/null; then
+  compare "strace -f --seccomp-bpf, the same + read/write" "${iopool[@]}" ::: strace -f --seccomp-bpf -o /dev/null \
+    -e trace=pipe,pipe2,close,close_range,dup,dup2,dup3,fcntl,wait4,waitid,execve,execveat,read,write,readv,writev \
+    "${iopool[@]}"
+fi
 echo
 rates=()
 for _ in $(seq "$rounds"); do

@@ -80,6 +80,25 @@ struct tracer_task {
 	bool skip_exit;     /* nothing to record at the call's exit: no exit stop */
 	int *exec_fds;      /* execve: the fds open when it was called */
 	size_t nexec_fds;
+	/* A process (its leader's task): what its fds are, for --io, by fd. */
+	struct tracer_fdc *fdc;
+	size_t nfdc;
+};
+
+/*
+ * --io asks of every read and write whether its fd is a pipe. /proc answers
+ * in three system calls; the answer stays true until the program changes
+ * that fd, which it can only do through calls that are traced (close,
+ * close_range, dup*, fcntl F_DUPFD*, pipe, exec's close-on-exec; a call that
+ * makes an fd from nothing, like open, takes a number that is free, so not
+ * one cached). So each answer is kept until then.
+ */
+enum { FDC_UNKNOWN, FDC_OTHER, FDC_PIPE };
+#define TRACER_FDC_MAX 65536 /* fds above are looked up every time */
+
+struct tracer_fdc {
+	uint64_t inode;
+	uint8_t state, end;
 };
 
 struct tracer {
@@ -151,7 +170,8 @@ static void tracer_forget(struct tracer *t, struct tracer_task *k)
 	size_t i = (size_t)(k - t->tasks), j = i;
 
 	free(k->exec_fds);
-	k->tid = 0;
+	free(k->fdc);
+	memset(k, 0, sizeof(*k));
 	t->len--;
 	for (;;) {
 		struct tracer_task *n;
@@ -165,7 +185,7 @@ static void tracer_forget(struct tracer *t, struct tracer_task *k)
 		/* n may move to i if its home is not in (i, j]. */
 		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
 			t->tasks[i] = *n;
-			n->tid = 0;
+			memset(n, 0, sizeof(*n)); /* what it owned moved with it */
 			i = j;
 		}
 	}
@@ -241,6 +261,53 @@ static int tracer_observe(struct tracer *t, pid_t pid, int fd, struct evlog_reco
 		evlog_texts_attach(&t->texts, r, link);
 	}
 	return 0;
+}
+
+/* --io: whether fd of k's process is a pipe, into r (HAS_INODE set if so), from the cache or /proc. */
+static bool tracer_fd_is_pipe(struct tracer *t, struct tracer_task *k, int fd, struct evlog_record *r)
+{
+	struct tracer_task *p = k->process ? k : tracer_task(t, k->tgid, false);
+	struct tracer_fdc *c;
+
+	if (!p || fd < 0 || fd >= TRACER_FDC_MAX)
+		return tracer_observe(NULL, k->tgid, fd, r) == 0 && (r->has & HAS_INODE);
+	if ((size_t)fd >= p->nfdc) {
+		size_t n = p->nfdc ? p->nfdc : 16;
+
+		while (n <= (size_t)fd)
+			n *= 2;
+		p->fdc = xrealloc(p->fdc, n * sizeof(*p->fdc));
+		memset(p->fdc + p->nfdc, 0, (n - p->nfdc) * sizeof(*p->fdc));
+		p->nfdc = n;
+	}
+	c = &p->fdc[fd];
+	if (c->state == FDC_UNKNOWN) {
+		struct evlog_record seen = { 0 };
+
+		if (tracer_observe(NULL, k->tgid, fd, &seen) < 0)
+			return false; /* not open: the call fails; nothing to keep */
+		c->state = seen.has & HAS_INODE ? FDC_PIPE : FDC_OTHER;
+		c->inode = seen.inode;
+		c->end = seen.pipe_end;
+	}
+	if (c->state != FDC_PIPE)
+		return false;
+	r->inode = c->inode;
+	r->pipe_end = c->end;
+	r->has |= HAS_INODE;
+	return true;
+}
+
+/* fds first..last of k's process may now be something else. */
+static void tracer_fd_changed(struct tracer *t, struct tracer_task *k, uint64_t first, uint64_t last)
+{
+	struct tracer_task *p = k->process ? k : tracer_task(t, k->tgid, false);
+
+	if (!p || first >= p->nfdc)
+		return;
+	if (last >= p->nfdc)
+		last = p->nfdc - 1;
+	memset(p->fdc + first, 0, (last - first + 1) * sizeof(*p->fdc));
 }
 
 static int tracer_cmp_int(const void *a, const void *b)
@@ -324,10 +391,10 @@ static void tracer_call_entry(struct tracer *t, struct tracer_task *k)
 	case SYS_write:
 	case SYS_writev:
 		/* --io: only calls on a pipe are recorded; the rest run on unstopped. */
-		k->skip_exit = tracer_observe(NULL, k->tgid, (int)k->args[0], &k->before) < 0 ||
-			       !(k->before.has & HAS_INODE);
+		k->skip_exit = !tracer_fd_is_pipe(t, k, (int)k->args[0], &k->before);
 		break;
 	case SYS_close:
+		tracer_fd_changed(t, k, k->args[0], k->args[0]);
 		/* No text: the batch may be stored before the call returns. */
 		if (tracer_observe(NULL, k->tgid, (int)k->args[0], &k->before) == 0) {
 			r = tracer_event(t, EV_CLOSE, k->tgid);
@@ -342,6 +409,7 @@ static void tracer_call_entry(struct tracer *t, struct tracer_task *k)
 	case SYS_close_range:
 		if (k->args[2] & 4 /* CLOSE_RANGE_CLOEXEC: marks, closes nothing */ || k->args[0] > k->args[1])
 			break;
+		tracer_fd_changed(t, k, k->args[0], k->args[1]);
 		r = tracer_event(t, EV_CLOSE_RANGE, k->tgid);
 		r->fd = (int)k->args[0];
 		r->fd2 = k->args[1] > INT_MAX ? INT_MAX : (int)k->args[1];
@@ -410,6 +478,8 @@ static void tracer_call_exit(struct tracer *t, struct tracer_task *k, int64_t rv
 	case SYS_pipe2:
 		if (rval != 0 || !tracer_read_mem(k->tid, k->args[0], fds, sizeof(fds)))
 			return;
+		tracer_fd_changed(t, k, (uint64_t)fds[0], (uint64_t)fds[0]);
+		tracer_fd_changed(t, k, (uint64_t)fds[1], (uint64_t)fds[1]);
 		r = tracer_event(t, EV_PIPE, k->tgid);
 		r->fd = fds[0];
 		r->fd2 = fds[1];
@@ -432,6 +502,7 @@ static void tracer_call_exit(struct tracer *t, struct tracer_task *k, int64_t rv
 	case SYS_dup3:
 		if (rval < 0)
 			return;
+		tracer_fd_changed(t, k, (uint64_t)rval, (uint64_t)rval);
 		r = tracer_event(t, k->nr == SYS_dup2 || k->nr == SYS_dup3 ? EV_DUP2 : EV_DUP, k->tgid);
 		r->fd = (int)rval;
 		r->fd2 = (int)k->args[0];
@@ -473,6 +544,7 @@ static void tracer_exec(struct tracer *t, struct tracer_task *k)
 	size_t n, j = 0;
 	ssize_t len;
 
+	tracer_fd_changed(t, k, 0, UINT64_MAX);
 	r = tracer_event(t, EV_EXEC, k->tgid);
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)k->tgid);
 	len = readlink(path, exe, sizeof(exe) - 1);
@@ -987,8 +1059,10 @@ out:
 		sqlite3_exec(t.st->db, "ROLLBACK", NULL, NULL, NULL);
 	ingest_free(t.in);
 	store_close(t.st);
-	for (size_t i = 0; i < t.cap; i++)
+	for (size_t i = 0; i < t.cap; i++) {
 		free(t.tasks[i].exec_fds);
+		free(t.tasks[i].fdc);
+	}
 	free(t.tasks);
 	free(t.batch);
 	evlog_texts_release(&t.texts);
