@@ -133,7 +133,7 @@ Test(output, labels_show_control_characters_and_bad_bytes_escaped, .timeout = 60
 
 	cr_assert_eq(t_sh(&r, "exec 7>\"$(printf 'we\\033ird\\nname\\001<&>\\377.txt')\" && "
 			      "\"$PT\" run --db t.db -q -s child-close -w 2 -t 2"), 0, "%s", r.err);
-	cr_expect_eq(t_run(&r, "render --db t.db --at spawned -o odd.svg"), 0, "%s", r.err);
+	cr_expect_eq(t_run(&r, "render --db t.db --at spawned --foreign full -o odd.svg"), 0, "%s", r.err);
 	cr_expect_eq(r.err[0], '\0', "graphviz complained: %s", r.err);
 	cr_expect_eq(t_sh(&r, "grep -c 'we\\\\eird\\\\nname\\\\x01&lt;&amp;&gt;\\\\xff.txt' odd.svg"), 0,
 		     "the escaped name is not in the picture");
@@ -180,6 +180,6 @@ Test(output, a_long_inherited_path_is_stored_whole_and_drawn_by_its_end, .timeou
 		 t_tmpdir(), dir);
 	/* The pool parent and both workers hold it, whole. */
 	cr_expect_eq(t_sql_int(t_path("t.db"), "%s", sql), 3, "the stored path is not whole");
-	cr_expect_eq(t_run(&r, "render --db t.db --at spawned -o long.svg"), 0, "%s", r.err);
+	cr_expect_eq(t_run(&r, "render --db t.db --at spawned --foreign full -o long.svg"), 0, "%s", r.err);
 	cr_expect_eq(t_sh(&r, "grep -c '…dddd*/build&#45;output.log<' long.svg"), 0, "the picture does not end with the file name");
 }

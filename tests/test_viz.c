@@ -97,8 +97,18 @@ Test(viz, red_edges_are_exactly_the_leaked_write_ends_held_and_one_cluster_per_l
 	cr_assert_eq(t_run(&r, "render --db v.db --run 3 -o c.svg"), 0);
 	cr_expect_eq(count_in_file(t_path("c.svg"), "class=\"edge fd write&#45;end leak\""), 0);
 	cr_expect_gt(count_in_file(t_path("c.svg"), "class=\"edge fd read&#45;end\""), 0);
-	cr_expect_gt(count_in_file(t_path("c.svg"), "class=\"edge fd foreign\""), 0);
 	cr_expect_eq(count_in_file(t_path("c.svg"), "class=\"node legend\""), 1);
+	/* Foreign fds: one grey row per process by default, a row and an edge each with full, nothing with none. */
+	cr_expect_eq(count_in_file(t_path("c.svg"), "class=\"edge fd foreign\""), 0);
+	cr_expect_eq(count_in_file(t_path("c.svg"), "fds from outside"), count_in_file(t_path("c.svg"), "class=\"cluster process\""),
+		     "one row per live process");
+	cr_assert_eq(t_run(&r, "render --db v.db --run 3 --foreign full -o c.svg"), 0);
+	cr_expect_gt(count_in_file(t_path("c.svg"), "class=\"edge fd foreign\""), 0);
+	cr_expect_eq(count_in_file(t_path("c.svg"), "fds from outside"), 0);
+	cr_assert_eq(t_run(&r, "render --db v.db --run 3 --foreign none -o c.svg"), 0);
+	cr_expect_eq(count_in_file(t_path("c.svg"), "class=\"edge fd foreign\""), 0);
+	cr_expect_eq(count_in_file(t_path("c.svg"), "from outside"), 0);
+	cr_expect_eq(t_run(&r, "render --db v.db --run 3 --foreign some -o c.svg"), 2);
 }
 
 Test(viz, the_hang_moment_shows_the_blocked_pipes_holders, .timeout = 60)
@@ -238,7 +248,7 @@ Test(viz, html_labels_escape_what_they_show, .timeout = 60)
 	t_sh(&r, "touch 'a&b<c>\"d'");
 	cr_assert_eq(t_sh(&r, "\"$PT\" run --db e.db -s child-close -w 2 -t 2 --shutdown-delay-ms 20 -q "
 			      "5<'a&b<c>\"d'"), 0, "%s", r.err);
-	cr_assert_eq(t_run(&r, "render --db e.db -o e.svg"), 0, "%s", r.err);
+	cr_assert_eq(t_run(&r, "render --db e.db --foreign full -o e.svg"), 0, "%s", r.err);
 	cr_expect_gt(count_in_file(t_path("e.svg"), "a&amp;b&lt;c&gt;&quot;d"), 0);
 }
 
@@ -253,4 +263,111 @@ Test(viz, the_leak_suppressions_still_report_a_forgotten_render_buffer, .timeout
 	t_sh(&r, "'%s' leak", POOLTRACE_PROBE);
 	cr_expect_neq(r.status, 0, "the forgotten gvRenderData buffer must be reported");
 	cr_expect(strstr(r.err, "gvRenderData") != NULL, "%s", r.err);
+}
+
+/* A PNG's width / height, from its IHDR chunk. */
+static double png_aspect(const char *path)
+{
+	unsigned char h[24];
+	FILE *f = fopen(path, "rb");
+	double w, ht;
+
+	cr_assert_not_null(f, "%s missing", path);
+	cr_assert_eq(fread(h, 1, sizeof(h), f), sizeof(h), "%s too short", path);
+	fclose(f);
+	w = (double)((unsigned)h[16] << 24 | (unsigned)h[17] << 16 | (unsigned)h[18] << 8 | h[19]);
+	ht = (double)((unsigned)h[20] << 24 | (unsigned)h[21] << 16 | (unsigned)h[22] << 8 | h[23]);
+	cr_assert_gt(ht, 0);
+	return w / ht;
+}
+
+/* Slide-shaped: between 1:1 and 2:1 for render of 4 and 8 workers and compare of three runs. */
+Test(viz, pictures_fit_a_slide, .timeout = 120)
+{
+	struct t_result r;
+	double a;
+
+	three_runs();
+	cr_assert_eq(t_run(&r, "run --db v.db -s naive -w 8 -t 16 --shutdown-delay-ms 30 -q"), 0, "%s", r.err);
+	cr_assert_eq(t_run(&r, "render --db v.db --run 1 -o r4.png"), 0, "%s", r.err);
+	cr_assert_eq(t_run(&r, "render --db v.db --run 4 -o r8.png"), 0, "%s", r.err);
+	cr_assert_eq(t_run(&r, "render --db v.db --run 1 --at hang -o h4.png"), 0, "%s", r.err);
+	cr_assert_eq(t_run(&r, "compare --db v.db --runs 1,2,3 -o c3.png"), 0, "%s", r.err);
+	for (const char *const *p = (const char *const[]){ "r4.png", "r8.png", "h4.png", "c3.png", NULL }; *p; p++) {
+		a = png_aspect(t_path(*p));
+		cr_expect(a >= 1.0 && a <= 2.0, "%s: aspect %.2f is not between 1:1 and 2:1", *p, a);
+	}
+}
+
+/* The x of node name in a laid-out DOT file (render -o x.dot). */
+static double dot_x(const char *path, const char *name)
+{
+	static char buf[1 << 20];
+	char key[64], *p;
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	cr_assert_not_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	snprintf(key, sizeof(key), "\t%s\t[", name);
+	cr_assert_not_null(p = strstr(buf, key), "no node %s", name);
+	cr_assert_not_null(p = strstr(p, "pos=\""), "node %s has no position", name);
+	return atof(p + 5);
+}
+
+/* Nodes are named p<pid> and pipe<id>; workers stand left to right by index, at every moment. */
+Test(viz, processes_keep_their_names_and_order, .timeout = 60)
+{
+	struct t_result r;
+	char name[32];
+
+	three_runs();
+	for (const char *const *at = (const char *const[]){ "spawned", "shutdown", NULL }; *at; at++) {
+		cr_assert_eq(t_run(&r, "render --db v.db --run 2 --at %s -o o.dot", *at), 0, "%s", r.err);
+		for (int w = 0; w + 1 < 4; w++) {
+			double x0, x1;
+
+			snprintf(name, sizeof(name), "p%lld",
+				 (long long)t_sql_int(t_path("v.db"), "SELECT pid FROM processes WHERE run_id = 2 AND worker_index = %d", w));
+			x0 = dot_x(t_path("o.dot"), name);
+			snprintf(name, sizeof(name), "p%lld",
+				 (long long)t_sql_int(t_path("v.db"), "SELECT pid FROM processes WHERE run_id = 2 AND worker_index = %d", w + 1));
+			x1 = dot_x(t_path("o.dot"), name);
+			cr_expect_lt(x0, x1, "at %s, worker %d is not left of worker %d", *at, w, w + 1);
+		}
+		snprintf(name, sizeof(name), "p%lld",
+			 (long long)t_sql_int(t_path("v.db"), "SELECT pid FROM processes WHERE run_id = 2 AND role = 'parent'"));
+		dot_x(t_path("o.dot"), name);
+		dot_x(t_path("o.dot"), "pipe1");
+	}
+}
+
+/*
+ * The hang picture draws the wait-for graph: for a naive pool of N workers,
+ * N + N(N-1)/2 edges of class waits-for (the parent waits for worker 0;
+ * worker k for the parent and for every later worker, the holders of its
+ * pipe's write end), every one on the cycle, and N + 1 blocked processes.
+ */
+Test(viz, the_hang_picture_draws_the_wait_for_cycle, .timeout = 60)
+{
+	struct t_result r;
+	int run = 0;
+
+	for (int n = 3; n <= 5; n += 2) {
+		cr_assert_eq(t_run(&r, "run --db w.db -s naive -w %d -t %d --hang-ms 200 -q", n, 2 * n), 0, "%s", r.err);
+		run++;
+		cr_assert_eq(t_run(&r, "render --db w.db --run %d --at hang -o w.svg", run), 0, "%s", r.err);
+		cr_expect_eq(count_in_file(t_path("w.svg"), "class=\"edge waits&#45;for"), n + n * (n - 1) / 2,
+			     "%d workers: waits-for edges", n);
+		cr_expect_eq(count_in_file(t_path("w.svg"), "class=\"edge waits&#45;for cycle\""), n + n * (n - 1) / 2,
+			     "%d workers: edges on the cycle", n);
+		cr_expect_eq(count_in_file(t_path("w.svg"), "class=\"cluster process blocked\""), n + 1,
+			     "%d workers: blocked processes", n);
+		cr_expect_gt(count_in_file(t_path("w.svg"), "blocked: wait4(worker 0)"), 0);
+		/* Before the deadlock was found, nothing is drawn as blocked. */
+		cr_assert_eq(t_run(&r, "render --db w.db --run %d --at shutdown -o s.svg", run), 0, "%s", r.err);
+		cr_expect_eq(count_in_file(t_path("s.svg"), "waits&#45;for"), 0);
+	}
 }

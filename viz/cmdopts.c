@@ -8,6 +8,7 @@
 
 #include <limits.h>
 #include <stdio.h>
+#include <string.h>
 
 int viz_cmdopts_parse(const struct cmd_entry *e, int argc, char **argv, struct viz_cmdopts *o)
 {
@@ -16,6 +17,7 @@ int viz_cmdopts_parse(const struct cmd_entry *e, int argc, char **argv, struct v
 		{ "runs", required_argument, NULL, 'r' },      { "at", required_argument, NULL, 'a' },
 		{ "output", required_argument, NULL, 'o' },    { "format", required_argument, NULL, 'F' },
 		{ "max-workers", required_argument, NULL, 'M' }, { "help", no_argument, NULL, 'h' },
+		{ "foreign", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long v;
@@ -37,6 +39,16 @@ int viz_cmdopts_parse(const struct cmd_entry *e, int argc, char **argv, struct v
 				return cmd_usage_error(e, "--max-workers wants a whole number from %d to 100000, not '%s'",
 						       2 * VIZ_DEFAULT_KEEP, optarg);
 			o->graph.max_workers = (int)v;
+			break;
+		case 'f':
+			if (!strcmp(optarg, "compact"))
+				o->graph.foreign = VIZ_FOREIGN_COMPACT;
+			else if (!strcmp(optarg, "full"))
+				o->graph.foreign = VIZ_FOREIGN_FULL;
+			else if (!strcmp(optarg, "none"))
+				o->graph.foreign = VIZ_FOREIGN_NONE;
+			else
+				return cmd_usage_error(e, "--foreign wants compact, full or none, not '%s'", optarg);
 			break;
 		case 'h': return cmd_help(e);
 		default: return cmd_bad_option(e, c, argv, options);

@@ -48,6 +48,9 @@ int viz_cmdopts_open_run(const struct cmd_entry *e, struct viz_cmdopts *o, const
 	"      --format F       svg, png, pdf or dot (overrides the extension)\n"                       \
 	"      --max-workers N  past N workers draw only the first and last 3 in full and\n"            \
 	"                       summarise the rest with exact counts (default 12)\n"                    \
+	"      --foreign HOW    fds that are not the run's pipes (a tty, files, the caller's\n"       \
+	"                       pipes): compact (one grey row per process, the default),\n"          \
+	"                       full (a row and an edge each) or none\n"                             \
 	"  -h, --help           show this help\n"
 
 #endif

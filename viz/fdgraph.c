@@ -23,6 +23,9 @@
 #define VIZ_GREEN "#2a9d3a"
 #define VIZ_RED "#d62728"
 #define VIZ_GREY "#9a9a9a"
+#define VIZ_ORANGE "#e06c00"
+#define VIZ_ROW 4        /* processes per row below the pipes */
+#define VIZ_MAX_WAITS 120 /* more wait-for edges than this are counted, not drawn */
 
 struct viz_buf {
 	char *s;
@@ -99,7 +102,7 @@ static Agnode_t *viz_pipe_node(Agraph_t *g, const char *prefix, const struct viz
 		       "<TD PORT=\"w\" BGCOLOR=\"#dbe7fb\"><FONT COLOR=\"" VIZ_BLUE "\">write</FONT></TD>"
 		       "<TD BGCOLOR=\"#f4f4f4\">pipe %lld", (long long)p->pipe_id);
 	if (p->channel >= 0)
-		viz_buf_printf(&b.s, &b.len, &b.cap, " · for worker %d", p->channel);
+		viz_buf_printf(&b.s, &b.len, &b.cap, " · worker %d", p->channel);
 	viz_buf_printf(&b.s, &b.len, &b.cap, "<BR/><FONT POINT-SIZE=\"9\">");
 	viz_html_escape(&b.s, &b.len, &b.cap, inode);
 	viz_buf_printf(&b.s, &b.len, &b.cap,
@@ -151,9 +154,9 @@ static Agedge_t *viz_edge(Agraph_t *g, Agnode_t *from, const char *port, Agnode_
 	return e;
 }
 
-/* Where a process's foreign fds point: one muted node inside its own cluster,
- * so those edges stay short and never cross the picture. */
-static Agnode_t *viz_foreign_node(Agraph_t *cluster, const char *prefix, int pid)
+/* Where a process's foreign fds point (--foreign full): one muted node inside
+ * its own cluster, so those edges stay short and never cross the picture. */
+static Agnode_t *viz_foreign_node(Agraph_t *cluster, const char *prefix, int pid, bool pool)
 {
 	char name[96];
 	Agnode_t *n;
@@ -167,18 +170,56 @@ static Agnode_t *viz_foreign_node(Agraph_t *cluster, const char *prefix, int pid
 	viz_set(n, "color", VIZ_GREY);
 	viz_set(n, "fontcolor", VIZ_GREY);
 	viz_set(n, "fontsize", "9");
-	viz_set(n, "label", "not from\nthe pool");
+	viz_set(n, "label", pool ? "not from\nthe pool" : "from\noutside");
 	return n;
 }
 
-/* One process: its cluster, its fd table, and its edges to pipes (or to the collapsed summary). */
-static void viz_process(Agraph_t *g, Agraph_t *panel, const struct viz_model *m, const struct viz_proc *p,
-			const char *prefix, const struct viz_fdgraph_opts *o, Agnode_t **pipe_nodes,
-			Agnode_t *summary)
+/* --foreign compact: the fds that are not the run's pipes, as one grey row ("0-2, 10: 4 fds from outside"). */
+static void viz_foreign_row(struct viz_buf *b, const struct viz_proc *p)
+{
+	size_t count = 0;
+
+	for (size_t i = 0; i < p->nfds; i++)
+		count += !p->fds[i].pipe_id;
+	if (!count)
+		return;
+	viz_buf_printf(&b->s, &b->len, &b->cap, "<TR><TD ALIGN=\"RIGHT\"><FONT COLOR=\"" VIZ_GREY "\" POINT-SIZE=\"9\">");
+	for (size_t i = 0, shown = 0; i < p->nfds; i++) {
+		size_t j = i;
+
+		if (p->fds[i].pipe_id)
+			continue;
+		/* A run of consecutive foreign fds is written first-last. */
+		while (j + 1 < p->nfds && !p->fds[j + 1].pipe_id && p->fds[j + 1].fd == p->fds[j].fd + 1)
+			j++;
+		if (shown++)
+			viz_buf_printf(&b->s, &b->len, &b->cap, ",");
+		if (j > i)
+			viz_buf_printf(&b->s, &b->len, &b->cap, "%d–%d", p->fds[i].fd, p->fds[j].fd);
+		else
+			viz_buf_printf(&b->s, &b->len, &b->cap, "%d", p->fds[i].fd);
+		i = j;
+	}
+	viz_buf_printf(&b->s, &b->len, &b->cap, "</FONT></TD><TD ALIGN=\"LEFT\"><FONT COLOR=\"" VIZ_GREY
+					       "\" POINT-SIZE=\"9\">%zu fd%s from outside</FONT></TD></TR>",
+		       count, count == 1 ? "" : "s");
+}
+
+/*
+ * One process: its cluster, its fd table (node p<pid>), and its edges to
+ * pipes (or to the collapsed summary). A process on the top row (the pool
+ * parent, or a program's first process) reaches down to the pipes; one on
+ * the bottom row is reached from them, so every edge runs between the rows
+ * and the arrows still say which way data flows.
+ */
+static Agnode_t *viz_process(Agraph_t *g, Agraph_t *panel, const struct viz_model *m, const struct viz_proc *p,
+			     const char *prefix, const struct viz_fdgraph_opts *o, Agnode_t **pipe_nodes,
+			     Agnode_t *summary, bool top)
 {
 	char name[96], port[32];
 	struct viz_buf b = { 0 }, lbl = { 0 };
 	long hidden = 0, hidden_leaked = 0;
+	bool pool = m->strategy[0] != '\0';
 	Agraph_t *cl;
 	Agnode_t *t;
 
@@ -197,14 +238,19 @@ static void viz_process(Agraph_t *g, Agraph_t *panel, const struct viz_model *m,
 	}
 	if (!p->alive)
 		viz_buf_printf(&lbl.s, &lbl.len, &lbl.cap, "<BR/>%s", p->status);
+	if (p->blocked[0]) {
+		viz_buf_printf(&lbl.s, &lbl.len, &lbl.cap, "<BR/><FONT COLOR=\"" VIZ_ORANGE "\">blocked: ");
+		viz_label_append(&lbl.s, &lbl.len, &lbl.cap, p->blocked, 32);
+		viz_buf_printf(&lbl.s, &lbl.len, &lbl.cap, "</FONT>");
+	}
 	viz_set_html_label(cl, lbl.s);
-	viz_set(cl, "class", p->alive ? "process" : "process exited");
+	viz_set(cl, "class", !p->alive ? "process exited" : p->blocked[0] ? "process blocked" : "process");
 	viz_set(cl, "style", p->alive ? "rounded" : "rounded,dashed");
-	viz_set(cl, "color", p->alive ? "#555555" : "#bbbbbb");
+	viz_set(cl, "color", !p->alive ? "#bbbbbb" : p->blocked[0] ? VIZ_ORANGE : "#555555");
 	viz_set(cl, "fontcolor", p->alive ? "black" : "#aaaaaa");
 	free(lbl.s);
 
-	viz_name(name, sizeof(name), prefix, "fds", p->pid);
+	viz_name(name, sizeof(name), prefix, "p", p->pid);
 	t = agnode(cl, name, 1);
 	viz_set(t, "shape", "plaintext");
 	viz_set(t, "class", "fd-table");
@@ -224,8 +270,11 @@ static void viz_process(Agraph_t *g, Agraph_t *panel, const struct viz_model *m,
 			hidden_leaked += f->leaked;
 			continue;
 		}
-		viz_fd_row(&b, m, f);
+		if (f->pipe_id || o->foreign == VIZ_FOREIGN_FULL)
+			viz_fd_row(&b, m, f);
 	}
+	if (o->foreign == VIZ_FOREIGN_COMPACT)
+		viz_foreign_row(&b, p);
 	if (hidden)
 		viz_buf_printf(&b.s, &b.len, &b.cap,
 			       "<TR><TD>…</TD><TD PORT=\"more\" ALIGN=\"LEFT\"><FONT COLOR=\"%s\">"
@@ -244,20 +293,29 @@ static void viz_process(Agraph_t *g, Agraph_t *panel, const struct viz_model *m,
 			const struct viz_pipe *pp = viz_pipe_of(m, f->pipe_id);
 			Agnode_t *pn = pipe_nodes[pp - m->pipes];
 
-			e = viz_edge(g, t, port, pn, f->write_end ? "w:n" : "r:n");
+			/* The arrow shows the data: into a write end, out of a read end. */
+			if (top) {
+				e = viz_edge(g, t, port, pn, f->write_end ? "w:n" : "r:n");
+				if (!f->write_end)
+					viz_set(e, "dir", "back");
+			} else {
+				e = viz_edge(g, pn, f->write_end ? "w:s" : "r:s", t, port);
+				if (f->write_end)
+					viz_set(e, "dir", "back");
+			}
 			if (f->write_end) {
 				viz_set(e, "class", f->leaked ? "fd write-end leak" : "fd write-end");
 				viz_set(e, "color", f->leaked ? VIZ_RED : VIZ_BLUE);
 				if (f->leaked)
 					viz_set(e, "penwidth", "3");
 			} else {
-				/* Data flows out of the read end into the reader. */
-				viz_set(e, "dir", "back");
 				viz_set(e, "class", "fd read-end");
 				viz_set(e, "color", VIZ_GREEN);
+				if (!top)
+					viz_set(e, "weight", "10"); /* a reader right under its pipe */
 			}
-		} else if (!f->pipe_id) {
-			e = viz_edge(g, t, port, viz_foreign_node(cl, prefix, p->pid), "n");
+		} else if (!f->pipe_id && o->foreign == VIZ_FOREIGN_FULL) {
+			e = viz_edge(g, t, port, viz_foreign_node(cl, prefix, p->pid, pool), "n");
 			viz_set(e, "class", "fd foreign");
 			viz_set(e, "color", VIZ_GREY);
 			viz_set(e, "style", "dashed");
@@ -270,7 +328,9 @@ static void viz_process(Agraph_t *g, Agraph_t *panel, const struct viz_model *m,
 		viz_set(e, "class", hidden_leaked ? "collapsed leak" : "collapsed");
 		viz_set(e, "color", hidden_leaked ? VIZ_RED : VIZ_GREY);
 		viz_set(e, "style", "dotted");
+		viz_set(e, "constraint", "false");
 	}
+	return t;
 }
 
 /* The collapsed middle of a large pool: one node with exact counts. */
@@ -309,46 +369,215 @@ static Agnode_t *viz_summary(Agraph_t *panel, const struct viz_model *m, const c
 	return n;
 }
 
-/* Adds one model's processes and pipes to panel (the root graph or a cluster). */
-static void viz_panel(Agraph_t *g, Agraph_t *panel, const struct viz_model *m, const char *prefix,
-		      const struct viz_fdgraph_opts *o)
+/* An edge only for the layout, not drawn: from above to below, or (flat) left to right on one row. */
+static void viz_invisible(Agraph_t *g, Agnode_t *from, Agnode_t *to, bool flat)
 {
-	Agnode_t **pipe_nodes = xcalloc(m->npipes ? m->npipes : 1, sizeof(*pipe_nodes));
-	Agnode_t *summary = NULL;
+	Agedge_t *e = agedge(g, from, to, NULL, 1);
 
-	Agnode_t *prev = NULL;
-	char name[96];
-	Agraph_t *row;
-
-	/* Pipes in one row, by channel, left to right: the eye finds pipe k of worker k. */
-	viz_name(name, sizeof(name), prefix, "pipes", 0);
-	row = agsubg(panel, name, 1);
-	viz_set(row, "rank", "same");
-	if (m->workers > o->max_workers)
-		summary = viz_summary(panel, m, prefix, o);
-	for (size_t i = 0; i < m->npipes; i++) {
-		if (!viz_worker_shown(m, m->pipes[i].channel, o))
-			continue;
-		pipe_nodes[i] = viz_pipe_node(row, prefix, &m->pipes[i]);
-		if (prev) {
-			Agedge_t *e = agedge(g, prev, pipe_nodes[i], NULL, 1);
-
-			viz_set(e, "style", "invis");
-		}
-		prev = pipe_nodes[i];
-	}
-	for (size_t i = 0; i < m->nprocs; i++)
-		if (viz_worker_shown(m, m->procs[i].worker_index, o))
-			viz_process(g, panel, m, &m->procs[i], prefix, o, pipe_nodes, summary);
-	free(pipe_nodes);
+	viz_set(e, "style", "invis");
+	/* Ranks pull nothing sideways; a flat edge keeps its order only with some weight. */
+	viz_set(e, "weight", flat ? "1" : "0");
+	if (flat)
+		viz_set(e, "minlen", "0");
 }
 
-/* The legend; pool says whether to speak of the pool's workers or of any program's processes. */
-static void viz_legend(Agraph_t *g, bool pool)
+/* Whether pid is drawn above the pipes: the pool parent, or a recorded program's first process. */
+static bool viz_is_top(const struct viz_model *m, int pid)
+{
+	for (size_t i = 0; i < m->nprocs; i++)
+		if (m->procs[i].pid == pid)
+			return m->procs[i].parent || (!m->strategy[0] && i == 0);
+	return false;
+}
+
+/*
+ * The wait-for graph at a deadlock: an edge from each blocked process to
+ * each process it waits for, between their boxes; the edges on a cycle (the
+ * deadlock itself) bold and orange, drawn last so they lie on top.
+ */
+static void viz_waits(Agraph_t *g, Agraph_t *panel, const struct viz_model *m, const char *prefix)
+{
+	size_t shown = 0;
+	char name[96];
+
+	for (size_t i = 0; i < m->nwaits; i++) {
+		viz_name(name, sizeof(name), prefix, "p", m->waits[i].pid);
+		if (agnode(g, name, 0)) {
+			viz_name(name, sizeof(name), prefix, "p", m->waits[i].waits_for);
+			shown += agnode(g, name, 0) != NULL;
+		}
+	}
+	if (shown > VIZ_MAX_WAITS) {
+		/* Thousands of edges make a picture nobody reads and a layout of minutes. */
+		Agnode_t *n;
+
+		viz_name(name, sizeof(name), prefix, "waits", 0);
+		n = agnode(panel, name, 1);
+		viz_set(n, "shape", "note");
+		viz_set(n, "class", "waits-note");
+		viz_set(n, "color", VIZ_ORANGE);
+		snprintf(name, sizeof(name), "%zu waits-for edges:\ntoo many to draw;\nSELECT * FROM wait_for", shown);
+		viz_set(n, "label", name);
+		return;
+	}
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < m->nwaits; i++) {
+			const struct viz_wait *w = &m->waits[i];
+			char from[96], to[96];
+			Agnode_t *a, *b;
+			Agedge_t *e;
+
+			if (w->cycle != (pass == 1))
+				continue;
+			viz_name(from, sizeof(from), prefix, "p", w->pid);
+			viz_name(to, sizeof(to), prefix, "p", w->waits_for);
+			if (!(a = agnode(g, from, 0)) || !(b = agnode(g, to, 0)))
+				continue; /* a collapsed worker */
+			e = agedge(g, a, b, NULL, 1);
+			/* Between processes of the bottom rows: arcs below them, clear of the pipe edges above. */
+			if (!viz_is_top(m, w->pid) && !viz_is_top(m, w->waits_for)) {
+				viz_set(e, "tailport", "s");
+				viz_set(e, "headport", "s");
+			}
+			viz_set(e, "constraint", "false");
+			viz_set(e, "class", w->cycle ? "waits-for cycle" : "waits-for");
+			viz_set(e, "color", w->cycle ? VIZ_ORANGE : VIZ_GREY);
+			viz_set(e, "penwidth", w->cycle ? "2.5" : "1");
+			viz_set(e, "style", w->cycle ? "solid" : "dashed");
+		}
+}
+
+/* An invisible point in a pipes row: what orders and ranks hang on. */
+static Agnode_t *viz_anchor(Agraph_t *row, const char *prefix, size_t band)
+{
+	char name[96];
+	Agnode_t *n;
+
+	viz_name(name, sizeof(name), prefix, "anchor", (long long)band);
+	n = agnode(row, name, 1);
+	viz_set(n, "style", "invis");
+	viz_set(n, "shape", "point");
+	viz_set(n, "width", "0");
+	viz_set(n, "label", "");
+	viz_set(n, "ordering", "out"); /* what it ranks stays in the order given */
+	return n;
+}
+
+/*
+ * Adds one model to panel (the root graph or a cluster). The top process
+ * (pool parent, or a program's first process) stands above everything; the
+ * others follow in a fixed order (workers by index, or fork order) in bands
+ * of at most VIZ_ROW, each band a row of the pipes made for its processes
+ * with the processes right under them, so the picture stays slide-shaped.
+ * The order is the same at every moment and in every panel, so pictures
+ * can be compared by eye.
+ */
+static Agnode_t *viz_panel(Agraph_t *g, Agraph_t *panel, const struct viz_model *m, const char *prefix,
+			   const struct viz_fdgraph_opts *o)
+{
+	Agnode_t **pipe_nodes = xcalloc(m->npipes ? m->npipes : 1, sizeof(*pipe_nodes));
+	Agnode_t *summary = NULL, **anchors, **last_in_row, **bottom, *last_anchor;
+	/* Per process of m: its place among the bottom ones (SIZE_MAX: top or collapsed). */
+	size_t *place = xcalloc(m->nprocs + 1, sizeof(*place)), nbottom = 0, bands, per_band;
+	bool summary_placed = false;
+
+	/* Where each process goes: the summary stands where the collapsed workers would. */
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct viz_proc *p = &m->procs[i];
+
+		place[i] = SIZE_MAX;
+		if (p->parent || (!m->strategy[0] && i == 0))
+			continue;
+		if (viz_worker_shown(m, p->worker_index, o))
+			place[i] = nbottom++;
+		else if (!summary_placed && m->workers > o->max_workers)
+			summary_placed = true, place[m->nprocs] = nbottom++;
+	}
+	bands = nbottom ? (nbottom + VIZ_ROW - 1) / VIZ_ROW : 1;
+	per_band = nbottom ? (nbottom + bands - 1) / bands : 1;
+	anchors = xcalloc(bands, sizeof(*anchors));
+	last_in_row = xcalloc(bands, sizeof(*last_in_row));
+	bottom = xcalloc(nbottom + 1, sizeof(*bottom));
+	for (size_t b = 0; b < bands; b++) {
+		char name[96];
+		Agraph_t *row;
+
+		viz_name(name, sizeof(name), prefix, "pipes", (long long)b);
+		row = agsubg(panel, name, 1);
+		viz_set(row, "rank", "same");
+		anchors[b] = last_in_row[b] = viz_anchor(row, prefix, b);
+	}
+	/* Each pipe in the band of the worker it was made for (any program's: the first band). */
+	for (size_t i = 0; i < m->npipes; i++) {
+		size_t band = 0;
+		char name[96];
+
+		if (!viz_worker_shown(m, m->pipes[i].channel, o))
+			continue;
+		for (size_t j = 0; j < m->nprocs; j++)
+			if (m->pipes[i].channel >= 0 && m->procs[j].worker_index == m->pipes[i].channel &&
+			    place[j] != SIZE_MAX)
+				band = place[j] / per_band;
+		viz_name(name, sizeof(name), prefix, "pipes", (long long)band);
+		pipe_nodes[i] = viz_pipe_node(agsubg(panel, name, 0), prefix, &m->pipes[i]);
+		viz_invisible(g, last_in_row[band], pipe_nodes[i], true);
+		last_in_row[band] = pipe_nodes[i];
+	}
+	if (summary_placed)
+		bottom[place[m->nprocs]] = summary = viz_summary(panel, m, prefix, o);
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct viz_proc *p = &m->procs[i];
+		bool top = viz_is_top(m, p->pid);
+		Agnode_t *t;
+
+		if (!top && place[i] == SIZE_MAX)
+			continue;
+		t = viz_process(g, panel, m, p, prefix, o, pipe_nodes, summary, top);
+		if (top)
+			viz_invisible(g, t, anchors[0], false);
+		else
+			bottom[place[i]] = t;
+	}
+	for (size_t i = 0; i < nbottom; i++) {
+		size_t band = i / per_band;
+
+		viz_invisible(g, anchors[band], bottom[i], false);
+		if (band) {
+			/* Straight under the one a band above: columns, not a drift to one side. */
+			Agedge_t *e = agedge(g, bottom[i - per_band], bottom[i], NULL, 1);
+
+			viz_set(e, "style", "invis");
+			viz_set(e, "weight", "50");
+		}
+		if (i % per_band)
+			viz_invisible(g, bottom[i - 1], bottom[i], true);
+		if (band + 1 < bands)
+			viz_invisible(g, bottom[i], anchors[band + 1], false);
+	}
+	viz_waits(g, panel, m, prefix);
+	last_anchor = anchors[bands - 1];
+	free(place);
+	free(anchors);
+	free(last_in_row);
+	free(bottom);
+	free(pipe_nodes);
+	return last_anchor;
+}
+
+/*
+ * The legend, under the last row of processes (below: the picture's width
+ * is the processes', not theirs plus the legend's); pool says whether to
+ * speak of the pool's workers or of any program's processes.
+ */
+static void viz_legend(Agraph_t *g, Agnode_t *last_anchor, bool pool, bool waits)
 {
 	Agnode_t *n = agnode(g, "legend", 1);
-	char html[2048];
+	Agedge_t *e = agedge(g, last_anchor, n, NULL, 1);
+	char html[3072];
 
+	viz_set(e, "style", "invis");
+	viz_set(e, "weight", "0");
+	viz_set(e, "minlen", "2");
 	viz_set(n, "shape", "plaintext");
 	viz_set(n, "class", "legend");
 	snprintf(html, sizeof(html),
@@ -359,8 +588,14 @@ static void viz_legend(Agraph_t *g, bool pool)
 		 "<TR><TD><FONT COLOR=\"" VIZ_RED "\"><B>━━▶</B></FONT></TD><TD ALIGN=\"LEFT\">leaked write end: keeps another %s from EOF</TD></TR>"
 		 "<TR><TD><FONT COLOR=\"" VIZ_GREY "\">- - -</FONT></TD><TD ALIGN=\"LEFT\">grey row: foreign fd, not created by the %s</TD></TR>"
 		 "<TR><TD><FONT COLOR=\"#aaaaaa\">╌╌</FONT></TD><TD ALIGN=\"LEFT\">dashed box: process already gone</TD></TR>"
-		 "</TABLE>",
-		 pool ? "worker" : "process", pool ? "pool" : "program");
+		 "%s</TABLE>",
+		 pool ? "worker" : "process", pool ? "pool" : "program",
+		 waits ? "<TR><TD><FONT COLOR=\"" VIZ_ORANGE "\">▭</FONT></TD><TD ALIGN=\"LEFT\">orange box: blocked when the"
+			 " deadlock was found, in the call it names</TD></TR>"
+			 "<TR><TD><FONT COLOR=\"" VIZ_ORANGE "\"><B>━━▶</B></FONT></TD><TD ALIGN=\"LEFT\">waits for: only that"
+			 " process can wake it (on a cycle: the deadlock)</TD></TR>"
+			 "<TR><TD><FONT COLOR=\"" VIZ_GREY "\">- -▶</FONT></TD><TD ALIGN=\"LEFT\">waits for, not on a cycle</TD></TR>"
+		       : "");
 	viz_set_html_label(n, html);
 }
 
@@ -373,6 +608,7 @@ static Agraph_t *viz_graph_new(void)
 	viz_set(g, "labelloc", "t");
 	viz_set(g, "nodesep", "0.25");
 	viz_set(g, "ranksep", "0.9");
+	viz_set(g, "newrank", "true"); /* rank the whole graph at once, clusters included: rows stay rows */
 	agattr(g, AGNODE, "fontname", "Helvetica");
 	agattr(g, AGNODE, "fontsize", "11");
 	agattr(g, AGEDGE, "arrowsize", "0.7");
@@ -387,20 +623,30 @@ Agraph_t *viz_fdgraph_new(const struct viz_model *m, const struct viz_fdgraph_op
 	viz_caption(&b, m);
 	viz_set_html_label(g, b.s);
 	free(b.s);
-	viz_panel(g, g, m, "", o);
-	viz_legend(g, m->strategy[0] != '\0');
+	viz_legend(g, viz_panel(g, g, m, "", o), m->strategy[0] != '\0', m->nwaits > 0);
 	return g;
 }
 
+/*
+ * Several models, one captioned panel each, in a grid of ceil(sqrt(n))
+ * columns (three runs: two over one), so the whole stays slide-shaped; a
+ * panel starts below the panel a row above it.
+ */
 Agraph_t *viz_fdgraph_compare(const struct viz_model *models, size_t n, const struct viz_fdgraph_opts *o)
 {
 	Agraph_t *g = viz_graph_new();
+	Agnode_t **last = xcalloc(n ? n : 1, sizeof(*last)), *lowest = NULL;
+	size_t cols = 1;
+	bool waits = false;
 
-	viz_set_html_label(g, "<B>pooltrace compare</B>: the same moment of each run, side by side");
+	while (cols * cols < n)
+		cols++;
+	viz_set_html_label(g, "<B>pooltrace compare</B>: the same moment of each run");
 	for (size_t i = 0; i < n; i++) {
 		char prefix[32], name[48];
 		struct viz_buf b = { 0 };
 		Agraph_t *panel;
+		Agnode_t *first;
 
 		snprintf(prefix, sizeof(prefix), "r%lld_", (long long)models[i].run_id);
 		snprintf(name, sizeof(name), "cluster_run%lld", (long long)models[i].run_id);
@@ -411,8 +657,24 @@ Agraph_t *viz_fdgraph_compare(const struct viz_model *models, size_t n, const st
 		viz_set(panel, "style", "rounded");
 		viz_set(panel, "color", "#cccccc");
 		free(b.s);
-		viz_panel(g, panel, &models[i], prefix, o);
+		last[i] = viz_panel(g, panel, &models[i], prefix, o);
+		waits |= models[i].nwaits > 0;
+		viz_name(name, sizeof(name), prefix, "anchor", 0);
+		first = agnode(g, name, 0);
+		if (i >= cols) {
+			Agedge_t *e = agedge(g, last[i - cols], first, NULL, 1);
+
+			/* Its processes' row, then its top process, then its first pipes row. */
+			viz_set(e, "style", "invis");
+			viz_set(e, "weight", "0");
+			viz_set(e, "minlen", "3");
+		}
 	}
-	viz_legend(g, n > 0 && models[0].strategy[0] != '\0');
+	/* The legend under the panel that reaches lowest: the last one of the first column. */
+	if (n)
+		lowest = last[((n - 1) / cols) * cols];
+	if (lowest)
+		viz_legend(g, lowest, n > 0 && models[0].strategy[0] != '\0', waits);
+	free(last);
 	return g;
 }

@@ -7,10 +7,18 @@
 #include <graphviz/cgraph.h>
 #include <stdbool.h>
 
+/* How fds that are not the run's own pipes (a tty, a file, the caller's pipes) are drawn. */
+enum viz_foreign {
+	VIZ_FOREIGN_COMPACT, /* one grey row per process listing them, no edges */
+	VIZ_FOREIGN_FULL,    /* one row and one edge each */
+	VIZ_FOREIGN_NONE,    /* not drawn */
+};
+
 /* Past max_workers workers, only the first and last `keep` are drawn in full. */
 struct viz_fdgraph_opts {
 	int max_workers;
 	int keep;
+	enum viz_foreign foreign;
 };
 
 #define VIZ_DEFAULT_MAX_WORKERS 12

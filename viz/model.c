@@ -75,7 +75,8 @@ static char *viz_dup_col(sqlite3_stmt *s, int col)
 	return t ? xstrdup(t) : NULL;
 }
 
-/* Steps s to the end, handing each row to one(m, s). 0 or -EIO (error printed). */
+/* Binds ?1 to the run and ?2 (if the SQL has it) to the moment, then steps s to the end,
+ * handing each row to one(m, s). 0 or -EIO (error printed). */
 static int viz_each_row(struct store *st, sqlite3_stmt *s, struct viz_model *m,
 			void (*one)(struct viz_model *m, sqlite3_stmt *s))
 {
@@ -84,7 +85,8 @@ static int viz_each_row(struct store *st, sqlite3_stmt *s, struct viz_model *m,
 	if (!s)
 		return -EIO;
 	sqlite3_bind_int64(s, 1, m->run_id);
-	sqlite3_bind_int64(s, 2, m->seq);
+	if (sqlite3_bind_parameter_count(s) >= 2)
+		sqlite3_bind_int64(s, 2, m->seq);
 	while ((rc = store_step(st, s)) == 1)
 		one(m, s);
 	sqlite3_finalize(s);
@@ -297,6 +299,69 @@ static int viz_load_blockers(struct store *st, struct viz_model *m)
 	return rc < 0 ? -EIO : 0;
 }
 
+/* "blocked in read(fd 0) on pipe 1", from a hang event's row (pid, fd, pipe_id, inode, other_pid, detail). */
+static void viz_one_hang(struct viz_model *m, sqlite3_stmt *s)
+{
+	struct viz_proc *p = viz_find_proc(m, sqlite3_column_int(s, 0)), *child;
+	const char *detail = viz_col_text(s, 5), *call = strstr(detail, "syscall=");
+	char name[24] = "?";
+	int other = sqlite3_column_int(s, 4);
+
+	if (!p || !p->alive)
+		return;
+	if (call)
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(call + 8, " "), call + 8);
+	if (sqlite3_column_type(s, 1) != SQLITE_NULL && sqlite3_column_type(s, 2) != SQLITE_NULL)
+		snprintf(p->blocked, sizeof(p->blocked), "%s(fd %d) on pipe %lld", name, sqlite3_column_int(s, 1),
+			 (long long)sqlite3_column_int64(s, 2));
+	else if (sqlite3_column_type(s, 1) != SQLITE_NULL)
+		snprintf(p->blocked, sizeof(p->blocked), "%s(fd %d) on pipe:[%lld]", name, sqlite3_column_int(s, 1),
+			 (long long)sqlite3_column_int64(s, 3));
+	else if (sqlite3_column_type(s, 4) == SQLITE_NULL)
+		snprintf(p->blocked, sizeof(p->blocked), "%s", name);
+	else if (other <= 0)
+		snprintf(p->blocked, sizeof(p->blocked), "%s(any child)", name);
+	else if ((child = viz_find_proc(m, other)) && child->worker_index >= 0)
+		snprintf(p->blocked, sizeof(p->blocked), "%s(worker %d)", name, child->worker_index);
+	else
+		snprintf(p->blocked, sizeof(p->blocked), "%s(pid %d)", name, other);
+}
+
+static void viz_one_wait(struct viz_model *m, sqlite3_stmt *s)
+{
+	if (m->nwaits == m->waits_cap)
+		m->waits = xrealloc(m->waits, (m->waits_cap = m->waits_cap ? m->waits_cap * 2 : 16) * sizeof(*m->waits));
+	m->waits[m->nwaits++] = (struct viz_wait){ .pid = sqlite3_column_int(s, 0),
+						   .waits_for = sqlite3_column_int(s, 1),
+						   .pipe_id = sqlite3_column_int64(s, 2) };
+}
+
+/*
+ * From the moment a deadlock was detected on: what each process still alive
+ * was blocked in (its hang event), and the wait-for graph (schema 5's view)
+ * with the edges on a cycle marked. Nothing before that moment.
+ */
+static int viz_load_hang(struct store *st, struct viz_model *m)
+{
+	int64_t first;
+	int rc;
+
+	if (store_int(st, "SELECT min(seq) FROM events WHERE run_id = ?1 AND kind = 'hang'", m->run_id, -1, &first) < 0)
+		return -EIO;
+	if (first < 0 || m->seq < first)
+		return 0;
+	rc = viz_each_row(st, store_prepare(st, "SELECT pid, fd, pipe_id, inode, other_pid, detail FROM events"
+						"  WHERE run_id = ?1 AND kind = 'hang' ORDER BY seq"),
+			  m, viz_one_hang);
+	if (rc < 0 || m->schema < 5)
+		return rc;
+	rc = viz_each_row(st, store_prepare(st, "SELECT pid, waits_for, coalesce(pipe_id, 0) FROM wait_for"
+						" WHERE run_id = ?1 ORDER BY seq, waits_for"),
+			  m, viz_one_wait);
+	viz_waits_mark_cycles(m->waits, m->nwaits);
+	return rc;
+}
+
 int viz_model_load(struct store *st, int64_t run_id, const char *moment, struct viz_model *m)
 {
 	int rc;
@@ -310,7 +375,7 @@ int viz_model_load(struct store *st, int64_t run_id, const char *moment, struct 
 	else
 		snprintf(m->moment, sizeof(m->moment), "%s (seq %lld)", moment, (long long)m->seq);
 	if ((rc = viz_load_procs(st, m)) < 0 || (rc = viz_load_fds(st, m)) < 0 || (rc = viz_load_pipes(st, m)) < 0 ||
-	    (rc = viz_load_blockers(st, m)) < 0)
+	    (rc = viz_load_blockers(st, m)) < 0 || (rc = viz_load_hang(st, m)) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -327,5 +392,6 @@ void viz_model_release(struct viz_model *m)
 	}
 	free(m->procs);
 	free(m->pipes);
+	free(m->waits);
 	memset(m, 0, sizeof(*m));
 }

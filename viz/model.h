@@ -26,6 +26,7 @@ struct viz_proc {
 	bool alive;        /* at the moment; dead ones are drawn faded, without fds */
 	char program[48];  /* a recorded process: its program's name ("" in pool runs) */
 	char status[48];   /* "exited 0", "killed by signal 9", or "" while alive */
+	char blocked[64];  /* at or after a detected deadlock: what it was blocked in ("" if nothing) */
 	struct viz_fd *fds;
 	size_t nfds, cap;
 };
@@ -34,6 +35,13 @@ struct viz_pipe {
 	int64_t pipe_id;
 	uint64_t inode;
 	int channel;
+};
+
+/* An edge of the wait-for graph at the deadlock (the wait_for view). */
+struct viz_wait {
+	int pid, waits_for;
+	int64_t pipe_id;   /* 0: a wait for a child */
+	bool cycle;        /* on a cycle: part of the deadlock itself */
 };
 
 struct viz_model {
@@ -54,7 +62,12 @@ struct viz_model {
 	int64_t leaked_now;     /* live holds counted by leaked_write_ends */
 	int64_t blockers_now;   /* eof_blockers whose close happened and who still hold on */
 	int64_t blockers_run;   /* eof_blockers of the whole run */
+	struct viz_wait *waits; /* at or after a detected deadlock: who waits for whom */
+	size_t nwaits, waits_cap;
 };
+
+/* Marks the edges of waits[0..n) that lie on a cycle (both ends in one strongly connected component). */
+void viz_waits_mark_cycles(struct viz_wait *waits, size_t n);
 
 /*
  * Resolves MOMENT for run_id (a seq number, or spawned, shutdown, hang, end)
