@@ -533,10 +533,19 @@ static Agnode_t *viz_panel(Agraph_t *g, Agraph_t *panel, const struct viz_model 
 		if (!top && place[i] == SIZE_MAX)
 			continue;
 		t = viz_process(g, panel, m, p, prefix, o, pipe_nodes, summary, top);
-		if (top)
+		if (top) {
 			viz_invisible(g, t, anchors[0], false);
-		else
-			bottom[place[i]] = t;
+			continue;
+		}
+		bottom[place[i]] = t;
+		/* A worker stands under the pipe made for it, even when gone and holding nothing. */
+		for (size_t j = 0; j < m->npipes; j++)
+			if (pipe_nodes[j] && p->worker_index >= 0 && m->pipes[j].channel == p->worker_index) {
+				Agedge_t *e = agedge(g, pipe_nodes[j], t, NULL, 1);
+
+				viz_set(e, "style", "invis");
+				viz_set(e, "weight", "10");
+			}
 	}
 	for (size_t i = 0; i < nbottom; i++) {
 		size_t band = i / per_band;
@@ -549,8 +558,14 @@ static Agnode_t *viz_panel(Agraph_t *g, Agraph_t *panel, const struct viz_model 
 			viz_set(e, "style", "invis");
 			viz_set(e, "weight", "50");
 		}
-		if (i % per_band)
-			viz_invisible(g, bottom[i - 1], bottom[i], true);
+		if (i % per_band) {
+			Agedge_t *e = agedge(g, bottom[i - 1], bottom[i], NULL, 1);
+
+			/* Left to right by index: heavier than a pipe row's order, which may give way. */
+			viz_set(e, "style", "invis");
+			viz_set(e, "minlen", "0");
+			viz_set(e, "weight", "5");
+		}
 		if (band + 1 < bands)
 			viz_invisible(g, bottom[i], anchors[band + 1], false);
 	}
