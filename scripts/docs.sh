@@ -7,12 +7,23 @@ out=${2:-docs}
 db=build/docs.db
 mkdir -p build "$out"
 rm -f "$db"
+# clean CMD...: runs CMD with stdin, stdout and stderr on /dev/null and every
+# other fd of this shell closed (make's jobserver, a terminal, a log), so the
+# pictures show the same fds on every machine.
+clean() {
+  (
+    for f in /proc/$BASHPID/fd/*; do
+      n=${f##*/}
+      [ "$n" -gt 2 ] && eval "exec $n>&-"
+    done
+    exec "$@" </dev/null >/dev/null 2>/dev/null
+  )
+}
 # The pool works a little before it shuts down (as a real one would), so every
 # worker has finished its own setup by the `shutdown` moment.
-# Plain stdio (/dev/null) keeps the pictures free of this shell's own fds.
 for s in naive reverse-close child-close; do
-  "$bin" run --db "$db" -s "$s" -w 4 -t 8 --shutdown-delay-ms 100 -q </dev/null >/dev/null 2>build/docs-run.log ||
-    { cat build/docs-run.log >&2; exit 1; }
+  clean "$bin" run --db "$db" -s "$s" -w 4 -t 8 --shutdown-delay-ms 100 -q ||
+    { echo "docs: the $s run failed" >&2; exit 1; }
 done
 "$bin" render   --db "$db" --run 1 --at shutdown -o "$out"/naive-shutdown.svg </dev/null
 "$bin" render   --db "$db" --run 2 --at shutdown -o "$out"/reverse-close-shutdown.svg </dev/null
@@ -20,4 +31,8 @@ done
 "$bin" render   --db "$db" --run 1 --at hang     -o "$out"/naive-hang.svg </dev/null
 "$bin" compare  --db "$db" --runs 1,2,3          -o "$out"/compare-shutdown.svg </dev/null
 "$bin" timeline --db "$db" --run 1               -o "$out"/naive-timeline.svg </dev/null
-echo "docs: wrote $(ls "$out"/*.svg | wc -l) images to $out/ from $db"
+# PNGs of the slide pictures, for slides and for looking at.
+"$bin" render   --db "$db" --run 1 --at shutdown -o "$out"/naive-shutdown.png </dev/null
+"$bin" render   --db "$db" --run 1 --at hang     -o "$out"/naive-hang.png </dev/null
+"$bin" compare  --db "$db" --runs 1,2,3          -o "$out"/compare-shutdown.png </dev/null
+echo "docs: wrote $(ls "$out"/*.svg "$out"/*.png | wc -l) images to $out/ from $db"
