@@ -3,6 +3,7 @@
 #   make test   the whole suite, then again under ASan+UBSan, then valgrind over each command
 #   make bench  traced/untraced wall-time ratios and ingestion rate
 #   make docs   regenerate the README's images in docs/
+#   make install  the binary and the man page under $(DESTDIR)$(PREFIX) (default /usr/local)
 
 CC ?= cc
 BUILD ?= build
@@ -36,7 +37,8 @@ SAN_ENV := ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
-.PHONY: all deps deps-test demo test check check-asan check-valgrind bench docs clean
+PREFIX ?= /usr/local
+.PHONY: all deps deps-test demo test check check-asan check-valgrind bench docs install uninstall clean
 all: $(BIN)
 
 deps:
@@ -101,6 +103,14 @@ bench: deps
 docs: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/docs.sh $(BIN)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/pooltrace
+	install -m 644 man/pooltrace.1 $(DESTDIR)$(PREFIX)/share/man/man1/pooltrace.1
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/pooltrace $(DESTDIR)$(PREFIX)/share/man/man1/pooltrace.1
 
 clean:
 	rm -rf build build-asan

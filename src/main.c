@@ -14,7 +14,8 @@ static int main_usage(FILE *out)
 		     "and draws the fd graph with Graphviz.\n\ncommands:\n");
 	for (size_t i = 0; cmd_table[i]; i++)
 		fprintf(out, "  %-10s %s\n", cmd_table[i]->name, cmd_table[i]->summary);
-	fprintf(out, "\n'pooltrace COMMAND --help' describes a command's options.\n");
+	fprintf(out, "\n'pooltrace help COMMAND' (or 'pooltrace COMMAND --help') describes a command's options;\n"
+		     "'man pooltrace' once installed (make install).\n");
 	return out == stdout ? 0 : EXIT_USAGE;
 }
 
@@ -25,6 +26,14 @@ int main(int argc, char **argv)
 	if (argc < 2) {
 		fprintf(stderr, "pooltrace: missing command (see pooltrace --help)\n");
 		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "help") && argc > 2) {
+		/* `pooltrace help CMD` is `pooltrace CMD --help`. */
+		if (!(e = cmd_find(argv[2]))) {
+			fprintf(stderr, "pooltrace: unknown command '%s' (see pooltrace --help)\n", argv[2]);
+			return EXIT_USAGE;
+		}
+		return cmd_help(e);
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))
 		return main_usage(stdout);

@@ -377,3 +377,21 @@ Test(cli, counts_from_a_run_that_dropped_events_say_they_are_incomplete, .timeou
 	cr_expect(strstr(r.out, "(incomplete: ") != NULL && strstr(r.out, " events were dropped)") != NULL, "%s",
 		  r.out);
 }
+
+/* `pooltrace help CMD` is CMD's --help; the man page is valid roff that names every command. */
+Test(cli, help_command_and_man_page)
+{
+	struct t_result r;
+
+	cr_expect_eq(t_run(&r, "help record"), 0, "%s", r.err);
+	cr_expect(strstr(r.out, "usage: pooltrace record") != NULL, "%s", r.out);
+	cr_expect_eq(t_run(&r, "help nosuch"), 2);
+	cr_expect(strstr(r.err, "unknown command 'nosuch'") != NULL, "%s", r.err);
+	for (const char *const *c = (const char *const[]){ "record", "run", "query", "render", "compare", "timeline", NULL };
+	     *c; c++)
+		cr_expect_eq(t_sh(&r, "grep -q '^\\.B pooltrace %s' %s/man/pooltrace.1", *c, POOLTRACE_SRC), 0,
+			     "the man page does not show %s", *c);
+	if (t_sh(&r, "command -v groff") == 0)
+		cr_expect_eq(t_sh(&r, "groff -man -Tutf8 -ww %s/man/pooltrace.1 2>&1 >/dev/null | grep . && exit 1; exit 0",
+				  POOLTRACE_SRC), 0, "groff warns: %s", r.out);
+}
