@@ -263,10 +263,16 @@ static int tracer_observe(struct tracer *t, pid_t pid, int fd, struct evlog_reco
 	return 0;
 }
 
+/* The task of k's process (its leader), which holds what the process owns; NULL once the leader is gone. */
+static struct tracer_task *tracer_leader(struct tracer *t, struct tracer_task *k)
+{
+	return k->process ? k : tracer_task(t, k->tgid, false);
+}
+
 /* --io: whether fd of k's process is a pipe, into r (HAS_INODE set if so), from the cache or /proc. */
 static bool tracer_fd_is_pipe(struct tracer *t, struct tracer_task *k, int fd, struct evlog_record *r)
 {
-	struct tracer_task *p = k->process ? k : tracer_task(t, k->tgid, false);
+	struct tracer_task *p = tracer_leader(t, k);
 	struct tracer_fdc *c;
 
 	if (!p || fd < 0 || fd >= TRACER_FDC_MAX)
@@ -301,7 +307,7 @@ static bool tracer_fd_is_pipe(struct tracer *t, struct tracer_task *k, int fd, s
 /* fds first..last of k's process may now be something else. */
 static void tracer_fd_changed(struct tracer *t, struct tracer_task *k, uint64_t first, uint64_t last)
 {
-	struct tracer_task *p = k->process ? k : tracer_task(t, k->tgid, false);
+	struct tracer_task *p = tracer_leader(t, k);
 
 	if (!p || first >= p->nfdc)
 		return;

@@ -369,16 +369,18 @@ static Agnode_t *viz_summary(Agraph_t *panel, const struct viz_model *m, const c
 	return n;
 }
 
-/* An edge only for the layout, not drawn: from above to below, or (flat) left to right on one row. */
-static void viz_invisible(Agraph_t *g, Agnode_t *from, Agnode_t *to, bool flat)
+/*
+ * An edge only for the layout, not drawn: `to` at least minlen ranks below
+ * `from` (minlen 0: on one row, `to` right of `from`), pulled toward it with
+ * weight (0: it ranks or orders, and pulls nothing sideways).
+ */
+static void viz_invisible(Agraph_t *g, Agnode_t *from, Agnode_t *to, const char *minlen, const char *weight)
 {
 	Agedge_t *e = agedge(g, from, to, NULL, 1);
 
 	viz_set(e, "style", "invis");
-	/* Ranks pull nothing sideways; a flat edge keeps its order only with some weight. */
-	viz_set(e, "weight", flat ? "1" : "0");
-	if (flat)
-		viz_set(e, "minlen", "0");
+	viz_set(e, "minlen", minlen);
+	viz_set(e, "weight", weight);
 }
 
 /* Whether pid is drawn above the pipes: the pool parent, or a recorded program's first process. */
@@ -520,7 +522,8 @@ static Agnode_t *viz_panel(Agraph_t *g, Agraph_t *panel, const struct viz_model 
 				band = place[j] / per_band;
 		viz_name(name, sizeof(name), prefix, "pipes", (long long)band);
 		pipe_nodes[i] = viz_pipe_node(agsubg(panel, name, 0), prefix, &m->pipes[i]);
-		viz_invisible(g, last_in_row[band], pipe_nodes[i], true);
+		/* A flat edge keeps its order only with some weight. */
+		viz_invisible(g, last_in_row[band], pipe_nodes[i], "0", "1");
 		last_in_row[band] = pipe_nodes[i];
 	}
 	if (summary_placed)
@@ -534,40 +537,27 @@ static Agnode_t *viz_panel(Agraph_t *g, Agraph_t *panel, const struct viz_model 
 			continue;
 		t = viz_process(g, panel, m, p, prefix, o, pipe_nodes, summary, top);
 		if (top) {
-			viz_invisible(g, t, anchors[0], false);
+			viz_invisible(g, t, anchors[0], "1", "0");
 			continue;
 		}
 		bottom[place[i]] = t;
 		/* A worker stands under the pipe made for it, even when gone and holding nothing. */
 		for (size_t j = 0; j < m->npipes; j++)
-			if (pipe_nodes[j] && p->worker_index >= 0 && m->pipes[j].channel == p->worker_index) {
-				Agedge_t *e = agedge(g, pipe_nodes[j], t, NULL, 1);
-
-				viz_set(e, "style", "invis");
-				viz_set(e, "weight", "10");
-			}
+			if (pipe_nodes[j] && p->worker_index >= 0 && m->pipes[j].channel == p->worker_index)
+				viz_invisible(g, pipe_nodes[j], t, "1", "10");
 	}
 	for (size_t i = 0; i < nbottom; i++) {
 		size_t band = i / per_band;
 
-		viz_invisible(g, anchors[band], bottom[i], false);
-		if (band) {
-			/* Straight under the one a band above: columns, not a drift to one side. */
-			Agedge_t *e = agedge(g, bottom[i - per_band], bottom[i], NULL, 1);
-
-			viz_set(e, "style", "invis");
-			viz_set(e, "weight", "50");
-		}
-		if (i % per_band) {
-			Agedge_t *e = agedge(g, bottom[i - 1], bottom[i], NULL, 1);
-
-			/* Left to right by index: heavier than a pipe row's order, which may give way. */
-			viz_set(e, "style", "invis");
-			viz_set(e, "minlen", "0");
-			viz_set(e, "weight", "5");
-		}
+		viz_invisible(g, anchors[band], bottom[i], "1", "0");
+		/* Straight under the one a band above: columns, not a drift to one side. */
+		if (band)
+			viz_invisible(g, bottom[i - per_band], bottom[i], "1", "50");
+		/* Left to right by index: heavier than a pipe row's order, which may give way. */
+		if (i % per_band)
+			viz_invisible(g, bottom[i - 1], bottom[i], "0", "5");
 		if (band + 1 < bands)
-			viz_invisible(g, bottom[i], anchors[band + 1], false);
+			viz_invisible(g, bottom[i], anchors[band + 1], "1", "0");
 	}
 	viz_waits(g, panel, m, prefix);
 	last_anchor = anchors[bands - 1];
@@ -587,12 +577,9 @@ static Agnode_t *viz_panel(Agraph_t *g, Agraph_t *panel, const struct viz_model 
 static void viz_legend(Agraph_t *g, Agnode_t *last_anchor, bool pool, bool waits)
 {
 	Agnode_t *n = agnode(g, "legend", 1);
-	Agedge_t *e = agedge(g, last_anchor, n, NULL, 1);
 	char html[3072];
 
-	viz_set(e, "style", "invis");
-	viz_set(e, "weight", "0");
-	viz_set(e, "minlen", "2");
+	viz_invisible(g, last_anchor, n, "2", "0");
 	viz_set(n, "shape", "plaintext");
 	viz_set(n, "class", "legend");
 	snprintf(html, sizeof(html),
@@ -676,14 +663,9 @@ Agraph_t *viz_fdgraph_compare(const struct viz_model *models, size_t n, const st
 		waits |= models[i].nwaits > 0;
 		viz_name(name, sizeof(name), prefix, "anchor", 0);
 		first = agnode(g, name, 0);
-		if (i >= cols) {
-			Agedge_t *e = agedge(g, last[i - cols], first, NULL, 1);
-
-			/* Its processes' row, then its top process, then its first pipes row. */
-			viz_set(e, "style", "invis");
-			viz_set(e, "weight", "0");
-			viz_set(e, "minlen", "3");
-		}
+		/* Below: its processes' row, then its top process, then its first pipes row. */
+		if (i >= cols)
+			viz_invisible(g, last[i - cols], first, "3", "0");
 	}
 	/* The legend under the panel that reaches lowest: the last one of the first column. */
 	if (n)
