@@ -138,8 +138,8 @@ Test(viz, compare_and_timeline_render_for_every_strategy, .timeout = 120)
 		cr_expect_eq(count_in_file(t_path(name), "class=\"node lane\""), 5, "run %d: parent, 3 workers, pooltrace",
 			     run);
 	}
-	cr_expect_gt(count_in_file(t_path("t1.svg"), "class=\"node event hang\""), 0);
-	cr_expect_eq(count_in_file(t_path("t2.svg"), "class=\"node event hang\""), 0);
+	cr_expect_gt(count_in_file(t_path("t1.svg"), "class=\"node event hang pid"), 0);
+	cr_expect_eq(count_in_file(t_path("t2.svg"), "class=\"node event hang pid"), 0);
 	cr_expect_eq(count_in_file(t_path("t1.svg"), "class=\"edge fork\""), 4);
 }
 
@@ -370,4 +370,66 @@ Test(viz, the_hang_picture_draws_the_wait_for_cycle, .timeout = 60)
 		cr_assert_eq(t_run(&r, "render --db w.db --run %d --at shutdown -o s.svg", run), 0, "%s", r.err);
 		cr_expect_eq(count_in_file(t_path("s.svg"), "waits&#45;for"), 0);
 	}
+}
+
+/*
+ * The timeline is a sequence diagram: in its laid-out DOT, every event node
+ * (ev<seq>, class pid-<pid>) stands exactly under its lane's header
+ * (lane<pid>), and the deadlock's wait-for graph is drawn there too, with the
+ * same edge count as the hang picture.
+ */
+Test(viz, timeline_lanes_are_straight_and_show_the_wait_for_graph, .timeout = 60)
+{
+	static char buf[1 << 20];
+	struct t_result r;
+	const int n = 4;
+	int events = 0;
+	FILE *f;
+	size_t len;
+
+	cr_assert_eq(t_run(&r, "run --db tl.db -s naive -w %d -t 8 --hang-ms 200 -q", n), 0, "%s", r.err);
+	cr_assert_eq(t_run(&r, "run --db tl.db -s close-range -w %d -t 8 -q", n), 0, "%s", r.err);
+	for (int run = 1; run <= 2; run++) {
+		cr_assert_eq(t_run(&r, "timeline --db tl.db --run %d -o tl.dot", run), 0, "%s", r.err);
+		cr_assert_not_null(f = fopen(t_path("tl.dot"), "r"));
+		len = fread(buf, 1, sizeof(buf) - 1, f);
+		buf[len] = '\0';
+		fclose(f);
+		for (char *p = buf; (p = strstr(p, "\n\tev")); p++) {
+			char *end = strstr(p, "];"), *cls = strstr(p, "pid-");
+			char lane[32];
+			int pid;
+
+			cr_assert_not_null(end);
+			if (p[2 + strcspn(p + 2, "\t [")] == ' ')
+				continue; /* "\tevA -> evB": an edge */
+			cr_assert(cls && cls < end, "event without a pid- class: %.60s", p + 2);
+			cr_assert(strstr(p, "pos=\"") < end);
+			pid = atoi(cls + 4);
+			snprintf(lane, sizeof(lane), "lane%d", pid);
+			cr_expect_eq(atof(strstr(p, "pos=\"") + 5), dot_x(t_path("tl.dot"), lane), "run %d: %.40s is not under %s",
+				     run, p + 2, lane);
+			events++;
+		}
+		cr_expect_gt(events, 20, "run %d: %d events checked", run, events);
+	}
+	/* The naive run's wait-for graph: as in the hang picture, N + N(N-1)/2 edges, all on the cycle. */
+	cr_assert_eq(t_run(&r, "timeline --db tl.db --run 1 -o tl.svg"), 0, "%s", r.err);
+	cr_expect_eq(count_in_file(t_path("tl.svg"), "class=\"edge waits&#45;for cycle\""), n + n * (n - 1) / 2);
+	cr_assert_eq(t_run(&r, "timeline --db tl.db --run 2 -o tl.svg"), 0, "%s", r.err);
+	cr_expect_eq(count_in_file(t_path("tl.svg"), "waits&#45;for"), 0);
+}
+
+/* Each compare panel's caption says how its run shut down: the parent's close order and what it hung in. */
+Test(viz, compare_captions_name_the_close_order, .timeout = 60)
+{
+	struct t_result r;
+
+	three_runs();
+	cr_assert_eq(t_run(&r, "compare --db v.db --runs 1,2,3 -o c.svg"), 0, "%s", r.err);
+	cr_expect_eq(count_in_file(t_path("c.svg"), "parent closes pipe 1, hangs waiting for worker 0"), 1);
+	cr_expect_eq(count_in_file(t_path("c.svg"), "parent closes pipe 4, reaps worker 3, closes pipe 3, reaps worker 2"), 1);
+	cr_expect_eq(count_in_file(t_path("c.svg"), "parent closes pipe 1, reaps worker 0, closes pipe 2"), 1);
+	/* child-close: 4 workers, each closing the write ends of every earlier worker's pipe. */
+	cr_expect_eq(count_in_file(t_path("c.svg"), "workers close 6 write ends of other workers&#39; pipes"), 1);
 }

@@ -22,8 +22,6 @@
 #define VIZ_BLUE "#1f5fbf"
 #define VIZ_GREEN "#2a9d3a"
 #define VIZ_RED "#d62728"
-#define VIZ_GREY "#9a9a9a"
-#define VIZ_ORANGE "#e06c00"
 #define VIZ_ROW 4        /* processes per row below the pipes */
 #define VIZ_MAX_WAITS 120 /* more wait-for edges than this are counted, not drawn */
 
@@ -86,6 +84,15 @@ static void viz_caption(struct viz_buf *b, const struct viz_model *m)
 		       "<FONT COLOR=\"" VIZ_RED "\">leaked write ends held: %lld</FONT>"
 		       " · EOF blockers: %lld now, %lld in the run",
 		       (long long)m->leaked_now, (long long)m->blockers_now, (long long)m->blockers_run);
+	if (m->shutdown[0]) {
+		/* What sets one strategy apart from another. */
+		viz_buf_printf(&b->s, &b->len, &b->cap, "<BR/><FONT POINT-SIZE=\"11\">parent ");
+		viz_html_escape(&b->s, &b->len, &b->cap, m->shutdown);
+		if (m->sibling_closes)
+			viz_buf_printf(&b->s, &b->len, &b->cap, " · workers close %lld write ends of other workers' pipes",
+				       (long long)m->sibling_closes);
+		viz_buf_printf(&b->s, &b->len, &b->cap, "</FONT>");
+	}
 }
 
 static Agnode_t *viz_pipe_node(Agraph_t *g, const char *prefix, const struct viz_pipe *p)

@@ -13,6 +13,7 @@
 #include "store.h"
 #include "util.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -353,13 +354,76 @@ static int viz_load_hang(struct store *st, struct viz_model *m)
 	rc = viz_each_row(st, store_prepare(st, "SELECT pid, fd, pipe_id, inode, other_pid, detail FROM events"
 						"  WHERE run_id = ?1 AND kind = 'hang' ORDER BY seq"),
 			  m, viz_one_hang);
-	if (rc < 0 || m->schema < 5)
-		return rc;
+	return rc < 0 ? rc : viz_model_load_waits(st, m);
+}
+
+int viz_model_load_waits(struct store *st, struct viz_model *m)
+{
+	int rc;
+
+	if (m->schema < 5)
+		return 0;
 	rc = viz_each_row(st, store_prepare(st, "SELECT pid, waits_for, coalesce(pipe_id, 0) FROM wait_for"
 						" WHERE run_id = ?1 ORDER BY seq, waits_for"),
 			  m, viz_one_wait);
 	viz_waits_mark_cycles(m->waits, m->nwaits);
 	return rc;
+}
+
+/*
+ * The pool parent's shutdown in order, from its first close of a write end:
+ * its closes of write ends, close_range, reaps and the wait it hung in, so
+ * that a caption says how the strategies differ. Pool runs only. 0 or -EIO.
+ */
+static int viz_load_shutdown(struct store *st, struct viz_model *m)
+{
+	sqlite3_stmt *s;
+	size_t len = 0, steps = 0;
+	int rc;
+
+	if (!m->strategy[0])
+		return 0;
+	s = store_prepare(st, "SELECT e.kind, e.pipe_id, c.worker_index FROM events e"
+			      " JOIN processes p ON p.run_id = e.run_id AND p.pid = e.pid AND p.role = 'parent'"
+			      " LEFT JOIN processes c ON c.run_id = e.run_id AND c.pid = e.other_pid"
+			      " WHERE e.run_id = ?1 AND e.kind IN ('close', 'close_range', 'reap', 'hang')"
+			      " AND (e.kind <> 'close' OR e.pipe_end = 'write') AND e.seq >= (SELECT min(h.to_seq)"
+			      "  FROM holds h JOIN processes q USING (run_id, pid) WHERE h.run_id = ?1 AND q.role = 'parent'"
+			      "  AND h.pipe_end = 'write' AND h.pipe_id IS NOT NULL AND h.to_kind = 'close')"
+			      " ORDER BY e.seq");
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, m->run_id);
+	while ((rc = store_step(st, s)) == 1) {
+		const char *kind = viz_col_text(s, 0);
+		long long pipe = sqlite3_column_int64(s, 1), worker = sqlite3_column_int64(s, 2);
+		size_t room = sizeof(m->shutdown) - len;
+		int n;
+
+		if (++steps > 6) {
+			snprintf(m->shutdown + len, room, " …");
+			break;
+		}
+		if (!strcmp(kind, "close"))
+			n = snprintf(m->shutdown + len, room, "%scloses pipe %lld", len ? ", " : "", pipe);
+		else if (!strcmp(kind, "close_range"))
+			n = snprintf(m->shutdown + len, room, "%scloses a range", len ? ", " : "");
+		else if (!strcmp(kind, "reap"))
+			n = snprintf(m->shutdown + len, room, "%sreaps worker %lld", len ? ", " : "", worker);
+		else
+			n = snprintf(m->shutdown + len, room, "%shangs waiting for worker %lld", len ? ", " : "", worker);
+		/* Six steps of at most 40 bytes each fit: nothing is cut. */
+		assert(n > 0 && (size_t)n < room);
+		len += (size_t)n;
+	}
+	sqlite3_finalize(s);
+	if (rc < 0)
+		return -EIO;
+	return store_int(st, "SELECT count(*) FROM holds h JOIN processes w USING (run_id, pid)"
+			     " JOIN pipes q ON q.run_id = h.run_id AND q.pipe_id = h.pipe_id"
+			     " WHERE h.run_id = ?1 AND w.role = 'worker' AND h.pipe_end = 'write'"
+			     " AND q.channel <> w.worker_index AND h.to_kind IN ('close', 'close_range')",
+			 m->run_id, 0, &m->sibling_closes) < 0 ? -EIO : 0;
 }
 
 int viz_model_load(struct store *st, int64_t run_id, const char *moment, struct viz_model *m)
@@ -375,7 +439,8 @@ int viz_model_load(struct store *st, int64_t run_id, const char *moment, struct 
 	else
 		snprintf(m->moment, sizeof(m->moment), "%s (seq %lld)", moment, (long long)m->seq);
 	if ((rc = viz_load_procs(st, m)) < 0 || (rc = viz_load_fds(st, m)) < 0 || (rc = viz_load_pipes(st, m)) < 0 ||
-	    (rc = viz_load_blockers(st, m)) < 0 || (rc = viz_load_hang(st, m)) < 0)
+	    (rc = viz_load_blockers(st, m)) < 0 || (rc = viz_load_hang(st, m)) < 0 ||
+	    (rc = viz_load_shutdown(st, m)) < 0)
 		goto fail;
 	return 0;
 fail:

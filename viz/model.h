@@ -64,6 +64,11 @@ struct viz_model {
 	int64_t blockers_run;   /* eof_blockers of the whole run */
 	struct viz_wait *waits; /* at or after a detected deadlock: who waits for whom */
 	size_t nwaits, waits_cap;
+	/* A pool run's shutdown as the parent did it, for captions: "closes
+	 * pipe 1, waits for worker 0 (hangs)" ("" for a recorded program), and
+	 * how many write ends of other workers' pipes the workers closed. */
+	char shutdown[160];
+	int64_t sibling_closes;
 };
 
 /* Marks the edges of waits[0..n) that lie on a cycle (both ends in one strongly connected component). */
@@ -78,6 +83,12 @@ void viz_waits_mark_cycles(struct viz_wait *waits, size_t n);
  */
 int viz_model_load(struct store *st, int64_t run_id, const char *moment, struct viz_model *m);
 void viz_model_release(struct viz_model *m);
+
+/*
+ * Appends m->run_id's wait-for graph (schema 5's view; nothing for older
+ * files, as m->schema says) to m->waits, edges on a cycle marked. 0 or -EIO.
+ */
+int viz_model_load_waits(struct store *st, struct viz_model *m);
 
 /* A text column, or "" for NULL: a hand-edited database may hold NULL anywhere. */
 const char *viz_col_text(struct sqlite3_stmt *s, int col);

@@ -241,8 +241,10 @@ int viz_output_render(Agraph_t *g, const char *format, const struct viz_target *
 
 	/* Graphviz reports bad labels and the like as errors but still renders:
 	 * such a picture is not written (its count is checked before). */
+	const char *engine = agget(g, "layout");
+
 	agreseterrors();
-	if (gvLayout(gvc, g, "dot") != 0) {
+	if (gvLayout(gvc, g, engine && *engine ? engine : "dot") != 0) {
 		error("graphviz could not lay out the graph");
 		goto out;
 	}

@@ -23,6 +23,10 @@ const char *viz_output_format(const char *format, const char *out);
  * refused, and so is the trace database itself or one of its -wal, -shm or
  * -journal files, by device and inode and by name.
  */
+/* Colours every picture shares: foreign and past things; the wait-for graph and blocked processes. */
+#define VIZ_GREY "#9a9a9a"
+#define VIZ_ORANGE "#e06c00"
+
 struct viz_target {
 	char *path;  /* the file to create or replace (resolved), or NULL */
 	int fd;      /* stdout or the opened stream, or -1 */
@@ -37,7 +41,7 @@ int viz_target_open(const char *out, const char *db_path, struct viz_target *t);
 void viz_target_release(struct viz_target *t);
 
 /*
- * Lays g out with dot and renders it as format into t. A render Graphviz
+ * Lays g out with dot (or the engine g's "layout" attribute names) and renders it as format into t. A render Graphviz
  * reports errors for is not written. Returns 0 or -1 (error printed).
  */
 int viz_output_render(Agraph_t *g, const char *format, const struct viz_target *t);

@@ -1,16 +1,21 @@
 /* timeline.c: builds a sequence diagram of one run: a lane per process, fd events in order.
  *
- * Lanes are columns: a header node per process at the top, and each lane's
- * events chained below it with heavy, grey edges that keep the column
- * straight. An invisible edge from every event to the next one in seq order
- * gives each event its own rank, so time reads downwards across lanes.
+ * The diagram is a grid placed here, not by a layout engine: lane i is a
+ * column, and every node of a process sits at exactly its header's x, one
+ * row per event in seq order, so time reads downwards and lanes stay straight
+ * whatever the arrows between them (dot bent lanes to shorten those).
+ * Graphviz's "nop" engine keeps these positions and only draws the edges.
+ * An arrow between lanes (fork, reap, kill) is horizontal: it starts at the
+ * event and ends in the other lane on the same row.
  */
 #include "timeline.h"
 
+#include "model.h"
 #include "output.h"
 #include "store.h"
 #include "util.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +25,13 @@
 static const char *const viz_fold_kinds[] = { "pipe", "fork", "close", "dup2", "kill", "reap" };
 #define VIZ_FOLD_KINDS (sizeof(viz_fold_kinds) / sizeof(viz_fold_kinds[0]))
 
+/* The grid, in points: a row per event; lanes as wide as their widest label
+ * (estimated generously from 9 pt Helvetica), this far apart. */
+#define VIZ_ROW_PT 30.0
+#define VIZ_LANE_GAP_PT 28.0
+#define VIZ_EVENT_CHAR_PT 5.4
+#define VIZ_HEAD_CHAR_PT 8.0
+
 struct viz_lane {
 	int pid;
 	int worker_index;  /* -1: pool parent, -2: pooltrace, -3: a process of a recorded program */
@@ -27,16 +39,28 @@ struct viz_lane {
 	Agnode_t *last;    /* the lane's latest node */
 	long writes, reads, tasks;
 	long inherited, inherited_pipes, inherited_write, inherited_foreign;
-	bool born;         /* its inheritance summary was drawn */
+	Agedge_t *lifeline; /* the lifeline's latest segment */
 	Agnode_t *fold;    /* the open run of events about workers not drawn, if any */
 	long folded[VIZ_FOLD_KINDS];
+	Agnode_t *hang;    /* its hang event, if the run deadlocked */
+	double width;      /* the widest label in the lane, points */
+};
+
+/* A node and its cell in the grid. */
+struct viz_cell {
+	Agnode_t *n;
+	size_t lane;
+	unsigned row;
 };
 
 struct viz_timeline {
 	Agraph_t *g;
 	struct viz_lane *lanes;
 	size_t nlanes, lanes_cap;
-	Agnode_t *prev;    /* the previous event in seq order, any lane */
+	struct viz_cell *cells;
+	size_t ncells, cells_cap;
+	unsigned row;      /* the last row used */
+	struct viz_model waits; /* the run's wait-for graph, drawn after its hang events */
 	const struct viz_fdgraph_opts *o;
 	int workers;
 	bool v5;           /* the file has schema 5's columns (program, command) */
@@ -51,14 +75,35 @@ static struct viz_lane *viz_lane(struct viz_timeline *t, int pid)
 	return NULL;
 }
 
+/* The width in points of a label of `chars` characters at `per_char` points each. */
+static double viz_label_pt(const char *text, double per_char)
+{
+	size_t chars = 0;
+
+	for (const unsigned char *c = (const unsigned char *)text; *c; c++)
+		chars += (*c & 0xc0) != 0x80; /* count characters, not UTF-8 bytes */
+	return (double)chars * per_char + 18.0;
+}
+
+/* Puts n in lane l's column at row, widening the lane to fit width points. */
+static void viz_place(struct viz_timeline *t, struct viz_lane *l, Agnode_t *n, unsigned row, double width)
+{
+	if (t->ncells == t->cells_cap)
+		t->cells = xrealloc(t->cells, (t->cells_cap = t->cells_cap ? t->cells_cap * 2 : 64) * sizeof(*t->cells));
+	t->cells[t->ncells++] = (struct viz_cell){ n, (size_t)(l - t->lanes), row };
+	if (width > l->width)
+		l->width = width;
+}
+
+/* Extends lane l's lifeline down to n. */
 static void viz_lane_edge(struct viz_timeline *t, struct viz_lane *l, Agnode_t *n)
 {
 	Agedge_t *e = agedge(t->g, l->last, n, NULL, 1);
 
 	viz_set(e, "class", "lifeline");
-	viz_set(e, "color", "#cccccc");
+	viz_set(e, "color", "#bbbbbb");
 	viz_set(e, "arrowhead", "none");
-	viz_set(e, "weight", "100");
+	l->lifeline = e;
 	l->last = n;
 }
 
@@ -77,26 +122,30 @@ static void viz_fold_close(struct viz_timeline *t, struct viz_lane *l)
 			len += snprintf(text + len, sizeof(text) - (size_t)len, "%s %ld %s", text[len - 1] == ':' ? "" : ",",
 					l->folded[k], viz_fold_kinds[k]);
 	viz_set(l->fold, "label", text);
+	if (viz_label_pt(text, VIZ_EVENT_CHAR_PT) > l->width)
+		l->width = viz_label_pt(text, VIZ_EVENT_CHAR_PT);
 	memset(l->folded, 0, sizeof(l->folded));
 	l->fold = NULL;
 }
 
-/* A new event node in lane l, ranked below the previous event of the run. */
-/* seq < 0: a summary drawn beside an event rather than an event itself. */
+/*
+ * A new event node in lane l: on a row of its own, or `beside` the previous
+ * event (the far end of an arrow). seq < 0: a summary rather than an event.
+ */
 static Agnode_t *viz_event(struct viz_timeline *t, struct viz_lane *l, long long seq, const char *kind,
-			   const char *text)
+			   const char *text, bool beside)
 {
-	char name[64], cls[64];
+	char name[64], cls[96];
 	struct { char *s; size_t len, cap; } b = { 0 };
 	Agnode_t *n;
 
 	viz_fold_close(t, l);
 	if (seq >= 0)
-		snprintf(name, sizeof(name), "e%lld", seq);
+		snprintf(name, sizeof(name), "ev%lld", seq);
 	else
 		snprintf(name, sizeof(name), "s%u", ++t->synthetic);
 	n = agnode(t->g, name, 1);
-	snprintf(cls, sizeof(cls), "event %s", kind);
+	snprintf(cls, sizeof(cls), "event %s pid-%d", kind, l->pid);
 	viz_set(n, "class", cls);
 	viz_set(n, "shape", "box");
 	viz_set(n, "style", "rounded,filled");
@@ -109,13 +158,25 @@ static Agnode_t *viz_event(struct viz_timeline *t, struct viz_lane *l, long long
 	viz_html_escape(&b.s, &b.len, &b.cap, text);
 	viz_set_html_label(n, b.s);
 	free(b.s);
-	if (t->prev) {
-		Agedge_t *e = agedge(t->g, t->prev, n, NULL, 1);
+	snprintf(name, sizeof(name), "%lld %s", seq, text);
+	viz_place(t, l, n, beside ? t->row : ++t->row, viz_label_pt(name, VIZ_EVENT_CHAR_PT));
+	viz_lane_edge(t, l, n);
+	return n;
+}
 
-		viz_set(e, "style", "invis");
-		viz_set(e, "weight", "0");
-	}
-	t->prev = n;
+/* Where an arrow from the latest row ends in lane l: a dot on l's lifeline. */
+static Agnode_t *viz_arrow_end(struct viz_timeline *t, struct viz_lane *l)
+{
+	char name[32];
+	Agnode_t *n;
+
+	snprintf(name, sizeof(name), "s%u", ++t->synthetic);
+	n = agnode(t->g, name, 1);
+	viz_set(n, "class", "arrow-end");
+	viz_set(n, "shape", "point");
+	viz_set(n, "width", "0.06");
+	viz_set(n, "label", "");
+	viz_place(t, l, n, t->row, 0);
 	viz_lane_edge(t, l, n);
 	return n;
 }
@@ -137,7 +198,7 @@ static bool viz_fold(struct viz_timeline *t, struct viz_lane *l, const char *kin
 	if (k == VIZ_FOLD_KINDS)
 		return false; /* a hang or exit is always drawn */
 	if (!l->fold) {
-		Agnode_t *n = viz_event(t, l, -1, "folded", "");
+		Agnode_t *n = viz_event(t, l, -1, "folded", "", false);
 
 		viz_set(n, "style", "rounded,dashed");
 		l->fold = n;
@@ -155,7 +216,6 @@ static void viz_arrow(struct viz_timeline *t, Agnode_t *from, Agnode_t *to, cons
 	e = agedge(t->g, from, to, NULL, 1);
 	viz_set(e, "class", cls);
 	viz_set(e, "color", color);
-	viz_set(e, "constraint", "false");
 	viz_set(e, "penwidth", "1.5");
 }
 
@@ -223,17 +283,14 @@ static int viz_load_lanes(struct store *st, int64_t run, struct viz_timeline *t)
 
 static void viz_headers(struct viz_timeline *t, int64_t run, const char *strategy, const char *outcome)
 {
-	Agraph_t *top = agsubg(t->g, "lane_heads", 1);
-	Agnode_t *prev = NULL;
 	char name[32], label[128];
 
-	viz_set(top, "rank", "same");
 	for (size_t i = 0; i < t->nlanes; i++) {
 		struct viz_lane *l = &t->lanes[i];
 		Agnode_t *n;
 
 		snprintf(name, sizeof(name), "lane%d", l->pid);
-		n = agnode(top, name, 1);
+		n = agnode(t->g, name, 1);
 		if (l->worker_index == -2)
 			snprintf(label, sizeof(label), "pooltrace\npid %d", l->pid);
 		else if (l->worker_index == -1)
@@ -244,20 +301,13 @@ static void viz_headers(struct viz_timeline *t, int64_t run, const char *strateg
 			snprintf(label, sizeof(label), "worker %d\npid %d", l->worker_index, l->pid);
 		viz_set(n, "label", label);
 		viz_set(n, "class", "lane");
-		/* Same group: dot keeps the lane's chain of nodes in one straight column. */
-		snprintf(label, sizeof(label), "g%d", l->pid);
-		agsafeset(n, "group", label, "");
 		viz_set(n, "shape", "box");
 		viz_set(n, "style", "filled");
 		viz_set(n, "fillcolor", "#e8eef8");
+		/* The longer of the two lines sets the width. */
+		*strchr(label, '\n') = '\0';
+		viz_place(t, l, n, 0, viz_label_pt(strlen(label) > strlen(name) ? label : name, VIZ_HEAD_CHAR_PT));
 		l->last = n;
-		if (prev) {
-			/* Keeps lanes in order, left to right. */
-			Agedge_t *e = agedge(top, prev, n, NULL, 1);
-
-			viz_set(e, "style", "invis");
-		}
-		prev = n;
 	}
 	{
 		struct { char *s; size_t len, cap; } b = { 0 };
@@ -308,13 +358,71 @@ static void viz_describe(sqlite3_stmt *s, const char *kind, char *buf, size_t le
 		snprintf(buf, len, "%s", kind);
 }
 
+/*
+ * The deadlock's wait-for graph, as render --at hang draws it, told the way a
+ * sequence diagram tells messages: right after the hang events, one row per
+ * edge, a horizontal arrow of class waits-for from the blocked process's lane
+ * to the lane of the process it waits for, class cycle on the deadlock
+ * itself. (Drawn from hang event to hang event, the edges of a pool's
+ * staircase of hang events fell on one line.) Edges to lanes not drawn are
+ * left out.
+ */
+static void viz_timeline_waits(struct viz_timeline *t)
+{
+	for (size_t i = 0; i < t->waits.nwaits; i++) {
+		const struct viz_wait *w = &t->waits.waits[i];
+		struct viz_lane *a = viz_lane(t, w->pid), *b = viz_lane(t, w->waits_for);
+		char label[64];
+		Agnode_t *from;
+		Agedge_t *e;
+
+		if (!a || !b || a == b)
+			continue;
+		t->row++;
+		from = viz_arrow_end(t, a);
+		e = agedge(t->g, from, viz_arrow_end(t, b), NULL, 1);
+		viz_set(e, "class", w->cycle ? "waits-for cycle" : "waits-for");
+		viz_set(e, "color", w->cycle ? VIZ_ORANGE : VIZ_GREY);
+		viz_set(e, "penwidth", w->cycle ? "2" : "1");
+		viz_set(e, "style", w->cycle ? "solid" : "dashed");
+		if (w->pipe_id)
+			snprintf(label, sizeof(label), "waits for (pipe %lld write end)", (long long)w->pipe_id);
+		else
+			snprintf(label, sizeof(label), "waits for (wait4)");
+		viz_set(e, "label", label);
+		viz_set(e, "fontsize", "8");
+		viz_set(e, "fontcolor", w->cycle ? VIZ_ORANGE : VIZ_GREY);
+	}
+	t->waits.nwaits = 0; /* drawn once */
+}
+
+/* Pins every node to its cell: lane columns left to right, rows downwards. */
+static void viz_grid(struct viz_timeline *t)
+{
+	double *x = xcalloc(t->nlanes, sizeof(*x)), left = 0;
+	char pos[64];
+
+	for (size_t i = 0; i < t->nlanes; i++) {
+		x[i] = left + t->lanes[i].width / 2;
+		left += t->lanes[i].width + VIZ_LANE_GAP_PT;
+	}
+	for (size_t i = 0; i < t->ncells; i++) {
+		const struct viz_cell *c = &t->cells[i];
+
+		assert(c->lane < t->nlanes);
+		snprintf(pos, sizeof(pos), "%.1f,%.1f!", x[c->lane], -VIZ_ROW_PT * c->row);
+		viz_set(c->n, "pos", pos);
+	}
+	free(x);
+}
+
 int viz_timeline_new(struct store *st, int64_t run, const struct viz_fdgraph_opts *o, Agraph_t **out)
 {
 	struct viz_timeline t = { .o = o };
 	char strategy[96] = "", outcome[16] = "", text[160];
 	sqlite3_stmt *s;
 	int rc;
-
+	bool hung = false;
 	int64_t any;
 
 	*out = NULL;
@@ -343,15 +451,19 @@ int viz_timeline_new(struct store *st, int64_t run, const struct viz_fdgraph_opt
 	if (rc < 0)
 		return -EIO;
 	t.g = agopen("timeline", Agdirected, NULL);
-	viz_set(t.g, "rankdir", "TB");
+	/* Positions are set here (viz_grid); the engine only draws the edges. */
+	viz_set(t.g, "layout", "nop");
+	viz_set(t.g, "splines", "line");
 	viz_set(t.g, "labelloc", "t");
 	viz_set(t.g, "fontname", "Helvetica");
-	viz_set(t.g, "nodesep", "0.2");
-	viz_set(t.g, "ranksep", "0.15");
 	agattr(t.g, AGNODE, "fontname", "Helvetica");
+	agattr(t.g, AGEDGE, "fontname", "Helvetica");
 	if (viz_load_lanes(st, run, &t) < 0)
 		goto fail;
 	viz_headers(&t, run, strategy, outcome);
+	t.waits = (struct viz_model){ .run_id = run, .schema = t.v5 ? 5 : 4 };
+	if (viz_model_load_waits(st, &t.waits) < 0)
+		goto fail;
 	s = store_prepare(st, "SELECT seq, pid, kind, fd, fd2, pipe_id, pipe_end, other_pid, arg, signal, detail,"
 			      " (SELECT channel FROM pipes p WHERE p.run_id = e.run_id AND p.pipe_id = e.pipe_id)"
 			      " FROM events e WHERE run_id = ?1 AND kind NOT IN ('write', 'read', 'task', 'inherit')"
@@ -382,12 +494,16 @@ int viz_timeline_new(struct store *st, int64_t run, const struct viz_fdgraph_opt
 			else
 				snprintf(text, sizeof(text), "fork → %s %d", l->worker_index >= 0 ? "worker" : "pool parent",
 					 l->worker_index >= 0 ? l->worker_index : l->pid);
-			n = viz_event(&t, other, seq, kind, text);
+			n = viz_event(&t, other, seq, kind, text, false);
 			snprintf(text, sizeof(text), "born with %ld fds: %ld pool pipe ends (%ld write), %ld foreign",
 				 l->inherited, l->inherited_pipes, l->inherited_write, l->inherited_foreign);
-			viz_arrow(&t, n, viz_event(&t, l, -1, "inherit", text), "fork", "#1f5fbf");
+			viz_arrow(&t, n, viz_event(&t, l, -1, "inherit", text, true), "fork", "#1f5fbf");
+			viz_set(l->lifeline, "style", "dotted"); /* not yet born above */
 			continue;
 		}
+		if (strcmp(kind, "hang") && hung)
+			viz_timeline_waits(&t); /* right after the last hang event */
+		hung |= !strcmp(kind, "hang");
 		if (!l)
 			continue; /* a collapsed worker's own event */
 		if (!strcmp(kind, "close") && l->worker_index == -1 && l->writes &&
@@ -396,7 +512,7 @@ int viz_timeline_new(struct store *st, int64_t run, const struct viz_fdgraph_opt
 			char done[64];
 
 			snprintf(done, sizeof(done), "dispatch: %ld task writes", l->writes);
-			viz_event(&t, l, -1, "write", done);
+			viz_event(&t, l, -1, "write", done, false);
 			l->writes = 0;
 		}
 		if (hidden && viz_fold(&t, l, kind))
@@ -406,16 +522,18 @@ int viz_timeline_new(struct store *st, int64_t run, const struct viz_fdgraph_opt
 			snprintf(text + strlen(text), sizeof(text) - strlen(text), " (after %ld reads, %ld tasks)",
 				 l->reads, l->tasks);
 		}
-		n = viz_event(&t, l, seq, kind, text);
-		if (!strcmp(kind, "reap") || !strcmp(kind, "kill"))
-			viz_arrow(&t, n, other ? other->last : NULL, kind,
-				  !strcmp(kind, "kill") ? "#d62728" : "#555555");
+		n = viz_event(&t, l, seq, kind, text, false);
+		if (!strcmp(kind, "hang"))
+			l->hang = n;
+		if ((!strcmp(kind, "reap") || !strcmp(kind, "kill")) && other && other != l)
+			viz_arrow(&t, n, viz_arrow_end(&t, other), kind, !strcmp(kind, "kill") ? "#d62728" : "#555555");
 	}
 	sqlite3_finalize(s);
 	if (rc < 0)
 		goto fail;
 	for (size_t i = 0; i < t.nlanes; i++)
 		viz_fold_close(&t, &t.lanes[i]);
+	viz_timeline_waits(&t);
 	if (t.workers > o->max_workers) {
 		Agnode_t *n = agnode(t.g, "collapsed_note", 1);
 
@@ -424,12 +542,18 @@ int viz_timeline_new(struct store *st, int64_t run, const struct viz_fdgraph_opt
 		viz_set(n, "label", text);
 		viz_set(n, "class", "summary");
 		viz_set(n, "shape", "note");
+		viz_place(&t, &t.lanes[0], n, ++t.row, 0);
 	}
+	viz_grid(&t);
 	free(t.lanes);
+	free(t.cells);
+	free(t.waits.waits);
 	*out = t.g;
 	return 0;
 fail:
 	agclose(t.g);
 	free(t.lanes);
+	free(t.cells);
+	free(t.waits.waits);
 	return -EIO;
 }
