@@ -46,11 +46,20 @@ deps:
 deps-test:
 	@scripts/deps.sh test
 
-$(BUILD)/schema.inc: traces/schema.sql
+# Text files compiled in as C string literals: the schema, and the report's script and style.
+INC := $(BUILD)/schema.inc $(BUILD)/report_js.inc $(BUILD)/report_css.inc
+define to_c_string
 	@mkdir -p $(@D)
 	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@
+endef
+$(BUILD)/schema.inc: traces/schema.sql
+	$(to_c_string)
+$(BUILD)/report_js.inc: viz/report.js
+	$(to_c_string)
+$(BUILD)/report_css.inc: viz/report.css
+	$(to_c_string)
 
-$(BUILD)/%.o: %.c $(wildcard src/*.h viz/*.h) $(BUILD)/schema.inc
+$(BUILD)/%.o: %.c $(wildcard src/*.h viz/*.h) $(INC)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
@@ -70,7 +79,7 @@ $(BUILD)/programs/%: tests/programs/%.c
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O2 -pthread -Wall -Wextra -Werror -o $@ $<
 
-$(BUILD)/tests/%.o: tests/%.c $(wildcard tests/*.h src/*.h viz/*.h) $(BUILD)/schema.inc
+$(BUILD)/tests/%.o: tests/%.c $(wildcard tests/*.h src/*.h viz/*.h) $(INC)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -Itests -DPOOLTRACE_BIN='"$(CURDIR)/$(BIN)"' -DPOOLTRACE_SRC='"$(CURDIR)"' -DPOOLTRACE_PROBE='"$(CURDIR)/$(PROBE)"' -DPOOLTRACE_PROGRAMS='"$(CURDIR)/$(BUILD)/programs"' -c $< -o $@
 
@@ -100,7 +109,8 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/bench.sh $(BIN)
 
-docs: deps
+docs:
+	@scripts/deps.sh docs
 	@$(MAKE) --no-print-directory all
 	@scripts/docs.sh $(BIN)
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # deps.sh: make sure every build and test dependency is installed (Debian packages).
-# Usage: scripts/deps.sh [build|test]. Installs what is missing when run as root,
+# Usage: scripts/deps.sh [build|test|docs]. Installs what is missing when run as root,
 # otherwise prints the exact apt-get command and fails.
 set -euo pipefail
 want=${1:-build}
@@ -15,6 +15,10 @@ if [ "$want" = test ]; then
   have_pc criterion || pkgs+=(libcriterion-dev)
   command -v strace >/dev/null 2>&1 || pkgs+=(strace)
   command -v valgrind >/dev/null 2>&1 || pkgs+=(valgrind)
+fi
+# The report's test opens it in a real browser; make docs takes its screenshot.
+if [ "$want" = test ] || [ "$want" = docs ]; then
+  command -v chromium >/dev/null 2>&1 || pkgs+=(chromium)
 fi
 [ ${#pkgs[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then

@@ -35,4 +35,20 @@ done
 "$bin" render   --db "$db" --run 1 --at shutdown -o "$out"/naive-shutdown.png </dev/null
 "$bin" render   --db "$db" --run 1 --at hang     -o "$out"/naive-hang.png </dev/null
 "$bin" compare  --db "$db" --runs 1,2,3          -o "$out"/compare-shutdown.png </dev/null
-echo "docs: wrote $(ls "$out"/*.svg "$out"/*.png | wc -l) images to $out/ from $db"
+"$bin" timeline --db "$db" --run 1               -o "$out"/naive-timeline.png </dev/null
+# The step-through report, and a screenshot of it in Chromium at the moment the
+# parent has closed pipe 1's write end and the workers still hold theirs.
+"$bin" report   --db "$db" --run 1               -o "$out"/naive-report.html </dev/null
+seq=$("$bin" query --db "$db" --csv "SELECT min(h.to_seq) FROM holds h JOIN processes p USING (run_id, pid)
+  WHERE h.run_id = 1 AND p.role = 'parent' AND h.pipe_end = 'write' AND h.to_kind = 'close'" | tail -1)
+if command -v chromium >/dev/null 2>&1; then
+  profile=$(mktemp -d /tmp/pooltrace-docs-chromium-XXXXXX)
+  trap 'rm -rf "$profile"' EXIT
+  chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --user-data-dir="$profile" \
+    --window-size=1280,760 --screenshot="$(realpath "$out")/naive-report.png" "file://$(realpath "$out")/naive-report.html#seq=$seq" \
+    >/dev/null 2>&1 || { echo "docs: chromium could not take the report's screenshot" >&2; exit 1; }
+else
+  # make docs installs chromium (scripts/deps.sh docs); make demo does not need it.
+  echo "docs: no chromium here: the report's screenshot was not taken" >&2
+fi
+echo "docs: wrote $(ls "$out"/*.svg "$out"/*.png "$out"/*.html | wc -l) files to $out/ from $db"

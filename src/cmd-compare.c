@@ -83,7 +83,7 @@ static int cmd_compare(int argc, char **argv)
 		store_close(st);
 		return EXIT_USAGE;
 	}
-	if (!(format = viz_output_format(o.format, o.out))) {
+	if (!(format = viz_output_format(viz_picture_formats, o.format, o.out))) {
 		viz_target_release(&o.target);
 		store_close(st);
 		return EXIT_USAGE;

@@ -16,6 +16,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_render_entry,
 	&cmd_compare_entry,
 	&cmd_timeline_entry,
+	&cmd_report_entry,
 	NULL,
 };
 

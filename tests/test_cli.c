@@ -387,7 +387,7 @@ Test(cli, help_command_and_man_page)
 	cr_expect(strstr(r.out, "usage: pooltrace record") != NULL, "%s", r.out);
 	cr_expect_eq(t_run(&r, "help nosuch"), 2);
 	cr_expect(strstr(r.err, "unknown command 'nosuch'") != NULL, "%s", r.err);
-	for (const char *const *c = (const char *const[]){ "record", "run", "query", "render", "compare", "timeline", NULL };
+	for (const char *const *c = (const char *const[]){ "record", "run", "query", "render", "compare", "timeline", "report", NULL };
 	     *c; c++)
 		cr_expect_eq(t_sh(&r, "grep -q '^\\.B pooltrace %s' %s/man/pooltrace.1", *c, POOLTRACE_SRC), 0,
 			     "the man page does not show %s", *c);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# valgrind.sh: memcheck over run, record, query, render, compare and timeline on a small trace.
+# valgrind.sh: memcheck over run, record, query, render, compare, timeline and report on a small trace.
 # Usage: tests/valgrind.sh BUILD/pooltrace BUILD/leakprobe. Every process (the
 # pool's too: valgrind follows fork) writes its own log; any error, or any
 # definite leak that tests/valgrind.supp does not name as Graphviz's own,
@@ -21,6 +21,7 @@ steps=(
 	"render --db v.db --run 2 -o shutdown.png"
 	"compare --db v.db --runs 1,2 -o compare.pdf"
 	"timeline --db v.db --run 1 -o timeline.svg"
+	"report --db v.db --run 1 -o report.html"
 	"record --db v.db -q -- sh -c 'printf x | cat >/dev/null'"
 	"render --db v.db --run 3 --at end -o record.svg"
 )

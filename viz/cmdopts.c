@@ -76,13 +76,13 @@ int viz_cmdopts_open_run(const struct cmd_entry *e, struct viz_cmdopts *o, const
 		id = (long)last;
 	}
 	if (!o->out) {
-		snprintf(out_buf, out_len, "run%ld-%s.svg", id, suffix);
+		snprintf(out_buf, out_len, "run%ld-%s.%s", id, suffix, o->formats ? o->formats[0] : "svg");
 		o->out = out_buf;
 	}
 	rc = EXIT_USAGE;
 	if (viz_target_open(o->out, (*st)->path, &o->target) < 0)
 		goto fail;
-	if (!(*format = viz_output_format(o->format, o->out))) {
+	if (!(*format = viz_output_format(o->formats ? o->formats : viz_picture_formats, o->format, o->out))) {
 		viz_target_release(&o->target);
 		goto fail;
 	}

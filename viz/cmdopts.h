@@ -18,6 +18,7 @@ struct viz_cmdopts {
 	const char *format;  /* --format */
 	struct viz_fdgraph_opts graph;
 	struct viz_target target; /* where -o goes, once opened */
+	const char *const *formats; /* what the command writes, the default first; NULL: viz_picture_formats */
 };
 
 /*
@@ -31,7 +32,7 @@ struct store;
 /*
  * For commands that draw one run: opens the database read-only, resolves
  * --run (default: the newest run), fills in the default output name
- * run<ID>-<suffix>.svg (in out_buf) and opens the output target (o->target,
+ * run<ID>-<suffix>.svg, or .<formats[0]> (in out_buf) and opens the output target (o->target,
  * see viz_target_open). Returns 0 with *st and o->target open, or EXIT_USAGE
  * with an error printed and nothing open.
  */

@@ -95,7 +95,7 @@ static void viz_caption(struct viz_buf *b, const struct viz_model *m)
 	}
 }
 
-static Agnode_t *viz_pipe_node(Agraph_t *g, const char *prefix, const struct viz_pipe *p)
+Agnode_t *viz_fdgraph_pipe_node(Agraph_t *g, const char *prefix, const struct viz_pipe *p)
 {
 	char name[96], inode[32];
 	struct viz_buf b = { 0 };
@@ -528,7 +528,7 @@ static Agnode_t *viz_panel(Agraph_t *g, Agraph_t *panel, const struct viz_model 
 			    place[j] != SIZE_MAX)
 				band = place[j] / per_band;
 		viz_name(name, sizeof(name), prefix, "pipes", (long long)band);
-		pipe_nodes[i] = viz_pipe_node(agsubg(panel, name, 0), prefix, &m->pipes[i]);
+		pipe_nodes[i] = viz_fdgraph_pipe_node(agsubg(panel, name, 0), prefix, &m->pipes[i]);
 		/* A flat edge keeps its order only with some weight. */
 		viz_invisible(g, last_in_row[band], pipe_nodes[i], "0", "1");
 		last_in_row[band] = pipe_nodes[i];

@@ -27,6 +27,9 @@ struct viz_fdgraph_opts {
 /* Whether worker `index` (< 0: not a worker) of a pool of `workers` is drawn in full. */
 bool viz_fdgraph_worker_shown(const struct viz_fdgraph_opts *o, int workers, long long index);
 
+/* A pipe as render draws it, named <prefix>pipe<id>, class pipe, with ports w and r for its ends. */
+Agnode_t *viz_fdgraph_pipe_node(Agraph_t *g, const char *prefix, const struct viz_pipe *p);
+
 /* One model, captioned, with a legend. Free with agclose. */
 Agraph_t *viz_fdgraph_new(const struct viz_model *m, const struct viz_fdgraph_opts *o);
 

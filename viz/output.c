@@ -20,29 +20,44 @@
 /* How long -o waits for a process to open a FIFO for reading. */
 #define VIZ_FIFO_WAIT_MS 1000
 
-static const char *const viz_formats[] = { "svg", "png", "pdf", "dot", NULL };
+const char *const viz_picture_formats[] = { "svg", "png", "pdf", "dot", NULL };
 
-const char *viz_output_format(const char *format, const char *out)
+/* "svg, png, pdf or dot" with prefix before each name. */
+static void viz_format_list(const char *const *formats, const char *prefix, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; formats[i] && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s%s", i == 0 ? "" : formats[i + 1] ? ", " : " or ",
+					 prefix, formats[i]);
+}
+
+const char *viz_output_format(const char *const *formats, const char *format, const char *out)
 {
 	const char *ext = NULL;
+	char list[64];
 
 	if (format) {
-		for (int i = 0; viz_formats[i]; i++)
-			if (!strcmp(format, viz_formats[i]))
-				return viz_formats[i];
-		error("unknown format '%s' (expected svg, png, pdf or dot)", format);
+		for (int i = 0; formats[i]; i++)
+			if (!strcmp(format, formats[i]))
+				return formats[i];
+		viz_format_list(formats, "", list, sizeof(list));
+		error("unknown format '%s' (expected %s)", format, list);
 		return NULL;
 	}
 	if (out && strcmp(out, "-"))
 		ext = strrchr(out, '.');
 	if (ext && !strchr(ext, '/')) {
-		for (int i = 0; viz_formats[i]; i++)
-			if (!strcasecmp(ext + 1, viz_formats[i]))
-				return viz_formats[i];
-		error("%s: unknown format '%s' (expected .svg, .png, .pdf or .dot, or give --format)", out, ext + 1);
+		for (int i = 0; formats[i]; i++)
+			if (!strcasecmp(ext + 1, formats[i]))
+				return formats[i];
+		viz_format_list(formats, ".", list, sizeof(list));
+		error("%s: unknown format '%s' (expected %s, or give --format)", out, ext + 1, list);
 		return NULL;
 	}
-	error("%s: cannot tell the format (give a .svg/.png/.pdf/.dot name or --format)", out ? out : "stdout");
+	viz_format_list(formats, ".", list, sizeof(list));
+	error("%s: cannot tell the format (give a %s name or --format)", out ? out : "stdout", list);
 	return NULL;
 }
 
@@ -232,44 +247,67 @@ out:
 	return ret;
 }
 
-int viz_output_render(Agraph_t *g, const char *format, const struct viz_target *t)
+int viz_output_data(Agraph_t *g, const char *format, char **data, size_t *len)
 {
 	GVC_t *gvc = gvContext();
-	char *data = NULL;
-	unsigned int len = 0;
+	const char *engine = agget(g, "layout");
+	unsigned int n = 0;
 	int ret = -1, rc;
 
+	*data = NULL;
+	*len = 0;
 	/* Graphviz reports bad labels and the like as errors but still renders:
 	 * such a picture is not written (its count is checked before). */
-	const char *engine = agget(g, "layout");
-
 	agreseterrors();
 	if (gvLayout(gvc, g, engine && *engine ? engine : "dot") != 0) {
 		error("graphviz could not lay out the graph");
 		goto out;
 	}
-	rc = gvRenderData(gvc, g, format, &data, &len);
+	rc = gvRenderData(gvc, g, format, data, &n);
 	gvFreeLayout(gvc, g);
-	if (rc != 0 || !data) {
+	if (rc != 0 || !*data)
 		error("graphviz could not render %s", format);
-		goto out;
-	}
-	if (agerrors() > 0) {
+	else if (agerrors() > 0)
 		error("graphviz reported errors while rendering; nothing was written");
-		goto out;
-	}
-	if (t->path)
-		ret = viz_replace_file(t->path, data, len);
-	else if (viz_write_all(t->fd, data, len) < 0)
-		error("%s: %s", t->fd == STDOUT_FILENO ? "stdout" : "output", strerror(errno));
 	else
 		ret = 0;
 out:
-	/* gvRenderData can hand back a buffer even when it fails. */
-	if (data)
-		gvFreeRenderData(data);
 	if (gvFreeContext(gvc) != 0 && ret == 0)
 		ret = error("graphviz reported errors while rendering");
+	/* gvRenderData can hand back a buffer even when it fails. */
+	if (ret < 0 && *data) {
+		gvFreeRenderData(*data);
+		*data = NULL;
+	}
+	*len = n;
+	return ret;
+}
+
+void viz_output_free(char *data)
+{
+	if (data)
+		gvFreeRenderData(data);
+}
+
+int viz_output_write(const struct viz_target *t, const char *data, size_t len)
+{
+	if (t->path)
+		return viz_replace_file(t->path, data, len);
+	if (viz_write_all(t->fd, data, len) < 0)
+		return error("%s: %s", t->fd == STDOUT_FILENO ? "stdout" : "output", strerror(errno));
+	return 0;
+}
+
+int viz_output_render(Agraph_t *g, const char *format, const struct viz_target *t)
+{
+	char *data;
+	size_t len;
+	int ret;
+
+	if (viz_output_data(g, format, &data, &len) < 0)
+		return -1;
+	ret = viz_output_write(t, data, len);
+	viz_output_free(data);
 	return ret;
 }
 

@@ -6,8 +6,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* "svg", "png", "pdf" or "dot" from --format, or else from out's extension. NULL (error printed) if neither. */
-const char *viz_output_format(const char *format, const char *out);
+/* What render, compare and timeline write: svg, png, pdf, dot. */
+extern const char *const viz_picture_formats[];
+
+/* One of formats (NULL-terminated) from --format, or else from out's extension. NULL (error printed) if neither. */
+const char *viz_output_format(const char *const *formats, const char *format, const char *out);
 
 /*
  * Where a picture goes, decided once, before any work, from what -o names:
@@ -45,6 +48,13 @@ void viz_target_release(struct viz_target *t);
  * reports errors for is not written. Returns 0 or -1 (error printed).
  */
 int viz_output_render(Agraph_t *g, const char *format, const struct viz_target *t);
+
+/* The two halves of viz_output_render: lay out and render into *data (free
+ * with viz_output_free; NULL on failure), 0 or -1 (error printed)... */
+int viz_output_data(Agraph_t *g, const char *format, char **data, size_t *len);
+void viz_output_free(char *data);
+/* ...and write bytes to t as viz_output_render does. 0 or -1 (error printed). */
+int viz_output_write(const struct viz_target *t, const char *data, size_t len);
 
 /*
  * The one way a string from the database or the system (a file name, a

@@ -10,6 +10,7 @@
  */
 #include "timeline.h"
 
+#include "event_text.h"
 #include "model.h"
 #include "output.h"
 #include "store.h"
@@ -321,43 +322,6 @@ static void viz_headers(struct viz_timeline *t, int64_t run, const char *strateg
 	}
 }
 
-static void viz_describe(sqlite3_stmt *s, const char *kind, char *buf, size_t len)
-{
-	int fd = sqlite3_column_int(s, 3), fd2 = sqlite3_column_int(s, 4);
-	long long pipe = sqlite3_column_int64(s, 5);
-	const char *end = (const char *)sqlite3_column_text(s, 6);
-	int other = sqlite3_column_int(s, 7);
-	long long arg = sqlite3_column_int64(s, 8);
-	const char *detail = (const char *)sqlite3_column_text(s, 10);
-	char what[64] = "";
-
-	if (sqlite3_column_type(s, 5) != SQLITE_NULL)
-		snprintf(what, sizeof(what), " (pipe %lld %s)", pipe, end ? end : "");
-	if (!strcmp(kind, "pipe"))
-		snprintf(buf, len, "pipe → %d, %d (pipe %lld)", fd, fd2, pipe);
-	else if (!strcmp(kind, "close"))
-		snprintf(buf, len, "close %d%s", fd, what);
-	else if (!strcmp(kind, "close_range"))
-		snprintf(buf, len, "close_range %d..%s", fd, fd2 == 2147483647 ? "max" : "");
-	else if (!strcmp(kind, "dup2"))
-		snprintf(buf, len, "dup2 %d → %d%s", fd2, fd, what);
-	else if (!strcmp(kind, "read_zero"))
-		snprintf(buf, len, "read fd %d = 0: EOF", fd);
-	else if (!strcmp(kind, "exit"))
-		snprintf(buf, len, "exit %lld", arg);
-	else if (!strcmp(kind, "reap"))
-		snprintf(buf, len, "reap %d: %s", other,
-			 sqlite3_column_type(s, 9) != SQLITE_NULL ? "killed" : "exited");
-	else if (!strcmp(kind, "kill"))
-		snprintf(buf, len, "kill %d (SIGKILL)", other);
-	else if (!strcmp(kind, "hang"))
-		snprintf(buf, len, "hang: %s", detail ? detail : "");
-	else if (!strcmp(kind, "overflow"))
-		snprintf(buf, len, "log full: %lld events lost", arg);
-	else
-		snprintf(buf, len, "%s", kind);
-}
-
 /*
  * The deadlock's wait-for graph, as render --at hang draws it, told the way a
  * sequence diagram tells messages: right after the hang events, one row per
@@ -464,7 +428,7 @@ int viz_timeline_new(struct store *st, int64_t run, const struct viz_fdgraph_opt
 	t.waits = (struct viz_model){ .run_id = run, .schema = t.v5 ? 5 : 4 };
 	if (viz_model_load_waits(st, &t.waits) < 0)
 		goto fail;
-	s = store_prepare(st, "SELECT seq, pid, kind, fd, fd2, pipe_id, pipe_end, other_pid, arg, signal, detail,"
+	s = store_prepare(st, "SELECT " VIZ_EVENT_COLUMNS ","
 			      " (SELECT channel FROM pipes p WHERE p.run_id = e.run_id AND p.pipe_id = e.pipe_id)"
 			      " FROM events e WHERE run_id = ?1 AND kind NOT IN ('write', 'read', 'task', 'inherit')"
 			      " ORDER BY seq");
@@ -517,7 +481,7 @@ int viz_timeline_new(struct store *st, int64_t run, const struct viz_fdgraph_opt
 		}
 		if (hidden && viz_fold(&t, l, kind))
 			continue;
-		viz_describe(s, kind, text, sizeof(text));
+		viz_event_text(s, text, sizeof(text));
 		if (!strcmp(kind, "read_zero") && l->reads) {
 			snprintf(text + strlen(text), sizeof(text) - strlen(text), " (after %ld reads, %ld tasks)",
 				 l->reads, l->tasks);
