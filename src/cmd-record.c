@@ -57,7 +57,11 @@ static const struct option cmd_record_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* argv as one shell-quoted line: each word in single quotes unless it is plain. */
+/*
+ * argv as one shell-quoted line: each word in single quotes unless it is
+ * plain; a word with a control character (a newline in `python3 -c '...'`)
+ * in bash's $'...', so that the summary stays one line and can be pasted back.
+ */
 static char *cmd_record_quote(char *const *argv)
 {
 	size_t cap = 64, len = 0;
@@ -68,12 +72,32 @@ static char *cmd_record_quote(char *const *argv)
 		bool plain = *a && strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 					     "-_./=:,+@%") == strlen(a);
 
-		while (len + 4 * strlen(a) + 4 > cap)
+		while (len + 4 * strlen(a) + 8 > cap)
 			s = xrealloc(s, cap *= 2);
 		if (i)
 			s[len++] = ' ';
 		if (plain) {
 			len += (size_t)sprintf(s + len, "%s", a);
+			continue;
+		}
+		if (strcspn(a, "\x01\x02\x03\x04\x05\x06\x07\x08\t\n\x0b\x0c\r\x0e\x0f\x10\x11\x12\x13\x14"
+			       "\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f") < strlen(a)) {
+			len += (size_t)sprintf(s + len, "$'");
+			for (; *a; a++) {
+				unsigned char ch = (unsigned char)*a;
+
+				if (ch == '\n')
+					len += (size_t)sprintf(s + len, "\\n");
+				else if (ch == '\t')
+					len += (size_t)sprintf(s + len, "\\t");
+				else if (ch < 0x20 || ch == 0x7f)
+					len += (size_t)sprintf(s + len, "\\x%02x", ch);
+				else if (ch == '\'' || ch == '\\')
+					len += (size_t)sprintf(s + len, "\\%c", ch);
+				else
+					s[len++] = (char)ch;
+			}
+			s[len++] = '\'';
 			continue;
 		}
 		s[len++] = '\'';

@@ -272,3 +272,88 @@ Test(record, pipe_calls_match_strace_ff_on_a_shell_pipeline, .timeout = 60)
 {
 	expect_same_pipe_calls_as_strace("sh -c 'seq 5 | cat | wc -l'");
 }
+
+/* The Python interpreter itself (not a launcher script in front of it), in buf. */
+static const char *python(char *buf, size_t len)
+{
+	struct t_result r;
+
+	cr_assert_eq(t_sh(&r, "python3 -c 'import sys; print(sys.executable)'"), 0,
+		     "python3 is needed (Debian package python3): %s", r.err);
+	r.out[strcspn(r.out, "\n")] = '\0';
+	cr_assert_lt(strlen(r.out), len, "python3 lives at too long a path");
+	memcpy(buf, r.out, strlen(r.out) + 1);
+	return buf;
+}
+
+/* Python's subprocess, as its docs teach a pipeline: close_fds leaves no copy of a pipe end behind. */
+Test(record, python_subprocess_pipeline_leaves_no_write_end_behind, .timeout = 60)
+{
+	const char *db = t_path("py.db");
+	struct t_result r;
+	char py[512];
+
+	t_run(&r, "record --db py.db -- %s -c 'import subprocess\n"
+		  "p1 = subprocess.Popen([\"seq\", \"100\"], stdout=subprocess.PIPE)\n"
+		  "p2 = subprocess.Popen([\"wc\", \"-l\"], stdin=p1.stdout, stdout=subprocess.PIPE)\n"
+		  "p1.stdout.close()\n"
+		  "print(p2.communicate()[0].decode().strip())\n'", python(py, sizeof(py)));
+	cr_expect_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+	cr_expect_str_eq(r.out, "100\n");
+	/* The summary is one line, the command's newlines escaped. */
+	cr_expect_eq(t_lines(r.err), 1, "%s", r.err);
+	cr_expect(strstr(r.err, "$'import subprocess\\np1 = ") != NULL, "%s", r.err);
+	cr_expect_eq(t_sql_int(db, "SELECT outcome = 'ok' FROM runs"), 1);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM processes"), 3);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM processes WHERE program LIKE '%%/seq' AND exit_code = 0"), 1);
+	/* seq's stdout is wc's stdin: one write end dup2'd onto fd 1 in seq, read end onto fd 0 in wc. */
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM holds h JOIN processes p USING (run_id, pid)"
+				   " WHERE p.program LIKE '%%/seq' AND h.fd = 1 AND h.pipe_end = 'write' AND h.from_kind = 'dup2'"),
+		     1);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM leaked_write_ends"), 0);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM eof_blockers"), 0);
+}
+
+/*
+ * multiprocessing.Pool (fork start method): the workers inherit the write
+ * ends of the pool's queues and never close them, as the classic pool does;
+ * the pool still ends, because it stops its workers with sentinel tasks, not
+ * EOF. pooltrace records the leak, and no deadlock.
+ */
+Test(record, python_multiprocessing_pool_workers_inherit_the_queues_write_ends, .timeout = 60)
+{
+	const char *db = t_path("mp.db");
+	struct t_result r;
+	char py[512];
+
+	t_run(&r, "record --db mp.db -- %s -c 'import multiprocessing as m\n"
+		  "m.set_start_method(\"fork\")\n"
+		  "with m.Pool(3) as p: print(sum(p.map(abs, range(-50, 50))))\n'", python(py, sizeof(py)));
+	cr_expect_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+	cr_expect_str_eq(r.out, "2500\n");
+	cr_expect_eq(t_sql_int(db, "SELECT outcome = 'ok' FROM runs"), 1);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM processes"), 4);
+	/* Each of the 3 workers holds some, the parent none. */
+	cr_expect_eq(t_sql_int(db, "SELECT count(DISTINCT pid) FROM leaked_write_ends"
+				   " WHERE pid <> (SELECT pid FROM processes ORDER BY fork_seq LIMIT 1)"), 3);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM leaked_write_ends"
+				   " WHERE pid = (SELECT pid FROM processes ORDER BY fork_seq LIMIT 1)"), 0);
+}
+
+/* make -j: three recipe shells at once, each running a pipeline, under make's jobserver pipe. */
+Test(record, make_j3_runs_three_pipelines_each_reaching_eof, .timeout = 60)
+{
+	const char *db = t_path("make.db");
+	struct t_result r;
+
+	cr_assert_eq(t_sh(&r, "printf 'all: a b c\\na b c:\\n\\tseq 3 | cat > /dev/null\\n' > M.mk"), 0);
+	cr_expect_eq(t_run(&r, "record --db make.db --io -q -- make -s -j3 -f M.mk"), 0, "%s", r.err);
+	cr_expect_eq(t_sql_int(db, "SELECT outcome = 'ok' FROM runs"), 1);
+	/* One pipe per recipe, made by its shell; each cat reads its pipe to EOF. */
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM pipes q JOIN processes p ON p.run_id = q.run_id"
+				   " AND p.pid = q.created_by WHERE p.program NOT LIKE '%%/make'"), 3);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events e JOIN processes p USING (run_id, pid)"
+				   " WHERE e.kind = 'read_zero' AND p.program LIKE '%%/cat'"), 3);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM processes WHERE program LIKE '%%/seq' AND exit_code = 0"), 3);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM processes WHERE reap_seq IS NULL"), 0);
+}
