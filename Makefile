@@ -24,7 +24,9 @@ BIN := $(BUILD)/pooltrace
 TEST_BIN := $(BUILD)/pooltrace-tests
 PROBE := $(BUILD)/leakprobe
 # Programs the tests trace with `record`: plain C, nothing of pooltrace in them.
-PROGRAMS := $(patsubst tests/programs/%.c,$(BUILD)/programs/%,$(wildcard tests/programs/*.c))
+PROGRAMS := $(patsubst tests/programs/%.c,$(BUILD)/programs/%,$(wildcard tests/programs/*.c)) \
+	$(patsubst tests/programs/%.cpp,$(BUILD)/programs/%,$(wildcard tests/programs/*.cpp))
+CXX ?= c++
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 # Every pooltrace process the tests start runs with LeakSanitizer on (exit 23
@@ -78,6 +80,9 @@ $(PROBE): tests/probe/leakprobe.c $(LIB_OBJ)
 $(BUILD)/programs/%: tests/programs/%.c
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O2 -pthread -Wall -Wextra -Werror -o $@ $<
+$(BUILD)/programs/%: tests/programs/%.cpp
+	@mkdir -p $(@D)
+	$(CXX) -std=c++17 -O2 -Wall -Wextra -Werror -o $@ $<
 
 $(BUILD)/tests/%.o: tests/%.c $(wildcard tests/*.h src/*.h viz/*.h) $(INC)
 	@mkdir -p $(@D)

@@ -15,7 +15,8 @@ if [ "$want" = test ]; then
   have_pc criterion || pkgs+=(libcriterion-dev)
   command -v strace >/dev/null 2>&1 || pkgs+=(strace)
   command -v valgrind >/dev/null 2>&1 || pkgs+=(valgrind)
-  # record is tested on Python's subprocess and multiprocessing.
+  # record is tested on a textbook C++ pool, and on Python's subprocess and multiprocessing.
+  command -v c++ >/dev/null 2>&1 || pkgs+=(g++)
   command -v python3 >/dev/null 2>&1 || pkgs+=(python3)
 fi
 # The report's test opens it in a real browser; make docs takes its screenshot.

@@ -21,6 +21,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +63,22 @@ sqlite3_stmt *store_prepare(struct store *st, const char *sql)
 		error("%s: %s", st->path, sqlite3_errmsg(st->db));
 		return NULL;
 	}
+	return stmt;
+}
+
+sqlite3_stmt *store_preparef(struct store *st, const char *fmt, ...)
+{
+	sqlite3_stmt *stmt;
+	va_list ap;
+	char *sql;
+
+	va_start(ap, fmt);
+	sql = sqlite3_vmprintf(fmt, ap);
+	va_end(ap);
+	if (!sql)
+		die("out of memory");
+	stmt = store_prepare(st, sql);
+	sqlite3_free(sql);
 	return stmt;
 }
 

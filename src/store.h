@@ -45,6 +45,8 @@ int store_exec(struct store *st, const char *sql);
 
 /* Prepares sql; prints SQLite's message and returns NULL on error. */
 sqlite3_stmt *store_prepare(struct store *st, const char *sql);
+/* store_prepare of sqlite3_mprintf(fmt, ...): for SQL that differs by schema version. */
+sqlite3_stmt *store_preparef(struct store *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
  * Steps s: 1 when it gave a row, 0 when it is done, -1 when it failed (a

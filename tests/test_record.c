@@ -357,3 +357,24 @@ Test(record, make_j3_runs_three_pipelines_each_reaching_eof, .timeout = 60)
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM processes WHERE program LIKE '%%/seq' AND exit_code = 0"), 3);
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM processes WHERE reap_seq IS NULL"), 0);
 }
+
+/* The textbook C++ pool (a class whose destructor closes and waits, in order) hangs as the C one does; its fix does not. */
+Test(record, a_textbook_cpp_pool_deadlocks_and_its_fix_does_not, .timeout = 60)
+{
+	const char *db = t_path("cxx.db");
+	struct t_result r;
+	int run = 0;
+
+	for (long n = 3; n <= 5; n += 2) {
+		cr_expect_eq(t_run(&r, "record --db cxx.db -- " PROG("cxxpool") " %ld", n), 128 + 9, "%s", r.err);
+		run++;
+		cr_expect_eq(t_sql_int(db, "SELECT outcome = 'deadlock' FROM runs WHERE id = %d", run), 1);
+		expect_pool_counts(db, run, "naive", n);
+		/* The wait-for graph is the naive pool's: N + N(N-1)/2 edges, all on the cycle. */
+		cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM wait_for WHERE run_id = %d", run), n + n * (n - 1) / 2);
+		cr_expect_eq(t_run(&r, "record --db cxx.db -- " PROG("cxxpool") " %ld fixed", n), 0, "%s", r.err);
+		run++;
+		cr_expect_str_eq(r.out, "done\n");
+		expect_pool_counts(db, run, "child-close", n);
+	}
+}

@@ -281,19 +281,22 @@ static double png_aspect(const char *path)
 	return w / ht;
 }
 
-/* Slide-shaped: between 1:1 and 2:1 for render of 4 and 8 workers and compare of three runs. */
+/* Slide-shaped: between 1:1 and 2:1 for render of 4 and 8 workers (at shutdown and at the hang) and compare of three runs. */
 Test(viz, pictures_fit_a_slide, .timeout = 120)
 {
 	struct t_result r;
 	double a;
 
 	three_runs();
-	cr_assert_eq(t_run(&r, "run --db v.db -s naive -w 8 -t 16 --shutdown-delay-ms 30 -q"), 0, "%s", r.err);
+	cr_assert_eq(t_run(&r, "run --db v.db -s naive -w 8 -t 16 --shutdown-delay-ms 30 --hang-ms 200 -q"), 0, "%s",
+		     r.err);
 	cr_assert_eq(t_run(&r, "render --db v.db --run 1 -o r4.png"), 0, "%s", r.err);
 	cr_assert_eq(t_run(&r, "render --db v.db --run 4 -o r8.png"), 0, "%s", r.err);
 	cr_assert_eq(t_run(&r, "render --db v.db --run 1 --at hang -o h4.png"), 0, "%s", r.err);
+	cr_assert_eq(t_run(&r, "render --db v.db --run 4 --at hang -o h8.png"), 0, "%s", r.err);
 	cr_assert_eq(t_run(&r, "compare --db v.db --runs 1,2,3 -o c3.png"), 0, "%s", r.err);
-	for (const char *const *p = (const char *const[]){ "r4.png", "r8.png", "h4.png", "c3.png", NULL }; *p; p++) {
+	for (const char *const *p = (const char *const[]){ "r4.png", "r8.png", "h4.png", "h8.png", "c3.png", NULL }; *p;
+	     p++) {
 		a = png_aspect(t_path(*p));
 		cr_expect(a >= 1.0 && a <= 2.0, "%s: aspect %.2f is not between 1:1 and 2:1", *p, a);
 	}

@@ -22,7 +22,8 @@
 #define VIZ_BLUE "#1f5fbf"
 #define VIZ_GREEN "#2a9d3a"
 #define VIZ_RED "#d62728"
-#define VIZ_ROW 4        /* processes per row below the pipes */
+#define VIZ_ROW 4        /* processes per row below the pipes... */
+#define VIZ_ROW_MANY 3   /* ...and past VIZ_ROW_MANY * 2 of them: 8 workers in 3 rows stay within 2:1 */
 #define VIZ_MAX_WAITS 120 /* more wait-for edges than this are counted, not drawn */
 
 struct viz_buf {
@@ -476,7 +477,7 @@ static Agnode_t *viz_anchor(Agraph_t *row, const char *prefix, size_t band)
  * Adds one model to panel (the root graph or a cluster). The top process
  * (pool parent, or a program's first process) stands above everything; the
  * others follow in a fixed order (workers by index, or fork order) in bands
- * of at most VIZ_ROW, each band a row of the pipes made for its processes
+ * of at most VIZ_ROW (VIZ_ROW_MANY for more than six), each band a row of the pipes made for its processes
  * with the processes right under them, so the picture stays slide-shaped.
  * The order is the same at every moment and in every panel, so pictures
  * can be compared by eye.
@@ -487,7 +488,7 @@ static Agnode_t *viz_panel(Agraph_t *g, Agraph_t *panel, const struct viz_model 
 	Agnode_t **pipe_nodes = xcalloc(m->npipes ? m->npipes : 1, sizeof(*pipe_nodes));
 	Agnode_t *summary = NULL, **anchors, **last_in_row, **bottom, *last_anchor;
 	/* Per process of m: its place among the bottom ones (SIZE_MAX: top or collapsed). */
-	size_t *place = xcalloc(m->nprocs + 1, sizeof(*place)), nbottom = 0, bands, per_band;
+	size_t *place = xcalloc(m->nprocs + 1, sizeof(*place)), nbottom = 0, bands, per_band, row_max;
 	bool summary_placed = false;
 
 	/* Where each process goes: the summary stands where the collapsed workers would. */
@@ -502,7 +503,8 @@ static Agnode_t *viz_panel(Agraph_t *g, Agraph_t *panel, const struct viz_model 
 		else if (!summary_placed && m->workers > o->max_workers)
 			summary_placed = true, place[m->nprocs] = nbottom++;
 	}
-	bands = nbottom ? (nbottom + VIZ_ROW - 1) / VIZ_ROW : 1;
+	row_max = nbottom > VIZ_ROW_MANY * 2 ? VIZ_ROW_MANY : VIZ_ROW;
+	bands = nbottom ? (nbottom + row_max - 1) / row_max : 1;
 	per_band = nbottom ? (nbottom + bands - 1) / bands : 1;
 	anchors = xcalloc(bands, sizeof(*anchors));
 	last_in_row = xcalloc(bands, sizeof(*last_in_row));

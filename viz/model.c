@@ -119,21 +119,15 @@ static void viz_one_proc(struct viz_model *m, sqlite3_stmt *s)
 
 static int viz_load_procs(struct store *st, struct viz_model *m)
 {
-	char *sql = sqlite3_mprintf("SELECT pid, role = 'parent', coalesce(worker_index, -1),"
+	return viz_each_row(st, store_preparef(st, "SELECT pid, role = 'parent', coalesce(worker_index, -1),"
 				    " coalesce(exit_seq, reap_seq), exit_code, term_signal, %s"
 				    " FROM processes WHERE run_id = ?1 AND fork_seq <= ?2"
 				    /* Pool: the parent, then workers by index; any program: in fork order. */
 				    " ORDER BY role = 'worker', worker_index, fork_seq",
 				    /* A fork that did not exec runs its parent's program. */
 				    VIZ_V5(m, "coalesce(program, (SELECT q.program FROM processes q WHERE"
-					      " q.run_id = processes.run_id AND q.pid = processes.ppid))"));
-	int rc;
-
-	if (!sql)
-		die("out of memory");
-	rc = viz_each_row(st, store_prepare(st, sql), m, viz_one_proc);
-	sqlite3_free(sql);
-	return rc;
+					      " q.run_id = processes.run_id AND q.pid = processes.ppid))")),
+			    m, viz_one_proc);
 }
 
 static struct viz_proc *viz_find_proc(struct viz_model *m, int pid)
@@ -236,22 +230,17 @@ static int viz_load_pipes(struct store *st, struct viz_model *m)
 /* The run's own row: strategy, workers, outcome, and its last event. 0, -EINVAL or -EIO. */
 static int viz_load_run(struct store *st, struct viz_model *m)
 {
-	char *sql;
 	sqlite3_stmt *s;
 	int rc;
 
 	if (store_int(st, "SELECT user_version FROM pragma_user_version WHERE ?1", 1, 0, &m->schema) < 0)
 		return -EIO;
-	sql = sqlite3_mprintf("SELECT coalesce(strategy, ''), coalesce(workers, 0), coalesce(outcome, ''),"
+	s = store_preparef(st, "SELECT coalesce(strategy, ''), coalesce(workers, 0), coalesce(outcome, ''),"
 					    /* Every run ends with lifecycle events (reaps at the least), so
 					     * the last of those is the run's last; skipping the per-task
 					     * kinds keeps their chunks packed. */
 					    " (SELECT max(seq) FROM events WHERE run_id = ?1 AND kind NOT IN ('write', 'read', 'task')),"
 					    " %s FROM runs WHERE id = ?1", VIZ_V5(m, "command"));
-	if (!sql)
-		die("out of memory");
-	s = store_prepare(st, sql);
-	sqlite3_free(sql);
 	if (!s)
 		return -EIO;
 	sqlite3_bind_int64(s, 1, m->run_id);

@@ -78,17 +78,12 @@ static bool viz_pipe_drawn(const struct viz_report *r, int64_t pipe_id)
 /* The processes, top process first, then workers by index / processes in fork order. 0 or -EIO. */
 static int viz_report_procs(struct viz_report *r)
 {
-	char *sql = sqlite3_mprintf("SELECT pid, role, coalesce(worker_index, -1), %s, coalesce(fork_seq, 0),"
-				    " coalesce(reap_seq, 0), coalesce(exit_seq, 0) FROM processes WHERE run_id = ?1"
-				    " ORDER BY role = 'worker', worker_index, coalesce(fork_seq, 0), pid",
-				    r->m.schema >= 5 ? "coalesce(program, '')" : "''");
-	sqlite3_stmt *s;
+	sqlite3_stmt *s = store_preparef(r->st, "SELECT pid, role, coalesce(worker_index, -1), %s, coalesce(fork_seq, 0),"
+					       " coalesce(reap_seq, 0), coalesce(exit_seq, 0) FROM processes WHERE run_id = ?1"
+					       " ORDER BY role = 'worker', worker_index, coalesce(fork_seq, 0), pid",
+					 r->m.schema >= 5 ? "coalesce(program, '')" : "''");
 	int rc;
 
-	if (!sql)
-		die("out of memory");
-	s = store_prepare(r->st, sql);
-	sqlite3_free(sql);
 	if (!s)
 		return -EIO;
 	sqlite3_bind_int64(s, 1, r->run);
@@ -167,17 +162,12 @@ static int viz_report_pipes(struct viz_report *r)
 static int viz_report_holds(struct viz_report *r)
 {
 	/* fd_holds' rows, with leaked_write_ends' rule for the red ones. */
-	char *sql = sqlite3_mprintf("SELECT pid, fd, pipe_id, pipe_end, from_seq, coalesce(to_seq, 0), %s FROM holds"
-				    " WHERE run_id = ?1 AND pipe_id IS NOT NULL ORDER BY from_seq, pid, fd",
-				    r->m.schema >= 5 ? "pipe_end = 'write' AND from_kind = 'inherit' AND touched_seq IS NULL"
-						     : "0");
-	sqlite3_stmt *s;
+	sqlite3_stmt *s = store_preparef(r->st, "SELECT pid, fd, pipe_id, pipe_end, from_seq, coalesce(to_seq, 0), %s"
+					       " FROM holds WHERE run_id = ?1 AND pipe_id IS NOT NULL ORDER BY from_seq, pid, fd",
+					 r->m.schema >= 5 ? "pipe_end = 'write' AND from_kind = 'inherit' AND touched_seq IS NULL"
+							  : "0");
 	int rc;
 
-	if (!sql)
-		die("out of memory");
-	s = store_prepare(r->st, sql);
-	sqlite3_free(sql);
 	if (!s)
 		return -EIO;
 	sqlite3_bind_int64(s, 1, r->run);

@@ -231,7 +231,7 @@ static void viz_add_lane(struct viz_timeline *t, struct viz_lane lane)
 /* One lane per drawn process, then pooltrace's own. 0 or -EIO. */
 static int viz_load_lanes(struct store *st, int64_t run, struct viz_timeline *t)
 {
-	char *sql = sqlite3_mprintf(
+	sqlite3_stmt *s = store_preparef(st,
 		/* The per-task counts in one pass: their events are packed in
 		 * io_chunks, and a correlated count per lane would unpack them all
 		 * once per lane. */
@@ -248,14 +248,9 @@ static int viz_load_lanes(struct store *st, int64_t run, struct viz_timeline *t)
 		    "  AND h.is_foreign), %s"
 		    " FROM processes p LEFT JOIN io USING (pid) WHERE p.run_id = ?1"
 		    " ORDER BY p.role = 'worker', p.worker_index, p.fork_seq", t->v5 ? "p.program" : "NULL");
-	sqlite3_stmt *s;
 	int64_t supervisor;
 	int rc;
 
-	if (!sql)
-		die("out of memory");
-	s = store_prepare(st, sql);
-	sqlite3_free(sql);
 	if (!s)
 		return -EIO;
 	sqlite3_bind_int64(s, 1, run);
