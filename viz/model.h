@@ -84,6 +84,9 @@ void viz_waits_mark_cycles(struct viz_wait *waits, size_t n);
 int viz_model_load(struct store *st, int64_t run_id, const char *moment, struct viz_model *m);
 void viz_model_release(struct viz_model *m);
 
+/* Only the run's own facts (schema, strategy or command, workers, outcome, last seq): no moment. Same returns. */
+int viz_model_load_run(struct store *st, int64_t run_id, struct viz_model *m);
+
 /*
  * Appends m->run_id's wait-for graph (schema 5's view; nothing for older
  * files, as m->schema says) to m->waits, edges on a cycle marked. 0 or -EIO.

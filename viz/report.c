@@ -48,7 +48,7 @@ struct viz_report {
 	struct store *st;
 	int64_t run;
 	const struct viz_fdgraph_opts *o;
-	struct viz_model m;     /* the run at its end: caption facts */
+	struct viz_model m;     /* the run's own facts, for the title */
 	Agraph_t *g;
 	Agraph_t *pipes_row, *bottom_row;
 	struct viz_rproc *procs;
@@ -289,7 +289,8 @@ int viz_report_html(struct store *st, int64_t run, const struct viz_fdgraph_opts
 
 	*out = NULL;
 	*out_len = 0;
-	if ((rc = viz_model_load(st, run, "end", &r.m)) < 0)
+	/* The run's facts only: the whole run is drawn, no moment of it is loaded. */
+	if ((rc = viz_model_load_run(st, run, &r.m)) < 0)
 		return rc;
 	r.g = agopen("report", Agdirected, NULL);
 	viz_set(r.g, "rankdir", "TB");
