@@ -105,3 +105,17 @@ for _ in $(seq "$rounds"); do
 done
 printf 'ingestion (4 workers x %d tasks, median of %d): %s events/s\n' "$tasks" "$rounds" \
   "$(printf '%s\n' "${rates[@]}" | median)"
+# Readers on a large pool: the naive 1000-worker run (half a million holds and
+# wait-for edges) drawn four ways; median wall seconds of $rounds each.
+echo
+big=$(dirname "$db")/big.db
+"$bin" run --db "$big" -q -s naive -w 1000 -t 1000 </dev/null
+printf '%-44s %9s\n' "drawing the naive 1000-worker run" "median"
+for what in "render --at hang -o $big.svg" "render --at end -o $big.svg" "timeline -o $big.svg" "report -o $big.html"; do
+  times=()
+  for _ in $(seq "$rounds"); do
+    # shellcheck disable=SC2086 # $what is a list of words
+    times+=("$(wall "$bin" ${what%% *} --db "$big" ${what#* })")
+  done
+  printf '%-44s %8.2fs\n' "${what%% -o*}" "$(printf '%s\n' "${times[@]}" | median)"
+done
