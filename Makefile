@@ -1,5 +1,6 @@
 # pooltrace: see README.md. `make` builds build/pooltrace.
 #   make demo   install missing dependencies, build, run every strategy, print a summary
+#   make scenarios  run every pipe scenario (run --scenario), one line each
 #   make test   the whole suite, then again under ASan+UBSan, then valgrind over each command
 #   make bench  traced/untraced wall-time ratios and ingestion rate
 #   make docs   regenerate the README's images in docs/
@@ -40,7 +41,7 @@ SAN_ENV := ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
 PREFIX ?= /usr/local
-.PHONY: all deps deps-test demo test check check-asan check-valgrind bench docs install uninstall clean
+.PHONY: all deps deps-test demo scenarios test check check-asan check-valgrind bench docs install uninstall clean
 all: $(BIN)
 
 deps:
@@ -91,6 +92,10 @@ $(BUILD)/tests/%.o: tests/%.c $(wildcard tests/*.h src/*.h viz/*.h) $(INC)
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/demo.sh $(BIN)
+
+scenarios: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/scenarios.sh $(BIN)
 
 # The Criterion suite (unit and end-to-end) on the normal build, then on the
 # sanitizer build, then valgrind. `check` is one leg; `test` is what CI runs.

@@ -444,6 +444,20 @@ void capture_task(int code)
 	capture_emit(&r);
 }
 
+void capture_check(long intact, long torn)
+{
+	struct evlog_record r;
+
+	if (!capture_log)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.kind = EV_CHECK;
+	r.arg = intact;
+	r.result = torn;
+	r.has = HAS_ARG | HAS_RESULT;
+	capture_emit(&r);
+}
+
 _Noreturn void capture_exit(int code)
 {
 	struct evlog_record r;

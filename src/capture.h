@@ -36,6 +36,8 @@ ssize_t capture_read(int fd, void *buf, size_t n);
 pid_t capture_waitpid(pid_t pid, int *status);
 /* A worker starts task `code`. */
 void capture_task(int code);
+/* A reader's own check of what it read (scenario atomic): records, whole and torn. */
+void capture_check(long intact, long torn);
 /* Records `exit`, then _exit(code). */
 _Noreturn void capture_exit(int code);
 

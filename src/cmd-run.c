@@ -1,5 +1,6 @@
 /* cmd-run.c: `pooltrace run`: runs one pool scenario under tracing and records it. */
 #include "cmd.h"
+#include "scenario.h"
 #include "store.h"
 #include "supervisor.h"
 #include "util.h"
@@ -28,6 +29,13 @@ const struct cmd_entry cmd_run_entry = {
 	"options:\n"
 	"  -s, --strategy S     shutdown strategy: naive (default), close-all,\n"
 	"                       reverse-close, child-close, close-range\n"
+	"      --scenario NAME  instead, a pipe lesson: empty-read, full-pipe,\n"
+	"                       full-pipe-stuck, eof, sigpipe, sigpipe-ignored, coalesce,\n"
+	"                       coalesce-fixed, atomic, atomic-big (each with its own\n"
+	"                       workers, tasks and pause unless given; --hang-ms 100)\n"
+	"      --pause-ms MS    a scenario's pause (empty-read: before the first write;\n"
+	"                       full-pipe, coalesce: before the worker reads; sigpipe:\n"
+	"                       before the second round)\n"
 	"  -w, --workers N      worker processes, 1..100000 (default 4)\n"
 	"  -t, --tasks M        task codes to dispatch round-robin (default 16)\n"
 	"      --task-ms MS     each task sleeps MS milliseconds (default 0)\n"
@@ -58,10 +66,13 @@ const struct cmd_entry cmd_run_entry = {
 	.exec = cmd_run,
 };
 
-enum { OPT_TASK_MS = 256, OPT_CRASH, OPT_NO_TRACE, OPT_NO_IO, OPT_HANG_MS, OPT_LOG_SIZE, OPT_LOG_WAIT, OPT_STATS, OPT_DELAY };
+enum { OPT_TASK_MS = 256, OPT_CRASH, OPT_NO_TRACE, OPT_NO_IO, OPT_HANG_MS, OPT_LOG_SIZE, OPT_LOG_WAIT, OPT_STATS, OPT_DELAY,
+       OPT_SCENARIO, OPT_PAUSE };
 
 static const struct option cmd_run_options[] = {
 	{ "strategy", required_argument, NULL, 's' },
+	{ "scenario", required_argument, NULL, OPT_SCENARIO },
+	{ "pause-ms", required_argument, NULL, OPT_PAUSE },
 	{ "workers", required_argument, NULL, 'w' },
 	{ "tasks", required_argument, NULL, 't' },
 	{ "task-ms", required_argument, NULL, OPT_TASK_MS },
@@ -126,8 +137,8 @@ static int cmd_run(int argc, char **argv)
 	};
 	struct supervisor_result res;
 	const char *db = NULL;
-	long v, crash = -1;
-	bool quiet = false, stats = false;
+	long v, crash = -1, workers = -1, tasks = -1, pause = -1, hang = -1;
+	bool quiet = false, stats = false, strategy = false;
 	char incomplete[96] = "";
 	int c, rc;
 
@@ -140,13 +151,21 @@ static int cmd_run(int argc, char **argv)
 			if (pool_strategy_parse(optarg, &cfg.pool.strategy) < 0)
 				return cmd_usage_error(&cmd_run_entry, "unknown strategy '%s' (expected %s)", optarg,
 						       pool_strategy_list());
+			strategy = true;
+			break;
+		case OPT_SCENARIO:
+			if (scenario_parse(optarg, &cfg.pool.scenario) < 0)
+				return cmd_usage_error(&cmd_run_entry, "unknown scenario '%s' (expected %s)", optarg,
+						       SCENARIO_LIST);
+			break;
+		case OPT_PAUSE:
+			rc = cmd_run_number("--pause-ms", optarg, 0, 3600000, &pause);
 			break;
 		case 'w':
-			rc = cmd_run_number("--workers", optarg, 1, 100000, &v);
-			cfg.pool.workers = (int)v;
+			rc = cmd_run_number("--workers", optarg, 1, 100000, &workers);
 			break;
 		case 't':
-			rc = cmd_run_number("--tasks", optarg, 0, INT_MAX, &cfg.pool.tasks);
+			rc = cmd_run_number("--tasks", optarg, 0, INT_MAX, &tasks);
 			break;
 		case OPT_TASK_MS:
 			rc = cmd_run_number("--task-ms", optarg, 0, 3600000, &cfg.pool.task_ms);
@@ -164,7 +183,7 @@ static int cmd_run(int argc, char **argv)
 			cfg.io_events = false;
 			break;
 		case OPT_HANG_MS:
-			rc = cmd_run_number("--hang-ms", optarg, 10, 3600000, &cfg.hang_ms);
+			rc = cmd_run_number("--hang-ms", optarg, 10, 3600000, &hang);
 			break;
 		case OPT_LOG_SIZE:
 			rc = cmd_run_number("--log-size", optarg, 64, 1L << 26, &v);
@@ -193,6 +212,23 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cmd_usage_error(&cmd_run_entry, "unexpected argument '%s'", argv[optind]);
+	if (cfg.pool.scenario != SCENARIO_NONE) {
+		if (strategy || crash >= 0)
+			return cmd_usage_error(&cmd_run_entry, "--scenario runs its own pool: no --strategy or --crash-worker");
+		scenario_defaults(cfg.pool.scenario, &cfg.pool.workers, &cfg.pool.tasks, &cfg.pool.pause_ms);
+		/* Short, so that a process blocked during the pause is seen there. */
+		cfg.hang_ms = 100;
+	} else if (pause >= 0) {
+		return cmd_usage_error(&cmd_run_entry, "--pause-ms applies to a --scenario");
+	}
+	if (workers > 0)
+		cfg.pool.workers = (int)workers;
+	if (tasks >= 0)
+		cfg.pool.tasks = tasks;
+	if (pause >= 0)
+		cfg.pool.pause_ms = pause;
+	if (hang > 0)
+		cfg.hang_ms = hang;
 	if (crash >= cfg.pool.workers)
 		return cmd_usage_error(&cmd_run_entry, "--crash-worker %ld is not one of the %d workers (0..%d)", crash,
 				       cfg.pool.workers, cfg.pool.workers - 1);
@@ -210,12 +246,12 @@ static int cmd_run(int argc, char **argv)
 	if (!quiet && cfg.trace)
 		printf("run %lld: %s, %d workers, %ld tasks: %s; leaked write ends %lld, EOF blockers %lld%s;"
 		       " %llu events in %s (%.2f s)\n",
-		       (long long)res.run_id, pool_strategy_name(cfg.pool.strategy), cfg.pool.workers,
+		       (long long)res.run_id, pool_run_name(&cfg.pool), cfg.pool.workers,
 		       cfg.pool.tasks, res.outcome, (long long)res.leaked_write_ends, (long long)res.eof_blockers,
 		       incomplete, (unsigned long long)res.events, cfg.db_path, res.seconds);
 	else if (!quiet)
 		printf("untraced run: %s, %d workers, %ld tasks: %s (%.2f s)\n",
-		       pool_strategy_name(cfg.pool.strategy), cfg.pool.workers, cfg.pool.tasks, res.outcome,
+		       pool_run_name(&cfg.pool), cfg.pool.workers, cfg.pool.tasks, res.outcome,
 		       res.seconds);
 	if (stats && cfg.trace)
 		fprintf(stderr, "stats: %llu events stored in %.3f s of database time: %.0f events/s\n",

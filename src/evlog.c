@@ -79,7 +79,8 @@ static const char *const evlog_kind_names[EV_KIND_MAX] = {
 	[EV_REAP] = "reap",         [EV_HANG] = "hang",
 	[EV_KILL] = "kill",         [EV_OVERFLOW] = "overflow",
 	[EV_EXEC] = "exec",         [EV_CLOEXEC] = "cloexec",
-	[EV_DUP] = "dup",
+	[EV_DUP] = "dup",           [EV_BLOCKED] = "blocked",
+	[EV_CHECK] = "check",
 };
 
 const char *evlog_kind_name(int kind)

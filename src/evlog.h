@@ -25,6 +25,8 @@ enum evlog_kind {
 	EV_EXEC,     /* the process exec'd: text = the program */
 	EV_DUP,      /* dup or fcntl F_DUPFD: fd = the new fd, fd2 = the old one */
 	EV_CLOEXEC,  /* fd closed by that exec (close-on-exec), observed, not modelled */
+	EV_BLOCKED,  /* found blocked on a pipe while others ran: not a deadlock; evidence as for hang */
+	EV_CHECK,    /* a reader's own check of what it read: arg = records intact, result = records torn */
 	EV_KIND_MAX
 };
 

@@ -9,6 +9,8 @@
  */
 #include "hang.h"
 
+#include "evlog.h"
+
 #include "util.h"
 
 #include <dirent.h>
@@ -20,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -76,6 +79,27 @@ static uint64_t hang_fd_pipe_inode(pid_t pid, int fd)
 	return st.st_ino;
 }
 
+/*
+ * How full the pipe is that p is blocked on: FIONREAD and F_GETPIPE_SZ on a
+ * copy of its fd (pidfd_getfd shares the open file, so no reader or writer
+ * is added), closed at once. Left at -1 where the kernel refuses the copy.
+ */
+static void hang_pipe_fill(struct hang_proc *p)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, p->pid, 0), copy, n;
+
+	if (pidfd < 0)
+		return;
+	copy = (int)syscall(SYS_pidfd_getfd, pidfd, p->fd, 0);
+	if (copy >= 0) {
+		if (ioctl(copy, FIONREAD, &n) == 0)
+			p->queued = n;
+		p->capacity = fcntl(copy, F_GETPIPE_SZ);
+		close(copy);
+	}
+	close(pidfd);
+}
+
 static void hang_inspect(struct hang_proc *p)
 {
 	char path[64], buf[256];
@@ -84,6 +108,7 @@ static void hang_inspect(struct hang_proc *p)
 
 	p->syscall_nr = -1;
 	p->wait = HANG_RUNNING;
+	p->queued = p->capacity = -1;
 	snprintf(path, sizeof(path), "/proc/%d/wchan", (int)p->pid);
 	if (read_small_file(path, buf, sizeof(buf)) > 0) {
 		buf[strcspn(buf, "\n")] = '\0';
@@ -105,8 +130,10 @@ static void hang_inspect(struct hang_proc *p)
 	if (nr == SYS_read || nr == SYS_write) {
 		p->fd = (int)a0;
 		p->inode = hang_fd_pipe_inode(p->pid, p->fd);
-		if (p->inode)
+		if (p->inode) {
 			p->wait = nr == SYS_read ? HANG_PIPE_READ : HANG_PIPE_WRITE;
+			hang_pipe_fill(p);
+		}
 	} else if (nr == SYS_wait4 || nr == SYS_waitid) {
 		p->wait = HANG_CHILD_WAIT;
 	}
@@ -198,13 +225,32 @@ bool hang_same(const struct hang_proc *a, size_t na, const struct hang_proc *b, 
 	return true;
 }
 
+void hang_evidence(const struct hang_proc *p, struct evlog_record *r)
+{
+	hang_describe(p, r->text, sizeof(r->text));
+	if (p->wait == HANG_PIPE_READ || p->wait == HANG_PIPE_WRITE) {
+		r->fd = p->fd;
+		r->inode = p->inode;
+		r->pipe_end = p->wait == HANG_PIPE_READ ? END_READ : END_WRITE;
+		r->has |= HAS_FD | HAS_INODE;
+		if (p->queued >= 0 && p->capacity >= 0) {
+			r->result = p->queued;
+			r->arg = p->capacity;
+			r->has |= HAS_RESULT | HAS_ARG;
+		}
+	} else if (p->wait == HANG_CHILD_WAIT) {
+		r->other_pid = (int32_t)p->syscall_arg0; /* the pid it waits for; -1: any */
+		r->has |= HAS_OTHER_PID;
+	}
+}
+
 void hang_describe(const struct hang_proc *p, char *buf, size_t len)
 {
 	switch (p->wait) {
 	case HANG_PIPE_READ:
 	case HANG_PIPE_WRITE:
-		snprintf(buf, len, "state=%c wchan=%s syscall=%s fd=%d", p->state, p->wchan,
-			 p->wait == HANG_PIPE_READ ? "read" : "write", p->fd);
+		snprintf(buf, len, "state=%c wchan=%s syscall=%s fd=%d queued=%ld", p->state, p->wchan,
+			 p->wait == HANG_PIPE_READ ? "read" : "write", p->fd, p->queued);
 		break;
 	case HANG_CHILD_WAIT:
 		snprintf(buf, len, "state=%c wchan=%s syscall=%s pid=%ld", p->state, p->wchan,
@@ -236,8 +282,8 @@ struct hang_worker {
 	enum hang_fd_method method;
 	const struct hang_proc *procs;
 	size_t begin, end, stride;
-	const uint64_t *inodes;
-	size_t ninodes;
+	const uint64_t *write_of, *read_of; /* pipes whose write (read) end holders are wanted, sorted */
+	size_t nwrite, nread;
 	struct hang_found *found;
 	size_t nfound, cap;
 	size_t via_proc; /* processes walked through /proc (pidfd_getfd refused) */
@@ -251,9 +297,14 @@ static void hang_found_add(struct hang_worker *w, uint64_t ino, pid_t pid, int f
 	w->found[w->nfound++] = (struct hang_found){ ino, pid, fd };
 }
 
-static bool hang_wanted(const struct hang_worker *w, uint64_t ino)
+/* Whether an fd of pipe ino opened with access mode acc (O_RDONLY, O_WRONLY) is a holder wanted. */
+static bool hang_wanted(const struct hang_worker *w, uint64_t ino, int acc)
 {
-	return bsearch(&ino, w->inodes, w->ninodes, sizeof(*w->inodes), hang_cmp_u64) != NULL;
+	if (acc == O_WRONLY && w->nwrite)
+		return bsearch(&ino, w->write_of, w->nwrite, sizeof(*w->write_of), hang_cmp_u64) != NULL;
+	if (acc == O_RDONLY && w->nread)
+		return bsearch(&ino, w->read_of, w->nread, sizeof(*w->read_of), hang_cmp_u64) != NULL;
+	return false;
 }
 
 /*
@@ -279,9 +330,10 @@ static void hang_walk_proc(struct hang_worker *w, pid_t pid)
 		if (de->d_name[0] < '0' || de->d_name[0] > '9')
 			continue;
 		if (fstatat(dfd, de->d_name, &target, 0) < 0 || !S_ISFIFO(target.st_mode) ||
-		    !hang_wanted(w, target.st_ino))
+		    fstatat(dfd, de->d_name, &link, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
-		if (fstatat(dfd, de->d_name, &link, AT_SYMLINK_NOFOLLOW) < 0 || !(link.st_mode & S_IWUSR))
+		if (!hang_wanted(w, target.st_ino, link.st_mode & S_IWUSR ? (link.st_mode & S_IRUSR ? O_RDWR : O_WRONLY)
+									 : O_RDONLY))
 			continue;
 		hang_found_add(w, target.st_ino, pid, atoi(de->d_name));
 	}
@@ -338,8 +390,7 @@ static int hang_walk_pidfd(struct hang_worker *w, pid_t pid, int size)
 				ret = -1;
 			break;
 		}
-		if (fstat(dup, &st) == 0 && S_ISFIFO(st.st_mode) && hang_wanted(w, st.st_ino) &&
-		    (fcntl(dup, F_GETFL) & O_ACCMODE) == O_WRONLY)
+		if (fstat(dup, &st) == 0 && S_ISFIFO(st.st_mode) && hang_wanted(w, st.st_ino, fcntl(dup, F_GETFL) & O_ACCMODE))
 			hang_found_add(w, st.st_ino, pid, fd);
 		if (!w->own_fds) {
 			close(dup);
@@ -383,9 +434,9 @@ static void *hang_walk(void *arg)
 	return NULL;
 }
 
-size_t hang_write_holders(enum hang_fd_method method, const struct hang_proc *procs, size_t n,
-			  const uint64_t *inodes, size_t ninodes,
-			  void (*fn)(void *ctx, uint64_t inode, pid_t pid, int fd), void *ctx)
+size_t hang_holders(enum hang_fd_method method, const struct hang_proc *procs, size_t n, const uint64_t *write_of,
+		    size_t nwrite, const uint64_t *read_of, size_t nread,
+		    void (*fn)(void *ctx, uint64_t inode, pid_t pid, int fd), void *ctx)
 {
 	/* Half a million fds for a 1000-worker deadlock: split them over the
 	 * machine's cores. The threads only read the kernel; fn runs here. */
@@ -399,7 +450,8 @@ size_t hang_write_holders(enum hang_fd_method method, const struct hang_proc *pr
 	 * them). Whatever no thread took, this thread walks, with the shared table. */
 	for (int t = 0; t < HANG_THREADS; t++) {
 		w[t] = (struct hang_worker){ .method = method, .procs = procs, .begin = (size_t)t, .end = n,
-					     .stride = HANG_THREADS, .inodes = inodes, .ninodes = ninodes,
+					     .stride = HANG_THREADS, .write_of = write_of, .nwrite = nwrite,
+					     .read_of = read_of, .nread = nread,
 					     .own_fds = true };
 		started[t] = pthread_create(&w[t].thread, NULL, hang_walk, &w[t]) == 0;
 	}

@@ -19,11 +19,13 @@ struct hang_proc {
 	enum hang_wait wait; /* what it is blocked on, if anything */
 	int fd;              /* HANG_PIPE_*: the fd argument */
 	uint64_t inode;      /* HANG_PIPE_*: that fd's pipe inode */
+	long queued;         /* HANG_PIPE_*: bytes in the pipe (FIONREAD); -1: unknown */
+	long capacity;       /* HANG_PIPE_*: its capacity (F_GETPIPE_SZ); -1: unknown */
 	long switches;       /* voluntary + involuntary context switches */
 	int fd_table_size;   /* FDSize in /proc/PID/status: every fd is below it */
 };
 
-/* How hang_write_holders reads a process's fds. */
+/* How hang_holders reads a process's fds. */
 enum hang_fd_method {
 	HANG_FDS_PIDFD, /* pidfd_getfd each fd, then fstat and F_GETFL; /proc where refused */
 	HANG_FDS_PROC,  /* stat each /proc/PID/fd/N link, and its mode bits for the end */
@@ -47,18 +49,28 @@ bool hang_all_blocked(const struct hang_proc *p, size_t n);
  */
 bool hang_same(const struct hang_proc *a, size_t na, const struct hang_proc *b, size_t nb);
 
-/* "state=S wchan=anon_pipe_read syscall=read fd=0" for the hang event's detail. */
+/* "state=S wchan=anon_pipe_read syscall=read fd=0 queued=0" for the hang event's detail. */
 void hang_describe(const struct hang_proc *p, char *buf, size_t len);
 
+struct evlog_record;
 /*
- * For each fd among procs that is the write end of a pipe in inodes[0..ninodes)
- * (sorted), calls fn(ctx, inode, pid, fd), reading the fds as method says.
- * procs[i].fd_table_size may be 0: it is then read from /proc.
- * Returns how many processes were read through /proc (all of them for
+ * Fills a hang or blocked event (kind and pid already set) with p's evidence:
+ * the text; for a pipe its fd, inode and the end it waits on, and in result
+ * and arg the bytes queued and the capacity; for a wait, the awaited pid.
+ */
+void hang_evidence(const struct hang_proc *p, struct evlog_record *r);
+
+/*
+ * Who can wake the processes blocked on pipes: for each fd among procs that
+ * is the write end of a pipe in write_of[0..nwrite) (pipes a process waits
+ * to read) or the read end of a pipe in read_of[0..nread) (pipes a process
+ * waits to write to), both sorted, calls fn(ctx, inode, pid, fd), reading the
+ * fds as method says. procs[i].fd_table_size may be 0: it is then read from
+ * /proc. Returns how many processes were read through /proc (all of them for
  * HANG_FDS_PROC; for HANG_FDS_PIDFD, those the kernel refused pidfd_getfd).
  */
-size_t hang_write_holders(enum hang_fd_method method, const struct hang_proc *procs, size_t n,
-			  const uint64_t *inodes, size_t ninodes,
-			  void (*fn)(void *ctx, uint64_t inode, pid_t pid, int fd), void *ctx);
+size_t hang_holders(enum hang_fd_method method, const struct hang_proc *procs, size_t n, const uint64_t *write_of,
+		    size_t nwrite, const uint64_t *read_of, size_t nread,
+		    void (*fn)(void *ctx, uint64_t inode, pid_t pid, int fd), void *ctx);
 
 #endif

@@ -9,6 +9,7 @@
 #include "pool.h"
 
 #include "capture.h"
+#include "scenario.h"
 #include "util.h"
 
 #include <errno.h>
@@ -175,11 +176,19 @@ static int pool_shutdown(const struct pool_config *cfg, struct pool_channel *ch)
 	return failed;
 }
 
+const char *pool_run_name(const struct pool_config *cfg)
+{
+	return cfg->scenario != SCENARIO_NONE ? scenario_name(cfg->scenario) : pool_strategy_name(cfg->strategy);
+}
+
 _Noreturn void pool_run(const struct pool_config *cfg)
 {
-	struct pool_channel *ch = xcalloc((size_t)cfg->workers, sizeof(*ch));
+	struct pool_channel *ch;
 	int fds[2];
 
+	if (cfg->scenario != SCENARIO_NONE)
+		scenario_run(cfg);
+	ch = xcalloc((size_t)cfg->workers, sizeof(*ch));
 	/* A dead worker must show up as EPIPE on its channel, not kill the parent. */
 	signal(SIGPIPE, SIG_IGN);
 	for (int i = 0; i < cfg->workers; i++) {

@@ -11,6 +11,22 @@ enum pool_strategy {
 	POOL_STRATEGY_COUNT
 };
 
+/* A pipe lesson run instead of a shutdown strategy (scenario.c). */
+enum scenario {
+	SCENARIO_NONE,
+	SCENARIO_EMPTY_READ,
+	SCENARIO_FULL_PIPE,
+	SCENARIO_FULL_PIPE_STUCK,
+	SCENARIO_EOF,
+	SCENARIO_SIGPIPE,
+	SCENARIO_SIGPIPE_IGNORED,
+	SCENARIO_COALESCE,
+	SCENARIO_COALESCE_FIXED,
+	SCENARIO_ATOMIC,
+	SCENARIO_ATOMIC_BIG,
+	SCENARIO_COUNT
+};
+
 struct pool_config {
 	enum pool_strategy strategy;
 	int workers;
@@ -18,7 +34,12 @@ struct pool_config {
 	long task_ms;
 	int crash_worker; /* -1: none */
 	long shutdown_delay_ms; /* the parent works this long after dispatching, before shutdown */
+	enum scenario scenario; /* SCENARIO_NONE: the pool with its strategy */
+	long pause_ms;          /* a scenario's pause (see scenario.c) */
 };
+
+/* What a run is called in the trace: its scenario's name, else its strategy's. */
+const char *pool_run_name(const struct pool_config *cfg);
 
 /* "naive", "close-all", ...; NULL for an out-of-range value. */
 const char *pool_strategy_name(enum pool_strategy s);

@@ -65,6 +65,8 @@ struct supervisor {
 	struct pin pins; /* pipe ends held while the pool dies: see pin.c */
 	struct guard *guard; /* kills the pool if we die first: see guard.c */
 	uint64_t t0, t_detect, t_evidence; /* now_ns() at fork, deadlock confirmed, evidence recorded */
+	struct supervisor_seen { pid_t pid; uint64_t inode; int wait; } *seen; /* blocked events recorded */
+	size_t nseen, seen_cap;
 };
 
 /* Seconds from forking the pool to t; 0 for a moment that never came. */
@@ -283,7 +285,7 @@ struct supervisor_blocked {
 	uint64_t inode;
 	uint64_t seq;
 	pid_t pid;
-	bool pinned; /* first of its inode only: a copy of a write end is held */
+	bool pinned; /* first of its inode only: a copy of the other end is held */
 };
 
 struct supervisor_holder_ctx {
@@ -317,8 +319,10 @@ static void supervisor_holder(void *ctx, uint64_t inode, pid_t pid, int fd)
 		return;
 	while (b > c->blocked && b[-1].inode == inode)
 		b--;
-	/* One write end per pipe a reader waits on, held until the pool is
-	 * reaped: whoever dies first, that reader gets no EOF (see pin.c). */
+	/* One copy of the end that could wake it (a write end for a reader, a
+	 * read end for a writer) per pipe, held until the pool is
+	 * reaped: whoever dies first, that reader gets no EOF and that writer
+	 * no EPIPE (see pin.c). */
 	if (!b->pinned && pin_fd(&c->sv->pins, pid, fd) == 0)
 		b->pinned = true;
 	for (; b < c->blocked + c->n && b->inode == inode; b++)
@@ -326,16 +330,18 @@ static void supervisor_holder(void *ctx, uint64_t inode, pid_t pid, int fd)
 }
 
 /*
- * Records one `hang` event per process with the kernel's evidence, and the
- * write-end holders; those are buffered and written by the next commit
- * (supervisor_finish always makes one).
+ * Records one `hang` event per process with the kernel's evidence, and who
+ * holds the other end of each pipe one is blocked on (the write end for a
+ * reader, the read end for a writer); those are buffered and written by the
+ * next commit (supervisor_finish always makes one).
  */
 static void supervisor_record_hang(struct supervisor *sv, const struct hang_proc *procs, size_t n)
 {
 	struct supervisor_blocked *blocked = xcalloc(n, sizeof(*blocked));
-	uint64_t *inodes = xcalloc(n, sizeof(*inodes));
+	/* Pipes a process waits to read (their write ends can wake it) and to write to (their read ends). */
+	uint64_t *write_of = xcalloc(n, sizeof(*write_of)), *read_of = xcalloc(n, sizeof(*read_of));
 	struct supervisor_holder_ctx ctx = { sv, blocked, 0 };
-	size_t ninodes = 0;
+	size_t nwrite = 0, nread = 0;
 	struct evlog_record r;
 
 	for (size_t i = 0; i < n; i++) {
@@ -345,29 +351,58 @@ static void supervisor_record_hang(struct supervisor *sv, const struct hang_proc
 		memset(&r, 0, sizeof(r));
 		r.kind = EV_HANG;
 		r.pid = p->pid;
-		hang_describe(p, r.text, sizeof(r.text));
-		if (p->wait == HANG_PIPE_READ || p->wait == HANG_PIPE_WRITE) {
-			r.fd = p->fd;
-			r.inode = p->inode;
-			r.pipe_end = p->wait == HANG_PIPE_READ ? END_READ : END_WRITE;
-			r.has = HAS_FD | HAS_INODE;
-		} else if (p->wait == HANG_CHILD_WAIT) {
-			r.other_pid = (int32_t)p->syscall_arg0;
-			r.has = HAS_OTHER_PID;
-		}
+		hang_evidence(p, &r);
 		seq = supervisor_record(sv, &r);
 		if (seq && (r.has & HAS_INODE)) {
 			blocked[ctx.n++] = (struct supervisor_blocked){ p->inode, seq, p->pid, false };
-			inodes[ninodes++] = p->inode;
+			if (p->wait == HANG_PIPE_READ)
+				write_of[nwrite++] = p->inode;
+			else
+				read_of[nread++] = p->inode;
 		}
 	}
 	if (sv->in && ctx.n) {
 		qsort(blocked, ctx.n, sizeof(*blocked), supervisor_cmp_blocked);
-		qsort(inodes, ninodes, sizeof(*inodes), supervisor_cmp_u64);
-		hang_write_holders(HANG_FDS_PIDFD, procs, n, inodes, ninodes, supervisor_holder, &ctx);
+		qsort(write_of, nwrite, sizeof(*write_of), supervisor_cmp_u64);
+		qsort(read_of, nread, sizeof(*read_of), supervisor_cmp_u64);
+		hang_holders(HANG_FDS_PIDFD, procs, n, write_of, nwrite, read_of, nread, supervisor_holder, &ctx);
 	}
 	free(blocked);
-	free(inodes);
+	free(write_of);
+	free(read_of);
+}
+
+/*
+ * Nothing was recorded for --hang-ms, but not every process is blocked: no
+ * deadlock. Each process found blocked on a pipe gets one `blocked` event
+ * with the kernel's evidence (what it waits in, how full the pipe is), once
+ * per process, pipe and end, so a reader waiting on an empty pipe or a
+ * writer on a full one shows in the trace although it was later woken.
+ */
+static void supervisor_note_blocked(struct supervisor *sv, const struct hang_proc *procs, size_t n)
+{
+	struct evlog_record r;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct hang_proc *p = &procs[i];
+		size_t j = 0;
+
+		if (p->wait != HANG_PIPE_READ && p->wait != HANG_PIPE_WRITE)
+			continue;
+		while (j < sv->nseen && (sv->seen[j].pid != p->pid || sv->seen[j].inode != p->inode ||
+					 sv->seen[j].wait != (int)p->wait))
+			j++;
+		if (j < sv->nseen)
+			continue;
+		if (sv->nseen == sv->seen_cap)
+			sv->seen = xrealloc(sv->seen, (sv->seen_cap = sv->seen_cap ? sv->seen_cap * 2 : 16) * sizeof(*sv->seen));
+		sv->seen[sv->nseen++] = (struct supervisor_seen){ p->pid, p->inode, (int)p->wait };
+		memset(&r, 0, sizeof(r));
+		r.kind = EV_BLOCKED;
+		r.pid = p->pid;
+		hang_evidence(p, &r);
+		supervisor_record(sv, &r);
+	}
 }
 
 /*
@@ -383,6 +418,8 @@ static bool supervisor_check_hang(struct supervisor *sv)
 	bool hung = false;
 
 	na = hang_scan(sv->pool_pid, &a);
+	if (na > 0 && !hang_all_blocked(a, (size_t)na))
+		supervisor_note_blocked(sv, a, (size_t)na);
 	if (na > 0 && hang_all_blocked(a, (size_t)na)) {
 		sleep_ms(20);
 		nb = hang_scan(sv->pool_pid, &b);
@@ -445,7 +482,7 @@ static int supervisor_begin_run(struct supervisor *sv)
 				  " started_at, started_ns, supervisor_pid) VALUES (?10, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
 	if (!s)
 		goto fail;
-	sqlite3_bind_text(s, 1, pool_strategy_name(cfg->pool.strategy), -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 1, pool_run_name(&cfg->pool), -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 2, cfg->pool.workers);
 	sqlite3_bind_int64(s, 3, cfg->pool.tasks);
 	sqlite3_bind_int64(s, 4, cfg->pool.task_ms);
@@ -682,6 +719,7 @@ out:
 	ingest_free(sv.in);
 	store_close(sv.st);
 	free(sv.buf);
+	free(sv.seen);
 	evlog_texts_release(&sv.texts);
 	evlog_destroy(sv.log);
 	return ret;

@@ -758,7 +758,7 @@ static int tracer_cmp_u64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* hang_write_holders' callback: one hang_holders row per blocked reader of that pipe. */
+/* hang_holders' callback: one hang_holders row per process blocked on that pipe. */
 static void tracer_holder(void *ctx, uint64_t inode, pid_t pid, int fd)
 {
 	struct tracer_blocked *b = ctx;
@@ -771,8 +771,8 @@ static void tracer_holder(void *ctx, uint64_t inode, pid_t pid, int fd)
 /*
  * Every process of the program blocked on a pipe or in a wait, twice 20 ms
  * apart, none scheduled and nothing recorded in between: a deadlock. Its
- * evidence is recorded (what each waits in, and who holds the write end of
- * each pipe a process waits to read: the wait_for view's edges), then the
+ * evidence is recorded (what each waits in, and who holds the other end of
+ * each pipe a process is blocked on: the wait_for view's edges), then the
  * program is killed.
  */
 static void tracer_check_hang(struct tracer *t)
@@ -788,33 +788,29 @@ static void tracer_check_hang(struct tracer *t)
 		sleep_ms(20);
 		nb = hang_scan_pids(pids, n, &b);
 		if (nb > 0 && hang_same(a, (size_t)na, b, (size_t)nb) && t->seq == seq) {
-			struct tracer_blocked readers = { t, xcalloc((size_t)nb, sizeof(*readers.list)), 0 };
-			uint64_t *inodes = xcalloc((size_t)nb, sizeof(*inodes));
+			struct tracer_blocked blocked = { t, xcalloc((size_t)nb, sizeof(*blocked.list)), 0 };
+			/* Pipes a process waits to read (their write ends can wake it) and to write to (their read ends). */
+			uint64_t *write_of = xcalloc((size_t)nb, sizeof(*write_of)), *read_of = xcalloc((size_t)nb, sizeof(*read_of));
+			size_t nwrite = 0, nread = 0;
 
 			for (ssize_t i = 0; i < nb; i++) {
-				struct evlog_record *r = tracer_event(t, EV_HANG, b[i].pid);
-
-				hang_describe(&b[i], r->text, sizeof(r->text));
-				if (b[i].wait == HANG_PIPE_READ || b[i].wait == HANG_PIPE_WRITE) {
-					r->fd = b[i].fd;
-					r->inode = b[i].inode;
-					r->pipe_end = b[i].wait == HANG_PIPE_READ ? END_READ : END_WRITE;
-					r->has = HAS_FD | HAS_INODE;
-				} else if (b[i].wait == HANG_CHILD_WAIT) {
-					r->other_pid = (int32_t)b[i].syscall_arg0; /* the pid it waits for; -1: any */
-					r->has = HAS_OTHER_PID;
-				}
-				if (b[i].wait == HANG_PIPE_READ) {
-					readers.list[readers.n].seq = t->seq;
-					readers.list[readers.n].inode = b[i].inode;
-					readers.list[readers.n++].pid = b[i].pid;
-					inodes[readers.n - 1] = b[i].inode;
-				}
+				hang_evidence(&b[i], tracer_event(t, EV_HANG, b[i].pid));
+				if (b[i].wait != HANG_PIPE_READ && b[i].wait != HANG_PIPE_WRITE)
+					continue;
+				blocked.list[blocked.n].seq = t->seq;
+				blocked.list[blocked.n].inode = b[i].inode;
+				blocked.list[blocked.n++].pid = b[i].pid;
+				if (b[i].wait == HANG_PIPE_READ)
+					write_of[nwrite++] = b[i].inode;
+				else
+					read_of[nread++] = b[i].inode;
 			}
-			qsort(inodes, readers.n, sizeof(*inodes), tracer_cmp_u64);
-			hang_write_holders(HANG_FDS_PIDFD, b, (size_t)nb, inodes, readers.n, tracer_holder, &readers);
-			free(readers.list);
-			free(inodes);
+			qsort(write_of, nwrite, sizeof(*write_of), tracer_cmp_u64);
+			qsort(read_of, nread, sizeof(*read_of), tracer_cmp_u64);
+			hang_holders(HANG_FDS_PIDFD, b, (size_t)nb, write_of, nwrite, read_of, nread, tracer_holder, &blocked);
+			free(blocked.list);
+			free(write_of);
+			free(read_of);
 			if (!t->outcome)
 				t->outcome = "deadlock";
 			tracer_kill_all(t);

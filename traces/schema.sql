@@ -104,7 +104,11 @@ CREATE TABLE IF NOT EXISTS pipes (
 --                dup2: 1 if newfd was open and got replaced; overflow: events dropped
 --   signal       reap: terminating signal; kill: signal sent
 --   is_foreign   inherit: 1 if the fd is not a pipe the pool created (a tty, a file, another pipe)
---   detail       inherit: what a foreign fd is; dup2: what it replaced; hang: the kernel's evidence
+--   detail       inherit: what a foreign fd is; dup2: what it replaced; hang, blocked: the kernel's evidence
+--   (hang, blocked: result = bytes queued in the pipe it is blocked on (FIONREAD), arg = the pipe's
+--    capacity (F_GETPIPE_SZ); NULL when the kernel would not show them. A `blocked` event is a
+--    process found blocked on a pipe when nothing was recorded for a while but others were not
+--    blocked: no deadlock; once per process and pipe end.)
 CREATE TABLE IF NOT EXISTS event_rows (
     run_id          INTEGER NOT NULL REFERENCES runs(id),
     seq             INTEGER NOT NULL,  -- global order across all processes of the run, from 1
@@ -162,8 +166,11 @@ CREATE TABLE IF NOT EXISTS holds (
 ) WITHOUT ROWID;
 
 -- Evidence of a deadlock: for each process blocked on a pipe (a `hang`
--- event), every pool process holding that pipe's write end, by fd, as its
--- fd table showed it at detection time (pidfd_getfd, else /proc/PID/fd).
+-- event), every process holding the end that could wake it, by fd, as its
+-- fd table showed it at detection time (pidfd_getfd, else /proc/PID/fd):
+-- the write end for a blocked reader, the read end for a blocked writer (the
+-- hang event's pipe_end says which it waits on; files before this change
+-- have readers only).
 CREATE TABLE IF NOT EXISTS hang_holders (
     run_id          INTEGER NOT NULL REFERENCES runs(id),
     seq             INTEGER NOT NULL,  -- the `hang` event
@@ -265,7 +272,8 @@ WHERE NOT transient;
 
 -- The wait-for graph at a deadlock, from the kernel's evidence (the `hang`
 -- events and hang_holders): pid waits for waits_for. A process blocked
--- reading a pipe waits for every other process holding that pipe's write end
+-- reading a pipe waits for every other process holding that pipe's write end,
+-- one blocked writing to a full pipe for every other holder of its read end
 -- (reason 'pipe'); a process blocked in wait4/waitid waits for the child it
 -- named, or for each of its children not yet reaped when it named none
 -- (reason 'child'). A deadlock is a set of these in which every edge stays

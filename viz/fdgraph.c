@@ -248,7 +248,7 @@ static Agnode_t *viz_process(Agraph_t *g, Agraph_t *panel, const struct viz_mode
 		viz_buf_printf(&lbl.s, &lbl.len, &lbl.cap, "<BR/>%s", p->status);
 	if (p->blocked[0]) {
 		viz_buf_printf(&lbl.s, &lbl.len, &lbl.cap, "<BR/><FONT COLOR=\"" VIZ_ORANGE "\">blocked: ");
-		viz_label_append(&lbl.s, &lbl.len, &lbl.cap, p->blocked, 32);
+		viz_label_append(&lbl.s, &lbl.len, &lbl.cap, p->blocked, 48);
 		viz_buf_printf(&lbl.s, &lbl.len, &lbl.cap, "</FONT>");
 	}
 	viz_set_html_label(cl, lbl.s);

@@ -5,6 +5,7 @@
  * moments resolve to seqs:
  *   spawned   the pool parent's last close of a read end (every worker forked)
  *   shutdown  the event before the pool parent's first close of a write end
+ *   blocked   the first process found blocked on a pipe (`blocked`, or `hang`)
  *   hang      the first `hang` event (deadlock detected)
  *   end       the run's last event
  */
@@ -15,6 +16,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,30 @@ static int viz_moment_seq(struct store *st, int64_t run, const char *moment, int
 	if (!strcmp(moment, "end")) {
 		*seq = last;
 		return 0;
+	}
+	if (!strcmp(moment, "blocked")) {
+		int64_t first;
+
+		if (store_int(st, "SELECT min(seq) FROM event_rows WHERE run_id = ?1 AND kind IN ('blocked', 'hang')", run,
+			      -1, &first) < 0)
+			return -EIO;
+		if (first < 0)
+			return error("run %lld has no blocked moment: no process was found blocked on a pipe",
+				     (long long)run), -EINVAL;
+		/* The whole first look: the blocked (or hang) events recorded together. */
+		sqlite3_stmt *s = store_preparef(st, "SELECT coalesce((SELECT min(seq) FROM events WHERE run_id = ?1"
+						     " AND seq > %lld AND kind NOT IN ('blocked', 'hang')),"
+						     " (SELECT max(seq) + 1 FROM events WHERE run_id = ?1)) - 1",
+						 (long long)first);
+		int rc;
+
+		if (!s)
+			return -EIO;
+		sqlite3_bind_int64(s, 1, run);
+		if ((rc = store_step(st, s)) == 1)
+			*seq = sqlite3_column_int64(s, 0);
+		sqlite3_finalize(s);
+		return rc == 1 ? 0 : -EIO;
 	}
 	if (!strcmp(moment, "hang")) {
 		if (store_int(st, "SELECT min(seq) FROM events WHERE run_id = ?1 AND kind = 'hang'", run, -1, seq) < 0)
@@ -112,7 +138,15 @@ static void viz_one_proc(struct viz_model *m, sqlite3_stmt *s)
 	p->worker_index = sqlite3_column_int(s, 2);
 	p->alive = sqlite3_column_type(s, 3) == SQLITE_NULL || sqlite3_column_int64(s, 3) > m->seq;
 	if (!p->alive && sqlite3_column_type(s, 5) != SQLITE_NULL)
-		snprintf(p->status, sizeof(p->status), "killed by signal %d", sqlite3_column_int(s, 5));
+	{
+		/* "killed by SIGPIPE (13)": the signal's name says why (a write with no reader left). */
+		const char *abbrev = sigabbrev_np(sqlite3_column_int(s, 5));
+
+		if (abbrev)
+			snprintf(p->status, sizeof(p->status), "killed by SIG%s (%d)", abbrev, sqlite3_column_int(s, 5));
+		else
+			snprintf(p->status, sizeof(p->status), "killed by signal %d", sqlite3_column_int(s, 5));
+	}
 	else if (!p->alive)
 		snprintf(p->status, sizeof(p->status), "exited %d", sqlite3_column_int(s, 4));
 }
@@ -292,7 +326,10 @@ static int viz_load_blockers(struct store *st, struct viz_model *m)
 	return rc < 0 ? -EIO : 0;
 }
 
-/* "blocked in read(fd 0) on pipe 1", from a hang event's row (pid, fd, pipe_id, inode, other_pid, detail). */
+/*
+ * "blocked in read(fd 0) on pipe 1, 0 of 65536 bytes queued", from a hang or
+ * blocked event's row (pid, fd, pipe_id, inode, other_pid, detail, result, arg).
+ */
 static void viz_one_hang(struct viz_model *m, sqlite3_stmt *s)
 {
 	struct viz_proc *p = viz_find_proc(m, sqlite3_column_int(s, 0)), *child;
@@ -304,7 +341,13 @@ static void viz_one_hang(struct viz_model *m, sqlite3_stmt *s)
 		return;
 	if (call)
 		snprintf(name, sizeof(name), "%.*s", (int)strcspn(call + 8, " "), call + 8);
-	if (sqlite3_column_type(s, 1) != SQLITE_NULL && sqlite3_column_type(s, 2) != SQLITE_NULL)
+	if (sqlite3_column_type(s, 1) != SQLITE_NULL && sqlite3_column_type(s, 2) != SQLITE_NULL &&
+	    sqlite3_column_type(s, 6) != SQLITE_NULL)
+		/* How full the pipe was: empty for a blocked reader, full for a blocked writer. */
+		snprintf(p->blocked, sizeof(p->blocked), "%s(fd %d) on pipe %lld · %lld of %lld B queued", name,
+			 sqlite3_column_int(s, 1), (long long)sqlite3_column_int64(s, 2),
+			 (long long)sqlite3_column_int64(s, 6), (long long)sqlite3_column_int64(s, 7));
+	else if (sqlite3_column_type(s, 1) != SQLITE_NULL && sqlite3_column_type(s, 2) != SQLITE_NULL)
 		snprintf(p->blocked, sizeof(p->blocked), "%s(fd %d) on pipe %lld", name, sqlite3_column_int(s, 1),
 			 (long long)sqlite3_column_int64(s, 2));
 	else if (sqlite3_column_type(s, 1) != SQLITE_NULL)
@@ -343,10 +386,25 @@ static int viz_load_hang(struct store *st, struct viz_model *m)
 		return -EIO;
 	if (first < 0 || m->seq < first)
 		return 0;
-	rc = viz_each_row(st, store_prepare(st, "SELECT pid, fd, pipe_id, inode, other_pid, detail FROM events"
+	rc = viz_each_row(st, store_prepare(st, "SELECT pid, fd, pipe_id, inode, other_pid, detail, result, arg FROM events"
 						"  WHERE run_id = ?1 AND kind = 'hang' ORDER BY seq"),
 			  m, viz_one_hang);
 	return rc < 0 ? rc : viz_model_load_waits(st, m);
+}
+
+/*
+ * Before any deadlock: the processes found blocked on a pipe (a `blocked`
+ * event) that had not run again by the moment, each with what it was
+ * blocked in and how full the pipe was. 0 or -EIO.
+ */
+static int viz_load_blocked(struct store *st, struct viz_model *m)
+{
+	return viz_each_row(st, store_prepare(st, "SELECT b.pid, b.fd, b.pipe_id, b.inode, b.other_pid, b.detail, b.result,"
+						  " b.arg FROM event_rows b WHERE b.run_id = ?1 AND b.kind = 'blocked'"
+						  " AND b.seq <= ?2 AND NOT EXISTS (SELECT 1 FROM events x WHERE"
+						  " x.run_id = b.run_id AND x.pid = b.pid AND x.seq > b.seq AND x.seq <= ?2)"
+						  " ORDER BY b.seq"),
+			    m, viz_one_hang);
 }
 
 int viz_model_load_waits(struct store *st, struct viz_model *m)
@@ -438,7 +496,7 @@ int viz_model_load(struct store *st, int64_t run_id, const char *moment, struct 
 	else
 		snprintf(m->moment, sizeof(m->moment), "%s (seq %lld)", moment, (long long)m->seq);
 	if ((rc = viz_load_procs(st, m)) < 0 || (rc = viz_load_fds(st, m)) < 0 || (rc = viz_load_pipes(st, m)) < 0 ||
-	    (rc = viz_load_blockers(st, m)) < 0 || (rc = viz_load_hang(st, m)) < 0 ||
+	    (rc = viz_load_blockers(st, m)) < 0 || (rc = viz_load_blocked(st, m)) < 0 || (rc = viz_load_hang(st, m)) < 0 ||
 	    (rc = viz_load_shutdown(st, m)) < 0)
 		goto fail;
 	return 0;

@@ -26,7 +26,7 @@ struct viz_proc {
 	bool alive;        /* at the moment; dead ones are drawn faded, without fds */
 	char program[48];  /* a recorded process: its program's name ("" in pool runs) */
 	char status[48];   /* "exited 0", "killed by signal 9", or "" while alive */
-	char blocked[64];  /* at or after a detected deadlock: what it was blocked in ("" if nothing) */
+	char blocked[96];  /* found blocked at the moment: what in, how full the pipe ("" if nothing) */
 	struct viz_fd *fds;
 	size_t nfds, cap;
 };
@@ -97,6 +97,6 @@ int viz_model_load_waits(struct store *st, struct viz_model *m);
 const char *viz_col_text(struct sqlite3_stmt *s, int col);
 
 /* The moments that have names, for --help and messages. */
-#define VIZ_MOMENTS "spawned, shutdown, hang, end, or an event seq number"
+#define VIZ_MOMENTS "spawned, shutdown, blocked, hang, end, or an event seq number"
 
 #endif
