@@ -36,6 +36,16 @@ done
 "$bin" render   --db "$db" --run 1 --at hang     -o "$out"/naive-hang.png </dev/null
 "$bin" compare  --db "$db" --runs 1,2,3          -o "$out"/compare-shutdown.png </dev/null
 "$bin" timeline --db "$db" --run 1               -o "$out"/naive-timeline.png </dev/null
+# The pipe scenarios' pictures, for the README's lab sheets.
+sdb=build/docs-scenarios.db
+rm -f "$sdb"
+for s in empty-read full-pipe full-pipe-stuck sigpipe; do
+  clean "$bin" run --db "$sdb" -q --scenario "$s" || { echo "docs: scenario $s failed" >&2; exit 1; }
+done
+"$bin" render   --db "$sdb" --run 1 --at blocked -o "$out"/scenario-empty-read.png </dev/null
+"$bin" render   --db "$sdb" --run 2 --at blocked -o "$out"/scenario-full-pipe.png </dev/null
+"$bin" render   --db "$sdb" --run 3 --at hang    -o "$out"/scenario-full-pipe-stuck.png </dev/null
+"$bin" timeline --db "$sdb" --run 4              -o "$out"/scenario-sigpipe.png </dev/null
 # The step-through report, and a screenshot of it in Chromium at the moment the
 # parent has closed pipe 1's write end and the workers still hold theirs.
 "$bin" report   --db "$db" --run 1               -o "$out"/naive-report.html </dev/null

@@ -26,7 +26,8 @@ const struct cmd_entry cmd_compare_entry = {
 	"\n"
 	"options:\n"
 	"  -r, --runs IDS       comma-separated run ids, 1 to 8 of them, e.g. 1,2,3\n"
-	"  -a, --at MOMENT      spawned, shutdown (default), hang, end, or an event seq\n"
+	"  -a, --at MOMENT      spawned, shutdown (default), blocked, hang, end, or an\n"
+	"                       event seq\n"
 	VIZ_CMDOPTS_HELP,
 	.exec = cmd_compare,
 };

@@ -25,7 +25,8 @@ const struct cmd_entry cmd_render_entry = {
 	"\n"
 	"options:\n"
 	"  -r, --run ID         the run (default: the newest)\n"
-	"  -a, --at MOMENT      spawned, shutdown (default), hang, end, or an event seq\n"
+	"  -a, --at MOMENT      spawned, shutdown (default), blocked, hang, end, or an\n"
+	"                       event seq\n"
 	VIZ_CMDOPTS_HELP
 	"\n"
 	"Default output: run<ID>-<MOMENT>.svg. Exit status 2 for a bad option, run,\n"

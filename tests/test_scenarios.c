@@ -148,12 +148,12 @@ Test(scenarios, the_pictures_mark_the_lesson, .timeout = 60)
 	int run = scenario("full-pipe", "");
 
 	cr_assert_eq(t_run(&r, "render --db s.db --run %d --at blocked -o f.svg", run), 0, "%s", r.err);
-	cr_expect(t_sh(&r, "grep -c 'blocked: write(fd [0-9]*) on pipe 1 · 65536 of 65536 B queued' f.svg") == 0, "%s",
-		  r.out);
+	cr_expect(t_sh(&r, "grep -q 'blocked: write(fd [0-9]*) on pipe 1' f.svg && grep -q '65536 of 65536 B queued' f.svg")
+		  == 0);
 	cr_expect(t_sh(&r, "grep -c 'class=\"cluster process blocked\"' f.svg") == 0, "%s", r.out);
 	run = scenario("empty-read", "");
 	cr_assert_eq(t_run(&r, "render --db s.db --run %d --at blocked -o e.svg", run), 0, "%s", r.err);
-	cr_expect_eq(t_sh(&r, "test $(grep -c 'on pipe [0-9] · 0 of 65536 B queued' e.svg) -eq 3"), 0,
+	cr_expect_eq(t_sh(&r, "test $(grep -c '>0 of 65536 B queued' e.svg) -eq 3"), 0,
 		     "every reader, at the same moment");
 	run = scenario("sigpipe", "");
 	cr_assert_eq(t_run(&r, "render --db s.db --run %d --at end -o p.svg", run), 0, "%s", r.err);

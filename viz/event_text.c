@@ -1,6 +1,7 @@
 /* event_text.c: one event in words ("close 4 (pipe 1 write)"), the same in the timeline and the report. */
 #include "event_text.h"
 
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,9 +31,18 @@ void viz_event_text(sqlite3_stmt *s, char *buf, size_t len)
 		snprintf(buf, len, "read fd %d = 0: EOF", fd);
 	else if (!strcmp(kind, "exit"))
 		snprintf(buf, len, "exit %lld", arg);
+	else if (!strcmp(kind, "reap") && sqlite3_column_type(s, 9) != SQLITE_NULL && sigabbrev_np(sqlite3_column_int(s, 9)))
+		snprintf(buf, len, "reap %d: killed by SIG%s", other, sigabbrev_np(sqlite3_column_int(s, 9)));
 	else if (!strcmp(kind, "reap"))
 		snprintf(buf, len, "reap %d: %s", other,
 			 sqlite3_column_type(s, 9) != SQLITE_NULL ? "killed" : "exited");
+	else if (!strcmp(kind, "blocked") && sqlite3_column_type(s, 11) != SQLITE_NULL)
+		snprintf(buf, len, "blocked in %s(fd %d)%s: %lld of %lld B queued", end && !strcmp(end, "write") ? "write" : "read",
+			 fd, what, (long long)sqlite3_column_int64(s, 11), arg);
+	else if (!strcmp(kind, "blocked"))
+		snprintf(buf, len, "blocked: %s", detail ? detail : "");
+	else if (!strcmp(kind, "check"))
+		snprintf(buf, len, "check: %lld records intact, %lld torn", arg, (long long)sqlite3_column_int64(s, 11));
 	else if (!strcmp(kind, "kill"))
 		snprintf(buf, len, "kill %d (SIGKILL)", other);
 	else if (!strcmp(kind, "hang"))

@@ -7,7 +7,7 @@
 struct sqlite3_stmt;
 
 /* The columns viz_event_text reads, first in a SELECT from the events view. */
-#define VIZ_EVENT_COLUMNS "seq, pid, kind, fd, fd2, pipe_id, pipe_end, other_pid, arg, signal, detail"
+#define VIZ_EVENT_COLUMNS "seq, pid, kind, fd, fd2, pipe_id, pipe_end, other_pid, arg, signal, detail, result"
 
 /* Describes the current row of s (selected with VIZ_EVENT_COLUMNS first) into buf. */
 void viz_event_text(struct sqlite3_stmt *s, char *buf, size_t len);

@@ -247,8 +247,17 @@ static Agnode_t *viz_process(Agraph_t *g, Agraph_t *panel, const struct viz_mode
 	if (!p->alive)
 		viz_buf_printf(&lbl.s, &lbl.len, &lbl.cap, "<BR/>%s", p->status);
 	if (p->blocked[0]) {
+		/* The call on one line, how full its pipe is on the next: the box stays narrow. */
+		char call[sizeof(p->blocked)];
+		const char *fill = strstr(p->blocked, " · ");
+
+		snprintf(call, sizeof(call), "%.*s", fill ? (int)(fill - p->blocked) : (int)sizeof(call) - 1, p->blocked);
 		viz_buf_printf(&lbl.s, &lbl.len, &lbl.cap, "<BR/><FONT COLOR=\"" VIZ_ORANGE "\">blocked: ");
-		viz_label_append(&lbl.s, &lbl.len, &lbl.cap, p->blocked, 48);
+		viz_label_append(&lbl.s, &lbl.len, &lbl.cap, call, 32);
+		if (fill) {
+			viz_buf_printf(&lbl.s, &lbl.len, &lbl.cap, "<BR/>");
+			viz_label_append(&lbl.s, &lbl.len, &lbl.cap, fill + strlen(" · "), 32);
+		}
 		viz_buf_printf(&lbl.s, &lbl.len, &lbl.cap, "</FONT>");
 	}
 	viz_set_html_label(cl, lbl.s);

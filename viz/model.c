@@ -36,7 +36,7 @@ static int viz_moment_seq(struct store *st, int64_t run, const char *moment, int
 	if (!strcmp(moment, "blocked")) {
 		int64_t first;
 
-		if (store_int(st, "SELECT min(seq) FROM event_rows WHERE run_id = ?1 AND kind IN ('blocked', 'hang')", run,
+		if (store_int(st, "SELECT min(seq) FROM events WHERE run_id = ?1 AND kind IN ('blocked', 'hang')", run,
 			      -1, &first) < 0)
 			return -EIO;
 		if (first < 0)
@@ -400,7 +400,7 @@ static int viz_load_hang(struct store *st, struct viz_model *m)
 static int viz_load_blocked(struct store *st, struct viz_model *m)
 {
 	return viz_each_row(st, store_prepare(st, "SELECT b.pid, b.fd, b.pipe_id, b.inode, b.other_pid, b.detail, b.result,"
-						  " b.arg FROM event_rows b WHERE b.run_id = ?1 AND b.kind = 'blocked'"
+						  " b.arg FROM events b WHERE b.run_id = ?1 AND b.kind = 'blocked'"
 						  " AND b.seq <= ?2 AND NOT EXISTS (SELECT 1 FROM events x WHERE"
 						  " x.run_id = b.run_id AND x.pid = b.pid AND x.seq > b.seq AND x.seq <= ?2)"
 						  " ORDER BY b.seq"),

@@ -436,7 +436,7 @@ int viz_timeline_new(struct store *st, int64_t run, const struct viz_fdgraph_opt
 		struct viz_lane *l = viz_lane(&t, sqlite3_column_int(s, 1));
 		struct viz_lane *other = viz_lane(&t, sqlite3_column_int(s, 7));
 		/* About a worker not drawn: its pipe, or (kill, reap) the worker itself. */
-		bool hidden = (sqlite3_column_type(s, 11) != SQLITE_NULL && !viz_fdgraph_worker_shown(o, t.workers, sqlite3_column_int64(s, 11))) ||
+		bool hidden = (sqlite3_column_type(s, 12) != SQLITE_NULL && !viz_fdgraph_worker_shown(o, t.workers, sqlite3_column_int64(s, 12))) ||
 			      (sqlite3_column_type(s, 7) != SQLITE_NULL && !other);
 		Agnode_t *n;
 

@@ -15,4 +15,5 @@ JOIN processes p ON p.run_id = r.id AND p.role = 'worker'
 JOIN pipes q ON q.run_id = r.id AND q.channel = p.worker_index
 JOIN events e ON e.run_id = r.id AND e.pid = p.pid AND e.kind = 'read'
 GROUP BY r.id, p.pid
+HAVING sum(e.result > 4) > 0  -- the readers that got more than one record in a read
 ORDER BY r.id, p.pid;
