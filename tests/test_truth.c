@@ -115,7 +115,8 @@ static size_t read_strace(const char *path, struct line **out)
 	return n;
 }
 
-static void compare_with_strace(const char *strategy)
+/* Runs `pooltrace run ARGS` under strace -f -yy; every pipe, close, dup2 and inherited pipe fd must match. */
+static void compare_with_strace(const char *args, const char *outcome)
 {
 	struct set s_close = { 0 }, t_close = { 0 }, s_dup = { 0 }, t_dup = { 0 }, s_inh = { 0 }, t_inh = { 0 };
 	struct set s_pipe = { 0 }, t_pipe = { 0 };
@@ -133,9 +134,8 @@ static void compare_with_strace(const char *strategy)
 	 * from the database instead. */
 	t_sh(&r, "ASAN_OPTIONS=detect_leaks=0 strace -f -yy -qq -o strace.txt "
 		 "-e trace=pipe,pipe2,close,close_range,dup2,dup3,clone,clone3,fork,vfork "
-		 "\"$PT\" run --db s.db -s %s -w 4 -t 12 --hang-ms 300", strategy);
-	cr_assert_eq(t_sql_int(t_path("s.db"), "SELECT outcome = '%s' FROM runs", strcmp(strategy, "naive") ? "ok" : "deadlock"),
-		     1, "%s", r.err);
+		 "\"$PT\" run --db s.db %s", args);
+	cr_assert_eq(t_sql_int(t_path("s.db"), "SELECT outcome = '%s' FROM runs", outcome), 1, "%s: %s", args, r.err);
 	/* pooltrace itself: its hang evidence takes and drops copies of the
 	 * pool's fds (pidfd_getfd), which strace shows as closes of pipes. */
 	supervisor = t_sql_int(t_path("s.db"), "SELECT supervisor_pid FROM runs");
@@ -205,22 +205,40 @@ static void compare_with_strace(const char *strategy)
 
 Test(truth, naive_matches_strace_call_by_call, .timeout = 120)
 {
-	compare_with_strace("naive");
+	compare_with_strace("-s naive -w 4 -t 12 --hang-ms 300", "deadlock");
 }
 
 Test(truth, reverse_close_matches_strace_call_by_call, .timeout = 120)
 {
-	compare_with_strace("reverse-close");
+	compare_with_strace("-s reverse-close -w 4 -t 12 --hang-ms 300", "ok");
 }
 
 Test(truth, child_close_matches_strace_call_by_call, .timeout = 120)
 {
-	compare_with_strace("child-close");
+	compare_with_strace("-s child-close -w 4 -t 12 --hang-ms 300", "ok");
 }
 
 Test(truth, close_range_matches_strace_call_by_call, .timeout = 120)
 {
-	compare_with_strace("close-range");
+	compare_with_strace("-s close-range -w 4 -t 12 --hang-ms 300", "ok");
+}
+
+/* The pipe scenarios' closes and dup2s too: their own fds (dup2 onto 0, 1 and 3), EPIPE, a writer's deadlock. */
+Test(truth, scenarios_match_strace_call_by_call, .timeout = 240)
+{
+	static const char *const runs[][2] = {
+		{ "--scenario eof", "ok" },
+		{ "--scenario sigpipe-ignored", "ok" },
+		{ "--scenario full-pipe-stuck --tasks 20000 --hang-ms 300", "deadlock" },
+		{ "--scenario atomic --tasks 20", "ok" },
+	};
+
+	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		struct t_result r;
+
+		t_sh(&r, "rm -f s.db s.db-wal s.db-shm strace.txt");
+		compare_with_strace(runs[i][0], runs[i][1]);
+	}
 }
 
 Test(truth, pool_processes_hold_no_fd_of_the_tracer_and_foreign_fds_are_recorded, .timeout = 60)
