@@ -113,6 +113,11 @@ Agnode_t *viz_fdgraph_pipe_node(Agraph_t *g, const char *prefix, const struct vi
 		viz_buf_printf(&b.s, &b.len, &b.cap, " · worker %d", p->channel);
 	viz_buf_printf(&b.s, &b.len, &b.cap, "<BR/><FONT POINT-SIZE=\"9\">");
 	viz_html_escape(&b.s, &b.len, &b.cap, inode);
+	if (p->capacity > 0)
+		/* A process is blocked on it: how full it is (empty for a reader, full for a writer). */
+		viz_buf_printf(&b.s, &b.len, &b.cap, "</FONT><BR/><FONT POINT-SIZE=\"9\" COLOR=\"" VIZ_ORANGE
+			       "\">%s: %lld of %lld B", p->queued >= p->capacity ? "full" : p->queued ? "queued" : "empty",
+			       (long long)p->queued, (long long)p->capacity);
 	viz_buf_printf(&b.s, &b.len, &b.cap,
 		       "</FONT></TD><TD PORT=\"r\" BGCOLOR=\"#dcf3df\"><FONT COLOR=\"" VIZ_GREEN
 		       "\">read</FONT></TD></TR></TABLE>");

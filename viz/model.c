@@ -248,7 +248,7 @@ static void viz_one_pipe(struct viz_model *m, sqlite3_stmt *s)
 	if (m->npipes == m->pipes_cap)
 		m->pipes = xrealloc(m->pipes, (m->pipes_cap = m->pipes_cap ? m->pipes_cap * 2 : 16) * sizeof(*m->pipes));
 	m->pipes[m->npipes++] = (struct viz_pipe){ sqlite3_column_int64(s, 0), (uint64_t)sqlite3_column_int64(s, 1),
-						   sqlite3_column_int(s, 2) };
+						   sqlite3_column_int(s, 2), 0, 0 };
 }
 
 static int viz_load_pipes(struct store *st, struct viz_model *m)
@@ -339,6 +339,13 @@ static void viz_one_hang(struct viz_model *m, sqlite3_stmt *s)
 
 	if (!p || !p->alive)
 		return;
+	if (sqlite3_column_type(s, 6) != SQLITE_NULL && sqlite3_column_type(s, 2) != SQLITE_NULL)
+		for (size_t i = 0; i < m->npipes; i++)
+			if (m->pipes[i].pipe_id == sqlite3_column_int64(s, 2)) {
+				/* How full the pipe is: drawn on the pipe itself too. */
+				m->pipes[i].queued = sqlite3_column_int64(s, 6);
+				m->pipes[i].capacity = sqlite3_column_int64(s, 7);
+			}
 	if (call)
 		snprintf(name, sizeof(name), "%.*s", (int)strcspn(call + 8, " "), call + 8);
 	if (sqlite3_column_type(s, 1) != SQLITE_NULL && sqlite3_column_type(s, 2) != SQLITE_NULL &&

@@ -35,6 +35,7 @@ struct viz_pipe {
 	int64_t pipe_id;
 	uint64_t inode;
 	int channel;
+	int64_t queued, capacity; /* seen by a process blocked on it at the moment; capacity 0: not seen */
 };
 
 /* An edge of the wait-for graph at the deadlock (the wait_for view). */
