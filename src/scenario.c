@@ -28,7 +28,8 @@ static const struct {
 	long tasks, pause_ms;
 } scenario_table[SCENARIO_COUNT] = {
 	[SCENARIO_EMPTY_READ] = { "empty-read", "a reader of an empty pipe blocks until a writer writes", 3, 6, 300 },
-	[SCENARIO_FULL_PIPE] = { "full-pipe", "a writer to a full pipe blocks until the reader reads", 1, 32768, 400 },
+	/* The pause outlasts filling the pipe (16384 writes) even in the sanitizer build. */
+	[SCENARIO_FULL_PIPE] = { "full-pipe", "a writer to a full pipe blocks until the reader reads", 1, 32768, 1000 },
 	[SCENARIO_FULL_PIPE_STUCK] = { "full-pipe-stuck",
 				       "a writer blocked on a full pipe whose reader waits for that writer: deadlock",
 				       1, 32768, 0 },
