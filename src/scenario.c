@@ -121,18 +121,24 @@ static int scenario_fork_reader(int i, pid_t *pid)
 	return fds[1];
 }
 
-/* Closes every write end, then waits for every worker: each reads to EOF. */
-static int scenario_finish(int n, const int *w, const pid_t *pids)
+/* Waits for every worker; returns how many failed (a signal or a non-zero exit). */
+static int scenario_wait_all(int n, const pid_t *pids)
 {
 	int failed = 0, status;
 
 	for (int i = 0; i < n; i++)
-		if (w[i] >= 0)
-			capture_close(w[i]);
-	for (int i = 0; i < n; i++)
 		if (capture_waitpid(pids[i], &status) != pids[i] || !WIFEXITED(status) || WEXITSTATUS(status))
 			failed++;
 	return failed;
+}
+
+/* Closes every write end, then waits for every worker: each reads to EOF. */
+static int scenario_finish(int n, const int *w, const pid_t *pids)
+{
+	for (int i = 0; i < n; i++)
+		if (w[i] >= 0)
+			capture_close(w[i]);
+	return scenario_wait_all(n, pids);
 }
 
 /*
@@ -321,7 +327,7 @@ static int scenario_atomic(const struct pool_config *cfg, size_t size)
 	unsigned char *buf = xmalloc(size);
 	pid_t *pids = xcalloc((size_t)cfg->workers, sizeof(*pids));
 	long intact = 0, torn = 0;
-	int fds[2], failed = 0, status;
+	int fds[2], failed;
 	ssize_t n;
 
 	if (capture_pipe(fds, -1) < 0)
@@ -361,9 +367,7 @@ static int scenario_atomic(const struct pool_config *cfg, size_t size)
 	}
 	capture_check(intact, torn);
 	capture_close(fds[0]);
-	for (int i = 0; i < cfg->workers; i++)
-		if (capture_waitpid(pids[i], &status) != pids[i] || !WIFEXITED(status) || WEXITSTATUS(status))
-			failed++;
+	failed = scenario_wait_all(cfg->workers, pids);
 	free(rec);
 	free(buf);
 	free(pids);
