@@ -72,6 +72,37 @@ void scenario_defaults(enum scenario s, int *workers, long *tasks, long *pause_m
 	*pause_ms = scenario_table[s].pause_ms;
 }
 
+/*
+ * The parent's arrays live here, not only in its locals: a worker forked
+ * while they exist ends with _exit still holding its copy of them, and from
+ * a global they are memory it can still reach, not a leak (valgrind follows
+ * every process of the pool).
+ */
+static struct {
+	int *w;          /* write ends the parent keeps, per worker */
+	pid_t *pids;
+	bool *dead;      /* sigpipe: workers whose pipe had no reader */
+	uint64_t *rec;   /* atomic: one record */
+	unsigned char *buf;
+} scenario_mem;
+
+static void scenario_alloc(int workers)
+{
+	scenario_mem.w = xcalloc((size_t)workers, sizeof(*scenario_mem.w));
+	scenario_mem.pids = xcalloc((size_t)workers, sizeof(*scenario_mem.pids));
+	scenario_mem.dead = xcalloc((size_t)workers, sizeof(*scenario_mem.dead));
+}
+
+static void scenario_release(void)
+{
+	free(scenario_mem.w);
+	free(scenario_mem.pids);
+	free(scenario_mem.dead);
+	free(scenario_mem.rec);
+	free(scenario_mem.buf);
+	memset(&scenario_mem, 0, sizeof(scenario_mem));
+}
+
 /* A worker's start: the pipe's read end (or, for a writer, write end) as fd `to`, nothing else above 2. */
 static void scenario_only(int fd, int to)
 {
@@ -148,17 +179,18 @@ static int scenario_finish(int n, const int *w, const pid_t *pids)
  */
 static int scenario_readers(const struct pool_config *cfg)
 {
-	int *w = xcalloc((size_t)cfg->workers, sizeof(*w)), failed;
-	pid_t *pids = xcalloc((size_t)cfg->workers, sizeof(*pids));
+	int *w, failed;
+	pid_t *pids;
 
+	scenario_alloc(cfg->workers);
+	w = scenario_mem.w, pids = scenario_mem.pids;
 	for (int i = 0; i < cfg->workers; i++)
 		w[i] = scenario_fork_reader(i, &pids[i]);
 	sleep_ms(cfg->pause_ms);
 	for (long t = 0; t < cfg->tasks; t++)
 		scenario_write_code(w[t % cfg->workers], (int32_t)t);
 	failed = scenario_finish(cfg->workers, w, pids);
-	free(w);
-	free(pids);
+	scenario_release();
 	return failed;
 }
 
@@ -213,10 +245,12 @@ static int scenario_full(const struct pool_config *cfg, bool stuck)
  */
 static int scenario_sigpipe(const struct pool_config *cfg, bool ignored)
 {
-	int *w = xcalloc((size_t)cfg->workers, sizeof(*w)), failed;
-	pid_t *pids = xcalloc((size_t)cfg->workers, sizeof(*pids));
-	bool *dead = xcalloc((size_t)cfg->workers, sizeof(*dead));
+	int *w, failed;
+	pid_t *pids;
+	bool *dead;
 
+	scenario_alloc(cfg->workers);
+	w = scenario_mem.w, pids = scenario_mem.pids, dead = scenario_mem.dead;
 	signal(SIGPIPE, ignored ? SIG_IGN : SIG_DFL);
 	for (int i = 0; i < cfg->workers; i++) {
 		int fds[2];
@@ -255,9 +289,7 @@ static int scenario_sigpipe(const struct pool_config *cfg, bool ignored)
 		}
 	}
 	failed = scenario_finish(cfg->workers, w, pids);
-	free(w);
-	free(pids);
-	free(dead);
+	scenario_release();
 	return failed;
 }
 
@@ -323,13 +355,17 @@ static int scenario_coalesce(const struct pool_config *cfg, bool fixed)
 static int scenario_atomic(const struct pool_config *cfg, size_t size)
 {
 	size_t words = size / sizeof(uint64_t), got = 0;
-	uint64_t *rec = xmalloc(size);
-	unsigned char *buf = xmalloc(size);
-	pid_t *pids = xcalloc((size_t)cfg->workers, sizeof(*pids));
+	uint64_t *rec;
+	unsigned char *buf;
+	pid_t *pids;
 	long intact = 0, torn = 0;
 	int fds[2], failed;
 	ssize_t n;
 
+	scenario_alloc(cfg->workers);
+	rec = scenario_mem.rec = xmalloc(size);
+	buf = scenario_mem.buf = xmalloc(size);
+	pids = scenario_mem.pids;
 	if (capture_pipe(fds, -1) < 0)
 		capture_exit(1);
 	for (int i = 0; i < cfg->workers; i++) {
@@ -368,9 +404,7 @@ static int scenario_atomic(const struct pool_config *cfg, size_t size)
 	capture_check(intact, torn);
 	capture_close(fds[0]);
 	failed = scenario_wait_all(cfg->workers, pids);
-	free(rec);
-	free(buf);
-	free(pids);
+	scenario_release();
 	return failed;
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# valgrind.sh: memcheck over run, record, query, render, compare, timeline and report on a small trace.
+# valgrind.sh: memcheck over run (a scenario too), record, query, render, compare, timeline and report on a small trace.
 # Usage: tests/valgrind.sh BUILD/pooltrace BUILD/leakprobe. Every process (the
 # pool's too: valgrind follows fork) writes its own log; any error, or any
 # definite leak that tests/valgrind.supp does not name as Graphviz's own,
@@ -24,6 +24,8 @@ steps=(
 	"report --db v.db --run 1 -o report.html"
 	"record --db v.db -q -- sh -c 'printf x | cat >/dev/null'"
 	"render --db v.db --run 3 --at end -o record.svg"
+	"run --db v.db -q --scenario empty-read --pause-ms 2000"
+	"render --db v.db --run 4 --at blocked -o blocked.svg"
 )
 for step in "${steps[@]}"; do
 	if ! eval vg "\"$bin\"" "$step" >/dev/null; then
