@@ -225,6 +225,25 @@ bool hang_same(const struct hang_proc *a, size_t na, const struct hang_proc *b, 
 	return true;
 }
 
+bool hang_seen_first(struct hang_seen *s, const struct hang_proc *p)
+{
+	if (p->wait != HANG_PIPE_READ && p->wait != HANG_PIPE_WRITE)
+		return false;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].pid == p->pid && s->v[i].inode == p->inode && s->v[i].wait == (int)p->wait)
+			return false;
+	if (s->n == s->cap)
+		s->v = xrealloc(s->v, (s->cap = s->cap ? s->cap * 2 : 16) * sizeof(*s->v));
+	s->v[s->n++] = (struct hang_seen_key){ p->pid, p->inode, (int)p->wait };
+	return true;
+}
+
+void hang_seen_release(struct hang_seen *s)
+{
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
 void hang_evidence(const struct hang_proc *p, struct evlog_record *r)
 {
 	hang_describe(p, r->text, sizeof(r->text));

@@ -52,6 +52,18 @@ bool hang_same(const struct hang_proc *a, size_t na, const struct hang_proc *b, 
 /* "state=S wchan=anon_pipe_read syscall=read fd=0 queued=0" for the hang event's detail. */
 void hang_describe(const struct hang_proc *p, char *buf, size_t len);
 
+/*
+ * The blocked processes already reported, so that each (process, pipe, end)
+ * gets one `blocked` event however long it stays blocked.
+ */
+struct hang_seen {
+	struct hang_seen_key { pid_t pid; uint64_t inode; int wait; } *v;
+	size_t n, cap;
+};
+/* True, and p remembered, if p is blocked on a pipe and was not reported yet. */
+bool hang_seen_first(struct hang_seen *s, const struct hang_proc *p);
+void hang_seen_release(struct hang_seen *s);
+
 struct evlog_record;
 /*
  * Fills a hang or blocked event (kind and pid already set) with p's evidence:

@@ -65,8 +65,7 @@ struct supervisor {
 	struct pin pins; /* pipe ends held while the pool dies: see pin.c */
 	struct guard *guard; /* kills the pool if we die first: see guard.c */
 	uint64_t t0, t_detect, t_evidence; /* now_ns() at fork, deadlock confirmed, evidence recorded */
-	struct supervisor_seen { pid_t pid; uint64_t inode; int wait; } *seen; /* blocked events recorded */
-	size_t nseen, seen_cap;
+	struct hang_seen seen; /* the processes a `blocked` event was recorded for */
 };
 
 /* Seconds from forking the pool to t; 0 for a moment that never came. */
@@ -384,23 +383,12 @@ static void supervisor_note_blocked(struct supervisor *sv, const struct hang_pro
 	struct evlog_record r;
 
 	for (size_t i = 0; i < n; i++) {
-		const struct hang_proc *p = &procs[i];
-		size_t j = 0;
-
-		if (p->wait != HANG_PIPE_READ && p->wait != HANG_PIPE_WRITE)
+		if (!hang_seen_first(&sv->seen, &procs[i]))
 			continue;
-		while (j < sv->nseen && (sv->seen[j].pid != p->pid || sv->seen[j].inode != p->inode ||
-					 sv->seen[j].wait != (int)p->wait))
-			j++;
-		if (j < sv->nseen)
-			continue;
-		if (sv->nseen == sv->seen_cap)
-			sv->seen = xrealloc(sv->seen, (sv->seen_cap = sv->seen_cap ? sv->seen_cap * 2 : 16) * sizeof(*sv->seen));
-		sv->seen[sv->nseen++] = (struct supervisor_seen){ p->pid, p->inode, (int)p->wait };
 		memset(&r, 0, sizeof(r));
 		r.kind = EV_BLOCKED;
-		r.pid = p->pid;
-		hang_evidence(p, &r);
+		r.pid = procs[i].pid;
+		hang_evidence(&procs[i], &r);
 		supervisor_record(sv, &r);
 	}
 }
@@ -719,7 +707,7 @@ out:
 	ingest_free(sv.in);
 	store_close(sv.st);
 	free(sv.buf);
-	free(sv.seen);
+	hang_seen_release(&sv.seen);
 	evlog_texts_release(&sv.texts);
 	evlog_destroy(sv.log);
 	return ret;

@@ -74,7 +74,9 @@ struct tracer_task {
 	bool dead;          /* its exit was reported to us */
 	long nr;            /* the call in progress */
 	uint64_t args[6];
-	struct evlog_record before; /* close: the fd; dup2/dup3: what newfd was */
+	struct evlog_record before; /* close: the fd; dup2/dup3: what newfd was; --io: the fd read from */
+	struct evlog_record before_out; /* --io, splice and its kin: the fd written to */
+	int io_in, io_out;  /* --io: the pipe fds the call reads from and writes to (-1: none) */
 	bool replaced;      /* dup2/dup3: newfd was open */
 	bool recorded;      /* the call was recorded at its entry (close, close_range) */
 	bool skip_exit;     /* nothing to record at the call's exit: no exit stop */
@@ -103,6 +105,7 @@ struct tracer_fdc {
 
 struct tracer {
 	const struct tracer_config *cfg;
+	struct hang_seen seen; /* the processes a `blocked` event was recorded for */
 	struct store *st;
 	struct ingest *in;
 	int64_t run_id;
@@ -376,6 +379,49 @@ static bool tracer_read_mem(pid_t tid, uint64_t addr, void *buf, size_t len)
 }
 
 /*
+ * --io: which of the call's fds are pipes it reads from (io_in) and writes to
+ * (io_out). read/readv read args[0], write/writev write it; splice moves
+ * from args[0] to args[2]; sendfile from args[1] to args[0]; tee copies into
+ * args[1] without consuming args[0] (only the write is a call on the pipe's
+ * contents); vmsplice moves user memory into a pipe's write end, or out of a
+ * read end.
+ */
+static void tracer_io_entry(struct tracer *t, struct tracer_task *k)
+{
+	int in = -1, out = -1;
+
+	switch (k->nr) {
+	case SYS_read: case SYS_readv: in = (int)k->args[0]; break;
+	case SYS_write: case SYS_writev: out = (int)k->args[0]; break;
+	case SYS_splice: in = (int)k->args[0], out = (int)k->args[2]; break;
+	case SYS_sendfile: in = (int)k->args[1], out = (int)k->args[0]; break;
+	case SYS_tee: out = (int)k->args[1]; break;
+	case SYS_vmsplice:
+		if (tracer_fd_is_pipe(t, k, (int)k->args[0], &k->before_out) && k->before_out.pipe_end == END_WRITE) {
+			k->io_in = -1, k->io_out = (int)k->args[0];
+			return;
+		}
+		in = (int)k->args[0];
+		break;
+	}
+	k->io_in = in >= 0 && tracer_fd_is_pipe(t, k, in, &k->before) ? in : -1;
+	k->io_out = out >= 0 && tracer_fd_is_pipe(t, k, out, &k->before_out) ? out : -1;
+}
+
+/* One read, read_zero or write event of --io, on pipe fd as seen at the call's entry. */
+static void tracer_io_event(struct tracer *t, struct tracer_task *k, int kind, int fd, int64_t rval,
+			    const struct evlog_record *seen)
+{
+	struct evlog_record *r = tracer_event(t, kind, k->tgid);
+
+	r->fd = fd;
+	r->result = rval;
+	r->inode = seen->inode;
+	r->pipe_end = seen->pipe_end;
+	r->has = HAS_FD | HAS_RESULT | HAS_INODE;
+}
+
+/*
  * At a seccomp stop: what the call will change must be seen before it does.
  * A close of an open fd is recorded here, not at its exit: threads share the
  * fd table, and another thread's pipe() may reuse the number the moment the
@@ -388,6 +434,8 @@ static void tracer_call_entry(struct tracer *t, struct tracer_task *k)
 	struct evlog_record *r;
 
 	memset(&k->before, 0, sizeof(k->before));
+	memset(&k->before_out, 0, sizeof(k->before_out));
+	k->io_in = k->io_out = -1;
 	k->replaced = false;
 	k->recorded = false;
 	k->skip_exit = false;
@@ -396,8 +444,13 @@ static void tracer_call_entry(struct tracer *t, struct tracer_task *k)
 	case SYS_readv:
 	case SYS_write:
 	case SYS_writev:
+	case SYS_splice:
+	case SYS_tee:
+	case SYS_sendfile:
+	case SYS_vmsplice:
 		/* --io: only calls on a pipe are recorded; the rest run on unstopped. */
-		k->skip_exit = !tracer_fd_is_pipe(t, k, (int)k->args[0], &k->before);
+		tracer_io_entry(t, k);
+		k->skip_exit = k->io_in < 0 && k->io_out < 0;
 		break;
 	case SYS_close:
 		tracer_fd_changed(t, k, k->args[0], k->args[0]);
@@ -470,15 +523,15 @@ static void tracer_call_exit(struct tracer *t, struct tracer_task *k, int64_t rv
 	case SYS_readv:
 	case SYS_write:
 	case SYS_writev:
-		r = tracer_event(t, k->nr == SYS_write || k->nr == SYS_writev ? EV_WRITE
-				    : rval == 0				   ? EV_READ_ZERO
-									   : EV_READ,
-				 k->tgid);
-		r->fd = (int)k->args[0];
-		r->result = rval;
-		r->inode = k->before.inode;
-		r->pipe_end = k->before.pipe_end;
-		r->has = HAS_FD | HAS_RESULT | HAS_INODE;
+	case SYS_splice:
+	case SYS_tee:
+	case SYS_sendfile:
+	case SYS_vmsplice:
+		/* splice from one pipe into another is a read of the one and a write of the other. */
+		if (k->io_in >= 0)
+			tracer_io_event(t, k, rval == 0 ? EV_READ_ZERO : EV_READ, k->io_in, rval, &k->before);
+		if (k->io_out >= 0)
+			tracer_io_event(t, k, EV_WRITE, k->io_out, rval, &k->before_out);
 		return;
 	case SYS_pipe:
 	case SYS_pipe2:
@@ -784,6 +837,11 @@ static void tracer_check_hang(struct tracer *t)
 	ssize_t na, nb;
 
 	na = hang_scan_pids(pids, n, &a);
+	if (na > 0 && !hang_all_blocked(a, (size_t)na))
+		/* No deadlock: note who is found blocked on a pipe, once each (see supervisor.c). */
+		for (ssize_t i = 0; i < na; i++)
+			if (hang_seen_first(&t->seen, &a[i]))
+				hang_evidence(&a[i], tracer_event(t, EV_BLOCKED, a[i].pid));
 	if (na > 0 && hang_all_blocked(a, (size_t)na)) {
 		sleep_ms(20);
 		nb = hang_scan_pids(pids, n, &b);
@@ -835,9 +893,10 @@ static int tracer_install_filter(bool io)
 		TRACE_NR(SYS_pipe), TRACE_NR(SYS_pipe2), TRACE_NR(SYS_close), TRACE_NR(SYS_close_range),
 		TRACE_NR(SYS_dup), TRACE_NR(SYS_dup2), TRACE_NR(SYS_dup3), TRACE_NR(SYS_wait4),
 		TRACE_NR(SYS_waitid), TRACE_NR(SYS_execve), TRACE_NR(SYS_execveat),
-		/* Without --io the four are never equal to an x86-64 call number. */
+		/* Without --io these are never equal to an x86-64 call number. */
 		TRACE_NR(io ? SYS_read : -1U), TRACE_NR(io ? SYS_write : -1U), TRACE_NR(io ? SYS_readv : -1U),
-		TRACE_NR(io ? SYS_writev : -1U),
+		TRACE_NR(io ? SYS_writev : -1U), TRACE_NR(io ? SYS_splice : -1U), TRACE_NR(io ? SYS_tee : -1U),
+		TRACE_NR(io ? SYS_sendfile : -1U), TRACE_NR(io ? SYS_vmsplice : -1U),
 		/* fcntl only when it makes an fd. */
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_fcntl, 0, 4),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])),
@@ -1067,6 +1126,7 @@ out:
 	}
 	free(t.tasks);
 	free(t.batch);
+	hang_seen_release(&t.seen);
 	evlog_texts_release(&t.texts);
 	return ret;
 }

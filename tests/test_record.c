@@ -129,6 +129,10 @@ Test(record, a_program_that_sleeps_is_not_killed, .timeout = 60)
 	cr_expect_str_eq(r.out, "done\n");
 	cr_expect_eq(t_sql_int(db, "SELECT outcome = 'ok' FROM runs"), 1);
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events WHERE kind IN ('hang', 'kill')"), 0);
+	/* But cat was found blocked on the empty pipe, once: a `blocked` event with 0 bytes queued. */
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events e JOIN processes p USING (run_id, pid)"
+				   " WHERE e.kind = 'blocked' AND p.program LIKE '%%/cat' AND e.pipe_end = 'read' AND e.result = 0"),
+		     1);
 }
 
 /* Threads are not processes: their pipes and closes are their process's. */
@@ -377,4 +381,25 @@ Test(record, a_textbook_cpp_pool_deadlocks_and_its_fix_does_not, .timeout = 60)
 		cr_expect_str_eq(r.out, "done\n");
 		expect_pool_counts(db, run, "child-close", n);
 	}
+}
+
+/* With --io, splice, tee, vmsplice and sendfile count as the reads and writes of pipes they are. */
+Test(record, io_sees_splice_tee_vmsplice_and_sendfile, .timeout = 60)
+{
+	struct t_result r;
+	char *order;
+
+	cr_assert_eq(t_run(&r, "record --db sp.db --io -q -- " PROG("splicer")), 0, "%s", r.err);
+	cr_expect_str_eq(r.out, "moved\n");
+	/* write 8 into a; splice: read 8 from a, write 8 into b; tee: write 8 into c (b keeps its 8);
+	 * vmsplice: write 5 into a; sendfile: write 3 into c. */
+	cr_assert_eq(t_sh(&r, "\"$PT\" query --db sp.db --csv \"SELECT group_concat(kind || pipe_id || ':' || result, ' ')"
+			      " FROM (SELECT * FROM events WHERE kind IN ('read', 'write', 'read_zero') ORDER BY seq)\""),
+		     0, "%s", r.err);
+	order = strchr(r.out, '\n');
+	cr_assert_not_null(order);
+	cr_expect_str_eq(order + 1, "write1:8 read1:8 write2:8 write3:8 write1:5 write3:3\n");
+	/* Without --io none of them stops the program. */
+	cr_assert_eq(t_run(&r, "record --db sp.db -q -- " PROG("splicer")), 0, "%s", r.err);
+	cr_expect_eq(t_sql_int(t_path("sp.db"), "SELECT count(*) FROM events WHERE run_id = 2 AND kind IN ('read', 'write')"), 0);
 }
