@@ -3,8 +3,9 @@
  * The program runs with a seccomp filter that stops it (SECCOMP_RET_TRACE)
  * only at the calls that change fd tables or reap children: pipe, pipe2,
  * close, close_range, dup, dup2, dup3, fcntl(F_DUPFD*), wait4, waitid,
- * execve, execveat; with --io also read, write, readv and writev (and of
- * those, only the ones on a pipe get an exit stop). Every other call runs
+ * execve, execveat; with --io also read, write, readv, writev, splice, tee,
+ * vmsplice and sendfile (and of those, only the ones on a pipe get an exit
+ * stop). Every other call runs
  * at full speed. fork, vfork, clone,
  * exec and exit arrive as ptrace events. Everything recorded is observed
  * from the kernel's side: what an fd is comes from /proc/PID/fd and fdinfo,
@@ -22,6 +23,9 @@
  *      one process is the order of its calls; a new process's fork event and
  *      inherited fds come before anything it does (it is stopped meanwhile).
  *   4. A thread is not a process: its calls are its thread group's.
+ *   5. Job control is the program's: it is traced with PTRACE_SEIZE, and a
+ *      group-stop (SIGSTOP, SIGTSTP, ^Z) is left standing with PTRACE_LISTEN
+ *      until a SIGCONT ends it, as it would be untraced.
  *
  * States of a traced task: NEW (stopped by the kernel until its parent's
  * fork event is seen and its fds are read; that first stop is swallowed) -> RUNNING
@@ -682,6 +686,22 @@ static void tracer_stopped(struct tracer *t, pid_t tid, int status)
 		}
 		return;
 	}
+	if (event == PTRACE_EVENT_STOP) {
+		if (k->fresh) {
+			/* A new tracee's first stop is ours, not the program's. */
+			k->fresh = false;
+			tracer_resume(tid, PTRACE_CONT, 0);
+		} else if (!k->known) {
+			/* Stopped before its parent's event: it stays so until that event. */
+			k->held = true;
+		} else if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
+			/* A group-stop (job control): it stays stopped until SIGCONT, as untraced. */
+			tracer_resume(tid, PTRACE_LISTEN, 0);
+		} else {
+			tracer_resume(tid, PTRACE_CONT, 0); /* the stop ended */
+		}
+		return;
+	}
 	if (sig == SIGTRAP && event) {
 		switch (event) {
 		case PTRACE_EVENT_SECCOMP:
@@ -716,12 +736,6 @@ static void tracer_stopped(struct tracer *t, pid_t tid, int status)
 		default:
 			break;
 		}
-		tracer_resume(tid, PTRACE_CONT, 0);
-		return;
-	}
-	/* A new tracee's first stop is ours, not the program's. */
-	if (sig == SIGSTOP && k->fresh) {
-		k->fresh = false;
 		tracer_resume(tid, PTRACE_CONT, 0);
 		return;
 	}
@@ -917,11 +931,7 @@ static int tracer_install_filter(bool io)
 static _Noreturn void tracer_child(char *const *argv, bool io, const sigset_t *mask)
 {
 	sigprocmask(SIG_SETMASK, mask, NULL);
-	if (ptrace(PTRACE_TRACEME, 0, 0, 0) < 0) {
-		fprintf(stderr, "pooltrace record: cannot be traced: %s (is ptrace allowed here?)\n", strerror(errno));
-		_exit(126);
-	}
-	raise(SIGSTOP); /* pooltrace sets its options and reads our fds meanwhile */
+	raise(SIGSTOP); /* pooltrace seizes us, sets its options and reads our fds meanwhile */
 	if (tracer_install_filter(io) < 0) {
 		fprintf(stderr, "pooltrace record: cannot install the seccomp filter: %s\n", strerror(errno));
 		_exit(126);
@@ -1069,15 +1079,16 @@ int tracer_run(const struct tracer_config *cfg, struct tracer_result *res)
 		tracer_child(cfg->argv, cfg->io, &old);
 	tracer_signal = 0;
 	on_stop_signals(tracer_on_signal);
-	if (waitpid(t.top, &status, 0) != t.top || !WIFSTOPPED(status)) {
+	/* It stops itself; seized while stopped, it runs no further until SIGCONT. */
+	if (waitpid(t.top, &status, WUNTRACED) != t.top || !WIFSTOPPED(status)) {
 		error("%s could not be traced", cfg->argv[0]);
 		goto out;
 	}
-	if (ptrace(PTRACE_SETOPTIONS, t.top, 0,
+	if (ptrace(PTRACE_SEIZE, t.top, 0,
 		   (void *)(long)(PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
 				  PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT |
 				  PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL)) < 0) {
-		error("cannot trace %s: %s", cfg->argv[0], strerror(errno));
+		error("cannot trace %s: %s (is ptrace allowed here?)", cfg->argv[0], strerror(errno));
 		kill(t.top, SIGKILL);
 		waitpid(t.top, &status, 0);
 		goto out;
@@ -1096,7 +1107,8 @@ int tracer_run(const struct tracer_config *cfg, struct tracer_result *res)
 		top->process = top->known = true;
 	}
 	tracer_born(&t, t.top, t.self);
-	tracer_resume(t.top, PTRACE_CONT, 0);
+	/* Ends the stop it put itself in; its stops are then handled as any group-stop. */
+	kill(t.top, SIGCONT);
 	if (tracer_loop(&t) < 0) {
 		error("the trace could not be stored; stopping the program");
 		tracer_kill_all(&t);

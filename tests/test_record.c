@@ -403,3 +403,27 @@ Test(record, io_sees_splice_tee_vmsplice_and_sendfile, .timeout = 60)
 	cr_assert_eq(t_run(&r, "record --db sp.db -q -- " PROG("splicer")), 0, "%s", r.err);
 	cr_expect_eq(t_sql_int(t_path("sp.db"), "SELECT count(*) FROM events WHERE run_id = 2 AND kind IN ('read', 'write')"), 0);
 }
+
+/* Job control is the program's: a process that stops itself (^Z) stays stopped until SIGCONT. */
+Test(record, a_stopped_program_stays_stopped_until_sigcont, .timeout = 60)
+{
+	struct t_result r;
+
+	cr_assert_eq(t_sh(&r, "\"$PT\" record --db j.db -q -- " PROG("stopper") " pidfile > out.txt & rec=$!\n"
+			      "while [ ! -s pidfile ]; do sleep 0.05; done\n"
+			      "pid=$(cat pidfile); sleep 0.5\n"
+			      "state=$(awk '{print $3}' /proc/$pid/stat 2>/dev/null)\n"
+			      "kill -CONT $pid\n"
+			      "wait $rec; echo \"status=$? state=$state\"; cat out.txt"), 0, "%s", r.err);
+	/* Stopped ('T', or 't' as a tracee in its group-stop) half a second after it stopped itself. */
+	cr_expect(strstr(r.out, "status=0 state=t") || strstr(r.out, "status=0 state=T"), "%s", r.out);
+	{
+		long ms = -1;
+		const char *p = strstr(r.out, "resumed after ");
+
+		cr_assert_not_null(p, "%s", r.out);
+		sscanf(p, "resumed after %ld ms", &ms);
+		cr_expect_geq(ms, 400, "it ran on after %ld ms: the stop was not kept", ms);
+	}
+	cr_expect_eq(t_sql_int(t_path("j.db"), "SELECT outcome = 'ok' FROM runs"), 1);
+}
