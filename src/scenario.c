@@ -27,18 +27,19 @@ static const struct {
 	int workers;
 	long tasks, pause_ms;
 } scenario_table[SCENARIO_COUNT] = {
-	[SCENARIO_EMPTY_READ] = { "empty-read", "a reader of an empty pipe blocks until a writer writes", 3, 6, 300 },
+	/* Pauses long enough for several looks (every 100 ms of silence) even in the sanitizer build under load. */
+	[SCENARIO_EMPTY_READ] = { "empty-read", "a reader of an empty pipe blocks until a writer writes", 3, 6, 1000 },
 	/* The pause outlasts filling the pipe (16384 writes) even in the sanitizer build. */
 	[SCENARIO_FULL_PIPE] = { "full-pipe", "a writer to a full pipe blocks until the reader reads", 1, 32768, 1000 },
 	[SCENARIO_FULL_PIPE_STUCK] = { "full-pipe-stuck",
 				       "a writer blocked on a full pipe whose reader waits for that writer: deadlock",
 				       1, 32768, 0 },
 	[SCENARIO_EOF] = { "eof", "when every write end is closed, read returns 0", 3, 6, 0 },
-	[SCENARIO_SIGPIPE] = { "sigpipe", "writing to a pipe with no reader kills the writer with SIGPIPE", 2, 6, 200 },
+	[SCENARIO_SIGPIPE] = { "sigpipe", "writing to a pipe with no reader kills the writer with SIGPIPE", 2, 6, 500 },
 	[SCENARIO_SIGPIPE_IGNORED] = { "sigpipe-ignored", "with SIGPIPE ignored, that write fails with EPIPE instead",
-				       2, 6, 200 },
-	[SCENARIO_COALESCE] = { "coalesce", "a pipe is a byte stream: writes are not messages", 1, 40, 200 },
-	[SCENARIO_COALESCE_FIXED] = { "coalesce-fixed", "a reader that reassembles records gets every one", 1, 40, 200 },
+				       2, 6, 500 },
+	[SCENARIO_COALESCE] = { "coalesce", "a pipe is a byte stream: writes are not messages", 1, 40, 500 },
+	[SCENARIO_COALESCE_FIXED] = { "coalesce-fixed", "a reader that reassembles records gets every one", 1, 40, 500 },
 	[SCENARIO_ATOMIC] = { "atomic", "writes of at most PIPE_BUF bytes are never interleaved", 3, 300, 0 },
 	[SCENARIO_ATOMIC_BIG] = { "atomic-big", "larger writes can be split, and parts of two writers mixed", 3, 300, 0 },
 };
