@@ -382,6 +382,13 @@ static bool tracer_read_mem(pid_t tid, uint64_t addr, void *buf, size_t len)
 	return addr && process_vm_readv(tid, &local, 1, &remote, 1, 0) == (ssize_t)len;
 }
 
+/* The calls --io traps: those that move bytes into or out of an fd. */
+static bool tracer_is_io(long nr)
+{
+	return nr == SYS_read || nr == SYS_readv || nr == SYS_write || nr == SYS_writev || nr == SYS_splice ||
+	       nr == SYS_tee || nr == SYS_sendfile || nr == SYS_vmsplice;
+}
+
 /*
  * --io: which of the call's fds are pipes it reads from (io_in) and writes to
  * (io_out). read/readv read args[0], write/writev write it; splice moves
@@ -443,19 +450,13 @@ static void tracer_call_entry(struct tracer *t, struct tracer_task *k)
 	k->replaced = false;
 	k->recorded = false;
 	k->skip_exit = false;
-	switch (k->nr) {
-	case SYS_read:
-	case SYS_readv:
-	case SYS_write:
-	case SYS_writev:
-	case SYS_splice:
-	case SYS_tee:
-	case SYS_sendfile:
-	case SYS_vmsplice:
+	if (tracer_is_io(k->nr)) {
 		/* --io: only calls on a pipe are recorded; the rest run on unstopped. */
 		tracer_io_entry(t, k);
 		k->skip_exit = k->io_in < 0 && k->io_out < 0;
-		break;
+		return;
+	}
+	switch (k->nr) {
 	case SYS_close:
 		tracer_fd_changed(t, k, k->args[0], k->args[0]);
 		/* No text: the batch may be stored before the call returns. */
@@ -522,21 +523,15 @@ static void tracer_call_exit(struct tracer *t, struct tracer_task *k, int64_t rv
 	struct evlog_record *r;
 	int fds[2];
 
-	switch (k->nr) {
-	case SYS_read:
-	case SYS_readv:
-	case SYS_write:
-	case SYS_writev:
-	case SYS_splice:
-	case SYS_tee:
-	case SYS_sendfile:
-	case SYS_vmsplice:
+	if (tracer_is_io(k->nr)) {
 		/* splice from one pipe into another is a read of the one and a write of the other. */
 		if (k->io_in >= 0)
 			tracer_io_event(t, k, rval == 0 ? EV_READ_ZERO : EV_READ, k->io_in, rval, &k->before);
 		if (k->io_out >= 0)
 			tracer_io_event(t, k, EV_WRITE, k->io_out, rval, &k->before_out);
 		return;
+	}
+	switch (k->nr) {
 	case SYS_pipe:
 	case SYS_pipe2:
 		if (rval != 0 || !tracer_read_mem(k->tid, k->args[0], fds, sizeof(fds)))
