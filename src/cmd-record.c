@@ -19,13 +19,14 @@ const struct cmd_entry cmd_record_entry = {
 	"usage: pooltrace record [--db FILE] [--io] [--hang-ms MS] [-q] -- CMD [ARGS...]\n"
 	"\n"
 	"Runs CMD under ptrace, following every fork, vfork, clone and exec, and\n"
-	"records its pipes, closes, dups, exec's close-on-exec closes, exits and\n"
-	"reaps into the trace database as a new run, with every fd each new\n"
-	"process was born holding. A seccomp filter stops the program only at the\n"
-	"calls that change fd tables or reap children. The same views, queries and\n"
-	"pictures work on it: leaked_write_ends and eof_blockers say which process\n"
-	"keeps which reader from EOF. When every process is blocked on a pipe or in\n"
-	"a wait, the deadlock is recorded with its evidence and the program killed.\n"
+	"records its pipes and socketpairs, closes, dups, exec's close-on-exec\n"
+	"closes, exits and reaps into the trace database as a new run, with every fd\n"
+	"each new process was born holding. A seccomp filter stops the program only\n"
+	"at the calls that change fd tables or reap children. The same views,\n"
+	"queries and pictures work on it: leaked_write_ends and eof_blockers say\n"
+	"which process keeps which reader from EOF. When every process is blocked\n"
+	"on a pipe, on a socketpair of the program's or in a wait, the deadlock is\n"
+	"recorded with its evidence and the program killed.\n"
 	"\n"
 	"options:\n"
 	"  -d, --db FILE        trace database to append to (default $POOLTRACE_DB,\n"
@@ -33,7 +34,9 @@ const struct cmd_entry cmd_record_entry = {
 	"      --io             also record read, write, readv and writev on pipes, with\n"
 	"                       their byte counts (a read that returned 0 is read_zero),\n"
 	"                       and splice, tee, vmsplice and sendfile as the reads and\n"
-	"                       writes of pipes they are; calls on other fds still run\n"
+	"                       writes of pipes they are; the same and recv*, send* on\n"
+	"                       socketpair ends (needed to count those in\n"
+	"                       leaked_write_ends); calls on other fds still run\n"
 	"                       unstopped\n"
 	"      --hang-ms MS     no event for MS ms triggers a deadlock check (default 500)\n"
 	"  -q, --quiet          no summary line\n"
@@ -151,10 +154,12 @@ static int cmd_record(int argc, char **argv)
 	}
 	if (!quiet)
 		fprintf(stderr, "pooltrace: run %lld: %s: %s, status %d; %ld processes; leaked write ends %lld,"
-				" EOF blockers %lld; %llu events in %s\n",
+				" EOF blockers %lld%s; %llu events in %s\n",
 			(long long)res.run_id, command, res.outcome, res.status, res.processes,
-			(long long)res.leaked_write_ends, (long long)res.eof_blockers, (unsigned long long)res.events,
-			cfg.db_path);
+			(long long)res.leaked_write_ends, (long long)res.eof_blockers,
+			/* Without the reads, an end in use looks untouched: see leaked_write_ends. */
+			res.socketpairs && !cfg.io ? " (of pipes: socketpair ends are counted with --io)" : "",
+			(unsigned long long)res.events, cfg.db_path);
 	free(command);
 	if (res.signal)
 		return 128 + res.signal;

@@ -80,7 +80,7 @@ static const char *const evlog_kind_names[EV_KIND_MAX] = {
 	[EV_KILL] = "kill",         [EV_OVERFLOW] = "overflow",
 	[EV_EXEC] = "exec",         [EV_CLOEXEC] = "cloexec",
 	[EV_DUP] = "dup",           [EV_BLOCKED] = "blocked",
-	[EV_CHECK] = "check",
+	[EV_CHECK] = "check",       [EV_SOCKETPAIR] = "socketpair",
 };
 
 const char *evlog_kind_name(int kind)
@@ -96,6 +96,7 @@ const char *evlog_end_name(int end)
 	case END_READ: return "read";
 	case END_WRITE: return "write";
 	case END_RDWR: return "readwrite";
+	case END_SOCKET: return "socket";
 	default: return NULL;
 	}
 }

@@ -27,10 +27,12 @@ enum evlog_kind {
 	EV_CLOEXEC,  /* fd closed by that exec (close-on-exec), observed, not modelled */
 	EV_BLOCKED,  /* found blocked on a pipe while others ran: not a deadlock; evidence as for hang */
 	EV_CHECK,    /* a reader's own check of what it read: arg = records intact, result = records torn */
+	EV_SOCKETPAIR, /* fd, fd2 = sv[0], sv[1]; inode = sv[0]'s, arg = sv[1]'s */
 	EV_KIND_MAX
 };
 
-enum evlog_end { END_NONE = 0, END_READ, END_WRITE, END_RDWR };
+/* END_SOCKET: an end of a socketpair made in the run (both ways at once). */
+enum evlog_end { END_NONE = 0, END_READ, END_WRITE, END_RDWR, END_SOCKET };
 
 /* Which optional fields of a record hold a value (the others are SQL NULL). */
 enum evlog_has {

@@ -68,14 +68,16 @@ static int hang_fd_table_size(pid_t pid)
 	return hang_status(pid, &switches, &size) < 0 ? -1 : size;
 }
 
-static uint64_t hang_fd_pipe_inode(pid_t pid, int fd)
+/* The inode of a pipe or socket fd of pid refers to (*sock set for a socket), else 0. */
+static uint64_t hang_fd_inode(pid_t pid, int fd, bool *sock)
 {
 	char path[64];
 	struct stat st;
 
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, fd);
-	if (stat(path, &st) < 0 || !S_ISFIFO(st.st_mode))
+	if (stat(path, &st) < 0 || !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
 		return 0;
+	*sock = S_ISSOCK(st.st_mode);
 	return st.st_ino;
 }
 
@@ -127,11 +129,17 @@ static void hang_inspect(struct hang_proc *p)
 	p->syscall_arg0 = (long)a0;
 	if (p->state != 'S')
 		return;
-	if (nr == SYS_read || nr == SYS_write) {
+	if (nr == SYS_read || nr == SYS_write || nr == SYS_readv || nr == SYS_writev || nr == SYS_recvfrom ||
+	    nr == SYS_recvmsg || nr == SYS_sendto || nr == SYS_sendmsg) {
+		bool in = nr == SYS_read || nr == SYS_readv || nr == SYS_recvfrom || nr == SYS_recvmsg, sock = false;
+
 		p->fd = (int)a0;
-		p->inode = hang_fd_pipe_inode(p->pid, p->fd);
-		if (p->inode) {
-			p->wait = nr == SYS_read ? HANG_PIPE_READ : HANG_PIPE_WRITE;
+		p->inode = hang_fd_inode(p->pid, p->fd, &sock);
+		if (p->inode && sock) {
+			/* Only the caller knows whether the socket's peer is inside the program. */
+			p->wait = in ? HANG_SOCK_READ : HANG_SOCK_WRITE;
+		} else if (p->inode) {
+			p->wait = in ? HANG_PIPE_READ : HANG_PIPE_WRITE;
 			hang_pipe_fill(p);
 		}
 	} else if (nr == SYS_wait4 || nr == SYS_waitid) {
@@ -170,6 +178,8 @@ ssize_t hang_scan(pid_t pgid, struct hang_proc **out)
 		n++;
 	}
 	closedir(dir);
+	/* The pool makes no sockets: one it is blocked on leads outside. */
+	hang_sockets_outside(procs, n, NULL, NULL);
 	*out = procs;
 	return (ssize_t)n;
 }
@@ -194,6 +204,19 @@ ssize_t hang_scan_pids(const pid_t *pids, size_t npids, struct hang_proc **out)
 	}
 	*out = procs;
 	return (ssize_t)n;
+}
+
+void hang_sockets_outside(struct hang_proc *p, size_t n, bool (*inside)(void *ctx, uint64_t inode), void *ctx)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((p[i].wait == HANG_SOCK_READ || p[i].wait == HANG_SOCK_WRITE) && !(inside && inside(ctx, p[i].inode)))
+			p[i].wait = HANG_RUNNING;
+}
+
+bool hang_on_io(const struct hang_proc *p)
+{
+	return p->wait == HANG_PIPE_READ || p->wait == HANG_PIPE_WRITE || p->wait == HANG_SOCK_READ ||
+	       p->wait == HANG_SOCK_WRITE;
 }
 
 bool hang_all_blocked(const struct hang_proc *p, size_t n)
@@ -227,7 +250,7 @@ bool hang_same(const struct hang_proc *a, size_t na, const struct hang_proc *b, 
 
 bool hang_seen_first(struct hang_seen *s, const struct hang_proc *p)
 {
-	if (p->wait != HANG_PIPE_READ && p->wait != HANG_PIPE_WRITE)
+	if (!hang_on_io(p))
 		return false;
 	for (size_t i = 0; i < s->n; i++)
 		if (s->v[i].pid == p->pid && s->v[i].inode == p->inode && s->v[i].wait == (int)p->wait)
@@ -247,10 +270,10 @@ void hang_seen_release(struct hang_seen *s)
 void hang_evidence(const struct hang_proc *p, struct evlog_record *r)
 {
 	hang_describe(p, r->text, sizeof(r->text));
-	if (p->wait == HANG_PIPE_READ || p->wait == HANG_PIPE_WRITE) {
+	if (hang_on_io(p)) {
 		r->fd = p->fd;
 		r->inode = p->inode;
-		r->pipe_end = p->wait == HANG_PIPE_READ ? END_READ : END_WRITE;
+		r->pipe_end = p->wait == HANG_PIPE_READ ? END_READ : p->wait == HANG_PIPE_WRITE ? END_WRITE : END_SOCKET;
 		r->has |= HAS_FD | HAS_INODE;
 		if (p->queued >= 0 && p->capacity >= 0) {
 			r->result = p->queued;
@@ -263,13 +286,33 @@ void hang_evidence(const struct hang_proc *p, struct evlog_record *r)
 	}
 }
 
+static const char *hang_io_name(long nr)
+{
+	switch (nr) {
+	case SYS_read: return "read";
+	case SYS_write: return "write";
+	case SYS_readv: return "readv";
+	case SYS_writev: return "writev";
+	case SYS_recvfrom: return "recvfrom";
+	case SYS_recvmsg: return "recvmsg";
+	case SYS_sendto: return "sendto";
+	case SYS_sendmsg: return "sendmsg";
+	default: return "?";
+	}
+}
+
 void hang_describe(const struct hang_proc *p, char *buf, size_t len)
 {
 	switch (p->wait) {
 	case HANG_PIPE_READ:
 	case HANG_PIPE_WRITE:
 		snprintf(buf, len, "state=%c wchan=%s syscall=%s fd=%d queued=%ld", p->state, p->wchan,
-			 p->wait == HANG_PIPE_READ ? "read" : "write", p->fd, p->queued);
+			 hang_io_name(p->syscall_nr), p->fd, p->queued);
+		break;
+	case HANG_SOCK_READ:
+	case HANG_SOCK_WRITE:
+		snprintf(buf, len, "state=%c wchan=%s syscall=%s fd=%d socket", p->state, p->wchan,
+			 hang_io_name(p->syscall_nr), p->fd);
 		break;
 	case HANG_CHILD_WAIT:
 		snprintf(buf, len, "state=%c wchan=%s syscall=%s pid=%ld", p->state, p->wchan,
@@ -301,8 +344,7 @@ struct hang_worker {
 	enum hang_fd_method method;
 	const struct hang_proc *procs;
 	size_t begin, end, stride;
-	const uint64_t *write_of, *read_of; /* pipes whose write (read) end holders are wanted, sorted */
-	size_t nwrite, nread;
+	struct hang_wants wants;
 	struct hang_found *found;
 	size_t nfound, cap;
 	size_t via_proc; /* processes walked through /proc (pidfd_getfd refused) */
@@ -316,13 +358,25 @@ static void hang_found_add(struct hang_worker *w, uint64_t ino, pid_t pid, int f
 	w->found[w->nfound++] = (struct hang_found){ ino, pid, fd };
 }
 
-/* Whether an fd of pipe ino opened with access mode acc (O_RDONLY, O_WRONLY) is a holder wanted. */
-static bool hang_wanted(const struct hang_worker *w, uint64_t ino, int acc)
+static bool hang_in(const uint64_t *set, size_t n, uint64_t ino)
 {
-	if (acc == O_WRONLY && w->nwrite)
-		return bsearch(&ino, w->write_of, w->nwrite, sizeof(*w->write_of), hang_cmp_u64) != NULL;
-	if (acc == O_RDONLY && w->nread)
-		return bsearch(&ino, w->read_of, w->nread, sizeof(*w->read_of), hang_cmp_u64) != NULL;
+	return n && bsearch(&ino, set, n, sizeof(*set), hang_cmp_u64) != NULL;
+}
+
+/*
+ * Whether an fd of inode ino is a holder wanted: for a pipe (mode's type
+ * S_IFIFO) opened with access mode acc (O_RDONLY, O_WRONLY), or a socket.
+ */
+static bool hang_wanted(const struct hang_worker *w, uint64_t ino, mode_t mode, int acc)
+{
+	if (S_ISSOCK(mode))
+		return hang_in(w->wants.sock_of, w->wants.nsock, ino);
+	if (!S_ISFIFO(mode))
+		return false;
+	if (acc == O_WRONLY)
+		return hang_in(w->wants.write_of, w->wants.nwrite, ino);
+	if (acc == O_RDONLY)
+		return hang_in(w->wants.read_of, w->wants.nread, ino);
 	return false;
 }
 
@@ -348,11 +402,11 @@ static void hang_walk_proc(struct hang_worker *w, pid_t pid)
 
 		if (de->d_name[0] < '0' || de->d_name[0] > '9')
 			continue;
-		if (fstatat(dfd, de->d_name, &target, 0) < 0 || !S_ISFIFO(target.st_mode) ||
+		if (fstatat(dfd, de->d_name, &target, 0) < 0 || !(S_ISFIFO(target.st_mode) || S_ISSOCK(target.st_mode)) ||
 		    fstatat(dfd, de->d_name, &link, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
-		if (!hang_wanted(w, target.st_ino, link.st_mode & S_IWUSR ? (link.st_mode & S_IRUSR ? O_RDWR : O_WRONLY)
-									 : O_RDONLY))
+		if (!hang_wanted(w, target.st_ino, target.st_mode,
+				 link.st_mode & S_IWUSR ? (link.st_mode & S_IRUSR ? O_RDWR : O_WRONLY) : O_RDONLY))
 			continue;
 		hang_found_add(w, target.st_ino, pid, atoi(de->d_name));
 	}
@@ -409,7 +463,7 @@ static int hang_walk_pidfd(struct hang_worker *w, pid_t pid, int size)
 				ret = -1;
 			break;
 		}
-		if (fstat(dup, &st) == 0 && S_ISFIFO(st.st_mode) && hang_wanted(w, st.st_ino, fcntl(dup, F_GETFL) & O_ACCMODE))
+		if (fstat(dup, &st) == 0 && hang_wanted(w, st.st_ino, st.st_mode, fcntl(dup, F_GETFL) & O_ACCMODE))
 			hang_found_add(w, st.st_ino, pid, fd);
 		if (!w->own_fds) {
 			close(dup);
@@ -453,9 +507,8 @@ static void *hang_walk(void *arg)
 	return NULL;
 }
 
-size_t hang_holders(enum hang_fd_method method, const struct hang_proc *procs, size_t n, const uint64_t *write_of,
-		    size_t nwrite, const uint64_t *read_of, size_t nread,
-		    void (*fn)(void *ctx, uint64_t inode, pid_t pid, int fd), void *ctx)
+size_t hang_holders(enum hang_fd_method method, const struct hang_proc *procs, size_t n,
+		    const struct hang_wants *wants, void (*fn)(void *ctx, uint64_t inode, pid_t pid, int fd), void *ctx)
 {
 	/* Half a million fds for a 1000-worker deadlock: split them over the
 	 * machine's cores. The threads only read the kernel; fn runs here. */
@@ -469,9 +522,7 @@ size_t hang_holders(enum hang_fd_method method, const struct hang_proc *procs, s
 	 * them). Whatever no thread took, this thread walks, with the shared table. */
 	for (int t = 0; t < HANG_THREADS; t++) {
 		w[t] = (struct hang_worker){ .method = method, .procs = procs, .begin = (size_t)t, .end = n,
-					     .stride = HANG_THREADS, .write_of = write_of, .nwrite = nwrite,
-					     .read_of = read_of, .nread = nread,
-					     .own_fds = true };
+					     .stride = HANG_THREADS, .wants = *wants, .own_fds = true };
 		started[t] = pthread_create(&w[t].thread, NULL, hang_walk, &w[t]) == 0;
 	}
 	for (int t = 0; t < HANG_THREADS; t++)

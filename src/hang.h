@@ -7,7 +7,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-enum hang_wait { HANG_RUNNING = 0, HANG_PIPE_READ, HANG_PIPE_WRITE, HANG_CHILD_WAIT, HANG_ZOMBIE };
+/*
+ * HANG_SOCK_*: blocked reading (writing) a socket. hang.c cannot tell a
+ * socketpair of the program's from a socket to the outside world; the
+ * caller, which can, turns the latter into HANG_RUNNING (not stuck for good).
+ */
+enum hang_wait { HANG_RUNNING = 0, HANG_PIPE_READ, HANG_PIPE_WRITE, HANG_CHILD_WAIT, HANG_ZOMBIE, HANG_SOCK_READ,
+		 HANG_SOCK_WRITE };
 
 /* One process as /proc showed it. */
 struct hang_proc {
@@ -17,8 +23,8 @@ struct hang_proc {
 	long syscall_nr;     /* /proc/PID/syscall; -1: not in a system call */
 	long syscall_arg0;
 	enum hang_wait wait; /* what it is blocked on, if anything */
-	int fd;              /* HANG_PIPE_*: the fd argument */
-	uint64_t inode;      /* HANG_PIPE_*: that fd's pipe inode */
+	int fd;              /* HANG_PIPE_*, HANG_SOCK_*: the fd argument */
+	uint64_t inode;      /* HANG_PIPE_*, HANG_SOCK_*: that fd's pipe (socket) inode */
 	long queued;         /* HANG_PIPE_*: bytes in the pipe (FIONREAD); -1: unknown */
 	long capacity;       /* HANG_PIPE_*: its capacity (F_GETPIPE_SZ); -1: unknown */
 	long switches;       /* voluntary + involuntary context switches */
@@ -33,12 +39,23 @@ enum hang_fd_method {
 
 /*
  * Lists every live process in process group pgid (the pool) with its state.
+ * One blocked on a socket counts as running: the pool has none of its own.
  * *out is allocated (free it); returns the count, or -1 if /proc is unreadable.
  */
 ssize_t hang_scan(pid_t pgid, struct hang_proc **out);
 
 /* The same for the processes pids[0..npids) (those still there), for a traced program. */
 ssize_t hang_scan_pids(const pid_t *pids, size_t npids, struct hang_proc **out);
+
+/*
+ * Marks HANG_RUNNING every process blocked on a socket for which inside
+ * (given the socket's inode) says false, or on any socket when inside is
+ * NULL: its peer is outside the program, which may yet wake it.
+ */
+void hang_sockets_outside(struct hang_proc *p, size_t n, bool (*inside)(void *ctx, uint64_t inode), void *ctx);
+
+/* True when p is blocked reading or writing a pipe or a socket. */
+bool hang_on_io(const struct hang_proc *p);
 
 /* True when every process is blocked on a pipe, in wait4/waitid, or a zombie. */
 bool hang_all_blocked(const struct hang_proc *p, size_t n);
@@ -72,17 +89,24 @@ struct evlog_record;
  */
 void hang_evidence(const struct hang_proc *p, struct evlog_record *r);
 
+/* The fds hang_holders looks for, by inode; each set sorted. */
+struct hang_wants {
+	const uint64_t *write_of; /* pipes a process waits to read: their write ends can wake it */
+	size_t nwrite;
+	const uint64_t *read_of;  /* pipes a process waits to write to: their read ends */
+	size_t nread;
+	const uint64_t *sock_of;  /* sockets whose peer a process waits on: any fd of them */
+	size_t nsock;
+};
+
 /*
- * Who can wake the processes blocked on pipes: for each fd among procs that
- * is the write end of a pipe in write_of[0..nwrite) (pipes a process waits
- * to read) or the read end of a pipe in read_of[0..nread) (pipes a process
- * waits to write to), both sorted, calls fn(ctx, inode, pid, fd), reading the
+ * Who can wake the processes blocked on pipes and socketpairs: for each fd
+ * among procs that wants names, calls fn(ctx, inode, pid, fd), reading the
  * fds as method says. procs[i].fd_table_size may be 0: it is then read from
  * /proc. Returns how many processes were read through /proc (all of them for
  * HANG_FDS_PROC; for HANG_FDS_PIDFD, those the kernel refused pidfd_getfd).
  */
-size_t hang_holders(enum hang_fd_method method, const struct hang_proc *procs, size_t n, const uint64_t *write_of,
-		    size_t nwrite, const uint64_t *read_of, size_t nread,
-		    void (*fn)(void *ctx, uint64_t inode, pid_t pid, int fd), void *ctx);
+size_t hang_holders(enum hang_fd_method method, const struct hang_proc *procs, size_t n,
+		    const struct hang_wants *wants, void (*fn)(void *ctx, uint64_t inode, pid_t pid, int fd), void *ctx);
 
 #endif

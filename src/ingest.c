@@ -389,7 +389,7 @@ struct ingest *ingest_new(struct store *st, int64_t run_id, bool generic)
 				       " SELECT * FROM pooltrace_batch");
 	in->ins_proc = store_prepare(st, "INSERT OR IGNORE INTO processes (run_id, pid, role, worker_index, ppid, fork_seq)"
 				     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-	in->ins_pipe = store_prepare(st, "INSERT INTO pipes VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+	in->ins_pipe = store_prepare(st, "INSERT INTO pipes VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
 	in->ins_hold = store_prepare(st, "INSERT INTO holds (run_id, pid, fd, pipe_id, pipe_end, inode, is_foreign,"
 				     " detail, from_seq, from_kind, to_seq, to_kind, touched_seq)"
 				     " SELECT * FROM pooltrace_holds");
@@ -505,6 +505,29 @@ static int ingest_pid_update(struct ingest *in, sqlite3_stmt *s, pid_t pid, uint
 	return ingest_step(in, s);
 }
 
+/*
+ * The next pipes row: a pipe (peer 0), or one end of a socketpair, whose
+ * other end is pipe_id peer. The channel (arg) is the pool's, for pipes.
+ */
+static int ingest_pipe_row(struct ingest *in, const struct evlog_record *r, uint64_t seq, uint64_t inode, int read_fd,
+			   int write_fd, int64_t peer)
+{
+	sqlite3_stmt *s = in->ins_pipe;
+
+	ingest_pipe_add(in, inode, ++in->npipes);
+	sqlite3_bind_int64(s, 1, in->run_id);
+	sqlite3_bind_int64(s, 2, in->npipes);
+	sqlite3_bind_int64(s, 3, (int64_t)inode);
+	ingest_bind_opt(s, 4, !peer && (r->has & HAS_ARG), r->arg);
+	sqlite3_bind_int64(s, 5, r->pid);
+	sqlite3_bind_int64(s, 6, (int64_t)seq);
+	sqlite3_bind_int(s, 7, read_fd);
+	sqlite3_bind_int(s, 8, write_fd);
+	sqlite3_bind_text(s, 9, peer ? "socket" : "pipe", -1, SQLITE_STATIC);
+	ingest_bind_opt(s, 10, peer != 0, peer);
+	return ingest_step(in, s);
+}
+
 /* Derived rows for one record: processes, pipes, and (through the fd model) holds. */
 static int ingest_derive(struct ingest *in, const struct evlog_record *r, uint64_t seq)
 {
@@ -518,20 +541,20 @@ static int ingest_derive(struct ingest *in, const struct evlog_record *r, uint64
 	case EV_PIPE:
 		if (!ok || !(r->has & HAS_INODE))
 			return 0;
-		ingest_pipe_add(in, r->inode, ++in->npipes);
-		s = in->ins_pipe;
-		sqlite3_bind_int64(s, 1, in->run_id);
-		sqlite3_bind_int64(s, 2, in->npipes);
-		sqlite3_bind_int64(s, 3, (int64_t)r->inode);
-		ingest_bind_opt(s, 4, r->has & HAS_ARG, r->arg);
-		sqlite3_bind_int64(s, 5, r->pid);
-		sqlite3_bind_int64(s, 6, (int64_t)seq);
-		sqlite3_bind_int(s, 7, r->fd);
-		sqlite3_bind_int(s, 8, r->fd2);
-		if (ingest_step(in, s) < 0)
+		if (ingest_pipe_row(in, r, seq, r->inode, r->fd, r->fd2, 0) < 0)
 			return -1;
 		fdmodel_open(in->fds, r->pid, r->fd, r->inode, END_READ, in->npipes, NULL, seq, kind);
 		fdmodel_open(in->fds, r->pid, r->fd2, r->inode, END_WRITE, in->npipes, NULL, seq, kind);
+		return 0;
+	case EV_SOCKETPAIR:
+		/* Two rows, one per end, each naming the other (see schema.sql). */
+		if (!ok || !(r->has & HAS_INODE) || !(r->has & HAS_ARG))
+			return 0;
+		if (ingest_pipe_row(in, r, seq, r->inode, r->fd, r->fd, in->npipes + 2) < 0 ||
+		    ingest_pipe_row(in, r, seq, (uint64_t)r->arg, r->fd2, r->fd2, in->npipes) < 0)
+			return -1;
+		fdmodel_open(in->fds, r->pid, r->fd, r->inode, END_SOCKET, in->npipes - 1, NULL, seq, kind);
+		fdmodel_open(in->fds, r->pid, r->fd2, (uint64_t)r->arg, END_SOCKET, in->npipes, NULL, seq, kind);
 		return 0;
 	case EV_FORK:
 		if (!ok)

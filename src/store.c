@@ -133,16 +133,18 @@ static int store_identify(struct store *st, int64_t *app_id, int64_t *version, i
 }
 
 /*
- * Brings a version 1, 2 or 3 file to the current schema. Runs inside the
+ * Brings a version 1 to 5 file to the current schema. Runs inside the
  * caller's transaction: on any error nothing has changed once it rolls back.
  * schema.sql's own header says what changed between versions. The steps:
  *   - our views are dropped: the view part creates them again at the end;
  *   - version 1's `events` table becomes event_rows;
  *   - tables whose definition changed are renamed aside: the rowid `holds`
- *     of versions 1 and 2, and `runs` and `processes` (their checks);
+ *     of versions 1 and 2, and before version 5 `runs` and `processes`
+ *     (their checks);
  *   - the table part creates the new ones (and io_chunks for version 1), and
  *     the old rows are copied over (holds in key order);
  *   - holds get touched_seq (version 5), from how they ended;
+ *   - pipes get kind and peer_id (version 6): every old row is a pipe;
  *   - the view part recreates the views and sets the version.
  * The renames run with legacy_alter_table on, so that views the user added
  * keep naming `events`, `holds` and `runs`, and the other tables' references
@@ -168,12 +170,13 @@ static int store_upgrade(struct store *st, int64_t from, char **msg)
 		"DROP VIEW IF EXISTS run_summary; DROP VIEW IF EXISTS wait_for;\n"
 		"%s%s%s"
 		"%.*s\n"
-		"%s%s%s%s"
+		"%s%s%s%s%s"
 		"%s",
 		from == 1 ? "ALTER TABLE events RENAME TO event_rows;\n" : "DROP VIEW IF EXISTS events;\n",
 		from < 3 ? "ALTER TABLE holds RENAME TO holds_before_v3;\n" : "",
-		"ALTER TABLE runs RENAME TO runs_before_v5;\n"
-		"ALTER TABLE processes RENAME TO processes_before_v5;\n",
+		from < 5 ? "ALTER TABLE runs RENAME TO runs_before_v5;\n"
+			   "ALTER TABLE processes RENAME TO processes_before_v5;\n"
+			 : "",
 		(int)(views - store_schema_sql), store_schema_sql,
 		from < 3 ? "INSERT INTO holds (run_id, pid, fd, pipe_id, pipe_end, inode, is_foreign, detail,"
 			   " from_seq, from_kind, to_seq, to_kind)\n"
@@ -182,29 +185,33 @@ static int store_upgrade(struct store *st, int64_t from, char **msg)
 			   "  FROM holds_before_v3 ORDER BY run_id, pid, fd, from_seq;\n"
 			   "DROP TABLE holds_before_v3;\n"
 			 : "",
-		/* Every older version: runs and processes (new columns, looser checks). */
+		/* Versions before 5: runs and processes (new columns, looser checks). */
 		from < 4 ? "INSERT INTO runs (id, strategy, workers, tasks, task_ms, crash_worker, io_events, outcome,"
 			   " started_at, started_ns, ended_ns, supervisor_pid, events, events_dropped, events_torn)\n"
 			   "  SELECT id, strategy, workers, tasks, task_ms, crash_worker, io_events, outcome,"
 			   " started_at, started_ns, ended_ns, supervisor_pid, events, events_dropped, events_torn\n"
 			   "  FROM runs_before_v5;\n"
 			   "DROP TABLE runs_before_v5;\n"
-			 : "INSERT INTO runs (id, strategy, workers, tasks, task_ms, crash_worker, io_events, outcome,"
+		: from < 5 ? "INSERT INTO runs (id, strategy, workers, tasks, task_ms, crash_worker, io_events, outcome,"
 			   " started_at, started_ns, ended_ns, supervisor_pid, events, events_dropped, events_torn, failure)\n"
 			   "  SELECT id, strategy, workers, tasks, task_ms, crash_worker, io_events, outcome,"
 			   " started_at, started_ns, ended_ns, supervisor_pid, events, events_dropped, events_torn, failure\n"
 			   "  FROM runs_before_v5;\n"
-			   "DROP TABLE runs_before_v5;\n",
-		"INSERT INTO processes (run_id, pid, role, worker_index, ppid, fork_seq, first_read_seq, exit_seq,"
-		" exit_code, term_signal, reap_seq, reaped_by)\n"
-		"  SELECT run_id, pid, role, worker_index, ppid, fork_seq, first_read_seq, exit_seq, exit_code,"
-		" term_signal, reap_seq, reaped_by FROM processes_before_v5;\n"
-		"DROP TABLE processes_before_v5;\n",
+			   "DROP TABLE runs_before_v5;\n"
+			   : "",
+		from < 5 ? "INSERT INTO processes (run_id, pid, role, worker_index, ppid, fork_seq, first_read_seq, exit_seq,"
+			   " exit_code, term_signal, reap_seq, reaped_by)\n"
+			   "  SELECT run_id, pid, role, worker_index, ppid, fork_seq, first_read_seq, exit_seq, exit_code,"
+			   " term_signal, reap_seq, reaped_by FROM processes_before_v5;\n"
+			   "DROP TABLE processes_before_v5;\n"
+			 : "",
 		/* Older traces recorded no reads or writes as touches; a hold
 		 * its holder closed (or dup2'd over) was touched then. */
 		from < 5 ? (from >= 3 ? "ALTER TABLE holds ADD COLUMN touched_seq INTEGER;\n" TOUCHED_FROM_END
 				      : TOUCHED_FROM_END)
 			 : "",
+		"ALTER TABLE pipes ADD COLUMN kind TEXT NOT NULL DEFAULT 'pipe' CHECK (kind IN ('pipe', 'socket'));\n"
+		"ALTER TABLE pipes ADD COLUMN peer_id INTEGER;\n",
 		views);
 	if (!sql)
 		die("out of memory");

@@ -364,7 +364,9 @@ static void supervisor_record_hang(struct supervisor *sv, const struct hang_proc
 		qsort(blocked, ctx.n, sizeof(*blocked), supervisor_cmp_blocked);
 		qsort(write_of, nwrite, sizeof(*write_of), supervisor_cmp_u64);
 		qsort(read_of, nread, sizeof(*read_of), supervisor_cmp_u64);
-		hang_holders(HANG_FDS_PIDFD, procs, n, write_of, nwrite, read_of, nread, supervisor_holder, &ctx);
+		struct hang_wants wants = { .write_of = write_of, .nwrite = nwrite, .read_of = read_of, .nread = nread };
+
+		hang_holders(HANG_FDS_PIDFD, procs, n, &wants, supervisor_holder, &ctx);
 	}
 	free(blocked);
 	free(write_of);

@@ -99,7 +99,7 @@ struct tracer_task {
  * makes an fd from nothing, like open, takes a number that is free, so not
  * one cached). So each answer is kept until then.
  */
-enum { FDC_UNKNOWN, FDC_OTHER, FDC_PIPE };
+enum { FDC_UNKNOWN, FDC_OTHER, FDC_PIPE }; /* FDC_PIPE: a pipe or a socketpair's end */
 #define TRACER_FDC_MAX 65536 /* fds above are looked up every time */
 
 struct tracer_fdc {
@@ -126,6 +126,9 @@ struct tracer {
 	int top_status;
 	bool killing;
 	long processes;
+	/* The inodes of the socketpairs' ends made in the program, each with its peer's (open addressing). */
+	struct tracer_sock { uint64_t inode, peer; } *socks;
+	size_t socks_cap, socks_len;
 };
 
 static void tracer_on_signal(int sig)
@@ -240,12 +243,53 @@ static int tracer_flush(struct tracer *t, bool commit_now)
 	return 0;
 }
 
+static void tracer_sock_add(struct tracer *t, uint64_t inode, uint64_t peer)
+{
+	size_t i;
+
+	if ((t->socks_len + 1) * 2 > t->socks_cap) {
+		struct tracer_sock *old = t->socks;
+		size_t old_cap = t->socks_cap;
+
+		t->socks_cap = old_cap ? old_cap * 2 : 64;
+		t->socks = xcalloc(t->socks_cap, sizeof(*t->socks));
+		t->socks_len = 0;
+		for (size_t j = 0; j < old_cap; j++)
+			if (old[j].inode)
+				tracer_sock_add(t, old[j].inode, old[j].peer);
+		free(old);
+	}
+	for (i = hash_slot(inode, t->socks_cap); t->socks[i].inode && t->socks[i].inode != inode;
+	     i = (i + 1) & (t->socks_cap - 1))
+		;
+	t->socks_len += !t->socks[i].inode;
+	t->socks[i] = (struct tracer_sock){ inode, peer };
+}
+
+/* The peer of a socketpair end made in the program, or 0 for any other socket. */
+static uint64_t tracer_sock_peer(const struct tracer *t, uint64_t inode)
+{
+	if (!t->socks_cap)
+		return 0;
+	for (size_t i = hash_slot(inode, t->socks_cap); t->socks[i].inode; i = (i + 1) & (t->socks_cap - 1))
+		if (t->socks[i].inode == inode)
+			return t->socks[i].peer;
+	return 0;
+}
+
+/* hang_sockets_outside's question: is this socket an end of the program's own socketpairs? */
+static bool tracer_sock_inside(void *ctx, uint64_t inode)
+{
+	return tracer_sock_peer(ctx, inode) != 0;
+}
+
 /*
  * What fd of process pid refers to, into r: a pipe's inode and end (from
- * fdinfo's flags), or, when t is given, the link's text (a path,
- * "socket:[N]"). Returns 0, or -1 when the fd is not open.
+ * fdinfo's flags), a socketpair end's inode (END_SOCKET) when it is one made
+ * in the program, or, with text, the link's text (a path, "socket:[N]").
+ * Returns 0, or -1 when the fd is not open.
  */
-static int tracer_observe(struct tracer *t, pid_t pid, int fd, struct evlog_record *r)
+static int tracer_observe(struct tracer *t, pid_t pid, int fd, struct evlog_record *r, bool text)
 {
 	char path[64], link[PATH_MAX + 1], info[512], *flags;
 	ssize_t n;
@@ -264,7 +308,11 @@ static int tracer_observe(struct tracer *t, pid_t pid, int fd, struct evlog_reco
 		if (read_small_file(path, info, sizeof(info)) > 0 && (flags = strstr(info, "flags:")))
 			acc = strtol(flags + 6, NULL, 8) & O_ACCMODE;
 		r->pipe_end = acc == O_RDONLY ? END_READ : acc == O_WRONLY ? END_WRITE : END_RDWR;
-	} else if (t) {
+	} else if (!strncmp(link, "socket:[", 8) && tracer_sock_peer(t, strtoull(link + 8, NULL, 10))) {
+		r->inode = strtoull(link + 8, NULL, 10);
+		r->has |= HAS_INODE;
+		r->pipe_end = END_SOCKET;
+	} else if (text) {
 		evlog_texts_attach(&t->texts, r, link);
 	}
 	return 0;
@@ -276,14 +324,17 @@ static struct tracer_task *tracer_leader(struct tracer *t, struct tracer_task *k
 	return k->process ? k : tracer_task(t, k->tgid, false);
 }
 
-/* --io: whether fd of k's process is a pipe, into r (HAS_INODE set if so), from the cache or /proc. */
+/*
+ * --io: whether fd of k's process is a pipe or an end of a socketpair made
+ * in the program, into r (HAS_INODE set if so), from the cache or /proc.
+ */
 static bool tracer_fd_is_pipe(struct tracer *t, struct tracer_task *k, int fd, struct evlog_record *r)
 {
 	struct tracer_task *p = tracer_leader(t, k);
 	struct tracer_fdc *c;
 
 	if (!p || fd < 0 || fd >= TRACER_FDC_MAX)
-		return tracer_observe(NULL, k->tgid, fd, r) == 0 && (r->has & HAS_INODE);
+		return tracer_observe(t, k->tgid, fd, r, false) == 0 && (r->has & HAS_INODE);
 	if ((size_t)fd >= p->nfdc) {
 		size_t n = p->nfdc ? p->nfdc : 16;
 
@@ -297,7 +348,7 @@ static bool tracer_fd_is_pipe(struct tracer *t, struct tracer_task *k, int fd, s
 	if (c->state == FDC_UNKNOWN) {
 		struct evlog_record seen = { 0 };
 
-		if (tracer_observe(NULL, k->tgid, fd, &seen) < 0)
+		if (tracer_observe(t, k->tgid, fd, &seen, false) < 0)
 			return false; /* not open: the call fails; nothing to keep */
 		c->state = seen.has & HAS_INODE ? FDC_PIPE : FDC_OTHER;
 		c->inode = seen.inode;
@@ -367,7 +418,7 @@ static void tracer_born(struct tracer *t, pid_t pid, pid_t parent)
 		r = tracer_event(t, EV_INHERIT, pid);
 		r->fd = fds[i];
 		r->has = HAS_FD;
-		tracer_observe(t, pid, fds[i], r);
+		tracer_observe(t, pid, fds[i], r, true);
 	}
 	free(fds);
 	t->processes++;
@@ -386,12 +437,14 @@ static bool tracer_read_mem(pid_t tid, uint64_t addr, void *buf, size_t len)
 static bool tracer_is_io(long nr)
 {
 	return nr == SYS_read || nr == SYS_readv || nr == SYS_write || nr == SYS_writev || nr == SYS_splice ||
-	       nr == SYS_tee || nr == SYS_sendfile || nr == SYS_vmsplice;
+	       nr == SYS_tee || nr == SYS_sendfile || nr == SYS_vmsplice || nr == SYS_recvfrom || nr == SYS_recvmsg ||
+	       nr == SYS_sendto || nr == SYS_sendmsg;
 }
 
 /*
- * --io: which of the call's fds are pipes it reads from (io_in) and writes to
- * (io_out). read/readv read args[0], write/writev write it; splice moves
+ * --io: which of the call's fds are pipes (or socketpair ends) it reads from
+ * (io_in) and writes to (io_out). read/readv/recvfrom/recvmsg read args[0],
+ * write/writev/sendto/sendmsg write it; splice moves
  * from args[0] to args[2]; sendfile from args[1] to args[0]; tee copies into
  * args[1] without consuming args[0] (only the write is a call on the pipe's
  * contents); vmsplice moves user memory into a pipe's write end, or out of a
@@ -402,8 +455,8 @@ static void tracer_io_entry(struct tracer *t, struct tracer_task *k)
 	int in = -1, out = -1;
 
 	switch (k->nr) {
-	case SYS_read: case SYS_readv: in = (int)k->args[0]; break;
-	case SYS_write: case SYS_writev: out = (int)k->args[0]; break;
+	case SYS_read: case SYS_readv: case SYS_recvfrom: case SYS_recvmsg: in = (int)k->args[0]; break;
+	case SYS_write: case SYS_writev: case SYS_sendto: case SYS_sendmsg: out = (int)k->args[0]; break;
 	case SYS_splice: in = (int)k->args[0], out = (int)k->args[2]; break;
 	case SYS_sendfile: in = (int)k->args[1], out = (int)k->args[0]; break;
 	case SYS_tee: out = (int)k->args[1]; break;
@@ -460,7 +513,7 @@ static void tracer_call_entry(struct tracer *t, struct tracer_task *k)
 	case SYS_close:
 		tracer_fd_changed(t, k, k->args[0], k->args[0]);
 		/* No text: the batch may be stored before the call returns. */
-		if (tracer_observe(NULL, k->tgid, (int)k->args[0], &k->before) == 0) {
+		if (tracer_observe(t, k->tgid, (int)k->args[0], &k->before, false) == 0) {
 			r = tracer_event(t, EV_CLOSE, k->tgid);
 			r->fd = (int)k->args[0];
 			r->result = 0;
@@ -484,7 +537,7 @@ static void tracer_call_entry(struct tracer *t, struct tracer_task *k)
 	case SYS_dup2:
 	case SYS_dup3:
 		k->replaced = (int)k->args[0] != (int)k->args[1] &&
-			      tracer_observe(NULL, k->tgid, (int)k->args[1], &k->before) == 0;
+			      tracer_observe(t, k->tgid, (int)k->args[1], &k->before, false) == 0;
 		break;
 	case SYS_execve:
 	case SYS_execveat:
@@ -543,8 +596,40 @@ static void tracer_call_exit(struct tracer *t, struct tracer_task *k, int64_t rv
 		r->fd2 = fds[1];
 		r->result = 0;
 		r->has = HAS_FD | HAS_FD2 | HAS_RESULT;
-		tracer_observe(t, k->tgid, fds[0], r);
+		tracer_observe(t, k->tgid, fds[0], r, true);
 		return;
+	case SYS_socketpair: {
+		uint64_t ino[2];
+
+		if (rval != 0 || !tracer_read_mem(k->tid, k->args[3], fds, sizeof(fds)))
+			return;
+		tracer_fd_changed(t, k, (uint64_t)fds[0], (uint64_t)fds[0]);
+		tracer_fd_changed(t, k, (uint64_t)fds[1], (uint64_t)fds[1]);
+		/* Both ends' inodes, from their links: the pair is known from here on. */
+		for (int i = 0; i < 2; i++) {
+			char path[64], link[64];
+			ssize_t n;
+
+			snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)k->tgid, fds[i]);
+			n = readlink(path, link, sizeof(link) - 1);
+			if (n <= 8)
+				return;
+			link[n] = '\0';
+			if (strncmp(link, "socket:[", 8) || !(ino[i] = strtoull(link + 8, NULL, 10)))
+				return;
+		}
+		tracer_sock_add(t, ino[0], ino[1]);
+		tracer_sock_add(t, ino[1], ino[0]);
+		r = tracer_event(t, EV_SOCKETPAIR, k->tgid);
+		r->fd = fds[0];
+		r->fd2 = fds[1];
+		r->inode = ino[0];
+		r->arg = (int64_t)ino[1];
+		r->pipe_end = END_SOCKET;
+		r->result = 0;
+		r->has = HAS_FD | HAS_FD2 | HAS_RESULT | HAS_INODE | HAS_ARG;
+		return;
+	}
 	case SYS_close:
 		if (k->recorded)
 			return;
@@ -567,7 +652,7 @@ static void tracer_call_exit(struct tracer *t, struct tracer_task *k, int64_t rv
 		r->result = rval;
 		r->arg = k->replaced;
 		r->has = HAS_FD | HAS_FD2 | HAS_RESULT | HAS_ARG;
-		tracer_observe(t, k->tgid, (int)rval, r);
+		tracer_observe(t, k->tgid, (int)rval, r, true);
 		return;
 	case SYS_wait4: {
 		int status = 0;
@@ -846,6 +931,8 @@ static void tracer_check_hang(struct tracer *t)
 	ssize_t na, nb;
 
 	na = hang_scan_pids(pids, n, &a);
+	if (na > 0)
+		hang_sockets_outside(a, (size_t)na, tracer_sock_inside, t);
 	if (na > 0 && !hang_all_blocked(a, (size_t)na))
 		/* No deadlock: note who is found blocked on a pipe, once each (see supervisor.c). */
 		for (ssize_t i = 0; i < na; i++)
@@ -854,30 +941,40 @@ static void tracer_check_hang(struct tracer *t)
 	if (na > 0 && hang_all_blocked(a, (size_t)na)) {
 		sleep_ms(20);
 		nb = hang_scan_pids(pids, n, &b);
+		if (nb > 0)
+			hang_sockets_outside(b, (size_t)nb, tracer_sock_inside, t);
 		if (nb > 0 && hang_same(a, (size_t)na, b, (size_t)nb) && t->seq == seq) {
 			struct tracer_blocked blocked = { t, xcalloc((size_t)nb, sizeof(*blocked.list)), 0 };
-			/* Pipes a process waits to read (their write ends can wake it) and to write to (their read ends). */
+			/* Pipes a process waits to read (their write ends can wake it), to write to
+			 * (their read ends), and socketpair ends whose peer it waits on (any fd of the peer). */
 			uint64_t *write_of = xcalloc((size_t)nb, sizeof(*write_of)), *read_of = xcalloc((size_t)nb, sizeof(*read_of));
-			size_t nwrite = 0, nread = 0;
+			uint64_t *sock_of = xcalloc((size_t)nb, sizeof(*sock_of));
+			struct hang_wants wants = { write_of, 0, read_of, 0, sock_of, 0 };
 
 			for (ssize_t i = 0; i < nb; i++) {
+				uint64_t inode = b[i].inode;
+
 				hang_evidence(&b[i], tracer_event(t, EV_HANG, b[i].pid));
-				if (b[i].wait != HANG_PIPE_READ && b[i].wait != HANG_PIPE_WRITE)
+				if (!hang_on_io(&b[i]))
 					continue;
-				blocked.list[blocked.n].seq = t->seq;
-				blocked.list[blocked.n].inode = b[i].inode;
-				blocked.list[blocked.n++].pid = b[i].pid;
 				if (b[i].wait == HANG_PIPE_READ)
-					write_of[nwrite++] = b[i].inode;
+					write_of[wants.nwrite++] = inode;
+				else if (b[i].wait == HANG_PIPE_WRITE)
+					read_of[wants.nread++] = inode;
 				else
-					read_of[nread++] = b[i].inode;
+					sock_of[wants.nsock++] = inode = tracer_sock_peer(t, inode);
+				blocked.list[blocked.n].seq = t->seq;
+				blocked.list[blocked.n].inode = inode;
+				blocked.list[blocked.n++].pid = b[i].pid;
 			}
-			qsort(write_of, nwrite, sizeof(*write_of), tracer_cmp_u64);
-			qsort(read_of, nread, sizeof(*read_of), tracer_cmp_u64);
-			hang_holders(HANG_FDS_PIDFD, b, (size_t)nb, write_of, nwrite, read_of, nread, tracer_holder, &blocked);
+			qsort(write_of, wants.nwrite, sizeof(*write_of), tracer_cmp_u64);
+			qsort(read_of, wants.nread, sizeof(*read_of), tracer_cmp_u64);
+			qsort(sock_of, wants.nsock, sizeof(*sock_of), tracer_cmp_u64);
+			hang_holders(HANG_FDS_PIDFD, b, (size_t)nb, &wants, tracer_holder, &blocked);
 			free(blocked.list);
 			free(write_of);
 			free(read_of);
+			free(sock_of);
 			if (!t->outcome)
 				t->outcome = "deadlock";
 			tracer_kill_all(t);
@@ -900,12 +997,13 @@ static int tracer_install_filter(bool io)
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
 		TRACE_NR(SYS_pipe), TRACE_NR(SYS_pipe2), TRACE_NR(SYS_close), TRACE_NR(SYS_close_range),
-		TRACE_NR(SYS_dup), TRACE_NR(SYS_dup2), TRACE_NR(SYS_dup3), TRACE_NR(SYS_wait4),
+		TRACE_NR(SYS_socketpair), TRACE_NR(SYS_dup), TRACE_NR(SYS_dup2), TRACE_NR(SYS_dup3), TRACE_NR(SYS_wait4),
 		TRACE_NR(SYS_waitid), TRACE_NR(SYS_execve), TRACE_NR(SYS_execveat),
 		/* Without --io these are never equal to an x86-64 call number. */
 		TRACE_NR(io ? SYS_read : -1U), TRACE_NR(io ? SYS_write : -1U), TRACE_NR(io ? SYS_readv : -1U),
 		TRACE_NR(io ? SYS_writev : -1U), TRACE_NR(io ? SYS_splice : -1U), TRACE_NR(io ? SYS_tee : -1U),
-		TRACE_NR(io ? SYS_sendfile : -1U), TRACE_NR(io ? SYS_vmsplice : -1U),
+		TRACE_NR(io ? SYS_sendfile : -1U), TRACE_NR(io ? SYS_vmsplice : -1U), TRACE_NR(io ? SYS_recvfrom : -1U),
+		TRACE_NR(io ? SYS_recvmsg : -1U), TRACE_NR(io ? SYS_sendto : -1U), TRACE_NR(io ? SYS_sendmsg : -1U),
 		/* fcntl only when it makes an fd. */
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_fcntl, 0, 4),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])),
@@ -1116,6 +1214,7 @@ int tracer_run(const struct tracer_config *cfg, struct tracer_result *res)
 		t.outcome = WIFSIGNALED(t.top_status) ? "crashed" : "ok";
 	res->outcome = t.outcome;
 	res->processes = t.processes;
+	res->socketpairs = (long)t.socks_len / 2;
 	if (tracer_finish(&t, res) < 0)
 		goto out;
 	ret = 0;
@@ -1133,6 +1232,7 @@ out:
 	}
 	free(t.tasks);
 	free(t.batch);
+	free(t.socks);
 	hang_seen_release(&t.seen);
 	evlog_texts_release(&t.texts);
 	return ret;

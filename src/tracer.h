@@ -20,6 +20,7 @@ struct tracer_result {
 	uint64_t events;
 	long processes;
 	int64_t leaked_write_ends, eof_blockers;
+	long socketpairs;        /* socketpairs the program made */
 	int signal;              /* SIGINT/SIGTERM/SIGHUP that interrupted pooltrace, else 0 */
 };
 

@@ -101,7 +101,8 @@ Test(hang, a_reader_blocked_on_a_pipe_is_seen_with_its_fd_and_the_writers, .time
 	for (int m = HANG_FDS_PIDFD; m <= HANG_FDS_PROC; m++) {
 		found[0] = found[1] = -1;
 		/* This kernel lets a parent pidfd_getfd its child's fds: no process goes through /proc. */
-		cr_assert_eq(hang_holders((enum hang_fd_method)m, both, 2, &ino, 1, NULL, 0, collect, found),
+		cr_assert_eq(hang_holders((enum hang_fd_method)m, both, 2, &(struct hang_wants){ .write_of = &ino, .nwrite = 1 },
+					  collect, found),
 			     m == HANG_FDS_PROC ? 2u : 0u, "method %d", m);
 		cr_expect_eq(found[0], p[1], "method %d", m);
 		cr_expect_eq(found[1], p[1], "method %d", m);

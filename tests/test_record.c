@@ -246,7 +246,7 @@ static void expect_same_pipe_calls_as_strace(const char *command)
 	static const char sql[] =
 		"WITH p AS (SELECT pid, row_number() OVER (ORDER BY fork_seq) - 1 AS who FROM processes"
 		"           WHERE run_id = (SELECT max(id) FROM runs)),"
-		"     k AS (SELECT inode, row_number() OVER (ORDER BY created_seq) AS n FROM pipes"
+		"     k AS (SELECT inode, row_number() OVER (ORDER BY created_seq, pipe_id) AS n FROM pipes"
 		"           WHERE run_id = (SELECT max(id) FROM runs))"
 		" SELECT kind || ' ' || who || ' ' || fd || ' ' || n || ' ' || result"
 		" FROM events JOIN p USING (pid) JOIN k USING (inode)"
@@ -254,7 +254,7 @@ static void expect_same_pipe_calls_as_strace(const char *command)
 		" AND kind IN ('close', 'dup2', 'read', 'read_zero', 'write')";
 	struct t_result r;
 
-	cr_assert_eq(t_sh(&r, "rm -f st.* && strace -ff -yy -qq -o st -e trace=pipe,pipe2,close,dup2,dup3,"
+	cr_assert_eq(t_sh(&r, "rm -f st.* && strace -ff -yy -qq -o st -e trace=pipe,pipe2,socketpair,close,dup2,dup3,"
 			      "clone,clone3,fork,vfork,read,write %s > /dev/null && "
 			      "%s/tests/scripts/strace-pipe-calls.sh st | sort > strace.txt",
 		     command, POOLTRACE_SRC), 0, "%s", r.err);
@@ -270,6 +270,11 @@ static void expect_same_pipe_calls_as_strace(const char *command)
 Test(record, pipe_calls_match_strace_ff_on_a_c_pool, .timeout = 60)
 {
 	expect_same_pipe_calls_as_strace(PROG("leakypool") " 4 fixed");
+}
+
+Test(record, socketpair_calls_match_strace_ff_on_a_socket_pool, .timeout = 60)
+{
+	expect_same_pipe_calls_as_strace(PROG("sockpool") " 3 fixed");
 }
 
 Test(record, pipe_calls_match_strace_ff_on_a_shell_pipeline, .timeout = 60)
@@ -426,4 +431,87 @@ Test(record, a_stopped_program_stays_stopped_until_sigcont, .timeout = 60)
 		cr_expect_geq(ms, 400, "it ran on after %ld ms: the stop was not kept", ms);
 	}
 	cr_expect_eq(t_sql_int(t_path("j.db"), "SELECT outcome = 'ok' FROM runs"), 1);
+}
+
+/*
+ * The textbook pool over socketpairs: each end is a way in and a way out at
+ * once. With --io (the reads and writes touch the ends in use) the counts
+ * are the pipe pool's: N(N-1)/2 leaked sockets (the parent's, inherited by
+ * the later workers) and N-1 EOF blockers; the hang is found from the
+ * kernel's evidence (workers blocked reading a socket whose peer others
+ * hold), with the wait-for graph of the pipe pool. Without --io the
+ * deadlock is still found, and socket ends are not counted (an end in use
+ * looks untouched without its reads); the summary says so.
+ */
+Test(record, a_socketpair_pool_deadlocks_like_the_pipe_pool, .timeout = 60)
+{
+	const char *db = t_path("sock.db");
+	struct t_result r;
+	int run = 0;
+
+	for (long n = 3; n <= 4; n++) {
+		t_run(&r, "record --db sock.db --io --hang-ms 200 -- %s %ld", PROG("sockpool"), n);
+		cr_expect_eq(r.status, 128 + SIGKILL, "exit %d: %s", r.status, r.err);
+		run++;
+		cr_expect_eq(t_sql_int(db, "SELECT outcome = 'deadlock' FROM runs WHERE id = %d", run), 1);
+		cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM pipes WHERE run_id = %d AND kind = 'socket'"
+					   " AND peer_id = pipe_id + CASE pipe_id %% 2 WHEN 1 THEN 1 ELSE -1 END", run), 2 * n);
+		expect_pool_counts(db, run, "naive", n);
+		cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events WHERE run_id = %d AND kind = 'hang'"
+					   " AND pipe_end = 'socket' AND detail LIKE '%%syscall=read%%'", run), n,
+			     "the workers blocked reading their sockets");
+		/* Worker k waits for the later workers holding the parent's socket of k, and the parent for worker 0. */
+		cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM wait_for WHERE run_id = %d AND reason = 'pipe'", run),
+			     n - 1 + n * (n - 1) / 2);
+		cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM wait_for WHERE run_id = %d AND reason = 'child'", run), 1);
+		cr_expect_eq(t_run(&r, "record --db sock.db --io -- %s %ld fixed", PROG("sockpool"), n), 0, "%s", r.err);
+		run++;
+		cr_expect_str_eq(r.out, n == 3 ? "sum 132\n" : "sum 240\n");
+		expect_pool_counts(db, run, "child-close", n);
+	}
+	/* Without --io: found all the same; the counts leave socket ends out, and say so. */
+	t_run(&r, "record --db sock.db --hang-ms 200 -- %s 3", PROG("sockpool"));
+	cr_expect_eq(r.status, 128 + SIGKILL, "%s", r.err);
+	cr_expect(strstr(r.err, "deadlock") && strstr(r.err, "socketpair ends are counted with --io"), "%s", r.err);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM leaked_write_ends WHERE run_id = %d", run + 1), 0);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM wait_for WHERE run_id = %d", run + 1), 2 + 3 + 1);
+	cr_expect_eq(t_run(&r, "render --db sock.db --run 1 --at hang -o hang.svg"), 0, "%s", r.err);
+	cr_expect_eq(t_sh(&r, "grep -c 'class=\"edge fd socket&#45;end leak\"' hang.svg"), 0, "%s", r.err);
+	cr_expect_eq(atoi(r.out), 3, "the 3 leaked sockets drawn red: %s", r.out);
+}
+
+/*
+ * multiprocessing.Pipe() is a socketpair (duplex). The child keeps the
+ * parent's end it inherited at fork and never closes it: pooltrace counts it
+ * (with --io); were the parent to die, the child's recv() would never see EOF.
+ */
+Test(record, python_multiprocessing_pipe_child_keeps_the_parents_end, .timeout = 60)
+{
+	const char *db = t_path("mpp.db");
+	struct t_result r;
+	char py[512];
+
+	t_run(&r, "record --db mpp.db --io -- %s -c 'import multiprocessing as mp\n"
+		  "def work(c):\n"
+		  "    while (m := c.recv()) is not None:\n"
+		  "        c.send(m * 2)\n"
+		  "mp.set_start_method(\"fork\")\n"
+		  "a, b = mp.Pipe()\n"
+		  "p = mp.Process(target=work, args=(b,))\n"
+		  "p.start()\n"
+		  "b.close()\n"
+		  "print(sum(a.send(i) or a.recv() for i in range(5)))\n"
+		  "a.send(None)\n"
+		  "p.join()\n'", python(py, sizeof(py)));
+	cr_expect_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+	cr_expect_str_eq(r.out, "20\n");
+	cr_expect_eq(t_sql_int(db, "SELECT outcome = 'ok' FROM runs"), 1);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM pipes WHERE kind = 'socket'"), 2);
+	/* The child's copy of a (the socket the parent made first), never touched. */
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM leaked_write_ends l JOIN pipes p USING (run_id, pipe_id)"
+				   " JOIN processes c ON c.run_id = l.run_id AND c.pid = l.pid"
+				   " WHERE p.kind = 'socket' AND p.pipe_id = (SELECT min(pipe_id) FROM pipes WHERE kind = 'socket')"
+				   " AND c.ppid = (SELECT pid FROM processes WHERE ppid NOT IN (SELECT pid FROM processes))"), 1);
+	/* Each way carried the six messages (length and body in one send, or two). */
+	cr_expect_gt(t_sql_int(db, "SELECT count(*) FROM events WHERE kind = 'write' AND pipe_end = 'socket'"), 10);
 }

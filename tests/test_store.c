@@ -2,6 +2,7 @@
 #include "helpers.h"
 
 #include <criterion/criterion.h>
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,15 +56,19 @@ Test(store, chunked_io_events_read_back_one_row_each_and_exact, .timeout = 120)
 		     0);
 }
 
-/* tests/fixtures/views-v4.sql: the views of schema 4, as pooltrace wrote them. */
-static const char *views_v4(void)
+/* tests/fixtures/views-vN.sql: the views of schema N, as pooltrace wrote them. */
+static const char *old_views(int version)
 {
-	static char sql[16384];
-	FILE *f = fopen(POOLTRACE_SRC "/tests/fixtures/views-v4.sql", "r");
+	static char sql[32768];
+	char path[PATH_MAX];
+	FILE *f;
 	size_t n;
 
-	cr_assert_not_null(f, "tests/fixtures/views-v4.sql");
+	snprintf(path, sizeof(path), POOLTRACE_SRC "/tests/fixtures/views-v%d.sql", version);
+	f = fopen(path, "r");
+	cr_assert_not_null(f, "%s", path);
 	n = fread(sql, 1, sizeof(sql) - 1, f);
+	cr_assert_lt(n, sizeof(sql) - 1, "%s fits", path);
 	sql[n] = '\0';
 	fclose(f);
 	return sql;
@@ -84,8 +89,22 @@ static void check_upgrade_from(int version)
 	cr_assert_eq(t_run(&r, "run --db old.db -s close-all -w 3 -t 30"), 0, "%s", r.err);
 	events = t_sql_int(db, "SELECT count(*) FROM events");
 	holds = t_sql_int(db, "SELECT count(*) FROM holds");
-	/* Version 4: holds without touched_seq, the views as they were then. */
+	/* Version 5: pipes without kind and peer_id, the views as they were then. */
 	t_sql_exec(db, "PRAGMA legacy_alter_table = ON; PRAGMA journal_mode = DELETE;"
+		       "DROP VIEW fd_holds; DROP VIEW leaked_write_ends; DROP VIEW eof_blockers;"
+		       "DROP VIEW eof_holders; DROP VIEW run_summary; DROP VIEW wait_for; DROP VIEW events;"
+		       "CREATE TABLE pipes_v5 (run_id INTEGER NOT NULL REFERENCES runs(id), pipe_id INTEGER NOT NULL,"
+		       " inode INTEGER NOT NULL, channel INTEGER, created_by INTEGER NOT NULL,"
+		       " created_seq INTEGER NOT NULL, read_fd INTEGER NOT NULL, write_fd INTEGER NOT NULL,"
+		       " PRIMARY KEY (run_id, pipe_id)) WITHOUT ROWID;"
+		       "INSERT INTO pipes_v5 SELECT run_id, pipe_id, inode, channel, created_by, created_seq,"
+		       " read_fd, write_fd FROM pipes;"
+		       "DROP TABLE pipes; ALTER TABLE pipes_v5 RENAME TO pipes;");
+	t_sql_exec(db, old_views(5));
+	t_sql_exec(db, "CREATE VIEW my_pipes AS SELECT count(*) AS n FROM pipes; PRAGMA user_version = 5;");
+	/* Version 4: holds without touched_seq, the views as they were then. */
+	if (version <= 4)
+		t_sql_exec(db, "PRAGMA legacy_alter_table = ON;"
 		       "DROP VIEW fd_holds; DROP VIEW leaked_write_ends; DROP VIEW eof_blockers;"
 		       "DROP VIEW eof_holders; DROP VIEW run_summary; DROP VIEW wait_for;"
 		       "CREATE TABLE holds_v4 (run_id INTEGER NOT NULL REFERENCES runs(id), pid INTEGER NOT NULL,"
@@ -95,10 +114,12 @@ static void check_upgrade_from(int version)
 		       "INSERT INTO holds_v4 SELECT run_id, pid, fd, pipe_id, pipe_end, inode, is_foreign, detail,"
 		       " from_seq, from_kind, to_seq, to_kind FROM holds;"
 		       "DROP TABLE holds; ALTER TABLE holds_v4 RENAME TO holds;");
-	t_sql_exec(db, views_v4());
+	if (version <= 4)
+		t_sql_exec(db, old_views(4));
 	t_sql_exec(db, "CREATE VIEW my_write_holds AS SELECT count(*) AS n FROM holds WHERE pipe_end = 'write';"
-		       "CREATE VIEW my_runs AS SELECT count(*) AS n FROM runs;"
-		       "PRAGMA user_version = 4;");
+		       "CREATE VIEW my_runs AS SELECT count(*) AS n FROM runs;");
+	if (version <= 4)
+		t_sql_exec(db, "PRAGMA user_version = 4;");
 	/* Version 3's runs: no 'failed' outcome, no failure column. */
 	if (version <= 3)
 		t_sql_exec(db, "PRAGMA legacy_alter_table = ON;"
@@ -129,7 +150,9 @@ static void check_upgrade_from(int version)
 		     version <= 2 ? 2 : 3, "only processes and pipes (and from version 3 holds) are keyed");
 	cr_assert_eq(t_sql_int(db, "SELECT count(*) FROM pragma_table_info('runs') WHERE name = 'failure'"),
 		     version >= 4);
-	cr_assert_eq(t_sql_int(db, "SELECT count(*) FROM pragma_table_info('holds') WHERE name = 'touched_seq'"), 0);
+	cr_assert_eq(t_sql_int(db, "SELECT count(*) FROM pragma_table_info('holds') WHERE name = 'touched_seq'"),
+		     version >= 5);
+	cr_assert_eq(t_sql_int(db, "SELECT count(*) FROM pragma_table_info('pipes') WHERE name = 'kind'"), 0);
 	hash = t_file_hash(db);
 
 	/* Readers take it as it is, and leave it byte for byte alone. */
@@ -140,7 +163,9 @@ static void check_upgrade_from(int version)
 
 	/* A writer upgrades it in place: old runs unchanged, the new one chunked. */
 	cr_assert_eq(t_run(&r, "run --db old.db -s close-all -w 3 -t 30"), 0, "%s", r.err);
-	cr_expect_eq(t_sql_int(db, "PRAGMA user_version"), 5);
+	cr_expect_eq(t_sql_int(db, "PRAGMA user_version"), 6);
+	cr_expect_eq(t_sql_int(db, "SELECT n FROM my_pipes"), 2 * 3, "a view of the user's on pipes survives");
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM pipes WHERE kind = 'pipe' AND peer_id IS NULL"), 2 * 3);
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'holds' AND sql LIKE "
 				   "'%%WITHOUT ROWID%%'"), 1, "holds is keyed now");
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE name LIKE 'holds_%%'"), 0,
@@ -150,9 +175,12 @@ static void check_upgrade_from(int version)
 		     "the old runs table is gone");
 	cr_expect_eq(t_sql_int(db, "SELECT n FROM my_runs"), 2, "a view of the user's on runs survives");
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM runs WHERE failure IS NULL AND outcome = 'ok'"), 2);
-	/* Old holds got touched_seq from how they ended: the generic views read them as before. */
-	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM holds WHERE run_id = 1 AND to_kind = 'close'"
-				   " AND touched_seq IS NOT to_seq"), 0);
+	/* Holds before version 5 got touched_seq from how they ended: the generic views read them as before. */
+	if (version < 5)
+		cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM holds WHERE run_id = 1 AND to_kind = 'close'"
+					   " AND touched_seq IS NOT to_seq"), 0);
+	else
+		cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM holds WHERE run_id = 1 AND touched_seq > to_seq"), 0);
 	/* The other tables still refer to runs itself, not to the table it was renamed from. */
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE sql LIKE '%%runs_before%%'"), 0);
 	cr_expect_eq(t_sql_int(db, "SELECT n FROM my_write_holds"),
@@ -190,6 +218,11 @@ Test(store, version_4_file_is_read_as_is_and_upgraded_by_the_next_run, .timeout 
 	check_upgrade_from(4);
 }
 
+Test(store, version_5_file_is_read_as_is_and_upgraded_by_the_next_run, .timeout = 120)
+{
+	check_upgrade_from(5);
+}
+
 Test(store, an_upgrade_that_fails_leaves_the_file_as_it_was, .timeout = 120)
 {
 	struct t_result r;
@@ -205,7 +238,7 @@ Test(store, an_upgrade_that_fails_leaves_the_file_as_it_was, .timeout = 120)
 		       "PRAGMA user_version = 2; VACUUM;");
 	hash = t_file_hash(db);
 	cr_expect_eq(t_run(&r, "run --db bad.db -s close-all -w 3 -t 3"), 2);
-	cr_expect(strstr(r.err, "could not upgrade the trace from schema 2 to 5 (UNIQUE constraint failed") != NULL,
+	cr_expect(strstr(r.err, "could not upgrade the trace from schema 2 to 6 (UNIQUE constraint failed") != NULL,
 		  "%s", r.err);
 	cr_expect_eq(t_lines(r.err), 1, "%s", r.err);
 	cr_expect_eq(t_file_hash(db), hash, "a failed upgrade changed the file");

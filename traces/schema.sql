@@ -1,4 +1,4 @@
--- pooltrace trace database, schema version 5.
+-- pooltrace trace database, schema version 6.
 --
 -- One file holds any number of runs. Every table is keyed by run_id.
 -- The ground truth is the view `events`: one row per recorded system call or
@@ -22,7 +22,8 @@
 -- knowledge of the pool (older holds get touched_seq from how they ended),
 -- and runs of any program (`pooltrace record`): runs.source and command, the
 -- process role 'process' and processes.program (runs and processes are
--- copied over from the old tables).
+-- copied over from the old tables). Version 6 added socketpairs: pipes.kind
+-- and pipes.peer_id, and the views read a socket end as both ends at once.
 
 -- One row per `pooltrace run` or `pooltrace record`.
 CREATE TABLE IF NOT EXISTS runs (
@@ -74,16 +75,23 @@ CREATE TABLE IF NOT EXISTS processes (
     PRIMARY KEY (run_id, pid)
 ) WITHOUT ROWID;
 
--- Every pipe the pool created; pipe_id numbers them within a run.
+-- Every pipe made in the run; pipe_id numbers them within a run. A
+-- socketpair (record) is two rows of kind 'socket', one per end, each the
+-- other's peer_id: what is written into one end is read from the other, and
+-- a reader of one end sees EOF once every holder of its peer has let go.
+-- A hold of a socket end has pipe_end 'socket': it is the write end of the
+-- way into its peer and the read end of the way out of it.
 CREATE TABLE IF NOT EXISTS pipes (
     run_id          INTEGER NOT NULL REFERENCES runs(id),
     pipe_id         INTEGER NOT NULL,
-    inode           INTEGER NOT NULL,  -- the kernel's identity: pipe:[inode] in /proc and strace -yy
+    inode           INTEGER NOT NULL,  -- the kernel's identity: pipe:[inode] (socket:[inode]) in /proc and strace -yy
     channel         INTEGER,           -- the worker it was made for
     created_by      INTEGER NOT NULL,  -- pid
     created_seq     INTEGER NOT NULL,
-    read_fd         INTEGER NOT NULL,  -- in the creating process
+    read_fd         INTEGER NOT NULL,  -- in the creating process (a socket end: its fd, in both)
     write_fd        INTEGER NOT NULL,
+    kind            TEXT    NOT NULL DEFAULT 'pipe' CHECK (kind IN ('pipe', 'socket')),
+    peer_id         INTEGER,           -- a socket end: the pipe_id of the other end
     PRIMARY KEY (run_id, pipe_id)
 ) WITHOUT ROWID;
 
@@ -93,14 +101,16 @@ CREATE TABLE IF NOT EXISTS pipes (
 --   kind         what happened (see the README's table of event kinds)
 --   pid          the process that made the call (for reap/kill/hang by pooltrace: runs.supervisor_pid
 --                for reap and kill; the blocked process for hang)
---   fd           the fd the event is about (pipe: read fd; dup2: newfd; close_range: first)
---   fd2          pipe: write fd; dup2: oldfd; close_range: last (2147483647 for ~0U)
+--   fd           the fd the event is about (pipe: read fd; socketpair: sv[0]; dup2: newfd;
+--                close_range: first)
+--   fd2          pipe: write fd; socketpair: sv[1]; dup2: oldfd; close_range: last (2147483647 for ~0U)
 --   pipe_id      the pool pipe fd refers to (NULL: not a pool pipe)
---   pipe_end     'read' or 'write', observed with fcntl(F_GETFL) on the live fd
+--   pipe_end     'read' or 'write', observed with fcntl(F_GETFL) on the live fd; 'socket' for
+--                an end of a socketpair made in the run
 --   inode        pipe inode as fstat saw it, pool pipe or not
 --   other_pid    fork: the parent; reap/kill: the reaped/killed process; hang: the awaited child
 --   result       the call's return value, or -errno
---   arg          pipe: channel; fork: worker index; write/read/task: task code; exit/reap: exit code;
+--   arg          pipe: channel; socketpair: sv[1]'s inode (inode is sv[0]'s); fork: worker index; write/read/task: task code; exit/reap: exit code;
 --                dup2: 1 if newfd was open and got replaced; overflow: events dropped
 --   signal       reap: terminating signal; kill: signal sent
 --   is_foreign   inherit: 1 if the fd is not a pipe the pool created (a tty, a file, another pipe)
@@ -170,7 +180,8 @@ CREATE TABLE IF NOT EXISTS holds (
 -- fd table showed it at detection time (pidfd_getfd, else /proc/PID/fd):
 -- the write end for a blocked reader, the read end for a blocked writer (the
 -- hang event's pipe_end says which it waits on; files before this change
--- have readers only).
+-- have readers only), and for one blocked on an end of a socketpair, the
+-- other end (pipe_id and inode are then the peer's).
 CREATE TABLE IF NOT EXISTS hang_holders (
     run_id          INTEGER NOT NULL REFERENCES runs(id),
     seq             INTEGER NOT NULL,  -- the `hang` event
@@ -218,12 +229,16 @@ WHERE pipe_id IS NOT NULL;
 -- never made a call on (no read, write, dup, close) before it ended: each one
 -- can keep the pipe's reader from ever seeing EOF. No knowledge of the pool:
 -- for it this is N(N-1)/2 for naive, close-all and reverse-close, 0 for
--- child-close and close-range. (One range of the holds key per run.)
+-- child-close and close-range. A socketpair's end counts too, in a run
+-- recorded with --io: it is the write end of the way into its peer, and an
+-- end its holder only reads from is touched by the reads, which only --io
+-- records. (One range of the holds key per run.)
 CREATE VIEW leaked_write_ends AS
 SELECT run_id, pipe_id, pid, fd
 FROM holds
-WHERE pipe_id IS NOT NULL AND pipe_end = 'write'
-  AND from_kind = 'inherit' AND touched_seq IS NULL;
+WHERE pipe_id IS NOT NULL AND from_kind = 'inherit' AND touched_seq IS NULL
+  AND (pipe_end = 'write'
+       OR (pipe_end = 'socket' AND (SELECT io_events FROM runs WHERE id = holds.run_id)));
 
 -- At each moment a process that used a write end of a pipe gives up its last
 -- one (close, close_range, dup2 onto it, exit; not a death by a signal, such
@@ -231,6 +246,9 @@ WHERE pipe_id IS NOT NULL AND pipe_end = 'write'
 -- every other holder of that write end, with `transient` set when the holder
 -- uses or closes it itself (it cannot keep the reader from EOF for long) and
 -- clear when it is untouched. close_seq is the moment.
+-- For a socketpair, pipe_id is the end written into (a socket hold is a
+-- write end of its own pipe_id), and its readers are the holders of its
+-- peer; only in runs recorded with --io, as for leaked_write_ends.
 CREATE VIEW eof_holders AS
 -- Few rows each: materialized, SQLite gives them automatic indexes by pipe,
 -- and the run's holds are then read once, in key order, against them (CROSS
@@ -240,15 +258,19 @@ CREATE VIEW eof_holders AS
 WITH readers AS MATERIALIZED (
     SELECT run_id, pipe_id, pid, from_seq, to_seq FROM holds
     WHERE pipe_id IS NOT NULL AND pipe_end = 'read'
+    UNION ALL
+    SELECT h.run_id, p.peer_id, h.pid, h.from_seq, h.to_seq FROM holds h
+    JOIN pipes p ON p.run_id = h.run_id AND p.pipe_id = h.pipe_id
+    WHERE h.pipe_end = 'socket' AND (SELECT io_events FROM runs WHERE id = h.run_id)
 ),
 giveups AS MATERIALIZED (
     SELECT g.run_id, g.pipe_id, g.pid AS giver_pid, g.to_seq AS close_seq
     FROM holds g
-    WHERE g.pipe_id IS NOT NULL AND g.pipe_end = 'write' AND g.touched_seq IS NOT NULL
+    WHERE g.pipe_id IS NOT NULL AND g.pipe_end IN ('write', 'socket') AND g.touched_seq IS NOT NULL
       AND g.to_kind IN ('close', 'close_range', 'dup2', 'exit', 'exec')
       -- its last write end of that pipe: none of its other fds holds one on
       AND NOT EXISTS (SELECT 1 FROM holds o WHERE o.run_id = g.run_id AND o.pid = g.pid
-                      AND o.pipe_id = g.pipe_id AND o.pipe_end = 'write' AND o.fd <> g.fd
+                      AND o.pipe_id = g.pipe_id AND o.pipe_end = g.pipe_end AND o.fd <> g.fd
                       AND o.from_seq <= g.to_seq AND (o.to_seq IS NULL OR o.to_seq > g.to_seq))
       AND EXISTS (SELECT 1 FROM readers r WHERE r.run_id = g.run_id AND r.pipe_id = g.pipe_id
                   AND r.pid <> g.pid AND r.from_seq <= g.to_seq AND (r.to_seq IS NULL OR r.to_seq > g.to_seq))
@@ -257,7 +279,7 @@ SELECT h.run_id, h.pipe_id, h.pid, h.fd, c.close_seq,
        NOT (h.from_kind = 'inherit' AND h.touched_seq IS NULL) AS transient
 FROM holds h
 CROSS JOIN giveups c ON c.run_id = h.run_id AND c.pipe_id = h.pipe_id
-WHERE h.pipe_end = 'write'
+WHERE h.pipe_end IN ('write', 'socket')
   AND h.pid <> c.giver_pid
   AND h.from_seq < c.close_seq
   AND (h.to_seq IS NULL OR h.to_seq > c.close_seq);
@@ -273,8 +295,9 @@ WHERE NOT transient;
 -- The wait-for graph at a deadlock, from the kernel's evidence (the `hang`
 -- events and hang_holders): pid waits for waits_for. A process blocked
 -- reading a pipe waits for every other process holding that pipe's write end,
--- one blocked writing to a full pipe for every other holder of its read end
--- (reason 'pipe'); a process blocked in wait4/waitid waits for the child it
+-- one blocked writing to a full pipe for every other holder of its read end,
+-- one blocked on an end of a socketpair for every other holder of its peer
+-- (reason 'pipe'; pipe_id is then the peer's); a process blocked in wait4/waitid waits for the child it
 -- named, or for each of its children not yet reaped when it named none
 -- (reason 'child'). A deadlock is a set of these in which every edge stays
 -- inside the set.
@@ -316,4 +339,4 @@ SELECT c.run_id, c.first_seq + (e.value ->> 0), c.first_ts_ns + (e.value ->> 1),
 FROM io_chunks c, json_each(c.events) e;
 
 PRAGMA application_id = 1886679651; -- 'ptrc'
-PRAGMA user_version = 5;
+PRAGMA user_version = 6;

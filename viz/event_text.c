@@ -17,10 +17,14 @@ void viz_event_text(sqlite3_stmt *s, char *buf, size_t len)
 	const char *detail = (const char *)sqlite3_column_text(s, 10);
 	char what[64] = "";
 
-	if (sqlite3_column_type(s, 5) != SQLITE_NULL)
+	if (sqlite3_column_type(s, 5) != SQLITE_NULL && end && !strcmp(end, "socket"))
+		snprintf(what, sizeof(what), " (socket %lld)", pipe);
+	else if (sqlite3_column_type(s, 5) != SQLITE_NULL)
 		snprintf(what, sizeof(what), " (pipe %lld %s)", pipe, end ? end : "");
 	if (!strcmp(kind, "pipe"))
 		snprintf(buf, len, "pipe → %d, %d (pipe %lld)", fd, fd2, pipe);
+	else if (!strcmp(kind, "socketpair"))
+		snprintf(buf, len, "socketpair → %d, %d (sockets %lld, %lld)", fd, fd2, pipe, pipe + 1);
 	else if (!strcmp(kind, "close"))
 		snprintf(buf, len, "close %d%s", fd, what);
 	else if (!strcmp(kind, "close_range"))

@@ -22,6 +22,7 @@
 #define VIZ_BLUE "#1f5fbf"
 #define VIZ_GREEN "#2a9d3a"
 #define VIZ_RED "#d62728"
+#define VIZ_PURPLE "#7b3fa0"
 #define VIZ_ROW 4        /* processes per row below the pipes... */
 #define VIZ_ROW_MANY 3   /* ...and past VIZ_ROW_MANY * 2 of them: 8 workers in 3 rows stay within 2:1 */
 #define VIZ_MAX_WAITS 120 /* more wait-for edges than this are counted, not drawn */
@@ -96,6 +97,21 @@ static void viz_caption(struct viz_buf *b, const struct viz_model *m)
 	}
 }
 
+/*
+ * An end of a socketpair: both ways at once, so one colour and an end on
+ * either side (w for the processes above, r for those below, as for pipes).
+ */
+static void viz_socket_label(struct viz_buf *b, const struct viz_pipe *p)
+{
+	viz_buf_printf(&b->s, &b->len, &b->cap,
+		       "<TABLE BORDER=\"0\" CELLBORDER=\"1\" CELLSPACING=\"0\" CELLPADDING=\"4\"><TR>"
+		       "<TD PORT=\"w\" BGCOLOR=\"#ece2f3\"><FONT COLOR=\"" VIZ_PURPLE "\">⇅</FONT></TD>"
+		       "<TD BGCOLOR=\"#f4f4f4\">socket %lld<BR/><FONT POINT-SIZE=\"9\">socket:[%llu]<BR/>"
+		       "socketpair with socket %lld</FONT></TD>"
+		       "<TD PORT=\"r\" BGCOLOR=\"#ece2f3\"><FONT COLOR=\"" VIZ_PURPLE "\">⇅</FONT></TD></TR></TABLE>",
+		       (long long)p->pipe_id, (unsigned long long)p->inode, (long long)p->peer_id);
+}
+
 Agnode_t *viz_fdgraph_pipe_node(Agraph_t *g, const char *prefix, const struct viz_pipe *p)
 {
 	char name[96], inode[32];
@@ -104,6 +120,14 @@ Agnode_t *viz_fdgraph_pipe_node(Agraph_t *g, const char *prefix, const struct vi
 
 	viz_name(name, sizeof(name), prefix, "pipe", (long long)p->pipe_id);
 	n = agnode(g, name, 1);
+	if (p->socket) {
+		viz_socket_label(&b, p);
+		viz_set(n, "shape", "plaintext");
+		viz_set(n, "class", "pipe socket");
+		viz_set_html_label(n, b.s);
+		free(b.s);
+		return n;
+	}
 	snprintf(inode, sizeof(inode), "pipe:[%llu]", (unsigned long long)p->inode);
 	viz_buf_printf(&b.s, &b.len, &b.cap,
 		       "<TABLE BORDER=\"0\" CELLBORDER=\"1\" CELLSPACING=\"0\" CELLPADDING=\"4\"><TR>"
@@ -145,7 +169,10 @@ static void viz_fd_row(struct viz_buf *b, const struct viz_model *m, const struc
 		       color, f->fd, f->fd, color);
 	if (f->leaked)
 		viz_buf_printf(&b->s, &b->len, &b->cap, "<B>");
-	if (p)
+	if (p && f->socket_end)
+		viz_buf_printf(&b->s, &b->len, &b->cap, "socket %lld%s", (long long)f->pipe_id,
+			       f->leaked ? " (leaked)" : "");
+	else if (p)
 		viz_buf_printf(&b->s, &b->len, &b->cap, "pipe %lld %s%s", (long long)f->pipe_id,
 			       f->write_end ? "write" : "read", f->leaked ? " (leaked)" : "");
 	else if (f->inode)
@@ -325,7 +352,14 @@ static Agnode_t *viz_process(Agraph_t *g, Agraph_t *panel, const struct viz_mode
 				if (f->write_end)
 					viz_set(e, "dir", "back");
 			}
-			if (f->write_end) {
+			if (f->socket_end) {
+				/* Data goes both ways through a socket's end. */
+				viz_set(e, "dir", "both");
+				viz_set(e, "class", f->leaked ? "fd socket-end leak" : "fd socket-end");
+				viz_set(e, "color", f->leaked ? VIZ_RED : VIZ_PURPLE);
+				if (f->leaked)
+					viz_set(e, "penwidth", "3");
+			} else if (f->write_end) {
 				viz_set(e, "class", f->leaked ? "fd write-end leak" : "fd write-end");
 				viz_set(e, "color", f->leaked ? VIZ_RED : VIZ_BLUE);
 				if (f->leaked)
@@ -549,6 +583,18 @@ static Agnode_t *viz_panel(Agraph_t *g, Agraph_t *panel, const struct viz_model 
 		viz_invisible(g, last_in_row[band], pipe_nodes[i], "0", "1");
 		last_in_row[band] = pipe_nodes[i];
 	}
+	/* The two ends of a socketpair, side by side (consecutive ids), joined. */
+	for (size_t i = 0; i + 1 < m->npipes; i++)
+		if (m->pipes[i].socket && m->pipes[i + 1].pipe_id == m->pipes[i].peer_id && pipe_nodes[i] &&
+		    pipe_nodes[i + 1]) {
+			Agedge_t *e = agedge(g, pipe_nodes[i], pipe_nodes[i + 1], NULL, 1);
+
+			viz_set(e, "class", "socketpair");
+			viz_set(e, "dir", "none");
+			viz_set(e, "style", "dashed");
+			viz_set(e, "penwidth", "2");
+			viz_set(e, "color", VIZ_PURPLE);
+		}
 	if (summary_placed)
 		bottom[place[m->nprocs]] = summary = viz_summary(panel, m, prefix, o);
 	for (size_t i = 0; i < m->nprocs; i++) {
@@ -597,7 +643,15 @@ static Agnode_t *viz_panel(Agraph_t *g, Agraph_t *panel, const struct viz_model 
  * is the processes', not theirs plus the legend's); pool says whether to
  * speak of the pool's workers or of any program's processes.
  */
-static void viz_legend(Agraph_t *g, Agnode_t *last_anchor, bool pool, bool waits)
+static bool viz_has_sockets(const struct viz_model *m)
+{
+	for (size_t i = 0; i < m->npipes; i++)
+		if (m->pipes[i].socket)
+			return true;
+	return false;
+}
+
+static void viz_legend(Agraph_t *g, Agnode_t *last_anchor, bool pool, bool waits, bool sockets)
 {
 	Agnode_t *n = agnode(g, "legend", 1);
 	char html[3072];
@@ -610,10 +664,14 @@ static void viz_legend(Agraph_t *g, Agnode_t *last_anchor, bool pool, bool waits
 		 "<TR><TD COLSPAN=\"2\"><B>legend</B></TD></TR>"
 		 "<TR><TD><FONT COLOR=\"" VIZ_BLUE "\">━━▶</FONT></TD><TD ALIGN=\"LEFT\">fd holds a pipe's write end</TD></TR>"
 		 "<TR><TD><FONT COLOR=\"" VIZ_GREEN "\">◀━━</FONT></TD><TD ALIGN=\"LEFT\">fd holds a pipe's read end</TD></TR>"
+		 "%s"
 		 "<TR><TD><FONT COLOR=\"" VIZ_RED "\"><B>━━▶</B></FONT></TD><TD ALIGN=\"LEFT\">leaked write end: keeps another %s from EOF</TD></TR>"
 		 "<TR><TD><FONT COLOR=\"" VIZ_GREY "\">- - -</FONT></TD><TD ALIGN=\"LEFT\">grey row: foreign fd, not created by the %s</TD></TR>"
 		 "<TR><TD><FONT COLOR=\"#aaaaaa\">╌╌</FONT></TD><TD ALIGN=\"LEFT\">dashed box: process already gone</TD></TR>"
 		 "%s</TABLE>",
+		 sockets ? "<TR><TD><FONT COLOR=\"" VIZ_PURPLE "\">◀━▶</FONT></TD><TD ALIGN=\"LEFT\">fd holds an end of a"
+			   " socketpair (both ways; EOF when its peer's holders all let go)</TD></TR>"
+			 : "",
 		 pool ? "worker" : "process", pool ? "pool" : "program",
 		 waits ? "<TR><TD><FONT COLOR=\"" VIZ_ORANGE "\">▭</FONT></TD><TD ALIGN=\"LEFT\">orange box: blocked when the"
 			 " deadlock was found, in the call it names</TD></TR>"
@@ -648,7 +706,7 @@ Agraph_t *viz_fdgraph_new(const struct viz_model *m, const struct viz_fdgraph_op
 	viz_caption(&b, m);
 	viz_set_html_label(g, b.s);
 	free(b.s);
-	viz_legend(g, viz_panel(g, g, m, "", o), m->strategy[0] != '\0', m->nwaits > 0);
+	viz_legend(g, viz_panel(g, g, m, "", o), m->strategy[0] != '\0', m->nwaits > 0, viz_has_sockets(m));
 	return g;
 }
 
@@ -662,7 +720,7 @@ Agraph_t *viz_fdgraph_compare(const struct viz_model *models, size_t n, const st
 	Agraph_t *g = viz_graph_new();
 	Agnode_t **last = xcalloc(n ? n : 1, sizeof(*last)), *lowest = NULL;
 	size_t cols = 1;
-	bool waits = false;
+	bool waits = false, sockets = false;
 
 	while (cols * cols < n)
 		cols++;
@@ -684,6 +742,7 @@ Agraph_t *viz_fdgraph_compare(const struct viz_model *models, size_t n, const st
 		free(b.s);
 		last[i] = viz_panel(g, panel, &models[i], prefix, o);
 		waits |= models[i].nwaits > 0;
+		sockets |= viz_has_sockets(&models[i]);
 		viz_name(name, sizeof(name), prefix, "anchor", 0);
 		first = agnode(g, name, 0);
 		/* Below: its processes' row, then its top process, then its first pipes row. */
@@ -694,7 +753,7 @@ Agraph_t *viz_fdgraph_compare(const struct viz_model *models, size_t n, const st
 	if (n)
 		lowest = last[((n - 1) / cols) * cols];
 	if (lowest)
-		viz_legend(g, lowest, n > 0 && models[0].strategy[0] != '\0', waits);
+		viz_legend(g, lowest, n > 0 && models[0].strategy[0] != '\0', waits, sockets);
 	free(last);
 	return g;
 }

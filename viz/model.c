@@ -23,6 +23,8 @@
 
 /* Columns of schema 5 that older files, read as they are, lack (their runs are all pool runs). */
 #define VIZ_V5(m, column) ((m)->schema >= 5 ? column : "NULL")
+/* Socketpairs came with schema 6: kind and peer_id of pipes. */
+#define VIZ_V6(m, column, otherwise) ((m)->schema >= 6 ? column : otherwise)
 
 /* Resolves moment to a seq in *seq. 0, -EINVAL (no such moment in this run) or -EIO. */
 static int viz_moment_seq(struct store *st, int64_t run, const char *moment, int64_t last, int64_t *seq)
@@ -192,6 +194,7 @@ static void viz_one_fd(struct viz_model *m, sqlite3_stmt *s, bool leaked)
 	f->write_end = sqlite3_column_int(s, 4);
 	f->foreign = sqlite3_column_int(s, 5);
 	f->detail = viz_dup_col(s, 6);
+	f->socket_end = sqlite3_column_int(s, 7);
 	f->leaked = leaked;
 	m->leaked_now += f->leaked;
 }
@@ -213,7 +216,7 @@ static int viz_cmp_key(int pid_a, int fd_a, int pid_b, int fd_b)
 static int viz_load_fds(struct store *st, struct viz_model *m)
 {
 	sqlite3_stmt *s = store_prepare(st, "SELECT h.pid, h.fd, coalesce(h.pipe_id, 0), coalesce(h.inode, 0),"
-					    " h.pipe_end = 'write', h.is_foreign, h.detail"
+					    " h.pipe_end = 'write', h.is_foreign, h.detail, h.pipe_end = 'socket'"
 					    " FROM holds h WHERE h.run_id = ?1 AND h.from_seq <= ?2"
 					    " AND (h.to_seq IS NULL OR h.to_seq > ?2) ORDER BY h.pid, h.fd");
 	sqlite3_stmt *l = store_prepare(st, "SELECT pid, fd, pipe_id FROM leaked_write_ends WHERE run_id = ?1"
@@ -247,8 +250,11 @@ static void viz_one_pipe(struct viz_model *m, sqlite3_stmt *s)
 {
 	if (m->npipes == m->pipes_cap)
 		m->pipes = xrealloc(m->pipes, (m->pipes_cap = m->pipes_cap ? m->pipes_cap * 2 : 16) * sizeof(*m->pipes));
-	m->pipes[m->npipes++] = (struct viz_pipe){ sqlite3_column_int64(s, 0), (uint64_t)sqlite3_column_int64(s, 1),
-						   sqlite3_column_int(s, 2), 0, 0 };
+	m->pipes[m->npipes++] = (struct viz_pipe){ .pipe_id = sqlite3_column_int64(s, 0),
+						   .inode = (uint64_t)sqlite3_column_int64(s, 1),
+						   .channel = sqlite3_column_int(s, 2),
+						   .socket = sqlite3_column_int(s, 3),
+						   .peer_id = sqlite3_column_int64(s, 4) };
 }
 
 static int viz_load_pipes(struct store *st, struct viz_model *m)
@@ -257,10 +263,11 @@ static int viz_load_pipes(struct store *st, struct viz_model *m)
 			    /* The live pipes from one pass over the run's holds: holds have no
 			     * index by pipe, and an EXISTS per pipe scanned them all for every
 			     * pipe with no holder left (28 s at the end of a 1000-worker run). */
-			    store_prepare(st, "SELECT pipe_id, inode, coalesce(channel, -1) FROM pipes"
-					      " WHERE run_id = ?1 AND created_seq <= ?2 AND pipe_id IN (SELECT h.pipe_id FROM holds h"
-					      " WHERE h.run_id = ?1 AND h.pipe_id IS NOT NULL AND h.from_seq <= ?2"
-					      " AND (h.to_seq IS NULL OR h.to_seq > ?2)) ORDER BY channel"),
+			    store_preparef(st, "SELECT pipe_id, inode, coalesce(channel, -1), %s FROM pipes"
+					       " WHERE run_id = ?1 AND created_seq <= ?2 AND pipe_id IN (SELECT h.pipe_id FROM holds h"
+					       " WHERE h.run_id = ?1 AND h.pipe_id IS NOT NULL AND h.from_seq <= ?2"
+					       " AND (h.to_seq IS NULL OR h.to_seq > ?2)) ORDER BY channel, pipe_id",
+					       VIZ_V6(m, "kind = 'socket', coalesce(peer_id, 0)", "0, 0")),
 			    m, viz_one_pipe);
 }
 
@@ -336,9 +343,13 @@ static void viz_one_hang(struct viz_model *m, sqlite3_stmt *s)
 	const char *detail = viz_col_text(s, 5), *call = strstr(detail, "syscall=");
 	char name[24] = "?";
 	int other = sqlite3_column_int(s, 4);
+	const char *on = "pipe";
 
 	if (!p || !p->alive)
 		return;
+	for (size_t i = 0; i < m->npipes; i++)
+		if (m->pipes[i].pipe_id == sqlite3_column_int64(s, 2) && m->pipes[i].socket)
+			on = "socket";
 	if (sqlite3_column_type(s, 6) != SQLITE_NULL && sqlite3_column_type(s, 2) != SQLITE_NULL)
 		for (size_t i = 0; i < m->npipes; i++)
 			if (m->pipes[i].pipe_id == sqlite3_column_int64(s, 2)) {
@@ -355,7 +366,7 @@ static void viz_one_hang(struct viz_model *m, sqlite3_stmt *s)
 			 sqlite3_column_int(s, 1), (long long)sqlite3_column_int64(s, 2),
 			 (long long)sqlite3_column_int64(s, 6), (long long)sqlite3_column_int64(s, 7));
 	else if (sqlite3_column_type(s, 1) != SQLITE_NULL && sqlite3_column_type(s, 2) != SQLITE_NULL)
-		snprintf(p->blocked, sizeof(p->blocked), "%s(fd %d) on pipe %lld", name, sqlite3_column_int(s, 1),
+		snprintf(p->blocked, sizeof(p->blocked), "%s(fd %d) on %s %lld", name, sqlite3_column_int(s, 1), on,
 			 (long long)sqlite3_column_int64(s, 2));
 	else if (sqlite3_column_type(s, 1) != SQLITE_NULL)
 		snprintf(p->blocked, sizeof(p->blocked), "%s(fd %d) on pipe:[%lld]", name, sqlite3_column_int(s, 1),

@@ -14,6 +14,7 @@ struct viz_fd {
 	int64_t pipe_id;   /* 0: not a pool pipe */
 	uint64_t inode;    /* 0: not a pipe */
 	bool write_end;    /* else read end (pipes only) */
+	bool socket_end;   /* an end of a socketpair (both ways at once; write_end false) */
 	bool foreign;
 	bool leaked;       /* a hold counted by leaked_write_ends */
 	char *detail;      /* what a foreign fd is (a path, a tty) */
@@ -35,6 +36,8 @@ struct viz_pipe {
 	int64_t pipe_id;
 	uint64_t inode;
 	int channel;
+	bool socket;              /* an end of a socketpair (schema 6): peer_id is the other end */
+	int64_t peer_id;
 	int64_t queued, capacity; /* seen by a process blocked on it at the moment; capacity 0: not seen */
 };
 

@@ -4,7 +4,9 @@
 #   KIND PROCESS FD PIPE RESULT
 # PROCESS is 0 for the process that forked the others, else 1, 2, ... in the
 # order it forked them; PIPE is 1, 2, ... in the order that process created
-# its pipes. KIND is close, dup2 (FD: the new fd), read, read_zero or write.
+# its pipes (a socketpair's two ends are two of them, in its order, as in
+# pooltrace's pipes table). KIND is close, dup2 (FD: the new fd), read,
+# read_zero or write.
 # Only calls on pipes that succeeded are listed. One file per process (-ff),
 # so no line is split by another process's.
 set -eu
@@ -15,7 +17,10 @@ awk -v parent="$parent" '
 	# Fields of "call(fd<pipe:[inode]>, ...) = result": $1 call, $2 fd, $3 "pipe:", $4 inode.
 	function fields(line) { gsub(/[(<\[\]>,]+/, " ", line); return split(line, f, / +/) }
 	FNR == 1 { pass = (FILENAME == parent && !done++) ? 1 : 2; pid = FILENAME; sub(/.*\./, "", pid) }
+	# A socketpair end, 3<UNIX-STREAM:[inode->peer]>, reads as a pipe: 3<pipe:[inode]>.
+	{ gsub(/<UNIX-STREAM:\[/, "<pipe:["); gsub(/->[0-9]+\]>/, "]>") }
 	pass == 1 && /^pipe2?\(/ && / = 0$/ { fields($0); pipes[f[4]] = ++npipes; next }
+	pass == 1 && /^socketpair\(/ && / = 0$/ { fields($0); pipes[f[7]] = ++npipes; pipes[f[10]] = ++npipes; next }
 	pass == 1 && /^(clone|clone3|fork|vfork)\(/ && $NF ~ /^[0-9]+$/ { procs[$NF] = ++nprocs; next }
 	pass == 1 { next }
 	{ who = FILENAME == parent ? 0 : procs[pid]; res = $NF; sub(/<.*/, "", res) }
