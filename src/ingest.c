@@ -32,11 +32,6 @@ struct ingest_proc {
 	int first_read_done;
 };
 
-struct ingest_pipe {
-	uint64_t inode;       /* 0: empty slot */
-	int64_t pipe_id;
-};
-
 struct ingest {
 	struct store *st;
 	/* The rows the pooltrace_batch virtual table shows while one INSERT runs:
@@ -57,8 +52,7 @@ struct ingest {
 	size_t nholders, holders_cap;
 	struct ingest_proc *procs;
 	size_t procs_cap, procs_len;
-	struct ingest_pipe *pipes;
-	size_t pipes_cap, pipes_len;
+	struct inomap pipes;  /* inode -> pipe_id */
 	sqlite3_stmt *ins_events, *ins_proc, *ins_pipe, *ins_hold, *ins_holders;
 	sqlite3_stmt *set_first_read, *set_exit, *set_reap, *set_program;
 };
@@ -97,36 +91,7 @@ static struct ingest_proc *ingest_proc_find(struct ingest *in, pid_t pid, int cr
 
 static int64_t ingest_pipe_lookup(const struct ingest *in, uint64_t inode)
 {
-	if (!inode || !in->pipes_cap)
-		return 0;
-	for (size_t i = hash_slot(inode, in->pipes_cap); in->pipes[i].inode; i = (i + 1) & (in->pipes_cap - 1))
-		if (in->pipes[i].inode == inode)
-			return in->pipes[i].pipe_id;
-	return 0;
-}
-
-static void ingest_pipe_add(struct ingest *in, uint64_t inode, int64_t pipe_id)
-{
-	size_t i;
-
-	if ((in->pipes_len + 1) * 2 > in->pipes_cap) {
-		struct ingest_pipe *old = in->pipes;
-		size_t old_cap = in->pipes_cap;
-
-		in->pipes_cap = old_cap ? old_cap * 2 : 64;
-		in->pipes = xcalloc(in->pipes_cap, sizeof(*in->pipes));
-		in->pipes_len = 0;
-		for (size_t j = 0; j < old_cap; j++)
-			if (old[j].inode)
-				ingest_pipe_add(in, old[j].inode, old[j].pipe_id);
-		free(old);
-	}
-	for (i = hash_slot(inode, in->pipes_cap); in->pipes[i].inode; i = (i + 1) & (in->pipes_cap - 1))
-		if (in->pipes[i].inode == inode)
-			break;
-	if (!in->pipes[i].inode)
-		in->pipes_len++;
-	in->pipes[i] = (struct ingest_pipe){ inode, pipe_id };
+	return inomap_get(&in->pipes, inode);
 }
 
 /*
@@ -426,7 +391,7 @@ void ingest_free(struct ingest *in)
 		fdmodel_hold_free(in->ended[i]);
 	free(in->ended);
 	free(in->procs);
-	free(in->pipes);
+	inomap_release(&in->pipes);
 	free(in->batch);
 	free(in->batch_pipe_id);
 	free(in);
@@ -514,7 +479,7 @@ static int ingest_pipe_row(struct ingest *in, const struct evlog_record *r, uint
 {
 	sqlite3_stmt *s = in->ins_pipe;
 
-	ingest_pipe_add(in, inode, ++in->npipes);
+	inomap_put(&in->pipes, inode, ++in->npipes);
 	sqlite3_bind_int64(s, 1, in->run_id);
 	sqlite3_bind_int64(s, 2, in->npipes);
 	sqlite3_bind_int64(s, 3, (int64_t)inode);

@@ -126,9 +126,8 @@ struct tracer {
 	int top_status;
 	bool killing;
 	long processes;
-	/* The inodes of the socketpairs' ends made in the program, each with its peer's (open addressing). */
-	struct tracer_sock { uint64_t inode, peer; } *socks;
-	size_t socks_cap, socks_len;
+	/* The inodes of the socketpairs' ends made in the program, each with its peer's. */
+	struct inomap socks;
 };
 
 static void tracer_on_signal(int sig)
@@ -243,38 +242,10 @@ static int tracer_flush(struct tracer *t, bool commit_now)
 	return 0;
 }
 
-static void tracer_sock_add(struct tracer *t, uint64_t inode, uint64_t peer)
-{
-	size_t i;
-
-	if ((t->socks_len + 1) * 2 > t->socks_cap) {
-		struct tracer_sock *old = t->socks;
-		size_t old_cap = t->socks_cap;
-
-		t->socks_cap = old_cap ? old_cap * 2 : 64;
-		t->socks = xcalloc(t->socks_cap, sizeof(*t->socks));
-		t->socks_len = 0;
-		for (size_t j = 0; j < old_cap; j++)
-			if (old[j].inode)
-				tracer_sock_add(t, old[j].inode, old[j].peer);
-		free(old);
-	}
-	for (i = hash_slot(inode, t->socks_cap); t->socks[i].inode && t->socks[i].inode != inode;
-	     i = (i + 1) & (t->socks_cap - 1))
-		;
-	t->socks_len += !t->socks[i].inode;
-	t->socks[i] = (struct tracer_sock){ inode, peer };
-}
-
 /* The peer of a socketpair end made in the program, or 0 for any other socket. */
 static uint64_t tracer_sock_peer(const struct tracer *t, uint64_t inode)
 {
-	if (!t->socks_cap)
-		return 0;
-	for (size_t i = hash_slot(inode, t->socks_cap); t->socks[i].inode; i = (i + 1) & (t->socks_cap - 1))
-		if (t->socks[i].inode == inode)
-			return t->socks[i].peer;
-	return 0;
+	return (uint64_t)inomap_get(&t->socks, inode);
 }
 
 /* hang_sockets_outside's question: is this socket an end of the program's own socketpairs? */
@@ -618,8 +589,8 @@ static void tracer_call_exit(struct tracer *t, struct tracer_task *k, int64_t rv
 			if (strncmp(link, "socket:[", 8) || !(ino[i] = strtoull(link + 8, NULL, 10)))
 				return;
 		}
-		tracer_sock_add(t, ino[0], ino[1]);
-		tracer_sock_add(t, ino[1], ino[0]);
+		inomap_put(&t->socks, ino[0], (int64_t)ino[1]);
+		inomap_put(&t->socks, ino[1], (int64_t)ino[0]);
 		r = tracer_event(t, EV_SOCKETPAIR, k->tgid);
 		r->fd = fds[0];
 		r->fd2 = fds[1];
@@ -1214,7 +1185,7 @@ int tracer_run(const struct tracer_config *cfg, struct tracer_result *res)
 		t.outcome = WIFSIGNALED(t.top_status) ? "crashed" : "ok";
 	res->outcome = t.outcome;
 	res->processes = t.processes;
-	res->socketpairs = (long)t.socks_len / 2;
+	res->socketpairs = (long)t.socks.len / 2;
 	if (tracer_finish(&t, res) < 0)
 		goto out;
 	ret = 0;
@@ -1232,7 +1203,7 @@ out:
 	}
 	free(t.tasks);
 	free(t.batch);
-	free(t.socks);
+	inomap_release(&t.socks);
 	hang_seen_release(&t.seen);
 	evlog_texts_release(&t.texts);
 	return ret;

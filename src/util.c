@@ -1,6 +1,7 @@
 /* util.c: process-wide helpers: error reporting, allocation that dies, number parsing, small files, clocks. */
 #include "util.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -89,6 +90,44 @@ int parse_long(const char *s, long min, long max, long *out)
 		return -1;
 	*out = v;
 	return 0;
+}
+
+void inomap_put(struct inomap *m, uint64_t inode, int64_t value)
+{
+	size_t i;
+
+	assert(inode != 0);
+	if ((m->len + 1) * 2 > m->cap) {
+		struct inomap old = *m;
+
+		m->cap = old.cap ? old.cap * 2 : 64;
+		m->slots = xcalloc(m->cap, sizeof(*m->slots));
+		m->len = 0;
+		for (size_t j = 0; j < old.cap; j++)
+			if (old.slots[j].inode)
+				inomap_put(m, old.slots[j].inode, old.slots[j].value);
+		free(old.slots);
+	}
+	for (i = hash_slot(inode, m->cap); m->slots[i].inode && m->slots[i].inode != inode; i = (i + 1) & (m->cap - 1))
+		;
+	m->len += !m->slots[i].inode;
+	m->slots[i] = (struct inomap_slot){ inode, value };
+}
+
+int64_t inomap_get(const struct inomap *m, uint64_t inode)
+{
+	if (!inode || !m->cap)
+		return 0;
+	for (size_t i = hash_slot(inode, m->cap); m->slots[i].inode; i = (i + 1) & (m->cap - 1))
+		if (m->slots[i].inode == inode)
+			return m->slots[i].value;
+	return 0;
+}
+
+void inomap_release(struct inomap *m)
+{
+	free(m->slots);
+	memset(m, 0, sizeof(*m));
 }
 
 size_t hash_slot(uint64_t k, size_t cap)

@@ -40,6 +40,20 @@ ssize_t read_small_file(const char *path, char *buf, size_t len);
 /* The first slot to try for key in an open-addressing table of cap slots (a power of two). */
 size_t hash_slot(uint64_t key, size_t cap);
 
+/*
+ * A map from inode (non-zero) to a non-zero value, by open addressing: which
+ * pipe an inode is, which socket is an inode's peer. Zero-initialised is
+ * empty; inomap_release frees it.
+ */
+struct inomap {
+	struct inomap_slot { uint64_t inode; int64_t value; } *slots;
+	size_t cap, len;
+};
+void inomap_put(struct inomap *m, uint64_t inode, int64_t value);
+/* The value for inode, or 0 when it has none. */
+int64_t inomap_get(const struct inomap *m, uint64_t inode);
+void inomap_release(struct inomap *m);
+
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t now_ns(void);
 

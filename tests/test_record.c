@@ -478,6 +478,10 @@ Test(record, a_socketpair_pool_deadlocks_like_the_pipe_pool, .timeout = 60)
 	cr_expect_eq(t_run(&r, "render --db sock.db --run 1 --at hang -o hang.svg"), 0, "%s", r.err);
 	cr_expect_eq(t_sh(&r, "grep -c 'class=\"edge fd socket&#45;end leak\"' hang.svg"), 0, "%s", r.err);
 	cr_expect_eq(atoi(r.out), 3, "the 3 leaked sockets drawn red: %s", r.out);
+	/* The timeline names the socket each wait is for: N-1 + N(N-1)/2 = 5 of them for N = 3. */
+	cr_expect_eq(t_run(&r, "timeline --db sock.db --run 1 -o tl.svg"), 0, "%s", r.err);
+	cr_expect_eq(t_sh(&r, "grep -o 'waits for (socket [0-9]*)' tl.svg | wc -l"), 0, "%s", r.err);
+	cr_expect_eq(atoi(r.out), 5, "%s", r.out);
 }
 
 /*

@@ -387,7 +387,8 @@ static void viz_one_wait(struct viz_model *m, sqlite3_stmt *s)
 		m->waits = xrealloc(m->waits, (m->waits_cap = m->waits_cap ? m->waits_cap * 2 : 16) * sizeof(*m->waits));
 	m->waits[m->nwaits++] = (struct viz_wait){ .pid = sqlite3_column_int(s, 0),
 						   .waits_for = sqlite3_column_int(s, 1),
-						   .pipe_id = sqlite3_column_int64(s, 2) };
+						   .pipe_id = sqlite3_column_int64(s, 2),
+						   .socket = sqlite3_column_int(s, 3) };
 }
 
 /*
@@ -431,8 +432,10 @@ int viz_model_load_waits(struct store *st, struct viz_model *m)
 
 	if (m->schema < 5)
 		return 0;
-	rc = viz_each_row(st, store_prepare(st, "SELECT pid, waits_for, coalesce(pipe_id, 0) FROM wait_for"
-						" WHERE run_id = ?1 ORDER BY seq, waits_for"),
+	rc = viz_each_row(st, store_preparef(st, "SELECT w.pid, w.waits_for, coalesce(w.pipe_id, 0), %s FROM wait_for w"
+						 " WHERE w.run_id = ?1 ORDER BY w.seq, w.waits_for",
+						 VIZ_V6(m, "coalesce((SELECT p.kind = 'socket' FROM pipes p WHERE p.run_id = w.run_id"
+							   " AND p.pipe_id = w.pipe_id), 0)", "0")),
 			  m, viz_one_wait);
 	viz_waits_mark_cycles(m->waits, m->nwaits);
 	return rc;

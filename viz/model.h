@@ -45,6 +45,7 @@ struct viz_pipe {
 struct viz_wait {
 	int pid, waits_for;
 	int64_t pipe_id;   /* 0: a wait for a child */
+	bool socket;       /* pipe_id is a socketpair's end (the peer of the one it is blocked on) */
 	bool cycle;        /* on a cycle: part of the deadlock itself */
 };
 

@@ -39,7 +39,7 @@ struct viz_lane {
 	char program[32];  /* -3: what it runs */
 	Agnode_t *last;    /* the lane's latest node */
 	long writes, reads, tasks;
-	long inherited, inherited_pipes, inherited_write, inherited_foreign;
+	long inherited, inherited_pipes, inherited_write, inherited_foreign, inherited_sockets;
 	Agedge_t *lifeline; /* the lifeline's latest segment */
 	Agnode_t *fold;    /* the open run of events about workers not drawn, if any */
 	long folded[VIZ_FOLD_KINDS];
@@ -241,11 +241,13 @@ static int viz_load_lanes(struct store *st, int64_t run, struct viz_timeline *t)
 		    " coalesce(io.w, 0), coalesce(io.r, 0), coalesce(io.t, 0),"
 		    " (SELECT count(*) FROM holds h WHERE h.run_id = p.run_id AND h.pid = p.pid AND h.from_kind = 'inherit'),"
 		    " (SELECT count(*) FROM holds h WHERE h.run_id = p.run_id AND h.pid = p.pid AND h.from_kind = 'inherit'"
-		    "  AND h.pipe_id IS NOT NULL),"
+		    "  AND h.pipe_id IS NOT NULL AND h.pipe_end <> 'socket'),"
 		    " (SELECT count(*) FROM holds h WHERE h.run_id = p.run_id AND h.pid = p.pid AND h.from_kind = 'inherit'"
 		    "  AND h.pipe_id IS NOT NULL AND h.pipe_end = 'write'),"
 		    " (SELECT count(*) FROM holds h WHERE h.run_id = p.run_id AND h.pid = p.pid AND h.from_kind = 'inherit'"
-		    "  AND h.is_foreign), %s"
+		    "  AND h.is_foreign), %s,"
+		    " (SELECT count(*) FROM holds h WHERE h.run_id = p.run_id AND h.pid = p.pid AND h.from_kind = 'inherit'"
+		    "  AND h.pipe_end = 'socket')"
 		    " FROM processes p LEFT JOIN io USING (pid) WHERE p.run_id = ?1"
 		    " ORDER BY p.role = 'worker', p.worker_index, p.fork_seq", t->v5 ? "p.program" : "NULL");
 	int64_t supervisor;
@@ -262,7 +264,7 @@ static int viz_load_lanes(struct store *st, int64_t run, struct viz_timeline *t)
 			.writes = sqlite3_column_int64(s, 2), .reads = sqlite3_column_int64(s, 3),
 			.tasks = sqlite3_column_int64(s, 4), .inherited = sqlite3_column_int64(s, 5),
 			.inherited_pipes = sqlite3_column_int64(s, 6), .inherited_write = sqlite3_column_int64(s, 7),
-			.inherited_foreign = sqlite3_column_int64(s, 8),
+			.inherited_foreign = sqlite3_column_int64(s, 8), .inherited_sockets = sqlite3_column_int64(s, 10),
 		};
 
 		if (!viz_fdgraph_worker_shown(t->o, t->workers, index))
@@ -345,7 +347,9 @@ static void viz_timeline_waits(struct viz_timeline *t)
 		viz_set(e, "penwidth", w->cycle ? "2" : "1");
 		viz_set(e, "style", w->cycle ? "solid" : "dashed");
 		if (w->pipe_id)
-			snprintf(label, sizeof(label), "waits for (pipe %lld write end)", (long long)w->pipe_id);
+			/* The other end: the write end for a reader, the read end for a writer, the peer of a socket. */
+			snprintf(label, sizeof(label), "waits for (%s %lld)", w->socket ? "socket" : "pipe",
+				 (long long)w->pipe_id);
 		else
 			snprintf(label, sizeof(label), "waits for (wait4)");
 		viz_set(e, "label", label);
@@ -382,7 +386,7 @@ int viz_timeline_new(struct store *st, int64_t run, const struct viz_fdgraph_opt
 	sqlite3_stmt *s;
 	int rc;
 	bool hung = false;
-	int64_t any;
+	int64_t any, schema;
 
 	*out = NULL;
 	if ((rc = store_check_run(st, run)) < 0)
@@ -392,9 +396,10 @@ int viz_timeline_new(struct store *st, int64_t run, const struct viz_fdgraph_opt
 		return -EIO;
 	if (!any)
 		return error("run %lld recorded no events: nothing to draw", (long long)run), -EINVAL;
-	if (store_int(st, "SELECT user_version >= 5 FROM pragma_user_version WHERE ?1", 1, 0, &any) < 0)
+	/* The file's schema version: what the wait-for graph's loader may ask of it. */
+	if (store_int(st, "SELECT user_version FROM pragma_user_version WHERE ?1", 1, 0, &schema) < 0)
 		return -EIO;
-	t.v5 = any;
+	t.v5 = schema >= 5;
 	s = store_prepare(st, t.v5 ? "SELECT coalesce(strategy, command, 'recorded program'), coalesce(workers, 0),"
 				     " coalesce(outcome, 'unfinished') FROM runs WHERE id = ?1"
 				   : "SELECT strategy, workers, coalesce(outcome, 'unfinished') FROM runs WHERE id = ?1");
@@ -420,7 +425,7 @@ int viz_timeline_new(struct store *st, int64_t run, const struct viz_fdgraph_opt
 	if (viz_load_lanes(st, run, &t) < 0)
 		goto fail;
 	viz_headers(&t, run, strategy, outcome);
-	t.waits = (struct viz_model){ .run_id = run, .schema = t.v5 ? 5 : 4 };
+	t.waits = (struct viz_model){ .run_id = run, .schema = schema };
 	if (viz_model_load_waits(st, &t.waits) < 0)
 		goto fail;
 	s = store_prepare(st, "SELECT " VIZ_EVENT_COLUMNS ","
@@ -454,8 +459,13 @@ int viz_timeline_new(struct store *st, int64_t run, const struct viz_fdgraph_opt
 				snprintf(text, sizeof(text), "fork → %s %d", l->worker_index >= 0 ? "worker" : "pool parent",
 					 l->worker_index >= 0 ? l->worker_index : l->pid);
 			n = viz_event(&t, other, seq, kind, text, false);
-			snprintf(text, sizeof(text), "born with %ld fds: %ld pool pipe ends (%ld write), %ld foreign",
-				 l->inherited, l->inherited_pipes, l->inherited_write, l->inherited_foreign);
+			if (l->inherited_sockets)
+				snprintf(text, sizeof(text), "born with %ld fds: %ld pipe ends (%ld write), %ld socket ends,"
+					 " %ld foreign", l->inherited, l->inherited_pipes, l->inherited_write,
+					 l->inherited_sockets, l->inherited_foreign);
+			else
+				snprintf(text, sizeof(text), "born with %ld fds: %ld pipe ends (%ld write), %ld foreign",
+					 l->inherited, l->inherited_pipes, l->inherited_write, l->inherited_foreign);
 			viz_arrow(&t, n, viz_event(&t, l, -1, "inherit", text, true), "fork", "#1f5fbf");
 			viz_set(l->lifeline, "style", "dotted"); /* not yet born above */
 			continue;
