@@ -27,13 +27,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* Parses /proc/PID/stat: state and process group. comm may hold spaces and ')'. */
-static int hang_stat(pid_t pid, char *state, pid_t *pgrp)
+/* Parses /proc/PID/task/TID/stat: state and process group. comm may hold spaces and ')'. */
+static int hang_stat(pid_t pid, pid_t tid, char *state, pid_t *pgrp)
 {
 	char path[64], buf[512], *p;
 	int ppid, grp;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
 	if (read_small_file(path, buf, sizeof(buf)) < 0)
 		return -1;
 	p = strrchr(buf, ')');
@@ -43,12 +43,15 @@ static int hang_stat(pid_t pid, char *state, pid_t *pgrp)
 	return 0;
 }
 
-/* Reads /proc/PID/status: context switches (voluntary + not) and FDSize, the fd table's size. */
-static int hang_status(pid_t pid, long *switches, int *fd_table_size)
+/*
+ * Reads /proc/PID/task/TID/status: the thread's context switches (voluntary
+ * + not) and FDSize, the size of its fd table.
+ */
+static int hang_status(pid_t pid, pid_t tid, long *switches, int *fd_table_size)
 {
 	char path[64], buf[4096], *p;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid, (int)tid);
 	if (read_small_file(path, buf, sizeof(buf)) < 0)
 		return -1;
 	*switches = 0;
@@ -65,7 +68,7 @@ static int hang_fd_table_size(pid_t pid)
 	long switches;
 	int size;
 
-	return hang_status(pid, &switches, &size) < 0 ? -1 : size;
+	return hang_status(pid, pid, &switches, &size) < 0 ? -1 : size;
 }
 
 /* The inode of a pipe or socket fd of pid refers to (*sock set for a socket), else 0. */
@@ -111,7 +114,7 @@ static void hang_inspect(struct hang_proc *p)
 	p->syscall_nr = -1;
 	p->wait = HANG_RUNNING;
 	p->queued = p->capacity = -1;
-	snprintf(path, sizeof(path), "/proc/%d/wchan", (int)p->pid);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/wchan", (int)p->pid, (int)p->tid);
 	if (read_small_file(path, buf, sizeof(buf)) > 0) {
 		buf[strcspn(buf, "\n")] = '\0';
 		memcpy(p->wchan, buf, sizeof(p->wchan) - 1); /* wchan names are short; cut, never overflow */
@@ -121,7 +124,7 @@ static void hang_inspect(struct hang_proc *p)
 		p->wait = HANG_ZOMBIE;
 		return;
 	}
-	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)p->pid);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", (int)p->pid, (int)p->tid);
 	/* "running", "-1 sp pc" outside a call, else "nr arg0 arg1 ... sp pc". */
 	if (read_small_file(path, buf, sizeof(buf)) <= 0 || sscanf(buf, "%ld 0x%lx", &nr, &a0) != 2)
 		return;
@@ -164,40 +167,42 @@ ssize_t hang_scan(pid_t pgid, struct hang_proc **out)
 		if (de->d_name[0] < '1' || de->d_name[0] > '9')
 			continue;
 		pid = (pid_t)atoi(de->d_name);
-		if (hang_stat(pid, &state, &grp) < 0 || grp != pgid)
+		if (hang_stat(pid, pid, &state, &grp) < 0 || grp != pgid)
 			continue;
 		if (n == cap)
 			procs = xrealloc(procs, (cap = cap ? cap * 2 : 64) * sizeof(*procs));
 		memset(&procs[n], 0, sizeof(procs[n]));
-		procs[n].pid = pid;
+		procs[n].pid = procs[n].tid = pid; /* the pool's processes have one thread each */
 		procs[n].state = state;
 		procs[n].fd = -1;
-		if (hang_status(pid, &procs[n].switches, &procs[n].fd_table_size) < 0)
+		if (hang_status(pid, pid, &procs[n].switches, &procs[n].fd_table_size) < 0)
 			procs[n].switches = procs[n].fd_table_size = -1;
 		hang_inspect(&procs[n]);
 		n++;
 	}
 	closedir(dir);
-	/* The pool makes no sockets: one it is blocked on leads outside. */
-	hang_sockets_outside(procs, n, NULL, NULL);
+	/* The pool makes all its pipes and no sockets: one it is blocked on leads outside. */
+	hang_outside(procs, n, NULL, NULL);
 	*out = procs;
 	return (ssize_t)n;
 }
 
-ssize_t hang_scan_pids(const pid_t *pids, size_t npids, struct hang_proc **out)
+ssize_t hang_scan_tasks(const struct hang_task *tasks, size_t ntasks, struct hang_proc **out)
 {
-	struct hang_proc *procs = xcalloc(npids ? npids : 1, sizeof(*procs));
+	struct hang_proc *procs = xcalloc(ntasks ? ntasks : 1, sizeof(*procs));
 	size_t n = 0;
 
-	for (size_t i = 0; i < npids; i++) {
+	for (size_t i = 0; i < ntasks; i++) {
 		struct hang_proc *p = &procs[n];
 		pid_t grp;
 
-		p->pid = pids[i];
+		memset(p, 0, sizeof(*p));
+		p->pid = tasks[i].pid;
+		p->tid = tasks[i].tid;
 		p->fd = -1;
-		if (hang_stat(p->pid, &p->state, &grp) < 0)
+		if (hang_stat(p->pid, p->tid, &p->state, &grp) < 0)
 			continue; /* gone since */
-		if (hang_status(p->pid, &p->switches, &p->fd_table_size) < 0)
+		if (hang_status(p->pid, p->tid, &p->switches, &p->fd_table_size) < 0)
 			p->switches = p->fd_table_size = -1;
 		hang_inspect(p);
 		n++;
@@ -206,11 +211,14 @@ ssize_t hang_scan_pids(const pid_t *pids, size_t npids, struct hang_proc **out)
 	return (ssize_t)n;
 }
 
-void hang_sockets_outside(struct hang_proc *p, size_t n, bool (*inside)(void *ctx, uint64_t inode), void *ctx)
+void hang_outside(struct hang_proc *p, size_t n, bool (*inside)(void *ctx, uint64_t inode, bool socket), void *ctx)
 {
-	for (size_t i = 0; i < n; i++)
-		if ((p[i].wait == HANG_SOCK_READ || p[i].wait == HANG_SOCK_WRITE) && !(inside && inside(ctx, p[i].inode)))
+	for (size_t i = 0; i < n; i++) {
+		bool socket = p[i].wait == HANG_SOCK_READ || p[i].wait == HANG_SOCK_WRITE;
+
+		if (hang_on_io(&p[i]) && !(inside ? inside(ctx, p[i].inode, socket) : !socket))
 			p[i].wait = HANG_RUNNING;
+	}
 }
 
 bool hang_on_io(const struct hang_proc *p)
@@ -237,10 +245,10 @@ bool hang_same(const struct hang_proc *a, size_t na, const struct hang_proc *b, 
 		const struct hang_proc *m = NULL;
 
 		/* Both scans walk /proc in the same order, but do not rely on it. */
-		if (b[i].pid == a[i].pid)
+		if (b[i].tid == a[i].tid)
 			m = &b[i];
 		for (size_t j = 0; !m && j < nb; j++)
-			if (b[j].pid == a[i].pid)
+			if (b[j].tid == a[i].tid)
 				m = &b[j];
 		if (!m || m->switches != a[i].switches || m->wait != a[i].wait || m->state != a[i].state)
 			return false;

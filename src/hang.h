@@ -15,9 +15,13 @@
 enum hang_wait { HANG_RUNNING = 0, HANG_PIPE_READ, HANG_PIPE_WRITE, HANG_CHILD_WAIT, HANG_ZOMBIE, HANG_SOCK_READ,
 		 HANG_SOCK_WRITE };
 
-/* One process as /proc showed it. */
+/*
+ * One thread as /proc showed it: a process's only thread, or one of a
+ * threaded program's (a process is stuck only when all its threads are).
+ */
 struct hang_proc {
-	pid_t pid;
+	pid_t pid;           /* its process (thread group) */
+	pid_t tid;           /* the thread: pid for a single-threaded process */
 	char state;          /* /proc/PID/stat field 3 */
 	char wchan[40];      /* /proc/PID/wchan */
 	long syscall_nr;     /* /proc/PID/syscall; -1: not in a system call */
@@ -40,19 +44,28 @@ enum hang_fd_method {
 /*
  * Lists every live process in process group pgid (the pool) with its state.
  * One blocked on a socket counts as running: the pool has none of its own.
+ * The pool's processes have one thread each: only the main one is looked at.
  * *out is allocated (free it); returns the count, or -1 if /proc is unreadable.
  */
 ssize_t hang_scan(pid_t pgid, struct hang_proc **out);
 
-/* The same for the processes pids[0..npids) (those still there), for a traced program. */
-ssize_t hang_scan_pids(const pid_t *pids, size_t npids, struct hang_proc **out);
+/* A thread of a traced program. */
+struct hang_task {
+	pid_t pid, tid;
+};
+
+/* The same for the threads tasks[0..ntasks) (those still there), for a traced program. */
+ssize_t hang_scan_tasks(const struct hang_task *tasks, size_t ntasks, struct hang_proc **out);
 
 /*
- * Marks HANG_RUNNING every process blocked on a socket for which inside
- * (given the socket's inode) says false, or on any socket when inside is
- * NULL: its peer is outside the program, which may yet wake it.
+ * Marks HANG_RUNNING every thread blocked on a pipe or socket for which
+ * inside (given its inode, and whether it is a socket) says false: a pipe the
+ * program did not make (its stdin from a shell's pipeline, a FIFO) or a
+ * socket to anything but the program's own socketpairs may be written or
+ * read by a process outside the program, which may yet wake it. inside NULL:
+ * every pipe is the program's and every socket leads outside (the pool).
  */
-void hang_sockets_outside(struct hang_proc *p, size_t n, bool (*inside)(void *ctx, uint64_t inode), void *ctx);
+void hang_outside(struct hang_proc *p, size_t n, bool (*inside)(void *ctx, uint64_t inode, bool socket), void *ctx);
 
 /* True when p is blocked reading or writing a pipe or a socket. */
 bool hang_on_io(const struct hang_proc *p);

@@ -128,6 +128,8 @@ struct tracer {
 	long processes;
 	/* The inodes of the socketpairs' ends made in the program, each with its peer's. */
 	struct inomap socks;
+	/* The inodes of the pipes made in the program (value 1): any other pipe may have a holder outside. */
+	struct inomap pipes;
 };
 
 static void tracer_on_signal(int sig)
@@ -248,10 +250,12 @@ static uint64_t tracer_sock_peer(const struct tracer *t, uint64_t inode)
 	return (uint64_t)inomap_get(&t->socks, inode);
 }
 
-/* hang_sockets_outside's question: is this socket an end of the program's own socketpairs? */
-static bool tracer_sock_inside(void *ctx, uint64_t inode)
+/* hang_outside's question: is this pipe one the program made, this socket an end of its own socketpairs? */
+static bool tracer_inside(void *ctx, uint64_t inode, bool socket)
 {
-	return tracer_sock_peer(ctx, inode) != 0;
+	const struct tracer *t = ctx;
+
+	return socket ? tracer_sock_peer(t, inode) != 0 : inomap_get(&t->pipes, inode) != 0;
 }
 
 /*
@@ -567,7 +571,8 @@ static void tracer_call_exit(struct tracer *t, struct tracer_task *k, int64_t rv
 		r->fd2 = fds[1];
 		r->result = 0;
 		r->has = HAS_FD | HAS_FD2 | HAS_RESULT;
-		tracer_observe(t, k->tgid, fds[0], r, true);
+		if (tracer_observe(t, k->tgid, fds[0], r, true) == 0 && (r->has & HAS_INODE))
+			inomap_put(&t->pipes, r->inode, 1);
 		return;
 	case SYS_socketpair: {
 		uint64_t ino[2];
@@ -846,17 +851,36 @@ static void tracer_kill_all(struct tracer *t)
 	}
 }
 
-/* The program's live processes. *out is allocated. */
-static size_t tracer_processes(struct tracer *t, pid_t **out)
+/*
+ * The program's live threads, each with its process: a process is stuck
+ * only when every one of its threads is (another may be about to write).
+ * *out is allocated.
+ */
+static size_t tracer_threads(struct tracer *t, struct hang_task **out)
 {
-	pid_t *pids = xcalloc(t->len ? t->len : 1, sizeof(*pids));
+	struct hang_task *tasks = xcalloc(t->len ? t->len : 1, sizeof(*tasks));
 	size_t n = 0;
 
 	for (size_t i = 0; i < t->cap; i++)
-		if (t->tasks[i].tid && t->tasks[i].process && !t->tasks[i].dead)
-			pids[n++] = t->tasks[i].tid;
-	*out = pids;
+		if (t->tasks[i].tid && !t->tasks[i].dead)
+			tasks[n++] = (struct hang_task){ t->tasks[i].tgid, t->tasks[i].tid };
+	*out = tasks;
 	return n;
+}
+
+/*
+ * A zombie thread-group leader whose other threads still run (it called
+ * pthread_exit): its process is not a zombie, the other threads say what it
+ * is blocked in.
+ */
+static bool tracer_leader_gone(const struct hang_proc *p, const struct hang_proc *all, size_t n)
+{
+	if (p->wait != HANG_ZOMBIE || p->tid != p->pid)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (all[i].pid == p->pid && all[i].tid != p->tid)
+			return true;
+	return false;
 }
 
 /* A blocked reader: its hang event's seq, and the pipe it waits on. */
@@ -897,13 +921,13 @@ static void tracer_check_hang(struct tracer *t)
 {
 	struct hang_proc *a = NULL, *b = NULL;
 	uint64_t seq = t->seq;
-	pid_t *pids;
-	size_t n = tracer_processes(t, &pids);
+	struct hang_task *tasks;
+	size_t n = tracer_threads(t, &tasks);
 	ssize_t na, nb;
 
-	na = hang_scan_pids(pids, n, &a);
+	na = hang_scan_tasks(tasks, n, &a);
 	if (na > 0)
-		hang_sockets_outside(a, (size_t)na, tracer_sock_inside, t);
+		hang_outside(a, (size_t)na, tracer_inside, t);
 	if (na > 0 && !hang_all_blocked(a, (size_t)na))
 		/* No deadlock: note who is found blocked on a pipe, once each (see supervisor.c). */
 		for (ssize_t i = 0; i < na; i++)
@@ -911,9 +935,9 @@ static void tracer_check_hang(struct tracer *t)
 				hang_evidence(&a[i], tracer_event(t, EV_BLOCKED, a[i].pid));
 	if (na > 0 && hang_all_blocked(a, (size_t)na)) {
 		sleep_ms(20);
-		nb = hang_scan_pids(pids, n, &b);
+		nb = hang_scan_tasks(tasks, n, &b);
 		if (nb > 0)
-			hang_sockets_outside(b, (size_t)nb, tracer_sock_inside, t);
+			hang_outside(b, (size_t)nb, tracer_inside, t);
 		if (nb > 0 && hang_same(a, (size_t)na, b, (size_t)nb) && t->seq == seq) {
 			struct tracer_blocked blocked = { t, xcalloc((size_t)nb, sizeof(*blocked.list)), 0 };
 			/* Pipes a process waits to read (their write ends can wake it), to write to
@@ -921,10 +945,17 @@ static void tracer_check_hang(struct tracer *t)
 			uint64_t *write_of = xcalloc((size_t)nb, sizeof(*write_of)), *read_of = xcalloc((size_t)nb, sizeof(*read_of));
 			uint64_t *sock_of = xcalloc((size_t)nb, sizeof(*sock_of));
 			struct hang_wants wants = { write_of, 0, read_of, 0, sock_of, 0 };
+			/* One entry per process, its leader's, for the walk of its fd table. */
+			struct hang_proc *leaders = xcalloc((size_t)nb, sizeof(*leaders));
+			size_t nleaders = 0;
 
 			for (ssize_t i = 0; i < nb; i++) {
 				uint64_t inode = b[i].inode;
 
+				if (b[i].tid == b[i].pid)
+					leaders[nleaders++] = b[i];
+				if (tracer_leader_gone(&b[i], b, (size_t)nb))
+					continue;
 				hang_evidence(&b[i], tracer_event(t, EV_HANG, b[i].pid));
 				if (!hang_on_io(&b[i]))
 					continue;
@@ -941,7 +972,8 @@ static void tracer_check_hang(struct tracer *t)
 			qsort(write_of, wants.nwrite, sizeof(*write_of), tracer_cmp_u64);
 			qsort(read_of, wants.nread, sizeof(*read_of), tracer_cmp_u64);
 			qsort(sock_of, wants.nsock, sizeof(*sock_of), tracer_cmp_u64);
-			hang_holders(HANG_FDS_PIDFD, b, (size_t)nb, &wants, tracer_holder, &blocked);
+			hang_holders(HANG_FDS_PIDFD, leaders, nleaders, &wants, tracer_holder, &blocked);
+			free(leaders);
 			free(blocked.list);
 			free(write_of);
 			free(read_of);
@@ -953,7 +985,7 @@ static void tracer_check_hang(struct tracer *t)
 	}
 	free(a);
 	free(b);
-	free(pids);
+	free(tasks);
 }
 
 /* ---- the run ---- */
@@ -1204,6 +1236,7 @@ out:
 	free(t.tasks);
 	free(t.batch);
 	inomap_release(&t.socks);
+	inomap_release(&t.pipes);
 	hang_seen_release(&t.seen);
 	evlog_texts_release(&t.texts);
 	return ret;

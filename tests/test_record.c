@@ -135,6 +135,46 @@ Test(record, a_program_that_sleeps_is_not_killed, .timeout = 60)
 		     1);
 }
 
+/*
+ * A pipe from outside the program (the shell's `producer | pooltrace record
+ * -- consumer`) may be written by a process pooltrace does not trace: a
+ * reader blocked on it is not stuck, however long the writer takes.
+ */
+Test(record, a_reader_of_a_pipe_from_outside_is_not_killed, .timeout = 60)
+{
+	const char *db = t_path("outside.db");
+	struct t_result r;
+
+	cr_expect_eq(t_sh(&r, "(sleep 1; echo hi) | \"$PT\" record --db outside.db --hang-ms 100 -- cat"), 0, "%s", r.err);
+	cr_expect_str_eq(r.out, "hi\n");
+	cr_expect_eq(t_sql_int(db, "SELECT outcome = 'ok' FROM runs"), 1);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events WHERE kind IN ('hang', 'kill')"), 0);
+}
+
+/*
+ * A process is stuck only when all its threads are: the main thread blocked
+ * on a pipe that its own other thread writes to a second later is not
+ * killed. When that thread waits on a pipe nobody writes to instead, the
+ * deadlock within the one process is found, one hang event per thread.
+ */
+Test(record, a_thread_that_will_write_keeps_its_process_alive, .timeout = 60)
+{
+	const char *db = t_path("late.db");
+	struct t_result r;
+
+	cr_expect_eq(t_run(&r, "record --db late.db --hang-ms 100 -- %s", PROG("latewrite")), 0, "%s", r.err);
+	cr_expect_str_eq(r.out, "x\n");
+	cr_expect_eq(t_sql_int(db, "SELECT outcome = 'ok' FROM runs WHERE id = 1"), 1);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events WHERE kind IN ('hang', 'kill')"), 0);
+
+	t_run(&r, "record --db late.db --hang-ms 100 -- %s stuck", PROG("latewrite"));
+	cr_expect_eq(r.status, 128 + SIGKILL, "exit %d: %s", r.status, r.err);
+	cr_expect_eq(t_sql_int(db, "SELECT outcome = 'deadlock' FROM runs WHERE id = 2"), 1);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events WHERE run_id = 2 AND kind = 'hang'"
+				   " AND pipe_end = 'read' AND detail LIKE '%%syscall=read%%'"), 2);
+	cr_expect_eq(t_sql_int(db, "SELECT count(DISTINCT pipe_id) FROM events WHERE run_id = 2 AND kind = 'hang'"), 2);
+}
+
 /* Threads are not processes: their pipes and closes are their process's. */
 Test(record, threads_calls_belong_to_their_process, .timeout = 60)
 {
