@@ -10,6 +10,7 @@
 #include "hang.h"
 
 #include "evlog.h"
+#include "pollwait.h"
 
 #include "util.h"
 
@@ -25,6 +26,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Parses /proc/PID/task/TID/stat: state and process group. comm may hold spaces and ')'. */
@@ -105,11 +107,45 @@ static void hang_pipe_fill(struct hang_proc *p)
 	close(pidfd);
 }
 
+/*
+ * What a thread in poll, select or an epoll wait waits for: each of its fds
+ * is a pipe end (woken by the holders of the other end) or a socket (by its
+ * peer's, if the caller finds it is the program's); any other fd (a
+ * terminal, an eventfd, a timer) or a timeout can wake it from outside.
+ */
+static void hang_inspect_poll(struct hang_proc *p, const unsigned long args[6])
+{
+	int fds[POLLWAIT_MAX], n = pollwait_fds(p->pid, p->tid, p->syscall_nr, args, fds);
+
+	if (n <= 0)
+		return; /* no fds at all: only a signal wakes it, which may come from anywhere */
+	for (int i = 0; i < n; i++) {
+		char path[64];
+		struct stat target, link;
+		struct hang_fdwait *w = &p->polled[i];
+
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)p->pid, fds[i]);
+		if (stat(path, &target) < 0 || lstat(path, &link) < 0)
+			return;
+		w->fd = fds[i];
+		w->inode = target.st_ino;
+		/* The end of a pipe from the link's mode bits (see hang_walk_proc). */
+		if (S_ISSOCK(target.st_mode))
+			w->wait = HANG_SOCK_READ;
+		else if (S_ISFIFO(target.st_mode) && (link.st_mode & (S_IRUSR | S_IWUSR)) != (S_IRUSR | S_IWUSR))
+			w->wait = link.st_mode & S_IWUSR ? HANG_PIPE_WRITE : HANG_PIPE_READ;
+		else
+			return;
+	}
+	p->npolled = n;
+	p->wait = HANG_POLL;
+}
+
 static void hang_inspect(struct hang_proc *p)
 {
 	char path[64], buf[256];
 	long nr;
-	unsigned long a0;
+	unsigned long a[6];
 
 	p->syscall_nr = -1;
 	p->wait = HANG_RUNNING;
@@ -125,18 +161,19 @@ static void hang_inspect(struct hang_proc *p)
 		return;
 	}
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", (int)p->pid, (int)p->tid);
-	/* "running", "-1 sp pc" outside a call, else "nr arg0 arg1 ... sp pc". */
-	if (read_small_file(path, buf, sizeof(buf)) <= 0 || sscanf(buf, "%ld 0x%lx", &nr, &a0) != 2)
+	/* "running", "-1 sp pc" outside a call, else "nr arg0 arg1 ... arg5 sp pc". */
+	if (read_small_file(path, buf, sizeof(buf)) <= 0 ||
+	    sscanf(buf, "%ld 0x%lx 0x%lx 0x%lx 0x%lx 0x%lx 0x%lx", &nr, &a[0], &a[1], &a[2], &a[3], &a[4], &a[5]) != 7)
 		return;
 	p->syscall_nr = nr;
-	p->syscall_arg0 = (long)a0;
+	p->syscall_arg0 = (long)a[0];
 	if (p->state != 'S')
 		return;
 	if (nr == SYS_read || nr == SYS_write || nr == SYS_readv || nr == SYS_writev || nr == SYS_recvfrom ||
 	    nr == SYS_recvmsg || nr == SYS_sendto || nr == SYS_sendmsg) {
 		bool in = nr == SYS_read || nr == SYS_readv || nr == SYS_recvfrom || nr == SYS_recvmsg, sock = false;
 
-		p->fd = (int)a0;
+		p->fd = (int)a[0];
 		p->inode = hang_fd_inode(p->pid, p->fd, &sock);
 		if (p->inode && sock) {
 			/* Only the caller knows whether the socket's peer is inside the program. */
@@ -145,8 +182,14 @@ static void hang_inspect(struct hang_proc *p)
 			p->wait = in ? HANG_PIPE_READ : HANG_PIPE_WRITE;
 			hang_pipe_fill(p);
 		}
-	} else if (nr == SYS_wait4 || nr == SYS_waitid) {
+	} else if (nr == SYS_wait4) {
 		p->wait = HANG_CHILD_WAIT;
+	} else if (nr == SYS_waitid) {
+		p->wait = HANG_CHILD_WAIT;
+		/* The child it names (idtype P_PID, id), else any: hang_evidence's other_pid. */
+		p->syscall_arg0 = a[0] == P_PID ? (long)a[1] : -1;
+	} else if (pollwait_is_call(nr)) {
+		hang_inspect_poll(p, a);
 	}
 }
 
@@ -218,6 +261,11 @@ void hang_outside(struct hang_proc *p, size_t n, bool (*inside)(void *ctx, uint6
 
 		if (hang_on_io(&p[i]) && !(inside ? inside(ctx, p[i].inode, socket) : !socket))
 			p[i].wait = HANG_RUNNING;
+		for (int j = 0; p[i].wait == HANG_POLL && j < p[i].npolled; j++) {
+			socket = p[i].polled[j].wait == HANG_SOCK_READ;
+			if (!(inside ? inside(ctx, p[i].polled[j].inode, socket) : !socket))
+				p[i].wait = HANG_RUNNING; /* any one fd from outside can wake it */
+		}
 	}
 }
 
@@ -294,9 +342,16 @@ void hang_evidence(const struct hang_proc *p, struct evlog_record *r)
 	}
 }
 
-static const char *hang_io_name(long nr)
+static const char *hang_call_name(long nr)
 {
 	switch (nr) {
+	case SYS_poll: return "poll";
+	case SYS_ppoll: return "ppoll";
+	case SYS_select: return "select";
+	case SYS_pselect6: return "pselect6";
+	case SYS_epoll_wait: return "epoll_wait";
+	case SYS_epoll_pwait: return "epoll_pwait";
+	case SYS_epoll_pwait2: return "epoll_pwait2";
 	case SYS_read: return "read";
 	case SYS_write: return "write";
 	case SYS_readv: return "readv";
@@ -315,12 +370,12 @@ void hang_describe(const struct hang_proc *p, char *buf, size_t len)
 	case HANG_PIPE_READ:
 	case HANG_PIPE_WRITE:
 		snprintf(buf, len, "state=%c wchan=%s syscall=%s fd=%d queued=%ld", p->state, p->wchan,
-			 hang_io_name(p->syscall_nr), p->fd, p->queued);
+			 hang_call_name(p->syscall_nr), p->fd, p->queued);
 		break;
 	case HANG_SOCK_READ:
 	case HANG_SOCK_WRITE:
 		snprintf(buf, len, "state=%c wchan=%s syscall=%s fd=%d socket", p->state, p->wchan,
-			 hang_io_name(p->syscall_nr), p->fd);
+			 hang_call_name(p->syscall_nr), p->fd);
 		break;
 	case HANG_CHILD_WAIT:
 		snprintf(buf, len, "state=%c wchan=%s syscall=%s pid=%ld", p->state, p->wchan,
@@ -329,6 +384,16 @@ void hang_describe(const struct hang_proc *p, char *buf, size_t len)
 	case HANG_ZOMBIE:
 		snprintf(buf, len, "state=Z (exited, not yet reaped)");
 		break;
+	case HANG_POLL: {
+		/* The fds before the wchan, which is long here (poll_schedule_timeout) and may be cut. */
+		int used = snprintf(buf, len, "state=%c syscall=%s fds=", p->state, hang_call_name(p->syscall_nr));
+
+		for (int i = 0; i < p->npolled && used > 0 && (size_t)used < len; i++)
+			used += snprintf(buf + used, len - (size_t)used, "%s%d", i ? "," : "", p->polled[i].fd);
+		if (used > 0 && (size_t)used < len)
+			snprintf(buf + used, len - (size_t)used, " wchan=%s", p->wchan);
+		break;
+	}
 	default:
 		snprintf(buf, len, "state=%c wchan=%s syscall=%ld", p->state, p->wchan, p->syscall_nr);
 	}

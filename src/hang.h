@@ -7,13 +7,27 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "pollwait.h"
+
 /*
  * HANG_SOCK_*: blocked reading (writing) a socket. hang.c cannot tell a
  * socketpair of the program's from a socket to the outside world; the
  * caller, which can, turns the latter into HANG_RUNNING (not stuck for good).
  */
 enum hang_wait { HANG_RUNNING = 0, HANG_PIPE_READ, HANG_PIPE_WRITE, HANG_CHILD_WAIT, HANG_ZOMBIE, HANG_SOCK_READ,
-		 HANG_SOCK_WRITE };
+		 HANG_SOCK_WRITE, HANG_POLL };
+
+/*
+ * HANG_POLL: blocked in poll, select or an epoll wait with no timeout, on
+ * fds each of which is a pipe end (HANG_PIPE_READ for a read end: its write
+ * end's holders wake it; HANG_PIPE_WRITE for a write end) or a socket
+ * (HANG_SOCK_READ). Waiting on anything else, it is HANG_RUNNING.
+ */
+struct hang_fdwait {
+	int fd;
+	enum hang_wait wait;
+	uint64_t inode;
+};
 
 /*
  * One thread as /proc showed it: a process's only thread, or one of a
@@ -31,6 +45,8 @@ struct hang_proc {
 	uint64_t inode;      /* HANG_PIPE_*, HANG_SOCK_*: that fd's pipe (socket) inode */
 	long queued;         /* HANG_PIPE_*: bytes in the pipe (FIONREAD); -1: unknown */
 	long capacity;       /* HANG_PIPE_*: its capacity (F_GETPIPE_SZ); -1: unknown */
+	struct hang_fdwait polled[POLLWAIT_MAX]; /* HANG_POLL: the fds it waits on */
+	int npolled;
 	long switches;       /* voluntary + involuntary context switches */
 	int fd_table_size;   /* FDSize in /proc/PID/status: every fd is below it */
 };

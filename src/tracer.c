@@ -939,35 +939,45 @@ static void tracer_check_hang(struct tracer *t)
 		if (nb > 0)
 			hang_outside(b, (size_t)nb, tracer_inside, t);
 		if (nb > 0 && hang_same(a, (size_t)na, b, (size_t)nb) && t->seq == seq) {
-			struct tracer_blocked blocked = { t, xcalloc((size_t)nb, sizeof(*blocked.list)), 0 };
+			size_t nwaits = 0;
+
+			/* One wait per thread on a pipe or socket, one per fd for a thread in poll. */
+			for (ssize_t i = 0; i < nb; i++)
+				nwaits += b[i].wait == HANG_POLL ? (size_t)b[i].npolled : 1;
+
+			struct tracer_blocked blocked = { t, xcalloc(nwaits, sizeof(*blocked.list)), 0 };
 			/* Pipes a process waits to read (their write ends can wake it), to write to
 			 * (their read ends), and socketpair ends whose peer it waits on (any fd of the peer). */
-			uint64_t *write_of = xcalloc((size_t)nb, sizeof(*write_of)), *read_of = xcalloc((size_t)nb, sizeof(*read_of));
-			uint64_t *sock_of = xcalloc((size_t)nb, sizeof(*sock_of));
+			uint64_t *write_of = xcalloc(nwaits, sizeof(*write_of)), *read_of = xcalloc(nwaits, sizeof(*read_of));
+			uint64_t *sock_of = xcalloc(nwaits, sizeof(*sock_of));
 			struct hang_wants wants = { write_of, 0, read_of, 0, sock_of, 0 };
 			/* One entry per process, its leader's, for the walk of its fd table. */
 			struct hang_proc *leaders = xcalloc((size_t)nb, sizeof(*leaders));
 			size_t nleaders = 0;
 
 			for (ssize_t i = 0; i < nb; i++) {
-				uint64_t inode = b[i].inode;
+				struct hang_fdwait one = { b[i].fd, b[i].wait, b[i].inode };
+				const struct hang_fdwait *w = b[i].wait == HANG_POLL ? b[i].polled : &one;
+				int nw = b[i].wait == HANG_POLL ? b[i].npolled : hang_on_io(&b[i]);
 
 				if (b[i].tid == b[i].pid)
 					leaders[nleaders++] = b[i];
 				if (tracer_leader_gone(&b[i], b, (size_t)nb))
 					continue;
 				hang_evidence(&b[i], tracer_event(t, EV_HANG, b[i].pid));
-				if (!hang_on_io(&b[i]))
-					continue;
-				if (b[i].wait == HANG_PIPE_READ)
-					write_of[wants.nwrite++] = inode;
-				else if (b[i].wait == HANG_PIPE_WRITE)
-					read_of[wants.nread++] = inode;
-				else
-					sock_of[wants.nsock++] = inode = tracer_sock_peer(t, inode);
-				blocked.list[blocked.n].seq = t->seq;
-				blocked.list[blocked.n].inode = inode;
-				blocked.list[blocked.n++].pid = b[i].pid;
+				for (int j = 0; j < nw; j++) {
+					uint64_t inode = w[j].inode;
+
+					if (w[j].wait == HANG_PIPE_READ)
+						write_of[wants.nwrite++] = inode;
+					else if (w[j].wait == HANG_PIPE_WRITE)
+						read_of[wants.nread++] = inode;
+					else
+						sock_of[wants.nsock++] = inode = tracer_sock_peer(t, inode);
+					blocked.list[blocked.n].seq = t->seq;
+					blocked.list[blocked.n].inode = inode;
+					blocked.list[blocked.n++].pid = b[i].pid;
+				}
 			}
 			qsort(write_of, wants.nwrite, sizeof(*write_of), tracer_cmp_u64);
 			qsort(read_of, wants.nread, sizeof(*read_of), tracer_cmp_u64);

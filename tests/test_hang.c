@@ -3,10 +3,12 @@
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -135,4 +137,81 @@ Test(hang, a_sleeping_process_is_not_blocked_on_a_pipe, .timeout = 30)
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
 	free(a);
+}
+
+/* A child that polls fds[0..n) (timeout ms) forever, in a process group of its own; scanned once it sleeps. */
+static struct hang_proc poll_child(const int *fds, int n, int timeout)
+{
+	struct pollfd p[4];
+	struct hang_proc *a = NULL, out;
+	ssize_t na = 0;
+	pid_t child;
+
+	cr_assert_leq(n, 4);
+	for (int i = 0; i < n; i++)
+		p[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
+	child = fork();
+	if (child == 0) {
+		setpgid(0, 0);
+		for (;;)
+			poll(p, (nfds_t)n, timeout);
+	}
+	setpgid(child, child);
+	for (int i = 0; i < 200; i++) {
+		free(a);
+		na = hang_scan(child, &a);
+		if (na == 1 && a[0].state == 'S' && a[0].syscall_nr >= 0)
+			break;
+		usleep(10000);
+	}
+	cr_assert_eq(na, 1);
+	out = a[0];
+	free(a);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	return out;
+}
+
+/*
+ * poll with no timeout on pipe ends only: stuck, waiting on each fd (a read
+ * end for the write end's holders, a write end for the read end's). With a
+ * timeout, or with an fd that is no pipe (an eventfd), it can wake by itself.
+ */
+Test(hang, a_process_in_poll_waits_on_each_of_its_pipe_fds, .timeout = 30)
+{
+	int in[2], out[2], ev = eventfd(0, 0), fds[3];
+	struct stat st_in, st_out;
+	struct hang_proc p;
+	char fill[65536] = { 0 };
+
+	cr_assert_eq(pipe(in), 0);
+	cr_assert_eq(pipe2(out, O_NONBLOCK), 0);
+	while (write(out[1], fill, sizeof(fill)) > 0)
+		; /* full: its write end is not writable */
+	cr_assert_geq(ev, 0);
+	fstat(in[0], &st_in);
+	fstat(out[1], &st_out);
+	fds[0] = in[0], fds[1] = out[1], fds[2] = ev;
+
+	p = poll_child(fds, 2, -1);
+	cr_expect_eq(p.wait, HANG_POLL);
+	cr_assert_eq(p.npolled, 2);
+	cr_expect_eq(p.polled[0].fd, in[0]);
+	cr_expect_eq(p.polled[0].wait, HANG_PIPE_READ);
+	cr_expect_eq(p.polled[0].inode, st_in.st_ino);
+	cr_expect_eq(p.polled[1].fd, out[1]);
+	cr_expect_eq(p.polled[1].wait, HANG_PIPE_WRITE);
+	cr_expect_eq(p.polled[1].inode, st_out.st_ino);
+	cr_expect(hang_all_blocked(&p, 1));
+	char text[128];
+	hang_describe(&p, text, sizeof(text));
+	cr_expect(strstr(text, "syscall=poll fds=") != NULL, "%s", text);
+
+	cr_expect_eq(poll_child(fds, 2, 10000).wait, HANG_RUNNING, "a timeout wakes it");
+	cr_expect_eq(poll_child(fds, 3, -1).wait, HANG_RUNNING, "an eventfd can be written from anywhere");
+	for (int i = 0; i < 2; i++) {
+		close(in[i]);
+		close(out[i]);
+	}
+	close(ev);
 }

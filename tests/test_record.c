@@ -559,3 +559,72 @@ Test(record, python_multiprocessing_pipe_child_keeps_the_parents_end, .timeout =
 	/* Each way carried the six messages (length and body in one send, or two). */
 	cr_expect_gt(t_sql_int(db, "SELECT count(*) FROM events WHERE kind = 'write' AND pipe_end = 'socket'"), 10);
 }
+
+/*
+ * A parent that waits for its child's answer in poll, select or epoll_wait
+ * before closing the child's task pipe: a deadlock of the two, found from
+ * the fds the parent polls. With a timeout the same wait is only slow.
+ */
+Test(record, a_deadlock_in_poll_select_or_epoll_is_found, .timeout = 60)
+{
+	static const char *const modes[] = { "poll", "ppoll", "select", "pselect", "epoll" };
+	static const char *const calls[] = { "poll", "ppoll", "pselect6", "pselect6", "epoll_wait" };
+	const char *db = t_path("poll.db");
+	struct t_result r;
+	int run = 0;
+
+	for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+		t_run(&r, "record --db poll.db --hang-ms 100 -- %s %s", PROG("pollpair"), modes[m]);
+		run++;
+		cr_expect_eq(r.status, 128 + SIGKILL, "%s: exit %d: %s", modes[m], r.status, r.err);
+		cr_expect_eq(t_sql_int(db, "SELECT outcome = 'deadlock' FROM runs WHERE id = %d", run), 1, "%s", modes[m]);
+		cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events WHERE run_id = %d AND kind = 'hang'"
+					   " AND detail LIKE '%%syscall=%s fds=%%'", run, calls[m]),
+			     1, "%s", modes[m]);
+		/* The parent waits for the child (the answer pipe's writer), the child for the parent (the task pipe's). */
+		cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM wait_for w JOIN processes p ON p.run_id = w.run_id"
+					   " AND p.pid = w.pid WHERE w.run_id = %d AND w.reason = 'pipe'"
+					   " AND w.waits_for = (SELECT pid FROM processes WHERE run_id = %d AND ppid = p.pid)",
+					   run, run),
+			     1, "%s", modes[m]);
+		cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM wait_for WHERE run_id = %d", run), 2, "%s", modes[m]);
+	}
+	cr_expect_eq(t_run(&r, "record --db poll.db --hang-ms 100 -- %s timeout", PROG("pollpair")), 0, "%s", r.err);
+	cr_expect_str_eq(r.out, "4\n");
+	cr_expect_eq(t_sql_int(db, "SELECT outcome = 'ok' FROM runs WHERE id = %d", run + 1), 1);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events WHERE run_id = %d AND kind IN ('hang', 'kill')", run + 1),
+		     0);
+}
+
+/*
+ * Python's subprocess, a classic mistake: cat's stdin is a pipe whose write
+ * end the script keeps, so cat never ends, and communicate() polls cat's
+ * stdout and stderr forever. Found as the deadlock of the two.
+ */
+Test(record, python_communicate_with_a_write_end_kept_is_a_deadlock, .timeout = 60)
+{
+	const char *db = t_path("comm.db");
+	struct t_result r;
+	char py[512];
+
+	t_run(&r, "record --db comm.db --hang-ms 200 -- %s -c 'import os, subprocess\n"
+		  "r, w = os.pipe()\n"
+		  "p = subprocess.Popen([\"cat\"], stdin=r, stdout=subprocess.PIPE, stderr=subprocess.PIPE)\n"
+		  "os.close(r)\n"
+		  "os.write(w, b\"hello\")\n"
+		  "print(p.communicate())\n'", python(py, sizeof(py)));
+	cr_expect_eq(r.status, 128 + SIGKILL, "exit %d: %s", r.status, r.err);
+	cr_expect_eq(t_sql_int(db, "SELECT outcome = 'deadlock' FROM runs"), 1);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events e JOIN processes p USING (run_id, pid)"
+				   " WHERE e.kind = 'hang' AND p.program LIKE '%%python%%' AND e.detail LIKE '%%syscall=poll fds=%%,%%'"),
+		     1);
+	/* python waits for cat (cat's stdout and stderr), cat for python (the kept write end). */
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM wait_for w JOIN processes a ON a.pid = w.pid"
+				   " JOIN processes b ON b.pid = w.waits_for WHERE a.program LIKE '%%python%%'"
+				   " AND b.program LIKE '%%/cat'"),
+		     1);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM wait_for w JOIN processes a ON a.pid = w.pid"
+				   " JOIN processes b ON b.pid = w.waits_for WHERE a.program LIKE '%%/cat'"
+				   " AND b.program LIKE '%%python%%'"),
+		     1);
+}

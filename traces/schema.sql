@@ -297,12 +297,15 @@ WHERE NOT transient;
 -- reading a pipe waits for every other process holding that pipe's write end,
 -- one blocked writing to a full pipe for every other holder of its read end,
 -- one blocked on an end of a socketpair for every other holder of its peer
--- (reason 'pipe'; pipe_id is then the peer's); a process blocked in wait4/waitid waits for the child it
+-- (reason 'pipe'; pipe_id is then the peer's); one blocked in poll, select
+-- or an epoll wait with no timeout, on pipe and socketpair ends only, for the
+-- holders of each fd's other end; a process blocked in wait4/waitid waits for the child it
 -- named, or for each of its children not yet reaped when it named none
 -- (reason 'child'). A deadlock is a set of these in which every edge stays
 -- inside the set.
 -- (GROUP BY, not DISTINCT: a blocked process waits on one pipe, so pipe_id
--- follows from the group; measured 0.3 s against 1.4 s on 500k edges.)
+-- follows from the group, but for poll, where it is one of the pipes both
+-- share; measured 0.3 s against 1.4 s on 500k edges.)
 CREATE VIEW wait_for AS
 SELECT h.run_id, h.seq, h.blocked_pid AS pid, h.holder_pid AS waits_for, 'pipe' AS reason, h.pipe_id
 FROM hang_holders h

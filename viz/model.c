@@ -340,7 +340,7 @@ static int viz_load_blockers(struct store *st, struct viz_model *m)
 static void viz_one_hang(struct viz_model *m, sqlite3_stmt *s)
 {
 	struct viz_proc *p = viz_find_proc(m, sqlite3_column_int(s, 0)), *child;
-	const char *detail = viz_col_text(s, 5), *call = strstr(detail, "syscall=");
+	const char *detail = viz_col_text(s, 5), *call = strstr(detail, "syscall="), *fds;
 	char name[24] = "?";
 	int other = sqlite3_column_int(s, 4);
 	const char *on = "pipe";
@@ -371,6 +371,9 @@ static void viz_one_hang(struct viz_model *m, sqlite3_stmt *s)
 	else if (sqlite3_column_type(s, 1) != SQLITE_NULL)
 		snprintf(p->blocked, sizeof(p->blocked), "%s(fd %d) on pipe:[%lld]", name, sqlite3_column_int(s, 1),
 			 (long long)sqlite3_column_int64(s, 3));
+	else if (sqlite3_column_type(s, 4) == SQLITE_NULL && (fds = strstr(detail, " fds=")))
+		/* poll, select, epoll: the fds it waits on, "poll(fd 5,7)". */
+		snprintf(p->blocked, sizeof(p->blocked), "%s(fd %.*s)", name, (int)strcspn(fds + 5, " "), fds + 5);
 	else if (sqlite3_column_type(s, 4) == SQLITE_NULL)
 		snprintf(p->blocked, sizeof(p->blocked), "%s", name);
 	else if (other <= 0)
