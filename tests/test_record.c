@@ -628,3 +628,33 @@ Test(record, python_communicate_with_a_write_end_kept_is_a_deadlock, .timeout = 
 				   " AND b.program LIKE '%%python%%'"),
 		     1);
 }
+
+/*
+ * A shell loop starts a process per command: the picture of its end shows
+ * the ones gone and holding nothing as one box that counts them and names
+ * their programs (a fork that did not exec runs its parent's, up the tree).
+ * Six or fewer stay boxes of their own.
+ */
+Test(record, many_gone_processes_are_drawn_as_one_box, .timeout = 60)
+{
+	const char *db = t_path("loop.db");
+	struct t_result r;
+
+	cr_assert_eq(t_run(&r, "record --db loop.db -q -- sh -c 'for i in 1 2 3 4 5 6 7 8; do (echo $i) | cat >/dev/null; done'"),
+		     0, "%s", r.err);
+	cr_assert_eq(t_sql_int(db, "SELECT count(*) FROM processes"), 17);
+	cr_expect_eq(t_run(&r, "render --db loop.db --at end -o loop.svg"), 0, "%s", r.err);
+	cr_expect_eq(t_sh(&r, "grep -c 'class=\"node gone&#45;summary\"' loop.svg"), 0, "%s", r.err);
+	cr_expect_str_eq(r.out, "1\n");
+	cr_expect_eq(t_sh(&r, "grep -c '16 processes gone' loop.svg"), 0, "%s", r.err);
+	cr_expect_eq(t_sh(&r, "grep -c 'sh ×8 · cat ×8\\|cat ×8 · sh ×8' loop.svg"), 0, "%s", r.err);
+	/* Only the first process keeps a box of its own. */
+	cr_expect_eq(t_sh(&r, "grep -c 'class=\"cluster process' loop.svg"), 0, "%s", r.err);
+	cr_expect_str_eq(r.out, "1\n");
+
+	cr_assert_eq(t_run(&r, "record --db few.db -q -- sh -c '(echo 1) | cat >/dev/null'"), 0, "%s", r.err);
+	cr_expect_eq(t_run(&r, "render --db few.db --at end -o few.svg"), 0, "%s", r.err);
+	cr_expect_neq(t_sh(&r, "grep -c 'gone&#45;summary' few.svg"), 0, "%s", r.out);
+	cr_expect_eq(t_sh(&r, "grep -c 'class=\"cluster process' few.svg"), 0, "%s", r.err);
+	cr_expect_str_eq(r.out, "3\n");
+}

@@ -26,6 +26,7 @@
 #define VIZ_ROW 4        /* processes per row below the pipes... */
 #define VIZ_ROW_MANY 3   /* ...and past VIZ_ROW_MANY * 2 of them: 8 workers in 3 rows stay within 2:1 */
 #define VIZ_MAX_WAITS 120 /* more wait-for edges than this are counted, not drawn */
+#define VIZ_MAX_GONE 6    /* a recorded program's processes gone by the moment: more are one box */
 
 struct viz_buf {
 	char *s;
@@ -426,6 +427,73 @@ static Agnode_t *viz_summary(Agraph_t *panel, const struct viz_model *m, const c
 }
 
 /*
+ * Whether p is one of a recorded program's processes folded into the "gone"
+ * box: gone by the moment, holding nothing, and one of more than
+ * VIZ_MAX_GONE such (a shell script or make starts hundreds).
+ */
+static bool viz_folded(const struct viz_model *m, const struct viz_proc *p, size_t gone)
+{
+	return !m->strategy[0] && gone > VIZ_MAX_GONE && !p->alive && p->nfds == 0 && p != &m->procs[0];
+}
+
+static size_t viz_count_gone(const struct viz_model *m)
+{
+	size_t gone = 0;
+
+	for (size_t i = 1; !m->strategy[0] && i < m->nprocs; i++)
+		gone += !m->procs[i].alive && m->procs[i].nfds == 0;
+	return gone;
+}
+
+/* The folded processes: one box with their count and their programs, most frequent first. */
+static Agnode_t *viz_gone_summary(Agraph_t *panel, const struct viz_model *m, const char *prefix, size_t gone)
+{
+	struct { const char *program; size_t n; } *progs = xcalloc(gone, sizeof(*progs));
+	size_t nprogs = 0;
+	struct viz_buf b = { 0 };
+	char name[96];
+	Agnode_t *n;
+
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct viz_proc *p = &m->procs[i];
+		size_t j = 0;
+
+		if (!viz_folded(m, p, gone))
+			continue;
+		while (j < nprogs && strcmp(progs[j].program, p->program))
+			j++;
+		if (j == nprogs)
+			progs[nprogs++].program = p->program;
+		progs[j].n++;
+	}
+	/* Most frequent first; a few, then "…". */
+	for (size_t i = 1; i < nprogs; i++)
+		for (size_t j = i; j > 0 && progs[j].n > progs[j - 1].n; j--) {
+			__typeof__(*progs) t = progs[j];
+
+			progs[j] = progs[j - 1];
+			progs[j - 1] = t;
+		}
+	viz_buf_printf(&b.s, &b.len, &b.cap, "<B>%zu processes gone</B><BR/><FONT COLOR=\"#888888\">", gone);
+	for (size_t i = 0; i < nprogs && i < 4; i++) {
+		viz_buf_printf(&b.s, &b.len, &b.cap, "%s", i ? " · " : "");
+		viz_html_escape(&b.s, &b.len, &b.cap, progs[i].program[0] ? progs[i].program : "?");
+		viz_buf_printf(&b.s, &b.len, &b.cap, " ×%zu", progs[i].n);
+	}
+	viz_buf_printf(&b.s, &b.len, &b.cap, "%s<BR/>their fds were released</FONT>", nprogs > 4 ? " · …" : "");
+	viz_name(name, sizeof(name), prefix, "gone", 0);
+	n = agnode(panel, name, 1);
+	viz_set(n, "shape", "box");
+	viz_set(n, "style", "rounded,dashed");
+	viz_set(n, "color", "#aaaaaa");
+	viz_set(n, "class", "gone-summary");
+	viz_set_html_label(n, b.s);
+	free(b.s);
+	free(progs);
+	return n;
+}
+
+/*
  * An edge only for the layout, not drawn: `to` at least minlen ranks below
  * `from` (minlen 0: on one row, `to` right of `from`), pulled toward it with
  * weight (0: it ranks or orders, and pulls nothing sideways).
@@ -537,19 +605,24 @@ static Agnode_t *viz_panel(Agraph_t *g, Agraph_t *panel, const struct viz_model 
 	Agnode_t *summary = NULL, **anchors, **last_in_row, **bottom, *last_anchor;
 	/* Per process of m: its place among the bottom ones (SIZE_MAX: top or collapsed). */
 	size_t *place = xcalloc(m->nprocs + 1, sizeof(*place)), nbottom = 0, bands, per_band, row_max;
-	bool summary_placed = false;
+	size_t gone = viz_count_gone(m);
+	bool summary_placed = false, gone_placed = false;
 
-	/* Where each process goes: the summary stands where the collapsed workers would. */
+	/* Where each process goes: the summary (or the gone box) stands where the first it folds would. */
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct viz_proc *p = &m->procs[i];
 
 		place[i] = SIZE_MAX;
 		if (p->parent || (!m->strategy[0] && i == 0))
 			continue;
-		if (viz_worker_shown(m, p->worker_index, o))
+		if (viz_folded(m, p, gone)) {
+			if (!gone_placed)
+				gone_placed = true, place[m->nprocs] = nbottom++;
+		} else if (viz_worker_shown(m, p->worker_index, o)) {
 			place[i] = nbottom++;
-		else if (!summary_placed && m->workers > o->max_workers)
+		} else if (!summary_placed && m->workers > o->max_workers) {
 			summary_placed = true, place[m->nprocs] = nbottom++;
+		}
 	}
 	row_max = nbottom > VIZ_ROW_MANY * 2 ? VIZ_ROW_MANY : VIZ_ROW;
 	bands = nbottom ? (nbottom + row_max - 1) / row_max : 1;
@@ -597,6 +670,8 @@ static Agnode_t *viz_panel(Agraph_t *g, Agraph_t *panel, const struct viz_model 
 		}
 	if (summary_placed)
 		bottom[place[m->nprocs]] = summary = viz_summary(panel, m, prefix, o);
+	else if (gone_placed)
+		bottom[place[m->nprocs]] = viz_gone_summary(panel, m, prefix, gone);
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct viz_proc *p = &m->procs[i];
 		bool top = viz_is_top(m, p->pid);

@@ -138,6 +138,10 @@ static void viz_one_proc(struct viz_model *m, sqlite3_stmt *s)
 		snprintf(p->program, sizeof(p->program), "%s", base ? base + 1 : prog);
 	}
 	p->worker_index = sqlite3_column_int(s, 2);
+	/* A fork that did not exec runs its parent's program, and so on up: parents come first. */
+	for (size_t i = 0; !p->program[0] && i + 1 < m->nprocs; i++)
+		if (m->procs[i].pid == sqlite3_column_int(s, 7))
+			memcpy(p->program, m->procs[i].program, sizeof(p->program));
 	p->alive = sqlite3_column_type(s, 3) == SQLITE_NULL || sqlite3_column_int64(s, 3) > m->seq;
 	if (!p->alive && sqlite3_column_type(s, 5) != SQLITE_NULL)
 	{
@@ -156,13 +160,11 @@ static void viz_one_proc(struct viz_model *m, sqlite3_stmt *s)
 static int viz_load_procs(struct store *st, struct viz_model *m)
 {
 	return viz_each_row(st, store_preparef(st, "SELECT pid, role = 'parent', coalesce(worker_index, -1),"
-				    " coalesce(exit_seq, reap_seq), exit_code, term_signal, %s"
+				    " coalesce(exit_seq, reap_seq), exit_code, term_signal, %s, %s"
 				    " FROM processes WHERE run_id = ?1 AND fork_seq <= ?2"
 				    /* Pool: the parent, then workers by index; any program: in fork order. */
 				    " ORDER BY role = 'worker', worker_index, fork_seq",
-				    /* A fork that did not exec runs its parent's program. */
-				    VIZ_V5(m, "coalesce(program, (SELECT q.program FROM processes q WHERE"
-					      " q.run_id = processes.run_id AND q.pid = processes.ppid))")),
+				    VIZ_V5(m, "program"), VIZ_V5(m, "ppid")),
 			    m, viz_one_proc);
 }
 
