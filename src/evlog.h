@@ -28,6 +28,7 @@ enum evlog_kind {
 	EV_BLOCKED,  /* found blocked on a pipe while others ran: not a deadlock; evidence as for hang */
 	EV_CHECK,    /* a reader's own check of what it read: arg = records intact, result = records torn */
 	EV_SOCKETPAIR, /* fd, fd2 = sv[0], sv[1]; inode = sv[0]'s, arg = sv[1]'s */
+	EV_RECEIVE,    /* an fd received over a unix socket (SCM_RIGHTS): fd = the new fd, fd2 = the socket */
 	EV_KIND_MAX
 };
 

@@ -555,6 +555,12 @@ static int ingest_derive(struct ingest *in, const struct evlog_record *r, uint64
 		fdmodel_open(in->fds, r->pid, r->fd, inode, r->pipe_end, ingest_pipe_lookup(in, inode), NULL, seq,
 			     kind);
 		return 0;
+	case EV_RECEIVE:
+		/* A new fd, as a dup makes one, but from another process's. */
+		fdmodel_touch(in->fds, r->pid, r->fd2, seq);
+		fdmodel_open(in->fds, r->pid, r->fd, inode, r->pipe_end, ingest_pipe_lookup(in, inode),
+			     evlog_text(r, in->texts), seq, kind);
+		return 0;
 	case EV_WRITE:
 		fdmodel_touch(in->fds, r->pid, r->fd, seq);
 		return 0;

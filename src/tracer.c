@@ -55,6 +55,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -84,6 +85,7 @@ struct tracer_task {
 	bool replaced;      /* dup2/dup3: newfd was open */
 	bool recorded;      /* the call was recorded at its entry (close, close_range) */
 	bool skip_exit;     /* nothing to record at the call's exit: no exit stop */
+	bool rights;        /* recvmsg with room for ancillary data: fds may arrive (SCM_RIGHTS) */
 	int *exec_fds;      /* execve: the fds open when it was called */
 	size_t nexec_fds;
 	/* A process (its leader's task): what its fds are, for --io, by fd. */
@@ -417,6 +419,56 @@ static bool tracer_is_io(long nr)
 }
 
 /*
+ * recvmsg, at its entry: whether its msghdr has room for an SCM_RIGHTS
+ * message (fds sent over a unix socket). Only then is its exit stopped at.
+ */
+static bool tracer_rights_room(struct tracer_task *k)
+{
+	struct msghdr mh;
+
+	return tracer_read_mem(k->tid, k->args[1], &mh, sizeof(mh)) && mh.msg_control &&
+	       mh.msg_controllen >= CMSG_LEN(sizeof(int));
+}
+
+/*
+ * recvmsg, at its exit: each fd it received (SCM_RIGHTS) is a new fd of the
+ * process, a `receive` event with what it refers to, observed as for dup.
+ */
+static void tracer_received(struct tracer *t, struct tracer_task *k)
+{
+	char control[4096];
+	struct msghdr mh, local = { 0 };
+
+	if (!tracer_read_mem(k->tid, k->args[1], &mh, sizeof(mh)) || !mh.msg_control)
+		return;
+	/* The kernel set msg_controllen to what it wrote; a cut-off message (MSG_CTRUNC) keeps what fit. */
+	local.msg_controllen = mh.msg_controllen < sizeof(control) ? mh.msg_controllen : sizeof(control);
+	local.msg_control = control;
+	if (!local.msg_controllen || !tracer_read_mem(k->tid, (uint64_t)mh.msg_control, control, local.msg_controllen))
+		return;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&local); c; c = CMSG_NXTHDR(&local, c)) {
+		size_t n;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(0))
+			continue;
+		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			struct evlog_record *r;
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
+			tracer_fd_changed(t, k, (uint64_t)fd, (uint64_t)fd);
+			r = tracer_event(t, EV_RECEIVE, k->tgid);
+			r->fd = fd;
+			r->fd2 = (int)k->args[0];
+			r->result = 0;
+			r->has = HAS_FD | HAS_FD2 | HAS_RESULT;
+			tracer_observe(t, k->tgid, fd, r, true);
+		}
+	}
+}
+
+/*
  * --io: which of the call's fds are pipes (or socketpair ends) it reads from
  * (io_in) and writes to (io_out). read/readv/recvfrom/recvmsg read args[0],
  * write/writev/sendto/sendmsg write it; splice moves
@@ -478,10 +530,15 @@ static void tracer_call_entry(struct tracer *t, struct tracer_task *k)
 	k->replaced = false;
 	k->recorded = false;
 	k->skip_exit = false;
-	if (tracer_is_io(k->nr)) {
+	k->rights = k->nr == SYS_recvmsg && tracer_rights_room(k);
+	if (t->cfg->io && tracer_is_io(k->nr)) {
 		/* --io: only calls on a pipe are recorded; the rest run on unstopped. */
 		tracer_io_entry(t, k);
-		k->skip_exit = k->io_in < 0 && k->io_out < 0;
+		k->skip_exit = k->io_in < 0 && k->io_out < 0 && !k->rights;
+		return;
+	}
+	if (k->nr == SYS_recvmsg) {
+		k->skip_exit = !k->rights;
 		return;
 	}
 	switch (k->nr) {
@@ -557,6 +614,8 @@ static void tracer_call_exit(struct tracer *t, struct tracer_task *k, int64_t rv
 			tracer_io_event(t, k, rval == 0 ? EV_READ_ZERO : EV_READ, k->io_in, rval, &k->before);
 		if (k->io_out >= 0)
 			tracer_io_event(t, k, EV_WRITE, k->io_out, rval, &k->before_out);
+		if (k->rights && rval >= 0)
+			tracer_received(t, k);
 		return;
 	}
 	switch (k->nr) {
@@ -1012,11 +1071,13 @@ static int tracer_install_filter(bool io)
 		TRACE_NR(SYS_pipe), TRACE_NR(SYS_pipe2), TRACE_NR(SYS_close), TRACE_NR(SYS_close_range),
 		TRACE_NR(SYS_socketpair), TRACE_NR(SYS_dup), TRACE_NR(SYS_dup2), TRACE_NR(SYS_dup3), TRACE_NR(SYS_wait4),
 		TRACE_NR(SYS_waitid), TRACE_NR(SYS_execve), TRACE_NR(SYS_execveat),
+		/* fds may arrive in it (SCM_RIGHTS): stopped at, its exit only when it has room for them. */
+		TRACE_NR(SYS_recvmsg),
 		/* Without --io these are never equal to an x86-64 call number. */
 		TRACE_NR(io ? SYS_read : -1U), TRACE_NR(io ? SYS_write : -1U), TRACE_NR(io ? SYS_readv : -1U),
 		TRACE_NR(io ? SYS_writev : -1U), TRACE_NR(io ? SYS_splice : -1U), TRACE_NR(io ? SYS_tee : -1U),
 		TRACE_NR(io ? SYS_sendfile : -1U), TRACE_NR(io ? SYS_vmsplice : -1U), TRACE_NR(io ? SYS_recvfrom : -1U),
-		TRACE_NR(io ? SYS_recvmsg : -1U), TRACE_NR(io ? SYS_sendto : -1U), TRACE_NR(io ? SYS_sendmsg : -1U),
+		TRACE_NR(io ? SYS_sendto : -1U), TRACE_NR(io ? SYS_sendmsg : -1U),
 		/* fcntl only when it makes an fd. */
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_fcntl, 0, 4),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])),

@@ -658,3 +658,34 @@ Test(record, many_gone_processes_are_drawn_as_one_box, .timeout = 60)
 	cr_expect_eq(t_sh(&r, "grep -c 'class=\"cluster process' few.svg"), 0, "%s", r.err);
 	cr_expect_str_eq(r.out, "3\n");
 }
+
+/*
+ * An fd passed over a unix socket (SCM_RIGHTS) is a new fd of the receiver:
+ * a `receive` event and a hold from it, with or without --io. Kept, it is
+ * the hold that keeps the parent from EOF at the deadlock, and drawn so.
+ */
+Test(record, an_fd_received_over_a_socket_is_held_by_the_receiver, .timeout = 60)
+{
+	const char *db = t_path("passfd.db");
+	struct t_result r;
+
+	for (int io = 0; io < 2; io++) {
+		int run = io + 1;
+
+		cr_expect_eq(t_run(&r, "record --db passfd.db -q %s -- %s", io ? "--io" : "", PROG("passfd")), 0, "%s", r.err);
+		cr_expect_str_eq(r.out, "hi\n");
+		/* The child got the pipe's write end as its fd 3 and closed it. */
+		cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM holds h JOIN pipes p USING (run_id, pipe_id)"
+					   " JOIN processes c ON c.run_id = h.run_id AND c.pid = h.pid"
+					   " WHERE h.run_id = %d AND p.kind = 'pipe' AND c.ppid = p.created_by AND h.fd = 3"
+					   " AND h.pipe_end = 'write' AND h.from_kind = 'receive' AND h.to_kind = 'close'", run),
+			     1, "io %d", io);
+		cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events WHERE run_id = %d AND kind = 'receive'", run), 1);
+	}
+	t_run(&r, "record --db passfd.db --hang-ms 100 -- %s keep", PROG("passfd"));
+	cr_expect_eq(r.status, 128 + SIGKILL, "exit %d: %s", r.status, r.err);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM holds WHERE run_id = 3 AND from_kind = 'receive'"
+				   " AND pipe_end = 'write' AND to_kind = 'reap'"), 1);
+	cr_expect_eq(t_run(&r, "render --db passfd.db --run 3 --at hang -o keep.svg"), 0, "%s", r.err);
+	cr_expect_eq(t_sh(&r, "grep -c 'pipe 3 write' keep.svg"), 0, "%s", r.err);
+}

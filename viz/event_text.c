@@ -31,6 +31,8 @@ void viz_event_text(sqlite3_stmt *s, char *buf, size_t len)
 		snprintf(buf, len, "close_range %d..%s", fd, fd2 == 2147483647 ? "max" : "");
 	else if (!strcmp(kind, "dup2"))
 		snprintf(buf, len, "dup2 %d → %d%s", fd2, fd, what);
+	else if (!strcmp(kind, "receive"))
+		snprintf(buf, len, "receive fd %d over fd %d%s", fd, fd2, what);
 	else if (!strcmp(kind, "read_zero"))
 		snprintf(buf, len, "read fd %d = 0: EOF", fd);
 	else if (!strcmp(kind, "exit"))
