@@ -78,6 +78,11 @@ if command -v taskset >/dev/null; then
   pin=()
 fi
 echo
+# The issue's own row: per-task events on 4 workers x 1M tasks, unpinned.
+printf '%-44s %9s %9s %7s %11s\n' "run, unpinned (median of $rounds pairs)" untraced traced ratio "ratio IQR"
+compare "4 workers x 1000000 tasks (io events on)" "$bin" run --no-trace -s reverse-close -w 4 -t 1000000 ::: \
+  "$bin" run --db "$db" -s reverse-close -w 4 -t 1000000
+echo
 # record: the same pool as a program of anyone's, traced from outside with
 # ptrace and a seccomp filter, and strace doing the same (the same calls
 # stopped, through its own seccomp filter).
