@@ -689,3 +689,26 @@ Test(record, an_fd_received_over_a_socket_is_held_by_the_receiver, .timeout = 60
 	cr_expect_eq(t_run(&r, "render --db passfd.db --run 3 --at hang -o keep.svg"), 0, "%s", r.err);
 	cr_expect_eq(t_sh(&r, "grep -c 'pipe 3 write' keep.svg"), 0, "%s", r.err);
 }
+
+/* waitid(P_PID, pid) waits for that child: its wait-for edge goes to it (it named the idtype before). */
+Test(record, waitid_for_one_child_waits_for_that_child, .timeout = 60)
+{
+	const char *db = t_path("waitid.db");
+	struct t_result r;
+	char py[512];
+
+	t_run(&r, "record --db waitid.db --hang-ms 200 -- %s -c 'import os\n"
+		  "r, w = os.pipe()\n"
+		  "pid = os.fork()\n"
+		  "if pid == 0:\n"
+		  "    os.close(w)\n"
+		  "    os.read(r, 1)\n"
+		  "    os._exit(0)\n"
+		  "os.close(r)\n"
+		  "os.waitid(os.P_PID, pid, os.WEXITED)\n'", python(py, sizeof(py)));
+	cr_expect_eq(r.status, 128 + SIGKILL, "exit %d: %s", r.status, r.err);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM wait_for w JOIN processes c ON c.run_id = w.run_id"
+				   " AND c.pid = w.waits_for WHERE w.reason = 'child' AND c.ppid = w.pid"), 1);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events WHERE kind = 'hang' AND detail LIKE '%%syscall=waitid%%'"
+				   " AND other_pid = (SELECT pid FROM processes WHERE ppid = events.pid)"), 1);
+}
