@@ -108,6 +108,16 @@ static void hang_pipe_fill(struct hang_proc *p)
 }
 
 /*
+ * The access mode of the file a /proc/PID/fd/N link refers to, from the
+ * link's own permission bits: fs/proc/fd.c sets S_IRUSR and S_IWUSR from the
+ * file's f_mode (the same mode fdinfo's `flags:` shows).
+ */
+static int hang_link_accmode(const struct stat *link)
+{
+	return link->st_mode & S_IWUSR ? (link->st_mode & S_IRUSR ? O_RDWR : O_WRONLY) : O_RDONLY;
+}
+
+/*
  * What a thread in poll, select or an epoll wait waits for: each of its fds
  * is a pipe end (woken by the holders of the other end) or a socket (by its
  * peer's, if the caller finds it is the program's); any other fd (a
@@ -129,11 +139,10 @@ static void hang_inspect_poll(struct hang_proc *p, const unsigned long args[6])
 			return;
 		w->fd = fds[i];
 		w->inode = target.st_ino;
-		/* The end of a pipe from the link's mode bits (see hang_walk_proc). */
 		if (S_ISSOCK(target.st_mode))
 			w->wait = HANG_SOCK_READ;
-		else if (S_ISFIFO(target.st_mode) && (link.st_mode & (S_IRUSR | S_IWUSR)) != (S_IRUSR | S_IWUSR))
-			w->wait = link.st_mode & S_IWUSR ? HANG_PIPE_WRITE : HANG_PIPE_READ;
+		else if (S_ISFIFO(target.st_mode) && hang_link_accmode(&link) != O_RDWR)
+			w->wait = hang_link_accmode(&link) == O_WRONLY ? HANG_PIPE_WRITE : HANG_PIPE_READ;
 		else
 			return;
 	}
@@ -455,8 +464,7 @@ static bool hang_wanted(const struct hang_worker *w, uint64_t ino, mode_t mode, 
 
 /*
  * Lists pid's fds through /proc/PID/fd. The end is read from the permission
- * bits of the /proc/PID/fd/N link: fs/proc/fd.c sets S_IWUSR exactly when
- * the file was opened for writing (the same f_mode fdinfo's `flags:` shows).
+ * bits of the /proc/PID/fd/N link (hang_link_accmode).
  */
 static void hang_walk_proc(struct hang_worker *w, pid_t pid)
 {
@@ -478,8 +486,7 @@ static void hang_walk_proc(struct hang_worker *w, pid_t pid)
 		if (fstatat(dfd, de->d_name, &target, 0) < 0 || !(S_ISFIFO(target.st_mode) || S_ISSOCK(target.st_mode)) ||
 		    fstatat(dfd, de->d_name, &link, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
-		if (!hang_wanted(w, target.st_ino, target.st_mode,
-				 link.st_mode & S_IWUSR ? (link.st_mode & S_IRUSR ? O_RDWR : O_WRONLY) : O_RDONLY))
+		if (!hang_wanted(w, target.st_ino, target.st_mode, hang_link_accmode(&link)))
 			continue;
 		hang_found_add(w, target.st_ino, pid, atoi(de->d_name));
 	}
