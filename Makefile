@@ -121,7 +121,7 @@ bench: deps
 
 docs:
 	@scripts/deps.sh docs
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(BUILD)/programs/leakypool
 	@scripts/docs.sh $(BIN)
 
 install: all

@@ -46,6 +46,17 @@ done
 "$bin" render   --db "$sdb" --run 2 --at blocked -o "$out"/scenario-full-pipe.png </dev/null
 "$bin" render   --db "$sdb" --run 3 --at hang    -o "$out"/scenario-full-pipe-stuck.png </dev/null
 "$bin" timeline --db "$sdb" --run 4              -o "$out"/scenario-sigpipe.png </dev/null
+# A program of anyone's, recorded: the textbook leaky pool in C, as the
+# README's "record" section runs it (built as ./mypool in a scratch folder, so
+# the caption reads as it would for a user).
+rdb=$(realpath build)/docs-record.db
+rm -f "$rdb"
+mydir=$(mktemp -d /tmp/pooltrace-docs-mypool-XXXXXX)
+cp build/programs/leakypool "$mydir"/mypool
+(cd "$mydir" && clean "$(realpath "$OLDPWD/$bin")" record --db "$rdb" -q -- ./mypool 4) && status=0 || status=$?
+rm -rf "$mydir"
+[ "$status" = 137 ] || { echo "docs: ./mypool 4 ended with $status, not as a deadlock (137)" >&2; exit 1; }
+"$bin" render   --db "$rdb" --run 1 --at hang    -o "$out"/mypool-hang.png </dev/null
 # The step-through report, and a screenshot of it in Chromium at the moment the
 # parent has closed pipe 1's write end and the workers still hold theirs.
 "$bin" report   --db "$db" --run 1               -o "$out"/naive-report.html </dev/null

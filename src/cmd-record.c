@@ -155,9 +155,9 @@ static int cmd_record(int argc, char **argv)
 		return cmd_status(rc);
 	}
 	if (!quiet)
-		fprintf(stderr, "pooltrace: run %lld: %s: %s, status %d; %ld processes; leaked write ends %lld,"
+		fprintf(stderr, "pooltrace: run %lld: %s: %s, status %d; %ld process%s; leaked write ends %lld,"
 				" EOF blockers %lld%s; %llu events in %s\n",
-			(long long)res.run_id, command, res.outcome, res.status, res.processes,
+			(long long)res.run_id, command, res.outcome, res.status, res.processes, res.processes == 1 ? "" : "es",
 			(long long)res.leaked_write_ends, (long long)res.eof_blockers,
 			/* Without the reads, an end in use looks untouched: see leaked_write_ends. */
 			res.socketpairs && !cfg.io ? " (of pipes: socketpair ends are counted with --io)" : "",

@@ -660,6 +660,25 @@ Test(record, many_gone_processes_are_drawn_as_one_box, .timeout = 60)
 }
 
 /*
+ * The picture's caption names a recorded program by its command line as a
+ * reader would type it: the program without its directory, then as much of
+ * the arguments as fits, cut at the end; and "1 process", not "1 processes".
+ */
+Test(record, the_caption_starts_with_the_program_and_cuts_the_arguments_at_the_end, .timeout = 60)
+{
+	struct t_result r;
+
+	cr_assert_eq(t_run(&r, "record --db cap.db -- /bin/sh -c 'exit 0; %s'",
+			   "this argument is far too long to fit on one line of a slide"), 0, "%s", r.err);
+	cr_expect_neq(strstr(r.err, "; 1 process; "), NULL, "%s", r.err);
+	cr_expect_eq(t_run(&r, "render --db cap.db --at end -o cap.svg"), 0, "%s", r.err);
+	cr_expect_eq(t_sh(&r, "grep -c '>sh &#45;c &#39;exit 0; this argument is far[^<]*…</text>' cap.svg"), 0,
+		     "the caption: %s", r.out);
+	cr_expect_neq(t_sh(&r, "grep -c '/bin/sh' cap.svg"), 0, "the program's directory is drawn");
+	cr_expect_eq(t_sh(&r, "grep -c '> · run 1 · 1 process · end' cap.svg"), 0, "%s", r.out);
+}
+
+/*
  * An fd passed over a unix socket (SCM_RIGHTS) is a new fd of the receiver:
  * a `receive` event and a hold from it, with or without --io. Kept, it is
  * the hold that keeps the parent from EOF at the deadlock, and drawn so.

@@ -10,6 +10,7 @@
 #include <graphviz/gvc.h>
 #include <libgen.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -392,24 +393,41 @@ static int viz_label_char(const unsigned char *s, char out[16])
 	return n;
 }
 
-void viz_label_append(char **buf, size_t *len, size_t *cap, const char *s, size_t max_chars)
+static void viz_label_clip(char **buf, size_t *len, size_t *cap, const char *s, size_t max_chars, bool keep_end)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	size_t count = 0, skip = 0;
+	size_t count = 0, from = 0, to;
 	char piece[16];
 
 	for (const unsigned char *q = p; *q; q += viz_label_char(q, piece))
 		count++;
+	to = count;
 	if (max_chars && count > max_chars) {
-		/* Keep the end: of a path, the file name says the most. */
-		skip = count - (max_chars - 1);
-		viz_buf_printf(buf, len, cap, "…");
+		if (keep_end)
+			from = count - (max_chars - 1);
+		else
+			to = max_chars - 1;
 	}
-	for (size_t i = 0; *p; i++) {
+	if (from)
+		viz_buf_printf(buf, len, cap, "…");
+	for (size_t i = 0; i < to; i++) {
 		p += viz_label_char(p, piece);
-		if (i >= skip)
+		if (i >= from)
 			viz_buf_printf(buf, len, cap, "%s", piece);
 	}
+	if (to < count)
+		viz_buf_printf(buf, len, cap, "…");
+}
+
+void viz_label_append(char **buf, size_t *len, size_t *cap, const char *s, size_t max_chars)
+{
+	/* Keep the end: of a path, the file name says the most. */
+	viz_label_clip(buf, len, cap, s, max_chars, true);
+}
+
+void viz_label_append_head(char **buf, size_t *len, size_t *cap, const char *s, size_t max_chars)
+{
+	viz_label_clip(buf, len, cap, s, max_chars, false);
 }
 
 void viz_html_escape(char **buf, size_t *len, size_t *cap, const char *s)
