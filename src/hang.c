@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -199,6 +200,33 @@ static void hang_inspect(struct hang_proc *p)
 		p->syscall_arg0 = a[0] == P_PID ? (long)a[1] : -1;
 	} else if (pollwait_is_call(nr)) {
 		hang_inspect_poll(p, a);
+	} else if (nr == SYS_futex && !a[3]) {
+		unsigned long cmd = a[1] & ~(unsigned long)(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
+
+		/* A wait with no timeout: hang_scan_tasks finds whether it is a join. */
+		if (cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET) {
+			p->futex_addr = a[0];
+			p->futex_val = (uint32_t)a[2];
+		}
+	}
+}
+
+/*
+ * A thread in futex_wait on the word another thread of its process has the
+ * kernel clear at its exit, holding that thread's tid (what pthread_join
+ * waits on), is joining it: only that thread's exit wakes it.
+ */
+static void hang_find_joins(struct hang_proc *procs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct hang_proc *p = &procs[i];
+
+		for (size_t j = 0; p->futex_addr && p->wait == HANG_RUNNING && j < n; j++)
+			if (j != i && procs[j].pid == p->pid && procs[j].clear_tid == p->futex_addr &&
+			    (uint32_t)procs[j].tid == p->futex_val && procs[j].wait != HANG_ZOMBIE) {
+				p->wait = HANG_JOIN;
+				p->joins = procs[j].tid;
+			}
 	}
 }
 
@@ -251,6 +279,7 @@ ssize_t hang_scan_tasks(const struct hang_task *tasks, size_t ntasks, struct han
 		memset(p, 0, sizeof(*p));
 		p->pid = tasks[i].pid;
 		p->tid = tasks[i].tid;
+		p->clear_tid = tasks[i].clear_tid;
 		p->fd = -1;
 		if (hang_stat(p->pid, p->tid, &p->state, &grp) < 0)
 			continue; /* gone since */
@@ -259,6 +288,7 @@ ssize_t hang_scan_tasks(const struct hang_task *tasks, size_t ntasks, struct han
 		hang_inspect(p);
 		n++;
 	}
+	hang_find_joins(procs, n);
 	*out = procs;
 	return (ssize_t)n;
 }
@@ -334,7 +364,10 @@ void hang_seen_release(struct hang_seen *s)
 
 void hang_evidence(const struct hang_proc *p, struct evlog_record *r)
 {
-	hang_describe(p, r->text, sizeof(r->text));
+	/* Events name processes: a thread other than the leader is named in the text. */
+	int used = p->tid != p->pid ? snprintf(r->text, sizeof(r->text), "tid=%d ", (int)p->tid) : 0;
+
+	hang_describe(p, r->text + used, sizeof(r->text) - (size_t)used);
 	if (hang_on_io(p)) {
 		r->fd = p->fd;
 		r->inode = p->inode;
@@ -392,6 +425,9 @@ void hang_describe(const struct hang_proc *p, char *buf, size_t len)
 		break;
 	case HANG_ZOMBIE:
 		snprintf(buf, len, "state=Z (exited, not yet reaped)");
+		break;
+	case HANG_JOIN:
+		snprintf(buf, len, "state=%c syscall=futex joins=%d wchan=%s", p->state, (int)p->joins, p->wchan);
 		break;
 	case HANG_POLL: {
 		/* The fds before the wchan, which is long here (poll_schedule_timeout) and may be cut. */

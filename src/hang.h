@@ -15,7 +15,16 @@
  * caller, which can, turns the latter into HANG_RUNNING (not stuck for good).
  */
 enum hang_wait { HANG_RUNNING = 0, HANG_PIPE_READ, HANG_PIPE_WRITE, HANG_CHILD_WAIT, HANG_ZOMBIE, HANG_SOCK_READ,
-		 HANG_SOCK_WRITE, HANG_POLL };
+		 HANG_SOCK_WRITE, HANG_POLL, HANG_JOIN };
+
+/*
+ * HANG_JOIN: blocked in futex_wait, with no timeout, on the word the kernel
+ * clears when another live thread of the same process exits
+ * (CLONE_CHILD_CLEARTID), holding that thread's tid: pthread_join (and
+ * std::thread::join) waits for a thread this way, and only that thread's
+ * exit wakes it. Any other futex wait (a lock, a condition variable) counts
+ * as HANG_RUNNING: its waker is not known.
+ */
 
 /*
  * HANG_POLL: blocked in poll, select or an epoll wait with no timeout, on
@@ -47,6 +56,10 @@ struct hang_proc {
 	long capacity;       /* HANG_PIPE_*: its capacity (F_GETPIPE_SZ); -1: unknown */
 	struct hang_fdwait polled[POLLWAIT_MAX]; /* HANG_POLL: the fds it waits on */
 	int npolled;
+	pid_t joins;         /* HANG_JOIN: the thread it waits for */
+	uint64_t clear_tid;  /* from hang_task: the word cleared when this thread exits; 0: unknown */
+	uint64_t futex_addr; /* in futex_wait with no timeout: the word, and the value it waits to change */
+	uint32_t futex_val;
 	long switches;       /* voluntary + involuntary context switches */
 	int fd_table_size;   /* FDSize in /proc/PID/status: every fd is below it */
 };
@@ -68,6 +81,7 @@ ssize_t hang_scan(pid_t pgid, struct hang_proc **out);
 /* A thread of a traced program. */
 struct hang_task {
 	pid_t pid, tid;
+	uint64_t clear_tid; /* its CLONE_CHILD_CLEARTID word (0: unknown): finds its joiner */
 };
 
 /* The same for the threads tasks[0..ntasks) (those still there), for a traced program. */

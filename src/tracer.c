@@ -48,6 +48,7 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -58,6 +59,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/user.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -77,6 +79,7 @@ struct tracer_task {
 	bool held;          /* stopped before its parent's event: resumed once that is seen */
 	bool in_call;       /* between a seccomp stop and that call's exit stop */
 	bool dead;          /* its exit was reported to us */
+	uint64_t clear_tid; /* a thread: where the kernel writes 0 when it exits, and wakes its joiner (0: unknown) */
 	long nr;            /* the call in progress */
 	uint64_t args[6];
 	struct evlog_record before; /* close: the fd; dup2/dup3: what newfd was; --io: the fd read from */
@@ -757,6 +760,31 @@ static void tracer_resume(pid_t tid, enum __ptrace_request how, int sig)
  * stopped by the kernel until we resume it, whichever came first, its stop
  * or this event; so its fds are read before it runs.
  */
+/*
+ * At a clone event, for a new thread: the address its parent asked the
+ * kernel to clear and wake when the thread exits (CLONE_CHILD_CLEARTID).
+ * pthread_join waits on that word with a futex, which is how hang.c knows
+ * whom a thread in futex_wait is joining. 0 when not a thread or unknown.
+ */
+static uint64_t tracer_clear_tid(pid_t parent)
+{
+	struct user_regs_struct regs;
+	uint64_t flags, ctid, args[3];
+
+	if (ptrace(PTRACE_GETREGS, parent, 0, &regs) < 0)
+		return 0;
+	if (regs.orig_rax == SYS_clone) {
+		flags = regs.rdi;
+		ctid = regs.r10; /* clone(flags, stack, parent_tid, child_tid, tls) on x86-64 */
+	} else if (regs.orig_rax == SYS_clone3 && tracer_read_mem(parent, regs.rdi, args, sizeof(args))) {
+		flags = args[0]; /* struct clone_args: flags, pidfd, child_tid, ... */
+		ctid = args[2];
+	} else {
+		return 0;
+	}
+	return (flags & CLONE_THREAD) && (flags & CLONE_CHILD_CLEARTID) ? ctid : 0;
+}
+
 static void tracer_new_task(struct tracer *t, struct tracer_task *parent, pid_t tid)
 {
 	char path[64], buf[4096], *p;
@@ -834,8 +862,13 @@ static void tracer_stopped(struct tracer *t, pid_t tid, int status)
 		case PTRACE_EVENT_FORK:
 		case PTRACE_EVENT_VFORK:
 		case PTRACE_EVENT_CLONE:
-			if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg) == 0)
-				tracer_new_task(t, k, (pid_t)msg);
+			if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg) == 0) {
+				struct tracer_task *child;
+
+				tracer_new_task(t, k, (pid_t)msg); /* may move the tasks: k is not used after */
+				if (event == PTRACE_EVENT_CLONE && (child = tracer_task(t, (pid_t)msg, false)))
+					child->clear_tid = tracer_clear_tid(tid);
+			}
 			break;
 		case PTRACE_EVENT_EXEC:
 			tracer_exec(t, k);
@@ -922,7 +955,7 @@ static size_t tracer_threads(struct tracer *t, struct hang_task **out)
 
 	for (size_t i = 0; i < t->cap; i++)
 		if (t->tasks[i].tid && !t->tasks[i].dead)
-			tasks[n++] = (struct hang_task){ t->tasks[i].tgid, t->tasks[i].tid };
+			tasks[n++] = (struct hang_task){ t->tasks[i].tgid, t->tasks[i].tid, t->tasks[i].clear_tid };
 	*out = tasks;
 	return n;
 }

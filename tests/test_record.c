@@ -175,6 +175,45 @@ Test(record, a_thread_that_will_write_keeps_its_process_alive, .timeout = 60)
 	cr_expect_eq(t_sql_int(db, "SELECT count(DISTINCT pipe_id) FROM events WHERE run_id = 2 AND kind = 'hang'"), 2);
 }
 
+/*
+ * A thread pool fed through pipes whose main thread joins each worker before
+ * closing its pipe: the worker never reads EOF, the join never returns. The
+ * join is a futex wait on the word the kernel clears when that worker exits
+ * (CLONE_CHILD_CLEARTID), so it is known whom it waits for, and every thread
+ * being stuck, it is a deadlock. Fixed, or with a worker that is only slow
+ * to exit, the program runs to its end.
+ */
+Test(record, a_thread_joined_before_its_pipe_is_closed_is_a_deadlock, .timeout = 60)
+{
+	const char *db = t_path("tpool.db");
+	struct t_result r;
+
+	t_run(&r, "record --db tpool.db --hang-ms 100 -- %s 3", PROG("threadpool"));
+	cr_expect_eq(r.status, 128 + SIGKILL, "exit %d: %s", r.status, r.err);
+	cr_expect_eq(t_sql_int(db, "SELECT outcome = 'deadlock' FROM runs WHERE id = 1"), 1);
+	/* The main thread joins the first worker; the three workers read their pipes. */
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events WHERE run_id = 1 AND kind = 'hang'"
+				   " AND detail LIKE 'state=S syscall=futex joins=%%'"), 1);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events WHERE run_id = 1 AND kind = 'hang'"
+				   " AND detail LIKE 'tid=%% syscall=read fd=%%' AND pipe_end = 'read'"), 3);
+	/* The thread it joins is one of the readers, and the first pipe's. */
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events j JOIN events w ON w.run_id = j.run_id"
+				   " AND w.kind = 'hang' AND w.detail LIKE 'tid=' || substr(j.detail, instr(j.detail, 'joins=') + 6,"
+				   " instr(substr(j.detail, instr(j.detail, 'joins=')), ' ') - 7) || ' %%'"
+				   " WHERE j.run_id = 1 AND j.kind = 'hang' AND j.detail LIKE '%%joins=%%' AND w.pipe_id = 1"), 1);
+	cr_expect_eq(t_run(&r, "render --db tpool.db --run 1 --at hang -o tpool.svg"), 0, "%s", r.err);
+	cr_expect_eq(t_sh(&r, "grep -c 'blocked: join(thread [0-9]*)' tpool.svg"), 0, "%s", r.out);
+	cr_expect_eq(t_sh(&r, "grep -c 'thread [0-9]*: read(fd [0-9]*) on pipe [123]' tpool.svg"), 0, "%s", r.out);
+	cr_expect_str_eq(r.out, "3\n");
+
+	cr_expect_eq(t_run(&r, "record --db tpool.db --hang-ms 100 -- %s 3 fixed", PROG("threadpool")), 0, "%s", r.err);
+	cr_expect_str_eq(r.out, "78\n");
+	cr_expect_eq(t_run(&r, "record --db tpool.db --hang-ms 100 -- %s 3 slow", PROG("threadpool")), 0, "%s", r.err);
+	cr_expect_str_eq(r.out, "78\n");
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM runs WHERE id > 1 AND outcome = 'ok'"), 2);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events WHERE run_id > 1 AND kind IN ('hang', 'kill')"), 0);
+}
+
 /* Threads are not processes: their pipes and closes are their process's. */
 Test(record, threads_calls_belong_to_their_process, .timeout = 60)
 {

@@ -308,10 +308,28 @@ static Agnode_t *viz_process(Agraph_t *g, Agraph_t *panel, const struct viz_mode
 		}
 		viz_buf_printf(&lbl.s, &lbl.len, &lbl.cap, "</FONT>");
 	}
+	if (p->nthreads) {
+		/* Its other threads, one line each: in a process whose threads wait for each other, the cycle. */
+		int drawn = 0;
+
+		viz_buf_printf(&lbl.s, &lbl.len, &lbl.cap, "<FONT COLOR=\"" VIZ_ORANGE "\">");
+		for (const char *line = p->threads; *line && drawn < 4; line += strcspn(line, "\n") + 1, drawn++) {
+			char one[sizeof(p->threads)];
+
+			snprintf(one, sizeof(one), "%.*s", (int)strcspn(line, "\n"), line);
+			viz_buf_printf(&lbl.s, &lbl.len, &lbl.cap, "<BR/>");
+			viz_label_append_head(&lbl.s, &lbl.len, &lbl.cap, one, 40);
+		}
+		if (p->nthreads > drawn)
+			viz_buf_printf(&lbl.s, &lbl.len, &lbl.cap, "<BR/>%d more threads blocked", p->nthreads - drawn);
+		viz_buf_printf(&lbl.s, &lbl.len, &lbl.cap, "</FONT>");
+	}
 	viz_set_html_label(cl, lbl.s);
-	viz_set(cl, "class", !p->alive ? "process exited" : p->blocked[0] ? "process blocked" : "process");
+	bool blocked = p->blocked[0] || p->nthreads;
+
+	viz_set(cl, "class", !p->alive ? "process exited" : blocked ? "process blocked" : "process");
 	viz_set(cl, "style", p->alive ? "rounded" : "rounded,dashed");
-	viz_set(cl, "color", !p->alive ? "#bbbbbb" : p->blocked[0] ? VIZ_ORANGE : "#555555");
+	viz_set(cl, "color", !p->alive ? "#bbbbbb" : blocked ? VIZ_ORANGE : "#555555");
 	viz_set(cl, "fontcolor", p->alive ? "black" : "#aaaaaa");
 	free(lbl.s);
 

@@ -342,8 +342,10 @@ static int viz_load_blockers(struct store *st, struct viz_model *m)
 static void viz_one_hang(struct viz_model *m, sqlite3_stmt *s)
 {
 	struct viz_proc *p = viz_find_proc(m, sqlite3_column_int(s, 0)), *child;
-	const char *detail = viz_col_text(s, 5), *call = strstr(detail, "syscall="), *fds;
-	char name[24] = "?";
+	const char *detail = viz_col_text(s, 5), *call = strstr(detail, "syscall="), *fds, *joins;
+	char name[24] = "?", text[sizeof(p->blocked)];
+	/* A thread other than its process's leader: named in the text (hang.c). */
+	long tid = strncmp(detail, "tid=", 4) ? 0 : strtol(detail + 4, NULL, 10);
 	int other = sqlite3_column_int(s, 4);
 	const char *on = "pipe";
 
@@ -364,26 +366,43 @@ static void viz_one_hang(struct viz_model *m, sqlite3_stmt *s)
 	if (sqlite3_column_type(s, 1) != SQLITE_NULL && sqlite3_column_type(s, 2) != SQLITE_NULL &&
 	    sqlite3_column_type(s, 6) != SQLITE_NULL)
 		/* How full the pipe was: empty for a blocked reader, full for a blocked writer. */
-		snprintf(p->blocked, sizeof(p->blocked), "%s(fd %d) on pipe %lld · %lld of %lld B queued", name,
+		snprintf(text, sizeof(text), "%s(fd %d) on pipe %lld · %lld of %lld B queued", name,
 			 sqlite3_column_int(s, 1), (long long)sqlite3_column_int64(s, 2),
 			 (long long)sqlite3_column_int64(s, 6), (long long)sqlite3_column_int64(s, 7));
 	else if (sqlite3_column_type(s, 1) != SQLITE_NULL && sqlite3_column_type(s, 2) != SQLITE_NULL)
-		snprintf(p->blocked, sizeof(p->blocked), "%s(fd %d) on %s %lld", name, sqlite3_column_int(s, 1), on,
+		snprintf(text, sizeof(text), "%s(fd %d) on %s %lld", name, sqlite3_column_int(s, 1), on,
 			 (long long)sqlite3_column_int64(s, 2));
 	else if (sqlite3_column_type(s, 1) != SQLITE_NULL)
-		snprintf(p->blocked, sizeof(p->blocked), "%s(fd %d) on pipe:[%lld]", name, sqlite3_column_int(s, 1),
+		snprintf(text, sizeof(text), "%s(fd %d) on pipe:[%lld]", name, sqlite3_column_int(s, 1),
 			 (long long)sqlite3_column_int64(s, 3));
+	else if ((joins = strstr(detail, " joins=")))
+		/* pthread_join: waits for that thread to exit. */
+		snprintf(text, sizeof(text), "join(thread %ld)", strtol(joins + 7, NULL, 10));
 	else if (sqlite3_column_type(s, 4) == SQLITE_NULL && (fds = strstr(detail, " fds=")))
 		/* poll, select, epoll: the fds it waits on, "poll(fd 5,7)". */
-		snprintf(p->blocked, sizeof(p->blocked), "%s(fd %.*s)", name, (int)strcspn(fds + 5, " "), fds + 5);
+		snprintf(text, sizeof(text), "%s(fd %.*s)", name, (int)strcspn(fds + 5, " "), fds + 5);
 	else if (sqlite3_column_type(s, 4) == SQLITE_NULL)
-		snprintf(p->blocked, sizeof(p->blocked), "%s", name);
+		snprintf(text, sizeof(text), "%s", name);
 	else if (other <= 0)
-		snprintf(p->blocked, sizeof(p->blocked), "%s(any child)", name);
+		snprintf(text, sizeof(text), "%s(any child)", name);
 	else if ((child = viz_find_proc(m, other)) && child->worker_index >= 0)
-		snprintf(p->blocked, sizeof(p->blocked), "%s(worker %d)", name, child->worker_index);
+		snprintf(text, sizeof(text), "%s(worker %d)", name, child->worker_index);
 	else
-		snprintf(p->blocked, sizeof(p->blocked), "%s(pid %d)", name, other);
+		snprintf(text, sizeof(text), "%s(pid %d)", name, other);
+	if (!tid) {
+		memcpy(p->blocked, text, sizeof(p->blocked));
+	} else {
+		/* One line per thread, the call only: how full its pipe is shows on the pipe. */
+		size_t used = strlen(p->threads);
+		const char *fill = strstr(text, " · ");
+
+		if (used + 1 < sizeof(p->threads))
+			snprintf(p->threads + used, sizeof(p->threads) - used, "thread %ld: %.*s\n", tid,
+				 (int)(fill ? (size_t)(fill - text) : strlen(text)), text);
+		if (!strchr(p->threads + used, '\n'))
+			p->threads[used] = '\0'; /* did not fit whole: counted, not drawn */
+		p->nthreads++;
+	}
 }
 
 static void viz_one_wait(struct viz_model *m, sqlite3_stmt *s)
