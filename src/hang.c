@@ -345,14 +345,17 @@ bool hang_same(const struct hang_proc *a, size_t na, const struct hang_proc *b, 
 
 bool hang_seen_first(struct hang_seen *s, const struct hang_proc *p)
 {
-	if (!hang_on_io(p))
+	/* In poll, select or epoll: known by the first pipe it waits on. */
+	uint64_t inode = p->wait == HANG_POLL ? p->polled[0].inode : p->inode;
+
+	if (!hang_on_io(p) && p->wait != HANG_POLL)
 		return false;
 	for (size_t i = 0; i < s->n; i++)
-		if (s->v[i].pid == p->pid && s->v[i].inode == p->inode && s->v[i].wait == (int)p->wait)
+		if (s->v[i].pid == p->pid && s->v[i].inode == inode && s->v[i].wait == (int)p->wait)
 			return false;
 	if (s->n == s->cap)
 		s->v = xrealloc(s->v, (s->cap = s->cap ? s->cap * 2 : 16) * sizeof(*s->v));
-	s->v[s->n++] = (struct hang_seen_key){ p->pid, p->inode, (int)p->wait };
+	s->v[s->n++] = (struct hang_seen_key){ p->pid, inode, (int)p->wait };
 	return true;
 }
 

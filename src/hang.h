@@ -120,7 +120,7 @@ struct hang_seen {
 	struct hang_seen_key { pid_t pid; uint64_t inode; int wait; } *v;
 	size_t n, cap;
 };
-/* True, and p remembered, if p is blocked on a pipe and was not reported yet. */
+/* True, and p remembered, if p is blocked on a pipe (or in poll on pipes) and was not reported yet. */
 bool hang_seen_first(struct hang_seen *s, const struct hang_proc *p);
 void hang_seen_release(struct hang_seen *s);
 

@@ -669,6 +669,29 @@ Test(record, python_communicate_with_a_write_end_kept_is_a_deadlock, .timeout = 
 }
 
 /*
+ * Python's subprocess.run waits in poll on the child's stdout and stderr
+ * while the child sleeps: blocked, not stuck. It gets one `blocked` event
+ * naming the call and its fds (drawn at --at blocked), and is not killed.
+ */
+Test(record, a_process_waiting_in_poll_is_recorded_as_blocked_once, .timeout = 60)
+{
+	const char *db = t_path("pollb.db");
+	struct t_result r;
+	char py[512];
+
+	cr_expect_eq(t_run(&r, "record --db pollb.db --hang-ms 100 -- %s -c 'import subprocess\n"
+			       "print(subprocess.run([\"sh\", \"-c\", \"sleep 1; echo hi\"], capture_output=True).stdout)\n'",
+			   python(py, sizeof(py))), 0, "%s", r.err);
+	cr_expect_str_eq(r.out, "b'hi\\n'\n");
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events WHERE kind IN ('hang', 'kill')"), 0);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events e JOIN processes p USING (run_id, pid)"
+				   " WHERE e.kind = 'blocked' AND p.program LIKE '%%python%%'"
+				   " AND e.detail LIKE 'state=S syscall=poll fds=%%,%%'"), 1);
+	cr_expect_eq(t_run(&r, "render --db pollb.db --at blocked -o pollb.svg"), 0, "%s", r.err);
+	cr_expect_eq(t_sh(&r, "grep -c 'blocked: poll(fd [0-9]*,[0-9]*)' pollb.svg"), 0, "%s", r.out);
+}
+
+/*
  * A shell loop starts a process per command: the picture of its end shows
  * the ones gone and holding nothing as one box that counts them and names
  * their programs (a fork that did not exec runs its parent's, up the tree).
