@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench.sh: tracing overhead (run, and record of a program) and ingestion rate, measured side by side in one run.
-# Usage: scripts/bench.sh BIN [ROUNDS]
+# Usage: scripts/bench.sh BIN [ROUNDS] [run-1m]   (run-1m: only the row, run on 4 x 1M tasks)
 # Traced and untraced runs alternate (AB BA AB ...) so machine noise hits both
 # alike; each ratio is the median over ROUNDS pairs. Prints ratios, not
 # absolute times, because this machine's absolute times are not stable. The
@@ -69,7 +69,17 @@ table() {
   pair "noise: 64 workers untraced vs untraced" 64 --no-trace
 }
 
+# The issue's own row: per-task events on 4 workers x 1M tasks, unpinned.
+run_1m() {
+  printf '%-44s %9s %9s %7s %11s\n' "run, unpinned (median of $rounds pairs)" untraced traced ratio "ratio IQR"
+  compare "4 workers x 1000000 tasks (io events on)" "$bin" run --no-trace -s reverse-close -w 4 -t 1000000 ::: \
+    "$bin" run --db "$db" -s reverse-close -w 4 -t 1000000
+}
 pin=()
+if [ "${3:-}" = run-1m ]; then
+  run_1m
+  exit
+fi
 table "workload (median of $rounds AB/BA pairs)"
 if command -v taskset >/dev/null; then
   echo
@@ -78,10 +88,7 @@ if command -v taskset >/dev/null; then
   pin=()
 fi
 echo
-# The issue's own row: per-task events on 4 workers x 1M tasks, unpinned.
-printf '%-44s %9s %9s %7s %11s\n' "run, unpinned (median of $rounds pairs)" untraced traced ratio "ratio IQR"
-compare "4 workers x 1000000 tasks (io events on)" "$bin" run --no-trace -s reverse-close -w 4 -t 1000000 ::: \
-  "$bin" run --db "$db" -s reverse-close -w 4 -t 1000000
+run_1m
 echo
 # record: the same pool as a program of anyone's, traced from outside with
 # ptrace and a seccomp filter, and strace doing the same (the same calls

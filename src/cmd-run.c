@@ -50,7 +50,8 @@ const struct cmd_entry cmd_run_entry = {
 	"      --hang-ms MS     no progress for MS ms triggers a deadlock check\n"
 	"                       (default 250)\n"
 	"      --log-size N     shared event log capacity in 128-byte records\n"
-	"                       (default 32768: 4 MB)\n"
+	"                       (default: 262144 for up to 7 workers, halved as\n"
+	"                       workers double, 32768 from 32 workers)\n"
 	"      --log-wait-ms MS how long a process waits for room in a full log\n"
 	"                       before the event is dropped and counted (default 1000)\n"
 	"      --stats          also print the event rate the database took, and when\n"
@@ -95,6 +96,26 @@ static const struct option cmd_run_options[] = {
  * one fd per earlier channel: both need about workers + a few fds. Raises the
  * soft limit as far as the hard one allows.
  */
+/*
+ * The shared log's size, in records, for a pool of this many workers. Two
+ * costs pull apart. Every pool process takes a page fault on each ring page
+ * it first writes to, so a big ring costs pages x processes faults (64
+ * workers x 200k tasks: 231k faults and ~1.4x the wall time with 1 Mi
+ * records). A small ring fills while the database commits, and then the pool
+ * waits (4 workers x 1M tasks: 80-470 futex calls a run with 32 Ki records,
+ * ~10 with 256 Ki; median traced/untraced 1.47-1.53x against 1.07-1.08x).
+ * So at most 2^21 records times processes: 256 Ki records (32 MB) for up to
+ * 7 workers, 128 Ki up to 15, 64 Ki up to 31, 32 Ki (4 MB) from 32 up.
+ */
+static size_t cmd_run_log_size(int workers)
+{
+	size_t records = (size_t)1 << 18;
+
+	while (records > ((size_t)1 << 15) && records * (size_t)(workers + 1) > ((size_t)1 << 21))
+		records /= 2;
+	return records;
+}
+
 static int cmd_run_fd_limit(int workers)
 {
 	rlim_t need = (rlim_t)workers + 32;
@@ -128,11 +149,7 @@ static int cmd_run(int argc, char **argv)
 		.trace = true,
 		.io_events = true,
 		.hang_ms = 250,
-		/* 4 MB. Every pool process takes a page fault on each ring page it
-		 * first writes to, so a bigger ring costs more than it saves
-		 * (measured, 64 workers x 200k: 231k faults and ~1.4x the wall time
-		 * of this size with 1 Mi records; 8 Ki records is no faster). */
-		.log_capacity = 1 << 15,
+		.log_capacity = 0, /* cmd_run_log_size, unless --log-size */
 		.log_wait_ms = 1000,
 	};
 	struct supervisor_result res;
@@ -233,6 +250,8 @@ static int cmd_run(int argc, char **argv)
 		return cmd_usage_error(&cmd_run_entry, "--crash-worker %ld is not one of the %d workers (0..%d)", crash,
 				       cfg.pool.workers, cfg.pool.workers - 1);
 	cfg.pool.crash_worker = (int)crash;
+	if (!cfg.log_capacity)
+		cfg.log_capacity = cmd_run_log_size(cfg.pool.workers);
 	cfg.db_path = store_default_path(db);
 	if ((rc = cmd_run_fd_limit(cfg.pool.workers)))
 		return rc;
