@@ -756,11 +756,6 @@ static void tracer_resume(pid_t tid, enum __ptrace_request how, int sig)
 }
 
 /*
- * A parent's fork, vfork or clone event: the new task is known now. It is
- * stopped by the kernel until we resume it, whichever came first, its stop
- * or this event; so its fds are read before it runs.
- */
-/*
  * At a clone event, for a new thread: the address its parent asked the
  * kernel to clear and wake when the thread exits (CLONE_CHILD_CLEARTID).
  * pthread_join waits on that word with a futex, which is how hang.c knows
@@ -785,6 +780,11 @@ static uint64_t tracer_clear_tid(pid_t parent)
 	return (flags & CLONE_THREAD) && (flags & CLONE_CHILD_CLEARTID) ? ctid : 0;
 }
 
+/*
+ * A parent's fork, vfork or clone event: the new task is known now. It is
+ * stopped by the kernel until we resume it, whichever came first, its stop
+ * or this event; so its fds are read before it runs.
+ */
 static void tracer_new_task(struct tracer *t, struct tracer_task *parent, pid_t tid)
 {
 	char path[64], buf[4096], *p;
