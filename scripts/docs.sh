@@ -53,7 +53,8 @@ rdb=$(realpath build)/docs-record.db
 rm -f "$rdb"
 mydir=$(mktemp -d /tmp/pooltrace-docs-mypool-XXXXXX)
 cp build/programs/leakypool "$mydir"/mypool
-(cd "$mydir" && clean "$(realpath "$OLDPWD/$bin")" record --db "$rdb" -q -- ./mypool 4) && status=0 || status=$?
+binpath=$(realpath "$bin") # also when BIN is given relative to here
+(cd "$mydir" && clean "$binpath" record --db "$rdb" -q -- ./mypool 4) && status=0 || status=$?
 rm -rf "$mydir"
 [ "$status" = 137 ] || { echo "docs: ./mypool 4 ended with $status, not as a deadlock (137)" >&2; exit 1; }
 "$bin" render   --db "$rdb" --run 1 --at hang    -o "$out"/mypool-hang.png </dev/null

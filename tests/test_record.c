@@ -738,6 +738,11 @@ Test(record, the_caption_starts_with_the_program_and_cuts_the_arguments_at_the_e
 		     "the caption: %s", r.out);
 	cr_expect_neq(t_sh(&r, "grep -c '/bin/sh' cap.svg"), 0, "the program's directory is drawn");
 	cr_expect_eq(t_sh(&r, "grep -c '> · run 1 · 1 process · end' cap.svg"), 0, "%s", r.out);
+	/* The timeline's and the report's titles name it the same way. */
+	cr_expect_eq(t_run(&r, "timeline --db cap.db -o capt.svg"), 0, "%s", r.err);
+	cr_expect_eq(t_sh(&r, "grep -c 'run 1 · sh &#45;c &#39;exit 0' capt.svg"), 0, "%s", r.out);
+	cr_expect_eq(t_run(&r, "report --db cap.db -o cap.html"), 0, "%s", r.err);
+	cr_expect_eq(t_sh(&r, "grep -c '<h1>pooltrace report · run 1 · sh -c .exit 0' cap.html"), 0, "%s", r.out);
 }
 
 /*

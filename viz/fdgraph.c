@@ -66,20 +66,6 @@ static void viz_name(char *buf, size_t len, const char *prefix, const char *kind
 	snprintf(buf, len, "%s%s%lld", prefix, kind, id);
 }
 
-/* A command line without its program's directory: "python3 -c …", not "/root/.pyenv/…/python3 -c …". */
-static const char *viz_command_short(const char *cmd)
-{
-	size_t word = strcspn(cmd, " ");
-	const char *slash = NULL;
-
-	if (strcspn(cmd, "'\"\\") < word)
-		return cmd; /* a quoted program name: keep it whole */
-	for (const char *c = cmd; c < cmd + word; c++)
-		if (*c == '/' && c + 1 < cmd + word)
-			slash = c;
-	return slash ? slash + 1 : cmd;
-}
-
 static void viz_caption(struct viz_buf *b, const struct viz_model *m)
 {
 	viz_buf_printf(&b->s, &b->len, &b->cap, "<B>");

@@ -419,6 +419,20 @@ static void viz_label_clip(char **buf, size_t *len, size_t *cap, const char *s, 
 		viz_buf_printf(buf, len, cap, "…");
 }
 
+/* A command line without its program's directory: "python3 -c …", not "/root/.pyenv/…/python3 -c …". */
+const char *viz_command_short(const char *cmd)
+{
+	size_t word = strcspn(cmd, " ");
+	const char *slash = NULL;
+
+	if (strcspn(cmd, "'\"\\") < word)
+		return cmd; /* a quoted program name: keep it whole */
+	for (const char *c = cmd; c < cmd + word; c++)
+		if (*c == '/' && c + 1 < cmd + word)
+			slash = c;
+	return slash ? slash + 1 : cmd;
+}
+
 void viz_label_append(char **buf, size_t *len, size_t *cap, const char *s, size_t max_chars)
 {
 	/* Keep the end: of a path, the file name says the most. */

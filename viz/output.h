@@ -65,6 +65,8 @@ int viz_output_write(const struct viz_target *t, const char *data, size_t len);
  * at most that many characters are shown, keeping the end, behind a "…".
  */
 void viz_label_append(char **buf, size_t *len, size_t *cap, const char *s, size_t max_chars);
+/* A recorded command line for a title: its program without the directory ("python3 -c …"); points into cmd. */
+const char *viz_command_short(const char *cmd);
 /* viz_label_append keeping the start, with "…" at the end: for a command line, whose program and first arguments say the most. */
 void viz_label_append_head(char **buf, size_t *len, size_t *cap, const char *s, size_t max_chars);
 /* viz_label_append with no limit. */

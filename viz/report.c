@@ -318,7 +318,7 @@ int viz_report_html(struct store *st, int64_t run, const struct viz_fdgraph_opts
 	VIZ_PRINTF(&html, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>pooltrace report: run %lld</title>\n"
 			  "<style>\n%s</style>\n</head>\n<body>\n<header><h1>pooltrace report · run %lld · ",
 		   (long long)run, viz_report_css, (long long)run);
-	viz_html_escape(&html.s, &html.len, &html.cap, r.m.strategy[0] ? r.m.strategy : r.m.command);
+	viz_html_escape(&html.s, &html.len, &html.cap, r.m.strategy[0] ? r.m.strategy : viz_command_short(r.m.command));
 	VIZ_PRINTF(&html, " · outcome: ");
 	viz_html_escape(&html.s, &html.len, &html.cap, r.m.outcome[0] ? r.m.outcome : "unfinished");
 	VIZ_PRINTF(&html, "</h1><button id=\"prev\" title=\"previous event (←)\">◀ back</button>"

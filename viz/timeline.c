@@ -311,7 +311,7 @@ static void viz_headers(struct viz_timeline *t, int64_t run, const char *strateg
 		struct { char *s; size_t len, cap; } b = { 0 };
 
 		viz_buf_printf(&b.s, &b.len, &b.cap, "<B>timeline</B> · run %lld · ", (long long)run);
-		viz_html_escape(&b.s, &b.len, &b.cap, strategy);
+		viz_label_append_head(&b.s, &b.len, &b.cap, strategy, 80); /* a long command line is cut at its end */
 		viz_buf_printf(&b.s, &b.len, &b.cap, " · outcome: ");
 		viz_html_escape(&b.s, &b.len, &b.cap, outcome);
 		viz_set_html_label(t->g, b.s);
@@ -382,7 +382,7 @@ static void viz_grid(struct viz_timeline *t)
 int viz_timeline_new(struct store *st, int64_t run, const struct viz_fdgraph_opts *o, Agraph_t **out)
 {
 	struct viz_timeline t = { .o = o };
-	char strategy[96] = "", outcome[16] = "", text[160];
+	char strategy[256] = "", outcome[16] = "", text[160];
 	sqlite3_stmt *s;
 	int rc;
 	bool hung = false;
@@ -407,7 +407,8 @@ int viz_timeline_new(struct store *st, int64_t run, const struct viz_fdgraph_opt
 		return -EIO;
 	sqlite3_bind_int64(s, 1, run);
 	if ((rc = store_step(st, s)) == 1) {
-		snprintf(strategy, sizeof(strategy), "%s", viz_col_text(s, 0));
+		/* A recorded program: its command line, without the program's directory. */
+		snprintf(strategy, sizeof(strategy), "%s", t.v5 ? viz_command_short(viz_col_text(s, 0)) : viz_col_text(s, 0));
 		t.workers = sqlite3_column_int(s, 1);
 		snprintf(outcome, sizeof(outcome), "%s", viz_col_text(s, 2));
 	}
