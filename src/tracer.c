@@ -1255,15 +1255,10 @@ int tracer_run(const struct tracer_config *cfg, struct tracer_result *res)
 	struct tracer t = { .cfg = cfg, .run_id = -1 };
 	sigset_t chld, old;
 	int status, ret = -EIO;
-	struct store *probe;
 
 	memset(res, 0, sizeof(*res));
 	res->run_id = -1;
 	t.self = getpid();
-	/* Validated now for a clean error, then closed: the program must not inherit it. */
-	if (store_open(cfg->db_path, STORE_WRITE, &probe) < 0)
-		return -EINVAL;
-	store_close(probe);
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		return error("cannot become a child subreaper: %s", strerror(errno)), -EIO;
 	sigemptyset(&chld);
@@ -1293,6 +1288,9 @@ int tracer_run(const struct tracer_config *cfg, struct tracer_result *res)
 		waitpid(t.top, &status, 0);
 		goto out;
 	}
+	/* The database is opened only now, after the fork, so that the program
+	 * cannot inherit its fds; a bad one still ends the program before its
+	 * exec, so nothing of it has run. */
 	if ((ret = tracer_begin_run(&t)) < 0) {
 		kill(t.top, SIGKILL);
 		waitpid(t.top, &status, 0);
