@@ -137,12 +137,12 @@ static int store_identify(struct store *st, int64_t *app_id, int64_t *version, i
  * caller's transaction: on any error nothing has changed once it rolls back.
  * schema.sql's own header says what changed between versions. The steps:
  *   - our views are dropped: the view part creates them again at the end;
- *   - version 1's `events` table becomes event_rows;
- *   - tables whose definition changed are renamed aside: the rowid `holds`
+ *   - tables whose definition changed are renamed aside: the rowid
+ *     event_rows (version 1's `events`) of versions 1 to 6, the rowid `holds`
  *     of versions 1 and 2, and before version 5 `runs` and `processes`
  *     (their checks);
  *   - the table part creates the new ones (and io_chunks for version 1), and
- *     the old rows are copied over (holds in key order);
+ *     the old rows are copied over (event_rows and holds in key order);
  *   - holds get touched_seq (version 5), from how they ended;
  *   - pipes get kind and peer_id (version 6): every old row is a pipe;
  *   - the table part's indexes (version 7) are made from the rows there;
@@ -171,14 +171,22 @@ static int store_upgrade(struct store *st, int64_t from, char **msg)
 		"DROP VIEW IF EXISTS run_summary; DROP VIEW IF EXISTS wait_for;\n"
 		"%s%s%s"
 		"%.*s\n"
-		"%s%s%s%s%s"
+		"%s%s%s%s%s%s"
 		"%s",
-		from == 1 ? "ALTER TABLE events RENAME TO event_rows;\n" : "DROP VIEW IF EXISTS events;\n",
+		from == 1 ? "ALTER TABLE events RENAME TO event_rows_before_v7;\n"
+			  : "DROP VIEW IF EXISTS events; ALTER TABLE event_rows RENAME TO event_rows_before_v7;\n",
 		from < 3 ? "ALTER TABLE holds RENAME TO holds_before_v3;\n" : "",
 		from < 5 ? "ALTER TABLE runs RENAME TO runs_before_v5;\n"
 			   "ALTER TABLE processes RENAME TO processes_before_v5;\n"
 			 : "",
 		(int)(views - store_schema_sql), store_schema_sql,
+		/* Every version before 7: event_rows gets its key (version 1: from `events`). */
+		"INSERT INTO event_rows (run_id, seq, ts_ns, pid, kind, fd, fd2, pipe_id, pipe_end, inode, other_pid,"
+		" result, arg, signal, is_foreign, detail)\n"
+		"  SELECT run_id, seq, ts_ns, pid, kind, fd, fd2, pipe_id, pipe_end, inode, other_pid,"
+		" result, arg, signal, is_foreign, detail\n"
+		"  FROM event_rows_before_v7 ORDER BY run_id, seq;\n"
+		"DROP TABLE event_rows_before_v7;\n",
 		from < 3 ? "INSERT INTO holds (run_id, pid, fd, pipe_id, pipe_end, inode, is_foreign, detail,"
 			   " from_seq, from_kind, to_seq, to_kind)\n"
 			   "  SELECT run_id, pid, fd, pipe_id, pipe_end, inode, is_foreign, detail,"
