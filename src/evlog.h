@@ -29,6 +29,7 @@ enum evlog_kind {
 	EV_CHECK,    /* a reader's own check of what it read: arg = records intact, result = records torn */
 	EV_SOCKETPAIR, /* fd, fd2 = sv[0], sv[1]; inode = sv[0]'s, arg = sv[1]'s */
 	EV_RECEIVE,    /* an fd received over a unix socket (SCM_RIGHTS): fd = the new fd, fd2 = the socket */
+	EV_SHUTDOWN,   /* shutdown of a socketpair end's sending side (SHUT_WR, SHUT_RDWR): arg = how */
 	EV_KIND_MAX
 };
 

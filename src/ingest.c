@@ -54,7 +54,7 @@ struct ingest {
 	size_t procs_cap, procs_len;
 	struct inomap pipes;  /* inode -> pipe_id */
 	sqlite3_stmt *ins_events, *ins_proc, *ins_pipe, *ins_hold, *ins_holders;
-	sqlite3_stmt *set_first_read, *set_exit, *set_reap, *set_program;
+	sqlite3_stmt *set_first_read, *set_exit, *set_reap, *set_program, *set_shut;
 };
 
 static struct ingest_proc *ingest_proc_find(struct ingest *in, pid_t pid, int create)
@@ -354,7 +354,8 @@ struct ingest *ingest_new(struct store *st, int64_t run_id, bool generic)
 				       " SELECT * FROM pooltrace_batch");
 	in->ins_proc = store_prepare(st, "INSERT OR IGNORE INTO processes (run_id, pid, role, worker_index, ppid, fork_seq)"
 				     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-	in->ins_pipe = store_prepare(st, "INSERT INTO pipes VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+	in->ins_pipe = store_prepare(st, "INSERT INTO pipes (run_id, pipe_id, inode, channel, created_by, created_seq,"
+					 " read_fd, write_fd, kind, peer_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
 	in->ins_hold = store_prepare(st, "INSERT INTO holds (run_id, pid, fd, pipe_id, pipe_end, inode, is_foreign,"
 				     " detail, from_seq, from_kind, to_seq, to_kind, touched_seq)"
 				     " SELECT * FROM pooltrace_holds");
@@ -363,10 +364,12 @@ struct ingest *ingest_new(struct store *st, int64_t run_id, bool generic)
 	in->set_reap = store_prepare(st, "UPDATE processes SET reap_seq = ?3, reaped_by = ?4,"
 				     " exit_code = coalesce(?5, exit_code), term_signal = ?6 WHERE run_id = ?1 AND pid = ?2");
 	in->set_program = store_prepare(st, "UPDATE processes SET program = ?3 WHERE run_id = ?1 AND pid = ?2");
+	in->set_shut = store_prepare(st, "UPDATE pipes SET shut_seq = ?3 WHERE run_id = ?1 AND pipe_id = ?2"
+					 " AND shut_seq IS NULL");
 	in->ins_holders = store_prepare(st, "INSERT INTO hang_holders (run_id, seq, blocked_pid, pipe_id, inode,"
 					" holder_pid, holder_fd) SELECT * FROM pooltrace_holders");
 	if (!in->ins_events || !in->ins_proc || !in->ins_pipe || !in->ins_hold || !in->ins_holders ||
-	    !in->set_first_read || !in->set_exit || !in->set_reap || !in->set_program)
+	    !in->set_first_read || !in->set_exit || !in->set_reap || !in->set_program || !in->set_shut)
 		die("cannot prepare the trace statements (schema mismatch?)");
 	return in;
 }
@@ -383,6 +386,7 @@ void ingest_free(struct ingest *in)
 	sqlite3_finalize(in->set_exit);
 	sqlite3_finalize(in->set_reap);
 	sqlite3_finalize(in->set_program);
+	sqlite3_finalize(in->set_shut);
 	sqlite3_finalize(in->ins_holders);
 	free(in->holders);
 	iochunk_free(in->chunks);
@@ -564,6 +568,18 @@ static int ingest_derive(struct ingest *in, const struct evlog_record *r, uint64
 	case EV_WRITE:
 		fdmodel_touch(in->fds, r->pid, r->fd, seq);
 		return 0;
+	case EV_SHUTDOWN: {
+		/* A call on the fd; and the socket's sending side is shut for every holder. */
+		int64_t pipe_id = ingest_pipe_lookup(in, inode);
+
+		fdmodel_touch(in->fds, r->pid, r->fd, seq);
+		if (!ok || pipe_id <= 0)
+			return 0;
+		sqlite3_bind_int64(in->set_shut, 1, in->run_id);
+		sqlite3_bind_int64(in->set_shut, 2, pipe_id);
+		sqlite3_bind_int64(in->set_shut, 3, (int64_t)seq);
+		return ingest_step(in, in->set_shut);
+	}
 	case EV_HANG:
 		/* Blocked in its very first read(0): the kernel's evidence is the anchor. */
 		if (!(r->has & HAS_FD) || r->pipe_end != END_READ)

@@ -145,6 +145,7 @@ static int store_identify(struct store *st, int64_t *app_id, int64_t *version, i
  *     the old rows are copied over (event_rows and holds in key order);
  *   - holds get touched_seq (version 5), from how they ended;
  *   - pipes get kind and peer_id (version 6): every old row is a pipe;
+ *   - and shut_seq (version 7): no old run saw a shutdown;
  *   - the table part's indexes (version 7) are made from the rows there;
  *   - the view part recreates the views and sets the version.
  * The renames run with legacy_alter_table on, so that views the user added
@@ -172,6 +173,7 @@ static int store_upgrade(struct store *st, int64_t from, char **msg)
 		"%s%s%s"
 		"%.*s\n"
 		"%s%s%s%s%s%s"
+		"ALTER TABLE pipes ADD COLUMN shut_seq INTEGER;\n"
 		"%s",
 		from == 1 ? "ALTER TABLE events RENAME TO event_rows_before_v7;\n"
 			  : "DROP VIEW IF EXISTS events; ALTER TABLE event_rows RENAME TO event_rows_before_v7;\n",

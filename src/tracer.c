@@ -2,8 +2,9 @@
  *
  * The program runs with a seccomp filter that stops it (SECCOMP_RET_TRACE)
  * only at the calls that change fd tables or reap children: pipe, pipe2,
- * close, close_range, dup, dup2, dup3, fcntl(F_DUPFD*), wait4, waitid,
- * execve, execveat; with --io also read, write, readv, writev, splice, tee,
+ * socketpair, close, close_range, dup, dup2, dup3, fcntl(F_DUPFD*), wait4,
+ * waitid, execve, execveat, recvmsg (fds may arrive) and shutdown (a
+ * socketpair end's reader may see EOF); with --io also read, write, readv, writev, splice, tee,
  * vmsplice and sendfile (and of those, only the ones on a pipe get an exit
  * stop). Every other call runs
  * at full speed. fork, vfork, clone,
@@ -668,6 +669,26 @@ static void tracer_call_exit(struct tracer *t, struct tracer_task *k, int64_t rv
 		r->has = HAS_FD | HAS_FD2 | HAS_RESULT | HAS_INODE | HAS_ARG;
 		return;
 	}
+	case SYS_shutdown: {
+		/*
+		 * Of a socketpair end's sending side only: from then on its peer's
+		 * reader sees EOF, whoever else still holds this end (the socket is
+		 * shut, not the fd). Observed at the exit: a shutdown changes no fd.
+		 */
+		struct evlog_record seen = { 0 };
+
+		if (rval != 0 || (k->args[1] != SHUT_WR && k->args[1] != SHUT_RDWR) ||
+		    tracer_observe(t, k->tgid, (int)k->args[0], &seen, false) < 0 || seen.pipe_end != END_SOCKET)
+			return;
+		r = tracer_event(t, EV_SHUTDOWN, k->tgid);
+		r->fd = (int)k->args[0];
+		r->inode = seen.inode;
+		r->pipe_end = END_SOCKET;
+		r->arg = (int64_t)k->args[1];
+		r->result = 0;
+		r->has = HAS_FD | HAS_INODE | HAS_ARG | HAS_RESULT;
+		return;
+	}
 	case SYS_close:
 		if (k->recorded)
 			return;
@@ -1102,8 +1123,9 @@ static int tracer_install_filter(bool io)
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
 		TRACE_NR(SYS_pipe), TRACE_NR(SYS_pipe2), TRACE_NR(SYS_close), TRACE_NR(SYS_close_range),
-		TRACE_NR(SYS_socketpair), TRACE_NR(SYS_dup), TRACE_NR(SYS_dup2), TRACE_NR(SYS_dup3), TRACE_NR(SYS_wait4),
-		TRACE_NR(SYS_waitid), TRACE_NR(SYS_execve), TRACE_NR(SYS_execveat),
+		TRACE_NR(SYS_socketpair), TRACE_NR(SYS_shutdown), TRACE_NR(SYS_dup), TRACE_NR(SYS_dup2),
+		TRACE_NR(SYS_dup3), TRACE_NR(SYS_wait4), TRACE_NR(SYS_waitid), TRACE_NR(SYS_execve),
+		TRACE_NR(SYS_execveat),
 		/* fds may arrive in it (SCM_RIGHTS): stopped at, its exit only when it has room for them. */
 		TRACE_NR(SYS_recvmsg),
 		/* Without --io these are never equal to an x86-64 call number. */

@@ -600,6 +600,46 @@ Test(record, python_multiprocessing_pipe_child_keeps_the_parents_end, .timeout =
 }
 
 /*
+ * shutdown(SHUT_WR) shuts a socket's sending side for every holder: the
+ * child, which inherited both ends and keeps the parent's, still sees EOF
+ * once the parent shuts its end down. So the parent's close of that end
+ * has no EOF blocker (before shutdown was seen: the child's copy, 1), and
+ * the run ends (without the shutdown the child would wait forever).
+ */
+Test(record, shutdown_of_a_socketpair_end_leaves_no_eof_blocker, .timeout = 60)
+{
+	const char *db = t_path("shut.db");
+	struct t_result r;
+	char py[512];
+
+	t_run(&r, "record --db shut.db --io -- %s -c 'import os, socket\n"
+		  "a, b = socket.socketpair()\n"
+		  "pid = os.fork()\n"
+		  "if pid == 0:\n"
+		  "    n = 0\n"
+		  "    while (m := b.recv(100)):\n"
+		  "        n += len(m)\n"
+		  "    print(n)\n"
+		  "    os._exit(0)\n"
+		  "a.send(b\"abc\")\n"
+		  "a.shutdown(socket.SHUT_WR)\n"
+		  "a.close()\n"
+		  "os.waitpid(pid, 0)\n'", python(py, sizeof(py)));
+	cr_expect_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+	cr_expect_str_eq(r.out, "3\n");
+	cr_expect_eq(t_sql_int(db, "SELECT outcome = 'ok' FROM runs"), 1);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events WHERE kind = 'shutdown' AND arg = 1"
+				   " AND pipe_end = 'socket'"), 1);
+	/* On the end the parent made first (a), at that event. */
+	cr_expect_eq(t_sql_int(db, "SELECT shut_seq FROM pipes WHERE pipe_id = (SELECT min(pipe_id) FROM pipes)"),
+		     t_sql_int(db, "SELECT seq FROM events WHERE kind = 'shutdown'"));
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM pipes WHERE shut_seq IS NOT NULL"), 1);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM eof_blockers"), 0);
+	/* The child's copy of a is still an inherited end it never touched. */
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM leaked_write_ends"), 1);
+}
+
+/*
  * A parent that waits for its child's answer in poll, select or epoll_wait
  * before closing the child's task pipe: a deadlock of the two, found from
  * the fds the parent polls. With a timeout the same wait is only slow.

@@ -100,7 +100,7 @@ static void check_upgrade_from(int version)
 		       " pipe_id INTEGER, pipe_end TEXT, inode INTEGER, other_pid INTEGER, result INTEGER, arg INTEGER,"
 		       " signal INTEGER, is_foreign INTEGER, detail TEXT);"
 		       "INSERT INTO er6 SELECT * FROM event_rows; DROP TABLE event_rows;"
-		       "ALTER TABLE er6 RENAME TO event_rows;");
+		       "ALTER TABLE er6 RENAME TO event_rows; ALTER TABLE pipes DROP COLUMN shut_seq;");
 	t_sql_exec(db, old_views(6));
 	t_sql_exec(db, "PRAGMA user_version = 6;");
 	/* Version 5: pipes without kind and peer_id, the views as they were then. */
@@ -192,7 +192,8 @@ static void check_upgrade_from(int version)
 				   " 'io_chunks_by_run')"),
 		     5, "version 7's indexes are made");
 	cr_expect_eq(t_sql_int(db, "SELECT n FROM my_pipes"), 2 * 3, "a view of the user's on pipes survives");
-	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM pipes WHERE kind = 'pipe' AND peer_id IS NULL"), 2 * 3);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM pipes WHERE kind = 'pipe' AND peer_id IS NULL"
+				   " AND shut_seq IS NULL"), 2 * 3);
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'holds' AND sql LIKE "
 				   "'%%WITHOUT ROWID%%'"), 1, "holds is keyed now");
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'event_rows' AND sql LIKE "

@@ -25,7 +25,7 @@
 -- copied over from the old tables). Version 6 added socketpairs: pipes.kind
 -- and pipes.peer_id, and the views read a socket end as both ends at once.
 -- Version 7 keyed event_rows by (run_id, seq) (copied over from the old
--- table), added three small indexes (holds_read_ends, holds_socket_ends,
+-- table), added pipes.shut_seq (shutdown of a socketpair end), three small indexes (holds_read_ends, holds_socket_ends,
 -- event_rows_hangs) and one by run of hang_holders and of io_chunks, and wrote eof_holders so that a
 -- question about one run reads that run's rows only: before, every run's
 -- summary paid for every other run in the file (measured: 0.11 s a run once
@@ -98,6 +98,10 @@ CREATE TABLE IF NOT EXISTS pipes (
     write_fd        INTEGER NOT NULL,
     kind            TEXT    NOT NULL DEFAULT 'pipe' CHECK (kind IN ('pipe', 'socket')),
     peer_id         INTEGER,           -- a socket end: the pipe_id of the other end
+    -- A socket end: the first shutdown of its sending side (SHUT_WR or
+    -- SHUT_RDWR, a `shutdown` event). From then on its peer's reader sees
+    -- EOF, whoever still holds this end: no holder of it keeps EOF away.
+    shut_seq        INTEGER,
     PRIMARY KEY (run_id, pipe_id)
 ) WITHOUT ROWID;
 
@@ -272,7 +276,9 @@ WHERE pipe_id IS NOT NULL AND from_kind = 'inherit' AND touched_seq IS NULL
 -- clear when it is untouched. close_seq is the moment.
 -- For a socketpair, pipe_id is the end written into (a socket hold is a
 -- write end of its own pipe_id), and its readers are the holders of its
--- peer; only in runs recorded with --io, as for leaked_write_ends.
+-- peer; only in runs recorded with --io, as for leaked_write_ends. Once an
+-- end's sending side is shut down (pipes.shut_seq), its peer's reader has
+-- EOF whoever holds it: a give-up after that has no holders.
 CREATE VIEW eof_holders AS
 -- One subquery of give-ups (c), not a CTE: SQLite 3.40 pushes a view's
 -- `WHERE run_id = ?` down into a subquery, never into a materialized CTE, so
@@ -300,7 +306,11 @@ CROSS JOIN (
                SELECT 1 FROM holds r INDEXED BY holds_read_ends
                WHERE r.run_id = g.run_id AND r.pipe_id = g.pipe_id AND r.pipe_end = 'read'
                  AND r.pid <> g.pid AND r.from_seq <= g.to_seq AND (r.to_seq IS NULL OR r.to_seq > g.to_seq))
-           OR g.pipe_end = 'socket' AND (SELECT io_events FROM runs WHERE id = g.run_id) AND EXISTS (
+           OR g.pipe_end = 'socket' AND (SELECT io_events FROM runs WHERE id = g.run_id)
+              -- not shut down before (shutdown SHUT_WR: its reader has had EOF since)
+              AND NOT EXISTS (SELECT 1 FROM pipes s WHERE s.run_id = g.run_id AND s.pipe_id = g.pipe_id
+                              AND s.shut_seq <= g.to_seq)
+              AND EXISTS (
                SELECT 1 FROM pipes p JOIN holds r INDEXED BY holds_socket_ends
                  ON r.run_id = p.run_id AND r.pipe_id = p.pipe_id
                WHERE p.run_id = g.run_id AND p.peer_id = g.pipe_id AND r.pipe_end = 'socket'

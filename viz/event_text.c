@@ -33,6 +33,8 @@ void viz_event_text(sqlite3_stmt *s, char *buf, size_t len)
 		snprintf(buf, len, "dup2 %d → %d%s", fd2, fd, what);
 	else if (!strcmp(kind, "receive"))
 		snprintf(buf, len, "receive fd %d over fd %d%s", fd, fd2, what);
+	else if (!strcmp(kind, "shutdown"))
+		snprintf(buf, len, "shutdown %d, %s%s", fd, arg == 1 ? "SHUT_WR" : "SHUT_RDWR", what);
 	else if (!strcmp(kind, "read_zero"))
 		snprintf(buf, len, "read fd %d = 0: EOF", fd);
 	else if (!strcmp(kind, "exit"))
