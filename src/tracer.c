@@ -4,11 +4,10 @@
  * only at the calls that change fd tables or reap children: pipe, pipe2,
  * socketpair, close, close_range, dup, dup2, dup3, fcntl(F_DUPFD*), wait4,
  * waitid, execve, execveat, recvmsg (fds may arrive) and shutdown (a
- * socketpair end's reader may see EOF); with --io also read, write, readv, writev, splice, tee,
- * vmsplice and sendfile (and of those, only the ones on a pipe get an exit
- * stop). Every other call runs
- * at full speed. fork, vfork, clone,
- * exec and exit arrive as ptrace events. Everything recorded is observed
+ * socketpair end's reader may see EOF); with --io also read, write, readv,
+ * writev, splice, tee, vmsplice and sendfile (and of those, only the ones on
+ * a pipe get an exit stop). Every other call runs at full speed. fork,
+ * vfork, clone, exec and exit arrive as ptrace events. Everything recorded is observed
  * from the kernel's side: what an fd is comes from /proc/PID/fd and fdinfo,
  * what a new process holds is read while it is stopped at its parent's fork
  * event, what exec closed is the table before the call against the table at
