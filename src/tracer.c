@@ -3,11 +3,12 @@
  * The program runs with a seccomp filter that stops it (SECCOMP_RET_TRACE)
  * only at the calls that change fd tables or reap children: pipe, pipe2,
  * socketpair, close, close_range, dup, dup2, dup3, fcntl(F_DUPFD*), wait4,
- * waitid, execve, execveat, recvmsg (fds may arrive) and shutdown (a
- * socketpair end's reader may see EOF); with --io also read, write, readv,
- * writev, splice, tee, vmsplice and sendfile (and of those, only the ones on
- * a pipe get an exit stop). Every other call runs at full speed. fork,
- * vfork, clone, exec and exit arrive as ptrace events. Everything recorded is observed
+ * waitid, execve, execveat, recvmsg and recvmmsg (fds may arrive) and
+ * shutdown (a socketpair end's reader may see EOF); with --io also read,
+ * write, readv, writev, splice, tee, vmsplice and sendfile (and of those,
+ * only the ones on a pipe get an exit stop). Every other call runs at full
+ * speed. fork, vfork, clone, exec and exit arrive as ptrace events.
+ * Everything recorded is observed
  * from the kernel's side: what an fd is comes from /proc/PID/fd and fdinfo,
  * what a new process holds is read while it is stopped at its parent's fork
  * event, what exec closed is the table before the call against the table at
@@ -421,28 +422,51 @@ static bool tracer_is_io(long nr)
 	       nr == SYS_sendto || nr == SYS_sendmsg;
 }
 
-/*
- * recvmsg, at its entry: whether its msghdr has room for an SCM_RIGHTS
- * message (fds sent over a unix socket). Only then is its exit stopped at.
- */
-static bool tracer_rights_room(struct tracer_task *k)
-{
-	struct msghdr mh;
+/* recvmmsg's vector is read this many headers at a time; the kernel takes at most 1024 (UIO_MAXIOV). */
+#define TRACER_MMSG_CHUNK 64
+#define TRACER_MMSG_MAX 1024
 
-	return tracer_read_mem(k->tid, k->args[1], &mh, sizeof(mh)) && mh.msg_control &&
-	       mh.msg_controllen >= CMSG_LEN(sizeof(int));
+static bool tracer_msghdr_room(const struct msghdr *mh)
+{
+	return mh->msg_control && mh->msg_controllen >= CMSG_LEN(sizeof(int));
 }
 
 /*
- * recvmsg, at its exit: each fd it received (SCM_RIGHTS) is a new fd of the
- * process, a `receive` event with what it refers to, observed as for dup.
+ * recvmsg or recvmmsg, at its entry: whether a msghdr of it has room for an
+ * SCM_RIGHTS message (fds sent over a unix socket). Only then is its exit
+ * stopped at.
  */
-static void tracer_received(struct tracer *t, struct tracer_task *k)
+static bool tracer_rights_room(struct tracer_task *k)
+{
+	struct mmsghdr v[TRACER_MMSG_CHUNK];
+	struct msghdr mh;
+	size_t n = k->args[2] < TRACER_MMSG_MAX ? (size_t)k->args[2] : TRACER_MMSG_MAX;
+
+	if (k->nr == SYS_recvmsg)
+		return tracer_read_mem(k->tid, k->args[1], &mh, sizeof(mh)) && tracer_msghdr_room(&mh);
+	for (size_t i = 0; i < n; i += TRACER_MMSG_CHUNK) {
+		size_t m = n - i < TRACER_MMSG_CHUNK ? n - i : TRACER_MMSG_CHUNK;
+
+		if (!tracer_read_mem(k->tid, k->args[1] + i * sizeof(*v), v, m * sizeof(*v)))
+			return false;
+		for (size_t j = 0; j < m; j++)
+			if (tracer_msghdr_room(&v[j].msg_hdr))
+				return true;
+	}
+	return false;
+}
+
+/*
+ * One message received (recvmsg's, or one of recvmmsg's), at the call's
+ * exit: each fd it brought (SCM_RIGHTS) is a new fd of the process, a
+ * `receive` event with what it refers to, observed as for dup.
+ */
+static void tracer_received_one(struct tracer *t, struct tracer_task *k, const struct msghdr *got)
 {
 	char control[4096];
-	struct msghdr mh, local = { 0 };
+	struct msghdr mh = *got, local = { 0 };
 
-	if (!tracer_read_mem(k->tid, k->args[1], &mh, sizeof(mh)) || !mh.msg_control)
+	if (!mh.msg_control)
 		return;
 	/* The kernel set msg_controllen to what it wrote; a cut-off message (MSG_CTRUNC) keeps what fit. */
 	local.msg_controllen = mh.msg_controllen < sizeof(control) ? mh.msg_controllen : sizeof(control);
@@ -468,6 +492,27 @@ static void tracer_received(struct tracer *t, struct tracer_task *k)
 			r->has = HAS_FD | HAS_FD2 | HAS_RESULT;
 			tracer_observe(t, k->tgid, fd, r, true);
 		}
+	}
+}
+
+/* recvmsg, or the n messages recvmmsg returned, at the call's exit. */
+static void tracer_received(struct tracer *t, struct tracer_task *k, int64_t n)
+{
+	struct mmsghdr v[TRACER_MMSG_CHUNK];
+	struct msghdr mh;
+
+	if (k->nr == SYS_recvmsg) {
+		if (tracer_read_mem(k->tid, k->args[1], &mh, sizeof(mh)))
+			tracer_received_one(t, k, &mh);
+		return;
+	}
+	for (int64_t i = 0; i < n && i < TRACER_MMSG_MAX; i += TRACER_MMSG_CHUNK) {
+		size_t m = n - i < TRACER_MMSG_CHUNK ? (size_t)(n - i) : TRACER_MMSG_CHUNK;
+
+		if (!tracer_read_mem(k->tid, k->args[1] + (uint64_t)i * sizeof(*v), v, m * sizeof(*v)))
+			return;
+		for (size_t j = 0; j < m; j++)
+			tracer_received_one(t, k, &v[j].msg_hdr);
 	}
 }
 
@@ -533,14 +578,14 @@ static void tracer_call_entry(struct tracer *t, struct tracer_task *k)
 	k->replaced = false;
 	k->recorded = false;
 	k->skip_exit = false;
-	k->rights = k->nr == SYS_recvmsg && tracer_rights_room(k);
+	k->rights = (k->nr == SYS_recvmsg || k->nr == SYS_recvmmsg) && tracer_rights_room(k);
 	if (t->cfg->io && tracer_is_io(k->nr)) {
 		/* --io: only calls on a pipe are recorded; the rest run on unstopped. */
 		tracer_io_entry(t, k);
 		k->skip_exit = k->io_in < 0 && k->io_out < 0 && !k->rights;
 		return;
 	}
-	if (k->nr == SYS_recvmsg) {
+	if (k->nr == SYS_recvmsg || k->nr == SYS_recvmmsg) {
 		k->skip_exit = !k->rights;
 		return;
 	}
@@ -618,7 +663,7 @@ static void tracer_call_exit(struct tracer *t, struct tracer_task *k, int64_t rv
 		if (k->io_out >= 0)
 			tracer_io_event(t, k, EV_WRITE, k->io_out, rval, &k->before_out);
 		if (k->rights && rval >= 0)
-			tracer_received(t, k);
+			tracer_received(t, k, rval);
 		return;
 	}
 	switch (k->nr) {
@@ -668,6 +713,11 @@ static void tracer_call_exit(struct tracer *t, struct tracer_task *k, int64_t rv
 		r->has = HAS_FD | HAS_FD2 | HAS_RESULT | HAS_INODE | HAS_ARG;
 		return;
 	}
+	case SYS_recvmmsg:
+		/* Not a read for --io (its result counts messages, not bytes): only the fds it brought. */
+		if (k->rights && rval > 0)
+			tracer_received(t, k, rval);
+		return;
 	case SYS_shutdown: {
 		/*
 		 * Of a socketpair end's sending side only: from then on its peer's
@@ -1125,8 +1175,8 @@ static int tracer_install_filter(bool io)
 		TRACE_NR(SYS_socketpair), TRACE_NR(SYS_shutdown), TRACE_NR(SYS_dup), TRACE_NR(SYS_dup2),
 		TRACE_NR(SYS_dup3), TRACE_NR(SYS_wait4), TRACE_NR(SYS_waitid), TRACE_NR(SYS_execve),
 		TRACE_NR(SYS_execveat),
-		/* fds may arrive in it (SCM_RIGHTS): stopped at, its exit only when it has room for them. */
-		TRACE_NR(SYS_recvmsg),
+		/* fds may arrive in them (SCM_RIGHTS): stopped at, their exit only when they have room for them. */
+		TRACE_NR(SYS_recvmsg), TRACE_NR(SYS_recvmmsg),
 		/* Without --io these are never equal to an x86-64 call number. */
 		TRACE_NR(io ? SYS_read : -1U), TRACE_NR(io ? SYS_write : -1U), TRACE_NR(io ? SYS_readv : -1U),
 		TRACE_NR(io ? SYS_writev : -1U), TRACE_NR(io ? SYS_splice : -1U), TRACE_NR(io ? SYS_tee : -1U),

@@ -789,6 +789,7 @@ Test(record, the_caption_starts_with_the_program_and_cuts_the_arguments_at_the_e
  * An fd passed over a unix socket (SCM_RIGHTS) is a new fd of the receiver:
  * a `receive` event and a hold from it, with or without --io. Kept, it is
  * the hold that keeps the parent from EOF at the deadlock, and drawn so.
+ * Two at once, in the two messages one recvmmsg took, are two holds.
  */
 Test(record, an_fd_received_over_a_socket_is_held_by_the_receiver, .timeout = 60)
 {
@@ -814,6 +815,14 @@ Test(record, an_fd_received_over_a_socket_is_held_by_the_receiver, .timeout = 60
 				   " AND pipe_end = 'write' AND to_kind = 'reap'"), 1);
 	cr_expect_eq(t_run(&r, "render --db passfd.db --run 3 --at hang -o keep.svg"), 0, "%s", r.err);
 	cr_expect_eq(t_sh(&r, "grep -c 'pipe 3 write' keep.svg"), 0, "%s", r.err);
+	cr_expect_eq(t_run(&r, "record --db passfd.db -q -- %s mmsg", PROG("passfd")), 0, "%s", r.err);
+	cr_expect_str_eq(r.out, "one\ntwo\n");
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events WHERE run_id = 4 AND kind = 'receive'"), 2);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM holds h JOIN processes c USING (run_id, pid)"
+				   " WHERE h.run_id = 4 AND c.ppid = (SELECT created_by FROM pipes WHERE run_id = 4"
+				   " AND pipe_id = h.pipe_id) AND h.pipe_end = 'write' AND h.from_kind = 'receive'"
+				   " AND h.to_kind = 'close'"), 2);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM leaked_write_ends WHERE run_id = 4"), 0);
 }
 
 /* waitid(P_PID, pid) waits for that child: its wait-for edge goes to it (it named the idtype before). */
