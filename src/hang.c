@@ -130,6 +130,7 @@ static void hang_inspect_poll(struct hang_proc *p, const unsigned long args[6])
 
 	if (n <= 0)
 		return; /* no fds at all: only a signal wakes it, which may come from anywhere */
+	p->polled = xcalloc((size_t)n, sizeof(*p->polled));
 	for (int i = 0; i < n; i++) {
 		char path[64];
 		struct stat target, link;
@@ -137,7 +138,7 @@ static void hang_inspect_poll(struct hang_proc *p, const unsigned long args[6])
 
 		snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)p->pid, fds[i]);
 		if (stat(path, &target) < 0 || lstat(path, &link) < 0)
-			return;
+			goto may_wake;
 		w->fd = fds[i];
 		w->inode = target.st_ino;
 		if (S_ISSOCK(target.st_mode))
@@ -145,10 +146,21 @@ static void hang_inspect_poll(struct hang_proc *p, const unsigned long args[6])
 		else if (S_ISFIFO(target.st_mode) && hang_link_accmode(&link) != O_RDWR)
 			w->wait = hang_link_accmode(&link) == O_WRONLY ? HANG_PIPE_WRITE : HANG_PIPE_READ;
 		else
-			return;
+			goto may_wake;
 	}
 	p->npolled = n;
 	p->wait = HANG_POLL;
+	return;
+may_wake:
+	free(p->polled);
+	p->polled = NULL;
+}
+
+void hang_procs_free(struct hang_proc *procs, ssize_t n)
+{
+	for (ssize_t i = 0; i < n; i++)
+		free(procs[i].polled);
+	free(procs);
 }
 
 static void hang_inspect(struct hang_proc *p)
@@ -365,12 +377,18 @@ void hang_seen_release(struct hang_seen *s)
 	memset(s, 0, sizeof(*s));
 }
 
-void hang_evidence(const struct hang_proc *p, struct evlog_record *r)
+void hang_evidence_text(const struct hang_proc *p, char *buf, size_t len)
 {
 	/* Events name processes: a thread other than the leader is named in the text. */
-	int used = p->tid != p->pid ? snprintf(r->text, sizeof(r->text), "tid=%d ", (int)p->tid) : 0;
+	int used = p->tid != p->pid ? snprintf(buf, len, "tid=%d ", (int)p->tid) : 0;
 
-	hang_describe(p, r->text + used, sizeof(r->text) - (size_t)used);
+	if (used >= 0 && (size_t)used < len)
+		hang_describe(p, buf + used, len - (size_t)used);
+}
+
+void hang_evidence(const struct hang_proc *p, struct evlog_record *r)
+{
+	hang_evidence_text(p, r->text, sizeof(r->text));
 	if (hang_on_io(p)) {
 		r->fd = p->fd;
 		r->inode = p->inode;

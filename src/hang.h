@@ -54,7 +54,7 @@ struct hang_proc {
 	uint64_t inode;      /* HANG_PIPE_*, HANG_SOCK_*: that fd's pipe (socket) inode */
 	long queued;         /* HANG_PIPE_*: bytes in the pipe (FIONREAD); -1: unknown */
 	long capacity;       /* HANG_PIPE_*: its capacity (F_GETPIPE_SZ); -1: unknown */
-	struct hang_fdwait polled[POLLWAIT_MAX]; /* HANG_POLL: the fds it waits on */
+	struct hang_fdwait *polled; /* HANG_POLL: the fds it waits on (hang_procs_free frees them) */
 	int npolled;
 	pid_t joins;         /* HANG_JOIN: the thread it waits for */
 	uint64_t clear_tid;  /* from hang_task: the word cleared when this thread exits; 0: unknown */
@@ -74,7 +74,7 @@ enum hang_fd_method {
  * Lists every live process in process group pgid (the pool) with its state.
  * One blocked on a socket counts as running: the pool has none of its own.
  * The pool's processes have one thread each: only the main one is looked at.
- * *out is allocated (free it); returns the count, or -1 if /proc is unreadable.
+ * *out is allocated (hang_procs_free); returns the count, or -1 if /proc is unreadable.
  */
 ssize_t hang_scan(pid_t pgid, struct hang_proc **out);
 
@@ -86,6 +86,9 @@ struct hang_task {
 
 /* The same for the threads tasks[0..ntasks) (those still there), for a traced program. */
 ssize_t hang_scan_tasks(const struct hang_task *tasks, size_t ntasks, struct hang_proc **out);
+
+/* Frees what hang_scan or hang_scan_tasks made: procs[0..n) and what they point to. */
+void hang_procs_free(struct hang_proc *procs, ssize_t n);
 
 /*
  * Marks HANG_RUNNING every thread blocked on a pipe or socket for which
@@ -131,6 +134,9 @@ struct evlog_record;
  * and arg the bytes queued and the capacity; for a wait, the awaited pid.
  */
 void hang_evidence(const struct hang_proc *p, struct evlog_record *r);
+
+/* The evidence's text alone, into buf: "tid=N " for a thread other than the leader, then hang_describe's. */
+void hang_evidence_text(const struct hang_proc *p, char *buf, size_t len);
 
 /* The fds hang_holders looks for, by inode; each set sorted. */
 struct hang_wants {

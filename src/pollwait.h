@@ -6,8 +6,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* A wait on more fds than this is taken for one that may wake (not read). */
-enum { POLLWAIT_MAX = 32 };
+/* A wait on more fds than this is taken for one that may wake (not read):
+ * select's FD_SETSIZE, and far more than a pool's parent polls. */
+enum { POLLWAIT_MAX = 1024 };
 
 /* True when nr is one of the calls that wait on several fds at once. */
 bool pollwait_is_call(long nr);

@@ -277,7 +277,7 @@ static void supervisor_kill_all(struct supervisor *sv)
 	for (ssize_t i = 0; i < n; i++)
 		if (procs[i].state != 'Z' && procs[i].pid != sv->pool_pid)
 			supervisor_record_kill(sv, procs[i].pid);
-	free(procs);
+	hang_procs_free(procs, n);
 }
 
 struct supervisor_blocked {
@@ -404,7 +404,7 @@ static bool supervisor_check_hang(struct supervisor *sv)
 {
 	struct hang_proc *a = NULL, *b = NULL;
 	uint64_t head = sv->cfg->trace ? evlog_head(sv->log) : 0;
-	ssize_t na, nb;
+	ssize_t na, nb = 0;
 	bool hung = false;
 
 	na = hang_scan(sv->pool_pid, &a);
@@ -425,8 +425,8 @@ static bool supervisor_check_hang(struct supervisor *sv)
 			supervisor_kill_all(sv);
 		}
 	}
-	free(a);
-	free(b);
+	hang_procs_free(a, na);
+	hang_procs_free(b, nb);
 	return hung;
 }
 

@@ -1079,13 +1079,28 @@ static void tracer_holder(void *ctx, uint64_t inode, pid_t pid, int fd)
  * each pipe a process is blocked on: the wait_for view's edges), then the
  * program is killed.
  */
+/*
+ * A hang or blocked event with p's evidence. Its text may outgrow a record's
+ * (poll's fds, up to POLLWAIT_MAX of them): then it is kept whole aside.
+ */
+static void tracer_evidence(struct tracer *t, int kind, const struct hang_proc *p)
+{
+	struct evlog_record *r = tracer_event(t, kind, p->pid);
+	char text[POLLWAIT_MAX * 12 + 256];
+
+	hang_evidence(p, r);
+	hang_evidence_text(p, text, sizeof(text));
+	if (strlen(text) >= sizeof(r->text))
+		evlog_texts_attach(&t->texts, r, text);
+}
+
 static void tracer_check_hang(struct tracer *t)
 {
 	struct hang_proc *a = NULL, *b = NULL;
 	uint64_t seq = t->seq;
 	struct hang_task *tasks;
 	size_t n = tracer_threads(t, &tasks);
-	ssize_t na, nb;
+	ssize_t na, nb = 0;
 
 	na = hang_scan_tasks(tasks, n, &a);
 	if (na > 0)
@@ -1094,7 +1109,7 @@ static void tracer_check_hang(struct tracer *t)
 		/* No deadlock: note who is found blocked on a pipe, once each (see supervisor.c). */
 		for (ssize_t i = 0; i < na; i++)
 			if (hang_seen_first(&t->seen, &a[i]))
-				hang_evidence(&a[i], tracer_event(t, EV_BLOCKED, a[i].pid));
+				tracer_evidence(t, EV_BLOCKED, &a[i]);
 	if (na > 0 && hang_all_blocked(a, (size_t)na)) {
 		sleep_ms(20);
 		nb = hang_scan_tasks(tasks, n, &b);
@@ -1126,7 +1141,7 @@ static void tracer_check_hang(struct tracer *t)
 					leaders[nleaders++] = b[i];
 				if (tracer_leader_gone(&b[i], b, (size_t)nb))
 					continue;
-				hang_evidence(&b[i], tracer_event(t, EV_HANG, b[i].pid));
+				tracer_evidence(t, EV_HANG, &b[i]);
 				for (int j = 0; j < nw; j++) {
 					uint64_t inode = w[j].inode;
 
@@ -1155,8 +1170,8 @@ static void tracer_check_hang(struct tracer *t)
 			tracer_kill_all(t);
 		}
 	}
-	free(a);
-	free(b);
+	hang_procs_free(a, na);
+	hang_procs_free(b, nb);
 	free(tasks);
 }
 

@@ -62,7 +62,7 @@ Test(hang, a_reader_blocked_on_a_pipe_is_seen_with_its_fd_and_the_writers, .time
 {
 	int p[2], found[2] = { -1, -1 };
 	struct hang_proc *a = NULL, *b = NULL, self;
-	ssize_t na, nb;
+	ssize_t na = 0, nb;
 	uint64_t ino;
 	pid_t child;
 
@@ -77,7 +77,7 @@ Test(hang, a_reader_blocked_on_a_pipe_is_seen_with_its_fd_and_the_writers, .time
 	}
 	setpgid(child, child);
 	for (int i = 0; i < 200; i++) {
-		free(a);
+		hang_procs_free(a, na);
 		na = hang_scan(child, &a);
 		/* The kernel reports wchan "0" while it cannot unwind the task
 		 * (seen here now and then for a sleeping reader): sample again. */
@@ -111,8 +111,8 @@ Test(hang, a_reader_blocked_on_a_pipe_is_seen_with_its_fd_and_the_writers, .time
 	}
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
-	free(a);
-	free(b);
+	hang_procs_free(a, na);
+	hang_procs_free(b, nb);
 	close(p[0]);
 	close(p[1]);
 }
@@ -136,7 +136,7 @@ Test(hang, a_sleeping_process_is_not_blocked_on_a_pipe, .timeout = 30)
 	cr_expect_not(hang_all_blocked(a, (size_t)n));
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
-	free(a);
+	hang_procs_free(a, n);
 }
 
 /* A child that polls fds[0..n) (timeout ms) forever, in a process group of its own; scanned once it sleeps. */
@@ -158,7 +158,7 @@ static struct hang_proc poll_child(const int *fds, int n, int timeout)
 	}
 	setpgid(child, child);
 	for (int i = 0; i < 200; i++) {
-		free(a);
+		hang_procs_free(a, na);
 		na = hang_scan(child, &a);
 		if (na == 1 && a[0].state == 'S' && a[0].syscall_nr >= 0)
 			break;
@@ -166,7 +166,8 @@ static struct hang_proc poll_child(const int *fds, int n, int timeout)
 	}
 	cr_assert_eq(na, 1);
 	out = a[0];
-	free(a);
+	a[0].polled = NULL; /* the caller's now: it frees out.polled */
+	hang_procs_free(a, na);
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
 	return out;
@@ -207,8 +208,13 @@ Test(hang, a_process_in_poll_waits_on_each_of_its_pipe_fds, .timeout = 30)
 	hang_describe(&p, text, sizeof(text));
 	cr_expect(strstr(text, "syscall=poll fds=") != NULL, "%s", text);
 
-	cr_expect_eq(poll_child(fds, 2, 10000).wait, HANG_RUNNING, "a timeout wakes it");
-	cr_expect_eq(poll_child(fds, 3, -1).wait, HANG_RUNNING, "an eventfd can be written from anywhere");
+	free(p.polled);
+	p = poll_child(fds, 2, 10000);
+	cr_expect_eq(p.wait, HANG_RUNNING, "a timeout wakes it");
+	cr_expect_null(p.polled);
+	p = poll_child(fds, 3, -1);
+	cr_expect_eq(p.wait, HANG_RUNNING, "an eventfd can be written from anywhere");
+	cr_expect_null(p.polled);
 	for (int i = 0; i < 2; i++) {
 		close(in[i]);
 		close(out[i]);

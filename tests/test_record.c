@@ -600,6 +600,43 @@ Test(record, python_multiprocessing_pipe_child_keeps_the_parents_end, .timeout =
 }
 
 /*
+ * A parent that polls forty answer pipes before it closes its child's task
+ * pipe: the same deadlock as pollpair's, over more fds than the 32 that
+ * deadlock detection used to read (it took such a wait for one that may wake).
+ */
+Test(record, a_deadlock_in_poll_on_forty_pipes_is_found, .timeout = 60)
+{
+	const char *db = t_path("poll40.db");
+	struct t_result r;
+	char py[512];
+
+	t_run(&r, "record --db poll40.db --hang-ms 100 -- %s -c 'import os, select\n"
+		  "task_r, task_w = os.pipe()\n"
+		  "answers = [os.pipe() for _ in range(40)]\n"
+		  "pid = os.fork()\n"
+		  "if pid == 0:\n"
+		  "    os.close(task_w)\n"
+		  "    while os.read(task_r, 100):\n"
+		  "        pass\n"
+		  "    os._exit(0)\n"
+		  "os.close(task_r)\n"
+		  "p = select.poll()\n"
+		  "for r, w in answers:\n"
+		  "    os.close(w)\n"
+		  "    p.register(r, select.POLLIN)\n"
+		  "p.poll()\n"
+		  "os.close(task_w)\n"
+		  "os.waitpid(pid, 0)\n'", python(py, sizeof(py)));
+	cr_expect_eq(r.status, 128 + SIGKILL, "exit %d: %s", r.status, r.err);
+	cr_expect_eq(t_sql_int(db, "SELECT outcome = 'deadlock' FROM runs"), 1);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events WHERE kind = 'hang' AND detail LIKE '%%syscall=poll fds=%%'"
+				   " AND length(detail) - length(replace(detail, ',', '')) = 39"), 1);
+	/* The parent waits for the child (it holds the forty write ends), the child for the parent. */
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM wait_for"), 2);
+	cr_expect_eq(t_sql_int(db, "SELECT count(DISTINCT pipe_id) FROM hang_holders"), 41);
+}
+
+/*
  * shutdown(SHUT_WR) shuts a socket's sending side for every holder: the
  * child, which inherited both ends and keeps the parent's, still sees EOF
  * once the parent shuts its end down. So the parent's close of that end
