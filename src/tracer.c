@@ -8,11 +8,10 @@
  * write, readv, writev, splice, tee, vmsplice and sendfile (and of those,
  * only the ones on a pipe get an exit stop). Every other call runs at full
  * speed. fork, vfork, clone, exec and exit arrive as ptrace events.
- * Everything recorded is observed
- * from the kernel's side: what an fd is comes from /proc/PID/fd and fdinfo,
- * what a new process holds is read while it is stopped at its parent's fork
- * event, what exec closed is the table before the call against the table at
- * the exec event. The records go through the same ingest and fd model as the
+ * Everything recorded is observed from the kernel's side: what an fd is
+ * comes from /proc/PID/fd and fdinfo, what a new process holds is read while
+ * it is stopped at its parent's fork event, what exec closed is the table
+ * before the call against the table at the exec event. The records go through the same ingest and fd model as the
  * pool's, so every view and picture works on them.
  *
  * Invariants:
