@@ -7,6 +7,7 @@
 #include "store.h"
 #include "util.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,8 +27,9 @@ const struct cmd_entry cmd_compare_entry = {
 	"\n"
 	"options:\n"
 	"  -r, --runs IDS       comma-separated run ids, 1 to 8 of them, e.g. 1,2,3\n"
-	"  -a, --at MOMENT      spawned, shutdown (default), blocked, hang, end, or an\n"
-	"                       event seq\n"
+	"  -a, --at MOMENT      spawned, shutdown, blocked, hang, end, or an event\n"
+	"                       seq (default: shutdown; a run without one, its hang,\n"
+	"                       else its end)\n"
 	VIZ_CMDOPTS_HELP,
 	.exec = cmd_compare,
 };
@@ -61,7 +63,7 @@ static int cmd_compare_parse_runs(const char *list, long *ids, int max)
 
 static int cmd_compare(int argc, char **argv)
 {
-	struct viz_cmdopts o = { .at = "shutdown" };
+	struct viz_cmdopts o = { .at = NULL };
 	struct viz_model models[8];
 	long ids[8];
 	int n, nruns;
@@ -89,9 +91,16 @@ static int cmd_compare(int argc, char **argv)
 		store_close(st);
 		return EXIT_USAGE;
 	}
-	for (n = 0; n < nruns; n++)
-		if ((rc = viz_model_load(st, ids[n], o.at, &models[n])) < 0)
+	for (n = 0; n < nruns; n++) {
+		const char *at = o.at ? o.at : viz_default_moment(st, ids[n]);
+
+		if (!at) {
+			rc = -EIO;
 			break;
+		}
+		if ((rc = viz_model_load(st, ids[n], at, &models[n])) < 0)
+			break;
+	}
 	if (rc == 0) {
 		g = viz_fdgraph_compare(models, (size_t)n, &o.graph);
 		rc = viz_output_render(g, format, &o.target) < 0 ? 1 : 0;

@@ -25,8 +25,9 @@ const struct cmd_entry cmd_render_entry = {
 	"\n"
 	"options:\n"
 	"  -r, --run ID         the run (default: the newest)\n"
-	"  -a, --at MOMENT      spawned, shutdown (default), blocked, hang, end, or an\n"
-	"                       event seq\n"
+	"  -a, --at MOMENT      spawned, shutdown, blocked, hang, end, or an event\n"
+	"                       seq (default: shutdown; a run without one, its hang,\n"
+	"                       else its end)\n"
 	VIZ_CMDOPTS_HELP
 	"\n"
 	"Default output: run<ID>-<MOMENT>.svg. Exit status 2 for a bad option, run,\n"
@@ -36,7 +37,7 @@ const struct cmd_entry cmd_render_entry = {
 
 static int cmd_render(int argc, char **argv)
 {
-	struct viz_cmdopts o = { .at = "shutdown" };
+	struct viz_cmdopts o = { .at = NULL };
 	struct viz_model m;
 	struct store *st;
 	const char *format;
@@ -47,7 +48,7 @@ static int cmd_render(int argc, char **argv)
 
 	if ((rc = viz_cmdopts_parse(&cmd_render_entry, argc, argv, &o)) >= 0)
 		return rc;
-	if ((rc = viz_cmdopts_open_run(&cmd_render_entry, &o, o.at, out, sizeof(out), &st, &run, &format)))
+	if ((rc = viz_cmdopts_open_run(&cmd_render_entry, &o, NULL, out, sizeof(out), &st, &run, &format)))
 		return rc;
 	rc = viz_model_load(st, run, o.at, &m);
 	if (rc == 0) {

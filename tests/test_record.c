@@ -600,6 +600,39 @@ Test(record, python_multiprocessing_pipe_child_keeps_the_parents_end, .timeout =
 }
 
 /*
+ * render with no --at draws a recorded program too. Its shutdown is its
+ * first process's (the top one's) first close of a write end, as the pool
+ * parent's is: for the fixed textbook pool, after it forked all N workers,
+ * each holding its read end. A run with no such close (one process) falls
+ * back to its end, and a picture asked for at a moment the run lacks is one
+ * line and exit 2.
+ */
+Test(record, render_draws_a_recorded_program_at_its_top_process_shutdown_by_default, .timeout = 60)
+{
+	const char *db = t_path("dflt.db");
+	struct t_result r;
+
+	cr_assert_eq(t_run(&r, "record --db dflt.db -q -- %s 3 fixed", PROG("leakypool")), 0, "%s", r.err);
+	int64_t shutdown = t_sql_int(db, "SELECT min(to_seq) - 1 FROM holds WHERE pid = (SELECT pid FROM processes"
+					 " WHERE ppid = (SELECT supervisor_pid FROM runs)) AND pipe_end = 'write'"
+					 " AND to_kind = 'close'");
+
+	cr_assert_gt(shutdown, 0);
+	cr_assert_eq(t_run(&r, "render --db dflt.db"), 0, "%s", r.err);
+	cr_expect_eq(t_sh(&r, "test -s run1-shutdown.svg"), 0, "the default name says the moment");
+	cr_expect_eq(t_sh(&r, "grep -c 'shutdown (seq %lld)' run1-shutdown.svg", (long long)shutdown), 0, "%s", r.out);
+	/* By then the parent has forked all three workers. */
+	cr_expect_eq(t_sh(&r, "grep -c '<title>cluster_p' run1-shutdown.svg"), 0, "%s", r.err);
+	cr_expect_eq(atoi(r.out), 4, "the parent and 3 workers: %s", r.out);
+	cr_assert_eq(t_run(&r, "record --db dflt.db -q -- true"), 0, "%s", r.err);
+	cr_expect_eq(t_run(&r, "render --db dflt.db -o t.svg"), 0, "%s", r.err);
+	cr_expect_eq(t_sh(&r, "grep -c '· end (seq [0-9]*)' t.svg"), 0, "%s", r.out);
+	cr_expect_eq(t_run(&r, "render --db dflt.db --at shutdown -o t2.svg"), 2);
+	cr_expect(strstr(r.err, "run 2 has no shutdown moment") != NULL, "%s", r.err);
+	cr_expect_eq(t_lines(r.err), 1, "%s", r.err);
+}
+
+/*
  * A parent that polls forty answer pipes before it closes its child's task
  * pipe: the same deadlock as pollpair's, over more fds than the 32 that
  * deadlock detection used to read (it took such a wait for one that may wake).

@@ -2,10 +2,12 @@
 #include "cmdopts.h"
 
 #include "cmd.h"
+#include "model.h"
 #include "output.h"
 #include "store.h"
 #include "util.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -74,6 +76,13 @@ int viz_cmdopts_open_run(const struct cmd_entry *e, struct viz_cmdopts *o, const
 		if ((rc = store_last_run(*st, &last)) < 0)
 			goto fail;
 		id = (long)last;
+	}
+	if (!suffix) {
+		/* A picture of a moment: the one asked for, or the run's own default, names it. */
+		rc = -EIO;
+		if (!o->at && !(o->at = viz_default_moment(*st, id)))
+			goto fail;
+		suffix = o->at;
 	}
 	if (!o->out) {
 		snprintf(out_buf, out_len, "run%ld-%s.%s", id, suffix, o->formats ? o->formats[0] : "svg");

@@ -33,8 +33,10 @@ struct store;
  * For commands that draw one run: opens the database read-only, resolves
  * --run (default: the newest run), fills in the default output name
  * run<ID>-<suffix>.svg, or .<formats[0]> (in out_buf) and opens the output target (o->target,
- * see viz_target_open). Returns 0 with *st and o->target open, or EXIT_USAGE
- * with an error printed and nothing open.
+ * see viz_target_open). suffix NULL: a picture of o->at, which when NULL
+ * becomes the run's default moment (viz_default_moment), and names it.
+ * Returns 0 with *st and o->target open, or an exit status (EXIT_USAGE for
+ * bad input) with an error printed and nothing open.
  */
 int viz_cmdopts_open_run(const struct cmd_entry *e, struct viz_cmdopts *o, const char *suffix, char *out_buf,
 			 size_t out_len, struct store **st, int64_t *run, const char **format);

@@ -3,8 +3,10 @@
  * A moment S is "the state right after event S": a hold is live at S when
  * from_seq <= S and it had not ended by then (to_seq > S or NULL). Named
  * moments resolve to seqs:
- *   spawned   the pool parent's last close of a read end (every worker forked)
- *   shutdown  the event before the pool parent's first close of a write end
+ *   spawned   the top process's last close of a read end (every worker forked)
+ *   shutdown  the event before the top process's first close of a write end
+ * (the top process: the pool parent, or a recorded program's first process,
+ * whose parent is pooltrace)
  *   blocked   the first process found blocked on a pipe (`blocked`, or `hang`)
  *   hang      the first `hang` event (deadlock detected)
  *   end       the run's last event
@@ -25,6 +27,27 @@
 #define VIZ_V5(m, column) ((m)->schema >= 5 ? column : "NULL")
 /* Socketpairs came with schema 6: kind and peer_id of pipes. */
 #define VIZ_V6(m, column, otherwise) ((m)->schema >= 6 ? column : otherwise)
+
+/* The top process's closes of pipe ends it held: the pool parent's, or a recorded program's first process's. */
+#define VIZ_TOP_CLOSES(end)                                                                                     \
+	"FROM holds h JOIN processes p USING (run_id, pid) WHERE h.run_id = ?1 AND h.pipe_end = '" end "'"      \
+	" AND h.pipe_id IS NOT NULL AND h.to_kind = 'close' AND (p.role = 'parent' OR (p.role = 'process'"      \
+	" AND p.ppid = (SELECT supervisor_pid FROM runs WHERE id = ?1)))"
+static const char viz_shutdown_sql[] = "SELECT min(h.to_seq) - 1 " VIZ_TOP_CLOSES("write");
+static const char viz_spawned_sql[] = "SELECT max(h.to_seq) " VIZ_TOP_CLOSES("read");
+
+const char *viz_default_moment(struct store *st, int64_t run)
+{
+	int64_t seq;
+
+	if (store_int(st, viz_shutdown_sql, run, -1, &seq) < 0)
+		return NULL;
+	if (seq >= 0)
+		return "shutdown";
+	if (store_int(st, "SELECT min(seq) FROM events WHERE run_id = ?1 AND kind = 'hang'", run, -1, &seq) < 0)
+		return NULL;
+	return seq >= 0 ? "hang" : "end";
+}
 
 /* Resolves moment to a seq in *seq. 0, -EINVAL (no such moment in this run) or -EIO. */
 static int viz_moment_seq(struct store *st, int64_t run, const char *moment, int64_t last, int64_t *seq)
@@ -69,18 +92,12 @@ static int viz_moment_seq(struct store *st, int64_t run, const char *moment, int
 	if (!strcmp(moment, "shutdown") || !strcmp(moment, "spawned")) {
 		int is_shutdown = moment[1] == 'h';
 
-		if (store_int(st, is_shutdown ?
-				      "SELECT min(h.to_seq) - 1 FROM holds h JOIN processes p USING (run_id, pid) "
-				      "WHERE h.run_id = ?1 AND p.role = 'parent' AND h.pipe_end = 'write' "
-				      "AND h.pipe_id IS NOT NULL AND h.to_kind = 'close'" :
-				      "SELECT max(h.to_seq) FROM holds h JOIN processes p USING (run_id, pid) "
-				      "WHERE h.run_id = ?1 AND p.role = 'parent' AND h.pipe_end = 'read' "
-				      "AND h.pipe_id IS NOT NULL AND h.to_kind = 'close'",
-			      run, -1, seq) < 0)
+		if (store_int(st, is_shutdown ? viz_shutdown_sql : viz_spawned_sql, run, -1, seq) < 0)
 			return -EIO;
 		if (*seq < 0)
-			return error("run %lld has no %s moment: the pool parent never %s", (long long)run, moment,
-				     is_shutdown ? "closed a write end" : "forked its workers"), -EINVAL;
+			return error("run %lld has no %s moment: its top process (the pool parent, or the program's"
+				     " first) never closed the %s end of a pipe made in the run; try --at end or a seq",
+				     (long long)run, moment, is_shutdown ? "write" : "read"), -EINVAL;
 		return 0;
 	}
 	if (parse_long(moment, 1, (long)last, &v) < 0)

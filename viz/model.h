@@ -92,6 +92,13 @@ void viz_waits_mark_cycles(struct viz_wait *waits, size_t n);
 int viz_model_load(struct store *st, int64_t run_id, const char *moment, struct viz_model *m);
 void viz_model_release(struct viz_model *m);
 
+/*
+ * The moment drawn when none is asked for: shutdown where the run has one,
+ * else its hang (a deadlock found before any shutdown), else its end. NULL
+ * when the database could not be read (error printed).
+ */
+const char *viz_default_moment(struct store *st, int64_t run_id);
+
 /* Only the run's own facts (schema, strategy or command, workers, outcome, last seq): no moment. Same returns. */
 int viz_model_load_run(struct store *st, int64_t run_id, struct viz_model *m);
 
