@@ -5,11 +5,11 @@
  * moments resolve to seqs:
  *   spawned   the top process's last close of a read end (every worker forked)
  *   shutdown  the event before the top process's first close of a write end
- * (the top process: the pool parent, or a recorded program's first process,
- * whose parent is pooltrace)
  *   blocked   the first process found blocked on a pipe (`blocked`, or `hang`)
  *   hang      the first `hang` event (deadlock detected)
  *   end       the run's last event
+ * The top process is the pool parent, or a recorded program's first process
+ * (whose parent is pooltrace).
  */
 #include "model.h"
 
