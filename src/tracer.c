@@ -1089,6 +1089,9 @@ static void tracer_evidence(struct tracer *t, int kind, const struct hang_proc *
 	char text[POLLWAIT_MAX * 12 + 256];
 
 	hang_evidence(p, r);
+	/* Only a text that filled the record may have been cut: described again, whole. */
+	if (strlen(r->text) + 1 < sizeof(r->text))
+		return;
 	hang_evidence_text(p, text, sizeof(text));
 	if (strlen(text) >= sizeof(r->text))
 		evlog_texts_attach(&t->texts, r, text);

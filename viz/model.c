@@ -35,6 +35,8 @@
 	" AND p.ppid = (SELECT supervisor_pid FROM runs WHERE id = ?1)))"
 static const char viz_shutdown_sql[] = "SELECT min(h.to_seq) - 1 " VIZ_TOP_CLOSES("write");
 static const char viz_spawned_sql[] = "SELECT max(h.to_seq) " VIZ_TOP_CLOSES("read");
+/* The first hang event: the deadlock found. */
+static const char viz_hang_sql[] = "SELECT min(seq) FROM events WHERE run_id = ?1 AND kind = 'hang'";
 
 const char *viz_default_moment(struct store *st, int64_t run)
 {
@@ -44,7 +46,7 @@ const char *viz_default_moment(struct store *st, int64_t run)
 		return NULL;
 	if (seq >= 0)
 		return "shutdown";
-	if (store_int(st, "SELECT min(seq) FROM events WHERE run_id = ?1 AND kind = 'hang'", run, -1, &seq) < 0)
+	if (store_int(st, viz_hang_sql, run, -1, &seq) < 0)
 		return NULL;
 	return seq >= 0 ? "hang" : "end";
 }
@@ -83,7 +85,7 @@ static int viz_moment_seq(struct store *st, int64_t run, const char *moment, int
 		return rc == 1 ? 0 : -EIO;
 	}
 	if (!strcmp(moment, "hang")) {
-		if (store_int(st, "SELECT min(seq) FROM events WHERE run_id = ?1 AND kind = 'hang'", run, -1, seq) < 0)
+		if (store_int(st, viz_hang_sql, run, -1, seq) < 0)
 			return -EIO;
 		if (*seq < 0)
 			return error("run %lld has no hang moment: no deadlock was detected", (long long)run), -EINVAL;
@@ -442,7 +444,7 @@ static int viz_load_hang(struct store *st, struct viz_model *m)
 	int64_t first;
 	int rc;
 
-	if (store_int(st, "SELECT min(seq) FROM events WHERE run_id = ?1 AND kind = 'hang'", m->run_id, -1, &first) < 0)
+	if (store_int(st, viz_hang_sql, m->run_id, -1, &first) < 0)
 		return -EIO;
 	if (first < 0 || m->seq < first)
 		return 0;
