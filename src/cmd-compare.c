@@ -27,9 +27,10 @@ const struct cmd_entry cmd_compare_entry = {
 	"\n"
 	"options:\n"
 	"  -r, --runs IDS       comma-separated run ids, 1 to 8 of them, e.g. 1,2,3\n"
-	"  -a, --at MOMENT      spawned, shutdown, blocked, hang, end, or an event\n"
-	"                       seq (default: shutdown; a run without one, its hang,\n"
-	"                       else its end)\n"
+	"  -a, --at MOMENT      spawned, shutdown, blocked, hang, busiest, end, or an\n"
+	"                       event seq (default: shutdown once every process is\n"
+	"                       up, as in a pool; else the hang; else busiest: the\n"
+	"                       most processes alive, before the first one goes)\n"
 	VIZ_CMDOPTS_HELP,
 	.exec = cmd_compare,
 };

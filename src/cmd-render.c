@@ -25,9 +25,10 @@ const struct cmd_entry cmd_render_entry = {
 	"\n"
 	"options:\n"
 	"  -r, --run ID         the run (default: the newest)\n"
-	"  -a, --at MOMENT      spawned, shutdown, blocked, hang, end, or an event\n"
-	"                       seq (default: shutdown; a run without one, its hang,\n"
-	"                       else its end)\n"
+	"  -a, --at MOMENT      spawned, shutdown, blocked, hang, busiest, end, or an\n"
+	"                       event seq (default: shutdown once every process is\n"
+	"                       up, as in a pool; else the hang; else busiest: the\n"
+	"                       most processes alive, before the first one goes)\n"
 	VIZ_CMDOPTS_HELP
 	"\n"
 	"Default output: run<ID>-<MOMENT>.svg. Exit status 2 for a bad option, run,\n"

@@ -626,10 +626,41 @@ Test(record, render_draws_a_recorded_program_at_its_top_process_shutdown_by_defa
 	cr_expect_eq(atoi(r.out), 4, "the parent and 3 workers: %s", r.out);
 	cr_assert_eq(t_run(&r, "record --db dflt.db -q -- true"), 0, "%s", r.err);
 	cr_expect_eq(t_run(&r, "render --db dflt.db -o t.svg"), 0, "%s", r.err);
-	cr_expect_eq(t_sh(&r, "grep -c '· end (seq [0-9]*)' t.svg"), 0, "%s", r.out);
+	cr_expect_eq(t_sh(&r, "grep -c '· busiest (seq [0-9]*)' t.svg"), 0, "%s", r.out);
 	cr_expect_eq(t_run(&r, "render --db dflt.db --at shutdown -o t2.svg"), 2);
 	cr_expect(strstr(r.err, "run 2 has no shutdown moment") != NULL, "%s", r.err);
 	cr_expect_eq(t_lines(r.err), 1, "%s", r.err);
+}
+
+/*
+ * A shell closes the first pipe's write end as soon as it has forked the
+ * first stage: its "shutdown" shows a pipeline not yet built. With no --at a
+ * recorded pipeline is drawn at its busiest moment: every stage up, each on
+ * its own pipe ends, none of them closing its stdio on the way out yet.
+ */
+Test(record, render_draws_a_recorded_pipeline_with_every_stage_up_by_default, .timeout = 60)
+{
+	const char *db = t_path("busy.db");
+	struct t_result r;
+
+	/* sleep holds the first write end until every stage is up (seq could be gone before the third began). */
+	cr_assert_eq(t_run(&r, "record --db busy.db -q -- sh -c 'sleep 1 | cat | cat >/dev/null'"), 0, "%s", r.err);
+	cr_assert_eq(t_run(&r, "render --db busy.db"), 0, "%s", r.err);
+	cr_assert_eq(t_sh(&r, "grep -o 'busiest (seq [0-9]*)' run1-busiest.svg | tr -dc 0-9"), 0, "%s", r.err);
+	long long at = atoll(r.out);
+
+	cr_assert_gt(at, 0, "%s", r.out);
+	/* The shell and its three stages, and no process gone yet. */
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM processes WHERE fork_seq <= %lld"
+				   " AND coalesce(exit_seq, reap_seq) > %lld", at, at), 4);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM processes"), 4);
+	/* Each stage holds its own ends on fd 0 and 1, and nothing else of the pipes; the shell holds none. */
+	cr_expect_eq(t_sql_int(db, "SELECT group_concat(x, ' ') = 'sleep:1write cat:0read cat:1write cat:0read' FROM"
+				   " (SELECT replace(p.program, rtrim(p.program, replace(p.program, '/', '')), '')"
+				   " || ':' || h.fd || h.pipe_end AS x FROM holds h JOIN processes p USING (run_id, pid)"
+				   " WHERE h.pipe_id IS NOT NULL AND h.from_seq <= %lld AND coalesce(h.to_seq, 1e18) > %lld"
+				   " ORDER BY h.pipe_id, h.pipe_end DESC)", at, at),
+		     1, "the holds at seq %lld are not the built pipeline", at);
 }
 
 /*

@@ -7,6 +7,8 @@
  *   shutdown  the event before the top process's first close of a write end
  *   blocked   the first process found blocked on a pipe (`blocked`, or `hang`)
  *   hang      the first `hang` event (deadlock detected)
+ *   busiest   the most processes alive at once, before the first of them
+ *             starts to let go of its stdio (see viz_busiest)
  *   end       the run's last event
  * The top process is the pool parent, or a recorded program's first process
  * (whose parent is pooltrace).
@@ -38,17 +40,88 @@ static const char viz_spawned_sql[] = "SELECT max(h.to_seq) " VIZ_TOP_CLOSES("re
 /* The first hang event: the deadlock found. */
 static const char viz_hang_sql[] = "SELECT min(seq) FROM events WHERE run_id = ?1 AND kind = 'hang'";
 
+/*
+ * The last stretch of events during which the most processes of ?1, the run,
+ * were alive at once: from a fork to the event before the next death. One
+ * row: its first seq and its last (NULL: it lasts to the run's end). A
+ * process lives from its fork event to its exit (or, killed, its reap).
+ */
+static const char viz_busiest_sql[] =
+	"WITH d(seq, delta) AS (SELECT fork_seq, 1 FROM processes WHERE run_id = ?1 AND fork_seq IS NOT NULL"
+	" UNION ALL SELECT coalesce(exit_seq, reap_seq), -1 FROM processes WHERE run_id = ?1"
+	" AND fork_seq IS NOT NULL AND coalesce(exit_seq, reap_seq) IS NOT NULL),"
+	" c AS (SELECT seq, sum(sum(delta)) OVER (ORDER BY seq) AS alive FROM d GROUP BY seq)"
+	" SELECT seq, lead(seq) OVER (ORDER BY seq) - 1 FROM c ORDER BY alive DESC, seq DESC LIMIT 1";
+
+/*
+ * ?1 the run, ?2..?3 a stretch: the first close of stdin, stdout or stderr on
+ * a pipe end by a process that has exec'd, that is, a program letting go of
+ * its stdio (coreutils closes it on the way out; sort closes stdin once it
+ * has read it all). A shell's own closes after a fork are of other fds, and
+ * a child's before its exec are its set-up.
+ */
+static const char viz_stdio_close_sql[] =
+	"SELECT min(e.seq) FROM events e WHERE e.run_id = ?1 AND e.seq BETWEEN ?2 AND ?3 AND e.kind = 'close'"
+	" AND e.pipe_id IS NOT NULL AND e.fd BETWEEN 0 AND 2 AND EXISTS (SELECT 1 FROM events x"
+	" WHERE x.run_id = ?1 AND x.pid = e.pid AND x.kind = 'exec' AND x.seq < e.seq)";
+
+/*
+ * The busiest moment of run in *seq: the last event of the busiest stretch
+ * (its first seq in *from) before its first close of stdio by a program.
+ * last is the run's last seq. Both -1 for a run with no process; seq may be
+ * NULL. 0 or -EIO.
+ */
+static int viz_busiest(struct store *st, int64_t run, int64_t last, int64_t *from, int64_t *seq)
+{
+	sqlite3_stmt *s = store_prepare(st, viz_busiest_sql);
+	int64_t unused;
+	int rc;
+
+	if (!seq)
+		seq = &unused;
+	*from = *seq = -1;
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, run);
+	if ((rc = store_step(st, s)) == 1) {
+		*from = sqlite3_column_int64(s, 0);
+		*seq = sqlite3_column_type(s, 1) == SQLITE_NULL ? last : sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	if (rc < 0)
+		return -EIO;
+	if (rc == 0 || seq == &unused)
+		return 0;
+	if (!(s = store_prepare(st, viz_stdio_close_sql)))
+		return -EIO;
+	sqlite3_bind_int64(s, 1, run);
+	sqlite3_bind_int64(s, 2, *from + 1);
+	sqlite3_bind_int64(s, 3, *seq);
+	if ((rc = store_step(st, s)) == 1 && sqlite3_column_type(s, 0) != SQLITE_NULL)
+		*seq = sqlite3_column_int64(s, 0) - 1;
+	sqlite3_finalize(s);
+	return rc < 0 ? -EIO : 0;
+}
+
 const char *viz_default_moment(struct store *st, int64_t run)
 {
-	int64_t seq;
+	int64_t shutdown, hang, from;
 
-	if (store_int(st, viz_shutdown_sql, run, -1, &seq) < 0)
+	if (store_int(st, viz_shutdown_sql, run, -1, &shutdown) < 0 || viz_busiest(st, run, -1, &from, NULL) < 0)
 		return NULL;
-	if (seq >= 0)
+	/*
+	 * A pool's shutdown comes once every worker is up. A shell closes the
+	 * first pipe's write end before it forks the second stage, and a runtime
+	 * that spawns children closes the child's ends while the child has not
+	 * exec'd yet: such a shutdown shows a half-built pipeline.
+	 */
+	if (shutdown >= 0 && shutdown >= from)
 		return "shutdown";
-	if (store_int(st, viz_hang_sql, run, -1, &seq) < 0)
+	if (store_int(st, viz_hang_sql, run, -1, &hang) < 0)
 		return NULL;
-	return seq >= 0 ? "hang" : "end";
+	if (hang >= 0)
+		return "hang";
+	return from >= 0 ? "busiest" : "end";
 }
 
 /* Resolves moment to a seq in *seq. 0, -EINVAL (no such moment in this run) or -EIO. */
@@ -89,6 +162,15 @@ static int viz_moment_seq(struct store *st, int64_t run, const char *moment, int
 			return -EIO;
 		if (*seq < 0)
 			return error("run %lld has no hang moment: no deadlock was detected", (long long)run), -EINVAL;
+		return 0;
+	}
+	if (!strcmp(moment, "busiest")) {
+		int64_t from;
+
+		if (viz_busiest(st, run, last, &from, seq) < 0)
+			return -EIO;
+		if (*seq < 0)
+			return error("run %lld has no busiest moment: it has no process", (long long)run), -EINVAL;
 		return 0;
 	}
 	if (!strcmp(moment, "shutdown") || !strcmp(moment, "spawned")) {

@@ -93,9 +93,11 @@ int viz_model_load(struct store *st, int64_t run_id, const char *moment, struct 
 void viz_model_release(struct viz_model *m);
 
 /*
- * The moment drawn when none is asked for: shutdown where the run has one,
- * else its hang (a deadlock found before any shutdown), else its end. NULL
- * when the database could not be read (error printed).
+ * The moment drawn when none is asked for: shutdown where it comes once the
+ * busiest stretch began (a pool's, every worker up), else the hang (a
+ * deadlock found), else busiest (every stage of a pipeline up), else the end
+ * (a run with no process). NULL when the database could not be read (error
+ * printed).
  */
 const char *viz_default_moment(struct store *st, int64_t run_id);
 
@@ -112,6 +114,6 @@ int viz_model_load_waits(struct store *st, struct viz_model *m);
 const char *viz_col_text(struct sqlite3_stmt *s, int col);
 
 /* The moments that have names, for --help and messages. */
-#define VIZ_MOMENTS "spawned, shutdown, blocked, hang, end, or an event seq number"
+#define VIZ_MOMENTS "spawned, shutdown, blocked, hang, busiest, end, or an event seq number"
 
 #endif
