@@ -664,6 +664,55 @@ Test(record, render_draws_a_recorded_pipeline_with_every_stage_up_by_default, .t
 }
 
 /*
+ * A runtime's self-pipes (both ends held by the one process that made them)
+ * are one row of its fd table, not a row of pipes across the picture: a
+ * process with four of them draws them as "4 pipes only it holds". One that
+ * has made two so far still draws them as pipes.
+ */
+Test(record, a_process_with_pipes_of_its_own_draws_them_as_one_row, .timeout = 60)
+{
+	const char *db = t_path("own.db");
+	struct t_result r;
+	char py[512];
+
+	cr_assert_eq(t_run(&r, "record --db own.db -q -- %s -c 'import os, subprocess\n"
+			       "own = [os.pipe() for _ in range(4)]\n"
+			       "p = subprocess.Popen([\"cat\"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)\n"
+			       "p.communicate(b\"x\")\n'",
+			 python(py, sizeof(py))),
+		     0, "%s", r.err);
+	/* The four are pipes 1-4, made before the fork (their copies in the child went at its exec: O_CLOEXEC). */
+	cr_assert_eq(t_sql_int(db, "SELECT count(*) FROM pipes WHERE pipe_id <= 4 AND created_seq <"
+				   " (SELECT fork_seq FROM processes WHERE program LIKE '%%/cat')"), 4);
+	cr_assert_eq(t_run(&r, "render --db own.db -o own.svg"), 0, "%s", r.err);
+	cr_expect_eq(t_sh(&r, "grep -c '4 pipes only it holds' own.svg"), 0, "%s", r.out);
+	cr_expect_eq(t_sh(&r, "grep -c '<title>pipe[1-4]</title>' own.svg"), 1, "no node for any of the four: %s", r.out);
+	/* cat's stdin is still a pipe between two processes. */
+	cr_expect_eq(t_sh(&r, "grep -c 'class=\"node pipe\"' own.svg"), 0, "%s", r.out);
+	/*
+	 * Drawn at its shutdown: right before Python closes cat's stdin (cat
+	 * reads it on fd 0). Not its first close of a write end: that was the
+	 * exec-error pipe's, whose read end it kept, right after the fork.
+	 */
+	cr_assert_eq(t_sh(&r, "grep -o 'shutdown (seq [0-9]*)' own.svg | tr -dc 0-9"), 0, "%s", r.err);
+	long long at = atoll(r.out);
+
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events c JOIN holds h ON h.pipe_id = c.pipe_id"
+				   " JOIN processes p ON p.pid = h.pid WHERE c.seq = %lld + 1 AND c.kind = 'close'"
+				   " AND c.pid = (SELECT pid FROM processes WHERE fork_seq = 1) AND p.program LIKE '%%/cat'"
+				   " AND h.fd = 0 AND h.pipe_end = 'read' AND h.from_seq <= %lld AND h.to_seq > %lld",
+				   at, at, at),
+		     1, "seq %lld", at);
+	/* Right after the second pipe: two of its own are drawn as they are. */
+	int64_t second = t_sql_int(db, "SELECT seq FROM events WHERE kind = 'pipe' ORDER BY seq LIMIT 1 OFFSET 1");
+
+	cr_assert_eq(t_run(&r, "render --db own.db --at %lld -o two.svg", (long long)second), 0, "%s", r.err);
+	cr_expect_eq(t_sh(&r, "grep -c '<title>pipe[1-2]</title>' two.svg"), 0, "%s", r.out);
+	cr_expect_eq(atoi(r.out), 2, "%s", r.out);
+	cr_expect_neq(t_sh(&r, "grep -c 'only it holds' two.svg"), 0, "%s", r.out);
+}
+
+/*
  * A parent that polls forty answer pipes before it closes its child's task
  * pipe: the same deadlock as pollpair's, over more fds than the 32 that
  * deadlock detection used to read (it took such a wait for one that may wake).

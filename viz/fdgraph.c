@@ -27,6 +27,7 @@
 #define VIZ_ROW_MANY 3   /* ...and past VIZ_ROW_MANY * 2 of them: 8 workers in 3 rows stay within 2:1 */
 #define VIZ_MAX_WAITS 120 /* more wait-for edges than this are counted, not drawn */
 #define VIZ_MAX_GONE 6    /* a recorded program's processes gone by the moment: more are one box */
+#define VIZ_MIN_OWN 3     /* pipes of a process's own (a runtime's self-pipes): this many are one row */
 
 struct viz_buf {
 	char *s;
@@ -216,23 +217,35 @@ static Agnode_t *viz_foreign_node(Agraph_t *cluster, const char *prefix, int pid
 	return n;
 }
 
-/* --foreign compact: the fds that are not the run's pipes, as one grey row ("0-2, 10: 4 fds from outside"). */
-static void viz_foreign_row(struct viz_buf *b, const struct viz_proc *p)
-{
-	size_t count = 0;
+/* Which fds a row of fd numbers lists: those that are not the run's pipes, or those on a process's own pipes. */
+struct viz_fd_set {
+	const struct viz_model *m;
+	const bool *folded; /* per pipe of m: drawn as a row of its holder's, not as a node; NULL: foreign fds */
+};
 
-	for (size_t i = 0; i < p->nfds; i++)
-		count += !p->fds[i].pipe_id;
-	if (!count)
-		return;
-	viz_buf_printf(&b->s, &b->len, &b->cap, "<TR><TD ALIGN=\"RIGHT\"><FONT COLOR=\"" VIZ_GREY "\" POINT-SIZE=\"9\">");
-	for (size_t i = 0, shown = 0; i < p->nfds; i++) {
+static bool viz_fd_in(const struct viz_fd_set *set, const struct viz_fd *f)
+{
+	const struct viz_pipe *p;
+
+	if (!set->folded)
+		return !f->pipe_id;
+	return f->pipe_id && (p = viz_pipe_of(set->m, f->pipe_id)) && set->folded[p - set->m->pipes];
+}
+
+/* The fds of p in set, in ranges ("0–2,10"), as the left cell of a row; how many. */
+static size_t viz_fd_ranges(struct viz_buf *b, const struct viz_proc *p, const struct viz_fd_set *set,
+			    const char *color)
+{
+	size_t shown = 0, count = 0;
+
+	viz_buf_printf(&b->s, &b->len, &b->cap, "<TR><TD ALIGN=\"RIGHT\"><FONT COLOR=\"%s\" POINT-SIZE=\"9\">", color);
+	for (size_t i = 0; i < p->nfds; i++) {
 		size_t j = i;
 
-		if (p->fds[i].pipe_id)
+		if (!viz_fd_in(set, &p->fds[i]))
 			continue;
-		/* A run of consecutive foreign fds is written first-last. */
-		while (j + 1 < p->nfds && !p->fds[j + 1].pipe_id && p->fds[j + 1].fd == p->fds[j].fd + 1)
+		/* A run of consecutive fds is written first-last. */
+		while (j + 1 < p->nfds && viz_fd_in(set, &p->fds[j + 1]) && p->fds[j + 1].fd == p->fds[j].fd + 1)
 			j++;
 		if (shown++)
 			viz_buf_printf(&b->s, &b->len, &b->cap, ",");
@@ -240,11 +253,72 @@ static void viz_foreign_row(struct viz_buf *b, const struct viz_proc *p)
 			viz_buf_printf(&b->s, &b->len, &b->cap, "%d–%d", p->fds[i].fd, p->fds[j].fd);
 		else
 			viz_buf_printf(&b->s, &b->len, &b->cap, "%d", p->fds[i].fd);
+		count += j - i + 1;
 		i = j;
 	}
-	viz_buf_printf(&b->s, &b->len, &b->cap, "</FONT></TD><TD ALIGN=\"LEFT\"><FONT COLOR=\"" VIZ_GREY
+	viz_buf_printf(&b->s, &b->len, &b->cap, "</FONT></TD>");
+	return count;
+}
+
+/* --foreign compact: the fds that are not the run's pipes, as one grey row ("0-2, 10: 4 fds from outside"). */
+static void viz_foreign_row(struct viz_buf *b, const struct viz_model *m, const struct viz_proc *p)
+{
+	struct viz_fd_set set = { m, NULL };
+	size_t count = 0;
+
+	for (size_t i = 0; i < p->nfds; i++)
+		count += viz_fd_in(&set, &p->fds[i]);
+	if (!count)
+		return;
+	viz_fd_ranges(b, p, &set, VIZ_GREY);
+	viz_buf_printf(&b->s, &b->len, &b->cap, "<TD ALIGN=\"LEFT\"><FONT COLOR=\"" VIZ_GREY
 					       "\" POINT-SIZE=\"9\">%zu fd%s from outside</FONT></TD></TR>",
 		       count, count == 1 ? "" : "s");
+}
+
+/*
+ * Per pipe of m, whether it is drawn as a row of its holder's rather than
+ * as a node: a pipe of its own (both ends held by one process alone, as a
+ * runtime's self-pipes are) when that process has VIZ_MIN_OWN or more. A
+ * process that has just made a pipe, or two, still shows them as pipes.
+ */
+static bool *viz_own_folded(const struct viz_model *m)
+{
+	bool *folded = xcalloc(m->npipes + 1, sizeof(*folded));
+
+	for (size_t i = 0; i < m->nprocs; i++) {
+		size_t own = 0;
+
+		for (size_t k = 0; k < m->npipes; k++)
+			/* A socketpair is two pipes of m: each counts a half. */
+			own += m->pipes[k].own_pid == m->procs[i].pid ? (m->pipes[k].socket ? 1 : 2) : 0;
+		if (own < 2 * VIZ_MIN_OWN)
+			continue;
+		for (size_t k = 0; k < m->npipes; k++)
+			folded[k] |= m->pipes[k].own_pid == m->procs[i].pid;
+	}
+	return folded;
+}
+
+/* The fds of p on pipes of its own that are folded, as one row ("4–7,11: 3 pipes only it holds"). */
+static void viz_own_row(struct viz_buf *b, const struct viz_model *m, const struct viz_proc *p, const bool *folded)
+{
+	struct viz_fd_set set = { m, folded };
+	size_t pipes = 0, sockets = 0;
+
+	for (size_t k = 0; k < m->npipes; k++)
+		if (folded[k] && m->pipes[k].own_pid == p->pid)
+			*(m->pipes[k].socket ? &sockets : &pipes) += 1;
+	if (!pipes && !sockets)
+		return;
+	viz_fd_ranges(b, p, &set, "black");
+	viz_buf_printf(&b->s, &b->len, &b->cap, "<TD ALIGN=\"LEFT\"><FONT POINT-SIZE=\"9\">");
+	if (pipes)
+		viz_buf_printf(&b->s, &b->len, &b->cap, "%zu pipe%s", pipes, pipes == 1 ? "" : "s");
+	if (sockets)
+		viz_buf_printf(&b->s, &b->len, &b->cap, "%s%zu socketpair%s", pipes ? ", " : "", sockets / 2,
+			       sockets == 2 ? "" : "s");
+	viz_buf_printf(&b->s, &b->len, &b->cap, " only it holds</FONT></TD></TR>");
 }
 
 /*
@@ -256,7 +330,7 @@ static void viz_foreign_row(struct viz_buf *b, const struct viz_proc *p)
  */
 static Agnode_t *viz_process(Agraph_t *g, Agraph_t *panel, const struct viz_model *m, const struct viz_proc *p,
 			     const char *prefix, const struct viz_fdgraph_opts *o, Agnode_t **pipe_nodes,
-			     Agnode_t *summary, bool top)
+			     const bool *folded, Agnode_t *summary, bool top)
 {
 	char name[96], port[32];
 	struct viz_buf b = { 0 }, lbl = { 0 };
@@ -333,7 +407,10 @@ static Agnode_t *viz_process(Agraph_t *g, Agraph_t *panel, const struct viz_mode
 		viz_buf_printf(&b.s, &b.len, &b.cap, "<TR><TD COLSPAN=\"2\">(no fds)</TD></TR>");
 	for (size_t i = 0; i < p->nfds; i++) {
 		const struct viz_fd *f = &p->fds[i];
+		const struct viz_pipe *pp = f->pipe_id ? viz_pipe_of(m, f->pipe_id) : NULL;
 
+		if (pp && folded[pp - m->pipes])
+			continue;
 		if (f->pipe_id && !viz_pipe_shown(m, f->pipe_id, o)) {
 			hidden++;
 			hidden_leaked += f->leaked;
@@ -342,8 +419,9 @@ static Agnode_t *viz_process(Agraph_t *g, Agraph_t *panel, const struct viz_mode
 		if (f->pipe_id || o->foreign == VIZ_FOREIGN_FULL)
 			viz_fd_row(&b, m, f);
 	}
+	viz_own_row(&b, m, p, folded);
 	if (o->foreign == VIZ_FOREIGN_COMPACT)
-		viz_foreign_row(&b, p);
+		viz_foreign_row(&b, m, p);
 	if (hidden)
 		viz_buf_printf(&b.s, &b.len, &b.cap,
 			       "<TR><TD>…</TD><TD PORT=\"more\" ALIGN=\"LEFT\"><FONT COLOR=\"%s\">"
@@ -361,6 +439,9 @@ static Agnode_t *viz_process(Agraph_t *g, Agraph_t *panel, const struct viz_mode
 		if (f->pipe_id && viz_pipe_shown(m, f->pipe_id, o)) {
 			const struct viz_pipe *pp = viz_pipe_of(m, f->pipe_id);
 			Agnode_t *pn = pipe_nodes[pp - m->pipes];
+
+			if (!pn)
+				continue; /* folded into the own-pipes row */
 
 			/* The arrow shows the data: into a write end, out of a read end. */
 			if (top) {
@@ -621,6 +702,7 @@ static Agnode_t *viz_panel(Agraph_t *g, Agraph_t *panel, const struct viz_model 
 			   const struct viz_fdgraph_opts *o)
 {
 	Agnode_t **pipe_nodes = xcalloc(m->npipes ? m->npipes : 1, sizeof(*pipe_nodes));
+	bool *folded = viz_own_folded(m);
 	Agnode_t *summary = NULL, **anchors, **last_in_row, **bottom, *last_anchor;
 	/* Per process of m: its place among the bottom ones (SIZE_MAX: top or collapsed). */
 	size_t *place = xcalloc(m->nprocs + 1, sizeof(*place)), nbottom = 0, bands, per_band, row_max;
@@ -663,7 +745,7 @@ static Agnode_t *viz_panel(Agraph_t *g, Agraph_t *panel, const struct viz_model 
 		size_t band = 0;
 		char name[96];
 
-		if (!viz_worker_shown(m, m->pipes[i].channel, o))
+		if (!viz_worker_shown(m, m->pipes[i].channel, o) || folded[i])
 			continue;
 		for (size_t j = 0; j < m->nprocs; j++)
 			if (m->pipes[i].channel >= 0 && m->procs[j].worker_index == m->pipes[i].channel &&
@@ -698,7 +780,7 @@ static Agnode_t *viz_panel(Agraph_t *g, Agraph_t *panel, const struct viz_model 
 
 		if (!top && place[i] == SIZE_MAX)
 			continue;
-		t = viz_process(g, panel, m, p, prefix, o, pipe_nodes, summary, top);
+		t = viz_process(g, panel, m, p, prefix, o, pipe_nodes, folded, summary, top);
 		if (top) {
 			viz_invisible(g, t, anchors[0], "1", "0");
 			continue;
@@ -729,6 +811,7 @@ static Agnode_t *viz_panel(Agraph_t *g, Agraph_t *panel, const struct viz_model 
 	free(last_in_row);
 	free(bottom);
 	free(pipe_nodes);
+	free(folded);
 	return last_anchor;
 }
 

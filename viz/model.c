@@ -5,6 +5,7 @@
  * moments resolve to seqs:
  *   spawned   the top process's last close of a read end (every worker forked)
  *   shutdown  the event before the top process's first close of a write end
+ *             whose read end another process holds, and it does not
  *   blocked   the first process found blocked on a pipe (`blocked`, or `hang`)
  *   hang      the first `hang` event (deadlock detected)
  *   busiest   the most processes alive at once, before the first of them
@@ -35,7 +36,43 @@
 	"FROM holds h JOIN processes p USING (run_id, pid) WHERE h.run_id = ?1 AND h.pipe_end = '" end "'"      \
 	" AND h.pipe_id IS NOT NULL AND h.to_kind = 'close' AND (p.role = 'parent' OR (p.role = 'process'"      \
 	" AND p.ppid = (SELECT supervisor_pid FROM runs WHERE id = ?1)))"
-static const char viz_shutdown_sql[] = "SELECT min(h.to_seq) - 1 " VIZ_TOP_CLOSES("write");
+/*
+ * Its first close of a write end whose read end another process holds, and
+ * it does not: its writing to another process ends. A shell's close of a
+ * pipe's write end after it forked the writer, or a runtime's of a child's
+ * ends after a spawn, are not that: it still holds the read end.
+ */
+#define VIZ_READ_HELD(who)                                                                                       \
+	"EXISTS (SELECT 1 FROM holds r %s WHERE r.run_id = ?1 AND r.pipe_id = h.pipe_id AND r.pipe_end = 'read'" \
+	" AND r.pid " who " AND r.from_seq < h.to_seq AND (r.to_seq IS NULL OR r.to_seq > h.to_seq))"
+static const char viz_shutdown_sql[] = "SELECT min(h.to_seq) - 1 " VIZ_TOP_CLOSES("write") " AND NOT "
+	VIZ_READ_HELD("= h.pid") " AND " VIZ_READ_HELD("<> h.pid");
+
+/*
+ * The shutdown moment of run in *seq, -1 if it has none. 0 or -EIO. The
+ * read ends of a pipe are found through schema 7's index (without it, a
+ * 1000-worker run took 14 s: SQLite scanned all the run's holds for each
+ * close); an older file read as it is has none.
+ */
+static int viz_shutdown_seq(struct store *st, int64_t run, int64_t *seq)
+{
+	int64_t schema;
+	sqlite3_stmt *s;
+	const char *index;
+	int rc;
+
+	*seq = -1;
+	if (store_int(st, "SELECT user_version FROM pragma_user_version WHERE ?1", 1, 0, &schema) < 0)
+		return -EIO;
+	index = schema >= 7 ? "INDEXED BY holds_read_ends" : "";
+	if (!(s = store_preparef(st, viz_shutdown_sql, index, index)))
+		return -EIO;
+	sqlite3_bind_int64(s, 1, run);
+	if ((rc = store_step(st, s)) == 1 && sqlite3_column_type(s, 0) != SQLITE_NULL)
+		*seq = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return rc < 0 ? -EIO : 0;
+}
 static const char viz_spawned_sql[] = "SELECT max(h.to_seq) " VIZ_TOP_CLOSES("read");
 /* The first hang event: the deadlock found. */
 static const char viz_hang_sql[] = "SELECT min(seq) FROM events WHERE run_id = ?1 AND kind = 'hang'";
@@ -107,7 +144,7 @@ const char *viz_default_moment(struct store *st, int64_t run)
 {
 	int64_t shutdown, hang, from;
 
-	if (store_int(st, viz_shutdown_sql, run, -1, &shutdown) < 0 || viz_busiest(st, run, -1, &from, NULL) < 0)
+	if (viz_shutdown_seq(st, run, &shutdown) < 0 || viz_busiest(st, run, -1, &from, NULL) < 0)
 		return NULL;
 	/*
 	 * A pool's shutdown comes once every worker is up. A shell closes the
@@ -176,7 +213,7 @@ static int viz_moment_seq(struct store *st, int64_t run, const char *moment, int
 	if (!strcmp(moment, "shutdown") || !strcmp(moment, "spawned")) {
 		int is_shutdown = moment[1] == 'h';
 
-		if (store_int(st, is_shutdown ? viz_shutdown_sql : viz_spawned_sql, run, -1, seq) < 0)
+		if ((is_shutdown ? viz_shutdown_seq(st, run, seq) : store_int(st, viz_spawned_sql, run, -1, seq)) < 0)
 			return -EIO;
 		if (*seq < 0)
 			return error("run %lld has no %s moment: its top process (the pool parent, or the program's"
@@ -622,6 +659,62 @@ static int viz_load_shutdown(struct store *st, struct viz_model *m)
 			 m->run_id, 0, &m->sibling_closes) < 0 ? -EIO : 0;
 }
 
+struct viz_pipe_index {
+	int64_t pipe_id;
+	size_t k; /* its place in m->pipes */
+};
+
+static int viz_pipe_index_cmp(const void *a, const void *b)
+{
+	int64_t x = ((const struct viz_pipe_index *)a)->pipe_id, y = ((const struct viz_pipe_index *)b)->pipe_id;
+
+	return (x > y) - (x < y);
+}
+
+/* Where pipe_id is in m->pipes, through idx (sorted by pipe_id); m->npipes if it is not there. */
+static size_t viz_pipe_at(const struct viz_model *m, const struct viz_pipe_index *idx, int64_t pipe_id)
+{
+	struct viz_pipe_index key = { .pipe_id = pipe_id };
+	const struct viz_pipe_index *hit = bsearch(&key, idx, m->npipes, sizeof(*idx), viz_pipe_index_cmp);
+
+	return hit ? hit->k : m->npipes;
+}
+
+/* Sets own_pid of each pipe held by one live process alone, both ends (a socket: it and its peer). */
+static void viz_mark_own(struct viz_model *m)
+{
+	struct viz_pipe_index *idx = xcalloc(m->npipes + 1, sizeof(*idx));
+	/* Per pipe: its one holder (0 none yet, -1 several), the ends held (1 write or socket, 2 read), 4 a leak. */
+	int *holder = xcalloc(m->npipes + 1, sizeof(*holder));
+	unsigned char *ends = xcalloc(m->npipes + 1, 1);
+
+	for (size_t k = 0; k < m->npipes; k++)
+		idx[k] = (struct viz_pipe_index){ m->pipes[k].pipe_id, k };
+	qsort(idx, m->npipes, sizeof(*idx), viz_pipe_index_cmp);
+	for (size_t i = 0; i < m->nprocs; i++)
+		for (size_t j = 0; m->procs[i].alive && j < m->procs[i].nfds; j++) {
+			const struct viz_fd *f = &m->procs[i].fds[j];
+			size_t k = f->pipe_id ? viz_pipe_at(m, idx, f->pipe_id) : m->npipes;
+
+			if (k == m->npipes)
+				continue;
+			holder[k] = holder[k] == 0 || holder[k] == m->procs[i].pid ? m->procs[i].pid : -1;
+			ends[k] |= f->leaked ? 4 : f->write_end || f->socket_end ? 1 : 2;
+		}
+	for (size_t k = 0; k < m->npipes; k++) {
+		struct viz_pipe *p = &m->pipes[k];
+		size_t peer = p->socket ? viz_pipe_at(m, idx, p->peer_id) : k;
+
+		if (holder[k] <= 0 || (ends[k] & 4) || peer == m->npipes)
+			continue;
+		if (p->socket ? holder[peer] == holder[k] && !(ends[peer] & 4) : ends[k] == 3)
+			p->own_pid = holder[k];
+	}
+	free(idx);
+	free(holder);
+	free(ends);
+}
+
 int viz_model_load_run(struct store *st, int64_t run_id, struct viz_model *m)
 {
 	memset(m, 0, sizeof(*m));
@@ -645,6 +738,7 @@ int viz_model_load(struct store *st, int64_t run_id, const char *moment, struct 
 	    (rc = viz_load_blockers(st, m)) < 0 || (rc = viz_load_blocked(st, m)) < 0 || (rc = viz_load_hang(st, m)) < 0 ||
 	    (rc = viz_load_shutdown(st, m)) < 0)
 		goto fail;
+	viz_mark_own(m);
 	return 0;
 fail:
 	viz_model_release(m);

@@ -42,6 +42,9 @@ struct viz_pipe {
 	bool socket;              /* an end of a socketpair (schema 6): peer_id is the other end */
 	int64_t peer_id;
 	int64_t queued, capacity; /* seen by a process blocked on it at the moment; capacity 0: not seen */
+	/* The one live process that holds every end of it (and of its socketpair peer) at the moment,
+	 * none of them leaked: a pipe of its own (a runtime's self-pipe); 0 otherwise. */
+	int own_pid;
 };
 
 /* An edge of the wait-for graph at the deadlock (the wait_for view). */
