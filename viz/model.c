@@ -40,13 +40,15 @@
  * Its first close of a write end whose read end another process holds, and
  * it does not: its writing to another process ends. A shell's close of a
  * pipe's write end after it forked the writer, or a runtime's of a child's
- * ends after a spawn, are not that: it still holds the read end.
+ * ends after a spawn, are not that: it still holds the read end. A reader
+ * that held on until it exited counts even if its exit has the lower seq:
+ * it may see EOF, exit and be recorded before the close that woke it is.
  */
-#define VIZ_READ_HELD(who)                                                                                       \
+#define VIZ_READ_HELD(who, gone)                                                                                 \
 	"EXISTS (SELECT 1 FROM holds r %s WHERE r.run_id = ?1 AND r.pipe_id = h.pipe_id AND r.pipe_end = 'read'" \
-	" AND r.pid " who " AND r.from_seq < h.to_seq AND (r.to_seq IS NULL OR r.to_seq > h.to_seq))"
+	" AND r.pid " who " AND r.from_seq < h.to_seq AND (r.to_seq IS NULL OR r.to_seq > h.to_seq" gone "))"
 static const char viz_shutdown_sql[] = "SELECT min(h.to_seq) - 1 " VIZ_TOP_CLOSES("write") " AND NOT "
-	VIZ_READ_HELD("= h.pid") " AND " VIZ_READ_HELD("<> h.pid");
+	VIZ_READ_HELD("= h.pid", "") " AND " VIZ_READ_HELD("<> h.pid", " OR r.to_kind = 'exit'");
 
 /*
  * The shutdown moment of run in *seq, -1 if it has none. 0 or -EIO. The
