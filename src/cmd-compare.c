@@ -3,6 +3,7 @@
 #include "cmdopts.h"
 #include "fdgraph.h"
 #include "model.h"
+#include "moment.h"
 #include "output.h"
 #include "store.h"
 #include "util.h"

@@ -95,15 +95,6 @@ void viz_waits_mark_cycles(struct viz_wait *waits, size_t n);
 int viz_model_load(struct store *st, int64_t run_id, const char *moment, struct viz_model *m);
 void viz_model_release(struct viz_model *m);
 
-/*
- * The moment drawn when none is asked for: shutdown where it comes once the
- * busiest stretch began (a pool's, every worker up), else the hang (a
- * deadlock found), else busiest (every stage of a pipeline up), else the end
- * (a run with no process). NULL when the database could not be read (error
- * printed).
- */
-const char *viz_default_moment(struct store *st, int64_t run_id);
-
 /* Only the run's own facts (schema, strategy or command, workers, outcome, last seq): no moment. Same returns. */
 int viz_model_load_run(struct store *st, int64_t run_id, struct viz_model *m);
 
@@ -115,8 +106,5 @@ int viz_model_load_waits(struct store *st, struct viz_model *m);
 
 /* A text column, or "" for NULL: a hand-edited database may hold NULL anywhere. */
 const char *viz_col_text(struct sqlite3_stmt *s, int col);
-
-/* The moments that have names, for --help and messages. */
-#define VIZ_MOMENTS "spawned, shutdown, blocked, hang, busiest, end, or an event seq number"
 
 #endif
