@@ -713,6 +713,44 @@ Test(record, a_process_with_pipes_of_its_own_draws_them_as_one_row, .timeout = 6
 }
 
 /*
+ * A program closes files it opened itself (cat its input, every program its
+ * locale files): those closes are stored, but the timeline and the report
+ * leave them out. Closes of pipes and of fds from outside are drawn.
+ */
+Test(record, closes_of_files_the_program_opened_itself_are_not_drawn, .timeout = 60)
+{
+	const char *db = t_path("files.db");
+	const char *untracked = "FROM events e WHERE kind = 'close' AND pipe_id IS NULL AND NOT EXISTS (SELECT 1 FROM"
+				" holds h WHERE h.pid = e.pid AND h.fd = e.fd AND h.to_seq = e.seq)";
+	struct t_result r;
+
+	cr_assert_eq(t_run(&r, "record --db files.db -q -- sh -c 'cat /etc/hostname /etc/hostname | wc -c >/dev/null'"),
+		     0, "%s", r.err);
+	/* cat's two files at least. */
+	int64_t hidden = t_sql_int(db, "SELECT count(*) %s", untracked);
+
+	cr_assert_geq(hidden, 2);
+	cr_assert_eq(t_run(&r, "report --db files.db -o files.html"), 0, "%s", r.err);
+	cr_expect_eq(t_sh(&r, "grep -c '<li' files.html"), 0, "%s", r.err);
+	cr_expect_eq(atoll(r.out), t_sql_int(db, "SELECT count(*) FROM events WHERE kind NOT IN ('read', 'write', 'task',"
+						 " 'inherit')") - hidden, "%s", r.out);
+	/* The pipe's closes and those of fds from outside (fd 2 of each stage) are there. */
+	cr_expect_eq(t_sh(&r, "grep -c '<li[^>]*data-seq=\"%lld\"' files.html",
+			  (long long)t_sql_int(db, "SELECT min(seq) FROM events WHERE kind = 'close' AND pipe_id IS NOT NULL")),
+		     0, "%s", r.out);
+	cr_expect_eq(t_sh(&r, "grep -c '<li[^>]*data-seq=\"%lld\"' files.html",
+			  (long long)t_sql_int(db, "SELECT min(seq) FROM events WHERE kind = 'close' AND fd = 2")),
+		     0, "%s", r.out);
+	cr_expect_neq(t_sh(&r, "grep -c '<li[^>]*data-seq=\"%lld\"' files.html",
+			   (long long)t_sql_int(db, "SELECT min(seq) %s", untracked)),
+		      0, "%s", r.out);
+	cr_assert_eq(t_run(&r, "timeline --db files.db -o files.svg"), 0, "%s", r.err);
+	cr_expect_eq(t_sh(&r, "grep -c '> close [0-9]*</text>' files.svg"), 0, "%s", r.out);
+	cr_expect_eq(atoll(r.out), t_sql_int(db, "SELECT count(*) FROM events e WHERE kind = 'close' AND pipe_id IS NULL")
+				   - hidden, "only the closes of fds from outside: %s", r.out);
+}
+
+/*
  * A parent that polls forty answer pipes before it closes its child's task
  * pipe: the same deadlock as pollpair's, over more fds than the 32 that
  * deadlock detection used to read (it took such a wait for one that may wake).

@@ -432,7 +432,7 @@ int viz_timeline_new(struct store *st, int64_t run, const struct viz_fdgraph_opt
 	s = store_prepare(st, "SELECT " VIZ_EVENT_COLUMNS ","
 			      " (SELECT channel FROM pipes p WHERE p.run_id = e.run_id AND p.pipe_id = e.pipe_id)"
 			      " FROM events e WHERE run_id = ?1 AND kind NOT IN ('write', 'read', 'task', 'inherit')"
-			      " ORDER BY seq");
+			      " AND " VIZ_EVENT_SHOWN " ORDER BY seq");
 	if (!s)
 		goto fail;
 	sqlite3_bind_int64(s, 1, run);
