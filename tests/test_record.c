@@ -750,6 +750,37 @@ Test(record, closes_of_files_the_program_opened_itself_are_not_drawn, .timeout =
 				   - hidden, "only the closes of fds from outside: %s", r.out);
 }
 
+/* The y of node name in a laid-out DOT file, from the shell: Graphviz's y grows upwards. */
+static double dot_y(const char *dot, const char *name)
+{
+	struct t_result r;
+
+	cr_assert_eq(t_sh(&r, "grep -A8 \"$(printf '\\t%s\\t\\\\[')\" %s | grep -o 'pos=\"[0-9.]*,[0-9.]*' | head -1"
+			      " | cut -d, -f2", name, dot),
+		     0, "%s", r.err);
+	cr_assert_neq(r.out[0], '\0', "no position for %s", name);
+	return atof(r.out);
+}
+
+/*
+ * A recorded pool of 8 draws its workers in three rows, each row under the
+ * pipes its workers read, as the built-in pool's: not every pipe in one row
+ * over the top (the leaky pool of 8 at its shutdown: 2903 px wide before,
+ * 2211 now).
+ */
+Test(record, a_recorded_programs_pipes_stand_above_the_row_of_their_readers, .timeout = 60)
+{
+	struct t_result r;
+
+	cr_assert_eq(t_run(&r, "record --db rows.db -q -- %s 8 fixed", PROG("leakypool")), 0, "%s", r.err);
+	cr_assert_eq(t_run(&r, "render --db rows.db --at shutdown -o rows.dot"), 0, "%s", r.err);
+	const char *dot = t_path("rows.dot");
+	double first = dot_y(dot, "pipe1"), last = dot_y(dot, "pipe8");
+
+	cr_expect_lt(last, first, "pipe 8 (read by the last worker, in the last row) at y %g, pipe 1 at %g", last, first);
+	cr_expect_eq(dot_y(dot, "pipe2"), first, "pipes 1-3 are the first row's");
+}
+
 /*
  * A parent that polls forty answer pipes before it closes its child's task
  * pipe: the same deadlock as pollpair's, over more fds than the 32 that

@@ -598,6 +598,15 @@ static Agnode_t *viz_gone_summary(Agraph_t *panel, const struct viz_model *m, co
  * `from` (minlen 0: on one row, `to` right of `from`), pulled toward it with
  * weight (0: it ranks or orders, and pulls nothing sideways).
  */
+/* Whether p holds the read end of pipe_id (or that socketpair end) at the moment. */
+static bool viz_reads(const struct viz_proc *p, int64_t pipe_id)
+{
+	for (size_t i = 0; i < p->nfds; i++)
+		if (p->fds[i].pipe_id == pipe_id && !p->fds[i].write_end)
+			return true;
+	return false;
+}
+
 static void viz_invisible(Agraph_t *g, Agnode_t *from, Agnode_t *to, const char *minlen, const char *weight)
 {
 	Agedge_t *e = agedge(g, from, to, NULL, 1);
@@ -740,7 +749,11 @@ static Agnode_t *viz_panel(Agraph_t *g, Agraph_t *panel, const struct viz_model 
 		viz_set(row, "rank", "same");
 		anchors[b] = last_in_row[b] = viz_anchor(row, prefix, b);
 	}
-	/* Each pipe in the band of the worker it was made for (any program's: the first band). */
+	/*
+	 * Each pipe in the band of the worker it was made for; any program's, in
+	 * the band of the first process below the top that reads it (else the
+	 * first band), so that a long pipeline's pipes do not all stand in one row.
+	 */
 	for (size_t i = 0; i < m->npipes; i++) {
 		size_t band = 0;
 		char name[96];
@@ -750,6 +763,9 @@ static Agnode_t *viz_panel(Agraph_t *g, Agraph_t *panel, const struct viz_model 
 		for (size_t j = 0; j < m->nprocs; j++)
 			if (m->pipes[i].channel >= 0 && m->procs[j].worker_index == m->pipes[i].channel &&
 			    place[j] != SIZE_MAX)
+				band = place[j] / per_band;
+		for (size_t j = m->nprocs; m->pipes[i].channel < 0 && j-- > 0;)
+			if (place[j] != SIZE_MAX && viz_reads(&m->procs[j], m->pipes[i].pipe_id))
 				band = place[j] / per_band;
 		viz_name(name, sizeof(name), prefix, "pipes", (long long)band);
 		pipe_nodes[i] = viz_fdgraph_pipe_node(agsubg(panel, name, 0), prefix, &m->pipes[i]);
