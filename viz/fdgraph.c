@@ -593,11 +593,6 @@ static Agnode_t *viz_gone_summary(Agraph_t *panel, const struct viz_model *m, co
 	return n;
 }
 
-/*
- * An edge only for the layout, not drawn: `to` at least minlen ranks below
- * `from` (minlen 0: on one row, `to` right of `from`), pulled toward it with
- * weight (0: it ranks or orders, and pulls nothing sideways).
- */
 /* Whether p holds the read end of pipe_id (or that socketpair end) at the moment. */
 static bool viz_reads(const struct viz_proc *p, int64_t pipe_id)
 {
@@ -607,6 +602,11 @@ static bool viz_reads(const struct viz_proc *p, int64_t pipe_id)
 	return false;
 }
 
+/*
+ * An edge only for the layout, not drawn: `to` at least minlen ranks below
+ * `from` (minlen 0: on one row, `to` right of `from`), pulled toward it with
+ * weight (0: it ranks or orders, and pulls nothing sideways).
+ */
 static void viz_invisible(Agraph_t *g, Agnode_t *from, Agnode_t *to, const char *minlen, const char *weight)
 {
 	Agedge_t *e = agedge(g, from, to, NULL, 1);

@@ -216,8 +216,11 @@ static int viz_report_holds(struct viz_report *r)
 	return rc < 0 ? -EIO : 0;
 }
 
-/* The event list: every event but the per-task ones, inheritance (the fork stands for it) and closes of
- * fds nothing followed (VIZ_EVENT_SHOWN). 0 or -EIO. */
+/*
+ * The event list: every event but the per-task ones, inheritance (the fork
+ * stands for it) and closes of fds nothing followed (VIZ_EVENT_SHOWN). 0 or
+ * -EIO.
+ */
 static int viz_report_events(struct viz_report *r, struct viz_buf *html)
 {
 	sqlite3_stmt *s = store_prepare(r->st, "SELECT " VIZ_EVENT_COLUMNS " FROM events e WHERE run_id = ?1"
