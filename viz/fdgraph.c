@@ -411,7 +411,8 @@ static Agnode_t *viz_process(Agraph_t *g, Agraph_t *panel, const struct viz_mode
 
 		if (pp && folded[pp - m->pipes])
 			continue;
-		if (f->pipe_id && !viz_pipe_shown(m, f->pipe_id, o)) {
+		/* viz_pipe_shown, with the pipe already found. */
+		if (f->pipe_id && !(pp && viz_worker_shown(m, pp->channel, o))) {
 			hidden++;
 			hidden_leaked += f->leaked;
 			continue;
