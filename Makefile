@@ -89,8 +89,10 @@ $(BUILD)/tests/%.o: tests/%.c $(wildcard tests/*.h src/*.h viz/*.h) $(INC)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -Itests -DPOOLTRACE_BIN='"$(CURDIR)/$(BIN)"' -DPOOLTRACE_SRC='"$(CURDIR)"' -DPOOLTRACE_PROBE='"$(CURDIR)/$(PROBE)"' -DPOOLTRACE_PROGRAMS='"$(CURDIR)/$(BUILD)/programs"' -c $< -o $@
 
+# The demo also draws the README's pictures, one of them of a recorded program
+# (tests/programs/leakypool.c), so it builds that program too.
 demo: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(BUILD)/programs/leakypool
 	@scripts/demo.sh $(BIN)
 
 scenarios: deps

@@ -12,6 +12,8 @@ done
 echo
 "$bin" query --db "$db" -f traces/queries/summary.sql
 # The README's pictures, from fresh runs, into build/docs (make docs updates docs/).
-scripts/docs.sh "$bin" build/docs
 echo
+scripts/docs.sh "$bin" build/docs >/dev/null
+echo "pictures in build/docs/: naive-hang.png (the deadlock), compare-shutdown.png (the bug and two fixes),"
+echo "  naive-timeline.png, naive-report.html (step through it), mypool-hang.png (a C program under record)"
 echo "trace database: $db  (try: $bin query --db $db -f traces/queries/leaks.sql)"
