@@ -4,7 +4,7 @@
 #   make test   the whole suite, then again under ASan+UBSan, then valgrind over each command
 #   make bench  traced/untraced wall-time ratios and ingestion rate
 #   make docs   regenerate the README's images in docs/
-#   make install  the binary and the man page under $(DESTDIR)$(PREFIX) (default /usr/local)
+#   make install  the binary, the man page and bash completion under $(DESTDIR)$(PREFIX) (default /usr/local)
 
 CC ?= cc
 BUILD ?= build
@@ -126,13 +126,16 @@ docs:
 	@$(MAKE) --no-print-directory all $(BUILD)/programs/leakypool
 	@scripts/docs.sh $(BIN)
 
+# bash-completion loads share/bash-completion/completions/NAME when NAME is first completed.
+COMPLETIONS := $(PREFIX)/share/bash-completion/completions
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(COMPLETIONS)
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/pooltrace
 	install -m 644 man/pooltrace.1 $(DESTDIR)$(PREFIX)/share/man/man1/pooltrace.1
+	install -m 644 completion/pooltrace.bash $(DESTDIR)$(COMPLETIONS)/pooltrace
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/pooltrace $(DESTDIR)$(PREFIX)/share/man/man1/pooltrace.1
+	rm -f $(DESTDIR)$(PREFIX)/bin/pooltrace $(DESTDIR)$(PREFIX)/share/man/man1/pooltrace.1 $(DESTDIR)$(COMPLETIONS)/pooltrace
 
 clean:
 	rm -rf build build-asan

@@ -14,7 +14,10 @@ static int main_usage(FILE *out)
 		     "and draws the fd graph with Graphviz.\n\ncommands:\n");
 	for (size_t i = 0; cmd_table[i]; i++)
 		fprintf(out, "  %-10s %s\n", cmd_table[i]->name, cmd_table[i]->summary);
-	fprintf(out, "\n'pooltrace help COMMAND' (or 'pooltrace COMMAND --help') describes a command's options;\n"
+	fprintf(out, "\noptions:\n"
+		     "  -h, --help     show this help\n"
+		     "  -V, --version  print pooltrace's version\n"
+		     "\n'pooltrace help COMMAND' (or 'pooltrace COMMAND --help') describes a command's options;\n"
 		     "'man pooltrace' once installed (make install).\n");
 	return out == stdout ? 0 : EXIT_USAGE;
 }
@@ -37,7 +40,7 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))
 		return main_usage(stdout);
-	if (!strcmp(argv[1], "--version")) {
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
 		printf("pooltrace %s\n", POOLTRACE_VERSION);
 		return 0;
 	}

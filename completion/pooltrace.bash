@@ -1,0 +1,134 @@
+# pooltrace.bash: bash completion for pooltrace: its commands, each command's
+# options, the values of --strategy, --scenario, --at, --format and --foreign,
+# trace files (*.db) for --db, the runs stored in that file for --run and --runs,
+# and the program's own command line after `record --`.
+#
+# `make install` puts it in share/bash-completion/completions/pooltrace, where
+# bash-completion loads it on first use; without that package, source it from
+# ~/.bashrc. tests/test_docs.c checks it against `pooltrace help COMMAND` and
+# the values the binary itself accepts.
+
+_pooltrace_commands="record run query render compare timeline report help"
+_pooltrace_strategies="naive close-all reverse-close child-close close-range"
+_pooltrace_scenarios="empty-read full-pipe full-pipe-stuck eof sigpipe sigpipe-ignored coalesce coalesce-fixed atomic atomic-big"
+_pooltrace_moments="spawned shutdown blocked hang busiest end"
+
+# The options `pooltrace help CMD` lists, short and long.
+_pooltrace_options()
+{
+	local draw="-d --db -o --output --format --max-workers --foreign -h --help"
+	case $1 in
+	record) echo "-d --db --io --hang-ms -q --quiet -h --help" ;;
+	run) echo "-s --strategy --scenario --pause-ms -w --workers -t --tasks --task-ms" \
+		"--crash-worker --shutdown-delay-ms -d --db --no-trace --no-io-events --hang-ms" \
+		"--log-size --log-wait-ms --stats -q --quiet -h --help" ;;
+	query) echo "-d --db -f --file --csv -h --help" ;;
+	render) echo "-r --run -a --at $draw" ;;
+	compare) echo "-r --runs -a --at $draw" ;;
+	timeline) echo "-r --run $draw" ;;
+	report) echo "-r --run -d --db -o --output --max-workers -h --help" ;;
+	esac
+}
+
+# The run ids stored in the trace the command line names (--db, else
+# $POOLTRACE_DB, else ./pooltrace.db), read with the binary being completed.
+_pooltrace_runs()
+{
+	local db=${POOLTRACE_DB:-pooltrace.db} i
+	for ((i = 1; i < ${#COMP_WORDS[@]} - 1; i++)); do
+		case ${COMP_WORDS[i]} in
+		-d | --db) db=${COMP_WORDS[i + 1]} ;;
+		--db=*) db=${COMP_WORDS[i]#--db=} ;;
+		esac
+	done
+	[[ -f $db ]] || return 0
+	"${COMP_WORDS[0]}" query --db "$db" --csv "SELECT id FROM runs ORDER BY id" 2>/dev/null | tail -n +2
+}
+
+# Files matching a glob, and directories to descend into.
+_pooltrace_files()
+{
+	compopt -o filenames 2>/dev/null
+	COMPREPLY=($(compgen -d -- "$cur") $(compgen -f -X "!$1" -- "$cur"))
+}
+
+_pooltrace()
+{
+	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
+	local cmd="" i
+	COMPREPLY=()
+	# --opt=value: bash splits it at '=' into --opt, '=' and value.
+	if [[ $cur == = ]]; then
+		cur=""
+	elif [[ $prev == = && $COMP_CWORD -ge 2 ]]; then
+		prev=${COMP_WORDS[COMP_CWORD - 2]}
+	fi
+
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		if [[ ${COMP_WORDS[i]} != -* ]]; then
+			cmd=${COMP_WORDS[i]}
+			break
+		fi
+	done
+	if [[ -z $cmd ]]; then
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "-h --help -V --version" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "$_pooltrace_commands" -- "$cur"))
+		fi
+		return 0
+	fi
+	if [[ $cmd == help ]]; then
+		((COMP_CWORD == i + 1)) && COMPREPLY=($(compgen -W "${_pooltrace_commands% help}" -- "$cur"))
+		return 0
+	fi
+
+	# record -- CMD ARGS: the program's own command line.
+	if [[ $cmd == record ]]; then
+		local j
+		for ((j = i + 1; j < COMP_CWORD; j++)); do
+			[[ ${COMP_WORDS[j]} == -- ]] || continue
+			if ((COMP_CWORD == j + 1)); then
+				COMPREPLY=($(compgen -c -- "$cur"))
+			else
+				compopt -o default 2>/dev/null
+				COMPREPLY=($(compgen -f -- "$cur"))
+			fi
+			return 0
+		done
+	fi
+
+	case $prev in
+	-s | --strategy) COMPREPLY=($(compgen -W "$_pooltrace_strategies" -- "$cur")); return 0 ;;
+	--scenario) COMPREPLY=($(compgen -W "$_pooltrace_scenarios" -- "$cur")); return 0 ;;
+	-a | --at) COMPREPLY=($(compgen -W "$_pooltrace_moments" -- "$cur")); return 0 ;;
+	--format) COMPREPLY=($(compgen -W "svg png pdf dot" -- "$cur")); return 0 ;;
+	--foreign) COMPREPLY=($(compgen -W "compact full none" -- "$cur")); return 0 ;;
+	-d | --db) _pooltrace_files '*.db'; return 0 ;;
+	-f | --file)
+		if [[ $cmd == query ]]; then
+			_pooltrace_files '*.sql'
+			return 0
+		fi
+		;;
+	-o | --output) _pooltrace_files '*'; return 0 ;;
+	-r | --run | --runs)
+		# --runs takes 1,2,3: complete the id after the last comma.
+		local done="" part=$cur
+		if [[ $cur == *,* ]]; then
+			done=${cur%,*},
+			part=${cur##*,}
+		fi
+		COMPREPLY=($(compgen -P "$done" -W "$(_pooltrace_runs)" -- "$part"))
+		return 0
+		;;
+	-w | --workers | -t | --tasks | --task-ms | --crash-worker | --shutdown-delay-ms | --pause-ms | \
+		--hang-ms | --log-size | --log-wait-ms | --max-workers)
+		return 0
+		;;
+	esac
+
+	[[ $cur == -* ]] && COMPREPLY=($(compgen -W "$(_pooltrace_options "$cmd")" -- "$cur"))
+	return 0
+}
+complete -F _pooltrace pooltrace
