@@ -28,6 +28,7 @@
 #include "hang.h"
 #include "ingest.h"
 #include "pin.h"
+#include "session.h"
 #include "store.h"
 #include "util.h"
 
@@ -42,21 +43,16 @@
 #include <unistd.h>
 
 #define SUPERVISOR_BATCH 8192
-#define SUPERVISOR_COMMIT_NS (50 * 1000000ULL)
 
 static volatile sig_atomic_t supervisor_signal;
 
 struct supervisor {
 	const struct supervisor_config *cfg;
 	struct evlog *log;
-	struct store *st;
-	struct ingest *in;
-	int64_t run_id;
+	struct session *ss; /* the run in the trace: see session.c (NULL with --no-trace) */
 	pid_t self, pool_pid;
 	struct evlog_record *buf;
 	struct evlog_texts texts; /* long texts of the records in buf */
-	bool in_txn;
-	uint64_t last_commit_ns;
 	uint64_t dropped_recorded;
 	uint64_t ingest_ns; /* spent in ingest and commit, for --stats */
 	const char *outcome;
@@ -79,55 +75,28 @@ static void supervisor_on_signal(int sig)
 	supervisor_signal = sig;
 }
 
-static int supervisor_commit(struct supervisor *sv)
-{
-	uint64_t t0 = now_ns();
-	int rc;
-
-	if (!sv->in_txn)
-		return 0;
-	/* Chunked events wait in memory until written: write them into this commit. */
-	if (sv->in && ingest_sync(sv->in) < 0)
-		return -1;
-	rc = sqlite3_exec(sv->st->db, "COMMIT", NULL, NULL, NULL);
-	sv->last_commit_ns = now_ns();
-	sv->ingest_ns += sv->last_commit_ns - t0;
-	if (rc == SQLITE_OK) {
-		sv->in_txn = false;
-		return 0;
-	}
-	/* A reader of a database that could not be put in WAL mode holds the
-	 * commit off: the transaction stays open, and the next commit retries. */
-	if ((rc & 0xff) == SQLITE_BUSY)
-		return 0;
-	return error("%s: %s", sv->cfg->db_path, sqlite3_errmsg(sv->st->db));
-}
-
 /* Moves what the log holds into the database. Returns records moved, or -1. */
 static long supervisor_drain(struct supervisor *sv)
 {
 	long total = 0;
+	uint64_t t0;
 	size_t n;
 
-	if (!sv->cfg->trace || !sv->in)
+	if (!sv->ss)
 		return 0;
 	while ((n = evlog_drain(sv->log, sv->buf, SUPERVISOR_BATCH, &sv->texts)) > 0) {
-		if (!sv->in_txn) {
-			if (store_exec(sv->st, "BEGIN") < 0)
-				return -1;
-			sv->in_txn = true;
-		}
-		uint64_t t0 = now_ns();
-
-		if (ingest_records(sv->in, sv->buf, n, &sv->texts) < 0)
+		t0 = now_ns();
+		if (session_store(sv->ss, sv->buf, n, &sv->texts) < 0)
 			return -1;
 		sv->ingest_ns += now_ns() - t0;
 		total += (long)n;
 		if (n < SUPERVISOR_BATCH)
 			break;
 	}
-	if (sv->in_txn && now_ns() - sv->last_commit_ns >= SUPERVISOR_COMMIT_NS && supervisor_commit(sv) < 0)
+	t0 = now_ns();
+	if (session_commit(sv->ss, false) < 0)
 		return -1;
+	sv->ingest_ns += now_ns() - t0;
 	return total;
 }
 
@@ -325,7 +294,7 @@ static void supervisor_holder(void *ctx, uint64_t inode, pid_t pid, int fd)
 	if (!b->pinned && pin_fd(&c->sv->pins, pid, fd) == 0)
 		b->pinned = true;
 	for (; b < c->blocked + c->n && b->inode == inode; b++)
-		ingest_hang_holder(c->sv->in, b->seq, b->pid, inode, pid, fd);
+		ingest_hang_holder(session_ingest(c->sv->ss), b->seq, b->pid, inode, pid, fd);
 }
 
 /*
@@ -360,7 +329,7 @@ static void supervisor_record_hang(struct supervisor *sv, const struct hang_proc
 				read_of[nread++] = p->inode;
 		}
 	}
-	if (sv->in && ctx.n) {
+	if (sv->ss && ctx.n) {
 		qsort(blocked, ctx.n, sizeof(*blocked), supervisor_cmp_blocked);
 		qsort(write_of, nwrite, sizeof(*write_of), supervisor_cmp_u64);
 		qsort(read_of, nread, sizeof(*read_of), supervisor_cmp_u64);
@@ -451,136 +420,46 @@ static pid_t supervisor_spawn(struct supervisor *sv, const sigset_t *old_mask)
 static int supervisor_begin_run(struct supervisor *sv)
 {
 	const struct supervisor_config *cfg = sv->cfg;
-	sqlite3_stmt *s = NULL;
-	char when[32];
-	time_t t = time(NULL);
-	struct tm tm;
-	int64_t id;
-	int rc;
+	struct session_run run = {
+		.source = "pool",
+		.strategy = pool_run_name(&cfg->pool),
+		.workers = cfg->pool.workers,
+		.tasks = cfg->pool.tasks,
+		.task_ms = cfg->pool.task_ms,
+		.crash_worker = cfg->pool.crash_worker,
+		.io_events = cfg->io_events,
+		.supervisor_pid = sv->self,
+	};
 
-	if (store_open(cfg->db_path, STORE_WRITE, &sv->st) < 0)
-		return -EINVAL;
-	gmtime_r(&t, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	/* The id and the row in one write transaction: concurrent runs into
-	 * one file each get the next id. */
-	if (store_exec(sv->st, "BEGIN IMMEDIATE") < 0)
-		return -EIO;
-	if (store_next_run_id(sv->st, &id) < 0)
-		goto fail;
-	s = store_prepare(sv->st, "INSERT INTO runs (id, strategy, workers, tasks, task_ms, crash_worker, io_events,"
-				  " started_at, started_ns, supervisor_pid) VALUES (?10, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
-	if (!s)
-		goto fail;
-	sqlite3_bind_text(s, 1, pool_run_name(&cfg->pool), -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 2, cfg->pool.workers);
-	sqlite3_bind_int64(s, 3, cfg->pool.tasks);
-	sqlite3_bind_int64(s, 4, cfg->pool.task_ms);
-	if (cfg->pool.crash_worker >= 0)
-		sqlite3_bind_int(s, 5, cfg->pool.crash_worker);
-	sqlite3_bind_int(s, 6, cfg->io_events);
-	sqlite3_bind_text(s, 7, when, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 8, (int64_t)now_ns());
-	sqlite3_bind_int64(s, 9, sv->self);
-	sqlite3_bind_int64(s, 10, id);
-	rc = store_step(sv->st, s);
-	sqlite3_finalize(s);
-	if (rc < 0 || store_exec(sv->st, "COMMIT") < 0)
-		goto fail;
-	sv->run_id = id;
-	sv->in = ingest_new(sv->st, sv->run_id, false);
-	sv->last_commit_ns = now_ns();
-	return 0;
-fail:
-	sqlite3_exec(sv->st->db, "ROLLBACK", NULL, NULL, NULL);
-	return -EIO;
-}
-
-/*
- * The trace could not be stored (a full disk, an I/O error): what was
- * committed stays, and the run's row says it failed and why, so that no
- * reader takes it for a run that is still going on. Best effort: with the
- * disk still full this write can fail too, and then says so.
- */
-static void supervisor_mark_failed(struct supervisor *sv)
-{
-	sqlite3_stmt *s;
-	char *why;
-	int rc = -1;
-
-	if (!sv->st || sv->run_id < 0)
-		return;
-	/* SQLite's message of the failure, copied before ROLLBACK replaces it. */
-	why = xstrdup(sqlite3_errmsg(sv->st->db));
-	if (sv->in_txn)
-		sqlite3_exec(sv->st->db, "ROLLBACK", NULL, NULL, NULL);
-	sv->in_txn = false;
-	s = store_prepare(sv->st, "UPDATE runs SET outcome = 'failed', failure = ?2, ended_ns = ?3 WHERE id = ?1");
-	if (s) {
-		sqlite3_bind_int64(s, 1, sv->run_id);
-		sqlite3_bind_text(s, 2, why, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 3, (int64_t)now_ns());
-		rc = store_step(sv->st, s);
-		sqlite3_finalize(s);
-	}
-	free(why);
-	if (rc < 0)
-		error("run %lld could not be marked as failed either; its outcome stays empty", (long long)sv->run_id);
+	return session_begin(cfg->db_path, &run, &sv->ss);
 }
 
 static int supervisor_finish(struct supervisor *sv, struct supervisor_result *res)
 {
-	sqlite3_stmt *s;
+	struct session_end end = { .outcome = sv->outcome };
 	uint64_t torn = 0;
-	int rc;
 
 	/* No writer is left: drain to the end, stepping over records whose
 	 * writer was killed halfway (claimed, never completed). */
 	for (;;) {
-		if (supervisor_drain(sv) < 0)
+		if (supervisor_drain(sv) < 0) {
+			session_fail(sv->ss);
 			return -1;
+		}
 		supervisor_note_drops(sv);
 		if (evlog_pending(sv->log) == 0)
 			break;
 		torn += evlog_skip_torn(sv->log);
 	}
-	if (!sv->in_txn && store_exec(sv->st, "BEGIN") < 0)
+	end.dropped = res->dropped = sv->dropped_recorded;
+	end.torn = res->torn = torn;
+	if (session_finish(sv->ss, &end) < 0)
 		return -1;
-	sv->in_txn = true;
-	if (ingest_finish(sv->in) < 0)
-		return -1;
-	res->events = ingest_count(sv->in);
-	res->dropped = sv->dropped_recorded;
-	res->torn = torn;
-	s = store_prepare(sv->st, "UPDATE runs SET outcome = ?2, ended_ns = ?3, events = ?4,"
-				  " events_dropped = ?5, events_torn = ?6 WHERE id = ?1");
-	if (!s)
-		return -1;
-	sqlite3_bind_int64(s, 1, sv->run_id);
-	sqlite3_bind_text(s, 2, sv->outcome, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, (int64_t)now_ns());
-	sqlite3_bind_int64(s, 4, (int64_t)res->events);
-	sqlite3_bind_int64(s, 5, (int64_t)res->dropped);
-	sqlite3_bind_int64(s, 6, (int64_t)torn);
-	rc = store_step(sv->st, s);
-	sqlite3_finalize(s);
-	if (rc < 0)
-		return -1;
-	/* Only a reader of a non-WAL file can hold the last commit off; wait for it. */
-	for (uint64_t deadline = now_ns() + 60 * 1000000000ULL;;) {
-		if (supervisor_commit(sv) < 0)
-			return -1;
-		if (!sv->in_txn)
-			break;
-		if (now_ns() > deadline)
-			return error("%s: the database stayed locked for a minute; the run was not stored",
-				     sv->cfg->db_path);
-		sleep_ms(10);
-	}
+	res->events = session_events(sv->ss);
 	res->stored_seconds = supervisor_since(sv, now_ns());
 	res->ingest_seconds = (double)sv->ingest_ns / 1e9;
 	/* The run is stored: a count that cannot be read is reported, not fatal. */
-	store_run_counts(sv->st, sv->run_id, &res->leaked_write_ends, &res->eof_blockers);
+	session_counts(sv->ss, &res->leaked_write_ends, &res->eof_blockers);
 	res->counted_seconds = supervisor_since(sv, now_ns());
 	return 0;
 }
@@ -628,7 +507,7 @@ static void supervisor_abandon(struct supervisor *sv)
 
 int supervisor_run(const struct supervisor_config *cfg, struct supervisor_result *res)
 {
-	struct supervisor sv = { .cfg = cfg, .run_id = -1 };
+	struct supervisor sv = { .cfg = cfg };
 	sigset_t block, old;
 	int ret = -EIO;
 
@@ -680,10 +559,10 @@ int supervisor_run(const struct supervisor_config *cfg, struct supervisor_result
 		goto out;
 	}
 	ret = -EIO;
-	res->run_id = sv.run_id;
+	res->run_id = sv.ss ? session_run_id(sv.ss) : -1;
 	if (supervisor_loop(&sv) < 0) {
 		error("the trace could not be stored; stopping the pool");
-		supervisor_mark_failed(&sv);
+		session_fail(sv.ss);
 		supervisor_abandon(&sv);
 		goto out;
 	}
@@ -692,10 +571,8 @@ int supervisor_run(const struct supervisor_config *cfg, struct supervisor_result
 	res->evidence_seconds = supervisor_since(&sv, sv.t_evidence);
 	supervisor_set_outcome(&sv, supervisor_signal ? "interrupted" : "ok");
 	res->outcome = sv.outcome;
-	if (cfg->trace && supervisor_finish(&sv, res) < 0) {
-		supervisor_mark_failed(&sv);
+	if (cfg->trace && supervisor_finish(&sv, res) < 0)
 		goto out;
-	}
 	ret = 0;
 out:
 	/* A signal that came while the trace was being committed is honoured
@@ -704,10 +581,7 @@ out:
 	pin_release(&sv.pins);
 	guard_stop(sv.guard);
 	on_stop_signals(NULL);
-	if (sv.in_txn)
-		sqlite3_exec(sv.st->db, "ROLLBACK", NULL, NULL, NULL);
-	ingest_free(sv.in);
-	store_close(sv.st);
+	session_free(sv.ss);
 	free(sv.buf);
 	hang_seen_release(&sv.seen);
 	evlog_texts_release(&sv.texts);

@@ -39,7 +39,7 @@
 #include "evlog.h"
 #include "hang.h"
 #include "ingest.h"
-#include "store.h"
+#include "session.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -64,8 +64,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-#define TRACER_COMMIT_NS (50 * 1000000ULL)
 
 static volatile sig_atomic_t tracer_signal;
 
@@ -116,9 +114,7 @@ struct tracer_fdc {
 struct tracer {
 	const struct tracer_config *cfg;
 	struct hang_seen seen; /* the processes a `blocked` event was recorded for */
-	struct store *st;
-	struct ingest *in;
-	int64_t run_id;
+	struct session *ss; /* the run in the trace: see session.c */
 	pid_t self, top;
 	struct tracer_task *tasks; /* open addressing by tid */
 	size_t cap, len;
@@ -126,8 +122,7 @@ struct tracer {
 	size_t nbatch, batch_cap;
 	struct evlog_texts texts;
 	uint64_t seq;
-	bool in_txn;
-	uint64_t last_commit_ns, last_event_ns;
+	uint64_t last_event_ns;
 	const char *outcome;
 	int top_status;
 	bool killing;
@@ -231,23 +226,12 @@ static struct evlog_record *tracer_event(struct tracer *t, int kind, pid_t pid)
 static int tracer_flush(struct tracer *t, bool commit_now)
 {
 	if (t->nbatch) {
-		if (!t->in_txn) {
-			if (store_exec(t->st, "BEGIN") < 0)
-				return -1;
-			t->in_txn = true;
-		}
-		if (ingest_records(t->in, t->batch, t->nbatch, &t->texts) < 0)
+		if (session_store(t->ss, t->batch, t->nbatch, &t->texts) < 0)
 			return -1;
 		t->nbatch = 0;
 		t->texts.len = 0;
 	}
-	if (t->in_txn && (commit_now || now_ns() - t->last_commit_ns >= TRACER_COMMIT_NS)) {
-		if (ingest_sync(t->in) < 0 || store_exec(t->st, "COMMIT") < 0)
-			return -1;
-		t->in_txn = false;
-		t->last_commit_ns = now_ns();
-	}
-	return 0;
+	return session_commit(t->ss, commit_now);
 }
 
 /* The peer of a socketpair end made in the program, or 0 for any other socket. */
@@ -984,7 +968,10 @@ static void tracer_ended(struct tracer *t, pid_t tid, int status)
 	if (tid == t->top)
 		t->top_status = status;
 	if (k->parent == t->self || k->parent == -1) {
-		/* Our child: this waitpid was its reap. */
+		/* Our child: this waitpid was its reap, and its pid is free from
+		 * now on, so it leaves the table (a kill of the program must
+		 * never reach whoever gets the pid next). */
+		k->dead = true;
 		if (k->parent == t->self)
 			tracer_reaped(t, t->self, tid, status);
 		else
@@ -1069,7 +1056,7 @@ static void tracer_holder(void *ctx, uint64_t inode, pid_t pid, int fd)
 
 	for (size_t i = 0; i < b->n; i++)
 		if (b->list[i].inode == inode)
-			ingest_hang_holder(b->t->in, b->list[i].seq, b->list[i].pid, inode, pid, fd);
+			ingest_hang_holder(session_ingest(b->t->ss), b->list[i].seq, b->list[i].pid, inode, pid, fd);
 }
 
 /*
@@ -1232,70 +1219,30 @@ static _Noreturn void tracer_child(char *const *argv, bool io, const sigset_t *m
 
 static int tracer_begin_run(struct tracer *t)
 {
-	sqlite3_stmt *s;
-	char when[32];
-	time_t now = time(NULL);
-	struct tm tm;
-	int64_t id;
-	int rc;
+	struct session_run run = {
+		.source = "record",
+		.command = t->cfg->command,
+		.crash_worker = -1,
+		.io_events = t->cfg->io,
+		.supervisor_pid = t->self,
+	};
 
-	if (store_open(t->cfg->db_path, STORE_WRITE, &t->st) < 0)
-		return -EINVAL;
-	gmtime_r(&now, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (store_exec(t->st, "BEGIN IMMEDIATE") < 0)
-		return -EIO;
-	if (store_next_run_id(t->st, &id) < 0 ||
-	    !(s = store_prepare(t->st, "INSERT INTO runs (id, source, command, io_events, started_at, started_ns,"
-				       " supervisor_pid) VALUES (?1, 'record', ?2, ?6, ?3, ?4, ?5)"))) {
-		sqlite3_exec(t->st->db, "ROLLBACK", NULL, NULL, NULL);
-		return -EIO;
-	}
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_text(s, 2, t->cfg->command, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, when, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 4, (int64_t)now_ns());
-	sqlite3_bind_int64(s, 5, t->self);
-	sqlite3_bind_int(s, 6, t->cfg->io);
-	rc = store_step(t->st, s);
-	sqlite3_finalize(s);
-	if (rc < 0 || store_exec(t->st, "COMMIT") < 0) {
-		sqlite3_exec(t->st->db, "ROLLBACK", NULL, NULL, NULL);
-		return -EIO;
-	}
-	t->run_id = id;
-	t->in = ingest_new(t->st, id, true);
-	t->last_commit_ns = now_ns();
-	return 0;
+	return session_begin(t->cfg->db_path, &run, &t->ss);
 }
 
 static int tracer_finish(struct tracer *t, struct tracer_result *res)
 {
-	sqlite3_stmt *s;
-	int rc;
+	struct session_end end = { .outcome = res->outcome, .has_exit_status = true, .exit_status = res->status };
 
-	if (tracer_flush(t, false) < 0)
+	if (tracer_flush(t, false) < 0) {
+		session_fail(t->ss);
 		return -1;
-	if (!t->in_txn && store_exec(t->st, "BEGIN") < 0)
+	}
+	if (session_finish(t->ss, &end) < 0)
 		return -1;
-	t->in_txn = true;
-	if (ingest_finish(t->in) < 0)
-		return -1;
-	res->events = ingest_count(t->in);
-	s = store_prepare(t->st, "UPDATE runs SET outcome = ?2, ended_ns = ?3, events = ?4, exit_status = ?5"
-				 " WHERE id = ?1");
-	if (!s)
-		return -1;
-	sqlite3_bind_int64(s, 1, t->run_id);
-	sqlite3_bind_text(s, 2, res->outcome, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, (int64_t)now_ns());
-	sqlite3_bind_int64(s, 4, (int64_t)res->events);
-	sqlite3_bind_int(s, 5, res->status);
-	rc = store_step(t->st, s);
-	sqlite3_finalize(s);
-	if (rc < 0 || tracer_flush(t, true) < 0)
-		return -1;
-	store_run_counts(t->st, t->run_id, &res->leaked_write_ends, &res->eof_blockers);
+	res->events = session_events(t->ss);
+	/* The run is stored: a count that cannot be read is reported, not fatal. */
+	session_counts(t->ss, &res->leaked_write_ends, &res->eof_blockers);
 	return 0;
 }
 
@@ -1339,9 +1286,29 @@ static int tracer_loop(struct tracer *t)
 	}
 }
 
+/*
+ * Kills and reaps every process of the program, recording nothing more,
+ * after the trace could not be stored. A killed tracee still stops once on
+ * its way out (PTRACE_EVENT_EXIT), and stays there until resumed: each stop
+ * is resumed, and a task stopped that the kill missed (one whose fork event
+ * was not handled yet) is killed then.
+ */
+static void tracer_abandon(struct tracer *t)
+{
+	int status;
+	pid_t tid;
+
+	tracer_kill_all(t);
+	while ((tid = waitpid(-1, &status, __WALL)) > 0 || errno == EINTR)
+		if (tid > 0 && WIFSTOPPED(status)) {
+			kill(tid, SIGKILL);
+			ptrace(PTRACE_CONT, tid, 0, 0);
+		}
+}
+
 int tracer_run(const struct tracer_config *cfg, struct tracer_result *res)
 {
-	struct tracer t = { .cfg = cfg, .run_id = -1 };
+	struct tracer t = { .cfg = cfg };
 	sigset_t chld, old;
 	int status, ret = -EIO;
 
@@ -1386,7 +1353,7 @@ int tracer_run(const struct tracer_config *cfg, struct tracer_result *res)
 		goto out;
 	}
 	ret = -EIO;
-	res->run_id = t.run_id;
+	res->run_id = session_run_id(t.ss);
 	{
 		struct tracer_task *top = tracer_task(&t, t.top, true);
 
@@ -1398,9 +1365,8 @@ int tracer_run(const struct tracer_config *cfg, struct tracer_result *res)
 	kill(t.top, SIGCONT);
 	if (tracer_loop(&t) < 0) {
 		error("the trace could not be stored; stopping the program");
-		tracer_kill_all(&t);
-		while (waitpid(-1, &status, __WALL) > 0 || errno == EINTR)
-			;
+		session_fail(t.ss);
+		tracer_abandon(&t);
 		goto out;
 	}
 	res->status = WIFEXITED(t.top_status) ? WEXITSTATUS(t.top_status) : 128 + WTERMSIG(t.top_status);
@@ -1416,10 +1382,7 @@ out:
 	res->signal = tracer_signal;
 	on_stop_signals(NULL);
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (t.in_txn)
-		sqlite3_exec(t.st->db, "ROLLBACK", NULL, NULL, NULL);
-	ingest_free(t.in);
-	store_close(t.st);
+	session_free(t.ss);
 	for (size_t i = 0; i < t.cap; i++) {
 		free(t.tasks[i].exec_fds);
 		free(t.tasks[i].fdc);

@@ -349,6 +349,64 @@ Test(faults, a_full_disk_marks_the_run_failed_and_keeps_the_file, .timeout = 60)
 }
 
 /*
+ * record on a full disk: exit 1 within seconds (it used to hang forever, its
+ * killed program stuck in its last ptrace stop), the run marked failed,
+ * nothing of the program left running, and the file whole.
+ */
+Test(faults, record_on_a_full_disk_fails_the_run_and_leaves_nothing_running, .timeout = 60)
+{
+	struct t_result r;
+	char db[600], tag[96];
+	uint64_t t0;
+
+	snprintf(db, sizeof(db), "%s/r.db", t_path("small"));
+	snprintf(tag, sizeof(tag), "POOLTRACE_TEST_TAG=fullrec-%d", (int)getpid());
+	t_sh(&r, "mkdir small && mount -t tmpfs -o size=300k tmpfs small");
+	if (r.status != 0)
+		cr_skip_test("cannot mount a small tmpfs here: %s", r.err);
+	t0 = (uint64_t)time(NULL);
+	t_sh(&r, "%s timeout -s KILL 30 \"$PT\" record --io --db small/r.db -- sh -c"
+		 " 'for i in $(seq 3000); do echo hi | cat >/dev/null; done'", tag);
+	cr_expect_eq(r.status, 1, "exit %d: %s", r.status, r.err);
+	cr_expect((uint64_t)time(NULL) - t0 <= 10, "record took %llu s to fail", (unsigned long long)(time(NULL) - t0));
+	cr_expect(strstr(r.err, "database or disk is full") != NULL, "%s", r.err);
+	for (int i = 0; i < 100 && t_tagged_alive(tag); i++)
+		usleep(10000);
+	cr_expect_eq(t_tagged_alive(tag), 0, "the program outlived pooltrace");
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM runs WHERE outcome IS NOT 'failed'"), 0);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check <> 'ok'"), 0);
+	t_sh(&r, "umount small");
+}
+
+/*
+ * The program's top process exits and pooltrace reaps it; a stranger then
+ * gets its pid. A SIGTERM to pooltrace kills what is left of the program
+ * (here a sleep), never the stranger: a reaped process leaves the tracer's
+ * table at once. (It used to stay, and the kill-all hit its old pid.)
+ */
+Test(faults, record_never_kills_a_process_that_took_a_reaped_pid, .timeout = 60)
+{
+	struct t_result r;
+
+	if (access("/proc/sys/kernel/ns_last_pid", W_OK) != 0)
+		cr_skip_test("needs root and /proc/sys/kernel/ns_last_pid to hand out a chosen pid");
+	t_sh(&r, "\"$PT\" record --db p.db -q -- sh -c 'echo $$ > top.pid; exec 1>&-; sleep 20 & exit 0' & pt=$!;"
+		 " while [ ! -s top.pid ]; do sleep 0.01; done; top=$(cat top.pid);"
+		 " while kill -0 $top 2>/dev/null; do sleep 0.01; done;"
+		 " for try in 1 2 3 4 5; do echo $((top - 1)) > /proc/sys/kernel/ns_last_pid; sleep 100 & s=$!;"
+		 "   [ $s = $top ] && break; kill $s; s=; done;"
+		 " [ -n \"$s\" ] || { kill -TERM $pt; wait $pt; exit 77; };"
+		 " kill -TERM $pt; wait $pt; st=$?;"
+		 " if kill -0 $s 2>/dev/null; then kill $s; echo \"stranger alive, pooltrace $st\"; exit 0; fi;"
+		 " echo \"stranger $s (the top's old pid) was killed, pooltrace $st\"; exit 1");
+	if (r.status == 77)
+		cr_skip_test("another process took the pid first, five times");
+	cr_expect_eq(r.status, 0, "%s %s", r.out, r.err);
+	cr_expect(strstr(r.out, "pooltrace 143") != NULL, "%s %s", r.out, r.err);
+	cr_expect_eq(t_sql_int(t_path("p.db"), "SELECT count(*) FROM runs WHERE outcome = 'interrupted'"), 1);
+}
+
+/*
  * A SIGTERM that arrives once the pool is reaped, while the trace is being
  * committed, is honoured after the commit: the run is stored whole, with the
  * outcome it had, and pooltrace exits 128+15. (It used to exit 0.)
