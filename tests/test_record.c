@@ -247,6 +247,21 @@ Test(record, the_program_is_born_with_exactly_the_fds_pooltrace_was_given, .time
 	cr_expect(strstr(r.out, " 7 ") != NULL, "%s", r.out);
 }
 
+/*
+ * CMD exits 0 and leaves a pool behind that deadlocks: the deadlock is found
+ * and recorded, the summary says so, and the exit status is CMD's, not 137.
+ */
+Test(record, an_orphans_deadlock_after_cmd_exited_keeps_cmds_status, .timeout = 60)
+{
+	struct t_result r;
+
+	t_run(&r, "record --db o.db -- sh -c '%s 3 </dev/null >/dev/null 2>&1 & exit 0'", PROG("leakypool"));
+	cr_expect_eq(r.status, 0, "%s", r.err);
+	cr_expect(strstr(r.err, ": deadlock, status 0;") != NULL, "%s", r.err);
+	cr_expect_eq(t_sql_int(t_path("o.db"), "SELECT count(*) FROM runs WHERE outcome = 'deadlock' AND exit_status = 0"), 1);
+	cr_expect_eq(t_sql_int(t_path("o.db"), "SELECT count(*) FROM events WHERE kind = 'hang'"), 4);
+}
+
 /* If pooltrace dies, the kernel kills the program (PTRACE_O_EXITKILL). */
 Test(record, sigkill_of_pooltrace_during_a_record_leaves_no_process, .timeout = 60)
 {
