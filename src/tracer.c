@@ -78,6 +78,7 @@ struct tracer_task {
 	bool held;          /* stopped before its parent's event: resumed once that is seen */
 	bool in_call;       /* between a seccomp stop and that call's exit stop */
 	bool dead;          /* its exit was reported to us */
+	int end_status;     /* dead: how it ended, as our waitpid saw it (a reap whose status pointer is NULL) */
 	uint64_t clear_tid; /* a thread: where the kernel writes 0 when it exits, and wakes its joiner (0: unknown) */
 	long nr;            /* the call in progress */
 	uint64_t args[6];
@@ -613,25 +614,46 @@ static void tracer_call_entry(struct tracer *t, struct tracer_task *k)
 	}
 }
 
-/* A reap by a wait4/waitid of the program: who, and how it ended. */
-static void tracer_reaped(struct tracer *t, pid_t by, pid_t pid, int status)
+/*
+ * A reap by a wait4/waitid of the program, or by pooltrace: who, and how it
+ * ended. status is NULL when the caller did not say (wait(NULL)): then it
+ * is how our own waitpid saw the process end, which the kernel reports to
+ * us before it lets the real parent reap a tracee; a process we never
+ * traced stays without a code rather than getting a false 0.
+ */
+static void tracer_reaped(struct tracer *t, pid_t by, pid_t pid, const int *status)
 {
 	struct evlog_record *r = tracer_event(t, EV_REAP, by);
 	struct tracer_task *k = tracer_task(t, pid, false);
 
+	if (!status && k && k->dead)
+		status = &k->end_status;
 	r->other_pid = pid;
 	r->has = HAS_OTHER_PID;
-	if (WIFEXITED(status)) {
-		r->arg = WEXITSTATUS(status);
+	if (status && WIFEXITED(*status)) {
+		r->arg = WEXITSTATUS(*status);
 		r->has |= HAS_ARG;
-	} else if (WIFSIGNALED(status)) {
-		r->signal = (uint8_t)WTERMSIG(status);
+	} else if (status && WIFSIGNALED(*status)) {
+		r->signal = (uint8_t)WTERMSIG(*status);
 		r->has |= HAS_SIGNAL;
 	}
 	if (k && k->dead)
 		tracer_forget(t, k);
 	else if (k)
 		k->parent = -1; /* reaped before we saw it die: nobody else reaps it */
+}
+
+/*
+ * Whether a wait4 that returned pid reaped it: a traced process is reaped
+ * only once its exit has been reported to us (the kernel shows a tracee's
+ * zombie to its tracer first); one still alive was reported stopped or
+ * continued. A process we do not trace: taken as reaped.
+ */
+static bool tracer_wait_reaped(struct tracer *t, pid_t pid)
+{
+	struct tracer_task *c = tracer_task(t, pid, false);
+
+	return !c || c->dead;
 }
 
 /* At the call's exit stop: record it with its result. */
@@ -748,21 +770,29 @@ static void tracer_call_exit(struct tracer *t, struct tracer_task *k, int64_t rv
 		return;
 	case SYS_wait4: {
 		int status = 0;
+		bool told;
 
-		if (rval <= 0)
+		if (rval <= 0 || !tracer_wait_reaped(t, (pid_t)rval))
 			return;
-		tracer_read_mem(k->tid, k->args[1], &status, sizeof(status));
-		tracer_reaped(t, k->tgid, (pid_t)rval, status);
+		told = k->args[1] && tracer_read_mem(k->tid, k->args[1], &status, sizeof(status));
+		/* WUNTRACED, WCONTINUED: a stop or a continue is reported, nothing is reaped. */
+		if (told && (WIFSTOPPED(status) || WIFCONTINUED(status)))
+			return;
+		tracer_reaped(t, k->tgid, (pid_t)rval, told ? &status : NULL);
 		return;
 	}
 	case SYS_waitid: {
 		siginfo_t si;
+		int status;
 
 		if (rval != 0 || (k->args[3] & WNOWAIT) || !tracer_read_mem(k->tid, k->args[2], &si, sizeof(si)) ||
 		    !si.si_pid)
 			return;
-		tracer_reaped(t, k->tgid, si.si_pid,
-			      si.si_code == CLD_EXITED ? (si.si_status & 0xff) << 8 : si.si_status & 0x7f);
+		/* WSTOPPED, WCONTINUED (CLD_STOPPED, CLD_TRAPPED, CLD_CONTINUED) only report. */
+		if (si.si_code != CLD_EXITED && si.si_code != CLD_KILLED && si.si_code != CLD_DUMPED)
+			return;
+		status = si.si_code == CLD_EXITED ? (si.si_status & 0xff) << 8 : si.si_status & 0x7f;
+		tracer_reaped(t, k->tgid, si.si_pid, &status);
 		return;
 	}
 	default:
@@ -973,12 +1003,13 @@ static void tracer_ended(struct tracer *t, pid_t tid, int status)
 		 * never reach whoever gets the pid next). */
 		k->dead = true;
 		if (k->parent == t->self)
-			tracer_reaped(t, t->self, tid, status);
+			tracer_reaped(t, t->self, tid, &status);
 		else
 			tracer_forget(t, k);
 		return;
 	}
 	k->dead = true; /* its parent's wait4 will reap it */
+	k->end_status = status;
 }
 
 /* ---- deadlock ---- */

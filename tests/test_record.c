@@ -262,6 +262,39 @@ Test(record, an_orphans_deadlock_after_cmd_exited_keeps_cmds_status, .timeout = 
 	cr_expect_eq(t_sql_int(t_path("o.db"), "SELECT count(*) FROM events WHERE kind = 'hang'"), 4);
 }
 
+/*
+ * Reaps without a status pointer (waitpid(pid, NULL, 0), wait(NULL)) store
+ * how each child really ended, as strace -ff saw it ("+++ exited with 3
+ * +++", "+++ killed by SIGKILL +++"), not exit 0; and a child reported
+ * stopped (WUNTRACED) or continued (waitid WCONTINUED) is not reaped then:
+ * its write and close after the SIGCONT are its own, so no write end is
+ * taken for leaked. (Before: exit 0 twice, three reaps of the stopped child,
+ * 1 leaked write end, 1 EOF blocker.)
+ */
+Test(record, reaps_without_a_status_and_stop_reports_match_strace, .timeout = 60)
+{
+	struct t_result r;
+	const char *db = t_path("nw.db");
+
+	cr_assert_eq(t_sh(&r, "strace -ff -q -o st -- %s >/dev/null && cat st.* |"
+			      " sed -n 's/^+++ exited with \\([0-9]*\\) +++$/exit \\1/p; s/^+++ killed by \\(SIG[A-Z]*\\).*/\\1/p' |"
+			      " sort | tr '\\n' ' '",
+			      PROG("nullwait")),
+		     0, "%s", r.err);
+	cr_expect_str_eq(r.out, "SIGKILL exit 0 exit 3 exit 5 ", "strace saw: %s", r.out);
+	cr_assert_eq(t_run(&r, "record --io --db nw.db -q -- %s", PROG("nullwait")), 0, "%s", r.err);
+	cr_assert_eq(t_run(&r, "query --db nw.db --csv \"SELECT group_concat(x, ' ') FROM (SELECT CASE WHEN term_signal = 9"
+			       " THEN 'SIGKILL' ELSE 'exit ' || exit_code END AS x FROM processes ORDER BY x)\""),
+		     0, "%s", r.err);
+	cr_expect(strstr(r.out, "SIGKILL exit 0 exit 3 exit 5") != NULL, "pooltrace stored: %s", r.out);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events WHERE kind = 'reap'"), 4, "one reap per process");
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM processes WHERE reap_seq IS NULL"), 0);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM leaked_write_ends"), 0);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM eof_blockers"), 0);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events e JOIN processes p ON p.pid = e.pid AND p.exit_code = 5"
+				   " WHERE e.kind = 'write' AND e.seq < p.reap_seq"), 1, "the continued child's write");
+}
+
 /* If pooltrace dies, the kernel kills the program (PTRACE_O_EXITKILL). */
 Test(record, sigkill_of_pooltrace_during_a_record_leaves_no_process, .timeout = 60)
 {
