@@ -62,6 +62,16 @@ static char *cmd_query_slurp(const char *path)
 			buf = xrealloc(buf, cap *= 2);
 	}
 	buf[len] = '\0';
+	/* A directory opens, and only its read fails (EISDIR): never take that for empty SQL. */
+	if (ferror(f)) {
+		int e = errno;
+
+		free(buf);
+		if (f != stdin)
+			fclose(f);
+		errno = e;
+		return NULL;
+	}
 	if (f != stdin)
 		fclose(f);
 	return buf;

@@ -109,7 +109,31 @@ static void query_table_free(struct query_table *t)
 	free(t->numeric);
 }
 
-/* Prints one prepared statement's rows. Returns 0 or -EIO (message printed). */
+/*
+ * Whether a failed step is the statement's own fault (bad input: a runtime
+ * error of the SQL, a refused function) rather than the file's or the
+ * system's (an I/O error, a damaged page, no memory).
+ */
+static bool query_statement_fault(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_ERROR:
+	case SQLITE_AUTH:
+	case SQLITE_MISMATCH:
+	case SQLITE_RANGE:
+	case SQLITE_TOOBIG:
+	case SQLITE_CONSTRAINT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * Prints one prepared statement's rows. Returns 0, -EINVAL when the
+ * statement itself failed, or -EIO when the database could not be read
+ * (message printed).
+ */
 static int query_statement(struct store *st, sqlite3_stmt *stmt, bool csv, FILE *out)
 {
 	struct query_table t = { .ncols = sqlite3_column_count(stmt) };
@@ -129,7 +153,7 @@ static int query_statement(struct store *st, sqlite3_stmt *stmt, bool csv, FILE 
 		else
 			query_table_add(&t, row);
 	}
-	while ((rc = store_step(st, stmt)) == 1) {
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		for (int c = 0; c < t.ncols; c++) {
 			int type = sqlite3_column_type(stmt, c);
 			const char *text = (const char *)sqlite3_column_text(stmt, c);
@@ -143,9 +167,19 @@ static int query_statement(struct store *st, sqlite3_stmt *stmt, bool csv, FILE 
 		else
 			query_table_add(&t, row);
 	}
-	if (rc < 0)
+	if (rc != SQLITE_DONE && query_statement_fault(rc)) {
+		const char *msg = sqlite3_errmsg(st->db);
+
+		/* load_extension() on a connection that loads none says only this. */
+		if (!strcmp(msg, "not authorized"))
+			error("query: not authorized: query loads no extension and changes nothing");
+		else
+			error("query: %s", msg);
+		ret = -EINVAL;
+	} else if (rc != SQLITE_DONE) {
+		error("%s: %s", st->path, sqlite3_errmsg(st->db));
 		ret = -EIO;
-	else if (!csv && t.ncols > 0)
+	} else if (!csv && t.ncols > 0)
 		query_table_print(&t, out);
 	query_table_free(&t);
 	free(row);

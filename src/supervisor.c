@@ -535,9 +535,7 @@ int supervisor_run(const struct supervisor_config *cfg, struct supervisor_result
 		goto out;
 	}
 	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
+	stop_signal_set(&block);
 	sigprocmask(SIG_BLOCK, &block, &old);
 	fflush(NULL);
 	sv.t0 = now_ns();

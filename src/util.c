@@ -147,16 +147,31 @@ uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/*
+ * Every signal whose default action would end pooltrace without a word and
+ * that can be caught: each ends the run as interrupted instead, its outcome
+ * stored (SIGXFSZ is ignored instead: the write it stops then fails with
+ * EFBIG, and the run is marked failed).
+ */
+static const int util_stop_sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGXCPU };
+
+void stop_signal_set(sigset_t *set)
+{
+	for (size_t i = 0; i < sizeof(util_stop_sigs) / sizeof(util_stop_sigs[0]); i++)
+		sigaddset(set, util_stop_sigs[i]);
+}
+
 void on_stop_signals(void (*handler)(int))
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = handler ? handler : SIG_DFL;
 	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &sa, NULL);
+	for (size_t i = 0; i < sizeof(util_stop_sigs) / sizeof(util_stop_sigs[0]); i++)
+		sigaction(util_stop_sigs[i], &sa, NULL);
+	sa.sa_handler = handler ? SIG_IGN : SIG_DFL;
+	sigaction(SIGXFSZ, &sa, NULL);
 }
 
 void sleep_ms(long ms)

@@ -3,6 +3,7 @@
 #define POOLTRACE_UTIL_H
 
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdnoreturn.h>
 #include <sys/types.h>
@@ -58,10 +59,17 @@ void inomap_release(struct inomap *m);
 uint64_t now_ns(void);
 
 /*
- * Sets handler for SIGINT, SIGTERM and SIGHUP, the signals that ask pooltrace
- * to stop (NULL: back to the default action).
+ * Sets handler for the signals that ask pooltrace to stop: SIGINT, SIGTERM,
+ * SIGHUP, and the others whose default action would end it silently
+ * (SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGXCPU); ignores SIGXFSZ,
+ * so a file-size limit fails a write instead of killing pooltrace. NULL:
+ * every one back to its default action. Call it after forking the program,
+ * whose signal dispositions must stay its own (an ignored signal survives
+ * exec).
  */
 void on_stop_signals(void (*handler)(int));
+/* Adds the signals on_stop_signals handles to set, to block them around a fork. */
+void stop_signal_set(sigset_t *set);
 
 /* Sleeps for ms milliseconds; a signal ends the sleep early so callers can react. */
 void sleep_ms(long ms);

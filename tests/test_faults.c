@@ -407,6 +407,39 @@ Test(faults, record_never_kills_a_process_that_took_a_reaped_pid, .timeout = 60)
 }
 
 /*
+ * A signal whose default action would end pooltrace silently (SIGUSR1,
+ * SIGALRM, ...) ends the run as interrupted, stored, exit 128+N, for run and
+ * record alike; a file-size limit (SIGXFSZ) fails the run instead of killing
+ * pooltrace without a word. (The outcome used to stay NULL.)
+ */
+Test(faults, every_catchable_fatal_signal_ends_the_run_with_an_outcome, .timeout = 120)
+{
+	static const struct {
+		const char *cmd;
+		int sig;
+	} cases[] = {
+		{ "record --db s.db -q -- sleep 30", SIGUSR1 },
+		{ "record --db s.db -q -- sleep 30", SIGALRM },
+		{ "run --db s.db -q -s child-close -w 2 -t 1 --task-ms 30000", SIGUSR2 },
+		{ "run --db s.db -q -s child-close -w 2 -t 1 --task-ms 30000", SIGPROF },
+	};
+	const char *db = t_path("s.db");
+	struct t_result r;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		t_sh(&r, "\"$PT\" %s & p=$!; sleep 0.5; kill -%d $p; wait $p", cases[i].cmd, cases[i].sig);
+		cr_expect_eq(r.status, 128 + cases[i].sig, "%s, signal %d: exit %d %s", cases[i].cmd, cases[i].sig, r.status,
+			     r.err);
+		cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM runs WHERE id = %zu AND outcome = 'interrupted'", i + 1), 1,
+			     "%s, signal %d", cases[i].cmd, cases[i].sig);
+	}
+	t_sh(&r, "ulimit -f 300; \"$PT\" record --io --db big.db -- sh -c 'for i in $(seq 3000); do echo hi | cat; done'"
+		 " >/dev/null");
+	cr_expect_eq(r.status, 1, "exit %d %s", r.status, r.err);
+	cr_expect_eq(t_sql_int(t_path("big.db"), "SELECT count(*) FROM runs WHERE outcome = 'failed'"), 1);
+}
+
+/*
  * A SIGTERM that arrives once the pool is reaped, while the trace is being
  * committed, is honoured after the commit: the run is stored whole, with the
  * outcome it had, and pooltrace exits 128+15. (It used to exit 0.)

@@ -39,6 +39,9 @@ const char *viz_output_format(const char *const *formats, const char *format, co
 	const char *ext = NULL;
 	char list[64];
 
+	/* A command with one format (report: html) needs no name to tell it. */
+	if (!format && formats[0] && !formats[1] && (!out || !strcmp(out, "-") || !strrchr(out, '.')))
+		return formats[0];
 	if (format) {
 		for (int i = 0; formats[i]; i++)
 			if (!strcmp(format, formats[i]))
