@@ -57,6 +57,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -1337,6 +1338,32 @@ static void tracer_abandon(struct tracer *t)
 		}
 }
 
+/*
+ * pooltrace's own fd limit, raised to the hard one: every fact it records
+ * comes through an fd of its own (a /proc directory, an fdinfo file, a
+ * pidfd_getfd copy), and out of fds it would record no inherited fd and
+ * find no deadlock. Called after the fork, so the program keeps the limit
+ * it was given. Returns 0, or -EIO with one line printed when even the hard
+ * limit is too low to trace.
+ */
+static int tracer_fd_limit(void)
+{
+	const rlim_t need = 64;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 0;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need)
+		return error("the fd limit is %llu (ulimit -Hn); pooltrace record needs %llu of its own to trace",
+			     (unsigned long long)rl.rlim_max, (unsigned long long)need), -EIO;
+	if (rl.rlim_cur >= rl.rlim_max || rl.rlim_cur >= need)
+		return 0;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return error("cannot raise the fd limit to %llu: %s", (unsigned long long)rl.rlim_cur, strerror(errno)), -EIO;
+	return 0;
+}
+
 int tracer_run(const struct tracer_config *cfg, struct tracer_result *res)
 {
 	struct tracer t = { .cfg = cfg };
@@ -1364,6 +1391,11 @@ int tracer_run(const struct tracer_config *cfg, struct tracer_result *res)
 	/* It stops itself; seized while stopped, it runs no further until SIGCONT. */
 	if (waitpid(t.top, &status, WUNTRACED) != t.top || !WIFSTOPPED(status)) {
 		error("%s could not be traced", cfg->argv[0]);
+		goto out;
+	}
+	if (tracer_fd_limit() < 0) {
+		kill(t.top, SIGKILL);
+		waitpid(t.top, &status, 0);
 		goto out;
 	}
 	if (ptrace(PTRACE_SEIZE, t.top, 0,

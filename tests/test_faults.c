@@ -440,6 +440,29 @@ Test(faults, every_catchable_fatal_signal_ends_the_run_with_an_outcome, .timeout
 }
 
 /*
+ * Out of fds, record saw no inherited fd and no deadlock, and hung. It
+ * raises its own soft limit after the fork (the program keeps its 6), and
+ * refuses, before the program runs, when the hard limit is too low.
+ */
+Test(faults, record_raises_its_own_fd_limit_and_refuses_one_too_low, .timeout = 60)
+{
+	struct t_result r;
+
+	/* Criterion's own fds are closed first: the program needs its 6 for stdio and two pipes. */
+	t_sh(&r, "bash -c 'for f in /proc/$$/fd/*; do n=${f##*/}; [ $n -gt 2 ] && eval \"exec $n>&-\"; done;"
+		 " ulimit -Sn 6; exec \"$PT\" record --db l.db -- %s 2'", POOLTRACE_PROGRAMS "/leakypool");
+	cr_expect_eq(r.status, 137, "exit %d %s", r.status, r.err);
+	cr_expect(strstr(r.err, "deadlock") && strstr(r.err, "leaked write ends 1,"), "%s", r.err);
+	cr_expect_eq(t_sh(&r, "ulimit -Sn 6; \"$PT\" record --db l.db -q -- sh -c 'ulimit -n'"), 0, "%s", r.err);
+	cr_expect_str_eq(r.out, "6\n", "the program's own limit");
+	t_sh(&r, "ulimit -Sn 20 && ulimit -Hn 20 && \"$PT\" record --db l.db -- touch ran.txt");
+	cr_expect_eq(r.status, 1, "exit %d %s", r.status, r.err);
+	cr_expect_eq(t_lines(r.err), 1, "%s", r.err);
+	cr_expect(strstr(r.err, "the fd limit is 20") != NULL, "%s", r.err);
+	cr_expect_neq(access(t_path("ran.txt"), F_OK), 0, "the program ran");
+}
+
+/*
  * A SIGTERM that arrives once the pool is reaped, while the trace is being
  * committed, is honoured after the commit: the run is stored whole, with the
  * outcome it had, and pooltrace exits 128+15. (It used to exit 0.)
