@@ -37,7 +37,11 @@ _pooltrace_runs()
 	local db=${POOLTRACE_DB:-pooltrace.db} i
 	for ((i = 1; i < ${#COMP_WORDS[@]} - 1; i++)); do
 		case ${COMP_WORDS[i]} in
-		-d | --db) db=${COMP_WORDS[i + 1]} ;;
+		-d | --db)
+			db=${COMP_WORDS[i + 1]}
+			# --db=FILE: bash splits it into --db, '=' and FILE.
+			[[ $db == = ]] && db=${COMP_WORDS[i + 2]}
+			;;
 		--db=*) db=${COMP_WORDS[i]#--db=} ;;
 		esac
 	done
@@ -45,11 +49,23 @@ _pooltrace_runs()
 	"${COMP_WORDS[0]}" query --db "$db" --csv "SELECT id FROM runs ORDER BY id" 2>/dev/null | tail -n +2
 }
 
-# Files matching a glob, and directories to descend into.
+# Files matching a glob, and directories to descend into (one a line, so a
+# name with spaces stays one candidate).
 _pooltrace_files()
 {
+	local IFS=$'\n'
 	compopt -o filenames 2>/dev/null
-	COMPREPLY=($(compgen -d -- "$cur") $(compgen -f -X "!$1" -- "$cur"))
+	if [[ $1 == '*' ]]; then
+		COMPREPLY=($(compgen -f -- "$cur"))
+	else
+		COMPREPLY=($(compgen -d -- "$cur") $(compgen -f -X "!$1" -- "$cur"))
+	fi
+}
+
+# Whether command $1 takes option $2 (a value is offered only where it is).
+_pooltrace_takes()
+{
+	[[ " $(_pooltrace_options "$1") " == *" $2 "* ]]
 }
 
 _pooltrace()
@@ -87,15 +103,23 @@ _pooltrace()
 	if [[ $cmd == record ]]; then
 		local j
 		for ((j = i + 1; j < COMP_CWORD; j++)); do
-			[[ ${COMP_WORDS[j]} == -- ]] || continue
+			case ${COMP_WORDS[j]} in
+			-d | --db | --hang-ms) ((j++)); continue ;; # their value, even one spelled --
+			--) ;;
+			*) continue ;;
+			esac
 			if ((COMP_CWORD == j + 1)); then
 				COMPREPLY=($(compgen -c -- "$cur"))
 			else
-				compopt -o default 2>/dev/null
-				COMPREPLY=($(compgen -f -- "$cur"))
+				_pooltrace_files '*'
 			fi
 			return 0
 		done
+	fi
+
+	# A value only for an option this command takes (timeline has no --at).
+	if [[ $prev == -* ]] && ! _pooltrace_takes "$cmd" "$prev"; then
+		return 0
 	fi
 
 	case $prev in
@@ -128,7 +152,11 @@ _pooltrace()
 		;;
 	esac
 
-	[[ $cur == -* ]] && COMPREPLY=($(compgen -W "$(_pooltrace_options "$cmd")" -- "$cur"))
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "$(_pooltrace_options "$cmd")" -- "$cur"))
+	elif [[ $cmd == record && -z $cur ]]; then
+		COMPREPLY=(-- $(_pooltrace_options record))
+	fi
 	return 0
 }
 complete -F _pooltrace pooltrace

@@ -25,7 +25,7 @@ const struct cmd_entry cmd_render_entry = {
 	"or more pipes a process alone holds both ends of are one row of its table.\n"
 	"\n"
 	"options:\n"
-	"  -r, --run ID         the run (default: the newest)\n"
+	"  -r, --run ID         the run (default: the newest that did not fail)\n"
 	"  -a, --at MOMENT      spawned, shutdown, blocked, hang, busiest, end, or an\n"
 	"                       event seq (default: shutdown once every process is\n"
 	"                       up, as in a pool; else the hang; else busiest: the\n"

@@ -26,7 +26,7 @@ const struct cmd_entry cmd_report_entry = {
 	"traced) are left out of the list.\n"
 	"\n"
 	"options:\n"
-	"  -r, --run ID         the run (default: the newest)\n"
+	"  -r, --run ID         the run (default: the newest that did not fail)\n"
 	"  -d, --db FILE        trace database (default $POOLTRACE_DB, else ./pooltrace.db)\n"
 	"  -o, --output OUT     output file ('-' for stdout); replaced only by a complete\n"
 	"                       report; the trace database itself is refused\n"

@@ -23,7 +23,7 @@ const struct cmd_entry cmd_timeline_entry = {
 	"files the program opened itself (opens are not traced) are left out.\n"
 	"\n"
 	"options:\n"
-	"  -r, --run ID         the run (default: the newest)\n"
+	"  -r, --run ID         the run (default: the newest that did not fail)\n"
 	VIZ_CMDOPTS_HELP
 	"\n"
 	"Default output: run<ID>-timeline.svg.\n",

@@ -237,7 +237,22 @@ Test(docs, bash_completes_the_runs_of_the_trace_named)
 		     0, "%s", r.err);
 	cr_expect_str_eq(doc_complete(&r, "\"$PT\" render --db t.db --run ''"), "1\n2\n");
 	cr_expect_str_eq(doc_complete(&r, "\"$PT\" compare --db t.db --runs 1,"), "1,1\n1,2\n");
+	cr_expect_str_eq(doc_complete(&r, "\"$PT\" render --db = t.db --run ''"), "1\n2\n", "--db=t.db, as bash splits it");
 	cr_expect_str_eq(doc_complete(&r, "\"$PT\" render --db none.db --run ''"), "");
+}
+
+/* Values only where the command takes the option; a file name with a space is one candidate. */
+Test(docs, bash_completes_only_what_the_command_takes)
+{
+	struct t_result r;
+
+	cr_expect_str_eq(doc_complete(&r, "pooltrace timeline --at ''"), "");
+	cr_expect_str_eq(doc_complete(&r, "pooltrace report --format ''"), "");
+	cr_expect_str_eq(doc_complete(&r, "pooltrace run --foreign ''"), "");
+	cr_expect(!strncmp(doc_complete(&r, "pooltrace record ''"), "--\n", 3), "%s", r.out);
+	cr_assert_eq(t_sh(&r, "mkdir 'sub dir' && touch 'my trace.db'"), 0);
+	cr_expect_str_eq(doc_complete(&r, "pooltrace render --db my"), "my trace.db\n");
+	cr_expect_str_eq(doc_complete(&r, "pooltrace record -- ls su"), "sub dir\n");
 }
 
 /*
