@@ -29,13 +29,16 @@ const struct cmd_entry cmd_record_entry = {
 	"a pipe or socketpair of the program's (in a read, a write, or poll, select\n"
 	"or epoll with no timeout), in a wait for a child or in pthread_join of one\n"
 	"of its own threads, the deadlock is recorded with its evidence and the\n"
-	"program killed.\n"
+	"program killed. Calls it sees but cannot follow (i386 or x32 calls that\n"
+	"change fds, an io_uring ring) mark the run incomplete, with why, in the\n"
+	"summary, runs.incomplete and every picture's caption.\n"
 	"\n"
 	"options:\n"
 	"  -d, --db FILE        trace database to append to (default $POOLTRACE_DB,\n"
 	"                       else ./pooltrace.db); created if missing\n"
-	"      --io             also record read, write, readv and writev on pipes, with\n"
-	"                       their byte counts (a read that returned 0 is read_zero),\n"
+	"      --io             also record read, write, readv, writev, preadv2 and\n"
+	"                       pwritev2 on pipes, with their byte counts (a read\n"
+	"                       that returned 0 is read_zero),\n"
 	"                       and splice, tee, vmsplice and sendfile as the reads and\n"
 	"                       writes of pipes they are; the same and recv*, send* on\n"
 	"                       socketpair ends (needed to count those in\n"
@@ -157,11 +160,12 @@ static int cmd_record(int argc, char **argv)
 	}
 	if (!quiet)
 		fprintf(stderr, "pooltrace: run %lld: %s: %s, status %d; %ld process%s; leaked write ends %lld,"
-				" EOF blockers %lld%s; %llu events in %s\n",
+				" EOF blockers %lld%s%s%s%s; %llu events in %s\n",
 			(long long)res.run_id, command, res.outcome, res.status, res.processes, res.processes == 1 ? "" : "es",
 			(long long)res.leaked_write_ends, (long long)res.eof_blockers,
 			/* Without the reads, an end in use looks untouched: see leaked_write_ends. */
 			res.socketpairs && !cfg.io ? " (of pipes: socketpair ends are counted with --io)" : "",
+			res.incomplete[0] ? " (incomplete: " : "", res.incomplete, res.incomplete[0] ? ")" : "",
 			(unsigned long long)res.events, cfg.db_path);
 	free(command);
 	if (res.signal)

@@ -110,29 +110,11 @@ static void query_table_free(struct query_table *t)
 }
 
 /*
- * Whether a failed step is the statement's own fault (bad input: a runtime
- * error of the SQL, a refused function) rather than the file's or the
- * system's (an I/O error, a damaged page, no memory).
- */
-static bool query_statement_fault(int rc)
-{
-	switch (rc & 0xff) {
-	case SQLITE_ERROR:
-	case SQLITE_AUTH:
-	case SQLITE_MISMATCH:
-	case SQLITE_RANGE:
-	case SQLITE_TOOBIG:
-	case SQLITE_CONSTRAINT:
-		return true;
-	default:
-		return false;
-	}
-}
-
-/*
  * Prints one prepared statement's rows. Returns 0, -EINVAL when the
- * statement itself failed, or -EIO when the database could not be read
- * (message printed).
+ * statement asked for what query refuses (an extension), or -EIO when it
+ * failed as it read the file (a damaged page, malformed stored data: SQLite
+ * says both with the same codes, so every other failure counts as the
+ * file's), with the message printed.
  */
 static int query_statement(struct store *st, sqlite3_stmt *stmt, bool csv, FILE *out)
 {
@@ -167,14 +149,9 @@ static int query_statement(struct store *st, sqlite3_stmt *stmt, bool csv, FILE 
 		else
 			query_table_add(&t, row);
 	}
-	if (rc != SQLITE_DONE && query_statement_fault(rc)) {
-		const char *msg = sqlite3_errmsg(st->db);
-
-		/* load_extension() on a connection that loads none says only this. */
-		if (!strcmp(msg, "not authorized"))
-			error("query: not authorized: query loads no extension and changes nothing");
-		else
-			error("query: %s", msg);
+	/* load_extension() on a connection that loads none says only this. */
+	if (rc != SQLITE_DONE && (rc & 0xff) == SQLITE_ERROR && !strcmp(sqlite3_errmsg(st->db), "not authorized")) {
+		error("query: not authorized: query loads no extension and changes nothing");
 		ret = -EINVAL;
 	} else if (rc != SQLITE_DONE) {
 		error("%s: %s", st->path, sqlite3_errmsg(st->db));

@@ -24,6 +24,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -40,6 +41,7 @@ struct session {
 	bool failed;
 	bool finished;
 	uint64_t last_commit_ns;
+	char *incomplete; /* session_mark_incomplete's reasons, '; ' between them */
 };
 
 static int session_insert_run(struct session *s, const struct session_run *run)
@@ -156,6 +158,25 @@ int session_commit(struct session *s, bool now)
 	return session_try_commit(s);
 }
 
+void session_mark_incomplete(struct session *s, const char *why)
+{
+	size_t len = s->incomplete ? strlen(s->incomplete) : 0, n = strlen(why);
+	char *p;
+
+	assert(n > 0 && !strstr(why, "; "));
+	/* Once each: a reason is a kind of call, seen at most a few kinds a run. */
+	for (p = s->incomplete; p && (p = strstr(p, why)); p += n)
+		if ((p == s->incomplete || !strncmp(p - 2, "; ", 2)) && (p[n] == '\0' || !strncmp(p + n, "; ", 2)))
+			return;
+	s->incomplete = xrealloc(s->incomplete, len + n + 3);
+	snprintf(s->incomplete + len, n + 3, "%s%s", len ? "; " : "", why);
+}
+
+const char *session_incomplete(const struct session *s)
+{
+	return s->incomplete;
+}
+
 struct ingest *session_ingest(struct session *s)
 {
 	return s->in;
@@ -184,7 +205,7 @@ static int session_write_end(struct session *s, const struct session_end *end)
 	if (ingest_finish(s->in) < 0)
 		return -EIO;
 	q = store_prepare(s->st, "UPDATE runs SET outcome = ?2, ended_ns = ?3, events = ?4, events_dropped = ?5,"
-				 " events_torn = ?6, exit_status = ?7 WHERE id = ?1");
+				 " events_torn = ?6, exit_status = ?7, incomplete = ?8 WHERE id = ?1");
 	if (!q)
 		return -EIO;
 	sqlite3_bind_int64(q, 1, s->run_id);
@@ -195,6 +216,8 @@ static int session_write_end(struct session *s, const struct session_end *end)
 	sqlite3_bind_int64(q, 6, (int64_t)end->torn);
 	if (end->has_exit_status)
 		sqlite3_bind_int(q, 7, end->exit_status);
+	if (s->incomplete)
+		sqlite3_bind_text(q, 8, s->incomplete, -1, SQLITE_STATIC);
 	rc = store_step(s->st, q);
 	sqlite3_finalize(q);
 	if (rc < 0)
@@ -265,5 +288,6 @@ void session_free(struct session *s)
 		sqlite3_exec(s->st->db, "ROLLBACK", NULL, NULL, NULL);
 	ingest_free(s->in);
 	store_close(s->st);
+	free(s->incomplete);
 	free(s);
 }

@@ -56,6 +56,17 @@ int session_store(struct session *s, const struct evlog_record *recs, size_t n, 
  */
 int session_commit(struct session *s, bool now);
 
+/*
+ * The trace will not be the whole truth: the source saw calls it cannot
+ * follow (why: one short phrase, e.g. "i386 (32-bit) calls, whose fds are
+ * not followed"). Each reason is kept once, in the order given (none may
+ * contain "; "), and written into runs.incomplete when the run ends, for
+ * every reader to show.
+ */
+void session_mark_incomplete(struct session *s, const char *why);
+/* The reasons so far, '; ' between them, or NULL when there are none. */
+const char *session_incomplete(const struct session *s);
+
 /* The ingest of the run, for the deadlock evidence the source adds (ingest_hang_holder). */
 struct ingest *session_ingest(struct session *s);
 

@@ -172,7 +172,7 @@ static int store_upgrade(struct store *st, int64_t from, char **msg)
 		"DROP VIEW IF EXISTS run_summary; DROP VIEW IF EXISTS wait_for;\n"
 		"%s%s%s"
 		"%.*s\n"
-		"%s%s%s%s%s%s%s"
+		"%s%s%s%s%s%s%s%s"
 		"%s",
 		from == 1 ? "ALTER TABLE events RENAME TO event_rows_before_v7;\n"
 		: from < 7 ? "DROP VIEW IF EXISTS events; ALTER TABLE event_rows RENAME TO event_rows_before_v7;\n"
@@ -226,6 +226,8 @@ static int store_upgrade(struct store *st, int64_t from, char **msg)
 			   "ALTER TABLE pipes ADD COLUMN peer_id INTEGER;\n"
 			 : "",
 		from < 7 ? "ALTER TABLE pipes ADD COLUMN shut_seq INTEGER;\n" : "",
+		/* Before 5, runs was made anew above, with every column. */
+		from >= 5 && from < 8 ? "ALTER TABLE runs ADD COLUMN incomplete TEXT;\n" : "",
 		views);
 	if (!sql)
 		die("out of memory");

@@ -5,7 +5,7 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 #define STORE_APPLICATION_ID 1886679651 /* 'ptrc' */
 /* Used when neither --db nor $POOLTRACE_DB names a file. */
 #define STORE_DEFAULT_PATH "pooltrace.db"

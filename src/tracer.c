@@ -40,6 +40,7 @@
 #include "hang.h"
 #include "ingest.h"
 #include "session.h"
+#include "syscalls.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -401,13 +402,6 @@ static bool tracer_read_mem(pid_t tid, uint64_t addr, void *buf, size_t len)
 }
 
 /* The calls --io traps: those that move bytes into or out of an fd. */
-static bool tracer_is_io(long nr)
-{
-	return nr == SYS_read || nr == SYS_readv || nr == SYS_write || nr == SYS_writev || nr == SYS_splice ||
-	       nr == SYS_tee || nr == SYS_sendfile || nr == SYS_vmsplice || nr == SYS_recvfrom || nr == SYS_recvmsg ||
-	       nr == SYS_sendto || nr == SYS_sendmsg;
-}
-
 /* recvmmsg's vector is read this many headers at a time; the kernel takes at most 1024 (UIO_MAXIOV). */
 #define TRACER_MMSG_CHUNK 64
 #define TRACER_MMSG_MAX 1024
@@ -516,8 +510,8 @@ static void tracer_io_entry(struct tracer *t, struct tracer_task *k)
 	int in = -1, out = -1;
 
 	switch (k->nr) {
-	case SYS_read: case SYS_readv: case SYS_recvfrom: case SYS_recvmsg: in = (int)k->args[0]; break;
-	case SYS_write: case SYS_writev: case SYS_sendto: case SYS_sendmsg: out = (int)k->args[0]; break;
+	case SYS_read: case SYS_readv: case SYS_preadv2: case SYS_recvfrom: case SYS_recvmsg: in = (int)k->args[0]; break;
+	case SYS_write: case SYS_writev: case SYS_pwritev2: case SYS_sendto: case SYS_sendmsg: out = (int)k->args[0]; break;
 	case SYS_splice: in = (int)k->args[0], out = (int)k->args[2]; break;
 	case SYS_sendfile: in = (int)k->args[1], out = (int)k->args[0]; break;
 	case SYS_tee: out = (int)k->args[1]; break;
@@ -565,7 +559,7 @@ static void tracer_call_entry(struct tracer *t, struct tracer_task *k)
 	k->recorded = false;
 	k->skip_exit = false;
 	k->rights = (k->nr == SYS_recvmsg || k->nr == SYS_recvmmsg) && tracer_rights_room(k);
-	if (t->cfg->io && tracer_is_io(k->nr)) {
+	if (t->cfg->io && syscall_is_io(k->nr)) {
 		/* --io: only calls on a pipe are recorded; the rest run on unstopped. */
 		tracer_io_entry(t, k);
 		k->skip_exit = k->io_in < 0 && k->io_out < 0 && !k->rights;
@@ -663,7 +657,7 @@ static void tracer_call_exit(struct tracer *t, struct tracer_task *k, int64_t rv
 	struct evlog_record *r;
 	int fds[2];
 
-	if (tracer_is_io(k->nr)) {
+	if (syscall_is_io(k->nr)) {
 		/* splice from one pipe into another is a read of the one and a write of the other. */
 		if (k->io_in >= 0)
 			tracer_io_event(t, k, rval == 0 ? EV_READ_ZERO : EV_READ, k->io_in, rval, &k->before);
@@ -893,6 +887,26 @@ static void tracer_new_task(struct tracer *t, struct tracer_task *parent, pid_t 
 	}
 }
 
+/*
+ * A call of an ABI or kind the trace cannot follow (an i386 or x32 call, an
+ * io_uring ring): the run is marked incomplete, with why, and the call runs
+ * on. Returns true for such a call.
+ */
+static bool tracer_blind_call(struct tracer *t, const struct __ptrace_syscall_info *info)
+{
+	const struct syscall_row *row;
+
+	if (info->arch == AUDIT_ARCH_X86_64 && (info->seccomp.nr & SYSCALL_X32_BIT)) {
+		session_mark_incomplete(t->ss, SYSCALL_X32_INCOMPLETE);
+		return true;
+	}
+	row = syscall_find(info->arch, (long)info->seccomp.nr);
+	if (info->arch == AUDIT_ARCH_X86_64 && !(row && (row->flags & SYSCALL_BLIND)))
+		return false;
+	session_mark_incomplete(t->ss, row && row->incomplete ? row->incomplete : "calls of an unknown ABI");
+	return true;
+}
+
 static void tracer_stopped(struct tracer *t, pid_t tid, int status)
 {
 	struct tracer_task *k = tracer_task(t, tid, true);
@@ -934,7 +948,9 @@ static void tracer_stopped(struct tracer *t, pid_t tid, int status)
 		switch (event) {
 		case PTRACE_EVENT_SECCOMP:
 			if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, sizeof(info), &info) > 0 &&
-			    info.op == PTRACE_SYSCALL_INFO_SECCOMP) {
+			    info.op == PTRACE_SYSCALL_INFO_SECCOMP && tracer_blind_call(t, &info))
+				break; /* resumed below, with no exit stop */
+			if (info.op == PTRACE_SYSCALL_INFO_SECCOMP) {
 				k->nr = (long)info.seccomp.nr;
 				memcpy(k->args, info.seccomp.args, sizeof(k->args));
 				k->in_call = true;
@@ -1199,36 +1215,11 @@ static void tracer_check_hang(struct tracer *t)
 
 /* ---- the run ---- */
 
-/* The seccomp filter: stop at the calls that change fd tables or reap, and with io at reads and writes. */
+/* The seccomp filter of syscalls.c: stop at the calls that change fd tables or reap, and with io at reads and writes. */
 static int tracer_install_filter(bool io)
 {
-#define TRACE_NR(nr) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE)
-	struct sock_filter code[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		TRACE_NR(SYS_pipe), TRACE_NR(SYS_pipe2), TRACE_NR(SYS_close), TRACE_NR(SYS_close_range),
-		TRACE_NR(SYS_socketpair), TRACE_NR(SYS_shutdown), TRACE_NR(SYS_dup), TRACE_NR(SYS_dup2),
-		TRACE_NR(SYS_dup3), TRACE_NR(SYS_wait4), TRACE_NR(SYS_waitid), TRACE_NR(SYS_execve),
-		TRACE_NR(SYS_execveat),
-		/* fds may arrive in them (SCM_RIGHTS): stopped at, their exit only when they have room for them. */
-		TRACE_NR(SYS_recvmsg), TRACE_NR(SYS_recvmmsg),
-		/* Without --io these are never equal to an x86-64 call number. */
-		TRACE_NR(io ? SYS_read : -1U), TRACE_NR(io ? SYS_write : -1U), TRACE_NR(io ? SYS_readv : -1U),
-		TRACE_NR(io ? SYS_writev : -1U), TRACE_NR(io ? SYS_splice : -1U), TRACE_NR(io ? SYS_tee : -1U),
-		TRACE_NR(io ? SYS_sendfile : -1U), TRACE_NR(io ? SYS_vmsplice : -1U), TRACE_NR(io ? SYS_recvfrom : -1U),
-		TRACE_NR(io ? SYS_sendto : -1U), TRACE_NR(io ? SYS_sendmsg : -1U),
-		/* fcntl only when it makes an fd. */
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_fcntl, 0, 4),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_DUPFD, 1, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_DUPFD_CLOEXEC, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
-#undef TRACE_NR
-	struct sock_fprog prog = { (unsigned short)(sizeof(code) / sizeof(code[0])), code };
+	struct sock_filter code[SYSCALL_FILTER_MAX];
+	struct sock_fprog prog = { (unsigned short)syscall_filter(io, code), code };
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -1;
@@ -1273,6 +1264,7 @@ static int tracer_finish(struct tracer *t, struct tracer_result *res)
 	if (session_finish(t->ss, &end) < 0)
 		return -1;
 	res->events = session_events(t->ss);
+	snprintf(res->incomplete, sizeof(res->incomplete), "%s", session_incomplete(t->ss) ? session_incomplete(t->ss) : "");
 	/* The run is stored: a count that cannot be read is reported, not fatal. */
 	session_counts(t->ss, &res->leaked_write_ends, &res->eof_blockers);
 	return 0;

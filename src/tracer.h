@@ -21,6 +21,7 @@ struct tracer_result {
 	long processes;
 	int64_t leaked_write_ends, eof_blockers;
 	long socketpairs;        /* socketpairs the program made */
+	char incomplete[256];    /* runs.incomplete: why the trace misses calls, "" when it does not */
 	int signal;              /* SIGINT/SIGTERM/SIGHUP that interrupted pooltrace, else 0 */
 };
 

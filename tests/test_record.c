@@ -295,6 +295,46 @@ Test(record, reaps_without_a_status_and_stop_reports_match_strace, .timeout = 60
 				   " WHERE e.kind = 'write' AND e.seq < p.reap_seq"), 1, "the continued child's write");
 }
 
+/*
+ * Calls the trace cannot follow mark the run incomplete, with why, in
+ * runs.incomplete, the summary line and the picture's caption: a close
+ * through int $0x80 (the write end looks held forever, though the program
+ * read EOF), and an io_uring ring. (Before, the run looked whole.)
+ */
+Test(record, calls_it_cannot_follow_mark_the_run_incomplete, .timeout = 60)
+{
+	static const char *const modes[] = { "int80", "uring" }, *const why[] = { "i386 (32-bit) calls", "io_uring" };
+	const char *db = t_path("b.db");
+	struct t_result r;
+
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(t_run(&r, "record --db b.db -- %s %s", PROG("blind"), modes[i]), 0, "%s", r.err);
+		cr_expect(strstr(r.err, "(incomplete: ") && strstr(r.err, why[i]), "%s", r.err);
+		cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM runs WHERE id = %d AND incomplete LIKE '%%%s%%'", i + 1,
+				       why[i]), 1, "%s", modes[i]);
+		cr_assert_eq(t_run(&r, "render --db b.db --run %d --format dot -o -", i + 1), 0, "%s", r.err);
+		cr_expect(strstr(r.out, "incomplete: ") != NULL, "the caption of %s", modes[i]);
+	}
+	/* A program that makes no such call: whole. */
+	cr_assert_eq(t_run(&r, "record --db b.db -- %s pv2", PROG("blind")), 0, "%s", r.err);
+	cr_expect(strstr(r.err, "incomplete") == NULL, "%s", r.err);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM runs WHERE id = 3 AND incomplete IS NULL"), 1);
+}
+
+/* --io sees preadv2 and pwritev2 on a pipe (offset -1), as strace -ff does. */
+Test(record, io_sees_preadv2_and_pwritev2, .timeout = 60)
+{
+	struct t_result r;
+
+	cr_assert_eq(t_sh(&r, "strace -ff -qq -e trace=preadv2,pwritev2 -o st -- %s pv2 && cat st.* | grep -c 'v2('",
+			  PROG("blind")), 0, "%s", r.err);
+	cr_expect_str_eq(r.out, "3\n", "strace saw: %s", r.out);
+	cr_assert_eq(t_run(&r, "record --io --db p.db -q -- %s pv2", PROG("blind")), 0, "%s", r.err);
+	cr_expect_eq(t_sql_int(t_path("p.db"), "SELECT count(*) FROM events WHERE kind = 'write' AND result = 5"), 1);
+	cr_expect_eq(t_sql_int(t_path("p.db"), "SELECT count(*) FROM events WHERE kind = 'read' AND result = 5"), 1);
+	cr_expect_eq(t_sql_int(t_path("p.db"), "SELECT count(*) FROM events WHERE kind = 'read_zero'"), 1);
+}
+
 /* If pooltrace dies, the kernel kills the program (PTRACE_O_EXITKILL). */
 Test(record, sigkill_of_pooltrace_during_a_record_leaves_no_process, .timeout = 60)
 {

@@ -89,6 +89,8 @@ static void check_upgrade_from(int version)
 	cr_assert_eq(t_run(&r, "run --db old.db -s close-all -w 3 -t 30"), 0, "%s", r.err);
 	events = t_sql_int(db, "SELECT count(*) FROM events");
 	holds = t_sql_int(db, "SELECT count(*) FROM holds");
+	/* Version 7: runs without incomplete. */
+	t_sql_exec(db, "ALTER TABLE runs DROP COLUMN incomplete;");
 	/* Version 6: event_rows a rowid table, no indexes but the keys, the views as they were then. */
 	t_sql_exec(db, "PRAGMA journal_mode = DELETE;"
 		       "DROP INDEX holds_read_ends; DROP INDEX holds_socket_ends; DROP INDEX hang_holders_by_run;"
@@ -186,7 +188,9 @@ static void check_upgrade_from(int version)
 
 	/* A writer upgrades it in place: old runs unchanged, the new one chunked. */
 	cr_assert_eq(t_run(&r, "run --db old.db -s close-all -w 3 -t 30"), 0, "%s", r.err);
-	cr_expect_eq(t_sql_int(db, "PRAGMA user_version"), 7);
+	cr_expect_eq(t_sql_int(db, "PRAGMA user_version"), 8);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM runs WHERE incomplete IS NULL"),
+		     t_sql_int(db, "SELECT count(*) FROM runs"), "version 8's runs.incomplete, NULL for the old runs");
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN"
 				   " ('holds_read_ends', 'holds_socket_ends', 'hang_holders_by_run', 'event_rows_hangs',"
 				   " 'io_chunks_by_run')"),
@@ -339,7 +343,7 @@ Test(store, an_upgrade_that_fails_leaves_the_file_as_it_was, .timeout = 120)
 		       "PRAGMA user_version = 2; VACUUM;");
 	hash = t_file_hash(db);
 	cr_expect_eq(t_run(&r, "run --db bad.db -s close-all -w 3 -t 3"), 2);
-	cr_expect(strstr(r.err, "could not upgrade the trace from schema 2 to 7 (UNIQUE constraint failed") != NULL,
+	cr_expect(strstr(r.err, "could not upgrade the trace from schema 2 to 8 (UNIQUE constraint failed") != NULL,
 		  "%s", r.err);
 	cr_expect_eq(t_lines(r.err), 1, "%s", r.err);
 	cr_expect_eq(t_file_hash(db), hash, "a failed upgrade changed the file");

@@ -1,4 +1,4 @@
--- pooltrace trace database, schema version 7.
+-- pooltrace trace database, schema version 8.
 --
 -- One file holds any number of runs. Every table is keyed by run_id.
 -- The ground truth is the view `events`: one row per recorded system call or
@@ -29,7 +29,8 @@
 -- event_rows_hangs) and one by run of hang_holders and of io_chunks, and wrote eof_holders so that a
 -- question about one run reads that run's rows only: before, every run's
 -- summary paid for every other run in the file (measured: 0.11 s a run once
--- the file held one 1000-worker run).
+-- the file held one 1000-worker run). Version 8 added runs.incomplete: why a
+-- recorded run is not the whole truth (calls pooltrace saw but cannot follow).
 
 -- One row per `pooltrace run` or `pooltrace record`.
 CREATE TABLE IF NOT EXISTS runs (
@@ -56,7 +57,8 @@ CREATE TABLE IF NOT EXISTS runs (
     events          INTEGER NOT NULL DEFAULT 0,  -- events stored
     events_dropped  INTEGER NOT NULL DEFAULT 0,  -- events lost to a full log (also `overflow` events)
     events_torn     INTEGER NOT NULL DEFAULT 0,  -- events whose writer was killed mid-record
-    failure         TEXT               -- with outcome 'failed': the error that stopped the trace
+    failure         TEXT,              -- with outcome 'failed': the error that stopped the trace
+    incomplete      TEXT               -- record: why the trace misses calls it saw (i386, io_uring), '; ' between; NULL: none
 );
 
 -- Every process of a run: the pool parent and its workers, or every process
@@ -385,4 +387,4 @@ SELECT c.run_id, c.first_seq + (e.value ->> 0), c.first_ts_ns + (e.value ->> 1),
 FROM io_chunks c, json_each(c.events) e;
 
 PRAGMA application_id = 1886679651; -- 'ptrc'
-PRAGMA user_version = 7;
+PRAGMA user_version = 8;

@@ -98,6 +98,12 @@ static void viz_caption(struct viz_buf *b, const struct viz_model *m)
 				       (long long)m->sibling_closes);
 		viz_buf_printf(&b->s, &b->len, &b->cap, "</FONT>");
 	}
+	if (m->incomplete[0]) {
+		/* Never taken for the whole truth: say what the trace misses. */
+		viz_buf_printf(&b->s, &b->len, &b->cap, "<BR/><FONT COLOR=\"" VIZ_RED "\">incomplete: ");
+		viz_html_escape(&b->s, &b->len, &b->cap, m->incomplete);
+		viz_buf_printf(&b->s, &b->len, &b->cap, "</FONT>");
+	}
 }
 
 /*

@@ -19,6 +19,7 @@
 
 /* Columns of schema 5 that older files, read as they are, lack (their runs are all pool runs). */
 #define VIZ_V5(m, column) ((m)->schema >= 5 ? column : "NULL")
+#define VIZ_V8(m, column) ((m)->schema >= 8 ? column : "NULL")
 /* Socketpairs came with schema 6: kind and peer_id of pipes. */
 #define VIZ_V6(m, column, otherwise) ((m)->schema >= 6 ? column : otherwise)
 
@@ -218,7 +219,7 @@ static int viz_load_run(struct store *st, struct viz_model *m)
 					     * the last of those is the run's last; skipping the per-task
 					     * kinds keeps their chunks packed. */
 					    " (SELECT max(seq) FROM events WHERE run_id = ?1 AND kind NOT IN ('write', 'read', 'task')),"
-					    " %s FROM runs WHERE id = ?1", VIZ_V5(m, "command"));
+					    " %s, %s FROM runs WHERE id = ?1", VIZ_V5(m, "command"), VIZ_V8(m, "incomplete"));
 	if (!s)
 		return -EIO;
 	sqlite3_bind_int64(s, 1, m->run_id);
@@ -229,6 +230,7 @@ static int viz_load_run(struct store *st, struct viz_model *m)
 		snprintf(m->outcome, sizeof(m->outcome), "%s", viz_col_text(s, 2));
 		m->last_seq = sqlite3_column_int64(s, 3);
 		snprintf(m->command, sizeof(m->command), "%s", viz_col_text(s, 4));
+		snprintf(m->incomplete, sizeof(m->incomplete), "%s", viz_col_text(s, 5));
 	}
 	sqlite3_finalize(s);
 	if (rc < 0)

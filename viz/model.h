@@ -61,6 +61,7 @@ struct viz_model {
 	char strategy[32]; /* the pool's; "" for a recorded program */
 	char command[96];  /* a recorded program's command line */
 	char outcome[16];  /* "" while the run had none */
+	char incomplete[160]; /* runs.incomplete: why the trace misses calls ("" when it does not) */
 	int workers;
 	int64_t seq;       /* the moment: state after this event */
 	int64_t last_seq;

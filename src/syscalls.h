@@ -1,0 +1,52 @@
+/* syscalls.h: the calls `record` stops at, one row each, and the seccomp program made from those rows. */
+#ifndef POOLTRACE_SYSCALLS_H
+#define POOLTRACE_SYSCALLS_H
+
+#include <linux/filter.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum syscall_flag {
+	SYSCALL_FD = 1 << 0,      /* changes an fd table or reaps: always stopped at */
+	SYSCALL_IO = 1 << 1,      /* reads or writes: stopped at only with --io */
+	SYSCALL_DUPFD = 1 << 2,   /* fcntl: stopped at only when it makes an fd (F_DUPFD, F_DUPFD_CLOEXEC) */
+	SYSCALL_BLIND = 1 << 3,   /* stopped at only to say the trace misses what it does (row.incomplete) */
+};
+
+struct syscall_row {
+	uint32_t arch;          /* AUDIT_ARCH_X86_64 or AUDIT_ARCH_I386 */
+	int nr;                 /* its number in that ABI */
+	const char *name;
+	unsigned flags;         /* enum syscall_flag */
+	const char *incomplete; /* SYSCALL_BLIND: why the run is incomplete once it is called */
+};
+
+/*
+ * What the filter also stops at without a row: every x32 call (an x86-64
+ * call number with __X32_SYSCALL_BIT set), which is blind too.
+ */
+#define SYSCALL_X32_BIT 0x40000000u
+#define SYSCALL_X32_INCOMPLETE "x32 calls, whose fds are not followed"
+
+extern const struct syscall_row syscall_table[];
+extern const size_t syscall_table_len;
+
+/* The row of call nr in arch, or NULL when it is not stopped at. */
+const struct syscall_row *syscall_find(uint32_t arch, long nr);
+
+/* Whether nr (x86-64) is a read or write that --io follows. */
+bool syscall_is_io(long nr);
+
+/* The largest program syscall_filter writes. */
+#define SYSCALL_FILTER_MAX 256
+
+/*
+ * Writes the seccomp program into code (SYSCALL_FILTER_MAX instructions):
+ * SECCOMP_RET_TRACE for each row (its SYSCALL_IO rows only when io), for
+ * fcntl only when it makes an fd, and for every x32 call; SECCOMP_RET_ALLOW
+ * for everything else. Returns the number of instructions.
+ */
+size_t syscall_filter(bool io, struct sock_filter *code);
+
+#endif

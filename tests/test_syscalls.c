@@ -1,0 +1,97 @@
+/* test_syscalls.c: the seccomp program made from the call table stops at exactly the table's calls. */
+#include "syscalls.h"
+
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/syscall.h>
+
+/*
+ * Runs a classic BPF program on one seccomp_data, as the kernel would, for
+ * the instructions syscall_filter uses (32-bit loads, jumps, returns).
+ */
+static uint32_t run_filter(const struct sock_filter *code, size_t n, const struct seccomp_data *d)
+{
+	uint32_t a = 0;
+
+	for (size_t pc = 0; pc < n; pc++) {
+		const struct sock_filter *f = &code[pc];
+
+		switch (f->code) {
+		case BPF_LD | BPF_W | BPF_ABS:
+			cr_assert(f->k + 4 <= sizeof(*d) && f->k % 4 == 0, "load at %u", f->k);
+			memcpy(&a, (const char *)d + f->k, 4);
+			break;
+		case BPF_JMP | BPF_JEQ | BPF_K:
+			pc += a == f->k ? f->jt : f->jf;
+			break;
+		case BPF_JMP | BPF_JSET | BPF_K:
+			pc += (a & f->k) ? f->jt : f->jf;
+			break;
+		case BPF_RET | BPF_K:
+			return f->k;
+		default:
+			cr_assert_fail("instruction %#x at %zu is not one the test knows", f->code, pc);
+		}
+	}
+	cr_assert_fail("the program ran off its end");
+	return 0;
+}
+
+static uint32_t verdict(bool io, uint32_t arch, int nr, uint64_t arg1)
+{
+	struct sock_filter code[SYSCALL_FILTER_MAX];
+	struct seccomp_data d;
+	size_t n = syscall_filter(io, code);
+
+	memset(&d, 0, sizeof(d));
+	d.arch = arch;
+	d.nr = nr;
+	d.args[1] = arg1;
+	return run_filter(code, n, &d);
+}
+
+Test(syscalls, every_row_is_stopped_at_and_io_rows_only_with_io)
+{
+	for (size_t i = 0; i < syscall_table_len; i++) {
+		const struct syscall_row *row = &syscall_table[i];
+		uint64_t arg = (row->flags & SYSCALL_DUPFD) ? F_DUPFD_CLOEXEC : 0;
+		bool always = row->flags & (SYSCALL_FD | SYSCALL_BLIND);
+
+		cr_expect_eq(verdict(true, row->arch, row->nr, arg), SECCOMP_RET_TRACE, "%s (%d) with --io", row->name,
+			     row->nr);
+		cr_expect_eq(verdict(false, row->arch, row->nr, arg), always ? SECCOMP_RET_TRACE : SECCOMP_RET_ALLOW,
+			     "%s (%d) without --io", row->name, row->nr);
+		cr_expect(!(row->flags & SYSCALL_BLIND) || row->incomplete, "%s says why the run is incomplete", row->name);
+	}
+}
+
+Test(syscalls, everything_else_runs_unstopped)
+{
+	/* fcntl only when it makes an fd. */
+	cr_expect_eq(verdict(true, AUDIT_ARCH_X86_64, SYS_fcntl, F_GETFL), SECCOMP_RET_ALLOW);
+	cr_expect_eq(verdict(false, AUDIT_ARCH_X86_64, SYS_fcntl, F_DUPFD), SECCOMP_RET_TRACE);
+	cr_expect_eq(verdict(true, AUDIT_ARCH_X86_64, SYS_getpid, 0), SECCOMP_RET_ALLOW);
+	cr_expect_eq(verdict(true, AUDIT_ARCH_X86_64, SYS_openat, 0), SECCOMP_RET_ALLOW);
+	cr_expect_eq(verdict(true, AUDIT_ARCH_I386, 20 /* getpid */, 0), SECCOMP_RET_ALLOW);
+	cr_expect_eq(verdict(true, AUDIT_ARCH_AARCH64, SYS_close, 0), SECCOMP_RET_ALLOW);
+	cr_expect(syscall_is_io(SYS_preadv2) && syscall_is_io(SYS_read) && !syscall_is_io(SYS_close));
+}
+
+/* Invariant 1 of syscalls.c: no ABI lets an fd change run unseen. */
+Test(syscalls, i386_and_x32_calls_that_change_fds_are_stopped_at)
+{
+	cr_expect_eq(verdict(false, AUDIT_ARCH_I386, 6 /* close */, 0), SECCOMP_RET_TRACE);
+	cr_expect_eq(verdict(false, AUDIT_ARCH_I386, 42 /* pipe */, 0), SECCOMP_RET_TRACE);
+	cr_expect_eq(verdict(false, AUDIT_ARCH_X86_64, (int)(SYSCALL_X32_BIT | SYS_close), 0), SECCOMP_RET_TRACE);
+	cr_expect_eq(verdict(false, AUDIT_ARCH_X86_64, (int)(SYSCALL_X32_BIT | SYS_getpid), 0), SECCOMP_RET_TRACE);
+	for (int nr = 0; nr < 460; nr++) {
+		const struct syscall_row *row = syscall_find(AUDIT_ARCH_I386, nr);
+
+		cr_expect_eq(verdict(false, AUDIT_ARCH_I386, nr, 0), row ? SECCOMP_RET_TRACE : SECCOMP_RET_ALLOW, "i386 %d",
+			     nr);
+	}
+}
