@@ -16,6 +16,7 @@
 #include <assert.h>
 #include <fcntl.h>
 #include <linux/audit.h>
+#include <linux/sched.h>
 #include <linux/seccomp.h>
 #include <stddef.h>
 #include <sys/syscall.h>
@@ -57,6 +58,9 @@ const struct syscall_row syscall_table[] = {
 	X86_64(recvfrom, SYSCALL_IO),
 	X86_64(sendto, SYSCALL_IO),
 	X86_64(sendmsg, SYSCALL_IO),
+	/* Their child must stay traced: it inherits the filter, which needs a tracer. */
+	X86_64(clone, SYSCALL_UNTRACED | SYSCALL_IF_UNTRACED),
+	X86_64(clone3, SYSCALL_UNTRACED),
 	/* A ring closes, reads and writes pipes with no call of its own. */
 	{ AUDIT_ARCH_X86_64, SYS_io_uring_setup, "io_uring_setup", SYSCALL_BLIND, URING },
 	/* i386 numbers, from the kernel's arch/x86/entry/syscalls/syscall_32.tbl. */
@@ -100,7 +104,7 @@ bool syscall_is_io(long nr)
 
 static bool syscall_stopped(const struct syscall_row *row, bool io)
 {
-	return (row->flags & (SYSCALL_FD | SYSCALL_BLIND)) || (io && (row->flags & SYSCALL_IO));
+	return (row->flags & (SYSCALL_FD | SYSCALL_BLIND | SYSCALL_UNTRACED)) || (io && (row->flags & SYSCALL_IO));
 }
 
 /* code[n++] = ins, within the program's bound. */
@@ -116,7 +120,7 @@ static size_t syscall_filter_arch(uint32_t arch, bool io, struct sock_filter *co
 	for (size_t i = 0; i < syscall_table_len; i++) {
 		const struct syscall_row *row = &syscall_table[i];
 
-		if (row->arch != arch || !syscall_stopped(row, io) || (row->flags & SYSCALL_DUPFD))
+		if (row->arch != arch || !syscall_stopped(row, io) || (row->flags & (SYSCALL_DUPFD | SYSCALL_IF_UNTRACED)))
 			continue;
 		EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)row->nr, 0, 1));
 		EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE));
@@ -135,6 +139,12 @@ size_t syscall_filter(bool io, struct sock_filter *code)
 	EMIT(BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, SYSCALL_X32_BIT, 0, 1));
 	EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE));
 	n = syscall_filter_arch(AUDIT_ARCH_X86_64, io, code, n);
+	/* clone only with CLONE_UNTRACED (in the low word of its flags); else on to fcntl. */
+	EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 4));
+	EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])));
+	EMIT(BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_UNTRACED, 0, 1));
+	EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE));
+	EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
 	/* fcntl only when it makes an fd. */
 	EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_fcntl, 0, 4));
 	EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])));

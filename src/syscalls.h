@@ -12,6 +12,8 @@ enum syscall_flag {
 	SYSCALL_IO = 1 << 1,      /* reads or writes: stopped at only with --io */
 	SYSCALL_DUPFD = 1 << 2,   /* fcntl: stopped at only when it makes an fd (F_DUPFD, F_DUPFD_CLOEXEC) */
 	SYSCALL_BLIND = 1 << 3,   /* stopped at only to say the trace misses what it does (row.incomplete) */
+	SYSCALL_UNTRACED = 1 << 4, /* clone, clone3: stopped at to keep a CLONE_UNTRACED child traced */
+	SYSCALL_IF_UNTRACED = 1 << 5, /* clone: stopped at only when args[0] has CLONE_UNTRACED */
 };
 
 struct syscall_row {
@@ -44,8 +46,8 @@ bool syscall_is_io(long nr);
 /*
  * Writes the seccomp program into code (SYSCALL_FILTER_MAX instructions):
  * SECCOMP_RET_TRACE for each row (its SYSCALL_IO rows only when io), for
- * fcntl only when it makes an fd, and for every x32 call; SECCOMP_RET_ALLOW
- * for everything else. Returns the number of instructions.
+ * fcntl only when it makes an fd, for clone only with CLONE_UNTRACED, and
+ * for every x32 call; SECCOMP_RET_ALLOW for everything else. Returns the number of instructions.
  */
 size_t syscall_filter(bool io, struct sock_filter *code);
 

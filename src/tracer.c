@@ -49,6 +49,7 @@
 #include <limits.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
+#include <linux/sched.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
@@ -68,6 +69,17 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t tracer_signal;
+
+/*
+ * What pooltrace changed in a task to keep a CLONE_UNTRACED child traced,
+ * to put back once the call is over: the flags of clone (rdi) or of
+ * clone3's struct clone_args (a word of memory).
+ */
+struct tracer_undo {
+	enum { UNDO_NONE, UNDO_RDI, UNDO_MEM } kind;
+	uint64_t addr, value;
+	bool shared; /* UNDO_MEM under CLONE_VM: the child's memory is the parent's */
+};
 
 /* One traced thread. */
 struct tracer_task {
@@ -91,6 +103,7 @@ struct tracer_task {
 	bool recorded;      /* the call was recorded at its entry (close, close_range) */
 	bool skip_exit;     /* nothing to record at the call's exit: no exit stop */
 	bool rights;        /* recvmsg with room for ancillary data: fds may arrive (SCM_RIGHTS) */
+	struct tracer_undo undo; /* clone, clone3 with CLONE_UNTRACED: put back at the exit (a child: at its first stop) */
 	int *exec_fds;      /* execve: the fds open when it was called */
 	size_t nexec_fds;
 	/* A process (its leader's task): what its fds are, for --io, by fd. */
@@ -401,7 +414,6 @@ static bool tracer_read_mem(pid_t tid, uint64_t addr, void *buf, size_t len)
 	return addr && process_vm_readv(tid, &local, 1, &remote, 1, 0) == (ssize_t)len;
 }
 
-/* The calls --io traps: those that move bytes into or out of an fd. */
 /* recvmmsg's vector is read this many headers at a time; the kernel takes at most 1024 (UIO_MAXIOV). */
 #define TRACER_MMSG_CHUNK 64
 #define TRACER_MMSG_MAX 1024
@@ -505,6 +517,55 @@ static void tracer_received(struct tracer *t, struct tracer_task *k, int64_t n)
  * contents); vmsplice moves user memory into a pipe's write end, or out of a
  * read end.
  */
+/* Puts back what tracer_keep_traced changed in task tid. */
+static void tracer_undo(pid_t tid, struct tracer_undo *u)
+{
+	struct user_regs_struct regs;
+
+	if (u->kind == UNDO_RDI && ptrace(PTRACE_GETREGS, tid, 0, &regs) == 0) {
+		regs.rdi = u->value;
+		ptrace(PTRACE_SETREGS, tid, 0, &regs);
+	} else if (u->kind == UNDO_MEM) {
+		ptrace(PTRACE_POKEDATA, tid, (void *)(uintptr_t)u->addr, (void *)(uintptr_t)u->value);
+	}
+	u->kind = UNDO_NONE;
+}
+
+/*
+ * clone or clone3 with CLONE_UNTRACED: its child would run with the seccomp
+ * filter and no tracer, and every call the filter stops at would fail with
+ * ENOSYS (a child that should exec exits instead). The flag is cleared for
+ * the call, in rdi for clone and in the caller's struct clone_args for
+ * clone3, so the child is traced as any other; at the call's exit it is put
+ * back, and in the child too at its first stop (its registers, and its
+ * memory unless shared, are copies of the changed ones), so the program
+ * finds its own flags where it left them.
+ */
+static void tracer_keep_traced(struct tracer_task *k)
+{
+	struct user_regs_struct regs;
+	uint64_t flags;
+
+	k->skip_exit = true;
+	if (k->nr == SYS_clone) {
+		if (!(k->args[0] & CLONE_UNTRACED) || ptrace(PTRACE_GETREGS, k->tid, 0, &regs) < 0)
+			return;
+		k->undo = (struct tracer_undo){ .kind = UNDO_RDI, .value = regs.rdi };
+		regs.rdi &= ~(unsigned long long)CLONE_UNTRACED;
+		if (ptrace(PTRACE_SETREGS, k->tid, 0, &regs) < 0)
+			return (void)(k->undo.kind = UNDO_NONE);
+	} else {
+		/* flags is clone_args' first member, one aligned word. */
+		if (!tracer_read_mem(k->tid, k->args[0], &flags, sizeof(flags)) || !(flags & CLONE_UNTRACED) ||
+		    ptrace(PTRACE_POKEDATA, k->tid, (void *)(uintptr_t)k->args[0],
+			   (void *)(uintptr_t)(flags & ~(uint64_t)CLONE_UNTRACED)) < 0)
+			return;
+		k->undo = (struct tracer_undo){ .kind = UNDO_MEM, .addr = k->args[0], .value = flags,
+						.shared = flags & CLONE_VM };
+	}
+	k->skip_exit = false;
+}
+
 static void tracer_io_entry(struct tracer *t, struct tracer_task *k)
 {
 	int in = -1, out = -1;
@@ -559,6 +620,10 @@ static void tracer_call_entry(struct tracer *t, struct tracer_task *k)
 	k->recorded = false;
 	k->skip_exit = false;
 	k->rights = (k->nr == SYS_recvmsg || k->nr == SYS_recvmmsg) && tracer_rights_room(k);
+	if (k->nr == SYS_clone || k->nr == SYS_clone3) {
+		tracer_keep_traced(k);
+		return;
+	}
 	if (t->cfg->io && syscall_is_io(k->nr)) {
 		/* --io: only calls on a pipe are recorded; the rest run on unstopped. */
 		tracer_io_entry(t, k);
@@ -657,6 +722,8 @@ static void tracer_call_exit(struct tracer *t, struct tracer_task *k, int64_t rv
 	struct evlog_record *r;
 	int fds[2];
 
+	if (k->undo.kind != UNDO_NONE)
+		tracer_undo(k->tid, &k->undo);
 	if (syscall_is_io(k->nr)) {
 		/* splice from one pipe into another is a read of the one and a write of the other. */
 		if (k->io_in >= 0)
@@ -867,19 +934,26 @@ static uint64_t tracer_clear_tid(pid_t parent)
 static void tracer_new_task(struct tracer *t, struct tracer_task *parent, pid_t tid)
 {
 	char path[64], buf[4096], *p;
+	/* Read before the table may grow, which moves the parent's slot. */
+	pid_t parent_tgid = parent->tgid, tgid = tid;
+	struct tracer_undo undo = parent->undo;
 	struct tracer_task *k = tracer_task(t, tid, true);
-	pid_t tgid = tid;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
 	if (read_small_file(path, buf, sizeof(buf)) > 0 && (p = strstr(buf, "\nTgid:")))
 		tgid = (pid_t)strtol(p + 6, NULL, 10);
 	k->tgid = tgid;
 	k->process = tgid == tid;
-	k->parent = parent->tgid;
+	k->parent = parent_tgid;
 	k->known = true;
+	/* The child holds a copy of what keep_traced changed, unless its memory is the parent's. */
+	if (undo.kind == UNDO_RDI || (undo.kind == UNDO_MEM && !undo.shared))
+		k->undo = undo;
 	if (k->process)
-		tracer_born(t, tid, parent->tgid);
+		tracer_born(t, tid, parent_tgid);
 	if (k->held) {
+		if (k->undo.kind != UNDO_NONE)
+			tracer_undo(tid, &k->undo);
 		k->held = false;
 		tracer_resume(tid, PTRACE_CONT, 0);
 	} else {
@@ -932,6 +1006,8 @@ static void tracer_stopped(struct tracer *t, pid_t tid, int status)
 		if (k->fresh) {
 			/* A new tracee's first stop is ours, not the program's. */
 			k->fresh = false;
+			if (k->undo.kind != UNDO_NONE)
+				tracer_undo(tid, &k->undo);
 			tracer_resume(tid, PTRACE_CONT, 0);
 		} else if (!k->known) {
 			/* Stopped before its parent's event: it stays so until that event. */

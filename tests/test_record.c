@@ -335,6 +335,25 @@ Test(record, io_sees_preadv2_and_pwritev2, .timeout = 60)
 	cr_expect_eq(t_sql_int(t_path("p.db"), "SELECT count(*) FROM events WHERE kind = 'read_zero'"), 1);
 }
 
+/*
+ * A child made with CLONE_UNTRACED (clone, and clone3) stays traced, and the
+ * program does what it does untraced: the same output, the same statuses,
+ * its clone_args as it wrote them. (Before, the child ran with the filter
+ * and no tracer: its close and execve failed with ENOSYS, and it exited 7.)
+ */
+Test(record, a_clone_untraced_child_stays_traced_and_runs_as_untraced, .timeout = 60)
+{
+	const char *expected = "child 1\nchild 2\nexit 0 0, flags kept\n";
+	struct t_result r;
+
+	cr_assert_eq(t_sh(&r, "%s | sort", PROG("untraced")), 0, "%s", r.err);
+	cr_expect_str_eq(r.out, expected, "untraced");
+	cr_assert_eq(t_sh(&r, "\"$PT\" record --db u.db -q -- %s | sort", PROG("untraced")), 0, "%s", r.err);
+	cr_expect_str_eq(r.out, expected, "traced");
+	cr_expect_eq(t_sql_int(t_path("u.db"), "SELECT count(*) FROM processes WHERE program LIKE '%%sh'"), 2,
+		     "both children traced up to their exec");
+}
+
 /* If pooltrace dies, the kernel kills the program (PTRACE_O_EXITKILL). */
 Test(record, sigkill_of_pooltrace_during_a_record_leaves_no_process, .timeout = 60)
 {

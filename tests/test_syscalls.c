@@ -4,7 +4,9 @@
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <linux/audit.h>
+#include <linux/sched.h>
 #include <linux/seccomp.h>
+#include <signal.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -41,7 +43,7 @@ static uint32_t run_filter(const struct sock_filter *code, size_t n, const struc
 	return 0;
 }
 
-static uint32_t verdict(bool io, uint32_t arch, int nr, uint64_t arg1)
+static uint32_t verdict2(bool io, uint32_t arch, int nr, uint64_t arg0, uint64_t arg1)
 {
 	struct sock_filter code[SYSCALL_FILTER_MAX];
 	struct seccomp_data d;
@@ -50,8 +52,14 @@ static uint32_t verdict(bool io, uint32_t arch, int nr, uint64_t arg1)
 	memset(&d, 0, sizeof(d));
 	d.arch = arch;
 	d.nr = nr;
+	d.args[0] = arg0;
 	d.args[1] = arg1;
 	return run_filter(code, n, &d);
+}
+
+static uint32_t verdict(bool io, uint32_t arch, int nr, uint64_t arg1)
+{
+	return verdict2(io, arch, nr, 0, arg1);
 }
 
 Test(syscalls, every_row_is_stopped_at_and_io_rows_only_with_io)
@@ -59,11 +67,12 @@ Test(syscalls, every_row_is_stopped_at_and_io_rows_only_with_io)
 	for (size_t i = 0; i < syscall_table_len; i++) {
 		const struct syscall_row *row = &syscall_table[i];
 		uint64_t arg = (row->flags & SYSCALL_DUPFD) ? F_DUPFD_CLOEXEC : 0;
-		bool always = row->flags & (SYSCALL_FD | SYSCALL_BLIND);
+		uint64_t arg0 = (row->flags & SYSCALL_IF_UNTRACED) ? CLONE_UNTRACED | SIGCHLD : 0;
+		bool always = row->flags & (SYSCALL_FD | SYSCALL_BLIND | SYSCALL_UNTRACED);
 
-		cr_expect_eq(verdict(true, row->arch, row->nr, arg), SECCOMP_RET_TRACE, "%s (%d) with --io", row->name,
-			     row->nr);
-		cr_expect_eq(verdict(false, row->arch, row->nr, arg), always ? SECCOMP_RET_TRACE : SECCOMP_RET_ALLOW,
+		cr_expect_eq(verdict2(true, row->arch, row->nr, arg0, arg), SECCOMP_RET_TRACE, "%s (%d) with --io",
+			     row->name, row->nr);
+		cr_expect_eq(verdict2(false, row->arch, row->nr, arg0, arg), always ? SECCOMP_RET_TRACE : SECCOMP_RET_ALLOW,
 			     "%s (%d) without --io", row->name, row->nr);
 		cr_expect(!(row->flags & SYSCALL_BLIND) || row->incomplete, "%s says why the run is incomplete", row->name);
 	}
@@ -75,6 +84,10 @@ Test(syscalls, everything_else_runs_unstopped)
 	cr_expect_eq(verdict(true, AUDIT_ARCH_X86_64, SYS_fcntl, F_GETFL), SECCOMP_RET_ALLOW);
 	cr_expect_eq(verdict(false, AUDIT_ARCH_X86_64, SYS_fcntl, F_DUPFD), SECCOMP_RET_TRACE);
 	cr_expect_eq(verdict(true, AUDIT_ARCH_X86_64, SYS_getpid, 0), SECCOMP_RET_ALLOW);
+	/* clone only with CLONE_UNTRACED: a fork or a thread runs unstopped (its events come from ptrace). */
+	cr_expect_eq(verdict2(true, AUDIT_ARCH_X86_64, SYS_clone, CLONE_VM | CLONE_THREAD | CLONE_FILES, 0),
+		     SECCOMP_RET_ALLOW);
+	cr_expect_eq(verdict2(false, AUDIT_ARCH_X86_64, SYS_clone, CLONE_UNTRACED | SIGCHLD, 0), SECCOMP_RET_TRACE);
 	cr_expect_eq(verdict(true, AUDIT_ARCH_X86_64, SYS_openat, 0), SECCOMP_RET_ALLOW);
 	cr_expect_eq(verdict(true, AUDIT_ARCH_I386, 20 /* getpid */, 0), SECCOMP_RET_ALLOW);
 	cr_expect_eq(verdict(true, AUDIT_ARCH_AARCH64, SYS_close, 0), SECCOMP_RET_ALLOW);
