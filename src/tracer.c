@@ -1303,10 +1303,19 @@ static int tracer_install_filter(bool io)
 }
 
 /* The program's process, up to its exec. Nothing of pooltrace's is open here. */
-static _Noreturn void tracer_child(char *const *argv, bool io, const sigset_t *mask)
+static _Noreturn void tracer_child(char *const *argv, bool io, const sigset_t *mask, pid_t tracer)
 {
+	/* Until it is seized (PTRACE_O_EXITKILL), nothing would end this child
+	 * if pooltrace died now: it would sit stopped before its exec. So it
+	 * asks for SIGKILL at its parent's death, and checks that pooltrace did
+	 * not die before it asked. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != tracer)
+		_exit(126);
 	sigprocmask(SIG_SETMASK, mask, NULL);
 	raise(SIGSTOP); /* pooltrace seizes us, sets its options and reads our fds meanwhile */
+	/* Seized: EXITKILL covers us now. The program starts with none, as after a fork. */
+	prctl(PR_SET_PDEATHSIG, 0);
 	if (tracer_install_filter(io) < 0) {
 		fprintf(stderr, "pooltrace record: cannot install the seccomp filter: %s\n", strerror(errno));
 		_exit(126);
@@ -1453,7 +1462,7 @@ int tracer_run(const struct tracer_config *cfg, struct tracer_result *res)
 		return error("cannot fork: %s", strerror(errno)), -EIO;
 	}
 	if (t.top == 0)
-		tracer_child(cfg->argv, cfg->io, &old);
+		tracer_child(cfg->argv, cfg->io, &old, t.self);
 	tracer_signal = 0;
 	on_stop_signals(tracer_on_signal);
 	/* It stops itself; seized while stopped, it runs no further until SIGCONT. */
