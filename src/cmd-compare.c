@@ -82,8 +82,8 @@ static int cmd_compare(int argc, char **argv)
 		return cmd_usage_error(&cmd_compare_entry, "missing -o OUT");
 	if ((nruns = cmd_compare_parse_runs(o.runs, ids, 8)) < 0)
 		return EXIT_USAGE;
-	if (store_open(store_default_path(o.db), STORE_READ, &st) < 0)
-		return EXIT_USAGE;
+	if ((rc = store_open(store_default_path(o.db), STORE_READ, &st)) < 0)
+		return cmd_status(rc);
 	if (viz_target_open(o.out, st->path, &o.target) < 0) {
 		store_close(st);
 		return EXIT_USAGE;

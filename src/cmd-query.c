@@ -110,9 +110,9 @@ static int cmd_query(int argc, char **argv)
 	} else {
 		sql = xstrdup(argv[optind]);
 	}
-	if (store_open(store_default_path(db), STORE_READ, &st) < 0) {
+	if ((rc = store_open(store_default_path(db), STORE_READ, &st)) < 0) {
 		free(sql);
-		return EXIT_USAGE;
+		return cmd_status(rc);
 	}
 	rc = cmd_status(query_print(st, sql, csv, stdout));
 	store_close(st);

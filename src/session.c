@@ -100,9 +100,9 @@ int session_begin(const char *db_path, const struct session_run *run, struct ses
 	assert(run->source && (!strcmp(run->source, "pool") || !strcmp(run->source, "record")));
 	*out = NULL;
 	s->run_id = -1;
-	if (store_open(db_path, STORE_WRITE, &s->st) < 0) {
+	if ((rc = store_open(db_path, STORE_WRITE, &s->st)) < 0) {
 		free(s);
-		return -EINVAL;
+		return rc;
 	}
 	if ((rc = session_insert_run(s, run)) < 0) {
 		session_free(s);

@@ -110,6 +110,24 @@ int store_int(struct store *st, const char *sql, int64_t a, int64_t def, int64_t
 	return rc < 0 ? -EIO : 0;
 }
 
+/*
+ * What a failure of SQLite on the file is: -EIO for the system's or the
+ * file's damage (an I/O error, a full disk, a malformed page, no fds or
+ * memory: exit 1), -EINVAL for a file that is not one to use (exit 2).
+ */
+static int store_errno(sqlite3 *db)
+{
+	switch (sqlite3_errcode(db) & 0xff) {
+	case SQLITE_NOTADB:
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return -EINVAL;
+	default:
+		return -EIO;
+	}
+}
+
 /* Reads the identifying pragmas. Returns 0, or -1 when the file is not SQLite. */
 static int store_identify(struct store *st, int64_t *app_id, int64_t *version, int64_t *objects)
 {
@@ -155,7 +173,7 @@ static int store_identify(struct store *st, int64_t *app_id, int64_t *version, i
 #define TOUCHED_FROM_END \
 	"UPDATE holds SET touched_seq = to_seq WHERE to_kind IN ('close', 'close_range', 'dup2');\n"
 
-static int store_upgrade(struct store *st, int64_t from, char **msg)
+static int store_upgrade(struct store *st, int64_t from, char **msg, int *code)
 {
 	const char *views = strstr(store_schema_sql, "-- Views ---");
 	char *sql;
@@ -235,6 +253,8 @@ static int store_upgrade(struct store *st, int64_t from, char **msg)
 		     sqlite3_exec(st->db, sql, NULL, NULL, msg) == SQLITE_OK
 		     ? 0
 		     : -1;
+	/* Taken now: the next statement resets it. */
+	*code = sqlite3_errcode(st->db) & 0xff;
 	sqlite3_free(sql);
 	sqlite3_exec(st->db, "PRAGMA legacy_alter_table = OFF", NULL, NULL, NULL);
 	return rc;
@@ -249,39 +269,45 @@ static int store_validate(struct store *st, enum store_mode mode)
 {
 	int64_t app_id, version, objects;
 	char *msg = NULL;
+	int code;
 
-	if (store_identify(st, &app_id, &version, &objects) < 0)
-		return error("%s: not a pooltrace trace database (%s)", st->path, sqlite3_errmsg(st->db));
+	if (store_identify(st, &app_id, &version, &objects) < 0) {
+		if (store_errno(st->db) == -EINVAL)
+			return error("%s: not a pooltrace trace database (%s)", st->path, sqlite3_errmsg(st->db)), -EINVAL;
+		/* A truncated or overwritten trace, a full disk, no fd left. */
+		return error("%s: cannot be read: %s", st->path, sqlite3_errmsg(st->db)), -EIO;
+	}
 	if (app_id == STORE_APPLICATION_ID) {
 		if (version > STORE_SCHEMA_VERSION)
 			return error("%s: written by a newer pooltrace (schema %lld; this one knows up to %d)",
-				     st->path, (long long)version, STORE_SCHEMA_VERSION);
+				     st->path, (long long)version, STORE_SCHEMA_VERSION), -EINVAL;
 		if (version < 1)
 			return error("%s: damaged trace database (schema version %lld)", st->path,
-				     (long long)version);
+				     (long long)version), -EIO;
 		/* Readers take older files as they are: the tables and views have
 		 * the same names and columns, only their storage differs. */
 		if (version == STORE_SCHEMA_VERSION || mode == STORE_READ)
 			return 0;
-		if (store_upgrade(st, version, &msg) == 0)
+		if (store_upgrade(st, version, &msg, &code) == 0)
 			return 0;
 		error("%s: could not upgrade the trace from schema %lld to %d (%s); the file is unchanged", st->path,
 		      (long long)version, STORE_SCHEMA_VERSION, msg ? msg : sqlite3_errmsg(st->db));
 		sqlite3_free(msg);
-		return -1;
+		/* Rows the new schema cannot take are the file's content (exit 2); a full disk is not. */
+		return code == SQLITE_CONSTRAINT || code == SQLITE_ERROR ? -EINVAL : -EIO;
 	}
 	/* Only a file with nothing in it at all is taken over: another
 	 * program's database with no tables may still have set a version. */
 	if (app_id == 0 && version == 0 && objects == 0) {
 		if (mode == STORE_READ)
-			return error("%s: empty database, no runs recorded yet", st->path);
+			return error("%s: empty database, no runs recorded yet", st->path), -EINVAL;
 		if (sqlite3_exec(st->db, store_schema_sql, NULL, NULL, &msg) == SQLITE_OK)
 			return 0;
 		error("%s: cannot create the trace schema: %s", st->path, msg ? msg : sqlite3_errmsg(st->db));
 		sqlite3_free(msg);
-		return -1;
+		return -EIO;
 	}
-	return error("%s: a SQLite database, but not a pooltrace trace", st->path);
+	return error("%s: a SQLite database, but not a pooltrace trace", st->path), -EINVAL;
 }
 
 /*
@@ -342,7 +368,7 @@ static int store_reader_authorizer(void *ctx, int action, const char *a, const c
 static int store_connect(struct store *st, int flags)
 {
 	if (sqlite3_open_v2(st->path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
-		return error("%s: cannot open: %s", st->path, st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		return error("%s: cannot open: %s", st->path, st->db ? sqlite3_errmsg(st->db) : "out of memory"), -EIO;
 	/* Another writer's transactions last at most ~50 ms; wait them out. */
 	sqlite3_busy_timeout(st->db, 10000);
 	sqlite3_extended_result_codes(st->db, 1);
@@ -367,15 +393,20 @@ static int store_create(const char *path)
 	sprintf(tmp.path, "%s.new-XXXXXX", path);
 	fd = mkstemp(tmp.path);
 	if (fd < 0) {
-		error("%s: cannot create: %s (is the directory there and writable?)", path, strerror(errno));
+		int e = errno;
+
 		free(tmp.path);
-		return -1;
+		/* The system's lack (space, fds) is not a bad path. */
+		if (e == ENOSPC || e == EDQUOT || e == EMFILE || e == ENFILE || e == EIO || e == ENOMEM)
+			return error("%s: cannot create: %s", path, strerror(e)), -EIO;
+		return error("%s: cannot create: %s (is the directory there and writable?)", path, strerror(e)), -EINVAL;
 	}
 	/* mkstemp made it 0600; a trace gets what any new file would. */
 	mask = umask(0);
 	umask(mask);
 	fchmod(fd, 0666 & ~mask);
 	close(fd);
+	ret = -EIO;
 	if (store_connect(&tmp, SQLITE_OPEN_READWRITE) < 0)
 		goto out;
 	/* One transaction: statement by statement, each CREATE was a commit of
@@ -403,7 +434,15 @@ static int store_create(const char *path)
 		error("%s: cannot create: %s", path, strerror(errno));
 out:
 	sqlite3_close(tmp.db);
-	unlink(tmp.path);
+	/* The temporary name is ours, and so are its WAL and shared-memory files,
+	 * which a close that could not checkpoint (a full disk) leaves behind. */
+	for (const char *const *suffix = (const char *const[]){ "", "-wal", "-shm", "-journal", NULL }; *suffix; suffix++) {
+		char *side = xmalloc(strlen(tmp.path) + 16);
+
+		sprintf(side, "%s%s", tmp.path, *suffix);
+		unlink(side);
+		free(side);
+	}
 	free(tmp.path);
 	return ret;
 }
@@ -412,45 +451,48 @@ int store_open(const char *path, enum store_mode mode, struct store **out)
 {
 	struct store *st;
 	struct stat sb;
+	int rc;
 
 	*out = NULL;
 	if (store_check_name(path) < 0)
-		return -1;
+		return -EINVAL;
 	if (stat(path, &sb) < 0) {
 		if (errno != ENOENT)
-			return error("%s: %s", path, strerror(errno));
+			return error("%s: %s", path, strerror(errno)), -EINVAL;
 		if (mode == STORE_READ)
-			return error("%s: no such trace database", path);
-		if (store_create(path) < 0)
-			return -1;
+			return error("%s: no such trace database", path), -EINVAL;
+		if ((rc = store_create(path)) < 0)
+			return rc;
 		if (stat(path, &sb) < 0)
-			return error("%s: %s", path, strerror(errno));
+			return error("%s: %s", path, strerror(errno)), -EIO;
 	}
 	if (store_check_file(path, &sb) < 0)
-		return -1;
+		return -EINVAL;
 	if (mode == STORE_WRITE && access(path, W_OK) < 0)
-		return error("%s: not writable: %s", path, strerror(errno));
+		return error("%s: not writable: %s", path, strerror(errno)), -EINVAL;
 
 	st = xcalloc(1, sizeof(*st));
 	st->path = xstrdup(path);
 	/* A reader opens read-write where it may, and is made query-only: a
 	 * read-only connection to a WAL database leaves its -wal and -shm
 	 * files behind, a read-write one removes them when it is the last. */
+	rc = -EIO;
 	if (store_connect(st, mode == STORE_WRITE || access(path, W_OK) == 0 ? SQLITE_OPEN_READWRITE
 									     : SQLITE_OPEN_READONLY) < 0)
 		goto fail;
 	if (mode == STORE_READ) {
-		if (store_exec(st, "PRAGMA query_only = 1") < 0 || store_validate(st, mode) < 0)
+		if (store_exec(st, "PRAGMA query_only = 1") < 0 || (rc = store_validate(st, mode)) < 0)
 			goto fail;
 		sqlite3_set_authorizer(st->db, store_reader_authorizer, NULL);
 	} else {
 		if (sqlite3_db_readonly(st->db, "main") == 1) {
 			error("%s: not writable", path);
+			rc = -EINVAL;
 			goto fail;
 		}
 		if (store_exec(st, "BEGIN IMMEDIATE") < 0)
 			goto fail;
-		if (store_validate(st, mode) < 0 || store_exec(st, "COMMIT") < 0) {
+		if ((rc = store_validate(st, mode)) < 0 || (rc = store_exec(st, "COMMIT") < 0 ? -EIO : 0) < 0) {
 			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 			goto fail;
 		}
@@ -463,13 +505,14 @@ int store_open(const char *path, enum store_mode mode, struct store **out)
 	/* The default 2 MB page cache thrashes on the index inserts of a large
 	 * run (measured: 740k preads and 340k pwrites for 1000 workers); 64 MB
 	 * keeps the working set in memory. */
+	rc = -EIO;
 	if (store_exec(st, "PRAGMA cache_size = -65536") < 0)
 		goto fail;
 	*out = st;
 	return 0;
 fail:
 	store_close(st);
-	return -1;
+	return rc;
 }
 
 void store_close(struct store *st)

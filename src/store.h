@@ -35,7 +35,10 @@ const char *store_default_path(const char *given);
  * an older trace is upgraded in place in one transaction. The database is put
  * in WAL mode, so readers never hold up the writer.
  *
- * Returns 0, or -1 with one error line printed (the caller exits 2).
+ * Returns 0; -EINVAL for a file that is not one to use (not a trace, a bad
+ * name, a newer schema, not writable: the caller exits 2); or -EIO when it
+ * cannot be read or made (damaged, a full disk, no fd left: exit 1); with
+ * one error line printed.
  */
 int store_open(const char *path, enum store_mode mode, struct store **out);
 void store_close(struct store *st);

@@ -519,8 +519,8 @@ int supervisor_run(const struct supervisor_config *cfg, struct supervisor_result
 
 		/* Validate (or create) the database now, for a clean error before
 		 * anything runs; then close it so the pool cannot inherit its fd. */
-		if (store_open(cfg->db_path, STORE_WRITE, &probe) < 0)
-			return -EINVAL;
+		if ((ret = store_open(cfg->db_path, STORE_WRITE, &probe)) < 0)
+			return ret;
 		store_close(probe);
 		sv.log = evlog_create(cfg->log_capacity, cfg->log_wait_ms);
 		if (!sv.log)

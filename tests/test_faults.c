@@ -490,6 +490,39 @@ Test(faults, sigkill_of_record_right_after_its_fork_leaves_no_stopped_child, .ti
 }
 
 /*
+ * A trace that cannot be read or made is a failure of the system or of the
+ * file (exit 1, said as such), not bad input (exit 2, which they got): a
+ * truncated trace, a disk too full to create one (and nothing of ours left
+ * there: the temporary file's -wal and -shm stayed), no fd left. A file
+ * that is not a trace stays bad input.
+ */
+Test(faults, a_damaged_full_or_fd_starved_database_is_exit_1, .timeout = 60)
+{
+	struct t_result r;
+
+	cr_assert_eq(t_run(&r, "run --db t.db -q -s child-close -w 3 -t 30"), 0, "%s", r.err);
+	t_sh(&r, "head -c $(($(stat -c %%s t.db) / 2)) t.db > half.db");
+	t_run(&r, "query --db half.db 'SELECT count(*) FROM events'");
+	cr_expect_eq(r.status, 1, "truncated, query: exit %d %s", r.status, r.err);
+	cr_expect(strstr(r.err, "malformed") != NULL, "%s", r.err);
+	t_run(&r, "run --db half.db -q -w 2");
+	cr_expect_eq(r.status, 1, "truncated, run: exit %d %s", r.status, r.err);
+	t_sh(&r, "ulimit -n 4; \"$PT\" query --db t.db 'SELECT 1'");
+	cr_expect_eq(r.status, 1, "no fds: exit %d %s", r.status, r.err);
+	cr_expect_eq(t_lines(r.err), 1, "%s", r.err);
+	t_sh(&r, "echo hello > text.db; \"$PT\" query --db text.db 'SELECT 1'");
+	cr_expect_eq(r.status, 2, "a text file: exit %d %s", r.status, r.err);
+	t_sh(&r, "mkdir tiny && mount -t tmpfs -o size=16k tmpfs tiny");
+	if (r.status != 0)
+		cr_skip_test("cannot mount a small tmpfs here: %s", r.err);
+	t_run(&r, "run --db tiny/n.db -q -w 2 -t 2");
+	cr_expect_eq(r.status, 1, "full disk at creation: exit %d %s", r.status, r.err);
+	cr_expect_eq(t_sh(&r, "ls -A tiny"), 0);
+	cr_expect_str_eq(r.out, "", "left in the full directory: %s", r.out);
+	t_sh(&r, "umount tiny");
+}
+
+/*
  * A SIGTERM that arrives once the pool is reaped, while the trace is being
  * committed, is honoured after the commit: the run is stored whole, with the
  * outcome it had, and pooltrace exits 128+15. (It used to exit 0.)

@@ -71,8 +71,8 @@ int viz_cmdopts_open_run(const struct cmd_entry *e, struct viz_cmdopts *o, const
 
 	if (o->runs && parse_long(o->runs, 1, LONG_MAX, &id) < 0)
 		return cmd_usage_error(e, "--run wants a run id, not '%s'", o->runs);
-	if (store_open(store_default_path(o->db), STORE_READ, st) < 0)
-		return EXIT_USAGE;
+	if ((rc = store_open(store_default_path(o->db), STORE_READ, st)) < 0)
+		return cmd_status(rc);
 	if (id < 0) {
 		if ((rc = store_last_run(*st, &last)) < 0)
 			goto fail;
