@@ -68,10 +68,24 @@ static const struct option cmd_record_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* Whether a word needs bash's $'...': a control character, or bytes that are not UTF-8. */
+static bool cmd_record_needs_escapes(const char *a)
+{
+	for (const unsigned char *p = (const unsigned char *)a; *p;) {
+		int n = utf8_seq_len(p);
+
+		if (!n || *p < 0x20 || *p == 0x7f)
+			return true;
+		p += n;
+	}
+	return false;
+}
+
 /*
  * argv as one shell-quoted line: each word in single quotes unless it is
  * plain; a word with a control character (a newline in `python3 -c '...'`)
- * in bash's $'...', so that the summary stays one line and can be pasted back.
+ * or bytes that are not UTF-8 in bash's $'...', so that the summary stays one
+ * line of text a terminal shows as it is, and can be pasted back.
  */
 static char *cmd_record_quote(char *const *argv)
 {
@@ -91,13 +105,20 @@ static char *cmd_record_quote(char *const *argv)
 			len += (size_t)sprintf(s + len, "%s", a);
 			continue;
 		}
-		if (strcspn(a, "\x01\x02\x03\x04\x05\x06\x07\x08\t\n\x0b\x0c\r\x0e\x0f\x10\x11\x12\x13\x14"
-			       "\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f") < strlen(a)) {
+		if (cmd_record_needs_escapes(a)) {
 			len += (size_t)sprintf(s + len, "$'");
 			for (; *a; a++) {
 				unsigned char ch = (unsigned char)*a;
+				int n = utf8_seq_len((const unsigned char *)a);
 
-				if (ch == '\n')
+				if (n > 1) {
+					/* A whole character of another script: as it is. */
+					memcpy(s + len, a, (size_t)n);
+					len += (size_t)n;
+					a += n - 1;
+				} else if (!n)
+					len += (size_t)sprintf(s + len, "\\x%02x", ch);
+				else if (ch == '\n')
 					len += (size_t)sprintf(s + len, "\\n");
 				else if (ch == '\t')
 					len += (size_t)sprintf(s + len, "\\t");

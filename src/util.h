@@ -68,6 +68,13 @@ uint64_t now_ns(void);
  * exec).
  */
 void on_stop_signals(void (*handler)(int));
+/*
+ * The length of the valid UTF-8 sequence at s (1 to 4), or 0 when s does not
+ * start one: a stray continuation byte, an overlong form, a surrogate, a code
+ * point past U+10FFFF, or a sequence cut short (s is NUL-terminated).
+ */
+int utf8_seq_len(const unsigned char *s);
+
 /* Adds the signals on_stop_signals handles to set, to block them around a fork. */
 void stop_signal_set(sigset_t *set);
 

@@ -354,6 +354,24 @@ Test(record, a_clone_untraced_child_stays_traced_and_runs_as_untraced, .timeout 
 		     "both children traced up to their exec");
 }
 
+/*
+ * The summary line is text a terminal shows as it is: a word with bytes that
+ * are not UTF-8 is quoted in $'...' with each such byte as \xNN, as a
+ * control character already was; valid UTF-8 stays as it is. (The raw
+ * bytes went to the terminal.)
+ */
+Test(record, the_summary_quotes_bytes_that_are_not_utf8, .timeout = 60)
+{
+	struct t_result r;
+
+	cr_assert_eq(t_sh(&r, "\"$PT\" record --db q.db -- printf '%%s' \"$(printf 'caf\\303\\251')\""
+			      " \"$(printf 'bad\\377\\376')\" \"$(printf 'a\\nb')\" >/dev/null"),
+		     0, "%s", r.err);
+	cr_expect(strstr(r.err, " 'caf\xc3\xa9' $'bad\\xff\\xfe' $'a\\nb': ok") != NULL, "%s", r.err);
+	for (const unsigned char *p = (const unsigned char *)r.err; *p; p++)
+		cr_expect(*p != 0xff && *p != 0xfe, "a raw byte 0x%02x in: %s", *p, r.err);
+}
+
 /* If pooltrace dies, the kernel kills the program (PTRACE_O_EXITKILL). */
 Test(record, sigkill_of_pooltrace_during_a_record_leaves_no_process, .timeout = 60)
 {

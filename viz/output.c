@@ -334,43 +334,13 @@ void viz_buf_printf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
 }
 
 /*
- * The length of the valid UTF-8 sequence at s (1 to 4), or 0 when s does not
- * start one: a stray continuation byte, an overlong form, a surrogate, a code
- * point past U+10FFFF, or a sequence cut short.
- */
-static int viz_utf8_len(const unsigned char *s)
-{
-	int n;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	for (int i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
-/*
  * The next shown character of s, as text for an HTML-like label: a valid
  * character as it is (& < > " as entities), a control character or invalid
  * byte as an escape. Returns the bytes of s it stands for.
  */
 static int viz_label_char(const unsigned char *s, char out[16])
 {
-	int n = viz_utf8_len(s);
+	int n = utf8_seq_len(s);
 
 	if (n == 0 || s[0] < 0x20 || s[0] == 0x7f) {
 		switch (s[0]) {
