@@ -280,6 +280,11 @@ void session_fail(struct session *s)
 		error("run %lld could not be marked as failed either; its outcome stays empty", (long long)s->run_id);
 }
 
+bool session_failed(const struct session *s)
+{
+	return s->failed;
+}
+
 void session_free(struct session *s)
 {
 	if (!s)

@@ -96,6 +96,9 @@ int session_counts(struct session *s, int64_t *leaked, int64_t *blockers);
  */
 void session_fail(struct session *s);
 
+/* Whether session_fail was called: then nothing more may be stored. */
+bool session_failed(const struct session *s);
+
 /* Rolls back what was not committed, closes the database, frees s (NULL is fine). */
 void session_free(struct session *s);
 

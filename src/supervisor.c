@@ -82,7 +82,8 @@ static long supervisor_drain(struct supervisor *sv)
 	uint64_t t0;
 	size_t n;
 
-	if (!sv->ss)
+	/* Nothing is stored once the run failed: what is left of the pool is being killed. */
+	if (!sv->ss || session_failed(sv->ss))
 		return 0;
 	while ((n = evlog_drain(sv->log, sv->buf, SUPERVISOR_BATCH, &sv->texts)) > 0) {
 		t0 = now_ns();
@@ -105,7 +106,8 @@ static uint64_t supervisor_record(struct supervisor *sv, struct evlog_record *r)
 {
 	uint64_t seq = 0;
 
-	if (!sv->cfg->trace)
+	/* A failed run stores nothing more: the log will not be drained again. */
+	if (!sv->cfg->trace || (sv->ss && session_failed(sv->ss)))
 		return 0;
 	if (!r->pid)
 		r->pid = sv->self;

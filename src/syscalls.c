@@ -41,6 +41,9 @@ const struct syscall_row syscall_table[] = {
 	X86_64(waitid, SYSCALL_FD),
 	X86_64(execve, SYSCALL_FD),
 	X86_64(execveat, SYSCALL_FD),
+	/* A copy of another process's fd, made with no call pooltrace follows. */
+	{ AUDIT_ARCH_X86_64, SYS_pidfd_getfd, "pidfd_getfd", SYSCALL_BLIND,
+	  "pidfd_getfd copies of other processes' fds, which are not followed" },
 	/* fds may arrive in them (SCM_RIGHTS); their exit is stopped at only when they have room for them. */
 	X86_64(recvmsg, SYSCALL_FD | SYSCALL_IO),
 	X86_64(recvmmsg, SYSCALL_FD),
@@ -136,8 +139,9 @@ size_t syscall_filter(bool io, struct sock_filter *code)
 	jump = n;
 	EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 0)); /* jf: to the i386 part, set below */
 	EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)));
-	EMIT(BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, SYSCALL_X32_BIT, 0, 1));
-	EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE));
+	EMIT(BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, SYSCALL_X32_BIT, 0, 2));
+	EMIT(BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, SYSCALL_X32_END, 1, 0));
+	EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE)); /* an x32 call */
 	n = syscall_filter_arch(AUDIT_ARCH_X86_64, io, code, n);
 	/* clone only with CLONE_UNTRACED (in the low word of its flags); else on to fcntl. */
 	EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 4));

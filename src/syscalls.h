@@ -26,9 +26,11 @@ struct syscall_row {
 
 /*
  * What the filter also stops at without a row: every x32 call (an x86-64
- * call number with __X32_SYSCALL_BIT set), which is blind too.
+ * call number with __X32_SYSCALL_BIT set, below SYSCALL_X32_END), which is
+ * blind too. Numbers past that are no call at all (syscall(-1)): ENOSYS.
  */
 #define SYSCALL_X32_BIT 0x40000000u
+#define SYSCALL_X32_END (SYSCALL_X32_BIT + 1024u)
 #define SYSCALL_X32_INCOMPLETE "x32 calls, whose fds are not followed"
 
 extern const struct syscall_row syscall_table[];

@@ -43,6 +43,7 @@
 #include "syscalls.h"
 #include "util.h"
 
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -620,6 +621,8 @@ static void tracer_call_entry(struct tracer *t, struct tracer_task *k)
 	k->recorded = false;
 	k->skip_exit = false;
 	k->rights = (k->nr == SYS_recvmsg || k->nr == SYS_recvmmsg) && tracer_rights_room(k);
+	/* Never left over from an earlier call: that would write into memory the program reuses. */
+	assert(k->undo.kind == UNDO_NONE);
 	if (k->nr == SYS_clone || k->nr == SYS_clone3) {
 		tracer_keep_traced(k);
 		return;
@@ -970,7 +973,7 @@ static bool tracer_blind_call(struct tracer *t, const struct __ptrace_syscall_in
 {
 	const struct syscall_row *row;
 
-	if (info->arch == AUDIT_ARCH_X86_64 && (info->seccomp.nr & SYSCALL_X32_BIT)) {
+	if (info->arch == AUDIT_ARCH_X86_64 && info->seccomp.nr >= SYSCALL_X32_BIT && info->seccomp.nr < SYSCALL_X32_END) {
 		session_mark_incomplete(t->ss, SYSCALL_X32_INCOMPLETE);
 		return true;
 	}
@@ -995,7 +998,9 @@ static void tracer_stopped(struct tracer *t, pid_t tid, int status)
 		    info.op == PTRACE_SYSCALL_INFO_EXIT) {
 			if (k->in_call)
 				tracer_call_exit(t, k, info.exit.rval);
-			k->in_call = false;
+			/* A reap in it may have removed a task and moved this one. */
+			if ((k = tracer_task(t, tid, false)))
+				k->in_call = false;
 			tracer_resume(tid, PTRACE_CONT, 0);
 		} else {
 			tracer_resume(tid, PTRACE_SYSCALL, 0);
@@ -1061,7 +1066,10 @@ static void tracer_stopped(struct tracer *t, pid_t tid, int status)
 		default:
 			break;
 		}
-		tracer_resume(tid, PTRACE_CONT, 0);
+		/* A clone whose flags keep_traced changed must still stop at its
+		 * exit, where they are put back (k may have moved: look again). */
+		k = tracer_task(t, tid, false);
+		tracer_resume(tid, k && k->in_call && k->undo.kind != UNDO_NONE ? PTRACE_SYSCALL : PTRACE_CONT, 0);
 		return;
 	}
 	if (!k->known) {
@@ -1114,7 +1122,15 @@ static void tracer_kill_all(struct tracer *t)
 		struct tracer_task *k = &t->tasks[i];
 		struct evlog_record *r;
 
-		if (!k->tid || !k->process || k->dead)
+		if (!k->tid || k->dead)
+			continue;
+		if (!k->known) {
+			/* Stopped before its parent's fork event was seen (or not yet
+			 * stopped): it is the program's too, though not recorded yet. */
+			kill(k->tid, SIGKILL);
+			continue;
+		}
+		if (!k->process)
 			continue;
 		r = tracer_event(t, EV_KILL, t->self);
 		r->other_pid = k->tid;
@@ -1416,7 +1432,7 @@ static void tracer_abandon(struct tracer *t)
 }
 
 /*
- * pooltrace's own fd limit, raised to the hard one: every fact it records
+ * pooltrace's own fd limit, raised to the hard one when it is under 64: every fact it records
  * comes through an fd of its own (a /proc directory, an fdinfo file, a
  * pidfd_getfd copy), and out of fds it would record no inherited fd and
  * find no deadlock. Called after the fork, so the program keeps the limit

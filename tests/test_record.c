@@ -303,22 +303,27 @@ Test(record, reaps_without_a_status_and_stop_reports_match_strace, .timeout = 60
  */
 Test(record, calls_it_cannot_follow_mark_the_run_incomplete, .timeout = 60)
 {
-	static const char *const modes[] = { "int80", "uring" }, *const why[] = { "i386 (32-bit) calls", "io_uring" };
+	static const char *const modes[] = { "int80", "uring", "pidfd" },
+			       *const why[] = { "i386 (32-bit) calls", "io_uring", "pidfd_getfd" };
 	const char *db = t_path("b.db");
 	struct t_result r;
 
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 3; i++) {
 		cr_assert_eq(t_run(&r, "record --db b.db -- %s %s", PROG("blind"), modes[i]), 0, "%s", r.err);
 		cr_expect(strstr(r.err, "(incomplete: ") && strstr(r.err, why[i]), "%s", r.err);
 		cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM runs WHERE id = %d AND incomplete LIKE '%%%s%%'", i + 1,
 				       why[i]), 1, "%s", modes[i]);
 		cr_assert_eq(t_run(&r, "render --db b.db --run %d --format dot -o -", i + 1), 0, "%s", r.err);
 		cr_expect(strstr(r.out, "incomplete: ") != NULL, "the caption of %s", modes[i]);
+		cr_assert_eq(t_run(&r, "timeline --db b.db --run %d --format dot -o -", i + 1), 0, "%s", r.err);
+		cr_expect(strstr(r.out, "incomplete: ") != NULL, "the timeline of %s", modes[i]);
+		cr_assert_eq(t_run(&r, "report --db b.db --run %d -o -", i + 1), 0, "%s", r.err);
+		cr_expect(strstr(r.out, "incomplete: ") != NULL, "the report of %s", modes[i]);
 	}
 	/* A program that makes no such call: whole. */
 	cr_assert_eq(t_run(&r, "record --db b.db -- %s pv2", PROG("blind")), 0, "%s", r.err);
 	cr_expect(strstr(r.err, "incomplete") == NULL, "%s", r.err);
-	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM runs WHERE id = 3 AND incomplete IS NULL"), 1);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM runs WHERE id = 4 AND incomplete IS NULL"), 1);
 }
 
 /* --io sees preadv2 and pwritev2 on a pipe (offset -1), as strace -ff does. */
@@ -338,12 +343,13 @@ Test(record, io_sees_preadv2_and_pwritev2, .timeout = 60)
 /*
  * A child made with CLONE_UNTRACED (clone, and clone3) stays traced, and the
  * program does what it does untraced: the same output, the same statuses,
- * its clone_args as it wrote them. (Before, the child ran with the filter
+ * its flags where it left them (rdi, clone_args) in the parent right after
+ * the call and in each child. (Before, the child ran with the filter
  * and no tracer: its close and execve failed with ENOSYS, and it exited 7.)
  */
 Test(record, a_clone_untraced_child_stays_traced_and_runs_as_untraced, .timeout = 60)
 {
-	const char *expected = "child 1\nchild 2\nexit 0 0, flags kept\n";
+	const char *expected = "child 1 kept\nchild 2 kept\nexit 0 0, rdi kept, flags kept\n";
 	struct t_result r;
 
 	cr_assert_eq(t_sh(&r, "%s | sort", PROG("untraced")), 0, "%s", r.err);

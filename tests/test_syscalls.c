@@ -33,6 +33,9 @@ static uint32_t run_filter(const struct sock_filter *code, size_t n, const struc
 		case BPF_JMP | BPF_JSET | BPF_K:
 			pc += (a & f->k) ? f->jt : f->jf;
 			break;
+		case BPF_JMP | BPF_JGE | BPF_K:
+			pc += a >= f->k ? f->jt : f->jf;
+			break;
 		case BPF_RET | BPF_K:
 			return f->k;
 		default:
@@ -101,6 +104,9 @@ Test(syscalls, i386_and_x32_calls_that_change_fds_are_stopped_at)
 	cr_expect_eq(verdict(false, AUDIT_ARCH_I386, 42 /* pipe */, 0), SECCOMP_RET_TRACE);
 	cr_expect_eq(verdict(false, AUDIT_ARCH_X86_64, (int)(SYSCALL_X32_BIT | SYS_close), 0), SECCOMP_RET_TRACE);
 	cr_expect_eq(verdict(false, AUDIT_ARCH_X86_64, (int)(SYSCALL_X32_BIT | SYS_getpid), 0), SECCOMP_RET_TRACE);
+	/* No call at all: it fails with ENOSYS, and marks nothing. */
+	cr_expect_eq(verdict(false, AUDIT_ARCH_X86_64, -1, 0), SECCOMP_RET_ALLOW);
+	cr_expect_eq(verdict(false, AUDIT_ARCH_X86_64, (int)SYSCALL_X32_END, 0), SECCOMP_RET_ALLOW);
 	for (int nr = 0; nr < 460; nr++) {
 		const struct syscall_row *row = syscall_find(AUDIT_ARCH_I386, nr);
 

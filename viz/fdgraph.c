@@ -21,7 +21,6 @@
 
 #define VIZ_BLUE "#1f5fbf"
 #define VIZ_GREEN "#2a9d3a"
-#define VIZ_RED "#d62728"
 #define VIZ_PURPLE "#7b3fa0"
 #define VIZ_ROW 4        /* processes per row below the pipes... */
 #define VIZ_ROW_MANY 3   /* ...and past VIZ_ROW_MANY * 2 of them: 8 workers in 3 rows stay within 2:1 */

@@ -56,6 +56,9 @@ void viz_output_free(char *data);
 /* ...and write bytes to t as viz_output_render does. 0 or -1 (error printed). */
 int viz_output_write(const struct viz_target *t, const char *data, size_t len);
 
+/* The red of leaked write ends, and of what a picture must not let pass unseen (an incomplete trace). */
+#define VIZ_RED "#d62728"
+
 /*
  * The one way a string from the database or the system (a file name, a
  * strategy, an outcome: a hand-edited trace can hold anything) enters a

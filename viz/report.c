@@ -326,6 +326,11 @@ int viz_report_html(struct store *st, int64_t run, const struct viz_fdgraph_opts
 	viz_html_escape(&html.s, &html.len, &html.cap, r.m.strategy[0] ? r.m.strategy : viz_command_short(r.m.command));
 	VIZ_PRINTF(&html, " · outcome: ");
 	viz_html_escape(&html.s, &html.len, &html.cap, r.m.outcome[0] ? r.m.outcome : "unfinished");
+	if (r.m.incomplete[0]) {
+		VIZ_PRINTF(&html, " · <span class=\"incomplete\">incomplete: ");
+		viz_html_escape(&html.s, &html.len, &html.cap, r.m.incomplete);
+		VIZ_PRINTF(&html, "</span>");
+	}
 	VIZ_PRINTF(&html, "</h1><button id=\"prev\" title=\"previous event (←)\">◀ back</button>"
 			  "<button id=\"next\" title=\"next event (→)\">forward ▶</button><span id=\"where\"></span>"
 			  " · arrow keys step; #seq=N opens event N</header>\n<main>\n<div id=\"graph\">\n");

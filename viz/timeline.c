@@ -279,7 +279,8 @@ static int viz_load_lanes(struct store *st, int64_t run, struct viz_timeline *t)
 	return 0;
 }
 
-static void viz_headers(struct viz_timeline *t, int64_t run, const char *strategy, const char *outcome)
+static void viz_headers(struct viz_timeline *t, int64_t run, const char *strategy, const char *outcome,
+			const char *incomplete)
 {
 	char name[32], label[128];
 
@@ -314,6 +315,12 @@ static void viz_headers(struct viz_timeline *t, int64_t run, const char *strateg
 		viz_label_append_head(&b.s, &b.len, &b.cap, strategy, 80); /* a long command line is cut at its end */
 		viz_buf_printf(&b.s, &b.len, &b.cap, " · outcome: ");
 		viz_html_escape(&b.s, &b.len, &b.cap, outcome);
+		if (*incomplete) {
+			/* Never taken for the whole truth (runs.incomplete). */
+			viz_buf_printf(&b.s, &b.len, &b.cap, "<BR/><FONT COLOR=\"" VIZ_RED "\">incomplete: ");
+			viz_html_escape(&b.s, &b.len, &b.cap, incomplete);
+			viz_buf_printf(&b.s, &b.len, &b.cap, "</FONT>");
+		}
 		viz_set_html_label(t->g, b.s);
 		free(b.s);
 	}
@@ -382,7 +389,7 @@ static void viz_grid(struct viz_timeline *t)
 int viz_timeline_new(struct store *st, int64_t run, const struct viz_fdgraph_opts *o, Agraph_t **out)
 {
 	struct viz_timeline t = { .o = o };
-	char strategy[256] = "", outcome[16] = "", text[160];
+	char strategy[256] = "", outcome[16] = "", incomplete[160] = "", text[160];
 	sqlite3_stmt *s;
 	int rc;
 	bool hung = false;
@@ -400,9 +407,10 @@ int viz_timeline_new(struct store *st, int64_t run, const struct viz_fdgraph_opt
 	if (store_int(st, "SELECT user_version FROM pragma_user_version WHERE ?1", 1, 0, &schema) < 0)
 		return -EIO;
 	t.v5 = schema >= 5;
-	s = store_prepare(st, t.v5 ? "SELECT coalesce(strategy, command, 'recorded program'), coalesce(workers, 0),"
-				     " coalesce(outcome, 'unfinished') FROM runs WHERE id = ?1"
-				   : "SELECT strategy, workers, coalesce(outcome, 'unfinished') FROM runs WHERE id = ?1");
+	s = store_preparef(st, t.v5 ? "SELECT coalesce(strategy, command, 'recorded program'), coalesce(workers, 0),"
+				      " coalesce(outcome, 'unfinished'), %s FROM runs WHERE id = ?1"
+				    : "SELECT strategy, workers, coalesce(outcome, 'unfinished'), %s FROM runs WHERE id = ?1",
+			   schema >= 8 ? "incomplete" : "NULL");
 	if (!s)
 		return -EIO;
 	sqlite3_bind_int64(s, 1, run);
@@ -411,6 +419,7 @@ int viz_timeline_new(struct store *st, int64_t run, const struct viz_fdgraph_opt
 		snprintf(strategy, sizeof(strategy), "%s", t.v5 ? viz_command_short(viz_col_text(s, 0)) : viz_col_text(s, 0));
 		t.workers = sqlite3_column_int(s, 1);
 		snprintf(outcome, sizeof(outcome), "%s", viz_col_text(s, 2));
+		snprintf(incomplete, sizeof(incomplete), "%s", viz_col_text(s, 3));
 	}
 	sqlite3_finalize(s);
 	if (rc < 0)
@@ -425,7 +434,7 @@ int viz_timeline_new(struct store *st, int64_t run, const struct viz_fdgraph_opt
 	agattr(t.g, AGEDGE, "fontname", "Helvetica");
 	if (viz_load_lanes(st, run, &t) < 0)
 		goto fail;
-	viz_headers(&t, run, strategy, outcome);
+	viz_headers(&t, run, strategy, outcome, incomplete);
 	t.waits = (struct viz_model){ .run_id = run, .schema = schema };
 	if (viz_model_load_waits(st, &t.waits) < 0)
 		goto fail;

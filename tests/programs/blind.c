@@ -1,11 +1,12 @@
 /* blind.c: calls record cannot follow, and preadv2/pwritev2 on a pipe: no pooltrace inside.
  *
- * Usage: blind int80 | uring | pv2. int80: makes a pipe and closes its
+ * Usage: blind int80 | uring | pidfd | pv2. int80: makes a pipe and closes its
  * write end through the i386 entry point (int $0x80, close = 6), then reads
  * EOF from the read end. uring: sets up an io_uring ring (and closes it).
  * pv2: writes 5 bytes into a pipe with pwritev2 and reads them back with
  * preadv2, both at offset -1, then reads EOF. Exits 0 when each step did
- * what it should.
+ * what it should. pidfd: copies its own stdout with pidfd_getfd and
+ * closes the copy.
  */
 #define _GNU_SOURCE
 #include <linux/io_uring.h>
@@ -34,6 +35,11 @@ int main(int argc, char **argv)
 
 		memset(&params, 0, sizeof(params));
 		fd = syscall(SYS_io_uring_setup, 4, &params);
+		return fd >= 0 && close((int)fd) == 0 ? 0 : 2;
+	}
+	if (!strcmp(mode, "pidfd")) {
+		long pidfd = syscall(SYS_pidfd_open, getpid(), 0), fd = pidfd < 0 ? -1 : syscall(SYS_pidfd_getfd, pidfd, 1, 0);
+
 		return fd >= 0 && close((int)fd) == 0 ? 0 : 2;
 	}
 	if (!strcmp(mode, "pv2")) {

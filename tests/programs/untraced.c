@@ -1,11 +1,13 @@
 /* untraced.c: children made with CLONE_UNTRACED, as a tracer-aware program may make them: no pooltrace inside.
  *
- * Usage: untraced. Makes a pipe, then a child with clone(CLONE_UNTRACED |
- * SIGCHLD) and one with clone3 (flags CLONE_UNTRACED, exit signal SIGCHLD),
- * each of which closes its copy of the write end and execs
- * `sh -c 'echo child N'`. The parent closes its write end, reads EOF, reaps
- * both and prints their exit statuses; it also checks that its clone_args
- * struct still holds the flags it wrote.
+ * Usage: untraced. Makes a pipe, then a child with a raw clone(CLONE_UNTRACED
+ * | SIGCHLD) whose flags stay in rdi (the syscall instruction keeps rdi, and
+ * the asm relies on it), and one with clone3 (flags CLONE_UNTRACED, exit
+ * signal SIGCHLD). Each child says whether it still sees its flags where it
+ * left them, closes its copy of the write end and execs
+ * `sh -c 'echo child N ...'`. The parent checks the same at once (before
+ * any other call), closes its write end, reads EOF, reaps both and prints
+ * their exit statuses.
  */
 #define _GNU_SOURCE
 #include <linux/sched.h>
@@ -18,12 +20,24 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static void child(int wfd, const char *n)
+/* clone(flags, no new stack): returns twice, as fork; *rdi is what rdi held after the call. */
+static long raw_clone(unsigned long flags, unsigned long *rdi)
 {
-	char cmd[32];
+	register unsigned long a0 __asm__("rdi") = flags;
+	register unsigned long a1 __asm__("rsi") = 0, a2 __asm__("rdx") = 0, a3 __asm__("r10") = 0, a4 __asm__("r8") = 0;
+	long ret = SYS_clone;
+
+	__asm__ volatile("syscall" : "+a"(ret), "+r"(a0) : "r"(a1), "r"(a2), "r"(a3), "r"(a4) : "rcx", "r11", "memory");
+	*rdi = a0;
+	return ret;
+}
+
+static void child(int wfd, const char *n, int kept)
+{
+	char cmd[64];
 
 	close(wfd);
-	snprintf(cmd, sizeof(cmd), "echo child %s", n);
+	snprintf(cmd, sizeof(cmd), "echo child %s %s", n, kept ? "kept" : "changed");
 	execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 	_exit(7);
 }
@@ -31,7 +45,8 @@ static void child(int wfd, const char *n)
 int main(void)
 {
 	struct clone_args ca;
-	int p[2], st1 = -1, st2 = -1;
+	int p[2], st1 = -1, st2 = -1, rdi_kept, flags_kept;
+	unsigned long rdi;
 	long c1, c2;
 	char byte;
 
@@ -39,15 +54,17 @@ int main(void)
 		return 1;
 	fflush(stdout);
 	/* Fork-like: no new stack, so the child returns here as after fork. */
-	c1 = syscall(SYS_clone, CLONE_UNTRACED | SIGCHLD, 0, 0, 0, 0);
+	c1 = raw_clone(CLONE_UNTRACED | SIGCHLD, &rdi);
+	rdi_kept = rdi == (CLONE_UNTRACED | SIGCHLD);
 	if (c1 == 0)
-		child(p[1], "1");
+		child(p[1], "1", rdi_kept);
 	memset(&ca, 0, sizeof(ca));
 	ca.flags = CLONE_UNTRACED;
 	ca.exit_signal = SIGCHLD;
 	c2 = syscall(SYS_clone3, &ca, sizeof(ca));
+	flags_kept = ca.flags == CLONE_UNTRACED;
 	if (c2 == 0)
-		child(p[1], "2");
+		child(p[1], "2", flags_kept);
 	if (c1 < 0 || c2 < 0)
 		return 2;
 	close(p[1]);
@@ -55,7 +72,7 @@ int main(void)
 		return 3;
 	waitpid((pid_t)c1, &st1, 0);
 	waitpid((pid_t)c2, &st2, 0);
-	printf("exit %d %d, flags %s\n", WEXITSTATUS(st1), WEXITSTATUS(st2),
-	       ca.flags == CLONE_UNTRACED ? "kept" : "changed");
+	printf("exit %d %d, rdi %s, flags %s\n", WEXITSTATUS(st1), WEXITSTATUS(st2), rdi_kept ? "kept" : "changed",
+	       flags_kept ? "kept" : "changed");
 	return 0;
 }
