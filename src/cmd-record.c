@@ -147,7 +147,7 @@ static int cmd_record(int argc, char **argv)
 	struct tracer_result res;
 	const char *db = NULL;
 	bool quiet = false;
-	char *command;
+	char *command, counts[96];
 	long v;
 	int c, rc;
 
@@ -180,10 +180,9 @@ static int cmd_record(int argc, char **argv)
 		return cmd_status(rc);
 	}
 	if (!quiet)
-		fprintf(stderr, "pooltrace: run %lld: %s: %s, status %d; %ld process%s; leaked write ends %lld,"
-				" EOF blockers %lld%s%s%s%s; %llu events in %s\n",
+		fprintf(stderr, "pooltrace: run %lld: %s: %s, status %d; %ld process%s; %s%s%s%s%s; %llu events in %s\n",
 			(long long)res.run_id, command, res.outcome, res.status, res.processes, res.processes == 1 ? "" : "es",
-			(long long)res.leaked_write_ends, (long long)res.eof_blockers,
+			cmd_counts(counts, sizeof(counts), res.leaked_write_ends, res.eof_blockers),
 			/* Without the reads, an end in use looks untouched: see leaked_write_ends. */
 			res.socketpairs && !cfg.io ? " (of pipes: socketpair ends are counted with --io)" : "",
 			res.incomplete[0] ? " (incomplete: " : "", res.incomplete, res.incomplete[0] ? ")" : "",

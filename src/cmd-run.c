@@ -156,7 +156,7 @@ static int cmd_run(int argc, char **argv)
 	const char *db = NULL;
 	long v, crash = -1, workers = -1, tasks = -1, pause = -1, hang = -1;
 	bool quiet = false, stats = false, strategy = false;
-	char incomplete[96] = "";
+	char incomplete[96] = "", counts[96];
 	int c, rc;
 
 	optind = 1;
@@ -263,11 +263,10 @@ static int cmd_run(int argc, char **argv)
 		snprintf(incomplete, sizeof(incomplete), " (incomplete: %llu events were dropped)",
 			 (unsigned long long)res.dropped);
 	if (!quiet && cfg.trace)
-		printf("run %lld: %s, %d workers, %ld tasks: %s; leaked write ends %lld, EOF blockers %lld%s;"
-		       " %llu events in %s (%.2f s)\n",
-		       (long long)res.run_id, pool_run_name(&cfg.pool), cfg.pool.workers,
-		       cfg.pool.tasks, res.outcome, (long long)res.leaked_write_ends, (long long)res.eof_blockers,
-		       incomplete, (unsigned long long)res.events, cfg.db_path, res.seconds);
+		printf("run %lld: %s, %d workers, %ld tasks: %s; %s%s; %llu events in %s (%.2f s)\n",
+		       (long long)res.run_id, pool_run_name(&cfg.pool), cfg.pool.workers, cfg.pool.tasks, res.outcome,
+		       cmd_counts(counts, sizeof(counts), res.leaked_write_ends, res.eof_blockers), incomplete,
+		       (unsigned long long)res.events, cfg.db_path, res.seconds);
 	else if (!quiet)
 		printf("untraced run: %s, %d workers, %ld tasks: %s (%.2f s)\n",
 		       pool_run_name(&cfg.pool), cfg.pool.workers, cfg.pool.tasks, res.outcome,

@@ -81,6 +81,15 @@ int cmd_status(int rc)
 	return rc == -EINVAL ? EXIT_USAGE : 1;
 }
 
+const char *cmd_counts(char *buf, size_t size, int64_t leaked, int64_t blockers)
+{
+	if (leaked < 0 || blockers < 0)
+		snprintf(buf, size, "leaked write ends and EOF blockers not counted");
+	else
+		snprintf(buf, size, "leaked write ends %lld, EOF blockers %lld", (long long)leaked, (long long)blockers);
+	return buf;
+}
+
 int cmd_help(const struct cmd_entry *e)
 {
 	fputs(e->help, stdout);

@@ -3,6 +3,7 @@
 #define POOLTRACE_CMD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct cmd_entry {
 	const char *name;
@@ -43,6 +44,13 @@ int cmd_bad_option(const struct cmd_entry *e, int c, char **argv, const struct o
  * already an exit status.
  */
 int cmd_status(int rc);
+
+/*
+ * A run's two counts for its summary line, into buf: "leaked write ends 6,
+ * EOF blockers 3", or that they were not counted (-1: a signal stopped the
+ * count, or it could not be read).
+ */
+const char *cmd_counts(char *buf, size_t size, int64_t leaked, int64_t blockers);
 
 /* Prints e->help to stdout; returns 0. */
 int cmd_help(const struct cmd_entry *e);

@@ -247,10 +247,24 @@ int session_finish(struct session *s, const struct session_end *end)
 	return 0;
 }
 
-int session_counts(struct session *s, int64_t *leaked, int64_t *blockers)
+/* SQLite's progress handler: a non-zero return interrupts the statement. */
+static int session_stop_asked(void *stop)
 {
+	return *(const volatile sig_atomic_t *)stop != 0;
+}
+
+int session_counts(struct session *s, int64_t *leaked, int64_t *blockers, const volatile sig_atomic_t *stop)
+{
+	int rc;
+
 	assert(s->finished);
-	return store_run_counts(s->st, s->run_id, leaked, blockers);
+	*leaked = *blockers = -1;
+	if (*stop)
+		return -EINTR;
+	sqlite3_progress_handler(s->st->db, 10000, session_stop_asked, (void *)stop);
+	rc = store_run_counts(s->st, s->run_id, leaked, blockers);
+	sqlite3_progress_handler(s->st->db, 0, NULL, NULL);
+	return *stop ? -EINTR : rc;
 }
 
 void session_fail(struct session *s)

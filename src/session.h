@@ -2,6 +2,7 @@
 #ifndef POOLTRACE_SESSION_H
 #define POOLTRACE_SESSION_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -83,10 +84,12 @@ uint64_t session_events(const struct session *s);
 int session_finish(struct session *s, const struct session_end *end);
 
 /*
- * The finished run's leaked_write_ends and eof_blockers. Returns 0, or -EIO
- * with the error printed and both -1: the run is stored all the same.
+ * The finished run's leaked_write_ends and eof_blockers. A signal that sets
+ * *stop meanwhile ends the count at once (a program of thousands of pipes
+ * takes long: Ctrl-C must not wait for it). Returns 0; -EINTR (stopped) or
+ * -EIO (an error printed) with both -1: the run is stored all the same.
  */
-int session_counts(struct session *s, int64_t *leaked, int64_t *blockers);
+int session_counts(struct session *s, int64_t *leaked, int64_t *blockers, const volatile sig_atomic_t *stop);
 
 /*
  * The trace could not be stored (a full disk, an I/O error): what was

@@ -90,7 +90,9 @@ int store_step(struct store *st, sqlite3_stmt *s)
 		return 1;
 	if (rc == SQLITE_DONE)
 		return 0;
-	error("%s: %s", st->path, sqlite3_errmsg(st->db));
+	/* Stopped on purpose (a progress handler saw a signal): the caller says so. */
+	if ((rc & 0xff) != SQLITE_INTERRUPT)
+		error("%s: %s", st->path, sqlite3_errmsg(st->db));
 	return -1;
 }
 

@@ -461,7 +461,7 @@ static int supervisor_finish(struct supervisor *sv, struct supervisor_result *re
 	res->stored_seconds = supervisor_since(sv, now_ns());
 	res->ingest_seconds = (double)sv->ingest_ns / 1e9;
 	/* The run is stored: a count that cannot be read is reported, not fatal. */
-	session_counts(sv->ss, &res->leaked_write_ends, &res->eof_blockers);
+	session_counts(sv->ss, &res->leaked_write_ends, &res->eof_blockers, &supervisor_signal);
 	res->counted_seconds = supervisor_since(sv, now_ns());
 	return 0;
 }

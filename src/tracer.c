@@ -1367,7 +1367,7 @@ static int tracer_finish(struct tracer *t, struct tracer_result *res)
 	res->events = session_events(t->ss);
 	snprintf(res->incomplete, sizeof(res->incomplete), "%s", session_incomplete(t->ss) ? session_incomplete(t->ss) : "");
 	/* The run is stored: a count that cannot be read is reported, not fatal. */
-	session_counts(t->ss, &res->leaked_write_ends, &res->eof_blockers);
+	session_counts(t->ss, &res->leaked_write_ends, &res->eof_blockers, &tracer_signal);
 	return 0;
 }
 
