@@ -17,6 +17,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
@@ -318,6 +319,110 @@ void hang_outside(struct hang_proc *p, size_t n, bool (*inside)(void *ctx, uint6
 				p[i].wait = HANG_RUNNING; /* any one fd from outside can wake it */
 		}
 	}
+}
+
+/* A pipe end a blocked thread waits to be woken through. */
+struct hang_waking {
+	uint64_t inode;
+	int accmode; /* O_WRONLY: a writer wakes it; O_RDONLY: a reader; O_RDWR: either */
+};
+
+static int hang_cmp_waking(const void *a, const void *b)
+{
+	uint64_t x = ((const struct hang_waking *)a)->inode, y = ((const struct hang_waking *)b)->inode;
+
+	return (x > y) - (x < y);
+}
+
+/* Whether a holder of inode with accmode can wake a thread waiting for w. */
+static bool hang_wakes(const struct hang_waking *w, size_t n, uint64_t inode, int accmode)
+{
+	struct hang_waking key = { inode, 0 }, *hit = bsearch(&key, w, n, sizeof(key), hang_cmp_waking);
+
+	for (; hit && hit > w && hit[-1].inode == inode; hit--)
+		;
+	for (; hit && hit < w + n && hit->inode == inode; hit++)
+		if (hit->accmode == O_RDWR || accmode == O_RDWR || hit->accmode == accmode)
+			return true;
+	return false;
+}
+
+/* The pipes of p[0..n) that outside holders could wake them through; *out is allocated. */
+static size_t hang_waking_ends(const struct hang_proc *p, size_t n, struct hang_waking **out)
+{
+	size_t cap = 0, len = 0;
+	struct hang_waking *w = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		int m = p[i].wait == HANG_POLL ? p[i].npolled : 1;
+
+		for (int j = 0; j < m; j++) {
+			enum hang_wait wait = p[i].wait == HANG_POLL ? p[i].polled[j].wait : p[i].wait;
+			uint64_t inode = p[i].wait == HANG_POLL ? p[i].polled[j].inode : p[i].inode;
+
+			if (wait != HANG_PIPE_READ && wait != HANG_PIPE_WRITE)
+				continue;
+			if (len == cap)
+				w = xrealloc(w, (cap = cap ? cap * 2 : 16) * sizeof(*w));
+			/* A poll for input is woken by writers; one for output by readers (as a blocked read, a blocked write). */
+			w[len++] = (struct hang_waking){ inode, wait == HANG_PIPE_READ ? O_WRONLY : O_RDONLY };
+		}
+	}
+	qsort(w, len, sizeof(*w), hang_cmp_waking);
+	*out = w;
+	return len;
+}
+
+size_t hang_outside_holders(struct hang_proc *p, size_t n, bool (*program)(void *ctx, pid_t pid), void *ctx)
+{
+	struct hang_waking *w;
+	size_t nw = hang_waking_ends(p, n, &w), unreadable = 0;
+	DIR *proc = nw ? opendir("/proc") : NULL;
+	struct dirent *e;
+	pid_t self = getpid();
+
+	while (proc && (e = readdir(proc))) {
+		pid_t pid = (pid_t)strtol(e->d_name, NULL, 10);
+		char dir[64], path[320], link[64];
+		struct dirent *f;
+		DIR *fds;
+
+		if (pid <= 0 || pid == self || program(ctx, pid))
+			continue;
+		snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+		if (!(fds = opendir(dir))) {
+			/* Gone meanwhile is no unknown; not ours to read is. */
+			unreadable += errno == EACCES || errno == EPERM;
+			continue;
+		}
+		while ((f = readdir(fds))) {
+			struct stat l;
+			ssize_t len;
+			uint64_t inode;
+
+			snprintf(path, sizeof(path), "%s/%s", dir, f->d_name);
+			if ((len = readlink(path, link, sizeof(link) - 1)) <= 0)
+				continue;
+			link[len] = '\0';
+			if (sscanf(link, "pipe:[%" SCNu64 "]", &inode) != 1 || lstat(path, &l) < 0 ||
+			    !hang_wakes(w, nw, inode, hang_link_accmode(&l)))
+				continue;
+			/* This outsider may write (or read) that pipe: whoever waits on it may wake. */
+			for (size_t i = 0; i < n; i++) {
+				bool hit = (p[i].wait == HANG_PIPE_READ || p[i].wait == HANG_PIPE_WRITE) && p[i].inode == inode;
+
+				for (int j = 0; p[i].wait == HANG_POLL && j < p[i].npolled; j++)
+					hit = hit || p[i].polled[j].inode == inode;
+				if (hit)
+					p[i].wait = HANG_RUNNING;
+			}
+		}
+		closedir(fds);
+	}
+	if (proc)
+		closedir(proc);
+	free(w);
+	return unreadable;
 }
 
 bool hang_on_io(const struct hang_proc *p)

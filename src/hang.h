@@ -100,6 +100,17 @@ void hang_procs_free(struct hang_proc *procs, ssize_t n);
  */
 void hang_outside(struct hang_proc *p, size_t n, bool (*inside)(void *ctx, uint64_t inode, bool socket), void *ctx);
 
+/*
+ * Marks HANG_RUNNING every thread blocked on a pipe whose waking end (the
+ * write end for a reader, the read end for a writer; any end for an fd in a
+ * poll) is also held by a process outside the program: one that reopened it
+ * through /proc/PID/fd/N, or was handed it, may yet write or read. Walks
+ * every process in /proc whose fds may be read; program(ctx, pid) says which
+ * are the program's. Returns how many processes could not be read (their
+ * fds are unknown), so the caller can say a deadlock was found without them.
+ */
+size_t hang_outside_holders(struct hang_proc *p, size_t n, bool (*program)(void *ctx, pid_t pid), void *ctx);
+
 /* True when p is blocked reading or writing a pipe or a socket. */
 bool hang_on_io(const struct hang_proc *p);
 

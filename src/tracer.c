@@ -1224,17 +1224,28 @@ static void tracer_evidence(struct tracer *t, int kind, const struct hang_proc *
 		evlog_texts_attach(&t->texts, r, text);
 }
 
+/* hang_outside_holders' question: is this process the program's? */
+static bool tracer_in_program(void *ctx, pid_t pid)
+{
+	return tracer_task(ctx, pid, false) != NULL;
+}
+
 static void tracer_check_hang(struct tracer *t)
 {
 	struct hang_proc *a = NULL, *b = NULL;
 	uint64_t seq = t->seq;
 	struct hang_task *tasks;
-	size_t n = tracer_threads(t, &tasks);
+	size_t n = tracer_threads(t, &tasks), unread = 0;
 	ssize_t na, nb = 0;
 
 	na = hang_scan_tasks(tasks, n, &a);
 	if (na > 0)
 		hang_outside(a, (size_t)na, tracer_inside, t);
+	/* Only then the walk of every process: a pipe of the program's that one
+	 * outside also holds (reopened through /proc, or handed over) may be
+	 * written by it. */
+	if (na > 0 && hang_all_blocked(a, (size_t)na))
+		unread = hang_outside_holders(a, (size_t)na, tracer_in_program, t);
 	if (na > 0 && !hang_all_blocked(a, (size_t)na))
 		/* No deadlock: note who is found blocked on a pipe, once each (see supervisor.c). */
 		for (ssize_t i = 0; i < na; i++)
@@ -1297,6 +1308,9 @@ static void tracer_check_hang(struct tracer *t)
 			free(sock_of);
 			if (!t->outcome)
 				t->outcome = "deadlock";
+			if (unread)
+				session_mark_incomplete(t->ss, "the deadlock was found without the fds of processes pooltrace"
+							       " may not read, which might hold the program's pipes");
 			tracer_kill_all(t);
 		}
 	}

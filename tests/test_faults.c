@@ -547,6 +547,31 @@ Test(faults, sigint_while_record_counts_stops_the_count, .timeout = 120)
 }
 
 /*
+ * A program whose pipe a process outside it also holds is not deadlocked:
+ * that process may write. Here a sleep outside the program reopens worker
+ * 1's inherited write end of pipe 1 (through /proc) for 3 s; only once it
+ * exits is the naive pool stuck, and only then killed. (It was killed at
+ * the first check, a second in.)
+ */
+Test(faults, record_never_kills_a_program_an_outsider_can_still_wake, .timeout = 60)
+{
+	struct t_result r;
+
+	t_sh(&r, "t0=$(date +%%s%%N); \"$PT\" record --db o.db --hang-ms 1000 -- %s 2 & pt=$!; sleep 0.4;"
+		 " top=$(pgrep -P $pt | head -1); w0=$(pgrep -P $top | sort -n | head -1);"
+		 " w1=$(pgrep -P $top | sort -n | tail -1); pipe=$(readlink /proc/$w0/fd/0);"
+		 /* Worker 1's fd on pipe 1 (the fd numbers depend on what the test runner left open). */
+		 " fd=$(for f in /proc/$w1/fd/*; do [ \"$(readlink $f)\" = \"$pipe\" ] && echo ${f##*/}; done | head -1);"
+		 " [ -n \"$fd\" ] || { echo no-fd; exit 9; };"
+		 " (exec sleep 3 9>/proc/$w1/fd/$fd) & wait $pt; st=$?;"
+		 " echo \"$st $(( ($(date +%%s%%N) - t0) / 1000000 ))\"", POOLTRACE_PROGRAMS "/leakypool");
+	cr_assert_eq(r.status, 0, "%s %s", r.out, r.err);
+	cr_expect(!strncmp(r.out, "137 ", 4), "exit and ms: %s %s", r.out, r.err);
+	cr_expect(atoi(r.out + 4) >= 3000, "killed after %s ms, while the outsider held the write end", r.out + 4);
+	cr_expect_eq(t_sql_int(t_path("o.db"), "SELECT count(*) FROM runs WHERE outcome = 'deadlock'"), 1);
+}
+
+/*
  * A SIGTERM that arrives once the pool is reaped, while the trace is being
  * committed, is honoured after the commit: the run is stored whole, with the
  * outcome it had, and pooltrace exits 128+15. (It used to exit 0.)
