@@ -368,7 +368,8 @@ static size_t hang_waking_ends(const struct hang_proc *p, size_t n, struct hang_
 			w[len++] = (struct hang_waking){ inode, wait == HANG_PIPE_READ ? O_WRONLY : O_RDONLY };
 		}
 	}
-	qsort(w, len, sizeof(*w), hang_cmp_waking);
+	if (len) /* qsort takes no NULL, even of nothing */
+		qsort(w, len, sizeof(*w), hang_cmp_waking);
 	*out = w;
 	return len;
 }
