@@ -1,7 +1,7 @@
 # pooltrace: see README.md. `make` builds build/pooltrace.
 #   make demo   install missing dependencies, build, run every strategy, print a summary
 #   make scenarios  run every pipe scenario (run --scenario), one line each
-#   make test   the whole suite, then again under ASan+UBSan, then valgrind over each command
+#   make test   the layer check, the whole suite, then again under ASan+UBSan, then valgrind over each command
 #   make bench  traced/untraced wall-time ratios and ingestion rate
 #   make docs   regenerate the README's images in docs/
 #   make install  the binary, the man page and bash completion under $(DESTDIR)$(PREFIX) (default /usr/local)
@@ -14,11 +14,12 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 OPT ?= -O2 -g
 SAN :=
-CFLAGS_ALL = -std=gnu11 -D_GNU_SOURCE -pthread $(OPT) $(SAN) -Wall -Wextra -Werror -Isrc -Iviz -I$(BUILD) $(PKG_CFLAGS) $(CFLAGS)
+CFLAGS_ALL = -std=gnu11 -D_GNU_SOURCE -pthread $(OPT) $(SAN) -Wall -Wextra -Werror -Isrc -I. -I$(BUILD) $(PKG_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL = $(SAN) -pthread $(LDFLAGS)
 
-SRC := $(wildcard src/*.c) $(wildcard viz/*.c)
-LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(filter-out src/main.c,$(SRC)))
+# One folder per layer under src/ (docs/design.md#layout); `make check-layers` checks their includes.
+SRC := $(wildcard src/*/*.c) $(wildcard viz/*.c)
+LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(filter-out src/cli/main.c,$(SRC)))
 TEST_SRC := $(wildcard tests/*.c)
 TEST_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC))
 BIN := $(BUILD)/pooltrace
@@ -41,7 +42,7 @@ SAN_ENV := ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
 PREFIX ?= /usr/local
-.PHONY: all deps deps-test demo scenarios test check check-asan check-valgrind bench docs install uninstall clean
+.PHONY: all deps deps-test demo scenarios test check-layers check check-asan check-valgrind bench docs install uninstall clean
 all: $(BIN)
 
 deps:
@@ -62,11 +63,11 @@ $(BUILD)/report_js.inc: viz/report.js
 $(BUILD)/report_css.inc: viz/report.css
 	$(to_c_string)
 
-$(BUILD)/%.o: %.c $(wildcard src/*.h viz/*.h) $(INC)
+$(BUILD)/%.o: %.c $(wildcard src/*/*.h viz/*.h) $(INC)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
-$(BIN): $(BUILD)/src/main.o $(LIB_OBJ)
+$(BIN): $(BUILD)/src/cli/main.o $(LIB_OBJ)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
 $(TEST_BIN): $(TEST_OBJ) $(LIB_OBJ)
@@ -85,7 +86,7 @@ $(BUILD)/programs/%: tests/programs/%.cpp
 	@mkdir -p $(@D)
 	$(CXX) -std=c++17 -O2 -Wall -Wextra -Werror -o $@ $<
 
-$(BUILD)/tests/%.o: tests/%.c $(wildcard tests/*.h src/*.h viz/*.h) $(INC)
+$(BUILD)/tests/%.o: tests/%.c $(wildcard tests/*.h src/*/*.h viz/*.h) $(INC)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -Itests -DPOOLTRACE_BIN='"$(CURDIR)/$(BIN)"' -DPOOLTRACE_SRC='"$(CURDIR)"' -DPOOLTRACE_PROBE='"$(CURDIR)/$(PROBE)"' -DPOOLTRACE_PROGRAMS='"$(CURDIR)/$(BUILD)/programs"' -c $< -o $@
 
@@ -102,9 +103,14 @@ scenarios: deps
 # The Criterion suite (unit and end-to-end) on the normal build, then on the
 # sanitizer build, then valgrind. `check` is one leg; `test` is what CI runs.
 test: deps-test
+	@$(MAKE) --no-print-directory check-layers
 	@$(MAKE) --no-print-directory check
 	@$(MAKE) --no-print-directory check-asan
 	@$(MAKE) --no-print-directory check-valgrind
+
+# Every #include follows the layer table of docs/design.md#layout.
+check-layers:
+	@scripts/check-layers.sh
 
 check: $(BIN) $(TEST_BIN) $(PROBE) $(PROGRAMS)
 	$(TEST_BIN) --jobs 2 $(TESTFLAGS)

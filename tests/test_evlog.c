@@ -1,5 +1,5 @@
 /* test_evlog.c: the shared event log orders, drops and skips exactly as its invariants say. */
-#include "evlog.h"
+#include "core/evlog.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* test_fdmodel.c: the fd model turns events into holds, with no SQLite and no process. */
-#include "evlog.h"
-#include "fdmodel.h"
+#include "core/evlog.h"
+#include "core/fdmodel.h"
 
 #include <criterion/criterion.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* test_hang.c: the /proc evidence reads the kernel right: blocked reads, write-end holders, link modes. */
-#include "hang.h"
+#include "procfs/hang.h"
 
 #include <criterion/criterion.h>
 #include <fcntl.h>

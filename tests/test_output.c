@@ -1,6 +1,6 @@
 /* test_output.c: where -o points is never destroyed: devices and FIFOs are streamed into, the trace is refused, labels are sanitized. */
 #include "helpers.h"
-#include "output.h"
+#include "viz/output.h"
 
 #include <criterion/criterion.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /* test_pin.c: a held copy keeps a pipe end open after every holder died, whichever way it was taken. */
-#include "pin.h"
+#include "pool/pin.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>

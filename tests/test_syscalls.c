@@ -1,5 +1,5 @@
 /* test_syscalls.c: the seccomp program made from the call table stops at exactly the table's calls. */
-#include "syscalls.h"
+#include "ptrace/syscalls.h"
 
 #include <criterion/criterion.h>
 #include <fcntl.h>

@@ -13,7 +13,7 @@
 -- This file has two parts. The tables come first, each created only if
 -- missing; the views follow the "Views" marker. Older files are upgraded in
 -- place, in one transaction, by the first `pooltrace run` that writes to them
--- (src/store.c): every view is dropped, the tables that changed are renamed
+-- (src/store/store.c): every view is dropped, the tables that changed are renamed
 -- aside (the rowid event_rows, version 1's `events`, and version 1 and 2's
 -- rowid `holds` are copied into the keyed ones below), the table part runs to add
 -- what is missing, and the view part runs again. Version 4 added the outcome

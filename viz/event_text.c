@@ -1,5 +1,5 @@
 /* event_text.c: one event in words ("close 4 (pipe 1 write)"), the same in the timeline and the report. */
-#include "event_text.h"
+#include "viz/event_text.h"
 
 #include <signal.h>
 #include <sqlite3.h>

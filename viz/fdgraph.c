@@ -10,10 +10,10 @@
  * which SVG keeps, so pages can style them and tests can count them.
  * (Graphviz 2.43 drops CLASS on table cells, hence classes on edges.)
  */
-#include "fdgraph.h"
+#include "viz/fdgraph.h"
 
-#include "output.h"
-#include "util.h"
+#include "viz/output.h"
+#include "base/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
 #ifndef POOLTRACE_VIZ_FDGRAPH_H
 #define POOLTRACE_VIZ_FDGRAPH_H
 
-#include "model.h"
+#include "viz/model.h"
 
 #include <graphviz/cgraph.h>
 #include <stdbool.h>

@@ -4,11 +4,11 @@
  * from_seq <= S and it had not ended by then (to_seq > S or NULL). Which S
  * a named moment is: moment.c.
  */
-#include "model.h"
-#include "moment.h"
+#include "viz/model.h"
+#include "viz/moment.h"
 
-#include "store.h"
-#include "util.h"
+#include "store/store.h"
+#include "base/util.h"
 
 #include <assert.h>
 #include <errno.h>

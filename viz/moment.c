@@ -12,10 +12,10 @@
  * The top process is the pool parent, or a recorded program's first process
  * (whose parent is pooltrace).
  */
-#include "moment.h"
+#include "viz/moment.h"
 
-#include "store.h"
-#include "util.h"
+#include "store/store.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <stdio.h>

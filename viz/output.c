@@ -1,7 +1,7 @@
 /* output.c: laying out a cgraph graph with libgvc and writing it to a file, in-process. */
-#include "output.h"
+#include "viz/output.h"
 
-#include "util.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

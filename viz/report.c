@@ -7,14 +7,14 @@
  * to_seq) window travels in a JSON block beside the SVG. No file or network
  * is referred to: the SVG, the script and the style are inlined.
  */
-#include "report.h"
+#include "viz/report.h"
 
-#include "event_text.h"
-#include "fdgraph.h"
-#include "model.h"
-#include "output.h"
-#include "store.h"
-#include "util.h"
+#include "viz/event_text.h"
+#include "viz/fdgraph.h"
+#include "viz/model.h"
+#include "viz/output.h"
+#include "store/store.h"
+#include "base/util.h"
 
 #include <assert.h>
 #include <errno.h>

@@ -2,7 +2,7 @@
 #ifndef POOLTRACE_VIZ_REPORT_H
 #define POOLTRACE_VIZ_REPORT_H
 
-#include "fdgraph.h"
+#include "viz/fdgraph.h"
 
 #include <stddef.h>
 #include <stdint.h>

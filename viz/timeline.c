@@ -8,13 +8,13 @@
  * An arrow between lanes (fork, reap, kill) is horizontal: it starts at the
  * event and ends in the other lane on the same row.
  */
-#include "timeline.h"
+#include "viz/timeline.h"
 
-#include "event_text.h"
-#include "model.h"
-#include "output.h"
-#include "store.h"
-#include "util.h"
+#include "viz/event_text.h"
+#include "viz/model.h"
+#include "viz/output.h"
+#include "store/store.h"
+#include "base/util.h"
 
 #include <assert.h>
 #include <errno.h>

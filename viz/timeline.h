@@ -2,7 +2,7 @@
 #ifndef POOLTRACE_VIZ_TIMELINE_H
 #define POOLTRACE_VIZ_TIMELINE_H
 
-#include "fdgraph.h"
+#include "viz/fdgraph.h"
 
 #include <graphviz/cgraph.h>
 #include <stdint.h>

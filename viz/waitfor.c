@@ -5,9 +5,9 @@
  * Tarjan's algorithm, iterative so that a 1000-process chain cannot
  * overflow the stack: O(V + E), where a search per edge would be O(V * E).
  */
-#include "model.h"
+#include "viz/model.h"
 
-#include "util.h"
+#include "base/util.h"
 
 #include <assert.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* leakprobe.c: renders a clustered, HTML-labelled graph; with "leak" it forgets gvRenderData's buffer. */
-#include "output.h"
+#include "viz/output.h"
 
 #include <graphviz/gvc.h>
 #include <string.h>

@@ -1,0 +1,312 @@
+/* session.c: one run's life in the trace database, the same for every source (the pool, record).
+ *
+ * States and the function behind each transition:
+ *
+ *   (none) --session_begin--> OPEN (the runs row committed, outcome NULL)
+ *   OPEN --session_store--> IN_TXN --session_commit (50 ms old, or now)--> OPEN
+ *   IN_TXN --session_commit, SQLITE_BUSY--> IN_TXN (retried by the next call)
+ *   OPEN or IN_TXN --session_finish--> FINISHED (outcome and counts committed)
+ *   any --a storage error, session_fail--> FAILED (rolled back; outcome 'failed')
+ *
+ * Invariants:
+ *   1. Only this module writes the runs row of the run it began, and the
+ *      outcome is written once: by session_finish, or as 'failed'.
+ *   2. Whatever was stored is committed at most ~50 ms later (the sources
+ *      call session_commit at least that often), so a SIGKILL of pooltrace
+ *      loses at most that much, and the file stays whole.
+ *   3. A failed session does nothing more to the file but mark the run.
+ */
+#include "core/session.h"
+
+#include "core/ingest.h"
+#include "store/store.h"
+#include "base/util.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define SESSION_COMMIT_NS (50 * 1000000ULL)
+/* Only a reader of a file that could not be put in WAL mode holds the last commit off. */
+#define SESSION_FINAL_WAIT_NS (60 * 1000000000ULL)
+
+struct session {
+	struct store *st;
+	struct ingest *in;
+	int64_t run_id;
+	bool in_txn;
+	bool failed;
+	bool finished;
+	uint64_t last_commit_ns;
+	char *incomplete; /* session_mark_incomplete's reasons, '; ' between them */
+};
+
+static int session_insert_run(struct session *s, const struct session_run *run)
+{
+	sqlite3_stmt *q;
+	char when[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	int64_t id;
+	int rc;
+
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* The id and the row in one write transaction: concurrent runs into
+	 * one file each get the next id. */
+	if (store_exec(s->st, "BEGIN IMMEDIATE") < 0)
+		return -EIO;
+	if (store_next_run_id(s->st, &id) < 0 ||
+	    !(q = store_prepare(s->st, "INSERT INTO runs (id, source, command, strategy, workers, tasks, task_ms,"
+				      " crash_worker, io_events, started_at, started_ns, supervisor_pid)"
+				      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"))) {
+		sqlite3_exec(s->st->db, "ROLLBACK", NULL, NULL, NULL);
+		return -EIO;
+	}
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_text(q, 2, run->source, -1, SQLITE_STATIC);
+	if (run->command)
+		sqlite3_bind_text(q, 3, run->command, -1, SQLITE_STATIC);
+	if (run->strategy) {
+		sqlite3_bind_text(q, 4, run->strategy, -1, SQLITE_STATIC);
+		sqlite3_bind_int(q, 5, run->workers);
+		sqlite3_bind_int64(q, 6, run->tasks);
+		sqlite3_bind_int64(q, 7, run->task_ms);
+		if (run->crash_worker >= 0)
+			sqlite3_bind_int(q, 8, run->crash_worker);
+	}
+	sqlite3_bind_int(q, 9, run->io_events);
+	sqlite3_bind_text(q, 10, when, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 11, (int64_t)now_ns());
+	sqlite3_bind_int64(q, 12, run->supervisor_pid);
+	rc = store_step(s->st, q);
+	sqlite3_finalize(q);
+	if (rc < 0 || store_exec(s->st, "COMMIT") < 0) {
+		sqlite3_exec(s->st->db, "ROLLBACK", NULL, NULL, NULL);
+		return -EIO;
+	}
+	s->run_id = id;
+	return 0;
+}
+
+int session_begin(const char *db_path, const struct session_run *run, struct session **out)
+{
+	struct session *s = xcalloc(1, sizeof(*s));
+	int rc;
+
+	assert(run->source && (!strcmp(run->source, "pool") || !strcmp(run->source, "record")));
+	*out = NULL;
+	s->run_id = -1;
+	if ((rc = store_open(db_path, STORE_WRITE, &s->st)) < 0) {
+		free(s);
+		return rc;
+	}
+	if ((rc = session_insert_run(s, run)) < 0) {
+		session_free(s);
+		return rc;
+	}
+	/* A recorded program has no pool roles: every process is a 'process'. */
+	s->in = ingest_new(s->st, s->run_id, strcmp(run->source, "pool") != 0);
+	s->last_commit_ns = now_ns();
+	*out = s;
+	return 0;
+}
+
+int session_store(struct session *s, const struct evlog_record *recs, size_t n, const struct evlog_texts *texts)
+{
+	assert(!s->failed && !s->finished);
+	if (!n)
+		return 0;
+	if (!s->in_txn) {
+		if (store_exec(s->st, "BEGIN") < 0)
+			return -EIO;
+		s->in_txn = true;
+	}
+	return ingest_records(s->in, recs, n, texts) < 0 ? -EIO : 0;
+}
+
+/* COMMIT; 0 also when a reader held it off (SQLITE_BUSY: still in the transaction). */
+static int session_try_commit(struct session *s)
+{
+	int rc;
+
+	if (!s->in_txn)
+		return 0;
+	/* Chunked events wait in memory until written: write them into this commit. */
+	if (ingest_sync(s->in) < 0)
+		return -EIO;
+	rc = sqlite3_exec(s->st->db, "COMMIT", NULL, NULL, NULL);
+	s->last_commit_ns = now_ns();
+	if (rc == SQLITE_OK) {
+		s->in_txn = false;
+		return 0;
+	}
+	if ((rc & 0xff) == SQLITE_BUSY)
+		return 0;
+	error("%s: %s", s->st->path, sqlite3_errmsg(s->st->db));
+	return -EIO;
+}
+
+int session_commit(struct session *s, bool now)
+{
+	assert(!s->failed);
+	if (!s->in_txn || (!now && now_ns() - s->last_commit_ns < SESSION_COMMIT_NS))
+		return 0;
+	return session_try_commit(s);
+}
+
+void session_mark_incomplete(struct session *s, const char *why)
+{
+	size_t len = s->incomplete ? strlen(s->incomplete) : 0, n = strlen(why);
+	char *p;
+
+	assert(n > 0 && !strstr(why, "; "));
+	/* Once each: a reason is a kind of call, seen at most a few kinds a run. */
+	for (p = s->incomplete; p && (p = strstr(p, why)); p += n)
+		if ((p == s->incomplete || !strncmp(p - 2, "; ", 2)) && (p[n] == '\0' || !strncmp(p + n, "; ", 2)))
+			return;
+	s->incomplete = xrealloc(s->incomplete, len + n + 3);
+	snprintf(s->incomplete + len, n + 3, "%s%s", len ? "; " : "", why);
+}
+
+const char *session_incomplete(const struct session *s)
+{
+	return s->incomplete;
+}
+
+struct ingest *session_ingest(struct session *s)
+{
+	return s->in;
+}
+
+int64_t session_run_id(const struct session *s)
+{
+	return s->run_id;
+}
+
+uint64_t session_events(const struct session *s)
+{
+	return ingest_count(s->in);
+}
+
+static int session_write_end(struct session *s, const struct session_end *end)
+{
+	sqlite3_stmt *q;
+	int rc;
+
+	if (!s->in_txn) {
+		if (store_exec(s->st, "BEGIN") < 0)
+			return -EIO;
+		s->in_txn = true;
+	}
+	if (ingest_finish(s->in) < 0)
+		return -EIO;
+	q = store_prepare(s->st, "UPDATE runs SET outcome = ?2, ended_ns = ?3, events = ?4, events_dropped = ?5,"
+				 " events_torn = ?6, exit_status = ?7, incomplete = ?8 WHERE id = ?1");
+	if (!q)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, s->run_id);
+	sqlite3_bind_text(q, 2, end->outcome, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, (int64_t)now_ns());
+	sqlite3_bind_int64(q, 4, (int64_t)ingest_count(s->in));
+	sqlite3_bind_int64(q, 5, (int64_t)end->dropped);
+	sqlite3_bind_int64(q, 6, (int64_t)end->torn);
+	if (end->has_exit_status)
+		sqlite3_bind_int(q, 7, end->exit_status);
+	if (s->incomplete)
+		sqlite3_bind_text(q, 8, s->incomplete, -1, SQLITE_STATIC);
+	rc = store_step(s->st, q);
+	sqlite3_finalize(q);
+	if (rc < 0)
+		return -EIO;
+	for (uint64_t deadline = now_ns() + SESSION_FINAL_WAIT_NS;;) {
+		if (session_try_commit(s) < 0)
+			return -EIO;
+		if (!s->in_txn)
+			return 0;
+		if (now_ns() > deadline) {
+			error("%s: the database stayed locked for a minute; the run was not stored", s->st->path);
+			return -EIO;
+		}
+		sleep_ms(10);
+	}
+}
+
+int session_finish(struct session *s, const struct session_end *end)
+{
+	assert(end->outcome && strcmp(end->outcome, "failed") != 0);
+	assert(!s->failed && !s->finished);
+	if (session_write_end(s, end) < 0) {
+		session_fail(s);
+		return -EIO;
+	}
+	s->finished = true;
+	return 0;
+}
+
+/* SQLite's progress handler: a non-zero return interrupts the statement. */
+static int session_stop_asked(void *stop)
+{
+	return *(const volatile sig_atomic_t *)stop != 0;
+}
+
+int session_counts(struct session *s, int64_t *leaked, int64_t *blockers, const volatile sig_atomic_t *stop)
+{
+	int rc;
+
+	assert(s->finished);
+	*leaked = *blockers = -1;
+	if (*stop)
+		return -EINTR;
+	sqlite3_progress_handler(s->st->db, 10000, session_stop_asked, (void *)stop);
+	rc = store_run_counts(s->st, s->run_id, leaked, blockers);
+	sqlite3_progress_handler(s->st->db, 0, NULL, NULL);
+	return *stop ? -EINTR : rc;
+}
+
+void session_fail(struct session *s)
+{
+	sqlite3_stmt *q;
+	char *why;
+	int rc = -1;
+
+	if (!s || s->failed)
+		return;
+	s->failed = true;
+	/* SQLite's message of the failure, copied before ROLLBACK replaces it. */
+	why = xstrdup(sqlite3_errmsg(s->st->db));
+	if (s->in_txn)
+		sqlite3_exec(s->st->db, "ROLLBACK", NULL, NULL, NULL);
+	s->in_txn = false;
+	q = store_prepare(s->st, "UPDATE runs SET outcome = 'failed', failure = ?2, ended_ns = ?3 WHERE id = ?1");
+	if (q) {
+		sqlite3_bind_int64(q, 1, s->run_id);
+		sqlite3_bind_text(q, 2, why, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 3, (int64_t)now_ns());
+		rc = store_step(s->st, q);
+		sqlite3_finalize(q);
+	}
+	free(why);
+	if (rc < 0)
+		error("run %lld could not be marked as failed either; its outcome stays empty", (long long)s->run_id);
+}
+
+bool session_failed(const struct session *s)
+{
+	return s->failed;
+}
+
+void session_free(struct session *s)
+{
+	if (!s)
+		return;
+	if (s->in_txn)
+		sqlite3_exec(s->st->db, "ROLLBACK", NULL, NULL, NULL);
+	ingest_free(s->in);
+	store_close(s->st);
+	free(s->incomplete);
+	free(s);
+}

@@ -1,0 +1,168 @@
+/* syscalls.c: the calls `record` stops at, one row each, and the seccomp program made from those rows.
+ *
+ * One table, two uses, as strace's syscallent tables: the seccomp program
+ * is generated from it (so the calls stopped at and the calls decoded cannot
+ * drift apart), and --io asks it which calls are reads and writes.
+ *
+ * Invariants:
+ *   1. A call that can change an fd table or reap is stopped at in every ABI
+ *      the kernel lets a program use: an x86-64 one is followed; an i386 one
+ *      (int $0x80, or a 32-bit program) and any x32 call are stopped at only
+ *      to mark the run incomplete. None runs unseen.
+ *   2. Every other call runs with no stop at all (SECCOMP_RET_ALLOW).
+ */
+#include "ptrace/syscalls.h"
+
+#include <assert.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/sched.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/syscall.h>
+
+#define X86_64(nr, flags) { AUDIT_ARCH_X86_64, SYS_##nr, #nr, flags, NULL }
+#define I386_BLIND(nr, name) { AUDIT_ARCH_I386, nr, name, SYSCALL_BLIND, "i386 (32-bit) calls, whose fds are not followed" }
+#define URING "an io_uring ring, whose operations on pipes are not followed"
+
+const struct syscall_row syscall_table[] = {
+	X86_64(pipe, SYSCALL_FD),
+	X86_64(pipe2, SYSCALL_FD),
+	X86_64(socketpair, SYSCALL_FD),
+	X86_64(close, SYSCALL_FD),
+	X86_64(close_range, SYSCALL_FD),
+	X86_64(dup, SYSCALL_FD),
+	X86_64(dup2, SYSCALL_FD),
+	X86_64(dup3, SYSCALL_FD),
+	X86_64(fcntl, SYSCALL_FD | SYSCALL_DUPFD),
+	/* A socketpair end's reader may see EOF. */
+	X86_64(shutdown, SYSCALL_FD),
+	X86_64(wait4, SYSCALL_FD),
+	X86_64(waitid, SYSCALL_FD),
+	X86_64(execve, SYSCALL_FD),
+	X86_64(execveat, SYSCALL_FD),
+	/* A copy of another process's fd, made with no call pooltrace follows. */
+	{ AUDIT_ARCH_X86_64, SYS_pidfd_getfd, "pidfd_getfd", SYSCALL_BLIND,
+	  "pidfd_getfd copies of other processes' fds, which are not followed" },
+	/* fds may arrive in them (SCM_RIGHTS); their exit is stopped at only when they have room for them. */
+	X86_64(recvmsg, SYSCALL_FD | SYSCALL_IO),
+	X86_64(recvmmsg, SYSCALL_FD),
+	X86_64(read, SYSCALL_IO),
+	X86_64(write, SYSCALL_IO),
+	X86_64(readv, SYSCALL_IO),
+	X86_64(writev, SYSCALL_IO),
+	/* With offset -1 they read and write a pipe like readv and writev. */
+	X86_64(preadv2, SYSCALL_IO),
+	X86_64(pwritev2, SYSCALL_IO),
+	X86_64(splice, SYSCALL_IO),
+	X86_64(tee, SYSCALL_IO),
+	X86_64(sendfile, SYSCALL_IO),
+	X86_64(vmsplice, SYSCALL_IO),
+	X86_64(recvfrom, SYSCALL_IO),
+	X86_64(sendto, SYSCALL_IO),
+	X86_64(sendmsg, SYSCALL_IO),
+	/* Their child must stay traced: it inherits the filter, which needs a tracer. */
+	X86_64(clone, SYSCALL_UNTRACED | SYSCALL_IF_UNTRACED),
+	X86_64(clone3, SYSCALL_UNTRACED),
+	/* A ring closes, reads and writes pipes with no call of its own. */
+	{ AUDIT_ARCH_X86_64, SYS_io_uring_setup, "io_uring_setup", SYSCALL_BLIND, URING },
+	/* i386 numbers, from the kernel's arch/x86/entry/syscalls/syscall_32.tbl. */
+	I386_BLIND(6, "close"),
+	I386_BLIND(7, "waitpid"),
+	I386_BLIND(11, "execve"),
+	I386_BLIND(41, "dup"),
+	I386_BLIND(42, "pipe"),
+	I386_BLIND(55, "fcntl"),
+	I386_BLIND(63, "dup2"),
+	I386_BLIND(102, "socketcall"),
+	I386_BLIND(114, "wait4"),
+	I386_BLIND(221, "fcntl64"),
+	I386_BLIND(284, "waitid"),
+	I386_BLIND(330, "dup3"),
+	I386_BLIND(331, "pipe2"),
+	I386_BLIND(337, "recvmmsg"),
+	I386_BLIND(358, "execveat"),
+	I386_BLIND(360, "socketpair"),
+	I386_BLIND(372, "recvmsg"),
+	I386_BLIND(373, "shutdown"),
+	{ AUDIT_ARCH_I386, 425, "io_uring_setup", SYSCALL_BLIND, URING },
+	I386_BLIND(436, "close_range"),
+};
+const size_t syscall_table_len = sizeof(syscall_table) / sizeof(syscall_table[0]);
+
+const struct syscall_row *syscall_find(uint32_t arch, long nr)
+{
+	for (size_t i = 0; i < syscall_table_len; i++)
+		if (syscall_table[i].arch == arch && syscall_table[i].nr == nr)
+			return &syscall_table[i];
+	return NULL;
+}
+
+bool syscall_is_io(long nr)
+{
+	const struct syscall_row *row = syscall_find(AUDIT_ARCH_X86_64, nr);
+
+	return row && (row->flags & SYSCALL_IO);
+}
+
+static bool syscall_stopped(const struct syscall_row *row, bool io)
+{
+	return (row->flags & (SYSCALL_FD | SYSCALL_BLIND | SYSCALL_UNTRACED)) || (io && (row->flags & SYSCALL_IO));
+}
+
+/* code[n++] = ins, within the program's bound. */
+#define EMIT(ins)                                  \
+	do {                                       \
+		assert(n < SYSCALL_FILTER_MAX);    \
+		code[n++] = (struct sock_filter)ins; \
+	} while (0)
+
+/* The checks of one ABI's rows: nr is loaded; each match returns TRACE. */
+static size_t syscall_filter_arch(uint32_t arch, bool io, struct sock_filter *code, size_t n)
+{
+	for (size_t i = 0; i < syscall_table_len; i++) {
+		const struct syscall_row *row = &syscall_table[i];
+
+		if (row->arch != arch || !syscall_stopped(row, io) || (row->flags & (SYSCALL_DUPFD | SYSCALL_IF_UNTRACED)))
+			continue;
+		EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)row->nr, 0, 1));
+		EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE));
+	}
+	return n;
+}
+
+size_t syscall_filter(bool io, struct sock_filter *code)
+{
+	size_t n = 0, jump;
+
+	EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)));
+	jump = n;
+	EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 0)); /* jf: to the i386 part, set below */
+	EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)));
+	EMIT(BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, SYSCALL_X32_BIT, 0, 2));
+	EMIT(BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, SYSCALL_X32_END, 1, 0));
+	EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE)); /* an x32 call */
+	n = syscall_filter_arch(AUDIT_ARCH_X86_64, io, code, n);
+	/* clone only with CLONE_UNTRACED (in the low word of its flags); else on to fcntl. */
+	EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 4));
+	EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])));
+	EMIT(BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_UNTRACED, 0, 1));
+	EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE));
+	EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+	/* fcntl only when it makes an fd. */
+	EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_fcntl, 0, 4));
+	EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])));
+	EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_DUPFD, 1, 0));
+	EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_DUPFD_CLOEXEC, 0, 1));
+	EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE));
+	EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+	/* A jump offset is 8 bits: the x86-64 part must stay shorter than that. */
+	assert(n - jump - 1 <= 255);
+	code[jump].jf = (uint8_t)(n - jump - 1);
+	EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_I386, 1, 0));
+	EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+	EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)));
+	n = syscall_filter_arch(AUDIT_ARCH_I386, io, code, n);
+	EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+	return n;
+}

@@ -1,0 +1,1567 @@
+/* tracer.c: `pooltrace record`: runs any program under ptrace and records its fd events into a trace.
+ *
+ * The program runs with a seccomp filter that stops it (SECCOMP_RET_TRACE)
+ * only at the calls that change fd tables or reap children: pipe, pipe2,
+ * socketpair, close, close_range, dup, dup2, dup3, fcntl(F_DUPFD*), wait4,
+ * waitid, execve, execveat, recvmsg and recvmmsg (fds may arrive) and
+ * shutdown (a socketpair end's reader may see EOF); with --io also read,
+ * write, readv, writev, splice, tee, vmsplice and sendfile (and of those,
+ * only the ones on a pipe get an exit stop). Every other call runs at full
+ * speed. fork, vfork, clone, exec and exit arrive as ptrace events.
+ * Everything recorded is observed from the kernel's side: what an fd is
+ * comes from /proc/PID/fd and fdinfo, what a new process holds is read while
+ * it is stopped at its parent's fork event, what exec closed is the table
+ * before the call against the table at the exec event. The records go
+ * through the same ingest and fd model as the pool's, so every view and
+ * picture works on them.
+ *
+ * Invariants:
+ *   1. The program starts with exactly the fds pooltrace was given: nothing
+ *      is open in pooltrace when it forks (the database is opened after).
+ *   2. PTRACE_O_EXITKILL: if pooltrace dies, by any means, every traced
+ *      process is killed by the kernel.
+ *   3. Seqs are handed out in the order the tracer sees the stops, which for
+ *      one process is the order of its calls; a new process's fork event and
+ *      inherited fds come before anything it does (it is stopped meanwhile).
+ *   4. A thread is not a process: its calls are its thread group's.
+ *   5. Job control is the program's: it is traced with PTRACE_SEIZE, and a
+ *      group-stop (SIGSTOP, SIGTSTP, ^Z) is left standing with PTRACE_LISTEN
+ *      until a SIGCONT ends it, as it would be untraced.
+ *
+ * States of a traced task: NEW (stopped by the kernel until its parent's
+ * fork event is seen and its fds are read; that first stop is swallowed) -> RUNNING
+ * <-> IN_CALL (seccomp stop seen, waiting for the call's exit stop) -> DEAD
+ * (exit reported; a process whose real parent is not pooltrace stays until
+ * that parent's wait reaps it).
+ */
+#include "ptrace/tracer.h"
+
+#include "core/evlog.h"
+#include "procfs/hang.h"
+#include "core/ingest.h"
+#include "core/session.h"
+#include "ptrace/syscalls.h"
+#include "base/util.h"
+
+#include <assert.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/sched.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t tracer_signal;
+
+/*
+ * What pooltrace changed in a task to keep a CLONE_UNTRACED child traced,
+ * to put back once the call is over: the flags of clone (rdi) or of
+ * clone3's struct clone_args (a word of memory).
+ */
+struct tracer_undo {
+	enum { UNDO_NONE, UNDO_RDI, UNDO_MEM } kind;
+	uint64_t addr, value;
+	bool shared; /* UNDO_MEM under CLONE_VM: the child's memory is the parent's */
+};
+
+/* One traced thread. */
+struct tracer_task {
+	pid_t tid;          /* 0: empty slot */
+	pid_t tgid;         /* its process */
+	pid_t parent;       /* a process: its real parent (a tgid, or pooltrace) */
+	bool process;       /* tid == tgid: the thread group's leader */
+	bool known;         /* its parent's fork/clone event (or the start) was seen */
+	bool fresh;         /* known, and its first stop (a new tracee's SIGSTOP) is yet to come */
+	bool held;          /* stopped before its parent's event: resumed once that is seen */
+	bool in_call;       /* between a seccomp stop and that call's exit stop */
+	bool dead;          /* its exit was reported to us */
+	int end_status;     /* dead: how it ended, as our waitpid saw it (a reap whose status pointer is NULL) */
+	uint64_t clear_tid; /* a thread: where the kernel writes 0 when it exits, and wakes its joiner (0: unknown) */
+	long nr;            /* the call in progress */
+	uint64_t args[6];
+	struct evlog_record before; /* close: the fd; dup2/dup3: what newfd was; --io: the fd read from */
+	struct evlog_record before_out; /* --io, splice and its kin: the fd written to */
+	int io_in, io_out;  /* --io: the pipe fds the call reads from and writes to (-1: none) */
+	bool replaced;      /* dup2/dup3: newfd was open */
+	bool recorded;      /* the call was recorded at its entry (close, close_range) */
+	bool skip_exit;     /* nothing to record at the call's exit: no exit stop */
+	bool rights;        /* recvmsg with room for ancillary data: fds may arrive (SCM_RIGHTS) */
+	struct tracer_undo undo; /* clone, clone3 with CLONE_UNTRACED: put back at the exit (a child: at its first stop) */
+	int *exec_fds;      /* execve: the fds open when it was called */
+	size_t nexec_fds;
+	/* A process (its leader's task): what its fds are, for --io, by fd. */
+	struct tracer_fdc *fdc;
+	size_t nfdc;
+};
+
+/*
+ * --io asks of every read and write whether its fd is a pipe. /proc answers
+ * in three system calls; the answer stays true until the program changes
+ * that fd, which it can only do through calls that are traced (close,
+ * close_range, dup*, fcntl F_DUPFD*, pipe, exec's close-on-exec; a call that
+ * makes an fd from nothing, like open, takes a number that is free, so not
+ * one cached). So each answer is kept until then.
+ */
+enum { FDC_UNKNOWN, FDC_OTHER, FDC_PIPE }; /* FDC_PIPE: a pipe or a socketpair's end */
+#define TRACER_FDC_MAX 65536 /* fds above are looked up every time */
+
+struct tracer_fdc {
+	uint64_t inode;
+	uint8_t state, end;
+};
+
+struct tracer {
+	const struct tracer_config *cfg;
+	struct hang_seen seen; /* the processes a `blocked` event was recorded for */
+	struct session *ss; /* the run in the trace: see session.c */
+	pid_t self, top;
+	struct tracer_task *tasks; /* open addressing by tid */
+	size_t cap, len;
+	struct evlog_record *batch;
+	size_t nbatch, batch_cap;
+	struct evlog_texts texts;
+	uint64_t seq;
+	uint64_t last_event_ns;
+	const char *outcome;
+	int top_status;
+	bool killing;
+	long processes;
+	/* The inodes of the socketpairs' ends made in the program, each with its peer's. */
+	struct inomap socks;
+	/* The inodes of the pipes made in the program (value 1): any other pipe may have a holder outside. */
+	struct inomap pipes;
+};
+
+static void tracer_on_signal(int sig)
+{
+	tracer_signal = sig;
+}
+
+/* ---- tasks ---- */
+
+static struct tracer_task *tracer_slot(struct tracer_task *tasks, size_t cap, pid_t tid)
+{
+	size_t i = hash_slot((uint64_t)tid, cap);
+
+	while (tasks[i].tid && tasks[i].tid != tid)
+		i = (i + 1) & (cap - 1);
+	return &tasks[i];
+}
+
+static struct tracer_task *tracer_task(struct tracer *t, pid_t tid, bool create)
+{
+	struct tracer_task *k;
+
+	if (create && (t->len + 1) * 2 > t->cap) {
+		struct tracer_task *old = t->tasks;
+		size_t old_cap = t->cap;
+
+		t->cap = old_cap ? old_cap * 2 : 64;
+		t->tasks = xcalloc(t->cap, sizeof(*t->tasks));
+		for (size_t i = 0; i < old_cap; i++)
+			if (old[i].tid)
+				*tracer_slot(t->tasks, t->cap, old[i].tid) = old[i];
+		free(old);
+	}
+	if (!t->cap)
+		return NULL;
+	k = tracer_slot(t->tasks, t->cap, tid);
+	if (k->tid || !create)
+		return k->tid ? k : NULL;
+	memset(k, 0, sizeof(*k));
+	k->tid = tid;
+	k->tgid = tid;
+	t->len++;
+	return k;
+}
+
+/* Removes a task (backward-shift deletion keeps the probe chains whole). */
+static void tracer_forget(struct tracer *t, struct tracer_task *k)
+{
+	size_t i = (size_t)(k - t->tasks), j = i;
+
+	free(k->exec_fds);
+	free(k->fdc);
+	memset(k, 0, sizeof(*k));
+	t->len--;
+	for (;;) {
+		struct tracer_task *n;
+		size_t home;
+
+		j = (j + 1) & (t->cap - 1);
+		n = &t->tasks[j];
+		if (!n->tid)
+			return;
+		home = hash_slot((uint64_t)n->tid, t->cap);
+		/* n may move to i if its home is not in (i, j]. */
+		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+			t->tasks[i] = *n;
+			memset(n, 0, sizeof(*n)); /* what it owned moved with it */
+			i = j;
+		}
+	}
+}
+
+/* ---- events ---- */
+
+/* A new event of pid, in seq order. The pointer is good until the next event. */
+static struct evlog_record *tracer_event(struct tracer *t, int kind, pid_t pid)
+{
+	struct evlog_record *r;
+
+	if (t->nbatch == t->batch_cap)
+		t->batch = xrealloc(t->batch, (t->batch_cap = t->batch_cap ? t->batch_cap * 2 : 1024) * sizeof(*t->batch));
+	r = &t->batch[t->nbatch++];
+	memset(r, 0, sizeof(*r));
+	r->kind = (uint8_t)kind;
+	r->pid = pid;
+	r->ts_ns = now_ns();
+	atomic_store_explicit(&r->ready, ++t->seq, memory_order_relaxed);
+	t->last_event_ns = r->ts_ns;
+	return r;
+}
+
+/* Stores what was recorded; commits at most every 50 ms, or now when asked. */
+static int tracer_flush(struct tracer *t, bool commit_now)
+{
+	if (t->nbatch) {
+		if (session_store(t->ss, t->batch, t->nbatch, &t->texts) < 0)
+			return -1;
+		t->nbatch = 0;
+		t->texts.len = 0;
+	}
+	return session_commit(t->ss, commit_now);
+}
+
+/* The peer of a socketpair end made in the program, or 0 for any other socket. */
+static uint64_t tracer_sock_peer(const struct tracer *t, uint64_t inode)
+{
+	return (uint64_t)inomap_get(&t->socks, inode);
+}
+
+/* hang_outside's question: is this pipe one the program made, this socket an end of its own socketpairs? */
+static bool tracer_inside(void *ctx, uint64_t inode, bool socket)
+{
+	const struct tracer *t = ctx;
+
+	return socket ? tracer_sock_peer(t, inode) != 0 : inomap_get(&t->pipes, inode) != 0;
+}
+
+/*
+ * What fd of process pid refers to, into r: a pipe's inode and end (from
+ * fdinfo's flags), a socketpair end's inode (END_SOCKET) when it is one made
+ * in the program, or, with text, the link's text (a path, "socket:[N]").
+ * Returns 0, or -1 when the fd is not open.
+ */
+static int tracer_observe(struct tracer *t, pid_t pid, int fd, struct evlog_record *r, bool text)
+{
+	char path[64], link[PATH_MAX + 1], info[512], *flags;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -1;
+	link[n] = '\0';
+	if (!strncmp(link, "pipe:[", 6)) {
+		long acc = O_RDWR;
+
+		r->inode = strtoull(link + 6, NULL, 10);
+		r->has |= HAS_INODE;
+		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)pid, fd);
+		if (read_small_file(path, info, sizeof(info)) > 0 && (flags = strstr(info, "flags:")))
+			acc = strtol(flags + 6, NULL, 8) & O_ACCMODE;
+		r->pipe_end = acc == O_RDONLY ? END_READ : acc == O_WRONLY ? END_WRITE : END_RDWR;
+	} else if (!strncmp(link, "socket:[", 8) && tracer_sock_peer(t, strtoull(link + 8, NULL, 10))) {
+		r->inode = strtoull(link + 8, NULL, 10);
+		r->has |= HAS_INODE;
+		r->pipe_end = END_SOCKET;
+	} else if (text) {
+		evlog_texts_attach(&t->texts, r, link);
+	}
+	return 0;
+}
+
+/* The task of k's process (its leader), which holds what the process owns; NULL once the leader is gone. */
+static struct tracer_task *tracer_leader(struct tracer *t, struct tracer_task *k)
+{
+	return k->process ? k : tracer_task(t, k->tgid, false);
+}
+
+/*
+ * --io: whether fd of k's process is a pipe or an end of a socketpair made
+ * in the program, into r (HAS_INODE set if so), from the cache or /proc.
+ */
+static bool tracer_fd_is_pipe(struct tracer *t, struct tracer_task *k, int fd, struct evlog_record *r)
+{
+	struct tracer_task *p = tracer_leader(t, k);
+	struct tracer_fdc *c;
+
+	if (!p || fd < 0 || fd >= TRACER_FDC_MAX)
+		return tracer_observe(t, k->tgid, fd, r, false) == 0 && (r->has & HAS_INODE);
+	if ((size_t)fd >= p->nfdc) {
+		size_t n = p->nfdc ? p->nfdc : 16;
+
+		while (n <= (size_t)fd)
+			n *= 2;
+		p->fdc = xrealloc(p->fdc, n * sizeof(*p->fdc));
+		memset(p->fdc + p->nfdc, 0, (n - p->nfdc) * sizeof(*p->fdc));
+		p->nfdc = n;
+	}
+	c = &p->fdc[fd];
+	if (c->state == FDC_UNKNOWN) {
+		struct evlog_record seen = { 0 };
+
+		if (tracer_observe(t, k->tgid, fd, &seen, false) < 0)
+			return false; /* not open: the call fails; nothing to keep */
+		c->state = seen.has & HAS_INODE ? FDC_PIPE : FDC_OTHER;
+		c->inode = seen.inode;
+		c->end = seen.pipe_end;
+	}
+	if (c->state != FDC_PIPE)
+		return false;
+	r->inode = c->inode;
+	r->pipe_end = c->end;
+	r->has |= HAS_INODE;
+	return true;
+}
+
+/* fds first..last of k's process may now be something else. */
+static void tracer_fd_changed(struct tracer *t, struct tracer_task *k, uint64_t first, uint64_t last)
+{
+	struct tracer_task *p = tracer_leader(t, k);
+
+	if (!p || first >= p->nfdc)
+		return;
+	if (last >= p->nfdc)
+		last = p->nfdc - 1;
+	memset(p->fdc + first, 0, (last - first + 1) * sizeof(*p->fdc));
+}
+
+static int tracer_cmp_int(const void *a, const void *b)
+{
+	return (*(const int *)a > *(const int *)b) - (*(const int *)a < *(const int *)b);
+}
+
+/* The fds open in process pid, sorted; *out is allocated. Returns how many. */
+static size_t tracer_list_fds(pid_t pid, int **out)
+{
+	char path[64];
+	DIR *d;
+	struct dirent *de;
+	size_t n = 0, cap = 0;
+	int *fds = NULL;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	if ((d = opendir(path))) {
+		while ((de = readdir(d))) {
+			if (de->d_name[0] < '0' || de->d_name[0] > '9')
+				continue;
+			if (n == cap)
+				fds = xrealloc(fds, (cap = cap ? cap * 2 : 32) * sizeof(*fds));
+			fds[n++] = atoi(de->d_name);
+		}
+		closedir(d);
+	}
+	qsort(fds, n, sizeof(*fds), tracer_cmp_int);
+	*out = fds;
+	return n;
+}
+
+/* A new process: its fork event, then every fd it was born with, read while it is stopped. */
+static void tracer_born(struct tracer *t, pid_t pid, pid_t parent)
+{
+	struct evlog_record *r = tracer_event(t, EV_FORK, pid);
+	int *fds;
+	size_t n;
+
+	r->other_pid = parent;
+	r->has = HAS_OTHER_PID;
+	n = tracer_list_fds(pid, &fds);
+	for (size_t i = 0; i < n; i++) {
+		r = tracer_event(t, EV_INHERIT, pid);
+		r->fd = fds[i];
+		r->has = HAS_FD;
+		tracer_observe(t, pid, fds[i], r, true);
+	}
+	free(fds);
+	t->processes++;
+}
+
+/* ---- the calls ---- */
+
+static bool tracer_read_mem(pid_t tid, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
+
+	return addr && process_vm_readv(tid, &local, 1, &remote, 1, 0) == (ssize_t)len;
+}
+
+/* recvmmsg's vector is read this many headers at a time; the kernel takes at most 1024 (UIO_MAXIOV). */
+#define TRACER_MMSG_CHUNK 64
+#define TRACER_MMSG_MAX 1024
+
+static bool tracer_msghdr_room(const struct msghdr *mh)
+{
+	return mh->msg_control && mh->msg_controllen >= CMSG_LEN(sizeof(int));
+}
+
+/*
+ * recvmsg or recvmmsg, at its entry: whether a msghdr of it has room for an
+ * SCM_RIGHTS message (fds sent over a unix socket). Only then is its exit
+ * stopped at.
+ */
+static bool tracer_rights_room(struct tracer_task *k)
+{
+	struct mmsghdr v[TRACER_MMSG_CHUNK];
+	struct msghdr mh;
+	size_t n = k->args[2] < TRACER_MMSG_MAX ? (size_t)k->args[2] : TRACER_MMSG_MAX;
+
+	if (k->nr == SYS_recvmsg)
+		return tracer_read_mem(k->tid, k->args[1], &mh, sizeof(mh)) && tracer_msghdr_room(&mh);
+	for (size_t i = 0; i < n; i += TRACER_MMSG_CHUNK) {
+		size_t m = n - i < TRACER_MMSG_CHUNK ? n - i : TRACER_MMSG_CHUNK;
+
+		if (!tracer_read_mem(k->tid, k->args[1] + i * sizeof(*v), v, m * sizeof(*v)))
+			return false;
+		for (size_t j = 0; j < m; j++)
+			if (tracer_msghdr_room(&v[j].msg_hdr))
+				return true;
+	}
+	return false;
+}
+
+/*
+ * One message received (recvmsg's, or one of recvmmsg's), at the call's
+ * exit: each fd it brought (SCM_RIGHTS) is a new fd of the process, a
+ * `receive` event with what it refers to, observed as for dup.
+ */
+static void tracer_received_one(struct tracer *t, struct tracer_task *k, const struct msghdr *got)
+{
+	char control[4096];
+	struct msghdr mh = *got, local = { 0 };
+
+	if (!mh.msg_control)
+		return;
+	/* The kernel set msg_controllen to what it wrote; a cut-off message (MSG_CTRUNC) keeps what fit. */
+	local.msg_controllen = mh.msg_controllen < sizeof(control) ? mh.msg_controllen : sizeof(control);
+	local.msg_control = control;
+	if (!local.msg_controllen || !tracer_read_mem(k->tid, (uint64_t)mh.msg_control, control, local.msg_controllen))
+		return;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&local); c; c = CMSG_NXTHDR(&local, c)) {
+		size_t n;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(0))
+			continue;
+		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			struct evlog_record *r;
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
+			tracer_fd_changed(t, k, (uint64_t)fd, (uint64_t)fd);
+			r = tracer_event(t, EV_RECEIVE, k->tgid);
+			r->fd = fd;
+			r->fd2 = (int)k->args[0];
+			r->result = 0;
+			r->has = HAS_FD | HAS_FD2 | HAS_RESULT;
+			tracer_observe(t, k->tgid, fd, r, true);
+		}
+	}
+}
+
+/* recvmsg, or the n messages recvmmsg returned, at the call's exit. */
+static void tracer_received(struct tracer *t, struct tracer_task *k, int64_t n)
+{
+	struct mmsghdr v[TRACER_MMSG_CHUNK];
+	struct msghdr mh;
+
+	if (k->nr == SYS_recvmsg) {
+		if (tracer_read_mem(k->tid, k->args[1], &mh, sizeof(mh)))
+			tracer_received_one(t, k, &mh);
+		return;
+	}
+	for (int64_t i = 0; i < n && i < TRACER_MMSG_MAX; i += TRACER_MMSG_CHUNK) {
+		size_t m = n - i < TRACER_MMSG_CHUNK ? (size_t)(n - i) : TRACER_MMSG_CHUNK;
+
+		if (!tracer_read_mem(k->tid, k->args[1] + (uint64_t)i * sizeof(*v), v, m * sizeof(*v)))
+			return;
+		for (size_t j = 0; j < m; j++)
+			tracer_received_one(t, k, &v[j].msg_hdr);
+	}
+}
+
+/*
+ * --io: which of the call's fds are pipes (or socketpair ends) it reads from
+ * (io_in) and writes to (io_out). read/readv/recvfrom/recvmsg read args[0],
+ * write/writev/sendto/sendmsg write it; splice moves
+ * from args[0] to args[2]; sendfile from args[1] to args[0]; tee copies into
+ * args[1] without consuming args[0] (only the write is a call on the pipe's
+ * contents); vmsplice moves user memory into a pipe's write end, or out of a
+ * read end.
+ */
+/* Puts back what tracer_keep_traced changed in task tid. */
+static void tracer_undo(pid_t tid, struct tracer_undo *u)
+{
+	struct user_regs_struct regs;
+
+	if (u->kind == UNDO_RDI && ptrace(PTRACE_GETREGS, tid, 0, &regs) == 0) {
+		regs.rdi = u->value;
+		ptrace(PTRACE_SETREGS, tid, 0, &regs);
+	} else if (u->kind == UNDO_MEM) {
+		ptrace(PTRACE_POKEDATA, tid, (void *)(uintptr_t)u->addr, (void *)(uintptr_t)u->value);
+	}
+	u->kind = UNDO_NONE;
+}
+
+/*
+ * clone or clone3 with CLONE_UNTRACED: its child would run with the seccomp
+ * filter and no tracer, and every call the filter stops at would fail with
+ * ENOSYS (a child that should exec exits instead). The flag is cleared for
+ * the call, in rdi for clone and in the caller's struct clone_args for
+ * clone3, so the child is traced as any other; at the call's exit it is put
+ * back, and in the child too at its first stop (its registers, and its
+ * memory unless shared, are copies of the changed ones), so the program
+ * finds its own flags where it left them.
+ */
+static void tracer_keep_traced(struct tracer_task *k)
+{
+	struct user_regs_struct regs;
+	uint64_t flags;
+
+	k->skip_exit = true;
+	if (k->nr == SYS_clone) {
+		if (!(k->args[0] & CLONE_UNTRACED) || ptrace(PTRACE_GETREGS, k->tid, 0, &regs) < 0)
+			return;
+		k->undo = (struct tracer_undo){ .kind = UNDO_RDI, .value = regs.rdi };
+		regs.rdi &= ~(unsigned long long)CLONE_UNTRACED;
+		if (ptrace(PTRACE_SETREGS, k->tid, 0, &regs) < 0)
+			return (void)(k->undo.kind = UNDO_NONE);
+	} else {
+		/* flags is clone_args' first member, one aligned word. */
+		if (!tracer_read_mem(k->tid, k->args[0], &flags, sizeof(flags)) || !(flags & CLONE_UNTRACED) ||
+		    ptrace(PTRACE_POKEDATA, k->tid, (void *)(uintptr_t)k->args[0],
+			   (void *)(uintptr_t)(flags & ~(uint64_t)CLONE_UNTRACED)) < 0)
+			return;
+		k->undo = (struct tracer_undo){ .kind = UNDO_MEM, .addr = k->args[0], .value = flags,
+						.shared = flags & CLONE_VM };
+	}
+	k->skip_exit = false;
+}
+
+static void tracer_io_entry(struct tracer *t, struct tracer_task *k)
+{
+	int in = -1, out = -1;
+
+	switch (k->nr) {
+	case SYS_read: case SYS_readv: case SYS_preadv2: case SYS_recvfrom: case SYS_recvmsg: in = (int)k->args[0]; break;
+	case SYS_write: case SYS_writev: case SYS_pwritev2: case SYS_sendto: case SYS_sendmsg: out = (int)k->args[0]; break;
+	case SYS_splice: in = (int)k->args[0], out = (int)k->args[2]; break;
+	case SYS_sendfile: in = (int)k->args[1], out = (int)k->args[0]; break;
+	case SYS_tee: out = (int)k->args[1]; break;
+	case SYS_vmsplice:
+		if (tracer_fd_is_pipe(t, k, (int)k->args[0], &k->before_out) && k->before_out.pipe_end == END_WRITE) {
+			k->io_in = -1, k->io_out = (int)k->args[0];
+			return;
+		}
+		in = (int)k->args[0];
+		break;
+	}
+	k->io_in = in >= 0 && tracer_fd_is_pipe(t, k, in, &k->before) ? in : -1;
+	k->io_out = out >= 0 && tracer_fd_is_pipe(t, k, out, &k->before_out) ? out : -1;
+}
+
+/* One read, read_zero or write event of --io, on pipe fd as seen at the call's entry. */
+static void tracer_io_event(struct tracer *t, struct tracer_task *k, int kind, int fd, int64_t rval,
+			    const struct evlog_record *seen)
+{
+	struct evlog_record *r = tracer_event(t, kind, k->tgid);
+
+	r->fd = fd;
+	r->result = rval;
+	r->inode = seen->inode;
+	r->pipe_end = seen->pipe_end;
+	r->has = HAS_FD | HAS_RESULT | HAS_INODE;
+}
+
+/*
+ * At a seccomp stop: what the call will change must be seen before it does.
+ * A close of an open fd is recorded here, not at its exit: threads share the
+ * fd table, and another thread's pipe() may reuse the number the moment the
+ * kernel releases it, before this call returns. Recorded at the entry, the
+ * close comes first, as it did. (close always releases an open fd, whatever
+ * it returns: its result is recorded as 0.)
+ */
+static void tracer_call_entry(struct tracer *t, struct tracer_task *k)
+{
+	struct evlog_record *r;
+
+	memset(&k->before, 0, sizeof(k->before));
+	memset(&k->before_out, 0, sizeof(k->before_out));
+	k->io_in = k->io_out = -1;
+	k->replaced = false;
+	k->recorded = false;
+	k->skip_exit = false;
+	k->rights = (k->nr == SYS_recvmsg || k->nr == SYS_recvmmsg) && tracer_rights_room(k);
+	/* Never left over from an earlier call: that would write into memory the program reuses. */
+	assert(k->undo.kind == UNDO_NONE);
+	if (k->nr == SYS_clone || k->nr == SYS_clone3) {
+		tracer_keep_traced(k);
+		return;
+	}
+	if (t->cfg->io && syscall_is_io(k->nr)) {
+		/* --io: only calls on a pipe are recorded; the rest run on unstopped. */
+		tracer_io_entry(t, k);
+		k->skip_exit = k->io_in < 0 && k->io_out < 0 && !k->rights;
+		return;
+	}
+	if (k->nr == SYS_recvmsg || k->nr == SYS_recvmmsg) {
+		k->skip_exit = !k->rights;
+		return;
+	}
+	switch (k->nr) {
+	case SYS_close:
+		tracer_fd_changed(t, k, k->args[0], k->args[0]);
+		/* No text: the batch may be stored before the call returns. */
+		if (tracer_observe(t, k->tgid, (int)k->args[0], &k->before, false) == 0) {
+			r = tracer_event(t, EV_CLOSE, k->tgid);
+			r->fd = (int)k->args[0];
+			r->result = 0;
+			r->has = HAS_FD | HAS_RESULT | (k->before.has & HAS_INODE);
+			r->inode = k->before.inode;
+			r->pipe_end = k->before.pipe_end;
+			k->recorded = true;
+		}
+		break;
+	case SYS_close_range:
+		if (k->args[2] & 4 /* CLOSE_RANGE_CLOEXEC: marks, closes nothing */ || k->args[0] > k->args[1])
+			break;
+		tracer_fd_changed(t, k, k->args[0], k->args[1]);
+		r = tracer_event(t, EV_CLOSE_RANGE, k->tgid);
+		r->fd = (int)k->args[0];
+		r->fd2 = k->args[1] > INT_MAX ? INT_MAX : (int)k->args[1];
+		r->result = 0;
+		r->has = HAS_FD | HAS_FD2 | HAS_RESULT;
+		k->recorded = true;
+		break;
+	case SYS_dup2:
+	case SYS_dup3:
+		k->replaced = (int)k->args[0] != (int)k->args[1] &&
+			      tracer_observe(t, k->tgid, (int)k->args[1], &k->before, false) == 0;
+		break;
+	case SYS_execve:
+	case SYS_execveat:
+		free(k->exec_fds);
+		k->nexec_fds = tracer_list_fds(k->tgid, &k->exec_fds);
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * A reap by a wait4/waitid of the program, or by pooltrace: who, and how it
+ * ended. status is NULL when the caller did not say (wait(NULL)): then it
+ * is how our own waitpid saw the process end, which the kernel reports to
+ * us before it lets the real parent reap a tracee; a process we never
+ * traced stays without a code rather than getting a false 0.
+ */
+static void tracer_reaped(struct tracer *t, pid_t by, pid_t pid, const int *status)
+{
+	struct evlog_record *r = tracer_event(t, EV_REAP, by);
+	struct tracer_task *k = tracer_task(t, pid, false);
+
+	if (!status && k && k->dead)
+		status = &k->end_status;
+	r->other_pid = pid;
+	r->has = HAS_OTHER_PID;
+	if (status && WIFEXITED(*status)) {
+		r->arg = WEXITSTATUS(*status);
+		r->has |= HAS_ARG;
+	} else if (status && WIFSIGNALED(*status)) {
+		r->signal = (uint8_t)WTERMSIG(*status);
+		r->has |= HAS_SIGNAL;
+	}
+	if (k && k->dead)
+		tracer_forget(t, k);
+	else if (k)
+		k->parent = -1; /* reaped before we saw it die: nobody else reaps it */
+}
+
+/*
+ * Whether a wait4 that returned pid reaped it: a traced process is reaped
+ * only once its exit has been reported to us (the kernel shows a tracee's
+ * zombie to its tracer first); one still alive was reported stopped or
+ * continued. A process we do not trace: taken as reaped.
+ */
+static bool tracer_wait_reaped(struct tracer *t, pid_t pid)
+{
+	struct tracer_task *c = tracer_task(t, pid, false);
+
+	return !c || c->dead;
+}
+
+/* At the call's exit stop: record it with its result. */
+static void tracer_call_exit(struct tracer *t, struct tracer_task *k, int64_t rval)
+{
+	struct evlog_record *r;
+	int fds[2];
+
+	if (k->undo.kind != UNDO_NONE)
+		tracer_undo(k->tid, &k->undo);
+	if (syscall_is_io(k->nr)) {
+		/* splice from one pipe into another is a read of the one and a write of the other. */
+		if (k->io_in >= 0)
+			tracer_io_event(t, k, rval == 0 ? EV_READ_ZERO : EV_READ, k->io_in, rval, &k->before);
+		if (k->io_out >= 0)
+			tracer_io_event(t, k, EV_WRITE, k->io_out, rval, &k->before_out);
+		if (k->rights && rval >= 0)
+			tracer_received(t, k, rval);
+		return;
+	}
+	switch (k->nr) {
+	case SYS_pipe:
+	case SYS_pipe2:
+		if (rval != 0 || !tracer_read_mem(k->tid, k->args[0], fds, sizeof(fds)))
+			return;
+		tracer_fd_changed(t, k, (uint64_t)fds[0], (uint64_t)fds[0]);
+		tracer_fd_changed(t, k, (uint64_t)fds[1], (uint64_t)fds[1]);
+		r = tracer_event(t, EV_PIPE, k->tgid);
+		r->fd = fds[0];
+		r->fd2 = fds[1];
+		r->result = 0;
+		r->has = HAS_FD | HAS_FD2 | HAS_RESULT;
+		if (tracer_observe(t, k->tgid, fds[0], r, true) == 0 && (r->has & HAS_INODE))
+			inomap_put(&t->pipes, r->inode, 1);
+		return;
+	case SYS_socketpair: {
+		uint64_t ino[2];
+
+		if (rval != 0 || !tracer_read_mem(k->tid, k->args[3], fds, sizeof(fds)))
+			return;
+		tracer_fd_changed(t, k, (uint64_t)fds[0], (uint64_t)fds[0]);
+		tracer_fd_changed(t, k, (uint64_t)fds[1], (uint64_t)fds[1]);
+		/* Both ends' inodes, from their links: the pair is known from here on. */
+		for (int i = 0; i < 2; i++) {
+			char path[64], link[64];
+			ssize_t n;
+
+			snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)k->tgid, fds[i]);
+			n = readlink(path, link, sizeof(link) - 1);
+			if (n <= 8)
+				return;
+			link[n] = '\0';
+			if (strncmp(link, "socket:[", 8) || !(ino[i] = strtoull(link + 8, NULL, 10)))
+				return;
+		}
+		inomap_put(&t->socks, ino[0], (int64_t)ino[1]);
+		inomap_put(&t->socks, ino[1], (int64_t)ino[0]);
+		r = tracer_event(t, EV_SOCKETPAIR, k->tgid);
+		r->fd = fds[0];
+		r->fd2 = fds[1];
+		r->inode = ino[0];
+		r->arg = (int64_t)ino[1];
+		r->pipe_end = END_SOCKET;
+		r->result = 0;
+		r->has = HAS_FD | HAS_FD2 | HAS_RESULT | HAS_INODE | HAS_ARG;
+		return;
+	}
+	case SYS_recvmmsg:
+		/* Not a read for --io (its result counts messages, not bytes): only the fds it brought. */
+		if (k->rights && rval > 0)
+			tracer_received(t, k, rval);
+		return;
+	case SYS_shutdown: {
+		/*
+		 * Of a socketpair end's sending side only: from then on its peer's
+		 * reader sees EOF, whoever else still holds this end (the socket is
+		 * shut, not the fd). Observed at the exit: a shutdown changes no fd.
+		 */
+		struct evlog_record seen = { 0 };
+
+		if (rval != 0 || (k->args[1] != SHUT_WR && k->args[1] != SHUT_RDWR) ||
+		    tracer_observe(t, k->tgid, (int)k->args[0], &seen, false) < 0 || seen.pipe_end != END_SOCKET)
+			return;
+		r = tracer_event(t, EV_SHUTDOWN, k->tgid);
+		r->fd = (int)k->args[0];
+		r->inode = seen.inode;
+		r->pipe_end = END_SOCKET;
+		r->arg = (int64_t)k->args[1];
+		r->result = 0;
+		r->has = HAS_FD | HAS_INODE | HAS_ARG | HAS_RESULT;
+		return;
+	}
+	case SYS_close:
+		if (k->recorded)
+			return;
+		/* Not open when called: the error it returned. */
+		r = tracer_event(t, EV_CLOSE, k->tgid);
+		r->fd = (int)k->args[0];
+		r->result = rval;
+		r->has = HAS_FD | HAS_RESULT;
+		return;
+	case SYS_dup:
+	case SYS_fcntl:
+	case SYS_dup2:
+	case SYS_dup3:
+		if (rval < 0)
+			return;
+		tracer_fd_changed(t, k, (uint64_t)rval, (uint64_t)rval);
+		r = tracer_event(t, k->nr == SYS_dup2 || k->nr == SYS_dup3 ? EV_DUP2 : EV_DUP, k->tgid);
+		r->fd = (int)rval;
+		r->fd2 = (int)k->args[0];
+		r->result = rval;
+		r->arg = k->replaced;
+		r->has = HAS_FD | HAS_FD2 | HAS_RESULT | HAS_ARG;
+		tracer_observe(t, k->tgid, (int)rval, r, true);
+		return;
+	case SYS_wait4: {
+		int status = 0;
+		bool told;
+
+		if (rval <= 0 || !tracer_wait_reaped(t, (pid_t)rval))
+			return;
+		told = k->args[1] && tracer_read_mem(k->tid, k->args[1], &status, sizeof(status));
+		/* WUNTRACED, WCONTINUED: a stop or a continue is reported, nothing is reaped. */
+		if (told && (WIFSTOPPED(status) || WIFCONTINUED(status)))
+			return;
+		tracer_reaped(t, k->tgid, (pid_t)rval, told ? &status : NULL);
+		return;
+	}
+	case SYS_waitid: {
+		siginfo_t si;
+		int status;
+
+		if (rval != 0 || (k->args[3] & WNOWAIT) || !tracer_read_mem(k->tid, k->args[2], &si, sizeof(si)) ||
+		    !si.si_pid)
+			return;
+		/* WSTOPPED, WCONTINUED (CLD_STOPPED, CLD_TRAPPED, CLD_CONTINUED) only report. */
+		if (si.si_code != CLD_EXITED && si.si_code != CLD_KILLED && si.si_code != CLD_DUMPED)
+			return;
+		status = si.si_code == CLD_EXITED ? (si.si_status & 0xff) << 8 : si.si_status & 0x7f;
+		tracer_reaped(t, k->tgid, si.si_pid, &status);
+		return;
+	}
+	default:
+		return;
+	}
+}
+
+/* The exec event: the new program, and the fds its close-on-exec flags closed. */
+static void tracer_exec(struct tracer *t, struct tracer_task *k)
+{
+	char path[64], exe[PATH_MAX + 1];
+	struct evlog_record *r;
+	int *now;
+	size_t n, j = 0;
+	ssize_t len;
+
+	tracer_fd_changed(t, k, 0, UINT64_MAX);
+	r = tracer_event(t, EV_EXEC, k->tgid);
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)k->tgid);
+	len = readlink(path, exe, sizeof(exe) - 1);
+	exe[len > 0 ? len : 0] = '\0';
+	evlog_texts_attach(&t->texts, r, exe);
+	n = tracer_list_fds(k->tgid, &now);
+	for (size_t i = 0; i < k->nexec_fds; i++) {
+		while (j < n && now[j] < k->exec_fds[i])
+			j++;
+		if (j < n && now[j] == k->exec_fds[i])
+			continue;
+		r = tracer_event(t, EV_CLOEXEC, k->tgid);
+		r->fd = k->exec_fds[i];
+		r->has = HAS_FD;
+	}
+	free(now);
+	free(k->exec_fds);
+	k->exec_fds = NULL;
+	k->nexec_fds = 0;
+}
+
+/* ---- stops ---- */
+
+static void tracer_resume(pid_t tid, enum __ptrace_request how, int sig)
+{
+	/* ESRCH: it died meanwhile (SIGKILL); its exit is reported anyway. */
+	ptrace(how, tid, 0, (void *)(long)sig);
+}
+
+/*
+ * At a clone event, for a new thread: the address its parent asked the
+ * kernel to clear and wake when the thread exits (CLONE_CHILD_CLEARTID).
+ * pthread_join waits on that word with a futex, which is how hang.c knows
+ * whom a thread in futex_wait is joining. 0 when not a thread or unknown.
+ */
+static uint64_t tracer_clear_tid(pid_t parent)
+{
+	struct user_regs_struct regs;
+	uint64_t flags, ctid, args[3];
+
+	if (ptrace(PTRACE_GETREGS, parent, 0, &regs) < 0)
+		return 0;
+	if (regs.orig_rax == SYS_clone) {
+		flags = regs.rdi;
+		ctid = regs.r10; /* clone(flags, stack, parent_tid, child_tid, tls) on x86-64 */
+	} else if (regs.orig_rax == SYS_clone3 && tracer_read_mem(parent, regs.rdi, args, sizeof(args))) {
+		flags = args[0]; /* struct clone_args: flags, pidfd, child_tid, ... */
+		ctid = args[2];
+	} else {
+		return 0;
+	}
+	return (flags & CLONE_THREAD) && (flags & CLONE_CHILD_CLEARTID) ? ctid : 0;
+}
+
+/*
+ * A parent's fork, vfork or clone event: the new task is known now. It is
+ * stopped by the kernel until we resume it, whichever came first, its stop
+ * or this event; so its fds are read before it runs.
+ */
+static void tracer_new_task(struct tracer *t, struct tracer_task *parent, pid_t tid)
+{
+	char path[64], buf[4096], *p;
+	/* Read before the table may grow, which moves the parent's slot. */
+	pid_t parent_tgid = parent->tgid, tgid = tid;
+	struct tracer_undo undo = parent->undo;
+	struct tracer_task *k = tracer_task(t, tid, true);
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	if (read_small_file(path, buf, sizeof(buf)) > 0 && (p = strstr(buf, "\nTgid:")))
+		tgid = (pid_t)strtol(p + 6, NULL, 10);
+	k->tgid = tgid;
+	k->process = tgid == tid;
+	k->parent = parent_tgid;
+	k->known = true;
+	/* The child holds a copy of what keep_traced changed, unless its memory is the parent's. */
+	if (undo.kind == UNDO_RDI || (undo.kind == UNDO_MEM && !undo.shared))
+		k->undo = undo;
+	if (k->process)
+		tracer_born(t, tid, parent_tgid);
+	if (k->held) {
+		if (k->undo.kind != UNDO_NONE)
+			tracer_undo(tid, &k->undo);
+		k->held = false;
+		tracer_resume(tid, PTRACE_CONT, 0);
+	} else {
+		k->fresh = true;
+	}
+}
+
+/*
+ * A call of an ABI or kind the trace cannot follow (an i386 or x32 call, an
+ * io_uring ring): the run is marked incomplete, with why, and the call runs
+ * on. Returns true for such a call.
+ */
+static bool tracer_blind_call(struct tracer *t, const struct __ptrace_syscall_info *info)
+{
+	const struct syscall_row *row;
+
+	if (info->arch == AUDIT_ARCH_X86_64 && info->seccomp.nr >= SYSCALL_X32_BIT && info->seccomp.nr < SYSCALL_X32_END) {
+		session_mark_incomplete(t->ss, SYSCALL_X32_INCOMPLETE);
+		return true;
+	}
+	row = syscall_find(info->arch, (long)info->seccomp.nr);
+	if (info->arch == AUDIT_ARCH_X86_64 && !(row && (row->flags & SYSCALL_BLIND)))
+		return false;
+	session_mark_incomplete(t->ss, row && row->incomplete ? row->incomplete : "calls of an unknown ABI");
+	return true;
+}
+
+static void tracer_stopped(struct tracer *t, pid_t tid, int status)
+{
+	struct tracer_task *k = tracer_task(t, tid, true);
+	int sig = WSTOPSIG(status), event = status >> 16;
+	/* Zeroed: valgrind does not know the kernel fills it. */
+	struct __ptrace_syscall_info info = { 0 };
+	unsigned long msg = 0;
+
+	if (sig == (SIGTRAP | 0x80)) {
+		/* A syscall stop after a seccomp stop: entry (older kernels) or exit. */
+		if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, sizeof(info), &info) > 0 &&
+		    info.op == PTRACE_SYSCALL_INFO_EXIT) {
+			if (k->in_call)
+				tracer_call_exit(t, k, info.exit.rval);
+			/* A reap in it may have removed a task and moved this one. */
+			if ((k = tracer_task(t, tid, false)))
+				k->in_call = false;
+			tracer_resume(tid, PTRACE_CONT, 0);
+		} else {
+			tracer_resume(tid, PTRACE_SYSCALL, 0);
+		}
+		return;
+	}
+	if (event == PTRACE_EVENT_STOP) {
+		if (k->fresh) {
+			/* A new tracee's first stop is ours, not the program's. */
+			k->fresh = false;
+			if (k->undo.kind != UNDO_NONE)
+				tracer_undo(tid, &k->undo);
+			tracer_resume(tid, PTRACE_CONT, 0);
+		} else if (!k->known) {
+			/* Stopped before its parent's event: it stays so until that event. */
+			k->held = true;
+		} else if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
+			/* A group-stop (job control): it stays stopped until SIGCONT, as untraced. */
+			tracer_resume(tid, PTRACE_LISTEN, 0);
+		} else {
+			tracer_resume(tid, PTRACE_CONT, 0); /* the stop ended */
+		}
+		return;
+	}
+	if (sig == SIGTRAP && event) {
+		switch (event) {
+		case PTRACE_EVENT_SECCOMP:
+			if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, sizeof(info), &info) > 0 &&
+			    info.op == PTRACE_SYSCALL_INFO_SECCOMP && tracer_blind_call(t, &info))
+				break; /* resumed below, with no exit stop */
+			if (info.op == PTRACE_SYSCALL_INFO_SECCOMP) {
+				k->nr = (long)info.seccomp.nr;
+				memcpy(k->args, info.seccomp.args, sizeof(k->args));
+				k->in_call = true;
+				tracer_call_entry(t, k);
+				k->in_call = !k->skip_exit;
+				tracer_resume(tid, k->in_call ? PTRACE_SYSCALL : PTRACE_CONT, 0);
+				return;
+			}
+			break;
+		case PTRACE_EVENT_FORK:
+		case PTRACE_EVENT_VFORK:
+		case PTRACE_EVENT_CLONE:
+			if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg) == 0) {
+				struct tracer_task *child;
+
+				tracer_new_task(t, k, (pid_t)msg); /* may move the tasks: k is not used after */
+				if (event == PTRACE_EVENT_CLONE && (child = tracer_task(t, (pid_t)msg, false)))
+					child->clear_tid = tracer_clear_tid(tid);
+			}
+			break;
+		case PTRACE_EVENT_EXEC:
+			tracer_exec(t, k);
+			break;
+		case PTRACE_EVENT_EXIT:
+			if (k->process && ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg) == 0 && WIFEXITED((int)msg)) {
+				struct evlog_record *r = tracer_event(t, EV_EXIT, k->tgid);
+
+				r->arg = WEXITSTATUS((int)msg);
+				r->has = HAS_ARG;
+			}
+			break;
+		default:
+			break;
+		}
+		/* A clone whose flags keep_traced changed must still stop at its
+		 * exit, where they are put back (k may have moved: look again). */
+		k = tracer_task(t, tid, false);
+		tracer_resume(tid, k && k->in_call && k->undo.kind != UNDO_NONE ? PTRACE_SYSCALL : PTRACE_CONT, 0);
+		return;
+	}
+	if (!k->known) {
+		/* Stopped before its parent's event: it stays so until that event. */
+		k->held = true;
+		return;
+	}
+	/* A signal for the program: delivered as it would have been. */
+	tracer_resume(tid, PTRACE_CONT, sig);
+}
+
+/* A traced thread ended (waitpid told us). */
+static void tracer_ended(struct tracer *t, pid_t tid, int status)
+{
+	struct tracer_task *k = tracer_task(t, tid, false);
+
+	if (!k)
+		return;
+	if (!k->process) {
+		tracer_forget(t, k);
+		return;
+	}
+	/* Its children are pooltrace's now (we are their subreaper). */
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->tasks[i].tid && t->tasks[i].process && t->tasks[i].parent == k->tgid)
+			t->tasks[i].parent = t->self;
+	if (tid == t->top)
+		t->top_status = status;
+	if (k->parent == t->self || k->parent == -1) {
+		/* Our child: this waitpid was its reap, and its pid is free from
+		 * now on, so it leaves the table (a kill of the program must
+		 * never reach whoever gets the pid next). */
+		k->dead = true;
+		if (k->parent == t->self)
+			tracer_reaped(t, t->self, tid, &status);
+		else
+			tracer_forget(t, k);
+		return;
+	}
+	k->dead = true; /* its parent's wait4 will reap it */
+	k->end_status = status;
+}
+
+/* ---- deadlock ---- */
+
+static void tracer_kill_all(struct tracer *t)
+{
+	t->killing = true;
+	for (size_t i = 0; i < t->cap; i++) {
+		struct tracer_task *k = &t->tasks[i];
+		struct evlog_record *r;
+
+		if (!k->tid || k->dead)
+			continue;
+		if (!k->known) {
+			/* Stopped before its parent's fork event was seen (or not yet
+			 * stopped): it is the program's too, though not recorded yet. */
+			kill(k->tid, SIGKILL);
+			continue;
+		}
+		if (!k->process)
+			continue;
+		r = tracer_event(t, EV_KILL, t->self);
+		r->other_pid = k->tid;
+		r->signal = SIGKILL;
+		r->has = HAS_OTHER_PID | HAS_SIGNAL;
+		kill(k->tid, SIGKILL);
+	}
+}
+
+/*
+ * The program's live threads, each with its process: a process is stuck
+ * only when every one of its threads is (another may be about to write).
+ * *out is allocated.
+ */
+static size_t tracer_threads(struct tracer *t, struct hang_task **out)
+{
+	struct hang_task *tasks = xcalloc(t->len ? t->len : 1, sizeof(*tasks));
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->tasks[i].tid && !t->tasks[i].dead)
+			tasks[n++] = (struct hang_task){ t->tasks[i].tgid, t->tasks[i].tid, t->tasks[i].clear_tid };
+	*out = tasks;
+	return n;
+}
+
+/*
+ * A zombie thread-group leader whose other threads still run (it called
+ * pthread_exit): its process is not a zombie, the other threads say what it
+ * is blocked in.
+ */
+static bool tracer_leader_gone(const struct hang_proc *p, const struct hang_proc *all, size_t n)
+{
+	if (p->wait != HANG_ZOMBIE || p->tid != p->pid)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (all[i].pid == p->pid && all[i].tid != p->tid)
+			return true;
+	return false;
+}
+
+/* A blocked reader: its hang event's seq, and the pipe it waits on. */
+struct tracer_blocked {
+	struct tracer *t;
+	struct {
+		uint64_t seq, inode;
+		pid_t pid;
+	} *list;
+	size_t n;
+};
+
+static int tracer_cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* hang_holders' callback: one hang_holders row per process blocked on that pipe. */
+static void tracer_holder(void *ctx, uint64_t inode, pid_t pid, int fd)
+{
+	struct tracer_blocked *b = ctx;
+
+	for (size_t i = 0; i < b->n; i++)
+		if (b->list[i].inode == inode)
+			ingest_hang_holder(session_ingest(b->t->ss), b->list[i].seq, b->list[i].pid, inode, pid, fd);
+}
+
+/*
+ * Every process of the program blocked on a pipe or in a wait, twice 20 ms
+ * apart, none scheduled and nothing recorded in between: a deadlock. Its
+ * evidence is recorded (what each waits in, and who holds the other end of
+ * each pipe a process is blocked on: the wait_for view's edges), then the
+ * program is killed.
+ */
+/*
+ * A hang or blocked event with p's evidence. Its text may outgrow a record's
+ * (poll's fds, up to POLLWAIT_MAX of them): then it is kept whole aside.
+ */
+static void tracer_evidence(struct tracer *t, int kind, const struct hang_proc *p)
+{
+	struct evlog_record *r = tracer_event(t, kind, p->pid);
+	char text[POLLWAIT_MAX * 12 + 256];
+
+	hang_evidence(p, r);
+	/* Only a text that filled the record may have been cut: described again, whole. */
+	if (strlen(r->text) + 1 < sizeof(r->text))
+		return;
+	hang_evidence_text(p, text, sizeof(text));
+	if (strlen(text) >= sizeof(r->text))
+		evlog_texts_attach(&t->texts, r, text);
+}
+
+/* hang_outside_holders' question: is this process the program's? */
+static bool tracer_in_program(void *ctx, pid_t pid)
+{
+	return tracer_task(ctx, pid, false) != NULL;
+}
+
+static void tracer_check_hang(struct tracer *t)
+{
+	struct hang_proc *a = NULL, *b = NULL;
+	uint64_t seq = t->seq;
+	struct hang_task *tasks;
+	size_t n = tracer_threads(t, &tasks), unread = 0;
+	ssize_t na, nb = 0;
+
+	na = hang_scan_tasks(tasks, n, &a);
+	if (na > 0)
+		hang_outside(a, (size_t)na, tracer_inside, t);
+	/* Only then the walk of every process: a pipe of the program's that one
+	 * outside also holds (reopened through /proc, or handed over) may be
+	 * written by it. */
+	if (na > 0 && hang_all_blocked(a, (size_t)na))
+		unread = hang_outside_holders(a, (size_t)na, tracer_in_program, t);
+	if (na > 0 && !hang_all_blocked(a, (size_t)na))
+		/* No deadlock: note who is found blocked on a pipe, once each (see supervisor.c). */
+		for (ssize_t i = 0; i < na; i++)
+			if (hang_seen_first(&t->seen, &a[i]))
+				tracer_evidence(t, EV_BLOCKED, &a[i]);
+	if (na > 0 && hang_all_blocked(a, (size_t)na)) {
+		sleep_ms(20);
+		nb = hang_scan_tasks(tasks, n, &b);
+		if (nb > 0)
+			hang_outside(b, (size_t)nb, tracer_inside, t);
+		if (nb > 0 && hang_same(a, (size_t)na, b, (size_t)nb) && t->seq == seq) {
+			size_t nwaits = 0;
+
+			/* One wait per thread on a pipe or socket, one per fd for a thread in poll. */
+			for (ssize_t i = 0; i < nb; i++)
+				nwaits += b[i].wait == HANG_POLL ? (size_t)b[i].npolled : 1;
+
+			struct tracer_blocked blocked = { t, xcalloc(nwaits, sizeof(*blocked.list)), 0 };
+			/* Pipes a process waits to read (their write ends can wake it), to write to
+			 * (their read ends), and socketpair ends whose peer it waits on (any fd of the peer). */
+			uint64_t *write_of = xcalloc(nwaits, sizeof(*write_of)), *read_of = xcalloc(nwaits, sizeof(*read_of));
+			uint64_t *sock_of = xcalloc(nwaits, sizeof(*sock_of));
+			struct hang_wants wants = { write_of, 0, read_of, 0, sock_of, 0 };
+			/* One entry per process, its leader's, for the walk of its fd table. */
+			struct hang_proc *leaders = xcalloc((size_t)nb, sizeof(*leaders));
+			size_t nleaders = 0;
+
+			for (ssize_t i = 0; i < nb; i++) {
+				struct hang_fdwait one = { b[i].fd, b[i].wait, b[i].inode };
+				const struct hang_fdwait *w = b[i].wait == HANG_POLL ? b[i].polled : &one;
+				int nw = b[i].wait == HANG_POLL ? b[i].npolled : hang_on_io(&b[i]);
+
+				if (b[i].tid == b[i].pid)
+					leaders[nleaders++] = b[i];
+				if (tracer_leader_gone(&b[i], b, (size_t)nb))
+					continue;
+				tracer_evidence(t, EV_HANG, &b[i]);
+				for (int j = 0; j < nw; j++) {
+					uint64_t inode = w[j].inode;
+
+					if (w[j].wait == HANG_PIPE_READ)
+						write_of[wants.nwrite++] = inode;
+					else if (w[j].wait == HANG_PIPE_WRITE)
+						read_of[wants.nread++] = inode;
+					else
+						sock_of[wants.nsock++] = inode = tracer_sock_peer(t, inode);
+					blocked.list[blocked.n].seq = t->seq;
+					blocked.list[blocked.n].inode = inode;
+					blocked.list[blocked.n++].pid = b[i].pid;
+				}
+			}
+			qsort(write_of, wants.nwrite, sizeof(*write_of), tracer_cmp_u64);
+			qsort(read_of, wants.nread, sizeof(*read_of), tracer_cmp_u64);
+			qsort(sock_of, wants.nsock, sizeof(*sock_of), tracer_cmp_u64);
+			hang_holders(HANG_FDS_PIDFD, leaders, nleaders, &wants, tracer_holder, &blocked);
+			free(leaders);
+			free(blocked.list);
+			free(write_of);
+			free(read_of);
+			free(sock_of);
+			if (!t->outcome)
+				t->outcome = "deadlock";
+			if (unread)
+				session_mark_incomplete(t->ss, "the deadlock was found without the fds of processes pooltrace"
+							       " may not read, which might hold the program's pipes");
+			tracer_kill_all(t);
+		}
+	}
+	hang_procs_free(a, na);
+	hang_procs_free(b, nb);
+	free(tasks);
+}
+
+/* ---- the run ---- */
+
+/* The seccomp filter of syscalls.c: stop at the calls that change fd tables or reap, and with io at reads and writes. */
+static int tracer_install_filter(bool io)
+{
+	struct sock_filter code[SYSCALL_FILTER_MAX];
+	struct sock_fprog prog = { (unsigned short)syscall_filter(io, code), code };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -1;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+}
+
+/* The program's process, up to its exec. Nothing of pooltrace's is open here. */
+static _Noreturn void tracer_child(char *const *argv, bool io, const sigset_t *mask, pid_t tracer)
+{
+	/* Until it is seized (PTRACE_O_EXITKILL), nothing would end this child
+	 * if pooltrace died now: it would sit stopped before its exec. So it
+	 * asks for SIGKILL at its parent's death, and checks that pooltrace did
+	 * not die before it asked. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != tracer)
+		_exit(126);
+	sigprocmask(SIG_SETMASK, mask, NULL);
+	raise(SIGSTOP); /* pooltrace seizes us, sets its options and reads our fds meanwhile */
+	/* Seized: EXITKILL covers us now. The program starts with none, as after a fork. */
+	prctl(PR_SET_PDEATHSIG, 0);
+	if (tracer_install_filter(io) < 0) {
+		fprintf(stderr, "pooltrace record: cannot install the seccomp filter: %s\n", strerror(errno));
+		_exit(126);
+	}
+	execvp(argv[0], argv);
+	fprintf(stderr, "pooltrace record: %s: %s\n", argv[0], strerror(errno));
+	_exit(errno == ENOENT ? 127 : 126);
+}
+
+static int tracer_begin_run(struct tracer *t)
+{
+	struct session_run run = {
+		.source = "record",
+		.command = t->cfg->command,
+		.crash_worker = -1,
+		.io_events = t->cfg->io,
+		.supervisor_pid = t->self,
+	};
+
+	return session_begin(t->cfg->db_path, &run, &t->ss);
+}
+
+static int tracer_finish(struct tracer *t, struct tracer_result *res)
+{
+	struct session_end end = { .outcome = res->outcome, .has_exit_status = true, .exit_status = res->status };
+
+	if (tracer_flush(t, false) < 0) {
+		session_fail(t->ss);
+		return -1;
+	}
+	if (session_finish(t->ss, &end) < 0)
+		return -1;
+	res->events = session_events(t->ss);
+	snprintf(res->incomplete, sizeof(res->incomplete), "%s", session_incomplete(t->ss) ? session_incomplete(t->ss) : "");
+	/* The run is stored: a count that cannot be read is reported, not fatal. */
+	session_counts(t->ss, &res->leaked_write_ends, &res->eof_blockers, &tracer_signal);
+	return 0;
+}
+
+/* Until every traced process is gone: handles stops and ends, commits, checks for deadlock. */
+static int tracer_loop(struct tracer *t)
+{
+	sigset_t chld;
+	uint64_t hang_ns = (uint64_t)t->cfg->hang_ms * 1000000ULL, last_check = 0;
+
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	for (;;) {
+		int status;
+		pid_t tid = waitpid(-1, &status, __WALL | WNOHANG);
+		struct timespec ts = { 0, 10 * 1000000L };
+
+		if (tid > 0) {
+			if (WIFSTOPPED(status))
+				tracer_stopped(t, tid, status);
+			else if (WIFEXITED(status) || WIFSIGNALED(status))
+				tracer_ended(t, tid, status);
+			if (t->nbatch >= 4096 && tracer_flush(t, false) < 0)
+				return -1;
+			continue;
+		}
+		if (tid < 0 && errno == ECHILD)
+			return 0;
+		if (tid < 0 && errno != EINTR)
+			return error("waitpid: %s", strerror(errno));
+		if (tracer_flush(t, false) < 0)
+			return -1;
+		if (tracer_signal && !t->killing) {
+			t->outcome = "interrupted";
+			tracer_kill_all(t);
+		}
+		if (!t->killing && now_ns() - t->last_event_ns >= hang_ns && now_ns() - last_check >= hang_ns) {
+			tracer_check_hang(t);
+			last_check = now_ns();
+		}
+		sigtimedwait(&chld, NULL, &ts);
+	}
+}
+
+/*
+ * Kills and reaps every process of the program, recording nothing more,
+ * after the trace could not be stored. A killed tracee still stops once on
+ * its way out (PTRACE_EVENT_EXIT), and stays there until resumed: each stop
+ * is resumed, and a task stopped that the kill missed (one whose fork event
+ * was not handled yet) is killed then.
+ */
+static void tracer_abandon(struct tracer *t)
+{
+	int status;
+	pid_t tid;
+
+	tracer_kill_all(t);
+	while ((tid = waitpid(-1, &status, __WALL)) > 0 || errno == EINTR)
+		if (tid > 0 && WIFSTOPPED(status)) {
+			kill(tid, SIGKILL);
+			ptrace(PTRACE_CONT, tid, 0, 0);
+		}
+}
+
+/*
+ * pooltrace's own fd limit, raised to the hard one when it is under 64: every fact it records
+ * comes through an fd of its own (a /proc directory, an fdinfo file, a
+ * pidfd_getfd copy), and out of fds it would record no inherited fd and
+ * find no deadlock. Called after the fork, so the program keeps the limit
+ * it was given. Returns 0, or -EIO with one line printed when even the hard
+ * limit is too low to trace.
+ */
+static int tracer_fd_limit(void)
+{
+	const rlim_t need = 64;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 0;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need)
+		return error("the fd limit is %llu (ulimit -Hn); pooltrace record needs %llu of its own to trace",
+			     (unsigned long long)rl.rlim_max, (unsigned long long)need), -EIO;
+	if (rl.rlim_cur >= rl.rlim_max || rl.rlim_cur >= need)
+		return 0;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return error("cannot raise the fd limit to %llu: %s", (unsigned long long)rl.rlim_cur, strerror(errno)), -EIO;
+	return 0;
+}
+
+int tracer_run(const struct tracer_config *cfg, struct tracer_result *res)
+{
+	struct tracer t = { .cfg = cfg };
+	sigset_t chld, old;
+	int status, ret = -EIO;
+
+	memset(res, 0, sizeof(*res));
+	res->run_id = -1;
+	t.self = getpid();
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		return error("cannot become a child subreaper: %s", strerror(errno)), -EIO;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, &old);
+	fflush(NULL);
+	t.top = fork();
+	if (t.top < 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return error("cannot fork: %s", strerror(errno)), -EIO;
+	}
+	if (t.top == 0)
+		tracer_child(cfg->argv, cfg->io, &old, t.self);
+	tracer_signal = 0;
+	on_stop_signals(tracer_on_signal);
+	/* It stops itself; seized while stopped, it runs no further until SIGCONT. */
+	if (waitpid(t.top, &status, WUNTRACED) != t.top || !WIFSTOPPED(status)) {
+		error("%s could not be traced", cfg->argv[0]);
+		goto out;
+	}
+	if (tracer_fd_limit() < 0) {
+		kill(t.top, SIGKILL);
+		waitpid(t.top, &status, 0);
+		goto out;
+	}
+	if (ptrace(PTRACE_SEIZE, t.top, 0,
+		   (void *)(long)(PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
+				  PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT |
+				  PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL)) < 0) {
+		error("cannot trace %s: %s (is ptrace allowed here?)", cfg->argv[0], strerror(errno));
+		kill(t.top, SIGKILL);
+		waitpid(t.top, &status, 0);
+		goto out;
+	}
+	/* The database is opened only now, after the fork, so that the program
+	 * cannot inherit its fds; a bad one still ends the program before its
+	 * exec, so nothing of it has run. */
+	if ((ret = tracer_begin_run(&t)) < 0) {
+		kill(t.top, SIGKILL);
+		waitpid(t.top, &status, 0);
+		goto out;
+	}
+	ret = -EIO;
+	res->run_id = session_run_id(t.ss);
+	{
+		struct tracer_task *top = tracer_task(&t, t.top, true);
+
+		top->parent = t.self;
+		top->process = top->known = true;
+	}
+	tracer_born(&t, t.top, t.self);
+	/* Ends the stop it put itself in; its stops are then handled as any group-stop. */
+	kill(t.top, SIGCONT);
+	if (tracer_loop(&t) < 0) {
+		error("the trace could not be stored; stopping the program");
+		session_fail(t.ss);
+		tracer_abandon(&t);
+		goto out;
+	}
+	res->status = WIFEXITED(t.top_status) ? WEXITSTATUS(t.top_status) : 128 + WTERMSIG(t.top_status);
+	if (!t.outcome)
+		t.outcome = WIFSIGNALED(t.top_status) ? "crashed" : "ok";
+	res->outcome = t.outcome;
+	res->processes = t.processes;
+	res->socketpairs = (long)t.socks.len / 2;
+	if (tracer_finish(&t, res) < 0)
+		goto out;
+	ret = 0;
+out:
+	res->signal = tracer_signal;
+	on_stop_signals(NULL);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	session_free(t.ss);
+	for (size_t i = 0; i < t.cap; i++) {
+		free(t.tasks[i].exec_fds);
+		free(t.tasks[i].fdc);
+	}
+	free(t.tasks);
+	free(t.batch);
+	inomap_release(&t.socks);
+	inomap_release(&t.pipes);
+	hang_seen_release(&t.seen);
+	evlog_texts_release(&t.texts);
+	return ret;
+}
