@@ -1197,3 +1197,93 @@ Test(record, waitid_for_one_child_waits_for_that_child, .timeout = 60)
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events WHERE kind = 'hang' AND detail LIKE '%%syscall=waitid%%'"
 				   " AND other_pid = (SELECT pid FROM processes WHERE ppid = events.pid)"), 1);
 }
+
+/*
+ * Every thread is blocked on the program's own pipe, but a timer whose
+ * signal the program catches will wake it (alarm, setitimer, a POSIX
+ * timer): record lets it run, and it does what it does untraced, exit 0
+ * with no deadlock. A timer whose signal would only end the process (its
+ * default action), or one whose signal is blocked, wakes no one: those are
+ * still deadlocks. (Before: each caught timer was a deadlock at 0.5 s, and
+ * the program was killed.)
+ */
+Test(record, a_timer_that_will_wake_the_program_is_not_a_deadlock, .timeout = 90)
+{
+	static const char *const wakes[] = { "alarm", "itimer", "posix" }, *const stuck[] = { "default", "blocked" };
+	const char *db = t_path("t.db");
+	struct t_result r;
+	int run = 0;
+
+	for (int i = 0; i < 3; i++) {
+		cr_assert_eq(t_sh(&r, "%s %s", PROG("alarmwake"), wakes[i]), 0, "%s untraced", wakes[i]);
+		cr_expect_eq(t_run(&r, "record --db t.db -q -- %s %s", PROG("alarmwake"), wakes[i]), 0, "%s: %s",
+			     wakes[i], r.err);
+		run++;
+		cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM runs WHERE id = %d AND outcome = 'ok'", run), 1, "%s",
+			     wakes[i]);
+		cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events WHERE run_id = %d AND kind = 'kill'", run), 0,
+			     "%s: nothing killed", wakes[i]);
+	}
+	for (int i = 0; i < 2; i++) {
+		cr_expect_neq(t_run(&r, "record --db t.db -q -- %s %s", PROG("alarmwake"), stuck[i]), 0, "%s", stuck[i]);
+		run++;
+		cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM runs WHERE id = %d AND outcome = 'deadlock'", run), 1,
+			     "%s: %s", stuck[i], r.err);
+	}
+}
+
+/*
+ * A setuid program keeps its privileges where pooltrace can let it: traced
+ * by root, a setuid copy of id owned by daemon prints daemon's uid, as it
+ * does untraced (the filter is installed without no-new-privileges, which
+ * root's CAP_SYS_ADMIN allows). Traced by a user, the kernel execs it
+ * without them (ptrace): it prints the user's uid, and the summary and
+ * runs.incomplete say so. (Before: uid 0 as root, and no word of it.)
+ */
+Test(record, a_setuid_program_keeps_its_privileges_or_the_run_says_it_lost_them, .timeout = 60)
+{
+	struct t_result r;
+
+	if (getuid() != 0 || system("command -v setpriv >/dev/null 2>&1") != 0)
+		cr_skip_test("needs root and setpriv to make a setuid program and run it as another user");
+	/* nobody must reach w/ in this test's own directory (mkdtemp's 0700). */
+	cr_assert_eq(t_sh(&r, "chmod 711 . && mkdir -m 1777 w && cp /usr/bin/id w/idcopy && chown daemon w/idcopy && chmod 4755 w/idcopy"
+			      " && w/idcopy -u && setpriv --reuid=65534 --regid=65534 --clear-groups w/idcopy -u"),
+		     0, "%s", r.err);
+	cr_assert_str_eq(r.out, "1\n1\n", "untraced, as root and as nobody: daemon's uid");
+	cr_assert_eq(t_sh(&r, "\"$PT\" record --db w/r.db -- w/idcopy -u"), 0, "%s", r.err);
+	cr_expect_str_eq(r.out, "1\n", "traced by root: %s", r.err);
+	cr_expect(strstr(r.err, "incomplete") == NULL, "%s", r.err);
+	cr_assert_eq(t_sh(&r, "setpriv --reuid=65534 --regid=65534 --clear-groups"
+			      " \"$PT\" record --db w/n.db -- w/idcopy -u"),
+		     0, "%s", r.err);
+	cr_expect_str_eq(r.out, "65534\n", "traced by nobody, the kernel drops the privileges: %s", r.err);
+	cr_expect(strstr(r.err, "idcopy ran without its setuid privileges") != NULL, "%s", r.err);
+	cr_expect_eq(t_sql_int(t_path("w/n.db"), "SELECT count(*) FROM runs WHERE incomplete LIKE '%%without its setuid%%'"), 1);
+}
+
+/*
+ * A program that makes a pid namespace reaps its children by their pids
+ * there: each reap is stored against the real process, every process is
+ * reaped, with the exit strace saw. (Before: reaps of pids 2, 3, 4, which
+ * are other processes or none, and the real children left unreaped.)
+ */
+Test(record, reaps_in_a_pid_namespace_name_the_real_processes, .timeout = 60)
+{
+	const char *db = t_path("ns.db"), *cmd = "unshare --pid --fork sh -c 'seq 3 | cat | wc -l'";
+	struct t_result r;
+
+	if (t_sh(&r, "%s", cmd) != 0)
+		cr_skip_test("cannot make a pid namespace here: %s", r.err);
+	cr_assert_str_eq(r.out, "3\n");
+	cr_assert_eq(t_sh(&r, "strace -ff -qq -o st -- %s >/dev/null && ls st.* | wc -l", cmd), 0, "%s", r.err);
+	int64_t processes = strtol(r.out, NULL, 10);
+	cr_assert_eq(t_sh(&r, "\"$PT\" record --db ns.db -q -- %s", cmd), 0, "%s", r.err);
+	cr_expect_str_eq(r.out, "3\n");
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM processes"), processes, "as many processes as strace saw");
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM processes WHERE reap_seq IS NULL"), 0, "every one reaped");
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events e WHERE kind = 'reap' AND NOT EXISTS"
+				   " (SELECT 1 FROM processes p WHERE p.pid = e.other_pid AND p.run_id = e.run_id)"), 0,
+		     "every reap names a process of the run");
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM processes WHERE exit_code <> 0 OR term_signal IS NOT NULL"), 0);
+}

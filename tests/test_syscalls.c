@@ -71,7 +71,7 @@ Test(syscalls, every_row_is_stopped_at_and_io_rows_only_with_io)
 		const struct syscall_row *row = &syscall_table[i];
 		uint64_t arg = (row->flags & SYSCALL_DUPFD) ? F_DUPFD_CLOEXEC : 0;
 		uint64_t arg0 = (row->flags & SYSCALL_IF_UNTRACED) ? CLONE_UNTRACED | SIGCHLD : 0;
-		bool always = row->flags & (SYSCALL_FD | SYSCALL_BLIND | SYSCALL_UNTRACED);
+		bool always = row->flags & (SYSCALL_FD | SYSCALL_BLIND | SYSCALL_UNTRACED | SYSCALL_TIMER);
 
 		cr_expect_eq(verdict2(true, row->arch, row->nr, arg0, arg), SECCOMP_RET_TRACE, "%s (%d) with --io",
 			     row->name, row->nr);

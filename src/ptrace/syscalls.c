@@ -64,6 +64,10 @@ const struct syscall_row syscall_table[] = {
 	/* Their child must stay traced: it inherits the filter, which needs a tracer. */
 	X86_64(clone, SYSCALL_UNTRACED | SYSCALL_IF_UNTRACED),
 	X86_64(clone3, SYSCALL_UNTRACED),
+	/* A handler their signal runs may write the pipe every thread waits on: not a deadlock yet. */
+	X86_64(alarm, SYSCALL_TIMER),
+	X86_64(setitimer, SYSCALL_TIMER),
+	X86_64(timer_settime, SYSCALL_TIMER),
 	/* A ring closes, reads and writes pipes with no call of its own. */
 	{ AUDIT_ARCH_X86_64, SYS_io_uring_setup, "io_uring_setup", SYSCALL_BLIND, URING },
 	/* i386 numbers, from the kernel's arch/x86/entry/syscalls/syscall_32.tbl. */
@@ -107,7 +111,7 @@ bool syscall_is_io(long nr)
 
 static bool syscall_stopped(const struct syscall_row *row, bool io)
 {
-	return (row->flags & (SYSCALL_FD | SYSCALL_BLIND | SYSCALL_UNTRACED)) || (io && (row->flags & SYSCALL_IO));
+	return (row->flags & (SYSCALL_FD | SYSCALL_BLIND | SYSCALL_UNTRACED | SYSCALL_TIMER)) || (io && (row->flags & SYSCALL_IO));
 }
 
 /* code[n++] = ins, within the program's bound. */

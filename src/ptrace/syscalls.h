@@ -14,6 +14,7 @@ enum syscall_flag {
 	SYSCALL_BLIND = 1 << 3,   /* stopped at only to say the trace misses what it does (row.incomplete) */
 	SYSCALL_UNTRACED = 1 << 4, /* clone, clone3: stopped at to keep a CLONE_UNTRACED child traced */
 	SYSCALL_IF_UNTRACED = 1 << 5, /* clone: stopped at only when args[0] has CLONE_UNTRACED */
+	SYSCALL_TIMER = 1 << 6,   /* arms a timer whose caught signal may wake a blocked program: the deadlock check asks */
 };
 
 struct syscall_row {

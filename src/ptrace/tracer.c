@@ -38,6 +38,7 @@
 
 #include "core/evlog.h"
 #include "procfs/hang.h"
+#include "procfs/wake.h"
 #include "core/ingest.h"
 #include "core/session.h"
 #include "ptrace/syscalls.h"
@@ -62,10 +63,13 @@
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -81,6 +85,8 @@ struct tracer_undo {
 	uint64_t addr, value;
 	bool shared; /* UNDO_MEM under CLONE_VM: the child's memory is the parent's */
 };
+
+#define TRACER_NS_MAX 8 /* pid namespaces deep, counting the tracer's; deeper ones are not mapped */
 
 /* One traced thread. */
 struct tracer_task {
@@ -110,6 +116,14 @@ struct tracer_task {
 	/* A process (its leader's task): what its fds are, for --io, by fd. */
 	struct tracer_fdc *fdc;
 	size_t nfdc;
+	/* A process: its timers whose signal may wake it when all its threads are blocked (tracer_timer_set). */
+	/* Its tid in each pid namespace from the tracer's down (NSpid): a wait of
+	 * the program's inside a namespace it made names a child by its pid there. */
+	pid_t nspid[TRACER_NS_MAX];
+	int nslevel;        /* the index of its own namespace's pid in nspid: 0 is the tracer's */
+	uint64_t alarm_ns;  /* ITIMER_REAL (alarm, setitimer): when it fires, on now_ns()'s clock; 0: disarmed */
+	bool alarm_repeats; /* ITIMER_REAL with an interval: it fires again and again */
+	bool posix_timers;  /* timer_settime armed a POSIX timer (each is not followed to its end: until exec) */
 };
 
 /*
@@ -707,6 +721,30 @@ static void tracer_reaped(struct tracer *t, pid_t by, pid_t pid, const int *stat
 }
 
 /*
+ * The process a wait of k's named: pid is in k's pid namespace (wait4's
+ * result, waitid's si_pid), which is the tracer's unless the program made
+ * one (unshare --pid, clone with CLONE_NEWPID). Unknown there: pid as it is.
+ */
+static pid_t tracer_pid_of(const struct tracer *t, const struct tracer_task *k, pid_t pid)
+{
+	int level = k->nslevel;
+
+	if (level == 0)
+		return pid;
+	/* Sibling namespaces at one level reuse pids: k's own children first
+	 * (an orphan it reaps as a namespace's init is not one). */
+	for (int own = 1; own >= 0; own--)
+		for (size_t i = 0; i < t->cap; i++) {
+			const struct tracer_task *c = &t->tasks[i];
+
+			if (c->tid && c->process && c->nslevel >= level && c->nspid[level] == pid &&
+			    (!own || c->parent == k->tgid))
+				return c->tid;
+		}
+	return pid;
+}
+
+/*
  * Whether a wait4 that returned pid reaped it: a traced process is reaped
  * only once its exit has been reported to us (the kernel shows a tracee's
  * zombie to its tracer first); one still alive was reported stopped or
@@ -720,6 +758,52 @@ static bool tracer_wait_reaped(struct tracer *t, pid_t pid)
 }
 
 /* At the call's exit stop: record it with its result. */
+/*
+ * alarm, setitimer or timer_settime returned rval: what the process's timers
+ * are now, for the deadlock check (tracer_timer_wakes). Only ITIMER_REAL
+ * counts among the itimers: ITIMER_VIRTUAL and ITIMER_PROF advance only
+ * while the process runs, so they never fire once all its threads block.
+ */
+static void tracer_timer_set(struct tracer *t, struct tracer_task *k, int64_t rval)
+{
+	struct tracer_task *p = tracer_leader(t, k);
+	struct itimerval itv;
+	struct itimerspec its;
+
+	if (!p || rval < 0)
+		return;
+	switch (k->nr) {
+	case SYS_alarm:
+		p->alarm_ns = k->args[0] ? now_ns() + (uint64_t)(unsigned)k->args[0] * 1000000000ULL : 0;
+		p->alarm_repeats = false;
+		return;
+	case SYS_setitimer:
+		if (k->args[0] != ITIMER_REAL)
+			return;
+		/* A NULL new value disarms it, as a zero one does. */
+		memset(&itv, 0, sizeof(itv));
+		if (k->args[1] && !tracer_read_mem(k->tid, k->args[1], &itv, sizeof(itv))) {
+			/* Unreadable: it may be armed for good. */
+			p->alarm_repeats = true;
+			return;
+		}
+		p->alarm_ns = itv.it_value.tv_sec || itv.it_value.tv_usec
+				      ? now_ns() + (uint64_t)itv.it_value.tv_sec * 1000000000ULL +
+						(uint64_t)itv.it_value.tv_usec * 1000ULL
+				      : 0;
+		p->alarm_repeats = p->alarm_ns && (itv.it_interval.tv_sec || itv.it_interval.tv_usec);
+		return;
+	case SYS_timer_settime:
+		/* Armed unless the new value is read and zero; a disarm of one timer says nothing of the others. */
+		if (!k->args[2] || !tracer_read_mem(k->tid, k->args[2], &its, sizeof(its)) || its.it_value.tv_sec ||
+		    its.it_value.tv_nsec)
+			p->posix_timers = true;
+		return;
+	default:
+		return;
+	}
+}
+
 static void tracer_call_exit(struct tracer *t, struct tracer_task *k, int64_t rval)
 {
 	struct evlog_record *r;
@@ -738,6 +822,11 @@ static void tracer_call_exit(struct tracer *t, struct tracer_task *k, int64_t rv
 		return;
 	}
 	switch (k->nr) {
+	case SYS_alarm:
+	case SYS_setitimer:
+	case SYS_timer_settime:
+		tracer_timer_set(t, k, rval);
+		return;
 	case SYS_pipe:
 	case SYS_pipe2:
 		if (rval != 0 || !tracer_read_mem(k->tid, k->args[0], fds, sizeof(fds)))
@@ -837,13 +926,15 @@ static void tracer_call_exit(struct tracer *t, struct tracer_task *k, int64_t rv
 		int status = 0;
 		bool told;
 
-		if (rval <= 0 || !tracer_wait_reaped(t, (pid_t)rval))
+		pid_t pid = rval > 0 ? tracer_pid_of(t, k, (pid_t)rval) : 0;
+
+		if (rval <= 0 || !tracer_wait_reaped(t, pid))
 			return;
 		told = k->args[1] && tracer_read_mem(k->tid, k->args[1], &status, sizeof(status));
 		/* WUNTRACED, WCONTINUED: a stop or a continue is reported, nothing is reaped. */
 		if (told && (WIFSTOPPED(status) || WIFCONTINUED(status)))
 			return;
-		tracer_reaped(t, k->tgid, (pid_t)rval, told ? &status : NULL);
+		tracer_reaped(t, k->tgid, pid, told ? &status : NULL);
 		return;
 	}
 	case SYS_waitid: {
@@ -857,12 +948,51 @@ static void tracer_call_exit(struct tracer *t, struct tracer_task *k, int64_t rv
 		if (si.si_code != CLD_EXITED && si.si_code != CLD_KILLED && si.si_code != CLD_DUMPED)
 			return;
 		status = si.si_code == CLD_EXITED ? (si.si_status & 0xff) << 8 : si.si_status & 0x7f;
-		tracer_reaped(t, k->tgid, si.si_pid, &status);
+		tracer_reaped(t, k->tgid, tracer_pid_of(t, k, si.si_pid), &status);
 		return;
 	}
 	default:
 		return;
 	}
+}
+
+/*
+ * After an exec: whether the program the process now runs is setuid, setgid
+ * or has file capabilities that it did not get, as happens under ptrace for
+ * a tracer without CAP_SYS_PTRACE and under no-new-privileges. The program
+ * then behaves otherwise than untraced: the run says so.
+ */
+static void tracer_check_privileges(struct tracer *t, pid_t pid, const char *exe)
+{
+	char path[64], status[4096], why[PATH_MAX + 96];
+	const char *p, *lost = NULL;
+	unsigned long euid = 0, egid = 0, prm = 0;
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	if (stat(path, &st) < 0 || !(st.st_mode & (S_ISUID | S_ISGID) || getxattr(path, "security.capability", NULL, 0) > 0))
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (read_small_file(path, status, sizeof(status)) < 0)
+		return;
+	if ((p = strstr(status, "\nUid:")))
+		sscanf(p + 5, "%*u %lu", &euid);
+	if ((p = strstr(status, "\nGid:")))
+		sscanf(p + 5, "%*u %lu", &egid);
+	if ((p = strstr(status, "\nCapPrm:")))
+		prm = strtoul(p + 8, NULL, 16);
+	if ((st.st_mode & S_ISUID) && euid != st.st_uid)
+		lost = "setuid";
+	else if ((st.st_mode & S_ISGID) && egid != st.st_gid && (st.st_mode & S_IXGRP))
+		lost = "setgid";
+	else if (!(st.st_mode & (S_ISUID | S_ISGID)) && prm == 0)
+		lost = "file capability";
+	if (!lost)
+		return;
+	/* A reason may not hold "; " (session_mark_incomplete's separator). */
+	snprintf(why, sizeof(why), "%s ran without its %s privileges, which a traced exec did not get",
+		 strstr(exe, "; ") ? "a program" : exe, lost);
+	session_mark_incomplete(t->ss, why);
 }
 
 /* The exec event: the new program, and the fds its close-on-exec flags closed. */
@@ -875,11 +1005,15 @@ static void tracer_exec(struct tracer *t, struct tracer_task *k)
 	ssize_t len;
 
 	tracer_fd_changed(t, k, 0, UINT64_MAX);
+	/* exec deletes the POSIX timers; alarm and setitimer's ITIMER_REAL survive it. */
+	if (tracer_leader(t, k))
+		tracer_leader(t, k)->posix_timers = false;
 	r = tracer_event(t, EV_EXEC, k->tgid);
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)k->tgid);
 	len = readlink(path, exe, sizeof(exe) - 1);
 	exe[len > 0 ? len : 0] = '\0';
 	evlog_texts_attach(&t->texts, r, exe);
+	tracer_check_privileges(t, k->tgid, exe);
 	n = tracer_list_fds(k->tgid, &now);
 	for (size_t i = 0; i < k->nexec_fds; i++) {
 		while (j < n && now[j] < k->exec_fds[i])
@@ -945,6 +1079,19 @@ static void tracer_new_task(struct tracer *t, struct tracer_task *parent, pid_t 
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
 	if (read_small_file(path, buf, sizeof(buf)) > 0 && (p = strstr(buf, "\nTgid:")))
 		tgid = (pid_t)strtol(p + 6, NULL, 10);
+	if ((p = strstr(buf, "\nNSpid:"))) {
+		char *end;
+
+		p += 7;
+		for (int i = 0; i < TRACER_NS_MAX; i++, p = end) {
+			long v = strtol(p, &end, 10);
+
+			if (end == p)
+				break;
+			k->nspid[i] = (pid_t)v;
+			k->nslevel = i;
+		}
+	}
 	k->tgid = tgid;
 	k->process = tgid == tid;
 	k->parent = parent_tgid;
@@ -1230,6 +1377,48 @@ static bool tracer_in_program(void *ctx, pid_t pid)
 	return tracer_task(ctx, pid, false) != NULL;
 }
 
+/*
+ * Whether a timer of the program's may still wake it, though all its threads
+ * are blocked: ITIMER_REAL not yet fired (or repeating), or a POSIX timer,
+ * whose signal the process catches in a thread that does not block it. Then
+ * the program can still move, and it is not a deadlock yet; once the timer
+ * has fired and nothing moved, the next check finds one. A timer whose
+ * signal has its default action (SIGALRM ends the process) is a watchdog,
+ * not a way out: that is still a deadlock.
+ */
+static bool tracer_timer_wakes(struct tracer *t, const struct hang_proc *p, size_t n)
+{
+	uint64_t now = now_ns();
+	pid_t *tids = xcalloc(n, sizeof(*tids));
+	bool wakes = false;
+
+	for (size_t i = 0; i < n && !wakes; i++) {
+		struct tracer_task *k = tracer_task(t, p[i].pid, false);
+		size_t ntids = 0;
+		bool first = true;
+		int sigs[16], nsigs;
+
+		for (size_t j = 0; j < i && first; j++)
+			first = p[j].pid != p[i].pid;
+		if (!first || !k || !(k->posix_timers || k->alarm_repeats || k->alarm_ns > now))
+			continue;
+		for (size_t j = i; j < n; j++)
+			if (p[j].pid == p[i].pid)
+				tids[ntids++] = p[j].tid;
+		if ((k->alarm_repeats || k->alarm_ns > now) && wake_caught(p[i].pid, tids, ntids, SIGALRM))
+			wakes = true;
+		if (!wakes && k->posix_timers) {
+			nsigs = wake_timer_signals(p[i].pid, sigs, sizeof(sigs) / sizeof(sigs[0]));
+			/* /proc cannot say, or too many to look at: it may wake. */
+			wakes = nsigs < 0 || (size_t)nsigs > sizeof(sigs) / sizeof(sigs[0]);
+			for (int j = 0; j < nsigs && !wakes; j++)
+				wakes = wake_caught(p[i].pid, tids, ntids, sigs[j]);
+		}
+	}
+	free(tids);
+	return wakes;
+}
+
 static void tracer_check_hang(struct tracer *t)
 {
 	struct hang_proc *a = NULL, *b = NULL;
@@ -1237,6 +1426,7 @@ static void tracer_check_hang(struct tracer *t)
 	struct hang_task *tasks;
 	size_t n = tracer_threads(t, &tasks), unread = 0;
 	ssize_t na, nb = 0;
+	bool stuck;
 
 	na = hang_scan_tasks(tasks, n, &a);
 	if (na > 0)
@@ -1246,12 +1436,14 @@ static void tracer_check_hang(struct tracer *t)
 	 * written by it. */
 	if (na > 0 && hang_all_blocked(a, (size_t)na))
 		unread = hang_outside_holders(a, (size_t)na, tracer_in_program, t);
-	if (na > 0 && !hang_all_blocked(a, (size_t)na))
+	/* A timer whose signal the program catches may yet run a handler that writes or closes. */
+	stuck = na > 0 && hang_all_blocked(a, (size_t)na) && !tracer_timer_wakes(t, a, (size_t)na);
+	if (na > 0 && !stuck)
 		/* No deadlock: note who is found blocked on a pipe, once each (see supervisor.c). */
 		for (ssize_t i = 0; i < na; i++)
 			if (hang_seen_first(&t->seen, &a[i]))
 				tracer_evidence(t, EV_BLOCKED, &a[i]);
-	if (na > 0 && hang_all_blocked(a, (size_t)na)) {
+	if (stuck) {
 		sleep_ms(20);
 		nb = hang_scan_tasks(tasks, n, &b);
 		if (nb > 0)
@@ -1327,7 +1519,12 @@ static int tracer_install_filter(bool io)
 	struct sock_filter code[SYSCALL_FILTER_MAX];
 	struct sock_fprog prog = { (unsigned short)syscall_filter(io, code), code };
 
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+	/* With CAP_SYS_ADMIN (root) a filter needs no no-new-privileges, which
+	 * would keep a setuid program of the program's from its privileges;
+	 * a root tracer's tracee keeps them at exec. Without, it is required. */
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0)
+		return 0;
+	if (errno != EACCES || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -1;
 	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
 }
