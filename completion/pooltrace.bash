@@ -1,14 +1,14 @@
 # pooltrace.bash: bash completion for pooltrace: its commands, each command's
 # options, the values of --strategy, --scenario, --at, --format and --foreign,
 # trace files (*.db) for --db, the runs stored in that file for --run and --runs,
-# and the program's own command line after `record --`.
+# the program's own command line after `record --`, and pids for `snapshot`.
 #
 # `make install` puts it in share/bash-completion/completions/pooltrace, where
 # bash-completion loads it on first use; without that package, source it from
 # ~/.bashrc. tests/test_docs.c checks it against `pooltrace help COMMAND` and
 # the values the binary itself accepts.
 
-_pooltrace_commands="record run query render compare timeline report help"
+_pooltrace_commands="record snapshot run query render compare timeline report help"
 _pooltrace_strategies="naive close-all reverse-close child-close close-range"
 _pooltrace_scenarios="empty-read full-pipe full-pipe-stuck eof sigpipe sigpipe-ignored coalesce coalesce-fixed atomic atomic-big"
 _pooltrace_moments="spawned shutdown blocked hang busiest end"
@@ -19,6 +19,7 @@ _pooltrace_options()
 	local draw="-d --db -o --output --format --max-workers --foreign -h --help"
 	case $1 in
 	record) echo "-d --db --io --hang-ms -q --quiet -h --help" ;;
+	snapshot) echo "-d --db --all -q --quiet -h --help" ;;
 	run) echo "-s --strategy --scenario --pause-ms -w --workers -t --tasks --task-ms" \
 		"--crash-worker --shutdown-delay-ms -d --db --no-trace --no-io-events --hang-ms" \
 		"--log-size --log-wait-ms --stats -q --quiet -h --help" ;;
@@ -156,6 +157,9 @@ _pooltrace()
 		COMPREPLY=($(compgen -W "$(_pooltrace_options "$cmd")" -- "$cur"))
 	elif [[ $cmd == record && -z $cur ]]; then
 		COMPREPLY=(-- $(_pooltrace_options record))
+	elif [[ $cmd == snapshot ]]; then
+		# The processes to read: their pids.
+		COMPREPLY=($(compgen -W "$(ps -e -o pid= 2>/dev/null)" -- "$cur"))
 	fi
 	return 0
 }

@@ -14,7 +14,8 @@ bin=$1
 rounds=${2:-15}
 tasks=200000
 db=$(mktemp -d)/bench.db
-trap 'rm -rf "$(dirname "$db")"' EXIT
+root=
+trap '[ -n "$root" ] && kill -9 -- "-$root" 2>/dev/null; rm -rf "$(dirname "$db")"' EXIT
 
 wall() { # prints the wall seconds of "$@"
   local t0 t1
@@ -150,3 +151,26 @@ for what in render timeline; do
   done
   printf '%-44s %8.2fs\n' "$what, an 8-worker run in the same file" "$(printf '%s\n' "${times[@]}" | median)"
 done
+# snapshot of a tree someone else started and that hung: the textbook pool of
+# 1000 workers, untraced (half a million fds), against `ls -l` of the same
+# fd directories, the cheapest look at them. Three pairs: each takes seconds.
+echo
+hung_pool=$(dirname "$db")/leakypool
+if cc -O2 -o "$hung_pool" tests/programs/leakypool.c 2>/dev/null; then
+  setsid bash -c "ulimit -n 4096; exec '$hung_pool' 1000 >/dev/null 2>&1" &
+  root=$!
+  # hung: 1001 processes, none running
+  for _ in $(seq 100); do
+    [ "$(ps -o stat= -g "$root" 2>/dev/null | grep -c S)" -ge 1001 ] && break
+    sleep 0.2
+  done
+  fd_dirs=$(pgrep -g "$root" | sed 's,.*,/proc/&/fd/,')
+  saved_rounds=$rounds
+  rounds=3
+  printf '%-44s %9s %9s %7s %11s\n' "snapshot of a hung 1000-worker pool" "ls -l" snapshot ratio "ratio IQR"
+  # shellcheck disable=SC2086 # $fd_dirs is a list of words
+  compare "snapshot PID against ls -l /proc/PID/fd/" ls -l $fd_dirs ::: \
+    bash -c "'$bin' snapshot -q --db '$db' $root || [ \$? = 3 ]"
+  rounds=$saved_rounds
+  kill -9 -- "-$root" 2>/dev/null || true
+fi

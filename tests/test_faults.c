@@ -606,3 +606,41 @@ Test(faults, sigterm_during_the_final_commit_is_honoured_after_it, .timeout = 12
 	cr_expect_eq(t_sql_int(db, "SELECT outcome = 'deadlock' FROM runs"), 1);
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM leaked_write_ends"), 1000 * 999 / 2);
 }
+
+/*
+ * Another writer holds the database locked for longer than SQLite's busy
+ * timeout (10 s) while record runs a program: the program is neither
+ * stalled nor killed, its events wait in memory, and they are stored once
+ * the lock is free: the same forks as a run without the lock, outcome ok,
+ * exit 0. (Before: "database is locked" after 10 s, the program killed,
+ * exit 1.)
+ */
+Test(faults, a_writer_holding_the_lock_for_long_stalls_nothing_and_loses_nothing, .timeout = 120)
+{
+	const char *db = t_path("l.db");
+	const char *prog = "sh -c 'for i in $(seq 36); do echo hi | cat >/dev/null; sleep 0.4; done'";
+	struct t_result r;
+	int64_t forks;
+
+	if (system("command -v python3 >/dev/null 2>&1") != 0)
+		cr_skip_test("no python3 to hold the lock");
+	cr_assert_eq(t_sh(&r, "\"$PT\" record --db l.db -q -- %s", prog), 0, "%s", r.err);
+	forks = t_sql_int(db, "SELECT count(*) FROM events WHERE run_id = 1 AND kind = 'fork'");
+	cr_assert_gt(forks, 36);
+	/* Once record's run is there, the lock is taken and held 12 s while the program goes on. */
+	cr_assert_eq(t_sh(&r, "\"$PT\" record --db l.db -- %s > out 2>&1 & pt=$!\n"
+			      "python3 -c \"import sqlite3, time\n"
+			      "c = sqlite3.connect('l.db', isolation_level=None, timeout=30)\n"
+			      "while c.execute('SELECT count(*) FROM runs').fetchone()[0] < 2: time.sleep(0.05)\n"
+			      "time.sleep(0.5)\n"
+			      "c.execute('BEGIN EXCLUSIVE')\n"
+			      "time.sleep(12)\n"
+			      "c.execute('ROLLBACK')\"\n"
+			      "wait $pt; echo \"exit $?\"; cat out",
+			  prog),
+		     0, "%s", r.err);
+	cr_expect(strncmp(r.out, "exit 0\n", 7) == 0, "%s", r.out);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM runs WHERE id = 2 AND outcome = 'ok'"), 1, "%s", r.out);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events WHERE run_id = 2 AND kind = 'fork'"), forks);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM processes WHERE run_id = 2 AND reap_seq IS NULL"), 0);
+}

@@ -84,15 +84,31 @@ static void check_upgrade_from(int version)
 {
 	struct t_result r;
 	const char *db = t_path("old.db");
-	int64_t events, holds, hash;
+	int64_t events, holds, hash, runs_before;
 
 	cr_assert_eq(t_run(&r, "run --db old.db -s close-all -w 3 -t 30"), 0, "%s", r.err);
 	events = t_sql_int(db, "SELECT count(*) FROM events");
 	holds = t_sql_int(db, "SELECT count(*) FROM holds");
+	runs_before = t_sql_int(db, "SELECT sum(length(id || source || ifnull(command, '') || ifnull(strategy, '') ||"
+				    " outcome || started_at || started_ns || ended_ns || events)) FROM runs");
+	/* Version 8: runs.source without 'snapshot' in its CHECK. */
+	t_sql_exec(db, "PRAGMA legacy_alter_table = ON;"
+		       "CREATE TABLE runs_v8 (id INTEGER PRIMARY KEY,"
+		       " source TEXT NOT NULL DEFAULT 'pool' CHECK (source IN ('pool', 'record')), command TEXT,"
+		       " strategy TEXT, workers INTEGER, tasks INTEGER, task_ms INTEGER, crash_worker INTEGER,"
+		       " io_events INTEGER NOT NULL, outcome TEXT CHECK (outcome IN ('ok', 'deadlock', 'crashed', 'killed',"
+		       " 'interrupted', 'failed')), started_at TEXT NOT NULL, started_ns INTEGER NOT NULL, ended_ns INTEGER,"
+		       " supervisor_pid INTEGER NOT NULL, exit_status INTEGER, events INTEGER NOT NULL DEFAULT 0,"
+		       " events_dropped INTEGER NOT NULL DEFAULT 0, events_torn INTEGER NOT NULL DEFAULT 0, failure TEXT,"
+		       " incomplete TEXT);"
+		       "INSERT INTO runs_v8 SELECT * FROM runs; DROP TABLE runs; ALTER TABLE runs_v8 RENAME TO runs;"
+		       "PRAGMA user_version = 8;");
 	/* Version 7: runs without incomplete. */
-	t_sql_exec(db, "ALTER TABLE runs DROP COLUMN incomplete;");
+	if (version <= 7)
+		t_sql_exec(db, "ALTER TABLE runs DROP COLUMN incomplete; PRAGMA user_version = 7;");
 	/* Version 6: event_rows a rowid table, no indexes but the keys, the views as they were then. */
-	t_sql_exec(db, "PRAGMA journal_mode = DELETE;"
+	if (version <= 6)
+		t_sql_exec(db, "PRAGMA journal_mode = DELETE;"
 		       "DROP INDEX holds_read_ends; DROP INDEX holds_socket_ends; DROP INDEX hang_holders_by_run;"
 		       "DROP INDEX io_chunks_by_run;"
 		       "DROP VIEW fd_holds; DROP VIEW leaked_write_ends; DROP VIEW eof_blockers;"
@@ -103,8 +119,10 @@ static void check_upgrade_from(int version)
 		       " signal INTEGER, is_foreign INTEGER, detail TEXT);"
 		       "INSERT INTO er6 SELECT * FROM event_rows; DROP TABLE event_rows;"
 		       "ALTER TABLE er6 RENAME TO event_rows; ALTER TABLE pipes DROP COLUMN shut_seq;");
-	t_sql_exec(db, old_views(6));
-	t_sql_exec(db, "PRAGMA user_version = 6;");
+	if (version <= 6)
+		t_sql_exec(db, old_views(6));
+	if (version <= 6)
+		t_sql_exec(db, "PRAGMA user_version = 6;");
 	/* Version 5: pipes without kind and peer_id, the views as they were then. */
 	if (version <= 5)
 		t_sql_exec(db, "PRAGMA legacy_alter_table = ON;"
@@ -167,9 +185,10 @@ static void check_upgrade_from(int version)
 			       "ALTER TABLE v1 RENAME TO events; PRAGMA user_version = 1;");
 	t_sql_exec(db, "VACUUM");
 	cr_assert_eq(t_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE sql LIKE '%%WITHOUT ROWID%%'"),
-		     version <= 2 ? 2 : 3, "only processes and pipes (and from version 3 holds) are keyed");
+		     version <= 2 ? 2 : version <= 6 ? 3 : 4,
+		     "only processes and pipes (and from version 3 holds, from 7 event_rows) are keyed");
 	cr_assert_eq(t_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE name IN ('events', 'event_rows')"
-				   " AND type = 'table' AND sql LIKE '%%WITHOUT ROWID%%'"), 0);
+				   " AND type = 'table' AND sql LIKE '%%WITHOUT ROWID%%'"), version >= 7);
 	cr_assert_eq(t_sql_int(db, "SELECT count(*) FROM pragma_table_info('runs') WHERE name = 'failure'"),
 		     version >= 4);
 	cr_assert_eq(t_sql_int(db, "SELECT count(*) FROM pragma_table_info('holds') WHERE name = 'touched_seq'"),
@@ -177,7 +196,7 @@ static void check_upgrade_from(int version)
 	cr_assert_eq(t_sql_int(db, "SELECT count(*) FROM pragma_table_info('pipes') WHERE name = 'kind'"),
 		     version >= 6);
 	cr_assert_eq(t_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL"),
-		     version <= 2 ? 2 : 0, "only versions 1 and 2 had indexes of their own");
+		     version <= 2 ? 2 : version <= 6 ? 0 : 5, "versions 1 and 2 had indexes of their own, and from 7 five");
 	hash = t_file_hash(db);
 
 	/* Readers take it as it is, and leave it byte for byte alone. */
@@ -188,7 +207,12 @@ static void check_upgrade_from(int version)
 
 	/* A writer upgrades it in place: old runs unchanged, the new one chunked. */
 	cr_assert_eq(t_run(&r, "run --db old.db -s close-all -w 3 -t 30"), 0, "%s", r.err);
-	cr_expect_eq(t_sql_int(db, "PRAGMA user_version"), 8);
+	cr_expect_eq(t_sql_int(db, "PRAGMA user_version"), 9);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'runs' AND sql LIKE '%%''snapshot''%%'"), 1,
+		     "version 9's runs takes source 'snapshot'");
+	cr_expect_eq(t_sql_int(db, "SELECT sum(length(id || source || ifnull(command, '') || ifnull(strategy, '') ||"
+				   " outcome || started_at || started_ns || ended_ns || events)) FROM runs WHERE id = 1"),
+		     runs_before, "the old run is as it was");
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM runs WHERE incomplete IS NULL"),
 		     t_sql_int(db, "SELECT count(*) FROM runs"), "version 8's runs.incomplete, NULL for the old runs");
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN"
@@ -263,6 +287,16 @@ Test(store, version_5_file_is_read_as_is_and_upgraded_by_the_next_run, .timeout 
 Test(store, version_6_file_is_read_as_is_and_upgraded_by_the_next_run, .timeout = 120)
 {
 	check_upgrade_from(6);
+}
+
+Test(store, version_7_file_is_read_as_is_and_upgraded_by_the_next_run, .timeout = 120)
+{
+	check_upgrade_from(7);
+}
+
+Test(store, version_8_file_is_read_as_is_and_upgraded_by_the_next_run, .timeout = 120)
+{
+	check_upgrade_from(8);
 }
 
 /* The virtual machine steps SQLite takes to answer sql in full: the work done, counted exactly. */
@@ -343,7 +377,7 @@ Test(store, an_upgrade_that_fails_leaves_the_file_as_it_was, .timeout = 120)
 		       "PRAGMA user_version = 2; VACUUM;");
 	hash = t_file_hash(db);
 	cr_expect_eq(t_run(&r, "run --db bad.db -s close-all -w 3 -t 3"), 2);
-	cr_expect(strstr(r.err, "could not upgrade the trace from schema 2 to 8 (UNIQUE constraint failed") != NULL,
+	cr_expect(strstr(r.err, "could not upgrade the trace from schema 2 to 9 (UNIQUE constraint failed") != NULL,
 		  "%s", r.err);
 	cr_expect_eq(t_lines(r.err), 1, "%s", r.err);
 	cr_expect_eq(t_file_hash(db), hash, "a failed upgrade changed the file");

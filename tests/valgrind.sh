@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# valgrind.sh: memcheck over run (a scenario too), record, query, render, compare, timeline and report on a small trace.
+# valgrind.sh: memcheck over run (a scenario too), record, snapshot, query, render, compare, timeline and report on a small trace.
 # Usage: tests/valgrind.sh BUILD/pooltrace BUILD/leakprobe. Every process (the
 # pool's too: valgrind follows fork) writes its own log; any error, or any
 # definite leak that tests/valgrind.supp does not name as Graphviz's own,
@@ -9,7 +9,11 @@ set -euo pipefail
 bin=$(realpath "$1") probe=$(realpath "$2")
 supp=$(realpath "$(dirname "$0")/valgrind.supp")
 dir=$(mktemp -d /tmp/pooltrace-valgrind-XXXXXX)
-trap 'rm -rf "$dir"' EXIT
+# A live tree for snapshot to read: cat waits for sleep, which can move (no deadlock).
+sleep 60 </dev/null | cat >/dev/null &
+live=$!
+trap 'kill "$live" 2>/dev/null; pkill -P $$ -x sleep 2>/dev/null; rm -rf "$dir"' EXIT
+sleep 0.2
 cd "$dir"
 vg() { valgrind --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite \
 	--suppressions="$supp" --log-file="$dir/vg.%p.log" --num-callers=30 "$@"; }
@@ -26,6 +30,8 @@ steps=(
 	"render --db v.db --run 3 --at end -o record.svg"
 	"run --db v.db -q --scenario empty-read --pause-ms 2000"
 	"render --db v.db --run 4 --at blocked -o blocked.svg"
+	"snapshot --db v.db -q $live"
+	"render --db v.db --run 5 -o snapshot.svg"
 )
 for step in "${steps[@]}"; do
 	if ! eval vg "\"$bin\"" "$step" >/dev/null; then

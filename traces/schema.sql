@@ -1,4 +1,4 @@
--- pooltrace trace database, schema version 8.
+-- pooltrace trace database, schema version 9.
 --
 -- One file holds any number of runs. Every table is keyed by run_id.
 -- The ground truth is the view `events`: one row per recorded system call or
@@ -31,14 +31,18 @@
 -- summary paid for every other run in the file (measured: 0.11 s a run once
 -- the file held one 1000-worker run). Version 8 added runs.incomplete: why a
 -- recorded run is not the whole truth (calls pooltrace saw but cannot follow).
+-- Version 9 allowed runs.source 'snapshot' (a CHECK cannot be altered: its
+-- `runs` is copied over from the old table).
 
 -- One row per `pooltrace run` or `pooltrace record`.
 CREATE TABLE IF NOT EXISTS runs (
     id              INTEGER PRIMARY KEY,
-    -- Where the events came from: 'pool', the built-in pool (run), or
-    -- 'record', any program traced with ptrace.
-    source          TEXT    NOT NULL DEFAULT 'pool' CHECK (source IN ('pool', 'record')),
-    command         TEXT,              -- record: the command line, shell-quoted
+    -- Where the events came from: 'pool', the built-in pool (run);
+    -- 'record', any program traced with ptrace; or 'snapshot', the processes
+    -- of a live tree read from /proc at one moment (their history before it
+    -- is unknown: their processes and fds are `found` events).
+    source          TEXT    NOT NULL DEFAULT 'pool' CHECK (source IN ('pool', 'record', 'snapshot')),
+    command         TEXT,              -- record: the command line, shell-quoted; snapshot: how it was asked
     -- The pool's own facts; NULL for a recorded program.
     strategy        TEXT,              -- naive, close-all, reverse-close, child-close, close-range
     workers         INTEGER,
@@ -387,4 +391,4 @@ SELECT c.run_id, c.first_seq + (e.value ->> 0), c.first_ts_ns + (e.value ->> 1),
 FROM io_chunks c, json_each(c.events) e;
 
 PRAGMA application_id = 1886679651; -- 'ptrc'
-PRAGMA user_version = 8;
+PRAGMA user_version = 9;

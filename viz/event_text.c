@@ -35,6 +35,11 @@ void viz_event_text(sqlite3_stmt *s, char *buf, size_t len)
 		snprintf(buf, len, "receive fd %d over fd %d%s", fd, fd2, what);
 	else if (!strcmp(kind, "shutdown"))
 		snprintf(buf, len, "shutdown %d, %s%s", fd, arg == 1 ? "SHUT_WR" : "SHUT_RDWR", what);
+	else if (!strcmp(kind, "found") && sqlite3_column_type(s, 3) == SQLITE_NULL)
+		snprintf(buf, len, "found running: %s", detail ? detail : "");
+	else if (!strcmp(kind, "found"))
+		snprintf(buf, len, "found fd %d%s%s%s", fd, what[0] ? what : " (", what[0] ? "" : detail ? detail : "?",
+			 what[0] ? "" : ")");
 	else if (!strcmp(kind, "read_zero"))
 		snprintf(buf, len, "read fd %d = 0: EOF", fd);
 	else if (!strcmp(kind, "exit"))

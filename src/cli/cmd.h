@@ -13,6 +13,7 @@ struct cmd_entry {
 };
 
 extern const struct cmd_entry cmd_record_entry;
+extern const struct cmd_entry cmd_snapshot_entry;
 extern const struct cmd_entry cmd_run_entry;
 extern const struct cmd_entry cmd_query_entry;
 extern const struct cmd_entry cmd_render_entry;

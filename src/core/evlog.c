@@ -82,6 +82,7 @@ static const char *const evlog_kind_names[EV_KIND_MAX] = {
 	[EV_DUP] = "dup",           [EV_BLOCKED] = "blocked",
 	[EV_CHECK] = "check",       [EV_SOCKETPAIR] = "socketpair",
 	[EV_RECEIVE] = "receive",   [EV_SHUTDOWN] = "shutdown",
+	[EV_FOUND] = "found",
 };
 
 const char *evlog_kind_name(int kind)

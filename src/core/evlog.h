@@ -30,6 +30,9 @@ enum evlog_kind {
 	EV_SOCKETPAIR, /* fd, fd2 = sv[0], sv[1]; inode = sv[0]'s, arg = sv[1]'s */
 	EV_RECEIVE,    /* an fd received over a unix socket (SCM_RIGHTS): fd = the new fd, fd2 = the socket */
 	EV_SHUTDOWN,   /* shutdown of a socketpair end's sending side (SHUT_WR, SHUT_RDWR): arg = how */
+	/* Open at a snapshot, its history before unknown: a process (no fd; other_pid = its parent,
+	 * text = its program) or one of its fds (fd, inode and pipe_end of a pipe; text = the link). */
+	EV_FOUND,
 	EV_KIND_MAX
 };
 

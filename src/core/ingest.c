@@ -539,6 +539,34 @@ static int ingest_derive(struct ingest *in, const struct evlog_record *r, uint64
 		ingest_bind_opt(s, 5, r->has & HAS_OTHER_PID, r->other_pid);
 		sqlite3_bind_int64(s, 6, (int64_t)seq);
 		return ingest_step(in, s);
+	case EV_FOUND:
+		if (!(r->has & HAS_FD)) {
+			/* A process as a fork would begin it, and its program as an exec would name it. */
+			fdmodel_begin(in->fds, r->pid, seq);
+			s = in->ins_proc;
+			sqlite3_bind_int64(s, 1, in->run_id);
+			sqlite3_bind_int64(s, 2, r->pid);
+			sqlite3_bind_text(s, 3, "process", -1, SQLITE_STATIC);
+			sqlite3_bind_null(s, 4);
+			ingest_bind_opt(s, 5, r->has & HAS_OTHER_PID, r->other_pid);
+			sqlite3_bind_int64(s, 6, (int64_t)seq);
+			if (ingest_step(in, s) < 0)
+				return -1;
+			s = in->set_program;
+			sqlite3_bind_text(s, 4 - 1, evlog_text(r, in->texts), -1, SQLITE_TRANSIENT);
+			sqlite3_bind_int64(s, 1, in->run_id);
+			sqlite3_bind_int64(s, 2, r->pid);
+			return ingest_step(in, s);
+		}
+		/* A pipe first found here: its row names the first process found holding it, and that
+		 * process's fd for the end it holds (-1 for the other end: who made it is unknown). */
+		if (inode && r->pipe_end != END_SOCKET && ingest_pipe_lookup(in, inode) <= 0 &&
+		    ingest_pipe_row(in, r, seq, inode, r->pipe_end == END_WRITE ? -1 : r->fd,
+				    r->pipe_end == END_READ ? -1 : r->fd, 0) < 0)
+			return -1;
+		fdmodel_open(in->fds, r->pid, r->fd, inode, r->pipe_end, ingest_pipe_lookup(in, inode),
+			     evlog_text(r, in->texts), seq, kind);
+		return 0;
 	case EV_INHERIT:
 		fdmodel_inherit(in->fds, r->pid, r->fd, inode, r->pipe_end, ingest_pipe_lookup(in, inode),
 				evlog_text(r, in->texts), seq);

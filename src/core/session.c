@@ -1,10 +1,13 @@
-/* session.c: one run's life in the trace database, the same for every source (the pool, record).
+/* session.c: one run's life in the trace database, the same for every source (the pool, record, snapshot).
  *
  * States and the function behind each transition:
  *
  *   (none) --session_begin--> OPEN (the runs row committed, outcome NULL)
  *   OPEN --session_store--> IN_TXN --session_commit (50 ms old, or now)--> OPEN
  *   IN_TXN --session_commit, SQLITE_BUSY--> IN_TXN (retried by the next call)
+ *   OPEN --session_store, another writer holds the lock--> QUEUED (the
+ *     records kept in memory, up to SESSION_QUEUE_MAX) --session_store or
+ *     session_commit, the lock free--> IN_TXN (the queue stored first)
  *   OPEN or IN_TXN --session_finish--> FINISHED (outcome and counts committed)
  *   any --a storage error, session_fail--> FAILED (rolled back; outcome 'failed')
  *
@@ -15,9 +18,12 @@
  *      call session_commit at least that often), so a SIGKILL of pooltrace
  *      loses at most that much, and the file stays whole.
  *   3. A failed session does nothing more to the file but mark the run.
+ *   4. Records are stored in the order given: while any are queued, new
+ *      ones join the queue.
  */
 #include "core/session.h"
 
+#include "core/evlog.h"
 #include "core/ingest.h"
 #include "store/store.h"
 #include "base/util.h"
@@ -32,6 +38,14 @@
 #define SESSION_COMMIT_NS (50 * 1000000ULL)
 /* Only a reader of a file that could not be put in WAL mode holds the last commit off. */
 #define SESSION_FINAL_WAIT_NS (60 * 1000000000ULL)
+/*
+ * Another writer holding the database's lock (a long transaction of the
+ * user's) must not stall the program, nor make the run fail at once: up to
+ * this many records (128 bytes each: 128 MiB) wait in memory for the lock,
+ * and are stored as soon as it is free. Past it the run fails, as on a full
+ * disk.
+ */
+#define SESSION_QUEUE_MAX (1u << 20)
 
 struct session {
 	struct store *st;
@@ -42,7 +56,13 @@ struct session {
 	bool finished;
 	uint64_t last_commit_ns;
 	char *incomplete; /* session_mark_incomplete's reasons, '; ' between them */
+	/* Records waiting for another writer to let go of the lock, with their long texts. */
+	struct evlog_record *queue;
+	size_t nqueue, queue_cap;
+	struct evlog_texts queue_texts;
 };
+
+static int session_begin_txn(struct session *s);
 
 static int session_insert_run(struct session *s, const struct session_run *run)
 {
@@ -56,9 +76,19 @@ static int session_insert_run(struct session *s, const struct session_run *run)
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	/* The id and the row in one write transaction: concurrent runs into
-	 * one file each get the next id. */
-	if (store_exec(s->st, "BEGIN IMMEDIATE") < 0)
+	 * one file each get the next id. Another writer's long transaction is
+	 * waited for (the program has not started yet), as long as for the
+	 * last commit. */
+	for (uint64_t deadline = now_ns() + SESSION_FINAL_WAIT_NS; (rc = session_begin_txn(s)) == 0;) {
+		if (now_ns() > deadline) {
+			error("%s: the database stayed locked for a minute; the run could not begin", s->st->path);
+			return -EIO;
+		}
+		sleep_ms(10);
+	}
+	if (rc < 0)
 		return -EIO;
+	s->in_txn = false; /* this transaction is the row's own: it ends below */
 	if (store_next_run_id(s->st, &id) < 0 ||
 	    !(q = store_prepare(s->st, "INSERT INTO runs (id, source, command, strategy, workers, tasks, task_ms,"
 				      " crash_worker, io_events, started_at, started_ns, supervisor_pid)"
@@ -97,7 +127,8 @@ int session_begin(const char *db_path, const struct session_run *run, struct ses
 	struct session *s = xcalloc(1, sizeof(*s));
 	int rc;
 
-	assert(run->source && (!strcmp(run->source, "pool") || !strcmp(run->source, "record")));
+	assert(run->source && (!strcmp(run->source, "pool") || !strcmp(run->source, "record") ||
+			       !strcmp(run->source, "snapshot")));
 	*out = NULL;
 	s->run_id = -1;
 	if ((rc = store_open(db_path, STORE_WRITE, &s->st)) < 0) {
@@ -115,16 +146,82 @@ int session_begin(const char *db_path, const struct session_run *run, struct ses
 	return 0;
 }
 
+/*
+ * Begins the write transaction, taking the lock now (BEGIN IMMEDIATE) so
+ * that no statement of it can meet SQLITE_BUSY halfway through a batch.
+ * Returns 1 when in the transaction, 0 when another writer holds the lock
+ * (asked without waiting: the program must not wait with it), or -EIO.
+ */
+static int session_begin_txn(struct session *s)
+{
+	int rc;
+
+	if (s->in_txn)
+		return 1;
+	sqlite3_busy_timeout(s->st->db, 0);
+	rc = sqlite3_exec(s->st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	sqlite3_busy_timeout(s->st->db, STORE_BUSY_MS);
+	if (rc == SQLITE_OK) {
+		s->in_txn = true;
+		return 1;
+	}
+	if ((rc & 0xff) == SQLITE_BUSY)
+		return 0;
+	error("%s: %s", s->st->path, sqlite3_errmsg(s->st->db));
+	return -EIO;
+}
+
+/* Keeps n records (and their long texts) until the lock is free; -EIO past SESSION_QUEUE_MAX. */
+static int session_enqueue(struct session *s, const struct evlog_record *recs, size_t n, const struct evlog_texts *texts)
+{
+	if (s->nqueue + n > SESSION_QUEUE_MAX) {
+		error("%s: another writer held the database locked while %zu events waited; the run cannot be stored",
+		      s->st->path, s->nqueue + n);
+		return -EIO;
+	}
+	if (s->nqueue + n > s->queue_cap) {
+		s->queue_cap = (s->nqueue + n) * 2;
+		s->queue = xrealloc(s->queue, s->queue_cap * sizeof(*s->queue));
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct evlog_record *q = &s->queue[s->nqueue++];
+
+		*q = recs[i];
+		if (recs[i].has & HAS_LONG_TEXT)
+			evlog_texts_attach(&s->queue_texts, q, evlog_text(&recs[i], texts));
+	}
+	return 0;
+}
+
+/* Stores what waited, once the lock is free. Returns 1 when nothing waits any more, 0 when it still does, or -EIO. */
+static int session_drain_queue(struct session *s)
+{
+	int rc;
+
+	if (!s->nqueue)
+		return 1;
+	if ((rc = session_begin_txn(s)) <= 0)
+		return rc;
+	if (ingest_records(s->in, s->queue, s->nqueue, &s->queue_texts) < 0)
+		return -EIO;
+	s->nqueue = 0;
+	evlog_texts_release(&s->queue_texts);
+	return 1;
+}
+
 int session_store(struct session *s, const struct evlog_record *recs, size_t n, const struct evlog_texts *texts)
 {
+	int rc;
+
 	assert(!s->failed && !s->finished);
 	if (!n)
 		return 0;
-	if (!s->in_txn) {
-		if (store_exec(s->st, "BEGIN") < 0)
-			return -EIO;
-		s->in_txn = true;
-	}
+	if ((rc = session_drain_queue(s)) < 0)
+		return rc;
+	if (rc == 1 && (rc = session_begin_txn(s)) < 0)
+		return rc;
+	if (rc == 0)
+		return session_enqueue(s, recs, n, texts);
 	return ingest_records(s->in, recs, n, texts) < 0 ? -EIO : 0;
 }
 
@@ -153,7 +250,11 @@ static int session_try_commit(struct session *s)
 int session_commit(struct session *s, bool now)
 {
 	assert(!s->failed);
-	if (!s->in_txn || (!now && now_ns() - s->last_commit_ns < SESSION_COMMIT_NS))
+	if (!now && now_ns() - s->last_commit_ns < SESSION_COMMIT_NS)
+		return 0;
+	if (session_drain_queue(s) < 0)
+		return -EIO;
+	if (!s->in_txn)
 		return 0;
 	return session_try_commit(s);
 }
@@ -197,10 +298,19 @@ static int session_write_end(struct session *s, const struct session_end *end)
 	sqlite3_stmt *q;
 	int rc;
 
-	if (!s->in_txn) {
-		if (store_exec(s->st, "BEGIN") < 0)
+	/* What waited for the lock first, waiting for it as long as for the last commit. */
+	for (uint64_t deadline = now_ns() + SESSION_FINAL_WAIT_NS;;) {
+		if ((rc = session_drain_queue(s)) == 1)
+			rc = session_begin_txn(s);
+		if (rc < 0)
 			return -EIO;
-		s->in_txn = true;
+		if (rc == 1)
+			break;
+		if (now_ns() > deadline) {
+			error("%s: the database stayed locked for a minute; the run was not stored", s->st->path);
+			return -EIO;
+		}
+		sleep_ms(10);
 	}
 	if (ingest_finish(s->in) < 0)
 		return -EIO;
@@ -281,8 +391,13 @@ void session_fail(struct session *s)
 	if (s->in_txn)
 		sqlite3_exec(s->st->db, "ROLLBACK", NULL, NULL, NULL);
 	s->in_txn = false;
-	q = store_prepare(s->st, "UPDATE runs SET outcome = 'failed', failure = ?2, ended_ns = ?3 WHERE id = ?1");
-	if (q) {
+	/* Twice: a disk filled by the WAL itself may have room once a checkpoint has moved it into the file and truncated it. */
+	for (int attempt = 0; attempt < 2 && rc < 0; attempt++) {
+		if (attempt)
+			sqlite3_exec(s->st->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+		q = store_prepare(s->st, "UPDATE runs SET outcome = 'failed', failure = ?2, ended_ns = ?3 WHERE id = ?1");
+		if (!q)
+			continue;
 		sqlite3_bind_int64(q, 1, s->run_id);
 		sqlite3_bind_text(q, 2, why, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(q, 3, (int64_t)now_ns());
@@ -308,5 +423,7 @@ void session_free(struct session *s)
 	ingest_free(s->in);
 	store_close(s->st);
 	free(s->incomplete);
+	free(s->queue);
+	evlog_texts_release(&s->queue_texts);
 	free(s);
 }

@@ -15,7 +15,7 @@ struct session;
 
 /* What the source knows of its run when it begins: the facts of the runs row. */
 struct session_run {
-	const char *source;   /* "pool" or "record" */
+	const char *source;   /* "pool", "record" or "snapshot" */
 	const char *command;  /* record: the command line, shell-quoted; NULL for the pool */
 	const char *strategy; /* the pool's facts; NULL (strategy) and ignored for a recorded program */
 	int workers;

@@ -511,9 +511,20 @@ void hang_evidence(const struct hang_proc *p, struct evlog_record *r)
 	}
 }
 
-static const char *hang_call_name(long nr)
+const char *hang_call_name(long nr)
 {
 	switch (nr) {
+	case SYS_wait4: return "wait4";
+	case SYS_waitid: return "waitid";
+	case SYS_futex: return "futex";
+	case SYS_nanosleep: return "nanosleep";
+	case SYS_clock_nanosleep: return "clock_nanosleep";
+	case SYS_pause: return "pause";
+	case SYS_rt_sigsuspend: return "rt_sigsuspend";
+	case SYS_rt_sigtimedwait: return "rt_sigtimedwait";
+	case SYS_accept: return "accept";
+	case SYS_accept4: return "accept4";
+	case SYS_connect: return "connect";
 	case SYS_poll: return "poll";
 	case SYS_ppoll: return "ppoll";
 	case SYS_select: return "select";

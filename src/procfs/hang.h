@@ -123,6 +123,9 @@ bool hang_all_blocked(const struct hang_proc *p, size_t n);
  */
 bool hang_same(const struct hang_proc *a, size_t na, const struct hang_proc *b, size_t nb);
 
+/* The name of system call nr (x86-64) among those a blocked thread is found in; "?" for the others. */
+const char *hang_call_name(long nr);
+
 /* "state=S wchan=anon_pipe_read syscall=read fd=0 queued=0" for the hang event's detail. */
 void hang_describe(const struct hang_proc *p, char *buf, size_t len);
 

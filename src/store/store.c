@@ -153,19 +153,21 @@ static int store_identify(struct store *st, int64_t *app_id, int64_t *version, i
 }
 
 /*
- * Brings a version 1 to 6 file to the current schema. Runs inside the
+ * Brings a version 1 to 8 file to the current schema. Runs inside the
  * caller's transaction: on any error nothing has changed once it rolls back.
  * schema.sql's own header says what changed between versions. The steps:
  *   - our views are dropped: the view part creates them again at the end;
  *   - tables whose definition changed are renamed aside: the rowid
  *     event_rows (version 1's `events`) of versions 1 to 6, the rowid `holds`
- *     of versions 1 and 2, and before version 5 `runs` and `processes`
- *     (their checks);
+ *     of versions 1 and 2, before version 5 `runs` and `processes`
+ *     (their checks), and from version 5 `runs` (version 9's check on
+ *     source: 'snapshot');
  *   - the table part creates the new ones (and io_chunks for version 1), and
  *     the old rows are copied over (event_rows and holds in key order);
  *   - holds get touched_seq (version 5), from how they ended;
  *   - pipes get kind and peer_id (version 6): every old row is a pipe;
  *   - and shut_seq (version 7): no old run saw a shutdown;
+ *   - runs of versions 5 to 7 get incomplete NULL (version 8);
  *   - the table part's indexes (version 7) are made from the rows there;
  *   - the view part recreates the views and sets the version.
  * The renames run with legacy_alter_table on, so that views the user added
@@ -192,7 +194,7 @@ static int store_upgrade(struct store *st, int64_t from, char **msg, int *code)
 		"DROP VIEW IF EXISTS run_summary; DROP VIEW IF EXISTS wait_for;\n"
 		"%s%s%s"
 		"%.*s\n"
-		"%s%s%s%s%s%s%s%s"
+		"%s%s%s%s%s%s%s%s%s"
 		"%s",
 		from == 1 ? "ALTER TABLE events RENAME TO event_rows_before_v7;\n"
 		: from < 7 ? "DROP VIEW IF EXISTS events; ALTER TABLE event_rows RENAME TO event_rows_before_v7;\n"
@@ -200,7 +202,7 @@ static int store_upgrade(struct store *st, int64_t from, char **msg, int *code)
 		from < 3 ? "ALTER TABLE holds RENAME TO holds_before_v3;\n" : "",
 		from < 5 ? "ALTER TABLE runs RENAME TO runs_before_v5;\n"
 			   "ALTER TABLE processes RENAME TO processes_before_v5;\n"
-			 : "",
+			 : "ALTER TABLE runs RENAME TO runs_before_v9;\n",
 		(int)(views - store_schema_sql), store_schema_sql,
 		/* Every version before 7: event_rows gets its key (version 1: from `events`). */
 		from < 7 ? "INSERT INTO event_rows (run_id, seq, ts_ns, pid, kind, fd, fd2, pipe_id, pipe_end, inode,"
@@ -246,8 +248,17 @@ static int store_upgrade(struct store *st, int64_t from, char **msg, int *code)
 			   "ALTER TABLE pipes ADD COLUMN peer_id INTEGER;\n"
 			 : "",
 		from < 7 ? "ALTER TABLE pipes ADD COLUMN shut_seq INTEGER;\n" : "",
-		/* Before 5, runs was made anew above, with every column. */
-		from >= 5 && from < 8 ? "ALTER TABLE runs ADD COLUMN incomplete TEXT;\n" : "",
+		/* Versions 5 to 8: runs made anew (version 9's CHECK on source), every old column copied; incomplete is version 8's. */
+		from >= 5 ? "INSERT INTO runs (id, source, command, strategy, workers, tasks, task_ms, crash_worker, io_events,"
+			    " outcome, started_at, started_ns, ended_ns, supervisor_pid, exit_status, events, events_dropped,"
+			    " events_torn, failure, incomplete)\n"
+			    "  SELECT id, source, command, strategy, workers, tasks, task_ms, crash_worker, io_events,"
+			    " outcome, started_at, started_ns, ended_ns, supervisor_pid, exit_status, events, events_dropped,"
+			    " events_torn, failure, "
+			  : "",
+		from >= 8 ? "incomplete FROM runs_before_v9;\nDROP TABLE runs_before_v9;\n"
+		: from >= 5 ? "NULL FROM runs_before_v9;\nDROP TABLE runs_before_v9;\n"
+			    : "",
 		views);
 	if (!sql)
 		die("out of memory");
@@ -372,7 +383,7 @@ static int store_connect(struct store *st, int flags)
 	if (sqlite3_open_v2(st->path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
 		return error("%s: cannot open: %s", st->path, st->db ? sqlite3_errmsg(st->db) : "out of memory"), -EIO;
 	/* Another writer's transactions last at most ~50 ms; wait them out. */
-	sqlite3_busy_timeout(st->db, 10000);
+	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
 	sqlite3_extended_result_codes(st->db, 1);
 	return 0;
 }

@@ -5,7 +5,9 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 8
+#define STORE_SCHEMA_VERSION 9
+/* How long a statement waits for another connection's lock before SQLITE_BUSY. */
+#define STORE_BUSY_MS 10000
 #define STORE_APPLICATION_ID 1886679651 /* 'ptrc' */
 /* Used when neither --db nor $POOLTRACE_DB names a file. */
 #define STORE_DEFAULT_PATH "pooltrace.db"

@@ -1,0 +1,118 @@
+/* cmd-snapshot.c: `pooltrace snapshot PID...`: why a live process tree is stuck, read from /proc without stopping it. */
+#include "cli/cmd.h"
+#include "store/store.h"
+#include "snapshot/snapshot.h"
+#include "base/util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A deadlock found: the exit status a script can tell from success and from an error. */
+#define CMD_SNAPSHOT_DEADLOCK 3
+
+static int cmd_snapshot(int argc, char **argv);
+
+const struct cmd_entry cmd_snapshot_entry = {
+	.name = "snapshot",
+	.summary = "say why a running process tree is stuck, from /proc, without stopping it",
+	.help =
+	"usage: pooltrace snapshot [--db FILE] [-q] PID...\n"
+	"       pooltrace snapshot [--db FILE] [-q] --all\n"
+	"\n"
+	"Reads the live process trees rooted at the PIDs (each and every\n"
+	"descendant) from /proc at one moment: every fd table, with each pipe's\n"
+	"inode and end; each thread's state, wchan and system call; the fds of a\n"
+	"poll, select or epoll wait; how full a pipe is. It builds the wait-for\n"
+	"graph the deadlock check uses: a thread blocked on a pipe waits for the\n"
+	"holders of its other end, one in wait4 or waitid for its children. What\n"
+	"no one can wake any more is deadlocked; its cycles are the deadlocks.\n"
+	"The diagnosis goes to stdout, in words: each process on a cycle, what it\n"
+	"waits in, and who holds the end that would wake it (the write end that\n"
+	"keeps a reader from EOF), and whether that holder is itself blocked.\n"
+	"\n"
+	"The snapshot is stored as a run (runs.source 'snapshot'): query, render,\n"
+	"report and the wait_for view work on it. Its processes and fds are\n"
+	"`found` events: their history before the snapshot is unknown. It stops,\n"
+	"signals and traces nothing: it only reads /proc.\n"
+	"\n"
+	"options:\n"
+	"  -d, --db FILE        trace database to append to (default $POOLTRACE_DB,\n"
+	"                       else ./pooltrace.db); created if missing\n"
+	"      --all            every process whose fds may be read, instead of PIDs\n"
+	"  -q, --quiet          no summary line\n"
+	"  -h, --help           show this help\n"
+	"\n"
+	"Exit status: 0 when no deadlock is found, 3 when one is, 2 for bad input\n"
+	"(a bad option or database, no such PID, a PID whose fds may not be read),\n"
+	"1 when the snapshot could not be stored.\n",
+	.exec = cmd_snapshot,
+};
+
+static const struct option cmd_snapshot_options[] = {
+	{ "db", required_argument, NULL, 'd' },
+	{ "all", no_argument, NULL, 'a' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int cmd_snapshot(int argc, char **argv)
+{
+	struct snapshot_config cfg = { 0 };
+	struct snapshot_result res;
+	const char *db = NULL;
+	bool quiet = false;
+	pid_t *roots;
+	char command[256];
+	size_t len;
+	long v;
+	int c, rc;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":d:qh", cmd_snapshot_options, NULL)) != -1) {
+		switch (c) {
+		case 'd': db = optarg; break;
+		case 'a': cfg.all = true; break;
+		case 'q': quiet = true; break;
+		case 'h': return cmd_help(&cmd_snapshot_entry);
+		default: return cmd_bad_option(&cmd_snapshot_entry, c, argv, cmd_snapshot_options);
+		}
+	}
+	if (cfg.all && optind < argc)
+		return cmd_usage_error(&cmd_snapshot_entry, "--all reads every process: give no PID with it");
+	if (!cfg.all && optind >= argc)
+		return cmd_usage_error(&cmd_snapshot_entry, "missing the PID of the process tree to read (or --all)");
+	roots = xcalloc((size_t)(argc - optind) + 1, sizeof(*roots));
+	len = (size_t)snprintf(command, sizeof(command), "snapshot%s", cfg.all ? " --all" : "");
+	for (int i = optind; i < argc; i++) {
+		if (parse_long(argv[i], 1, INT_MAX, &v) < 0) {
+			free(roots);
+			return cmd_usage_error(&cmd_snapshot_entry, "a PID is a whole number from 1 up, not '%s'", argv[i]);
+		}
+		roots[cfg.nroots++] = (pid_t)v;
+		if (len < sizeof(command))
+			len += (size_t)snprintf(command + len, sizeof(command) - len, " %ld", v);
+	}
+	cfg.roots = roots;
+	cfg.command = command;
+	cfg.db_path = store_default_path(db);
+	rc = snapshot_run(&cfg, stdout, &res);
+	free(roots);
+	if (rc == -ESRCH || rc == -EACCES)
+		return EXIT_USAGE;
+	if (rc < 0)
+		return cmd_status(rc);
+	fflush(stdout);
+	if (!quiet)
+		fprintf(stderr, "pooltrace: run %lld: %s: %s; %zu process%s, %zu thread%s, %zu pipe%s; stored in %s\n",
+			(long long)res.run_id, command, res.deadlocked ? "deadlock" : "no deadlock", res.processes,
+			res.processes == 1 ? "" : "es", res.threads, res.threads == 1 ? "" : "s", res.pipes,
+			res.pipes == 1 ? "" : "s", cfg.db_path);
+	return res.deadlocked ? CMD_SNAPSHOT_DEADLOCK : 0;
+}

@@ -1,0 +1,787 @@
+/* snapshot.c: a live process tree read from /proc at one moment, stored as a run, and why it is stuck, in words.
+ *
+ * The program is someone else's, already running, maybe hung for hours:
+ * nothing here stops, signals or traces it. Everything comes from /proc:
+ * the fd tables (/proc/PID/fd and fdinfo), each thread's state, wchan and
+ * system call (hang.c), and how full a pipe is (a pidfd_getfd copy, closed
+ * at once, where the kernel allows it).
+ *
+ * Who can move: a thread that is not blocked can; a thread blocked on a
+ * pipe can be woken by any process holding the other end, one in a wait by
+ * the children it waits for, one in poll by any of its fds' wakers. A
+ * process can move when one of its threads can; what is left when nothing
+ * more can move is deadlocked. Its cycles are the deadlocks; the rest of it
+ * is stuck behind them. Processes outside the tree that hold a pipe of it
+ * are taken as able to move (they are not examined), so only a tree that
+ * truly holds itself is called deadlocked.
+ *
+ * Invariants: snap->procs[0..ntree) are the tree (parents before their
+ * children), the others are the rest of /proc, read only for their fds;
+ * holds are sorted by inode.
+ */
+#include "snapshot/snapshot.h"
+#include "core/evlog.h"
+#include "core/ingest.h"
+#include "core/session.h"
+#include "procfs/hang.h"
+#include "base/util.h"
+
+#include <assert.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct snap_proc {
+	pid_t pid, ppid;
+	char comm[32];    /* /proc/PID/stat's name: what the words call it */
+	bool readable;    /* its fd table could be read */
+	bool moves;       /* it can still move (see the file's comment) */
+	bool on_cycle;    /* deadlocked, and on a cycle of waits */
+	size_t thread0, nthreads; /* its threads in snapshot.threads */
+};
+
+/* One fd of a pipe, in any process read. */
+struct snap_hold {
+	uint64_t inode;
+	size_t proc;
+	int fd;
+	uint8_t end; /* END_READ, END_WRITE, END_RDWR */
+};
+
+struct snapshot {
+	const struct snapshot_config *cfg;
+	struct snap_proc *procs;
+	size_t nprocs, ntree;
+	struct snap_hold *holds;
+	size_t nholds, holds_cap;
+	struct hang_proc *threads; /* the tree's threads, by process */
+	ssize_t nthreads;
+	struct session *ss;
+	struct evlog_record *batch;
+	size_t nbatch, batch_cap;
+	struct evlog_texts texts;
+	uint64_t seq;
+	size_t unread;
+};
+
+static struct evlog_record *snap_event(struct snapshot *s, int kind, pid_t pid)
+{
+	struct evlog_record *r;
+
+	if (s->nbatch == s->batch_cap)
+		s->batch = xrealloc(s->batch, (s->batch_cap = s->batch_cap ? s->batch_cap * 2 : 1024) * sizeof(*s->batch));
+	r = &s->batch[s->nbatch++];
+	memset(r, 0, sizeof(*r));
+	r->kind = (uint8_t)kind;
+	r->pid = pid;
+	r->ts_ns = now_ns();
+	atomic_store_explicit(&r->ready, ++s->seq, memory_order_relaxed);
+	return r;
+}
+
+/* ---- what /proc says ---- */
+
+/* pid's parent and name from /proc/PID/stat ("pid (comm) S ppid ..."; comm may hold ')'). */
+static int snap_stat(pid_t pid, pid_t *ppid, char *comm, size_t len)
+{
+	char path[64], buf[1024], *open, *close;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (read_small_file(path, buf, sizeof(buf)) <= 0 || !(open = strchr(buf, '(')) || !(close = strrchr(buf, ')')))
+		return -1;
+	snprintf(comm, len, "%.*s", (int)(close - open - 1), open + 1);
+	*ppid = (pid_t)strtol(close + 4, NULL, 10); /* ") S ppid" */
+	return 0;
+}
+
+/* Every process in /proc but pooltrace itself. */
+static size_t snap_list(struct snap_proc **out)
+{
+	DIR *dir = opendir("/proc");
+	struct dirent *de;
+	struct snap_proc *v = NULL;
+	size_t n = 0, cap = 0;
+	pid_t self = getpid();
+
+	if (!dir)
+		return 0;
+	while ((de = readdir(dir))) {
+		struct snap_proc p = { 0 };
+
+		if (!isdigit((unsigned char)de->d_name[0]) || (p.pid = (pid_t)atoi(de->d_name)) == self ||
+		    snap_stat(p.pid, &p.ppid, p.comm, sizeof(p.comm)) < 0)
+			continue;
+		if (n == cap)
+			v = xrealloc(v, (cap = cap ? cap * 2 : 256) * sizeof(*v));
+		v[n++] = p;
+	}
+	closedir(dir);
+	*out = v;
+	return n;
+}
+
+/* Puts the tree first (roots, then each one's children after it), or with all every process. */
+static void snap_select(struct snapshot *s)
+{
+	size_t n = 0;
+
+	for (size_t r = 0; r < s->cfg->nroots || (s->cfg->all && r == 0); r++)
+		for (size_t i = n; i < s->nprocs; i++)
+			if (s->cfg->all || s->procs[i].pid == s->cfg->roots[r]) {
+				struct snap_proc tmp = s->procs[n];
+
+				s->procs[n++] = s->procs[i];
+				s->procs[i] = tmp;
+			}
+	/* Breadth first: each process's children after it. */
+	for (size_t k = 0; k < n && !s->cfg->all; k++)
+		for (size_t i = n; i < s->nprocs; i++)
+			if (s->procs[i].ppid == s->procs[k].pid) {
+				struct snap_proc tmp = s->procs[n];
+
+				s->procs[n++] = s->procs[i];
+				s->procs[i] = tmp;
+			}
+	s->ntree = n;
+}
+
+static void snap_add_hold(struct snapshot *s, uint64_t inode, size_t proc, int fd, uint8_t end)
+{
+	if (s->nholds == s->holds_cap)
+		s->holds = xrealloc(s->holds, (s->holds_cap = s->holds_cap ? s->holds_cap * 2 : 1024) * sizeof(*s->holds));
+	s->holds[s->nholds++] = (struct snap_hold){ inode, proc, fd, end };
+}
+
+/*
+ * Process i's fds: each pipe's inode and end into the holds, and for the
+ * tree a `found` event per fd. The end is the access mode that the
+ * /proc/PID/fd/N link's own permission bits show (fs/proc/fd.c sets them
+ * from the file's f_mode, as fdinfo's flags: hang.c's walk reads it the same
+ * way): two stats per pipe fd, not an open and read of fdinfo, which for
+ * the half a million fds of a hung 1000-worker pool is most of the time.
+ * Returns -errno when the table cannot be read.
+ */
+static int snap_read_fds(struct snapshot *s, size_t i)
+{
+	struct snap_proc *p = &s->procs[i];
+	bool tree = i < s->ntree;
+	char path[64], link[PATH_MAX + 1];
+	struct dirent *de;
+	DIR *dir;
+	int dfd;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)p->pid);
+	if (!(dir = opendir(path)))
+		return -errno;
+	p->readable = true;
+	dfd = dirfd(dir);
+	while ((de = readdir(dir))) {
+		struct evlog_record *e;
+		struct stat target, self;
+		int fd;
+		ssize_t len;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		fd = atoi(de->d_name);
+		if (fstatat(dfd, de->d_name, &target, 0) == 0 && S_ISFIFO(target.st_mode) &&
+		    fstatat(dfd, de->d_name, &self, AT_SYMLINK_NOFOLLOW) == 0) {
+			uint8_t end = self.st_mode & S_IWUSR ? (self.st_mode & S_IRUSR ? END_RDWR : END_WRITE) : END_READ;
+
+			snap_add_hold(s, target.st_ino, i, fd, end);
+			if (!tree)
+				continue;
+			e = snap_event(s, EV_FOUND, p->pid);
+			e->fd = fd;
+			e->has = HAS_FD | HAS_INODE;
+			e->inode = target.st_ino;
+			e->pipe_end = end;
+			continue;
+		}
+		if (!tree || (len = readlinkat(dfd, de->d_name, link, sizeof(link) - 1)) < 0)
+			continue; /* not the tree's, or closed meanwhile */
+		link[len] = '\0';
+		e = snap_event(s, EV_FOUND, p->pid);
+		e->fd = fd;
+		e->has = HAS_FD;
+		evlog_texts_attach(&s->texts, e, link);
+	}
+	closedir(dir);
+	return 0;
+}
+
+static int snap_cmp_hold(const void *a, const void *b)
+{
+	const struct snap_hold *x = a, *y = b;
+
+	if (x->inode != y->inode)
+		return x->inode < y->inode ? -1 : 1;
+	return x->proc < y->proc ? -1 : x->proc > y->proc;
+}
+
+/* The first hold of inode (holds sorted), or nholds. */
+static size_t snap_first_hold(const struct snapshot *s, uint64_t inode)
+{
+	size_t lo = 0, hi = s->nholds;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->holds[mid].inode < inode)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Whether a hold of this end can wake a thread that waits as wait says (a reader: a writer wakes it). */
+static bool snap_wakes(const struct snap_hold *h, enum hang_wait wait)
+{
+	return h->end == END_RDWR || (wait == HANG_PIPE_READ ? h->end == END_WRITE : h->end == END_READ);
+}
+
+/*
+ * The tree's threads, scanned twice 20 ms apart: a thread that ran in
+ * between (its context switches changed) or is in another call counts as
+ * running. A socket counts as leading outside (hang_outside).
+ */
+static void snap_scan_threads(struct snapshot *s)
+{
+	struct hang_task *tasks = NULL;
+	struct hang_proc *a = NULL;
+	size_t n = 0, cap = 0;
+	ssize_t na;
+
+	for (size_t i = 0; i < s->ntree; i++) {
+		char path[64];
+		struct dirent *de;
+		DIR *dir;
+
+		snprintf(path, sizeof(path), "/proc/%d/task", (int)s->procs[i].pid);
+		if (!(dir = opendir(path)))
+			continue;
+		while ((de = readdir(dir))) {
+			if (!isdigit((unsigned char)de->d_name[0]))
+				continue;
+			if (n == cap)
+				tasks = xrealloc(tasks, (cap = cap ? cap * 2 : 256) * sizeof(*tasks));
+			tasks[n++] = (struct hang_task){ s->procs[i].pid, (pid_t)atoi(de->d_name), 0 };
+		}
+		closedir(dir);
+	}
+	na = hang_scan_tasks(tasks, n, &a);
+	sleep_ms(20);
+	s->nthreads = hang_scan_tasks(tasks, n, &s->threads);
+	free(tasks);
+	if (s->nthreads < 0) {
+		s->nthreads = 0;
+		hang_procs_free(a, na);
+		return;
+	}
+	for (ssize_t i = 0; i < s->nthreads; i++) {
+		struct hang_proc *b = &s->threads[i];
+		bool same = false;
+
+		for (ssize_t j = 0; j < na && !same; j++)
+			same = a[j].tid == b->tid && a[j].switches == b->switches && a[j].wait == b->wait &&
+			       a[j].syscall_nr == b->syscall_nr;
+		if (!same)
+			b->wait = HANG_RUNNING;
+	}
+	hang_procs_free(a, na);
+	hang_outside(s->threads, (size_t)s->nthreads, NULL, NULL);
+	/* hang_scan_tasks keeps the order it was given: each process's threads are together. */
+	for (size_t i = 0, t = 0; i < s->ntree; i++) {
+		s->procs[i].thread0 = t;
+		while (t < (size_t)s->nthreads && s->threads[t].pid == s->procs[i].pid)
+			t++;
+		s->procs[i].nthreads = t - s->procs[i].thread0;
+	}
+}
+
+/* ---- who can move ---- */
+
+/* One (inode, end) a thread waits to be woken through: a pipe it reads, writes or polls. */
+static size_t snap_waits(const struct hang_proc *t, struct hang_fdwait *out, size_t max)
+{
+	size_t n = 0;
+
+	if (t->wait == HANG_PIPE_READ || t->wait == HANG_PIPE_WRITE)
+		out[n++] = (struct hang_fdwait){ t->fd, t->wait, t->inode };
+	for (int j = 0; t->wait == HANG_POLL && j < t->npolled && n < max; j++)
+		out[n++] = t->polled[j];
+	return n;
+}
+
+/*
+ * Calls fn(ctx, proc) for every process that can wake thread t: the holders
+ * of the other end of each pipe it waits on, the children it waits for.
+ * Returns false when a waker is unknown (a child not in the tree): t may wake.
+ */
+static bool snap_wakers(const struct snapshot *s, size_t owner, const struct hang_proc *t,
+			void (*fn)(void *ctx, size_t proc, const struct snap_hold *h), void *ctx)
+{
+	struct hang_fdwait w[POLLWAIT_MAX + 1];
+	size_t nw = snap_waits(t, w, POLLWAIT_MAX + 1);
+	bool any = false;
+
+	for (size_t k = 0; k < nw; k++)
+		for (size_t h = snap_first_hold(s, w[k].inode); h < s->nholds && s->holds[h].inode == w[k].inode; h++)
+			if (snap_wakes(&s->holds[h], w[k].wait)) {
+				fn(ctx, s->holds[h].proc, &s->holds[h]);
+				any = true;
+			}
+	/* A pipe whose other end no process read holds: one that could not be read may. */
+	if (t->wait != HANG_CHILD_WAIT)
+		return any || t->wait == HANG_JOIN || t->wait == HANG_ZOMBIE;
+	any = false;
+	/* wait4's pid is an int: -1 (any child) is 0xffffffff in the register. */
+	pid_t awaited = (pid_t)t->syscall_arg0;
+
+	for (size_t i = 0; i < s->ntree; i++)
+		if (s->procs[i].ppid == s->procs[owner].pid && (awaited <= 0 || s->procs[i].pid == awaited)) {
+			fn(ctx, i, NULL);
+			any = true;
+		}
+	return any;
+}
+
+struct snap_moves_ctx {
+	const struct snapshot *s;
+	bool moves;
+};
+
+static void snap_moves_fn(void *ctx, size_t proc, const struct snap_hold *h)
+{
+	struct snap_moves_ctx *c = ctx;
+
+	(void)h;
+	if (c->s->procs[proc].moves)
+		c->moves = true;
+}
+
+/* Sets moves for every process that can still move; returns how many of the tree cannot. */
+static size_t snap_find_stuck(struct snapshot *s)
+{
+	size_t stuck = 0;
+	bool changed = true;
+
+	/* Outside the tree: not examined, taken as able to move. */
+	for (size_t i = 0; i < s->nprocs; i++) {
+		struct snap_proc *p = &s->procs[i];
+
+		p->moves = i >= s->ntree || p->nthreads == 0;
+		for (size_t t = p->thread0; t < p->thread0 + p->nthreads && !p->moves; t++)
+			p->moves = s->threads[t].wait == HANG_RUNNING;
+		/* A zombie moves no more, and holds nothing. */
+		if (i < s->ntree && p->nthreads && s->threads[p->thread0].wait == HANG_ZOMBIE)
+			p->moves = false;
+	}
+	while (changed) {
+		changed = false;
+		for (size_t i = 0; i < s->ntree; i++) {
+			struct snap_proc *p = &s->procs[i];
+
+			for (size_t t = p->thread0; t < p->thread0 + p->nthreads && !p->moves; t++) {
+				struct snap_moves_ctx c = { s, false };
+				const struct hang_proc *th = &s->threads[t];
+
+				if (th->wait == HANG_ZOMBIE || th->wait == HANG_JOIN)
+					continue; /* a join waits on its own process's thread */
+				if (!snap_wakers(s, i, th, snap_moves_fn, &c) || c.moves)
+					p->moves = changed = true;
+			}
+		}
+	}
+	for (size_t i = 0; i < s->ntree; i++)
+		stuck += !s->procs[i].moves && !(s->procs[i].nthreads && s->threads[s->procs[i].thread0].wait == HANG_ZOMBIE);
+	return stuck;
+}
+
+/* ---- the cycles: Tarjan's strongly connected components over the stuck processes' waits ---- */
+
+struct snap_tarjan {
+	struct snapshot *s;
+	int *index, *low;
+	bool *on_stack;
+	size_t *stack, depth;
+	int next;
+	size_t from; /* the process whose edges are being walked */
+	size_t *edges, nedges, edges_cap;
+};
+
+static void snap_edge_fn(void *ctx, size_t proc, const struct snap_hold *h)
+{
+	struct snap_tarjan *g = ctx;
+
+	(void)h;
+	if (proc >= g->s->ntree || g->s->procs[proc].moves)
+		return;
+	if (g->nedges == g->edges_cap)
+		g->edges = xrealloc(g->edges, (g->edges_cap = g->edges_cap ? g->edges_cap * 2 : 64) * sizeof(*g->edges));
+	g->edges[g->nedges++] = proc;
+}
+
+/* The stuck processes proc waits for (its edges), into g->edges from index start. */
+static size_t snap_edges(struct snap_tarjan *g, size_t proc)
+{
+	const struct snap_proc *p = &g->s->procs[proc];
+	size_t start = g->nedges;
+
+	for (size_t t = p->thread0; t < p->thread0 + p->nthreads; t++)
+		snap_wakers(g->s, proc, &g->s->threads[t], snap_edge_fn, g);
+	return start;
+}
+
+static void snap_strongconnect(struct snap_tarjan *g, size_t v)
+{
+	size_t start, end;
+
+	g->index[v] = g->low[v] = g->next++;
+	g->stack[g->depth++] = v;
+	g->on_stack[v] = true;
+	start = snap_edges(g, v);
+	end = g->nedges;
+	for (size_t e = start; e < end; e++) {
+		size_t w = g->edges[e];
+
+		if (g->index[w] < 0) {
+			snap_strongconnect(g, w);
+			g->low[v] = g->low[w] < g->low[v] ? g->low[w] : g->low[v];
+		} else if (g->on_stack[w]) {
+			g->low[v] = g->index[w] < g->low[v] ? g->index[w] : g->low[v];
+		}
+	}
+	if (g->low[v] == g->index[v]) {
+		size_t first = g->depth, w;
+		bool self = false;
+
+		do {
+			w = g->stack[--first];
+		} while (w != v);
+		for (size_t e = start; e < end; e++)
+			self = self || g->edges[e] == v;
+		/* A component of two or more, or one that waits on itself, is a cycle. */
+		for (size_t k = first; k < g->depth; k++) {
+			g->on_stack[g->stack[k]] = false;
+			g->s->procs[g->stack[k]].on_cycle = g->depth - first > 1 || self;
+		}
+		g->depth = first;
+	}
+}
+
+static void snap_find_cycles(struct snapshot *s)
+{
+	size_t n = s->ntree;
+	struct snap_tarjan g = { s, xcalloc(n, sizeof(int)), xcalloc(n, sizeof(int)), xcalloc(n, sizeof(bool)),
+				 xcalloc(n, sizeof(size_t)), 0, 0, 0, NULL, 0, 0 };
+
+	for (size_t i = 0; i < n; i++)
+		g.index[i] = -1;
+	for (size_t i = 0; i < n; i++)
+		if (!s->procs[i].moves && g.index[i] < 0)
+			snap_strongconnect(&g, i);
+	free(g.index);
+	free(g.low);
+	free(g.on_stack);
+	free(g.stack);
+	free(g.edges);
+}
+
+/* ---- the evidence, stored ---- */
+
+struct snap_holder_ctx {
+	struct snapshot *s;
+	uint64_t seq;
+	pid_t blocked;
+};
+
+static void snap_holder_fn(void *ctx, size_t proc, const struct snap_hold *h)
+{
+	struct snap_holder_ctx *c = ctx;
+
+	if (h && proc < c->s->ntree)
+		ingest_hang_holder(session_ingest(c->s->ss), c->seq, c->blocked, h->inode, c->s->procs[proc].pid, h->fd);
+}
+
+/* A `hang` event for every blocked thread of the tree, with the holders of what would wake it. */
+static void snap_evidence(struct snapshot *s)
+{
+	char text[POLLWAIT_MAX * 12 + 256];
+
+	for (size_t i = 0; i < s->ntree; i++) {
+		const struct snap_proc *p = &s->procs[i];
+
+		for (size_t t = p->thread0; t < p->thread0 + p->nthreads; t++) {
+			const struct hang_proc *th = &s->threads[t];
+			struct evlog_record *r;
+			struct snap_holder_ctx c = { s, 0, p->pid };
+
+			if (th->wait == HANG_RUNNING || th->wait == HANG_ZOMBIE)
+				continue;
+			r = snap_event(s, EV_HANG, p->pid);
+			hang_evidence(th, r);
+			if (strlen(r->text) + 1 >= sizeof(r->text)) {
+				hang_evidence_text(th, text, sizeof(text));
+				evlog_texts_attach(&s->texts, r, text);
+			}
+			c.seq = s->seq;
+			snap_wakers(s, i, th, snap_holder_fn, &c);
+		}
+	}
+}
+
+/* ---- the words ---- */
+
+static void snap_name(const struct snapshot *s, size_t i, char *buf, size_t len)
+{
+	snprintf(buf, len, "pid %d (%s)", (int)s->procs[i].pid, s->procs[i].comm);
+}
+
+struct snap_list_ctx {
+	const struct snapshot *s;
+	FILE *out;
+	size_t shown, total;
+	bool child;
+};
+
+static void snap_list_fn(void *ctx, size_t proc, const struct snap_hold *h)
+{
+	struct snap_list_ctx *c = ctx;
+	const struct snap_proc *p = &c->s->procs[proc];
+	enum { SNAP_LIST_MAX = 6 };
+
+	c->total++;
+	if (c->shown == SNAP_LIST_MAX)
+		return;
+	fprintf(c->out, "%s%s %d (%s", c->shown ? ", " : "", "pid", (int)p->pid, p->comm);
+	if (h)
+		fprintf(c->out, ", fd %d", h->fd);
+	fprintf(c->out, ", %s)", proc >= c->s->ntree ? "outside the tree" : p->moves ? "can move" : "blocked");
+	c->shown++;
+}
+
+static const char *snap_wait_words(enum hang_wait w)
+{
+	switch (w) {
+	case HANG_PIPE_READ: return "data or EOF";
+	case HANG_PIPE_WRITE: return "room";
+	default: return "";
+	}
+}
+
+/* One line for thread t of process i: what it waits in, and who could wake it. */
+static void snap_say_thread(const struct snapshot *s, size_t i, const struct hang_proc *t, FILE *out)
+{
+	char name[64];
+	struct snap_list_ctx c = { s, out, 0, 0, false };
+
+	snap_name(s, i, name, sizeof(name));
+	fprintf(out, "  %s", name);
+	if (t->tid != t->pid)
+		fprintf(out, " thread %d", (int)t->tid);
+	switch (t->wait) {
+	case HANG_PIPE_READ:
+	case HANG_PIPE_WRITE:
+		fprintf(out, " waits in %s(fd %d) for %s on pipe:[%llu]", hang_call_name(t->syscall_nr), t->fd,
+			snap_wait_words(t->wait), (unsigned long long)t->inode);
+		if (t->wait == HANG_PIPE_WRITE && t->queued >= 0 && t->capacity > 0 && t->queued >= t->capacity)
+			fprintf(out, ", which is full (%ld of %ld bytes)", t->queued, t->capacity);
+		fprintf(out, "; its %s end is held by ", t->wait == HANG_PIPE_READ ? "write" : "read");
+		break;
+	case HANG_POLL:
+		fprintf(out, " waits in %s on %d pipe fds; they can be woken by ", hang_call_name(t->syscall_nr),
+			t->npolled);
+		break;
+	case HANG_CHILD_WAIT:
+		if ((pid_t)t->syscall_arg0 > 0)
+			fprintf(out, " waits in %s for its child pid %d: ", hang_call_name(t->syscall_nr), (int)(pid_t)t->syscall_arg0);
+		else
+			fprintf(out, " waits in %s for any child: ", hang_call_name(t->syscall_nr));
+		break;
+	case HANG_JOIN:
+		fprintf(out, " waits in pthread_join for thread %d of its own\n", (int)t->joins);
+		return;
+	default:
+		fprintf(out, " %s\n", t->wait == HANG_ZOMBIE ? "is a zombie" : "can move");
+		return;
+	}
+	snap_wakers(s, i, t, snap_list_fn, &c);
+	if (!c.total)
+		fprintf(out, "no process pooltrace may read (so one it may not may wake it)");
+	else if (c.total > c.shown)
+		fprintf(out, " and %zu more", c.total - c.shown);
+	fputc('\n', out);
+}
+
+/* Process i's blocked threads, one line each (the first few of a process with many). */
+static void snap_say_proc(const struct snapshot *s, size_t i, FILE *out)
+{
+	const struct snap_proc *p = &s->procs[i];
+	size_t said = 0;
+
+	for (size_t t = p->thread0; t < p->thread0 + p->nthreads && said < 4; t++)
+		if (s->threads[t].wait != HANG_RUNNING) {
+			snap_say_thread(s, i, &s->threads[t], out);
+			said++;
+		}
+}
+
+static void snap_words(const struct snapshot *s, size_t stuck, FILE *out)
+{
+	enum { SNAP_SAY_MAX = 12 };
+	size_t on_cycle = 0, said = 0, blocked = 0;
+
+	for (size_t i = 0; i < s->ntree; i++)
+		on_cycle += s->procs[i].on_cycle;
+	if (stuck) {
+		fprintf(out, "deadlock: %zu of %zu processes can never move again; %zu of them wait for each other:\n", stuck,
+			s->ntree, on_cycle);
+		for (size_t i = 0; i < s->ntree && said < SNAP_SAY_MAX; i++)
+			if (s->procs[i].on_cycle) {
+				snap_say_proc(s, i, out);
+				said++;
+			}
+		if (on_cycle > said)
+			fprintf(out, "  ... and %zu more processes on the cycle\n", on_cycle - said);
+		if (stuck > on_cycle) {
+			fprintf(out, "stuck behind it: %zu\n", stuck - on_cycle);
+			said = 0;
+			for (size_t i = 0; i < s->ntree && said < SNAP_SAY_MAX / 2; i++)
+				if (!s->procs[i].moves && !s->procs[i].on_cycle && s->procs[i].nthreads &&
+				    s->threads[s->procs[i].thread0].wait != HANG_ZOMBIE) {
+					snap_say_proc(s, i, out);
+					said++;
+				}
+		}
+		if (s->unread)
+			fprintf(out, "(%zu processes of other users could not be read: a holder among them would not be seen)\n",
+				s->unread);
+		return;
+	}
+	for (ssize_t t = 0; t < s->nthreads; t++)
+		blocked += s->threads[t].wait != HANG_RUNNING && s->threads[t].wait != HANG_ZOMBIE;
+	if (!blocked) {
+		fprintf(out, "no deadlock: none of the %zu processes is blocked on a pipe or in a wait for a child\n",
+			s->ntree);
+		return;
+	}
+	fprintf(out, "no deadlock: %zu thread%s blocked, and %s can still be woken:\n", blocked,
+		blocked == 1 ? " is" : "s are", blocked == 1 ? "it" : "each");
+	for (size_t i = 0; i < s->ntree && said < SNAP_SAY_MAX; i++) {
+		const struct snap_proc *p = &s->procs[i];
+
+		for (size_t t = p->thread0; t < p->thread0 + p->nthreads && said < SNAP_SAY_MAX; t++)
+			if (s->threads[t].wait != HANG_RUNNING && s->threads[t].wait != HANG_ZOMBIE) {
+				snap_say_thread(s, i, &s->threads[t], out);
+				said++;
+			}
+	}
+	if (blocked > said)
+		fprintf(out, "  ... and %zu more\n", blocked - said);
+}
+
+/* ---- the run ---- */
+
+/* Checks that each root exists and may be read, with one line for the first that is not. */
+static int snap_check_roots(const struct snapshot_config *cfg)
+{
+	for (size_t r = 0; r < cfg->nroots; r++) {
+		char path[64];
+		DIR *dir;
+
+		snprintf(path, sizeof(path), "/proc/%d/fd", (int)cfg->roots[r]);
+		if ((dir = opendir(path))) {
+			closedir(dir);
+			continue;
+		}
+		if (errno == ENOENT)
+			return error("no process %d", (int)cfg->roots[r]), -ESRCH;
+		return error("process %d: its fds may not be read (%s): it is another user's", (int)cfg->roots[r],
+			     strerror(errno)), -EACCES;
+	}
+	return 0;
+}
+
+int snapshot_run(const struct snapshot_config *cfg, FILE *out, struct snapshot_result *res)
+{
+	struct snapshot s = { .cfg = cfg };
+	struct session_run run = { .source = "snapshot", .command = cfg->command, .crash_worker = -1,
+				   .supervisor_pid = getpid() };
+	size_t stuck;
+	int rc;
+
+	assert(cfg->all || cfg->nroots > 0);
+	memset(res, 0, sizeof(*res));
+	if ((rc = snap_check_roots(cfg)) < 0)
+		return rc;
+	s.nprocs = snap_list(&s.procs);
+	snap_select(&s);
+	if (!s.ntree) {
+		free(s.procs);
+		return error("no process to read (every one ended meanwhile)"), -ESRCH;
+	}
+	if ((rc = session_begin(cfg->db_path, &run, &s.ss)) < 0) {
+		free(s.procs);
+		return rc;
+	}
+	for (size_t i = 0; i < s.ntree; i++) {
+		struct evlog_record *r = snap_event(&s, EV_FOUND, s.procs[i].pid);
+		char path[64], exe[PATH_MAX + 1];
+		ssize_t len;
+
+		r->other_pid = s.procs[i].ppid;
+		r->has = HAS_OTHER_PID;
+		snprintf(path, sizeof(path), "/proc/%d/exe", (int)s.procs[i].pid);
+		len = readlink(path, exe, sizeof(exe) - 1);
+		exe[len > 0 ? len : 0] = '\0';
+		evlog_texts_attach(&s.texts, r, len > 0 ? exe : s.procs[i].comm);
+	}
+	/* Every process's fds, so a holder outside the tree is seen too. */
+	for (size_t i = 0; i < s.nprocs; i++)
+		if ((rc = snap_read_fds(&s, i)) < 0 && rc != -ENOENT)
+			s.unread++;
+	qsort(s.holds, s.nholds, sizeof(*s.holds), snap_cmp_hold);
+	/* Stored before the evidence, which names the pipes these make. */
+	rc = session_store(s.ss, s.batch, s.nbatch, &s.texts);
+	s.nbatch = 0;
+	snap_scan_threads(&s);
+	stuck = snap_find_stuck(&s);
+	if (stuck)
+		snap_find_cycles(&s);
+	if (rc == 0) {
+		snap_evidence(&s);
+		rc = session_store(s.ss, s.batch, s.nbatch, &s.texts);
+	}
+	if (rc == 0) {
+		struct session_end end = { .outcome = stuck ? "deadlock" : "ok" };
+
+		rc = session_finish(s.ss, &end);
+	} else {
+		session_fail(s.ss);
+	}
+	if (rc == 0) {
+		res->run_id = session_run_id(s.ss);
+		res->processes = s.ntree;
+		res->threads = (size_t)s.nthreads;
+		res->deadlocked = stuck;
+		res->unread = s.unread;
+		for (size_t h = 0; h < s.nholds; h++)
+			res->pipes += s.holds[h].proc < s.ntree && (h == 0 || s.holds[h - 1].inode != s.holds[h].inode);
+		snap_words(&s, stuck, out);
+	}
+	session_free(s.ss);
+	hang_procs_free(s.threads, s.nthreads);
+	evlog_texts_release(&s.texts);
+	free(s.batch);
+	free(s.holds);
+	free(s.procs);
+	return rc < 0 ? -EIO : 0;
+}
