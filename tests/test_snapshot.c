@@ -251,3 +251,12 @@ Test(snapshot, a_user_reads_their_own_tree_and_is_refused_roots, .timeout = 60, 
 	cr_expect(strstr(r.err, "process 1: its fds may not be read") != NULL, "%s", r.err);
 	cr_expect_eq(t_lines(r.err), 1, "%s", r.err);
 }
+
+/* The shell that runs pooltrace waits for it, which is not in the tree but will exit: no false deadlock. */
+Test(snapshot, the_shell_running_pooltrace_is_not_taken_for_stuck, .timeout = 60)
+{
+	struct t_result r;
+
+	cr_expect_eq(t_sh(&r, "bash -c 'exec 3> >(cat); \"$PT\" snapshot --db s.db $$; exit $?'"), 0, "%s%s", r.out, r.err);
+	cr_expect(strstr(r.out, "no deadlock") == r.out, "%s", r.out);
+}

@@ -10,7 +10,7 @@ bin=$(realpath "$1") probe=$(realpath "$2")
 supp=$(realpath "$(dirname "$0")/valgrind.supp")
 dir=$(mktemp -d /tmp/pooltrace-valgrind-XXXXXX)
 # A live tree for snapshot to read: cat waits for sleep, which can move (no deadlock).
-sleep 60 </dev/null | cat >/dev/null &
+sleep 3600 </dev/null | cat >/dev/null &
 live=$!
 trap 'kill "$live" 2>/dev/null; pkill -P $$ -x sleep 2>/dev/null; rm -rf "$dir"' EXIT
 sleep 0.2

@@ -377,7 +377,9 @@ static size_t snap_find_stuck(struct snapshot *s)
 	for (size_t i = 0; i < s->nprocs; i++) {
 		struct snap_proc *p = &s->procs[i];
 
-		p->moves = i >= s->ntree || p->nthreads == 0;
+		/* pooltrace's own parent (a shell running it) may wait for pooltrace, which is left out
+		 * of the tree but will exit: it can move. */
+		p->moves = i >= s->ntree || p->nthreads == 0 || p->pid == getppid();
 		for (size_t t = p->thread0; t < p->thread0 + p->nthreads && !p->moves; t++)
 			p->moves = s->threads[t].wait == HANG_RUNNING;
 		/* A zombie moves no more, and holds nothing. */
