@@ -557,7 +557,9 @@ Test(faults, record_never_kills_a_program_an_outsider_can_still_wake, .timeout =
 {
 	struct t_result r;
 
-	t_sh(&r, "t0=$(date +%%s%%N); \"$PT\" record --db o.db --hang-ms 1000 -- %s 2 & pt=$!; sleep 0.4;"
+	/* --hang-ms 2000: the outsider must be in place before the first check, however slow this
+	 * machine is (under ASan and a loaded machine, 1000 ms was not always enough). */
+	t_sh(&r, "t0=$(date +%%s%%N); \"$PT\" record --db o.db --hang-ms 2000 -- %s 2 & pt=$!; sleep 0.4;"
 		 " top=$(pgrep -P $pt | head -1); w0=$(pgrep -P $top | sort -n | head -1);"
 		 " w1=$(pgrep -P $top | sort -n | tail -1); pipe=$(readlink /proc/$w0/fd/0);"
 		 /* Worker 1's fd on pipe 1 (the fd numbers depend on what the test runner left open). */
