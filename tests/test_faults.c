@@ -377,7 +377,8 @@ Test(faults, record_on_a_full_disk_fails_the_run_and_leaves_nothing_running, .ti
 	for (int i = 0; i < 100 && t_tagged_alive(tag); i++)
 		usleep(10000);
 	cr_expect_eq(t_tagged_alive(tag), 0, "the program outlived pooltrace");
-	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM runs WHERE outcome IS NOT 'failed'"), 0);
+	/* Seen twice under a heavily loaded machine: a row not marked failed (its stderr says why). */
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM runs WHERE outcome IS NOT 'failed'"), 0, "%s", r.err);
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check <> 'ok'"), 0);
 	t_sh(&r, "umount small");
 }
