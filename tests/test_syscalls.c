@@ -114,3 +114,32 @@ Test(syscalls, i386_and_x32_calls_that_change_fds_are_stopped_at)
 			     nr);
 	}
 }
+
+/* record -p has no filter: syscall_stops decides in C, and must decide as the filter does, call for call. */
+Test(syscalls, the_attached_tracers_decision_is_the_filters)
+{
+	const uint32_t arches[] = { AUDIT_ARCH_X86_64, AUDIT_ARCH_I386, AUDIT_ARCH_AARCH64 };
+	const uint64_t arg0s[] = { 0, CLONE_UNTRACED | SIGCHLD, CLONE_VM | CLONE_THREAD };
+	const uint64_t arg1s[] = { 0, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFL };
+	const long extra[] = { -1, SYSCALL_X32_BIT | SYS_close, SYSCALL_X32_BIT | SYS_getpid, SYSCALL_X32_END - 1,
+			       SYSCALL_X32_END };
+	size_t stops = 0;
+
+	for (int io = 0; io < 2; io++)
+		for (size_t a = 0; a < sizeof(arches) / sizeof(arches[0]); a++)
+			for (long nr = 0; nr < 460 + (long)(sizeof(extra) / sizeof(extra[0])); nr++) {
+				long n = nr < 460 ? nr : extra[nr - 460];
+
+				for (size_t i = 0; i < sizeof(arg0s) / sizeof(arg0s[0]); i++)
+					for (size_t j = 0; j < sizeof(arg1s) / sizeof(arg1s[0]); j++) {
+						uint64_t args[6] = { arg0s[i], arg1s[j], 0, 0, 0, 0 };
+						bool want = verdict2(io, arches[a], (int)n, arg0s[i], arg1s[j]) == SECCOMP_RET_TRACE;
+
+						stops += want;
+						cr_expect_eq(syscall_stops(arches[a], n, args, io), want,
+							     "arch %#x nr %ld args %#llx %#llx io %d", arches[a], n,
+							     (unsigned long long)arg0s[i], (unsigned long long)arg1s[j], io);
+					}
+			}
+	cr_expect_gt(stops, 0);
+}

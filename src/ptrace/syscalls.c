@@ -114,6 +114,23 @@ static bool syscall_stopped(const struct syscall_row *row, bool io)
 	return (row->flags & (SYSCALL_FD | SYSCALL_BLIND | SYSCALL_UNTRACED | SYSCALL_TIMER)) || (io && (row->flags & SYSCALL_IO));
 }
 
+bool syscall_stops(uint32_t arch, long nr, const uint64_t args[6], bool io)
+{
+	const struct syscall_row *row;
+	/* The filter compares 32-bit words: the low one of nr and of each argument. */
+	uint32_t nr32 = (uint32_t)nr, arg0 = (uint32_t)args[0], arg1 = (uint32_t)args[1];
+
+	if (arch == AUDIT_ARCH_X86_64 && nr32 >= SYSCALL_X32_BIT)
+		return nr32 < SYSCALL_X32_END;
+	if (!(row = syscall_find(arch, (long)nr32)) || !syscall_stopped(row, io))
+		return false;
+	if (row->flags & SYSCALL_IF_UNTRACED)
+		return (arg0 & CLONE_UNTRACED) != 0;
+	if (row->flags & SYSCALL_DUPFD)
+		return arg1 == F_DUPFD || arg1 == F_DUPFD_CLOEXEC;
+	return true;
+}
+
 /* code[n++] = ins, within the program's bound. */
 #define EMIT(ins)                                  \
 	do {                                       \

@@ -43,6 +43,14 @@ const struct syscall_row *syscall_find(uint32_t arch, long nr);
 /* Whether nr (x86-64) is a read or write that --io follows. */
 bool syscall_is_io(long nr);
 
+/*
+ * Whether the filter would stop at this call (SECCOMP_RET_TRACE): the same
+ * decision, made in C, for a program pooltrace attached to, which runs
+ * without the filter (one cannot be added to a running process) and so
+ * stops at every call. args are the call's six arguments.
+ */
+bool syscall_stops(uint32_t arch, long nr, const uint64_t args[6], bool io);
+
 /* The largest program syscall_filter writes. */
 #define SYSCALL_FILTER_MAX 256
 
