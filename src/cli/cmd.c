@@ -12,6 +12,7 @@
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_record_entry,
 	&cmd_snapshot_entry,
+	&cmd_explain_entry,
 	&cmd_run_entry,
 	&cmd_query_entry,
 	&cmd_render_entry,
