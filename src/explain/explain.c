@@ -770,7 +770,7 @@ static const struct explain_hang *explain_hang_of(const struct explain *x, size_
 
 static void explain_rules(struct explain *x)
 {
-	size_t exec_leaks = 0, writers = 0;
+	size_t exec_leaks = 0, writers = 0, eof_waits = 0;
 	bool read_first = false;
 
 	for (size_t i = 0; i < x->ngroups; i++)
@@ -783,6 +783,8 @@ static void explain_rules(struct explain *x)
 
 		if (hu && hu->end == 'w')
 			writers++;
+		if (hu && hu->end == 'r')
+			eof_waits++;
 		/* u waits for its child v, which waits for room in a pipe u holds the read end of. */
 		if (hu && hu->child_wait && hv && hv->end == 'w' && explain_waits_for(x, hv, u))
 			read_first = true;
@@ -811,11 +813,50 @@ static void explain_rules(struct explain *x)
 				" and a reader sees EOF only when every holder has closed",
 				"in the child, after dup2, close everything else: close_range(3, ~0U, 0), or close the inherited"
 				" fds one by one (the parent keeps its own)");
+	if (!x->nleaks && eof_waits)
+		/* A snapshot's fds were found, not seen inherited: the cycle says what the leak would have. */
+		explain_fix_add(x, "close-inherited",
+				"a reader on the cycle waits for EOF on a pipe whose write end other processes of the tree still"
+				" hold (how they got it is before the trace: the usual way is a fork whose child never closes"
+				" what it inherited)",
+				"in the child, after dup2, close everything else: close_range(3, ~0U, 0), or close the inherited"
+				" fds one by one; record the program (pooltrace record) to see where each end came from");
 	if (exec_leaks)
 		explain_fix_add(x, "cloexec",
 				"processes that exec keep the write ends they inherited: the pipes were made without O_CLOEXEC",
 				"make the pipes with pipe2(O_CLOEXEC) and dup2 only what the program needs, or start it with"
 				" posix_spawn and file actions (adddup2, addclose)");
+}
+
+/*
+ * Why a leak did no harm: for the first leaking pipe, its last leaked
+ * holder let go before the pipe's last user of a write end closed its own.
+ */
+static int explain_load_accident(struct store *st, struct explain *x)
+{
+	const struct explain_group *g = &x->groups[0];
+	sqlite3_stmt *s = explain_query(st, x->run,
+		"SELECT pid, max(to_seq) FROM holds WHERE run_id = ?1 AND pipe_id = ?2 AND pipe_end = 'write'"
+		" AND touched_seq IS NOT NULL");
+	int rc;
+
+	x->accident.pipe_id = g->pipe_id;
+	x->accident.release_seq = -1;
+	for (size_t i = g->leak0; i < g->leak0 + g->nleaks; i++)
+		if (x->leaks[i].to_seq > x->accident.release_seq) {
+			x->accident.release_seq = x->leaks[i].to_seq;
+			x->accident.holder = x->leaks[i].pid;
+		}
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 2, g->pipe_id);
+	x->accident.close_seq = -1;
+	if ((rc = store_step(st, s)) == 1) {
+		x->accident.closer = (int)explain_col_int(s, 0, 0);
+		x->accident.close_seq = explain_col_int(s, 1, -1);
+	}
+	sqlite3_finalize(s);
+	return rc < 0 ? -EIO : 0;
 }
 
 /* ---- the whole ---- */
@@ -842,6 +883,9 @@ int explain_load(struct store *st, int64_t run, struct explain *x)
 	explain_find_cycle(x);
 	explain_find_stairs(x);
 	explain_rules(x);
+	for (size_t i = 0; i < x->nfixes; i++)
+		if (!strcmp(x->fixes[i].rule, "accidental-order"))
+			return explain_load_accident(st, x);
 	return 0;
 }
 

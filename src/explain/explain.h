@@ -102,6 +102,10 @@ struct explain {
 	size_t nstairs;
 	size_t nblockers;             /* == count(*) of eof_blockers for the run */
 
+	/* With the accidental-order rule: the first pipe's evidence, its last
+	 * leaked holder let go (release_seq) before its last user closed (close_seq). */
+	struct { int64_t pipe_id, release_seq, close_seq; int holder, closer; } accident;
+
 	struct explain_fix fixes[6];
 	size_t nfixes;
 };

@@ -691,12 +691,28 @@ int explain_print_text(const struct explain *x, FILE *out)
 		fprintf(out, "why it hung: no cycle of waits is in the evidence stored (%zu hang events)\n", x->nhangs);
 	explain_say_leaks(x, out, &b);
 	explain_say_blockers(x, out, &b);
-	if (!x->nfixes)
+	if (!x->nfixes && x->ncycle)
+		fprintf(out, "fix: no rule of docs/explain.md fits this cycle: one of its waits has to go\n");
+	else if (!x->nfixes)
 		fprintf(out, "fix: nothing to fix: no wait-for cycle, no leaked write end\n");
 	else
 		fprintf(out, "fix%s:\n", x->nfixes == 1 ? "" : "es");
-	for (size_t i = 0; i < x->nfixes; i++)
-		fprintf(out, "  %zu. [%s] %s.\n     fix: %s.\n", i + 1, x->fixes[i].rule, x->fixes[i].pattern, x->fixes[i].fix);
+	for (size_t i = 0; i < x->nfixes; i++) {
+		fprintf(out, "  %zu. [%s] %s.\n", i + 1, x->fixes[i].rule, x->fixes[i].pattern);
+		if (!strcmp(x->fixes[i].rule, "accidental-order") && x->accident.close_seq >= 0) {
+			sb_printf(&b, "     here: pipe %lld's last leaked holder, ", (long long)x->accident.pipe_id);
+			explain_name(x, x->accident.holder, &b);
+			sb_printf(&b, ", let go at seq %lld; ", (long long)x->accident.release_seq);
+			explain_name(x, x->accident.closer, &b);
+			sb_printf(&b, " closed its own write end only later, at seq %lld", (long long)x->accident.close_seq);
+			if (x->strategy && !strcmp(x->strategy, "reverse-close"))
+				sb_printf(&b, " (reverse order: the last worker, which holds every earlier write end, is closed"
+					      " and reaped first)");
+			fprintf(out, "%s\n", b.s);
+			b.len = 0;
+		}
+		fprintf(out, "     fix: %s.\n", x->fixes[i].fix);
+	}
 	free(b.s);
 	return explain_finish(out);
 }
@@ -862,6 +878,11 @@ int explain_print_json(const struct explain *x, FILE *out)
 		json_str(out, x->fixes[i].pattern);
 		fputs(", \"fix\": ", out);
 		json_str(out, x->fixes[i].fix);
+		if (!strcmp(x->fixes[i].rule, "accidental-order") && x->accident.close_seq >= 0)
+			fprintf(out, ", \"evidence\": {\"pipe_id\": %lld, \"holder\": %d, \"released_seq\": %lld, \"closer\": %d,"
+				     " \"closed_seq\": %lld}",
+				(long long)x->accident.pipe_id, x->accident.holder, (long long)x->accident.release_seq,
+				x->accident.closer, (long long)x->accident.close_seq);
 		fputc('}', out);
 	}
 	fprintf(out, "%s]\n}\n", x->nfixes ? "\n  " : "");
