@@ -695,8 +695,11 @@ static int explain_load_blockers(struct store *st, struct explain *x)
 		int64_t from = sqlite3_column_int64(s, 2), to = explain_col_int(s, 3, -1);
 		bool seen = false;
 
-		if (!g || g->close_seq < 0 || pid == g->closed_by || from > g->close_seq || (to >= 0 && to <= g->close_seq))
+		if (!g || g->close_seq < 0 || from > g->close_seq || (to >= 0 && to <= g->close_seq))
 			continue;
+		/* A holder of a leaked write end that also holds the read end is not kept waiting: it keeps. */
+		for (size_t k = g->leak0; k < g->leak0 + g->nleaks && !seen; k++)
+			seen = x->leaks[k].pid == pid;
 		for (size_t k = 0; k < g->nreaders; k++)
 			seen |= g->readers[k] == pid;
 		if (!seen && g->nreaders < sizeof(g->readers) / sizeof(g->readers[0]))
