@@ -539,8 +539,8 @@ static void explain_say_stair(const struct explain *x, const struct explain_stai
 	explain_stair_pids(x, s, pids, &n);
 	sb_printf(b, "  ");
 	explain_name_set(x, pids, n, b);
-	sb_printf(b, " each hold the write ends of all earlier pipes (pipes %lld-%lld, each from the fork that made the"
-		     " holder): %zu leaked write ends", (long long)g0->pipe_id, (long long)g1->pipe_id, s->nleaks);
+	sb_printf(b, " each hold the write ends of all earlier pipes (pipes %lld-%lld): %zu leaked write ends",
+		  (long long)g0->pipe_id, (long long)g1->pipe_id, s->nleaks);
 	fprintf(out, "%s\n", b->s);
 	b->len = 0;
 }
