@@ -364,7 +364,42 @@ Test(explain, snapshot_takes_the_gate_and_its_run_is_explained, .timeout = 60)
 	explain(&r, "--run 1");
 	expect_in_order(r.out, (const char *const[]){
 		"run 1 (snapshot: ", "deadlock", " (leakypool) waits in wait4 for process ",
-		"waits in read(fd 0) for EOF on pipe ", "until wait4 returns", "[close-inherited]", NULL });
+		"waits in read(fd 0) for data or EOF on pipe ", "until wait4 returns", "[close-inherited]", NULL });
+}
+
+/* One process, no cycle between processes: its threads wait for each other. */
+Test(explain, threads_joined_before_their_pipe_is_closed_get_close_before_join, .timeout = 60)
+{
+	struct t_result r;
+
+	t_run(&r, "record --db t.db -- %s 3", PROG("threadpool"));
+	cr_assert_eq(r.status, 137, "%s", r.err);
+	explain(&r, "");
+	expect_in_order(r.out, (const char *const[]){
+		"why it hung: process ", " (threadpool) is deadlocked by its own threads",
+		"The main thread waits in pthread_join for thread ",
+		"Thread ", "waits in read(fd ", "whose write end only its own process holds (fd ",
+		"[close-before-join]", "close every write end first, then join", NULL });
+	cr_assert_eq(t_run(&r, "explain --db t.db --json > j.json && python3 -m json.tool j.json > /dev/null"), 0, "%s", r.err);
+	cr_assert_eq(t_run(&r, "record --db t.db -- %s 3 fixed", PROG("threadpool")), 0, "%s", r.err);
+	explain(&r, "");
+	cr_expect(strstr(r.out, "nothing to fix") != NULL, "%s", r.out);
+}
+
+/* A writer waiting for a reader that waits for a "go": a cycle, no leak, and no rule pretends to fit. */
+Test(explain, a_cycle_no_rule_fits_is_said_so)
+{
+	struct t_result r;
+
+	cr_assert_eq(t_run(&r, "run --db t.db -q --scenario full-pipe-stuck"), 0, "%s", r.err);
+	explain(&r, "");
+	expect_in_order(r.out, (const char *const[]){
+		"The parent (pid ", "waits in write(fd ", "for room in pipe 1, which is full (",
+		"Pipe 1's read end is held only by worker 0 (pid ",
+		"Worker 0 (pid ", "waits in read(fd ", "for data or EOF on pipe 2.",
+		"Pipe 2's write end is still held by the parent (pid ",
+		"fix: no rule of docs/explain.md fits this cycle", NULL });
+	cr_expect(strstr(r.out, "[") == NULL, "no rule: %s", r.out);
 }
 
 /* A thousand workers: a screenful, in seconds (a per-row query took minutes). */

@@ -215,6 +215,14 @@ static int explain_load_hangs(struct store *st, struct explain *x)
 		e->queued = explain_col_int(s, 6, -1);
 		e->capacity = explain_col_int(s, 7, -1);
 		explain_hang_call((const char *)sqlite3_column_text(s, 8), e->call, sizeof(e->call));
+		{
+			const char *d = (const char *)sqlite3_column_text(s, 8), *t;
+
+			if (d && !strncmp(d, "tid=", 4))
+				e->tid = atoi(d + 4);
+			if (d && (t = strstr(d, "joins=")))
+				e->joins = atoi(t + 6);
+		}
 		if ((p = (struct explain_proc *)explain_proc_find(x, e->pid)) && p->hang < 0)
 			p->hang = (int64_t)x->nhangs;
 		x->nhangs++;
@@ -810,13 +818,36 @@ static void explain_rules(struct explain *x)
 				" order works by accident",
 				"another order (close each pipe and wait in the order of creation), or one worker that outlives"
 				" its turn, hangs: close what the children inherited as well (close_range(3, ~0U, 0) after dup2)");
+	/* No cycle between processes: one process whose threads wait for each other (a join of a reader its own write end holds back). */
+	if (!x->ncycle && x->outcome && !strcmp(x->outcome, "deadlock")) {
+		for (size_t i = 0; i < x->nhangs && !x->self_deadlock; i++) {
+			const struct explain_hang *j = &x->hangs[i];
+
+			for (size_t k = 0; j->joins && k < x->nhangs; k++) {
+				const struct explain_hang *r = &x->hangs[k];
+				bool own = r->nholders > 0;
+
+				if (r->pid != j->pid || r->tid != j->joins || r->end != 'r')
+					continue;
+				for (size_t h = r->holder0; h < r->holder0 + r->nholders; h++)
+					own &= x->holders[h].pid == r->pid;
+				if (own)
+					x->self_deadlock = j->pid;
+			}
+		}
+		if (x->self_deadlock)
+			explain_fix_add(x, "close-before-join",
+					"a thread joins a worker thread before it closes the write end of the pipe that worker reads:"
+					" the worker waits for EOF that only the joining thread's process can give",
+					"close every write end first, then join (each worker reads EOF and returns)");
+	}
 	if (x->nleaks > exec_leaks)
 		explain_fix_add(x, "close-inherited",
 				"children never close what they inherited: each keeps the write ends of the pipes made before it,"
 				" and a reader sees EOF only when every holder has closed",
 				"in the child, after dup2, close everything else: close_range(3, ~0U, 0), or close the inherited"
 				" fds one by one (the parent keeps its own)");
-	if (!x->nleaks && eof_waits)
+	if (!x->nleaks && eof_waits && x->source && !strcmp(x->source, "snapshot"))
 		/* A snapshot's fds were found, not seen inherited: the cycle says what the leak would have. */
 		explain_fix_add(x, "close-inherited",
 				"a reader on the cycle waits for EOF on a pipe whose write end other processes of the tree still"

@@ -30,6 +30,7 @@ struct explain_hang {
 	char end;                 /* 'r' blocked reading (waits for data or EOF), 'w' writing (waits for room), 's' socket, 0 */
 	int64_t queued, capacity; /* -1: unknown */
 	char call[24];            /* from the detail: read, write, wait4, poll... */
+	int tid, joins;           /* from the detail: the thread (0: the process's main one), the thread it joins (0: none) */
 	size_t holder0, nholders; /* its rows in explain.holders */
 };
 
@@ -105,6 +106,8 @@ struct explain {
 	/* With the accidental-order rule: the first pipe's evidence, its last
 	 * leaked holder let go (release_seq) before its last user closed (close_seq). */
 	struct { int64_t pipe_id, release_seq, close_seq; int holder, closer; } accident;
+
+	int self_deadlock;        /* a process whose threads wait only for each other (no cycle between processes): its pid, 0 */
 
 	struct explain_fix fixes[6];
 	size_t nfixes;

@@ -325,7 +325,7 @@ static const char *explain_call(const struct explain_hang *h, const char *def)
 }
 
 /* "waits in read(fd 0) for EOF on pipe 1" */
-static void explain_say_wait(const struct explain *x, const struct explain_hang *h, struct sbuf *b)
+static void explain_say_wait(const struct explain *x, const struct explain_hang *h, struct sbuf *b, bool eof)
 {
 	(void)x;
 	if (h->end == 'w') {
@@ -333,9 +333,10 @@ static void explain_say_wait(const struct explain *x, const struct explain_hang 
 		if (h->queued >= 0 && h->capacity > 0 && h->queued >= h->capacity)
 			sb_printf(b, ", which is full (%lld of %lld bytes)", (long long)h->queued, (long long)h->capacity);
 	} else if (h->end == 'r')
-		sb_printf(b, " waits in %s(fd %d) for EOF on pipe %lld", explain_call(h, "read"), h->fd, (long long)h->pipe_id);
+		sb_printf(b, " waits in %s(fd %d) for %s on pipe %lld", explain_call(h, "read"), h->fd, eof ? "EOF" : "data or EOF",
+			  (long long)h->pipe_id);
 	else if (h->pipe_id >= 0)
-		sb_printf(b, " waits in %s(fd %d) on socketpair end %lld", explain_call(h, "recv"), h->fd, (long long)h->pipe_id);
+		sb_printf(b, " waits in %s(fd %d) on a socketpair (end %lld)", explain_call(h, "recv"), h->fd, (long long)h->pipe_id);
 	else
 		sb_printf(b, " waits in %s on %zu pipe fd%s", explain_call(h, "poll"), h->nholders, h->nholders == 1 ? "" : "s");
 }
@@ -397,9 +398,6 @@ static void explain_say_cycle(const struct explain *x, FILE *out, struct sbuf *b
 			i++;
 			continue;
 		}
-		explain_say_wait(x, h, b);
-		sb_printf(b, ".");
-		explain_sentence(out, b, "  ");
 		nh = explain_hang_holders(x, h, pids, fds);
 		for (size_t k = 0; k < nh; k++) {
 			const struct explain_leak *l = h->pipe_id >= 0 ? explain_leak_of(x, h->pipe_id, pids[k]) : NULL;
@@ -407,7 +405,13 @@ static void explain_say_cycle(const struct explain *x, FILE *out, struct sbuf *b
 			if (l)
 				seqs[leaked++] = l->from_seq;
 		}
-		if (h->pipe_id >= 0)
+		/* Only leaked ends keep it waiting: no data will come, it waits for the EOF they hold back. */
+		explain_say_wait(x, h, b, nh && leaked == nh);
+		sb_printf(b, ".");
+		explain_sentence(out, b, "  ");
+		if (h->end == 's')
+			sb_printf(b, "its other end is still held by ");
+		else if (h->pipe_id >= 0)
 			sb_printf(b, "pipe %lld's %s end is %s by ", (long long)h->pipe_id, h->end == 'w' ? "read" : "write",
 				  h->end == 'w' && nh == 1 ? "held only" : "still held");
 		else
@@ -468,6 +472,53 @@ static void explain_say_cycle(const struct explain *x, FILE *out, struct sbuf *b
 	free(pids);
 	free(fds);
 	free(seqs);
+}
+
+/* One process whose threads wait for each other: each blocked thread, the first few. */
+static void explain_say_threads(const struct explain *x, int pid, FILE *out, struct sbuf *b)
+{
+	size_t said = 0, total = 0;
+
+	explain_name(x, pid, b);
+	fprintf(out, "why it hung: %s is deadlocked by its own threads, each waiting for another:\n", b->s);
+	b->len = 0;
+	/* The joins first, then the threads they wait for. */
+	for (size_t pass = 0, i = 0; pass < 2; i = 0, pass++)
+	for (; i < x->nhangs; i++) {
+		const struct explain_hang *h = &x->hangs[i];
+		int *fds;
+		size_t nh = 0;
+
+		if (h->pid != pid || (pass == 0) != (h->joins != 0))
+			continue;
+		if (total++ >= EXPLAIN_LIST_MAX)
+			continue;
+		said++;
+		if (h->tid)
+			sb_printf(b, "thread %d", h->tid);
+		else
+			sb_printf(b, "the main thread");
+		if (h->joins) {
+			sb_printf(b, " waits in pthread_join for thread %d.", h->joins);
+			explain_sentence(out, b, "  ");
+			continue;
+		}
+		explain_say_wait(x, h, b, true);
+		fds = xmalloc((h->nholders + 1) * sizeof(int));
+		for (size_t k = h->holder0; k < h->holder0 + h->nholders; k++)
+			if (x->holders[k].pid == pid)
+				fds[nh++] = x->holders[k].fd;
+		if (nh) {
+			sb_printf(b, ", whose %s end only its own process holds (", h->end == 'w' ? "read" : "write");
+			sb_fds(b, fds, nh);
+			sb_printf(b, ")");
+		}
+		free(fds);
+		sb_printf(b, ".");
+		explain_sentence(out, b, "  ");
+	}
+	if (total > said)
+		fprintf(out, "  ... and %zu more threads\n", total - said);
 }
 
 /* ---- the leaks, by pipe ---- */
@@ -687,6 +738,8 @@ int explain_print_text(const struct explain *x, FILE *out)
 	explain_say_outcome(x, out, &b);
 	if (x->ncycle)
 		explain_say_cycle(x, out, &b);
+	else if (x->self_deadlock)
+		explain_say_threads(x, x->self_deadlock, out, &b);
 	else if (x->outcome && !strcmp(x->outcome, "deadlock"))
 		fprintf(out, "why it hung: no cycle of waits is in the evidence stored (%zu hang events)\n", x->nhangs);
 	explain_say_leaks(x, out, &b);
@@ -794,7 +847,9 @@ int explain_print_json(const struct explain *x, FILE *out)
 	json_str(out, x->incomplete);
 	fputs(",\n  \"failure\": ", out);
 	json_str(out, x->failure);
-	fprintf(out, ",\n  \"io_events\": %s,\n  \"cycle\": [", x->io_events ? "true" : "false");
+	fprintf(out, ",\n  \"io_events\": %s,\n  \"self_deadlock\": ", x->io_events ? "true" : "false");
+	json_int(out, x->self_deadlock ? x->self_deadlock : -1);
+	fputs(",\n  \"cycle\": [", out);
 	for (size_t i = 0; i < x->ncycle; i++) {
 		const struct explain_proc *p = &x->procs[x->cycle[i]];
 		const struct explain_hang *h = explain_step_hang(x, i);
