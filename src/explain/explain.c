@@ -392,18 +392,16 @@ static int explain_cmp_exec(const void *a, const void *b)
 	return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
-/* For explain_cmp_leak: the ranks of the leaks' holders, which qsort cannot be handed. */
-static const struct explain *explain_sorting;
-
-static int explain_cmp_leak(const void *a, const void *b)
+/* By pipe, then the holder's fork order (ctx: the explain, for the ranks), then fd. */
+static int explain_cmp_leak(const void *a, const void *b, void *ctx)
 {
 	const struct explain_leak *x = a, *y = b;
 	int rx, ry;
 
 	if (x->pipe_id != y->pipe_id)
 		return (x->pipe_id > y->pipe_id) - (x->pipe_id < y->pipe_id);
-	rx = explain_rank(explain_sorting, x->pid);
-	ry = explain_rank(explain_sorting, y->pid);
+	rx = explain_rank(ctx, x->pid);
+	ry = explain_rank(ctx, y->pid);
 	if (rx != ry)
 		return (rx > ry) - (rx < ry);
 	if (x->fd != y->fd)
@@ -482,10 +480,8 @@ static int explain_load_leaks(struct store *st, struct explain *x)
 		}
 	}
 	free(execs);
-	explain_sorting = x;
 	if (x->nleaks)
-		qsort(x->leaks, x->nleaks, sizeof(*x->leaks), explain_cmp_leak);
-	explain_sorting = NULL;
+		qsort_r(x->leaks, x->nleaks, sizeof(*x->leaks), explain_cmp_leak, x);
 	return 0;
 }
 

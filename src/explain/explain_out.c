@@ -573,7 +573,8 @@ static void explain_say_group(const struct explain *x, const struct explain_grou
 
 static void explain_stair_pids(const struct explain *x, const struct explain_stair *s, int *pids, size_t *n)
 {
-	int lo = explain_proc_find(x, s->first_holder)->rank, hi = explain_proc_find(x, s->last_holder)->rank;
+	const struct explain_proc *first = explain_proc_find(x, s->first_holder), *last = explain_proc_find(x, s->last_holder);
+	int lo = first ? first->rank : 0, hi = last ? last->rank : -1;
 
 	*n = 0;
 	for (size_t i = 0; i < x->nprocs; i++)
