@@ -860,14 +860,15 @@ static void explain_rules(struct explain *x)
 
 /*
  * Why a leak did no harm: for the first leaking pipe, its last leaked
- * holder let go before the pipe's last user of a write end closed its own.
+ * holder let go before the pipe's maker closed its own write end (or, when
+ * the maker never used one, the last other user).
  */
 static int explain_load_accident(struct store *st, struct explain *x)
 {
 	const struct explain_group *g = &x->groups[0];
 	sqlite3_stmt *s = explain_query(st, x->run,
-		"SELECT pid, max(to_seq) FROM holds WHERE run_id = ?1 AND pipe_id = ?2 AND pipe_end = 'write'"
-		" AND touched_seq IS NOT NULL");
+		"SELECT pid, to_seq FROM holds WHERE run_id = ?1 AND pipe_id = ?2 AND pipe_end = 'write'"
+		" AND touched_seq IS NOT NULL ORDER BY pid = ?3 DESC, to_seq DESC LIMIT 1");
 	int rc;
 
 	x->accident.pipe_id = g->pipe_id;
@@ -880,6 +881,8 @@ static int explain_load_accident(struct store *st, struct explain *x)
 	if (!s)
 		return -EIO;
 	sqlite3_bind_int64(s, 2, g->pipe_id);
+	/* The close order is its maker's: its own give-up (a worker that closes its inherited copy late is not the order). */
+	sqlite3_bind_int(s, 3, g->creator);
 	x->accident.close_seq = -1;
 	if ((rc = store_step(st, s)) == 1) {
 		x->accident.closer = (int)explain_col_int(s, 0, 0);
