@@ -282,6 +282,11 @@ Test(explain, bad_input_is_one_line_and_exit_2)
 		cr_expect_eq(t_lines(r.err), 1, "%s: %s", bad[i], r.err);
 		cr_expect_str_eq(r.out, "", "%s", bad[i]);
 	}
+	/* An older schema is named, not misread. */
+	cr_assert_eq(t_sh(&r, "cp t.db old.db"), 0);
+	t_sql_exec(t_path("old.db"), "PRAGMA user_version = 8;");
+	cr_expect_eq(t_run(&r, "explain --db old.db"), 2, "%s", r.err);
+	cr_expect(strstr(r.err, "written by an older pooltrace (schema 8)") != NULL && t_lines(r.err) == 1, "%s", r.err);
 }
 
 Test(explain, the_summary_line_ends_with_the_explain_command_when_there_is_something_to_explain)
