@@ -1,5 +1,5 @@
 # pooltrace.bash: bash completion for pooltrace: its commands, each command's
-# options, the values of --strategy, --scenario, --at, --format and --foreign,
+# options, the values of --strategy, --scenario, --at, --format, --foreign and --fail-on,
 # trace files (*.db) for --db, the runs stored in that file for --run and --runs,
 # the program's own command line after `record --`, and pids for `snapshot`.
 #
@@ -8,7 +8,7 @@
 # ~/.bashrc. tests/test_docs.c checks it against `pooltrace help COMMAND` and
 # the values the binary itself accepts.
 
-_pooltrace_commands="record snapshot run query render compare timeline report help"
+_pooltrace_commands="record snapshot explain run query render compare timeline report help"
 _pooltrace_strategies="naive close-all reverse-close child-close close-range"
 _pooltrace_scenarios="empty-read full-pipe full-pipe-stuck eof sigpipe sigpipe-ignored coalesce coalesce-fixed atomic atomic-big"
 _pooltrace_moments="spawned shutdown blocked hang busiest end"
@@ -18,11 +18,12 @@ _pooltrace_options()
 {
 	local draw="-d --db -o --output --format --max-workers --foreign -h --help"
 	case $1 in
-	record) echo "-d --db --io --hang-ms -q --quiet -h --help" ;;
-	snapshot) echo "-d --db --all -q --quiet -h --help" ;;
+	record) echo "-d --db --io --hang-ms --fail-on --error-exitcode -q --quiet -h --help" ;;
+	snapshot) echo "-d --db --all --fail-on --error-exitcode -q --quiet -h --help" ;;
+	explain) echo "-d --db -r --run --json -h --help" ;;
 	run) echo "-s --strategy --scenario --pause-ms -w --workers -t --tasks --task-ms" \
 		"--crash-worker --shutdown-delay-ms -d --db --no-trace --no-io-events --hang-ms" \
-		"--log-size --log-wait-ms --stats -q --quiet -h --help" ;;
+		"--log-size --log-wait-ms --stats --fail-on --error-exitcode -q --quiet -h --help" ;;
 	query) echo "-d --db -f --file --csv -h --help" ;;
 	render) echo "-r --run -a --at $draw" ;;
 	compare) echo "-r --runs -a --at $draw" ;;
@@ -105,7 +106,7 @@ _pooltrace()
 		local j
 		for ((j = i + 1; j < COMP_CWORD; j++)); do
 			case ${COMP_WORDS[j]} in
-			-d | --db | --hang-ms) ((j++)); continue ;; # their value, even one spelled --
+			-d | --db | --hang-ms | --fail-on | --error-exitcode) ((j++)); continue ;; # their value, even one spelled --
 			--) ;;
 			*) continue ;;
 			esac
@@ -129,6 +130,16 @@ _pooltrace()
 	-a | --at) COMPREPLY=($(compgen -W "$_pooltrace_moments" -- "$cur")); return 0 ;;
 	--format) COMPREPLY=($(compgen -W "svg png pdf dot" -- "$cur")); return 0 ;;
 	--foreign) COMPREPLY=($(compgen -W "compact full none" -- "$cur")); return 0 ;;
+	--fail-on)
+		# A comma list: complete the word after the last comma.
+		local done="" part=$cur
+		if [[ $cur == *,* ]]; then
+			done=${cur%,*},
+			part=${cur##*,}
+		fi
+		COMPREPLY=($(compgen -P "$done" -W "deadlock leak blocker" -- "$part"))
+		return 0
+		;;
 	-d | --db) _pooltrace_files '*.db'; return 0 ;;
 	-f | --file)
 		if [[ $cmd == query ]]; then
@@ -148,7 +159,7 @@ _pooltrace()
 		return 0
 		;;
 	-w | --workers | -t | --tasks | --task-ms | --crash-worker | --shutdown-delay-ms | --pause-ms | \
-		--hang-ms | --log-size | --log-wait-ms | --max-workers)
+		--hang-ms | --log-size | --log-wait-ms | --max-workers | --error-exitcode)
 		return 0
 		;;
 	esac

@@ -12,7 +12,7 @@
 
 #define DOC_MAX (1 << 20)
 
-static const char *const doc_commands[] = { "record", "snapshot", "run", "query", "render", "compare", "timeline", "report", NULL };
+static const char *const doc_commands[] = { "record", "snapshot", "explain", "run", "query", "render", "compare", "timeline", "report", NULL };
 
 /* The whole of a file of the source tree, NUL-terminated, in a static buffer of its own per slot. */
 static const char *doc_read(const char *path, int slot)
@@ -188,6 +188,9 @@ Test(docs, bash_completes_commands_strategies_and_moments)
 	cr_expect_str_eq(doc_complete(&r, "pooltrace --v"), "--version\n");
 	cr_expect_str_eq(doc_complete(&r, "pooltrace sn"), "snapshot\n");
 	cr_expect_str_eq(doc_complete(&r, "pooltrace snapshot --a"), "--all\n");
+	cr_expect_str_eq(doc_complete(&r, "pooltrace ex"), "explain\n");
+	cr_expect_str_eq(doc_complete(&r, "pooltrace explain --j"), "--json\n");
+	cr_expect_str_eq(doc_complete(&r, "pooltrace run --fail-on leak,d"), "leak,deadlock\n");
 }
 
 /* The values the completion offers are exactly those the binary's own error message names. */

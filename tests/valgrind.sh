@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# valgrind.sh: memcheck over run (a scenario too), record, snapshot, query, render, compare, timeline and report on a small trace.
+# valgrind.sh: memcheck over run (a scenario too), record, snapshot, explain, query, render, compare, timeline and report on a small trace.
 # Usage: tests/valgrind.sh BUILD/pooltrace BUILD/leakprobe. Every process (the
 # pool's too: valgrind follows fork) writes its own log; any error, or any
 # definite leak that tests/valgrind.supp does not name as Graphviz's own,
@@ -32,6 +32,10 @@ steps=(
 	"render --db v.db --run 4 --at blocked -o blocked.svg"
 	"snapshot --db v.db -q $live"
 	"render --db v.db --run 5 -o snapshot.svg"
+	"explain --db v.db --run 1"
+	"explain --db v.db --run 3 --json"
+	"run --db v.db -q -s reverse-close -w 3 -t 6 --fail-on deadlock"
+	"explain --db v.db --run 6"
 )
 for step in "${steps[@]}"; do
 	if ! eval vg "\"$bin\"" "$step" >/dev/null; then

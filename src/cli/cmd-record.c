@@ -5,6 +5,7 @@
 #include "base/util.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +17,7 @@ const struct cmd_entry cmd_record_entry = {
 	.name = "record",
 	.summary = "run any program under ptrace, recording its pipes and fds",
 	.help =
-	"usage: pooltrace record [--db FILE] [--io] [--hang-ms MS] [-q] -- CMD [ARGS...]\n"
+	"usage: pooltrace record [--db FILE] [--io] [--hang-ms MS] [--fail-on LIST] [-q] -- CMD [ARGS...]\n"
 	"\n"
 	"Runs CMD under ptrace, following every fork, vfork, clone and exec, and\n"
 	"records its pipes and socketpairs, closes, dups, shutdowns of socketpair\n"
@@ -45,14 +46,17 @@ const struct cmd_entry cmd_record_entry = {
 	"                       leaked_write_ends); calls on other fds still run\n"
 	"                       unstopped\n"
 	"      --hang-ms MS     no event for MS ms triggers a deadlock check (default 500)\n"
+	CMD_GATE_HELP
 	"  -q, --quiet          no summary line\n"
 	"  -h, --help           show this help\n"
 	"\n"
 	"CMD keeps pooltrace's stdin, stdout and stderr and exactly the fds pooltrace\n"
-	"was given; the summary goes to stderr. If pooltrace dies, the kernel kills\n"
+	"was given; the summary goes to stderr, and ends with the explain command\n"
+	"that says what it found when there is a deadlock, a leak or a blocker. If pooltrace dies, the kernel kills\n"
 	"every traced process (PTRACE_O_EXITKILL).\n"
 	"\n"
-	"Exit status: CMD's (128+N when it died of signal N); 128+N when pooltrace\n"
+	"Exit status: CMD's (128+N when it died of signal N), unless --fail-on names\n"
+	"what the run has: then --error-exitcode's (3); 128+N when pooltrace\n"
 	"was interrupted by signal N, or killed CMD as deadlocked (128+9); 2 for a\n"
 	"bad option or database; 1 when CMD could not be traced or the trace not\n"
 	"stored; 127 when CMD was not found.\n",
@@ -63,6 +67,8 @@ static const struct option cmd_record_options[] = {
 	{ "db", required_argument, NULL, 'd' },
 	{ "hang-ms", required_argument, NULL, 'H' },
 	{ "io", no_argument, NULL, 'i' },
+	{ "fail-on", required_argument, NULL, 'F' },
+	{ "error-exitcode", required_argument, NULL, 'E' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -147,7 +153,9 @@ static int cmd_record(int argc, char **argv)
 	struct tracer_result res;
 	const char *db = NULL;
 	bool quiet = false;
-	char *command, counts[96];
+	char *command, counts[96], gate_why[160], hint[PATH_MAX + 64];
+	struct cmd_gate gate = CMD_GATE_INIT;
+	bool fails;
 	long v;
 	int c, rc;
 
@@ -159,6 +167,14 @@ static int cmd_record(int argc, char **argv)
 		case 'd': db = optarg; break;
 		case 'q': quiet = true; break;
 		case 'i': cfg.io = true; break;
+		case 'F':
+			if ((rc = cmd_gate_parse_list(&cmd_record_entry, optarg, &gate)))
+				return rc;
+			break;
+		case 'E':
+			if ((rc = cmd_gate_parse_code(&cmd_record_entry, optarg, &gate)))
+				return rc;
+			break;
 		case 'H':
 			if (parse_long(optarg, 10, 3600000, &v) < 0)
 				return cmd_usage_error(&cmd_record_entry, "--hang-ms wants a whole number from 10 to 3600000, not '%s'",
@@ -179,17 +195,25 @@ static int cmd_record(int argc, char **argv)
 		free(command);
 		return cmd_status(rc);
 	}
+	fails = cmd_gate_check(&gate, !strcmp(res.outcome, "deadlock"), res.leaked_write_ends, res.eof_blockers, gate_why,
+			       sizeof(gate_why));
 	if (!quiet)
-		fprintf(stderr, "pooltrace: run %lld: %s: %s, status %d; %ld process%s; %s%s%s%s%s; %llu events in %s\n",
+		fprintf(stderr, "pooltrace: run %lld: %s: %s, status %d; %ld process%s; %s%s%s%s%s; %llu events in %s%s%s\n",
 			(long long)res.run_id, command, res.outcome, res.status, res.processes, res.processes == 1 ? "" : "es",
 			cmd_counts(counts, sizeof(counts), res.leaked_write_ends, res.eof_blockers),
 			/* Without the reads, an end in use looks untouched: see leaked_write_ends. */
 			res.socketpairs && !cfg.io ? " (of pipes: socketpair ends are counted with --io)" : "",
 			res.incomplete[0] ? " (incomplete: " : "", res.incomplete, res.incomplete[0] ? ")" : "",
-			(unsigned long long)res.events, cfg.db_path);
+			(unsigned long long)res.events, cfg.db_path, gate_why,
+			cmd_explain_hint(hint, sizeof(hint), res.run_id, cfg.db_path, !strcmp(res.outcome, "deadlock"),
+					 res.leaked_write_ends, res.eof_blockers));
+	else if (fails)
+		fprintf(stderr, "pooltrace: run %lld%s\n", (long long)res.run_id, gate_why);
 	free(command);
 	if (res.signal)
 		return 128 + res.signal;
+	if (fails)
+		return gate.exitcode;
 	/* A deadlock killed CMD's first process: its status is 128+SIGKILL. One
 	 * among orphans after it exited leaves the status it exited with. */
 	return res.status;

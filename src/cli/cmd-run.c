@@ -56,11 +56,16 @@ const struct cmd_entry cmd_run_entry = {
 	"                       before the event is dropped and counted (default 1000)\n"
 	"      --stats          also print the event rate the database took, and when\n"
 	"                       each phase of the run ended (stderr)\n"
+	CMD_GATE_HELP
 	"  -q, --quiet          print nothing on success\n"
 	"  -h, --help           show this help\n"
 	"\n"
+	"When there is something to explain (a deadlock, a leaked write end or an\n"
+	"EOF blocker), the summary line ends with the explain command that says it.\n"
+	"\n"
 	"Exit status: 0 when the run was carried out and recorded, whatever its\n"
-	"outcome (ok, deadlock, crashed, killed); 128+N when interrupted by signal N\n"
+	"outcome (ok, deadlock, crashed, killed), unless --fail-on names what it\n"
+	"found: then --error-exitcode's (3); 128+N when interrupted by signal N\n"
 	"(after the trace is committed); 2 for a bad option or database; 1 when the\n"
 	"pool could not be started or the trace not stored (the run is then marked\n"
 	"failed). If pooltrace itself is killed, its pool is killed with it.\n",
@@ -68,7 +73,7 @@ const struct cmd_entry cmd_run_entry = {
 };
 
 enum { OPT_TASK_MS = 256, OPT_CRASH, OPT_NO_TRACE, OPT_NO_IO, OPT_HANG_MS, OPT_LOG_SIZE, OPT_LOG_WAIT, OPT_STATS, OPT_DELAY,
-       OPT_SCENARIO, OPT_PAUSE };
+       OPT_SCENARIO, OPT_PAUSE, OPT_FAIL_ON, OPT_ERROR_EXITCODE };
 
 static const struct option cmd_run_options[] = {
 	{ "strategy", required_argument, NULL, 's' },
@@ -86,6 +91,8 @@ static const struct option cmd_run_options[] = {
 	{ "log-wait-ms", required_argument, NULL, OPT_LOG_WAIT },
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "shutdown-delay-ms", required_argument, NULL, OPT_DELAY },
+	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
+	{ "error-exitcode", required_argument, NULL, OPT_ERROR_EXITCODE },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -156,7 +163,9 @@ static int cmd_run(int argc, char **argv)
 	const char *db = NULL;
 	long v, crash = -1, workers = -1, tasks = -1, pause = -1, hang = -1;
 	bool quiet = false, stats = false, strategy = false;
-	char incomplete[96] = "", counts[96];
+	char incomplete[96] = "", counts[96], gate_why[160], hint[PATH_MAX + 64];
+	struct cmd_gate gate = CMD_GATE_INIT;
+	bool fails = false;
 	int c, rc;
 
 	optind = 1;
@@ -216,6 +225,12 @@ static int cmd_run(int argc, char **argv)
 		case OPT_STATS:
 			stats = true;
 			break;
+		case OPT_FAIL_ON:
+			rc = cmd_gate_parse_list(&cmd_run_entry, optarg, &gate);
+			break;
+		case OPT_ERROR_EXITCODE:
+			rc = cmd_gate_parse_code(&cmd_run_entry, optarg, &gate);
+			break;
 		case OPT_DELAY:
 			rc = cmd_run_number("--shutdown-delay-ms", optarg, 0, 3600000, &cfg.pool.shutdown_delay_ms);
 			break;
@@ -262,15 +277,22 @@ static int cmd_run(int argc, char **argv)
 		/* Counted from an incomplete trace: say so where the counts are. */
 		snprintf(incomplete, sizeof(incomplete), " (incomplete: %llu events were dropped)",
 			 (unsigned long long)res.dropped);
+	fails = cmd_gate_check(&gate, !strcmp(res.outcome, "deadlock"), cfg.trace ? res.leaked_write_ends : -1,
+			       cfg.trace ? res.eof_blockers : -1, gate_why, sizeof(gate_why));
 	if (!quiet && cfg.trace)
-		printf("run %lld: %s, %d workers, %ld tasks: %s; %s%s; %llu events in %s (%.2f s)\n",
+		printf("run %lld: %s, %d workers, %ld tasks: %s; %s%s; %llu events in %s (%.2f s)%s%s\n",
 		       (long long)res.run_id, pool_run_name(&cfg.pool), cfg.pool.workers, cfg.pool.tasks, res.outcome,
 		       cmd_counts(counts, sizeof(counts), res.leaked_write_ends, res.eof_blockers), incomplete,
-		       (unsigned long long)res.events, cfg.db_path, res.seconds);
+		       (unsigned long long)res.events, cfg.db_path, res.seconds, gate_why,
+		       cmd_explain_hint(hint, sizeof(hint), res.run_id, cfg.db_path, !strcmp(res.outcome, "deadlock"),
+					res.leaked_write_ends, res.eof_blockers));
 	else if (!quiet)
-		printf("untraced run: %s, %d workers, %ld tasks: %s (%.2f s)\n",
+		printf("untraced run: %s, %d workers, %ld tasks: %s (%.2f s)%s\n",
 		       pool_run_name(&cfg.pool), cfg.pool.workers, cfg.pool.tasks, res.outcome,
-		       res.seconds);
+		       res.seconds, gate_why);
+	else if (fails)
+		/* -q: the summary is not printed, but a failing gate still says why. */
+		fprintf(stderr, "pooltrace: run %lld%s\n", (long long)res.run_id, gate_why);
 	if (stats && cfg.trace)
 		fprintf(stderr, "stats: %llu events stored in %.3f s of database time: %.0f events/s\n",
 			(unsigned long long)res.events, res.ingest_seconds,
@@ -286,5 +308,8 @@ static int cmd_run(int argc, char **argv)
 	if (res.dropped || res.torn)
 		error("warning: %llu events dropped (log full), %llu torn (writer killed mid-record)",
 		      (unsigned long long)res.dropped, (unsigned long long)res.torn);
-	return res.signal ? 128 + res.signal : 0;
+	if (res.signal)
+		return 128 + res.signal;
+	fflush(stdout);
+	return fails ? gate.exitcode : 0;
 }

@@ -21,8 +21,8 @@ const struct cmd_entry cmd_snapshot_entry = {
 	.name = "snapshot",
 	.summary = "say why a running process tree is stuck, from /proc, without stopping it",
 	.help =
-	"usage: pooltrace snapshot [--db FILE] [-q] PID...\n"
-	"       pooltrace snapshot [--db FILE] [-q] --all\n"
+	"usage: pooltrace snapshot [--db FILE] [--fail-on LIST] [-q] PID...\n"
+	"       pooltrace snapshot [--db FILE] [--fail-on LIST] [-q] --all\n"
 	"\n"
 	"Reads the live process trees rooted at the PIDs (each and every\n"
 	"descendant) from /proc at one moment: every fd table, with each pipe's\n"
@@ -44,10 +44,15 @@ const struct cmd_entry cmd_snapshot_entry = {
 	"  -d, --db FILE        trace database to append to (default $POOLTRACE_DB,\n"
 	"                       else ./pooltrace.db); created if missing\n"
 	"      --all            every process whose fds may be read, instead of PIDs\n"
+	CMD_GATE_HELP
 	"  -q, --quiet          no summary line\n"
 	"  -h, --help           show this help\n"
 	"\n"
-	"Exit status: 0 when no deadlock is found, 3 when one is, 2 for bad input\n"
+	"The summary line (stderr) ends with the explain command for the run when\n"
+	"there is a deadlock to explain.\n"
+	"\n"
+	"Exit status: --error-exitcode's when --fail-on names what was found; else\n"
+	"0 when no deadlock is found, 3 when one is, 2 for bad input\n"
 	"(a bad option or database, no such PID, a PID whose fds may not be read),\n"
 	"1 when the snapshot could not be stored.\n",
 	.exec = cmd_snapshot,
@@ -56,6 +61,8 @@ const struct cmd_entry cmd_snapshot_entry = {
 static const struct option cmd_snapshot_options[] = {
 	{ "db", required_argument, NULL, 'd' },
 	{ "all", no_argument, NULL, 'a' },
+	{ "fail-on", required_argument, NULL, 'F' },
+	{ "error-exitcode", required_argument, NULL, 'E' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -68,7 +75,11 @@ static int cmd_snapshot(int argc, char **argv)
 	const char *db = NULL;
 	bool quiet = false;
 	pid_t *roots;
-	char command[256];
+	char command[256], gate_why[160], hint[PATH_MAX + 64];
+	struct cmd_gate gate = CMD_GATE_INIT;
+	int64_t leaked = -1, blockers = -1;
+	struct store *st;
+	bool fails;
 	size_t len;
 	long v;
 	int c, rc;
@@ -79,6 +90,14 @@ static int cmd_snapshot(int argc, char **argv)
 		switch (c) {
 		case 'd': db = optarg; break;
 		case 'a': cfg.all = true; break;
+		case 'F':
+			if ((rc = cmd_gate_parse_list(&cmd_snapshot_entry, optarg, &gate)))
+				return rc;
+			break;
+		case 'E':
+			if ((rc = cmd_gate_parse_code(&cmd_snapshot_entry, optarg, &gate)))
+				return rc;
+			break;
 		case 'q': quiet = true; break;
 		case 'h': return cmd_help(&cmd_snapshot_entry);
 		default: return cmd_bad_option(&cmd_snapshot_entry, c, argv, cmd_snapshot_options);
@@ -109,10 +128,21 @@ static int cmd_snapshot(int argc, char **argv)
 	if (rc < 0)
 		return cmd_status(rc);
 	fflush(stdout);
+	/* The views' counts, as run and record give them (a snapshot's fds are found, not inherited: rarely any). */
+	if (store_open(cfg.db_path, STORE_READ, &st) == 0) {
+		store_run_counts(st, res.run_id, &leaked, &blockers);
+		store_close(st);
+	}
+	fails = cmd_gate_check(&gate, res.deadlocked > 0, leaked, blockers, gate_why, sizeof(gate_why));
 	if (!quiet)
-		fprintf(stderr, "pooltrace: run %lld: %s: %s; %zu process%s, %zu thread%s, %zu pipe%s; stored in %s\n",
+		fprintf(stderr, "pooltrace: run %lld: %s: %s; %zu process%s, %zu thread%s, %zu pipe%s; stored in %s%s%s\n",
 			(long long)res.run_id, command, res.deadlocked ? "deadlock" : "no deadlock", res.processes,
 			res.processes == 1 ? "" : "es", res.threads, res.threads == 1 ? "" : "s", res.pipes,
-			res.pipes == 1 ? "" : "s", cfg.db_path);
+			res.pipes == 1 ? "" : "s", cfg.db_path, gate_why,
+			cmd_explain_hint(hint, sizeof(hint), res.run_id, cfg.db_path, res.deadlocked > 0, leaked, blockers));
+	else if (fails)
+		fprintf(stderr, "pooltrace: run %lld%s\n", (long long)res.run_id, gate_why);
+	if (fails)
+		return gate.exitcode;
 	return res.deadlocked ? CMD_SNAPSHOT_DEADLOCK : 0;
 }

@@ -2,6 +2,7 @@
 #include "cli/cmd.h"
 
 #include "base/util.h"
+#include "store/store.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -12,6 +13,7 @@
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_record_entry,
 	&cmd_snapshot_entry,
+	&cmd_explain_entry,
 	&cmd_run_entry,
 	&cmd_query_entry,
 	&cmd_render_entry,
@@ -95,4 +97,78 @@ int cmd_help(const struct cmd_entry *e)
 {
 	fputs(e->help, stdout);
 	return 0;
+}
+
+int cmd_gate_parse_list(const struct cmd_entry *e, const char *list, struct cmd_gate *g)
+{
+	static const struct { const char *name; unsigned bit; } words[] = {
+		{ "deadlock", CMD_FAIL_DEADLOCK }, { "leak", CMD_FAIL_LEAK }, { "blocker", CMD_FAIL_BLOCKER },
+	};
+	const char *p = list;
+
+	g->fail_on = 0;
+	for (;;) {
+		size_t len = strcspn(p, ","), i;
+
+		for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+			if (strlen(words[i].name) == len && !strncmp(words[i].name, p, len))
+				break;
+		if (i == sizeof(words) / sizeof(words[0]))
+			return cmd_usage_error(e, "--fail-on wants a comma list of deadlock, leak or blocker, not '%s'", list);
+		g->fail_on |= words[i].bit;
+		if (!p[len])
+			return 0;
+		p += len + 1;
+	}
+}
+
+int cmd_gate_parse_code(const struct cmd_entry *e, const char *s, struct cmd_gate *g)
+{
+	long v;
+
+	if (parse_long(s, 1, 255, &v) < 0)
+		return cmd_usage_error(e, "--error-exitcode wants a whole number from 1 to 255, not '%s'", s);
+	g->exitcode = (int)v;
+	return 0;
+}
+
+int cmd_gate_check(const struct cmd_gate *g, int deadlock, int64_t leaked, int64_t blockers, char *buf, size_t size)
+{
+	size_t len = 0;
+	int n = 0;
+
+	buf[0] = '\0';
+	if ((g->fail_on & CMD_FAIL_DEADLOCK) && deadlock)
+		len += (size_t)snprintf(buf + len, size - len, "%sdeadlock", n++ ? ", " : "; fails --fail-on: ");
+	if ((g->fail_on & CMD_FAIL_LEAK) && leaked > 0 && len < size)
+		len += (size_t)snprintf(buf + len, size - len, "%s%lld leaked write end%s", n++ ? ", " : "; fails --fail-on: ",
+					(long long)leaked, leaked == 1 ? "" : "s");
+	if ((g->fail_on & CMD_FAIL_BLOCKER) && blockers > 0 && len < size)
+		snprintf(buf + len, size - len, "%s%lld EOF blocker%s", n++ ? ", " : "; fails --fail-on: ", (long long)blockers,
+			 blockers == 1 ? "" : "s");
+	return n > 0;
+}
+
+const char *cmd_explain_hint(char *buf, size_t size, int64_t run, const char *db, int deadlock, int64_t leaked,
+			     int64_t blockers)
+{
+	size_t len;
+
+	buf[0] = '\0';
+	if (!deadlock && leaked <= 0 && blockers <= 0)
+		return buf;
+	len = (size_t)snprintf(buf, size, "; see: pooltrace explain --run %lld", (long long)run);
+	if (len >= size || !strcmp(db, store_default_path(NULL)))
+		return buf;
+	/* The file name as a shell word: plain, or in single quotes. */
+	if (*db && strspn(db, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%") == strlen(db)) {
+		snprintf(buf + len, size - len, " --db %s", db);
+		return buf;
+	}
+	len += (size_t)snprintf(buf + len, size - len, " --db '");
+	for (const char *p = db; *p && len + 6 < size; p++)
+		len += (size_t)(*p == '\'' ? snprintf(buf + len, size - len, "'\\''") : snprintf(buf + len, size - len, "%c", *p));
+	if (len + 2 < size)
+		snprintf(buf + len, size - len, "'");
+	return buf;
 }

@@ -20,6 +20,7 @@ extern const struct cmd_entry cmd_render_entry;
 extern const struct cmd_entry cmd_compare_entry;
 extern const struct cmd_entry cmd_timeline_entry;
 extern const struct cmd_entry cmd_report_entry;
+extern const struct cmd_entry cmd_explain_entry;
 
 /* Every subcommand, in the order `pooltrace --help` lists them; NULL-terminated. */
 extern const struct cmd_entry *const cmd_table[];
@@ -52,6 +53,42 @@ int cmd_status(int rc);
  * count, or it could not be read).
  */
 const char *cmd_counts(char *buf, size_t size, int64_t leaked, int64_t blockers);
+
+/*
+ * The CI gate of run, record and snapshot, as valgrind's --error-exitcode:
+ * --fail-on LIST names what fails the command (deadlock, leak, blocker) and
+ * --error-exitcode N the exit status it then has (default 3).
+ */
+enum { CMD_FAIL_DEADLOCK = 1, CMD_FAIL_LEAK = 2, CMD_FAIL_BLOCKER = 4 };
+struct cmd_gate {
+	unsigned fail_on; /* CMD_FAIL_* bits; 0: the gate is off */
+	int exitcode;
+};
+#define CMD_GATE_INIT { 0, 3 }
+#define CMD_GATE_HELP                                                                                 \
+	"      --fail-on LIST   exit with --error-exitcode's status when the run has any\n"              \
+	"                       of LIST, a comma list of deadlock, leak (a leaked write\n"               \
+	"                       end), blocker (an EOF blocker); the summary says which\n"               \
+	"      --error-exitcode N  that status, 1 to 255 (default 3)\n"
+
+/* Parse --fail-on's and --error-exitcode's values into g: 0, or EXIT_USAGE with one line printed. */
+int cmd_gate_parse_list(const struct cmd_entry *e, const char *list, struct cmd_gate *g);
+int cmd_gate_parse_code(const struct cmd_entry *e, const char *s, struct cmd_gate *g);
+
+/*
+ * Whether the gate fails on what the run found (leaked or blockers < 0: not
+ * counted, so not found), with why in buf ("; fails --fail-on: deadlock, 6
+ * leaked write ends"), else "" in buf.
+ */
+int cmd_gate_check(const struct cmd_gate *g, int deadlock, int64_t leaked, int64_t blockers, char *buf, size_t size);
+
+/*
+ * "; see: pooltrace explain --run N" (with --db DB unless DB is what
+ * explain opens by default) when the run has something to explain: a
+ * deadlock, a leaked write end or an EOF blocker; else "".
+ */
+const char *cmd_explain_hint(char *buf, size_t size, int64_t run, const char *db, int deadlock, int64_t leaked,
+			     int64_t blockers);
 
 /* Prints e->help to stdout; returns 0. */
 int cmd_help(const struct cmd_entry *e);

@@ -1,0 +1,432 @@
+/* test_explain.c: `pooltrace explain` says why a stored run hung or leaked, in order, grouped, with the fix that fits; --json says the same as data; the CI gate of run, record and snapshot. */
+#include "helpers.h"
+
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PROG(name) POOLTRACE_PROGRAMS "/" name
+
+/* Each needle is in text, each after the one before it. */
+static void expect_in_order(const char *text, const char *const *needles)
+{
+	const char *at = text;
+
+	for (const char *const *n = needles; *n; n++) {
+		const char *hit = strstr(at, *n);
+
+		cr_expect(hit != NULL, "'%s' not found (in order) in:\n%s", *n, text);
+		if (!hit)
+			return;
+		at = hit + strlen(*n);
+	}
+}
+
+static void explain(struct t_result *r, const char *args)
+{
+	cr_assert_eq(t_run(r, "explain --db t.db %s", args), 0, "explain %s: %s", args, r->err);
+	cr_expect_str_eq(r->err, "", "explain %s wrote to stderr", args);
+}
+
+Test(explain, the_naive_pool_of_3_names_the_cycle_in_order_each_leaking_group_and_close_range)
+{
+	struct t_result r;
+
+	cr_assert_eq(t_run(&r, "run --db t.db -q -s naive -w 3 -t 6"), 0, "%s", r.err);
+	explain(&r, "--run 1");
+	expect_in_order(r.out, (const char *const[]){
+		"run 1 (the built-in pool: naive, 3 workers, 6 tasks): deadlock",
+		"why it hung: a cycle of 3 processes",
+		"The parent (pid ", ") waits in wait4 for worker 0 (pid ",
+		"Worker 0 (pid ", ") waits in read(fd 0) for EOF on pipe 1.",
+		"Pipe 1's write end is still held by workers 1, 2 (pids ", "), on fd ", ", which inherited it at fork (seq ",
+		") and never used it. They wait for EOF on their own pipes (2, 3), whose write ends the parent (pid ",
+		") holds until wait4 returns.",
+		"leaked write ends: 3, of 2 pipes",
+		"pipe 1's write end (fd ", "), in workers 1, 2 (pids ", "made by the parent (pid ",
+		"pipe 2's write end (fd ", "), in worker 2 (pid ",
+		"workers 1, 2 (pids ", "each hold the write ends of all earlier pipes (pipes 1-2",
+		"EOF blockers: 2, at 1 pipe",
+		"pipe 1: worker 0 (pid ", "waited for EOF from seq ", "until the kill",
+		"[close-inherited] children never close what they inherited", "close_range(3, ~0U, 0)", NULL });
+}
+
+Test(explain, the_naive_pool_of_5_groups_every_leaking_worker_by_pipe)
+{
+	struct t_result r;
+
+	cr_assert_eq(t_run(&r, "run --db t.db -q -s naive -w 5 -t 10"), 0, "%s", r.err);
+	explain(&r, "");
+	expect_in_order(r.out, (const char *const[]){
+		"The parent (pid ", "waits in wait4 for worker 0",
+		"Worker 0 (pid ", "waits in read(fd 0) for EOF on pipe 1.",
+		"Pipe 1's write end is still held by workers 1-4 (pids ", ", which inherited it at fork",
+		"their own pipes (2-5), whose write ends the parent", "until wait4 returns",
+		"leaked write ends: 10, of 4 pipes",
+		"pipe 1's write end (fd ", "), in workers 1-4 (",
+		"pipe 2's write end (fd ", "), in workers 2-4 (",
+		"pipe 3's write end (fd ", "), in workers 3, 4 (",
+		"pipe 4's write end (fd ", "), in worker 4 (",
+		"workers 1-4 (pids ", "each hold the write ends of all earlier pipes (pipes 1-4", "10 leaked write ends",
+		"close_range(3, ~0U, 0)", NULL });
+	cr_expect_lt(t_lines(r.out), 25, "%s", r.out);
+}
+
+Test(explain, child_close_and_close_range_leak_nothing)
+{
+	struct t_result r;
+
+	cr_assert_eq(t_run(&r, "run --db t.db -q -s child-close -w 4 && \"$PT\" run --db t.db -q -s close-range -w 4"), 0,
+		     "%s", r.err);
+	for (int run = 1; run <= 2; run++) {
+		char args[32];
+
+		snprintf(args, sizeof(args), "--run %d", run);
+		explain(&r, args);
+		cr_expect(strstr(r.out, ": ok\n") != NULL, "%s", r.out);
+		cr_expect(strstr(r.out, "leaked write ends: none") != NULL, "%s", r.out);
+		cr_expect(strstr(r.out, "EOF blockers: none") != NULL, "%s", r.out);
+		cr_expect(strstr(r.out, "nothing to fix") != NULL, "%s", r.out);
+		cr_expect(strstr(r.out, "why it hung") == NULL, "%s", r.out);
+	}
+}
+
+Test(explain, reverse_close_has_the_leak_harmless_and_says_why)
+{
+	struct t_result r;
+
+	cr_assert_eq(t_run(&r, "run --db t.db -q -s reverse-close -w 4"), 0, "%s", r.err);
+	explain(&r, "");
+	expect_in_order(r.out, (const char *const[]){
+		": ok\n", "leaked write ends: 6, of 3 pipes", "EOF blockers: none",
+		"[accidental-order] the leak is present but harmless", "The close order works by accident",
+		"here: pipe 1's last leaked holder, worker ", "let go at seq ",
+		"the parent (pid ", "closed its own write end only later, at seq ",
+		"reverse order: the last worker, which holds every earlier write end, is closed and reaped first",
+		"[close-inherited]", NULL });
+	cr_expect(strstr(r.out, "why it hung") == NULL, "%s", r.out);
+}
+
+Test(explain, close_all_finishes_but_its_readers_waited_on_the_leaks)
+{
+	struct t_result r;
+
+	cr_assert_eq(t_run(&r, "run --db t.db -q -s close-all -w 3"), 0, "%s", r.err);
+	explain(&r, "");
+	expect_in_order(r.out, (const char *const[]){
+		"EOF blockers: 3, at 2 pipes", "pipe 1: worker 0 (pid ", "until the last blocker let go",
+		"the run still finished", "[close-inherited]", NULL });
+	cr_expect(strstr(r.out, "[accidental-order]") == NULL, "%s", r.out);
+}
+
+Test(explain, a_recorded_leakypool_is_explained_and_its_fixed_mode_is_clean, .timeout = 60)
+{
+	struct t_result r;
+
+	t_run(&r, "record --db t.db -- %s 3", PROG("leakypool"));
+	cr_assert_eq(r.status, 137, "%s", r.err);
+	cr_expect(strstr(r.err, "; see: pooltrace explain --run 1 --db t.db\n") != NULL, "%s", r.err);
+	explain(&r, "--run 1");
+	expect_in_order(r.out, (const char *const[]){
+		"run 1 (record: ", "leakypool 3): deadlock, status 137",
+		"Process ", " (leakypool) waits in wait4 for process ",
+		" (leakypool) waits in read(fd 0) for EOF on pipe 1.",
+		"Pipe 1's write end is still held by processes ", "(leakypool), on fd ", ", which inherited it at fork",
+		"until wait4 returns",
+		"leaked write ends: 3, of 2 pipes", "recorded without --io",
+		"[close-inherited]", "close_range(3, ~0U, 0)", NULL });
+	cr_assert_eq(t_run(&r, "record --db t.db -- %s 3 fixed", PROG("leakypool")), 0, "%s", r.err);
+	cr_expect(strstr(r.err, "see: pooltrace explain") == NULL, "nothing to explain: %s", r.err);
+	explain(&r, "--run 2");
+	cr_expect(strstr(r.out, "leaked write ends: none") != NULL, "%s", r.out);
+}
+
+/* The classic: wait() before reading a child's output, which fills the pipe. */
+Test(explain, a_python_popen_wait_deadlock_says_the_child_writes_a_full_pipe_and_to_read_first, .timeout = 120)
+{
+	struct t_result r;
+
+	t_run(&r, "record --db t.db --hang-ms 300 -- python3 -c "
+		  "'import subprocess; subprocess.Popen([\"python3\",\"-c\",\"print(\\\"x\\\"*200000)\"], stdout=subprocess.PIPE).wait()'");
+	cr_assert_eq(r.status, 137, "%s", r.err);
+	explain(&r, "");
+	expect_in_order(r.out, (const char *const[]){
+		"deadlock", "why it hung: a cycle of 2 processes",
+		"waits in wait4 for process ",
+		"waits in write(fd 1) for room in pipe ", "which is full (",
+		"read end is held only by process ", "which waits in wait4 for it instead of reading",
+		"[read-first] the parent waits for a child before it reads the child's output",
+		"read first, as Python's communicate() does", NULL });
+}
+
+Test(explain, two_processes_writing_full_pipes_to_each_other_get_a_reader_thread, .timeout = 60)
+{
+	struct t_result r;
+
+	t_run(&r, "record --db t.db -- %s", PROG("bothfull"));
+	cr_assert_eq(r.status, 137, "%s", r.err);
+	explain(&r, "");
+	expect_in_order(r.out, (const char *const[]){
+		"why it hung: a cycle of 2 processes", "waits in write(fd ", "which is full",
+		"waits in write(fd 1) for room in pipe ", "[reader-thread] both sides wait on full pipes",
+		"a reader thread, or poll", NULL });
+	cr_expect(strstr(r.out, "[read-first]") == NULL, "%s", r.out);
+	cr_assert_eq(t_run(&r, "record --db t.db -- %s fixed", PROG("bothfull")), 0, "%s", r.err);
+}
+
+Test(explain, a_write_end_kept_across_exec_gets_cloexec, .timeout = 60)
+{
+	struct t_result r;
+
+	cr_assert_eq(t_run(&r, "record --db t.db -- %s", PROG("execleak")), 0, "%s", r.err);
+	explain(&r, "");
+	expect_in_order(r.out, (const char *const[]){
+		"leaked write ends: 1", "in process ", "(sleep): made by process ", "(execleak)",
+		"kept across exec (seq ", "EOF blockers: 1", " (execleak) waited for EOF",
+		"[cloexec]", "pipe2(O_CLOEXEC)", "posix_spawn", NULL });
+	cr_expect(strstr(r.out, "[close-inherited]") == NULL, "%s", r.out);
+	cr_assert_eq(t_run(&r, "record --db t.db -- %s fixed", PROG("execleak")), 0, "%s", r.err);
+	explain(&r, "--run 2");
+	cr_expect(strstr(r.out, "leaked write ends: none") != NULL, "%s", r.out);
+}
+
+/* A python3 one-liner that prints one JSON value of the parsed document: the test's view of the data. */
+static int64_t json_value(const char *file, const char *expr)
+{
+	struct t_result r;
+
+	cr_assert_eq(t_sh(&r, "python3 -m json.tool %s >/dev/null && python3 -c 'import json,sys; d=json.load(open(\"%s\")); print(%s)'",
+			  file, file, expr),
+		     0, "%s: %s", expr, r.err);
+	return strtoll(r.out, NULL, 10);
+}
+
+Test(explain, json_parses_and_its_counts_are_the_views, .timeout = 60)
+{
+	const char *db = t_path("t.db");
+	struct t_result r;
+
+	cr_assert_eq(t_run(&r, "run --db t.db -q -s naive -w 5 && \"$PT\" run --db t.db -q -s close-all -w 4 &&"
+			       " \"$PT\" run --db t.db -q -s child-close -w 3"), 0, "%s", r.err);
+	for (int run = 1; run <= 3; run++) {
+		char file[32];
+
+		snprintf(file, sizeof(file), "run%d.json", run);
+		cr_assert_eq(t_run(&r, "explain --db t.db --run %d --json > %s", run, file), 0, "%s", r.err);
+		cr_expect_eq(json_value(file, "d[\"run\"]"), run);
+		cr_expect_eq(json_value(file, "d[\"leaked_write_ends\"]"),
+			     t_sql_int(db, "SELECT count(*) FROM leaked_write_ends WHERE run_id = %d", run));
+		cr_expect_eq(json_value(file, "sum(g[\"count\"] for g in d[\"leak_groups\"])"),
+			     t_sql_int(db, "SELECT count(*) FROM leaked_write_ends WHERE run_id = %d", run));
+		cr_expect_eq(json_value(file, "sum(len(g[\"holders\"]) for g in d[\"leak_groups\"])"),
+			     t_sql_int(db, "SELECT count(*) FROM leaked_write_ends WHERE run_id = %d", run));
+		cr_expect_eq(json_value(file, "len(d[\"leak_groups\"])"),
+			     t_sql_int(db, "SELECT count(DISTINCT pipe_id) FROM leaked_write_ends WHERE run_id = %d", run));
+		cr_expect_eq(json_value(file, "d[\"eof_blockers\"]"),
+			     t_sql_int(db, "SELECT count(*) FROM eof_blockers WHERE run_id = %d", run));
+		cr_expect_eq(json_value(file, "sum(b[\"count\"] for b in d[\"blockers\"])"),
+			     t_sql_int(db, "SELECT count(*) FROM eof_blockers WHERE run_id = %d", run));
+	}
+	cr_expect_eq(json_value("run1.json", "d[\"outcome\"] == \"deadlock\" and len(d[\"cycle\"]) == 3 and d[\"cycle\"][0][\"waits\"] == \"child\""
+					     " and d[\"cycle\"][1][\"waits\"] == \"eof\" and d[\"cycle\"][1][\"pipe_id\"] == 1 and 1 or 0"), 1);
+	cr_expect_eq(json_value("run1.json", "[f[\"rule\"] for f in d[\"fixes\"]] == [\"close-inherited\"] and 1 or 0"), 1);
+	cr_expect_eq(json_value("run1.json", "d[\"patterns\"][0][\"count\"]"), 10);
+	cr_expect_eq(json_value("run3.json", "len(d[\"fixes\"]) + len(d[\"cycle\"]) + len(d[\"leak_groups\"])"), 0);
+}
+
+/* A program whose name has a control character and a byte that is not UTF-8: JSON stays valid, words stay one line each. */
+Test(explain, names_with_control_characters_and_bad_utf8_are_escaped, .timeout = 60)
+{
+	struct t_result r;
+
+	cr_assert_eq(t_sh(&r, "cp %s \"$(printf 'lea\\001ky\\377')\"", PROG("leakypool")), 0, "%s", r.err);
+	t_run(&r, "record --db t.db -- \"./$(printf 'lea\\001ky\\377')\" 2");
+	cr_assert_eq(r.status, 137, "%s", r.err);
+	cr_assert_eq(t_run(&r, "explain --db t.db --json > e.json && python3 -m json.tool e.json > /dev/null"), 0, "%s", r.err);
+	cr_assert_eq(t_sh(&r, "python3 -c 'import json; d=json.load(open(\"e.json\")); print(d[\"cycle\"][0][\"process\"][\"program\"].encode(\"unicode_escape\").decode())'"),
+		     0, "%s", r.err);
+	cr_expect_str_eq(r.out, "lea\\x01ky\\ufffd\n");
+	cr_assert_eq(t_sh(&r, "grep -c 'u0001' e.json"), 0, "%s", r.out);
+	explain(&r, "");
+	cr_expect(strstr(r.out, "(lea\\x01ky\\xff)") != NULL, "%s", r.out);
+	cr_expect(strchr(r.out, '\001') == NULL && strchr(r.out, '\377') == NULL, "%s", r.out);
+}
+
+Test(explain, a_full_disk_is_one_line_and_exit_1)
+{
+	struct t_result r;
+
+	cr_assert_eq(t_run(&r, "run --db t.db -q -w 3"), 0, "%s", r.err);
+	cr_expect_eq(t_run(&r, "explain --db t.db > /dev/full"), 1);
+	cr_expect_eq(t_lines(r.err), 1, "%s", r.err);
+	cr_expect(strstr(r.err, "pooltrace explain: cannot write the diagnosis: No space left on device") != NULL, "%s", r.err);
+	cr_expect_eq(t_run(&r, "explain --db t.db --json > /dev/full"), 1);
+	cr_expect_eq(t_lines(r.err), 1, "%s", r.err);
+}
+
+Test(explain, bad_input_is_one_line_and_exit_2)
+{
+	struct t_result r;
+
+	cr_assert_eq(t_run(&r, "run --db t.db -q -w 2 -s child-close"), 0, "%s", r.err);
+	static const char *const bad[] = { "explain --db t.db --run 9", "explain --db t.db --run x", "explain --db none.db",
+					   "explain --db t.db --bogus", "explain --db t.db extra" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_expect_eq(t_run(&r, "%s", bad[i]), 2, "%s: %s", bad[i], r.err);
+		cr_expect_eq(t_lines(r.err), 1, "%s: %s", bad[i], r.err);
+		cr_expect_str_eq(r.out, "", "%s", bad[i]);
+	}
+	/* An older schema is named, not misread. */
+	cr_assert_eq(t_sh(&r, "cp t.db old.db"), 0);
+	t_sql_exec(t_path("old.db"), "PRAGMA user_version = 8;");
+	cr_expect_eq(t_run(&r, "explain --db old.db"), 2, "%s", r.err);
+	cr_expect(strstr(r.err, "written by an older pooltrace (schema 8)") != NULL && t_lines(r.err) == 1, "%s", r.err);
+}
+
+Test(explain, the_summary_line_ends_with_the_explain_command_when_there_is_something_to_explain)
+{
+	struct t_result r;
+
+	cr_assert_eq(t_run(&r, "run --db t.db -s naive -w 3"), 0, "%s", r.err);
+	cr_expect(strstr(r.out, " s); see: pooltrace explain --run 1 --db t.db\n") != NULL, "%s", r.out);
+	cr_assert_eq(t_run(&r, "run --db t.db -s child-close -w 3"), 0, "%s", r.err);
+	cr_expect(strstr(r.out, "see:") == NULL, "%s", r.out);
+	cr_assert_eq(t_sh(&r, "POOLTRACE_DB=t.db \"$PT\" run -s reverse-close -w 3"), 0, "%s", r.err);
+	cr_expect(strstr(r.out, " s); see: pooltrace explain --run 3\n") != NULL, "the default database is not named: %s", r.out);
+	cr_assert_eq(t_sh(&r, "\"$PT\" run --db 'my trace.db' -s naive -w 2"), 0, "%s", r.err);
+	cr_expect(strstr(r.out, "; see: pooltrace explain --run 1 --db 'my trace.db'\n") != NULL, "%s", r.out);
+}
+
+/* --fail-on: exit 3 (or --error-exitcode) when the run has it, the summary says why; else the status as before. */
+Test(explain, fail_on_leak_fails_the_leaky_pool_and_passes_a_fixed_one, .timeout = 60)
+{
+	struct t_result r;
+
+	cr_expect_eq(t_run(&r, "run --db t.db -s naive -w 3 --fail-on leak"), 3, "%s", r.err);
+	cr_expect(strstr(r.out, "; fails --fail-on: 3 leaked write ends; see:") != NULL, "%s", r.out);
+	cr_expect_eq(t_run(&r, "run --db t.db -s close-range -w 3 --fail-on leak,deadlock,blocker"), 0, "%s", r.err);
+	cr_expect_eq(t_run(&r, "run --db t.db -s reverse-close -w 3 --fail-on deadlock,blocker"), 0, "%s", r.err);
+	cr_expect_eq(t_run(&r, "run --db t.db -q -s close-all -w 3 --fail-on blocker --error-exitcode 42"), 42, "%s", r.err);
+	cr_expect(strstr(r.err, "fails --fail-on: 3 EOF blockers") != NULL, "-q still says why: %s", r.err);
+
+	cr_expect_eq(t_run(&r, "record --db t.db --fail-on leak -- %s 3", PROG("leakypool")), 3, "%s", r.err);
+	cr_expect(strstr(r.err, "; fails --fail-on: 3 leaked write ends; see: pooltrace explain") != NULL, "%s", r.err);
+	cr_expect_eq(t_run(&r, "record --db t.db --fail-on leak -- %s 3 fixed", PROG("leakypool")), 0, "%s", r.err);
+	cr_expect_eq(t_run(&r, "record --db t.db --fail-on leak -- sh -c 'exit 5'"), 5, "the program's status: %s", r.err);
+	cr_expect_eq(t_run(&r, "record --db t.db --fail-on deadlock --error-exitcode 9 -- %s 2", PROG("leakypool")), 9, "%s",
+		     r.err);
+}
+
+Test(explain, bad_fail_on_values_are_one_line_and_exit_2)
+{
+	static const char *const bad[] = {
+		"run --db x.db --fail-on bogus", "run --db x.db --fail-on leak,", "run --db x.db --fail-on ''",
+		"record --db x.db --fail-on deadlocks -- true", "snapshot --db x.db --fail-on lea 1",
+		"run --db x.db --error-exitcode 0", "record --db x.db --error-exitcode 256 -- true",
+		"snapshot --db x.db --error-exitcode x 1",
+	};
+	struct t_result r;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_expect_eq(t_run(&r, "%s", bad[i]), 2, "%s: %s", bad[i], r.err);
+		cr_expect_eq(t_lines(r.err), 1, "%s: %s", bad[i], r.err);
+		cr_expect(strstr(r.err, "--fail-on") || strstr(r.err, "--error-exitcode"), "%s: %s", bad[i], r.err);
+	}
+	cr_expect_eq(access(t_path("x.db"), F_OK), -1, "nothing was written");
+}
+
+/* A hung tree read by snapshot: the gate and the hint there too, and explain reads the stored snapshot. */
+Test(explain, snapshot_takes_the_gate_and_its_run_is_explained, .timeout = 60)
+{
+	struct t_result r;
+	pid_t pid = fork();
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		setpgid(0, 0);
+		dup2(null, 0);
+		dup2(null, 1);
+		execl(PROG("leakypool"), "leakypool", "3", (char *)NULL);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	usleep(500 * 1000);
+	t_run(&r, "snapshot --db t.db --fail-on deadlock --error-exitcode 7 %d", (int)pid);
+	cr_expect_eq(r.status, 7, "%s", r.err);
+	cr_expect(strstr(r.err, "; fails --fail-on: deadlock; see: pooltrace explain --run 1 --db t.db\n") != NULL, "%s", r.err);
+	cr_expect_eq(t_run(&r, "snapshot --db t.db --fail-on leak %d", (int)pid), 3, "deadlock, but no leak asked: %s", r.err);
+	kill(-pid, SIGKILL);
+	while (waitpid(-pid, NULL, 0) > 0)
+		;
+	explain(&r, "--run 1");
+	expect_in_order(r.out, (const char *const[]){
+		"run 1 (snapshot: ", "deadlock", " (leakypool) waits in wait4 for process ",
+		"waits in read(fd 0) for data or EOF on pipe ", "until wait4 returns", "[close-inherited]", NULL });
+}
+
+/* One process, no cycle between processes: its threads wait for each other. */
+Test(explain, threads_joined_before_their_pipe_is_closed_get_close_before_join, .timeout = 60)
+{
+	struct t_result r;
+
+	t_run(&r, "record --db t.db -- %s 3", PROG("threadpool"));
+	cr_assert_eq(r.status, 137, "%s", r.err);
+	explain(&r, "");
+	expect_in_order(r.out, (const char *const[]){
+		"why it hung: process ", " (threadpool) is deadlocked by its own threads",
+		"The main thread waits in pthread_join for thread ",
+		"Thread ", "waits in read(fd ", "whose write end only its own process holds (fd ",
+		"[close-before-join]", "close every write end first, then join", NULL });
+	cr_assert_eq(t_run(&r, "explain --db t.db --json > j.json && python3 -m json.tool j.json > /dev/null"), 0, "%s", r.err);
+	cr_assert_eq(t_run(&r, "record --db t.db -- %s 3 fixed", PROG("threadpool")), 0, "%s", r.err);
+	explain(&r, "");
+	cr_expect(strstr(r.out, "nothing to fix") != NULL, "%s", r.out);
+}
+
+/* A writer waiting for a reader that waits for a "go": a cycle, no leak, and no rule pretends to fit. */
+Test(explain, a_cycle_no_rule_fits_is_said_so)
+{
+	struct t_result r;
+
+	cr_assert_eq(t_run(&r, "run --db t.db -q --scenario full-pipe-stuck"), 0, "%s", r.err);
+	explain(&r, "");
+	expect_in_order(r.out, (const char *const[]){
+		"The parent (pid ", "waits in write(fd ", "for room in pipe 1, which is full (",
+		"Pipe 1's read end is held only by worker 0 (pid ",
+		"Worker 0 (pid ", "waits in read(fd ", "for data or EOF on pipe 2.",
+		"Pipe 2's write end is still held by the parent (pid ",
+		"fix: no rule of docs/explain.md fits this cycle", NULL });
+	cr_expect(strstr(r.out, "[") == NULL, "no rule: %s", r.out);
+}
+
+/* A thousand workers: a screenful, in seconds (a per-row query took minutes). */
+Test(explain, a_thousand_worker_run_is_a_screenful_in_seconds, .timeout = 600)
+{
+	struct t_result r;
+	struct timespec t0, t1;
+	double secs;
+
+	cr_assert_eq(t_run(&r, "run --db t.db -q -s naive -w 1000 -t 2000 --no-io-events"), 0, "%s", r.err);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	explain(&r, "");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	cr_expect_lt(t_lines(r.out), 30, "%d lines:\n%s", t_lines(r.out), r.out);
+	expect_in_order(r.out, (const char *const[]){
+		"Pipe 1's write end is still held by workers 1-999 (pids ", "and 996 more) and never used it",
+		"their own pipes (2-1000)",
+		"leaked write ends: 499500, of 999 pipes",
+		"workers 1-999 (pids ", "each hold the write ends of all earlier pipes (pipes 1-999",
+		"499500 leaked write ends", "... and 996 more pipes' write ends",
+		"EOF blockers: 999, at 1 pipe", NULL });
+	/* Generous for the sanitizer build on a loaded machine; it takes about 1 s here. */
+	cr_expect_lt(secs, 60.0, "explain took %.1f s", secs);
+}
