@@ -137,6 +137,24 @@ int64_t t_sql_int(const char *db, const char *fmt, ...)
 	return v;
 }
 
+int64_t t_vm_steps(const char *db, const char *sql)
+{
+	sqlite3 *h = NULL;
+	sqlite3_stmt *s = NULL;
+	int64_t steps;
+	int rc;
+
+	cr_assert_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK, "open %s", db);
+	cr_assert_eq(sqlite3_prepare_v2(h, sql, -1, &s, NULL), SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(h));
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		;
+	cr_assert_eq(rc, SQLITE_DONE, "%s: %s", sql, sqlite3_errmsg(h));
+	steps = sqlite3_stmt_status(s, SQLITE_STMTSTATUS_VM_STEP, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(h);
+	return steps;
+}
+
 void t_sql_exec(const char *db, const char *sql)
 {
 	sqlite3 *h = NULL;

@@ -28,6 +28,9 @@ int t_sh(struct t_result *r, const char *fmt, ...) __attribute__((format(printf,
 /* One integer from SQL against db (asserts on error). */
 int64_t t_sql_int(const char *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The virtual machine steps SQLite takes to answer sql in full: the work done, counted exactly. */
+int64_t t_vm_steps(const char *db, const char *sql);
+
 /* Runs a script of statements against db, read-write (asserts on error): to make old or damaged files. */
 void t_sql_exec(const char *db, const char *sql);
 

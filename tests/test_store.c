@@ -91,8 +91,14 @@ static void check_upgrade_from(int version)
 	holds = t_sql_int(db, "SELECT count(*) FROM holds");
 	runs_before = t_sql_int(db, "SELECT sum(length(id || source || ifnull(command, '') || ifnull(strategy, '') ||"
 				    " outcome || started_at || started_ns || ended_ns || events)) FROM runs");
+	/* Version 9: no holds_write_ends, eof_holders as it was then (it read every hold of the giver). */
+	t_sql_exec(db, "DROP VIEW run_summary; DROP VIEW eof_blockers; DROP VIEW eof_holders;"
+		       "DROP INDEX holds_write_ends;");
+	t_sql_exec(db, old_views(9));
+	t_sql_exec(db, "PRAGMA user_version = 9;");
 	/* Version 8: runs.source without 'snapshot' in its CHECK. */
-	t_sql_exec(db, "PRAGMA legacy_alter_table = ON;"
+	if (version <= 8)
+		t_sql_exec(db, "PRAGMA legacy_alter_table = ON;"
 		       "CREATE TABLE runs_v8 (id INTEGER PRIMARY KEY,"
 		       " source TEXT NOT NULL DEFAULT 'pool' CHECK (source IN ('pool', 'record')), command TEXT,"
 		       " strategy TEXT, workers INTEGER, tasks INTEGER, task_ms INTEGER, crash_worker INTEGER,"
@@ -207,7 +213,7 @@ static void check_upgrade_from(int version)
 
 	/* A writer upgrades it in place: old runs unchanged, the new one chunked. */
 	cr_assert_eq(t_run(&r, "run --db old.db -s close-all -w 3 -t 30"), 0, "%s", r.err);
-	cr_expect_eq(t_sql_int(db, "PRAGMA user_version"), 9);
+	cr_expect_eq(t_sql_int(db, "PRAGMA user_version"), 10);
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'runs' AND sql LIKE '%%''snapshot''%%'"), 1,
 		     "version 9's runs takes source 'snapshot'");
 	cr_expect_eq(t_sql_int(db, "SELECT sum(length(id || source || ifnull(command, '') || ifnull(strategy, '') ||"
@@ -217,8 +223,8 @@ static void check_upgrade_from(int version)
 		     t_sql_int(db, "SELECT count(*) FROM runs"), "version 8's runs.incomplete, NULL for the old runs");
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN"
 				   " ('holds_read_ends', 'holds_socket_ends', 'hang_holders_by_run', 'event_rows_hangs',"
-				   " 'io_chunks_by_run')"),
-		     5, "version 7's indexes are made");
+				   " 'io_chunks_by_run', 'holds_write_ends')"),
+		     6, "version 7's indexes and version 10's are made");
 	cr_expect_eq(t_sql_int(db, "SELECT n FROM my_pipes"), 2 * 3, "a view of the user's on pipes survives");
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM pipes WHERE kind = 'pipe' AND peer_id IS NULL"
 				   " AND shut_seq IS NULL"), 2 * 3);
@@ -229,7 +235,7 @@ static void check_upgrade_from(int version)
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE name LIKE '%%before_v%%'"), 0,
 		     "no table renamed aside is left");
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE name LIKE 'holds_%%'"
-				   " AND name NOT IN ('holds_read_ends', 'holds_socket_ends')"), 0,
+				   " AND name NOT IN ('holds_read_ends', 'holds_socket_ends', 'holds_write_ends')"), 0,
 		     "the old holds table and its indexes are gone");
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM holds WHERE run_id = 1"), holds);
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE name LIKE 'runs_%%'"), 0,
@@ -299,23 +305,9 @@ Test(store, version_8_file_is_read_as_is_and_upgraded_by_the_next_run, .timeout 
 	check_upgrade_from(8);
 }
 
-/* The virtual machine steps SQLite takes to answer sql in full: the work done, counted exactly. */
-static int64_t vm_steps(const char *db, const char *sql)
+Test(store, version_9_file_is_read_as_is_and_upgraded_by_the_next_run, .timeout = 120)
 {
-	sqlite3 *h = NULL;
-	sqlite3_stmt *s = NULL;
-	int64_t steps;
-	int rc;
-
-	cr_assert_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK, "open %s", db);
-	cr_assert_eq(sqlite3_prepare_v2(h, sql, -1, &s, NULL), SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(h));
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		;
-	cr_assert_eq(rc, SQLITE_DONE, "%s: %s", sql, sqlite3_errmsg(h));
-	steps = sqlite3_stmt_status(s, SQLITE_STMTSTATUS_VM_STEP, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(h);
-	return steps;
+	check_upgrade_from(9);
 }
 
 /*
@@ -343,7 +335,7 @@ Test(store, a_question_about_one_run_reads_only_that_runs_rows, .timeout = 120)
 		char sql[128];
 
 		snprintf(sql, sizeof(sql), "SELECT * FROM %s WHERE run_id = 1", views[i]);
-		before[i] = vm_steps(db, sql);
+		before[i] = t_vm_steps(db, sql);
 	}
 	/* Bigger runs after it, a deadlock among them, and one recorded from outside. */
 	cr_assert_eq(t_run(&r, "run --db many.db -s naive -w 12 -t 10"), 0, "%s", r.err);
@@ -355,7 +347,7 @@ Test(store, a_question_about_one_run_reads_only_that_runs_rows, .timeout = 120)
 		char sql[128];
 
 		snprintf(sql, sizeof(sql), "SELECT * FROM %s WHERE run_id = 1", views[i]);
-		int64_t after = vm_steps(db, sql);
+		int64_t after = t_vm_steps(db, sql);
 
 		cr_expect_eq(after, before[i], "%s for run 1: %lld VM steps with other runs in the file, %lld before",
 			     views[i], (long long)after, (long long)before[i]);
@@ -377,7 +369,7 @@ Test(store, an_upgrade_that_fails_leaves_the_file_as_it_was, .timeout = 120)
 		       "PRAGMA user_version = 2; VACUUM;");
 	hash = t_file_hash(db);
 	cr_expect_eq(t_run(&r, "run --db bad.db -s close-all -w 3 -t 3"), 2);
-	cr_expect(strstr(r.err, "could not upgrade the trace from schema 2 to 9 (UNIQUE constraint failed") != NULL,
+	cr_expect(strstr(r.err, "could not upgrade the trace from schema 2 to 10 (UNIQUE constraint failed") != NULL,
 		  "%s", r.err);
 	cr_expect_eq(t_lines(r.err), 1, "%s", r.err);
 	cr_expect_eq(t_file_hash(db), hash, "a failed upgrade changed the file");

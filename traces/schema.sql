@@ -1,4 +1,4 @@
--- pooltrace trace database, schema version 9.
+-- pooltrace trace database, schema version 10.
 --
 -- One file holds any number of runs. Every table is keyed by run_id.
 -- The ground truth is the view `events`: one row per recorded system call or
@@ -32,7 +32,11 @@
 -- the file held one 1000-worker run). Version 8 added runs.incomplete: why a
 -- recorded run is not the whole truth (calls pooltrace saw but cannot follow).
 -- Version 9 allowed runs.source 'snapshot' (a CHECK cannot be altered: its
--- `runs` is copied over from the old table).
+-- `runs` is copied over from the old table). Version 10 added the index
+-- holds_write_ends, through which eof_holders asks "does the giver hold
+-- another write end of the pipe?" of that process's write ends of that pipe
+-- alone: before, it read every hold of the process for each give-up, and a
+-- program that made and closed 16,000 pipes took 63 s to count.
 
 -- One row per `pooltrace run` or `pooltrace record`.
 CREATE TABLE IF NOT EXISTS runs (
@@ -201,6 +205,14 @@ CREATE TABLE IF NOT EXISTS holds (
 -- half million (the write ends, which no question looks up by pipe).
 CREATE INDEX IF NOT EXISTS holds_read_ends ON holds (run_id, pipe_id) WHERE pipe_end = 'read';
 CREATE INDEX IF NOT EXISTS holds_socket_ends ON holds (run_id, pipe_id) WHERE pipe_end = 'socket';
+-- The write ends (and socketpair ends) of each process by pipe, for
+-- eof_holders' question "is this its last write end of the pipe?". The
+-- primary key reaches a process's holds, but not by pipe: a process that
+-- made and closed 16,000 pipes has 32,000 holds, and reading them all for
+-- each of its 16,000 give-ups took 63 s (version 9). Its cost is paid when
+-- the holds are written: a 1000-worker run's half million write ends (see
+-- docs/performance.md).
+CREATE INDEX IF NOT EXISTS holds_write_ends ON holds (run_id, pid, pipe_id) WHERE pipe_end IN ('write', 'socket');
 
 -- Evidence of a deadlock: for each process blocked on a pipe (a `hang`
 -- event), every process holding the end that could wake it, by fd, as its
@@ -304,8 +316,10 @@ CROSS JOIN (
     WHERE g.pipe_id IS NOT NULL AND g.pipe_end IN ('write', 'socket') AND g.touched_seq IS NOT NULL
       AND g.to_kind IN ('close', 'close_range', 'dup2', 'exit', 'exec')
       -- its last write end of that pipe: none of its other fds holds one on
-      AND NOT EXISTS (SELECT 1 FROM holds o WHERE o.run_id = g.run_id AND o.pid = g.pid
-                      AND o.pipe_id = g.pipe_id AND o.pipe_end = g.pipe_end AND o.fd <> g.fd
+      -- (through holds_write_ends: the condition on pipe_end is its own, word for word)
+      AND NOT EXISTS (SELECT 1 FROM holds o INDEXED BY holds_write_ends
+                      WHERE o.run_id = g.run_id AND o.pid = g.pid AND o.pipe_id = g.pipe_id
+                      AND o.pipe_end IN ('write', 'socket') AND o.pipe_end = g.pipe_end AND o.fd <> g.fd
                       AND o.from_seq <= g.to_seq AND (o.to_seq IS NULL OR o.to_seq > g.to_seq))
       -- and another process holds the read end (of a socket end: its peer)
       AND (g.pipe_end = 'write' AND EXISTS (
@@ -316,10 +330,12 @@ CROSS JOIN (
               -- not shut down before (shutdown SHUT_WR: its reader has had EOF since)
               AND NOT EXISTS (SELECT 1 FROM pipes s WHERE s.run_id = g.run_id AND s.pipe_id = g.pipe_id
                               AND s.shut_seq <= g.to_seq)
+              -- its peer's holders: the peer named by its own row (peer_id is symmetric), so
+              -- that the index is searched by pipe, not read whole for each give-up
               AND EXISTS (
-               SELECT 1 FROM pipes p JOIN holds r INDEXED BY holds_socket_ends
-                 ON r.run_id = p.run_id AND r.pipe_id = p.pipe_id
-               WHERE p.run_id = g.run_id AND p.peer_id = g.pipe_id AND r.pipe_end = 'socket'
+               SELECT 1 FROM holds r INDEXED BY holds_socket_ends
+               WHERE r.run_id = g.run_id AND r.pipe_end = 'socket'
+                 AND r.pipe_id = (SELECT p.peer_id FROM pipes p WHERE p.run_id = g.run_id AND p.pipe_id = g.pipe_id)
                  AND r.pid <> g.pid AND r.from_seq <= g.to_seq AND (r.to_seq IS NULL OR r.to_seq > g.to_seq)))
     GROUP BY g.run_id, g.pid, g.fd, g.from_seq
 ) c ON c.run_id = h.run_id AND c.pipe_id = h.pipe_id
@@ -391,4 +407,4 @@ SELECT c.run_id, c.first_seq + (e.value ->> 0), c.first_ts_ns + (e.value ->> 1),
 FROM io_chunks c, json_each(c.events) e;
 
 PRAGMA application_id = 1886679651; -- 'ptrc'
-PRAGMA user_version = 9;
+PRAGMA user_version = 10;

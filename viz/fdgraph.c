@@ -53,12 +53,24 @@ static bool viz_worker_shown(const struct viz_model *m, int index, const struct 
 	return viz_fdgraph_worker_shown(o, m->workers, index);
 }
 
+/* A pool's worker by its index; a recorded program's process unless viz_model_cut cut it. */
+static bool viz_proc_shown(const struct viz_model *m, const struct viz_proc *p, const struct viz_fdgraph_opts *o)
+{
+	return m->strategy[0] ? viz_worker_shown(m, p->worker_index, o) : !p->cut;
+}
+
+/* A pool's pipe with the worker it was made for; a recorded program's unless cut. */
+static bool viz_pipe_entry_shown(const struct viz_model *m, const struct viz_pipe *p, const struct viz_fdgraph_opts *o)
+{
+	return m->strategy[0] ? viz_worker_shown(m, p->channel, o) : !p->cut;
+}
+
 /* A pipe is drawn when the worker it was made for is drawn. */
 static bool viz_pipe_shown(const struct viz_model *m, int64_t pipe_id, const struct viz_fdgraph_opts *o)
 {
 	const struct viz_pipe *p = viz_pipe_of(m, pipe_id);
 
-	return p && viz_worker_shown(m, p->channel, o);
+	return p && viz_pipe_entry_shown(m, p, o);
 }
 
 static void viz_name(char *buf, size_t len, const char *prefix, const char *kind, long long id)
@@ -97,6 +109,13 @@ static void viz_caption(struct viz_buf *b, const struct viz_model *m)
 				       (long long)m->sibling_closes);
 		viz_buf_printf(&b->s, &b->len, &b->cap, "</FONT>");
 	}
+	if (m->cut_procs || m->cut_pipes)
+		/* What the picture leaves out, so nobody reads it as the whole run: the counts above are the views'. */
+		viz_buf_printf(&b->s, &b->len, &b->cap,
+			       "<BR/>cut: %zu of %zu processes and %zu pipes not drawn, counted in one box"
+			       " (past --max-workers %d processes below the first, only the first and last %d are drawn;"
+			       " past %d pipes, the first and last %d)",
+			       m->cut_procs, m->nprocs, m->cut_pipes, m->cut_max, m->cut_keep, 2 * m->cut_max, m->cut_max);
 	if (m->incomplete[0]) {
 		/* Never taken for the whole truth: say what the trace misses. */
 		viz_buf_printf(&b->s, &b->len, &b->cap, "<BR/><FONT COLOR=\"" VIZ_RED "\">incomplete: ");
@@ -417,7 +436,7 @@ static Agnode_t *viz_process(Agraph_t *g, Agraph_t *panel, const struct viz_mode
 		if (pp && folded[pp - m->pipes])
 			continue;
 		/* viz_pipe_shown, with the pipe already found. */
-		if (f->pipe_id && !(pp && viz_worker_shown(m, pp->channel, o))) {
+		if (f->pipe_id && !(pp && viz_pipe_entry_shown(m, pp, o))) {
 			hidden++;
 			hidden_leaked += f->leaked;
 			continue;
@@ -431,8 +450,8 @@ static Agnode_t *viz_process(Agraph_t *g, Agraph_t *panel, const struct viz_mode
 	if (hidden)
 		viz_buf_printf(&b.s, &b.len, &b.cap,
 			       "<TR><TD>…</TD><TD PORT=\"more\" ALIGN=\"LEFT\"><FONT COLOR=\"%s\">"
-			       "%ld fds on collapsed workers' pipes (%ld leaked)</FONT></TD></TR>",
-			       hidden_leaked ? VIZ_RED : "black", hidden, hidden_leaked);
+			       "%ld fds on collapsed %s pipes (%ld leaked)</FONT></TD></TR>",
+			       hidden_leaked ? VIZ_RED : "black", hidden, pool ? "workers'" : "processes'", hidden_leaked);
 	viz_buf_printf(&b.s, &b.len, &b.cap, "</TABLE>");
 	viz_set_html_label(t, b.s);
 	free(b.s);
@@ -508,7 +527,7 @@ static Agnode_t *viz_summary(Agraph_t *panel, const struct viz_model *m, const c
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct viz_proc *p = &m->procs[i];
 
-		if (viz_worker_shown(m, p->worker_index, o))
+		if (viz_proc_shown(m, p, o))
 			continue;
 		procs++;
 		gone += !p->alive;
@@ -517,16 +536,23 @@ static Agnode_t *viz_summary(Agraph_t *panel, const struct viz_model *m, const c
 			leaked += p->fds[j].leaked;
 	}
 	for (size_t i = 0; i < m->npipes; i++)
-		pipes += !viz_worker_shown(m, m->pipes[i].channel, o);
+		pipes += !viz_pipe_entry_shown(m, &m->pipes[i], o);
 	viz_name(name, sizeof(name), prefix, "collapsed", 0);
 	n = agnode(panel, name, 1);
 	viz_set(n, "shape", "box");
 	viz_set(n, "style", "rounded,dashed");
 	viz_set(n, "class", "summary");
+	if (m->strategy[0])
+		viz_buf_printf(&b.s, &b.len, &b.cap, "<B>workers %d … %d collapsed</B><BR/>", o->keep,
+			       m->workers - o->keep - 1);
+	else
+		/* Counted from 1 below the first process, in fork order, as the caption says. */
+		viz_buf_printf(&b.s, &b.len, &b.cap, "<B>processes %d … %zu in fork order collapsed</B><BR/>",
+			       o->keep + 1, m->nprocs - 1 - (size_t)o->keep);
 	viz_buf_printf(&b.s, &b.len, &b.cap,
-		       "<B>workers %d … %d collapsed</B><BR/>%ld processes (%ld gone) · %ld pipes<BR/>"
+		       "%ld processes (%ld gone) · %ld pipes<BR/>"
 		       "%ld fds held · <FONT COLOR=\"" VIZ_RED "\">%ld leaked write ends</FONT>",
-		       o->keep, m->workers - o->keep - 1, procs, gone, pipes, fds, leaked);
+		       procs, gone, pipes, fds, leaked);
 	viz_set_html_label(n, b.s);
 	free(b.s);
 	return n;
@@ -734,9 +760,9 @@ static Agnode_t *viz_panel(Agraph_t *g, Agraph_t *panel, const struct viz_model 
 		if (viz_folded(m, p, gone)) {
 			if (!gone_placed)
 				gone_placed = true, place[m->nprocs] = nbottom++;
-		} else if (viz_worker_shown(m, p->worker_index, o)) {
+		} else if (viz_proc_shown(m, p, o)) {
 			place[i] = nbottom++;
-		} else if (!summary_placed && m->workers > o->max_workers) {
+		} else if (!summary_placed) {
 			summary_placed = true, place[m->nprocs] = nbottom++;
 		}
 	}
@@ -764,7 +790,7 @@ static Agnode_t *viz_panel(Agraph_t *g, Agraph_t *panel, const struct viz_model 
 		size_t band = 0;
 		char name[96];
 
-		if (!viz_worker_shown(m, m->pipes[i].channel, o) || folded[i])
+		if (!viz_pipe_entry_shown(m, &m->pipes[i], o) || folded[i])
 			continue;
 		for (size_t j = 0; j < m->nprocs; j++)
 			if (m->pipes[i].channel >= 0 && m->procs[j].worker_index == m->pipes[i].channel &&

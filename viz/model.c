@@ -553,3 +553,61 @@ void viz_model_release(struct viz_model *m)
 	free(m->waits);
 	memset(m, 0, sizeof(*m));
 }
+
+/* The index of pipe_id in m->pipes, which a recorded run loads by pipe_id: -1 if absent. */
+static ssize_t viz_pipe_index(const struct viz_model *m, int64_t pipe_id)
+{
+	for (size_t i = 0; i < m->npipes; i++)
+		if (m->pipes[i].pipe_id == pipe_id)
+			return (ssize_t)i;
+	return -1;
+}
+
+void viz_model_cut(struct viz_model *m, int max, int keep)
+{
+	size_t below = m->nprocs ? m->nprocs - 1 : 0;
+
+	size_t drawn = 0, seen = 0;
+
+	m->cut_procs = m->cut_pipes = 0;
+	m->cut_max = max;
+	m->cut_keep = keep;
+	if (m->strategy[0] || max < 0)
+		return;
+	for (size_t i = 0; i < m->npipes; i++)
+		m->pipes[i].cut = below > (size_t)max;
+	for (size_t i = 1; below > (size_t)max && i < m->nprocs; i++) {
+		size_t k = i - 1;
+
+		m->procs[i].cut = !(k < (size_t)keep || k + (size_t)keep >= below);
+		m->cut_procs += m->procs[i].cut;
+	}
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct viz_proc *p = &m->procs[i];
+		int64_t last = 0;
+
+		/* A process's fds on one pipe are usually side by side: one search for them. */
+		for (size_t j = 0; !p->cut && j < p->nfds; j++) {
+			ssize_t k;
+
+			if (!p->fds[j].pipe_id || p->fds[j].pipe_id == last)
+				continue;
+			last = p->fds[j].pipe_id;
+			if ((k = viz_pipe_index(m, last)) >= 0)
+				m->pipes[k].cut = false;
+		}
+	}
+	/*
+	 * Still too many pipes (the last of a deep chain holds every pipe above
+	 * it): only the first and last max of them, in the order they were made.
+	 */
+	for (size_t i = 0; i < m->npipes; i++)
+		drawn += !m->pipes[i].cut;
+	for (size_t i = 0; drawn > 2 * (size_t)max && i < m->npipes; i++)
+		if (!m->pipes[i].cut) {
+			m->pipes[i].cut = seen >= (size_t)max && seen < drawn - (size_t)max;
+			seen++;
+		}
+	for (size_t i = 0; i < m->npipes; i++)
+		m->cut_pipes += m->pipes[i].cut;
+}

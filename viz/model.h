@@ -31,6 +31,7 @@ struct viz_proc {
 	/* Its other threads found blocked (a hang names them, "tid=N"): "thread N: call" lines, '\n' after each. */
 	char threads[192];
 	int nthreads;      /* how many, also those that did not fit */
+	bool cut;          /* a recorded process not drawn (viz_model_cut) */
 	struct viz_fd *fds;
 	size_t nfds, cap;
 };
@@ -45,6 +46,7 @@ struct viz_pipe {
 	/* The one live process that holds every end of it (and of its socketpair peer) at the moment,
 	 * none of them leaked: a pipe of its own (a runtime's self-pipe); 0 otherwise. */
 	int own_pid;
+	bool cut;          /* a recorded program's pipe no drawn process holds (viz_model_cut) */
 };
 
 /* An edge of the wait-for graph at the deadlock (the wait_for view). */
@@ -81,6 +83,8 @@ struct viz_model {
 	 * how many write ends of other workers' pipes the workers closed. */
 	char shutdown[160];
 	int64_t sibling_closes;
+	size_t cut_procs, cut_pipes; /* what viz_model_cut left out of the picture */
+	int cut_max, cut_keep;       /* the limits it cut by */
 };
 
 /* Marks the edges of waits[0..n) that lie on a cycle (both ends in one strongly connected component). */
@@ -95,6 +99,16 @@ void viz_waits_mark_cycles(struct viz_wait *waits, size_t n);
  */
 int viz_model_load(struct store *st, int64_t run_id, const char *moment, struct viz_model *m);
 void viz_model_release(struct viz_model *m);
+
+/*
+ * A recorded program with more than max processes below its first one
+ * (fork order): marks all but the first and last keep of them cut, and
+ * every pipe that no process still drawn holds at the moment, and counts
+ * them in m->cut_procs and m->cut_pipes. A pool run is left as it is (its
+ * workers are cut by index). Without this, a chain of 60 processes, each
+ * holding every pipe above it, gave dot 3600 edges to order: minutes.
+ */
+void viz_model_cut(struct viz_model *m, int max, int keep);
 
 /* Only the run's own facts (schema, strategy or command, workers, outcome, last seq): no moment. Same returns. */
 int viz_model_load_run(struct store *st, int64_t run_id, struct viz_model *m);

@@ -57,6 +57,11 @@ struct viz_report {
 	size_t npipes, pipes_cap;
 	struct viz_buf json;    /* the holds' windows and the processes' */
 	size_t nholds;
+	/* A recorded program past o->max_workers processes below its first, or
+	 * 2 * o->max_workers pipes: how many of each are left out (as render's
+	 * viz_model_cut: dot took minutes over a 300-deep chain's 90k holds). */
+	int64_t below, npipes_run;
+	size_t cut_procs, cut_pipes;
 };
 
 static struct viz_rproc *viz_rproc(struct viz_report *r, int pid)
@@ -95,6 +100,12 @@ static int viz_report_procs(struct viz_report *r)
 
 		if (!viz_fdgraph_worker_shown(r->o, r->m.workers, index))
 			continue;
+		/* A recorded program's k-th process below its first (fork order). */
+		if (!r->m.strategy[0] && r->nprocs + r->cut_procs > 0 &&
+		    !viz_fdgraph_worker_shown(r->o, (int)r->below, (long long)(r->nprocs + r->cut_procs - 1))) {
+			r->cut_procs++;
+			continue;
+		}
 		if (r->nprocs == r->procs_cap)
 			r->procs = xrealloc(r->procs, (r->procs_cap = r->procs_cap ? r->procs_cap * 2 : 16) * sizeof(*r->procs));
 		p = &r->procs[r->nprocs++];
@@ -139,6 +150,13 @@ static int viz_report_pipes(struct viz_report *r)
 
 		if (p.channel >= 0 && !viz_fdgraph_worker_shown(r->o, r->m.workers, p.channel))
 			continue;
+		/* A recorded program's: the first and last max_workers of them. */
+		if (!r->m.strategy[0] && r->npipes_run > 2 * r->o->max_workers &&
+		    r->npipes + r->cut_pipes >= (size_t)r->o->max_workers &&
+		    (int64_t)(r->npipes + r->cut_pipes) < r->npipes_run - r->o->max_workers) {
+			r->cut_pipes++;
+			continue;
+		}
 		if (r->npipes == r->pipes_cap)
 			r->shown_pipes = xrealloc(r->shown_pipes, (r->pipes_cap = r->pipes_cap ? r->pipes_cap * 2 : 16) *
 								    sizeof(*r->shown_pipes));
@@ -311,6 +329,11 @@ int viz_report_html(struct store *st, int64_t run, const struct viz_fdgraph_opts
 	viz_set(r.pipes_row, "rank", "same");
 	r.bottom_row = agsubg(r.g, "bottom_row", 1);
 	viz_set(r.bottom_row, "rank", "max");
+	if (store_int(st, "SELECT count(*) - 1 FROM processes WHERE run_id = ?1", run, 0, &r.below) < 0 ||
+	    store_int(st, "SELECT count(*) FROM pipes WHERE run_id = ?1", run, 0, &r.npipes_run) < 0) {
+		rc = -EIO;
+		goto out;
+	}
 	VIZ_PRINTF(&r.json, "{\"procs\":{");
 	if ((rc = viz_report_procs(&r)) < 0 || (rc = viz_report_pipes(&r)) < 0 || (rc = viz_report_holds(&r)) < 0)
 		goto out;
@@ -331,6 +354,10 @@ int viz_report_html(struct store *st, int64_t run, const struct viz_fdgraph_opts
 		viz_html_escape(&html.s, &html.len, &html.cap, r.m.incomplete);
 		VIZ_PRINTF(&html, "</span>");
 	}
+	if (r.cut_procs || r.cut_pipes)
+		VIZ_PRINTF(&html, " · <span class=\"cut\">cut: %zu of %lld processes and %zu of %lld pipes not drawn"
+				  " (past --max-workers %d)</span>", r.cut_procs, (long long)r.below + 1, r.cut_pipes,
+			   (long long)r.npipes_run, r.o->max_workers);
 	VIZ_PRINTF(&html, "</h1><button id=\"prev\" title=\"previous event (←)\">◀ back</button>"
 			  "<button id=\"next\" title=\"next event (→)\">forward ▶</button><span id=\"where\"></span>"
 			  " · arrow keys step; #seq=N opens event N</header>\n<main>\n<div id=\"graph\">\n");

@@ -153,7 +153,7 @@ static int store_identify(struct store *st, int64_t *app_id, int64_t *version, i
 }
 
 /*
- * Brings a version 1 to 8 file to the current schema. Runs inside the
+ * Brings a version 1 to 9 file to the current schema. Runs inside the
  * caller's transaction: on any error nothing has changed once it rolls back.
  * schema.sql's own header says what changed between versions. The steps:
  *   - our views are dropped: the view part creates them again at the end;
@@ -168,7 +168,8 @@ static int store_identify(struct store *st, int64_t *app_id, int64_t *version, i
  *   - pipes get kind and peer_id (version 6): every old row is a pipe;
  *   - and shut_seq (version 7): no old run saw a shutdown;
  *   - runs of versions 5 to 7 get incomplete NULL (version 8);
- *   - the table part's indexes (version 7) are made from the rows there;
+ *   - the table part's indexes (version 7, and version 10's holds_write_ends)
+ *     are made from the rows there;
  *   - the view part recreates the views and sets the version.
  * The renames run with legacy_alter_table on, so that views the user added
  * keep naming `events`, `holds` and `runs`, and the other tables' references
@@ -202,7 +203,8 @@ static int store_upgrade(struct store *st, int64_t from, char **msg, int *code)
 		from < 3 ? "ALTER TABLE holds RENAME TO holds_before_v3;\n" : "",
 		from < 5 ? "ALTER TABLE runs RENAME TO runs_before_v5;\n"
 			   "ALTER TABLE processes RENAME TO processes_before_v5;\n"
-			 : "ALTER TABLE runs RENAME TO runs_before_v9;\n",
+		: from < 9 ? "ALTER TABLE runs RENAME TO runs_before_v9;\n"
+			   : "",
 		(int)(views - store_schema_sql), store_schema_sql,
 		/* Every version before 7: event_rows gets its key (version 1: from `events`). */
 		from < 7 ? "INSERT INTO event_rows (run_id, seq, ts_ns, pid, kind, fd, fd2, pipe_id, pipe_end, inode,"
@@ -249,15 +251,15 @@ static int store_upgrade(struct store *st, int64_t from, char **msg, int *code)
 			 : "",
 		from < 7 ? "ALTER TABLE pipes ADD COLUMN shut_seq INTEGER;\n" : "",
 		/* Versions 5 to 8: runs made anew (version 9's CHECK on source), every old column copied; incomplete is version 8's. */
-		from >= 5 ? "INSERT INTO runs (id, source, command, strategy, workers, tasks, task_ms, crash_worker, io_events,"
+		from >= 5 && from < 9 ? "INSERT INTO runs (id, source, command, strategy, workers, tasks, task_ms, crash_worker, io_events,"
 			    " outcome, started_at, started_ns, ended_ns, supervisor_pid, exit_status, events, events_dropped,"
 			    " events_torn, failure, incomplete)\n"
 			    "  SELECT id, source, command, strategy, workers, tasks, task_ms, crash_worker, io_events,"
 			    " outcome, started_at, started_ns, ended_ns, supervisor_pid, exit_status, events, events_dropped,"
 			    " events_torn, failure, "
 			  : "",
-		from >= 8 ? "incomplete FROM runs_before_v9;\nDROP TABLE runs_before_v9;\n"
-		: from >= 5 ? "NULL FROM runs_before_v9;\nDROP TABLE runs_before_v9;\n"
+		from == 8 ? "incomplete FROM runs_before_v9;\nDROP TABLE runs_before_v9;\n"
+		: from >= 5 && from < 8 ? "NULL FROM runs_before_v9;\nDROP TABLE runs_before_v9;\n"
 			    : "",
 		views);
 	if (!sql)
