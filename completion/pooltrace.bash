@@ -18,7 +18,7 @@ _pooltrace_options()
 {
 	local draw="-d --db -o --output --format --max-workers --foreign -h --help"
 	case $1 in
-	record) echo "-d --db --io --hang-ms --fail-on --error-exitcode -q --quiet -h --help" ;;
+	record) echo "-d --db --io --hang-ms -p --pid --for --kill-on-deadlock --fail-on --error-exitcode -q --quiet -h --help" ;;
 	snapshot) echo "-d --db --all --fail-on --error-exitcode -q --quiet -h --help" ;;
 	explain) echo "-d --db -r --run --json -h --help" ;;
 	run) echo "-s --strategy --scenario --pause-ms -w --workers -t --tasks --task-ms" \
@@ -159,7 +159,7 @@ _pooltrace()
 		return 0
 		;;
 	-w | --workers | -t | --tasks | --task-ms | --crash-worker | --shutdown-delay-ms | --pause-ms | \
-		--hang-ms | --log-size | --log-wait-ms | --max-workers | --error-exitcode)
+		--hang-ms | --log-size | --log-wait-ms | --max-workers | --error-exitcode | --for)
 		return 0
 		;;
 	esac
@@ -168,8 +168,8 @@ _pooltrace()
 		COMPREPLY=($(compgen -W "$(_pooltrace_options "$cmd")" -- "$cur"))
 	elif [[ $cmd == record && -z $cur ]]; then
 		COMPREPLY=(-- $(_pooltrace_options record))
-	elif [[ $cmd == snapshot ]]; then
-		# The processes to read: their pids.
+	elif [[ $cmd == snapshot || $prev == -p || $prev == --pid ]]; then
+		# The processes to read or attach to: their pids.
 		COMPREPLY=($(compgen -W "$(ps -e -o pid= 2>/dev/null)" -- "$cur"))
 	fi
 	return 0

@@ -174,3 +174,32 @@ if cc -O2 -o "$hung_pool" tests/programs/leakypool.c 2>/dev/null; then
   rounds=$saved_rounds
   kill -9 -- "-$root" 2>/dev/null || true
 fi
+
+# record -p: attached to a running program, which stops at every system call
+# (no seccomp filter can be added to it), against strace -f -p on the same
+# program, and against the program alone. The work is a shell loop of 300
+# pipes and forks, started stopped; the tracer attaches, then it is let go,
+# and the time is until it ends.
+echo
+pin=()
+attach_work='i=0; while [ $i -lt 300 ]; do echo x | cat >/dev/null; i=$((i+1)); done'
+attached() { # attached [TOOL ARGS...]: the work, with TOOL attached to it (the pid goes last)
+  local p tr=
+  sh -c 'kill -STOP $$; exec sh -c "$0"' "$attach_work" &
+  p=$!
+  until grep -q '^State:.*T' /proc/$p/status 2>/dev/null; do sleep 0.005; done
+  if [ $# -gt 0 ]; then
+    "$@" "$p" &
+    tr=$!
+    until grep -q '^TracerPid:[[:space:]]*[1-9]' /proc/$p/status 2>/dev/null; do sleep 0.005; done
+  fi
+  kill -CONT "$p"
+  wait "$p" 2>/dev/null || true
+  [ -z "$tr" ] || wait "$tr" || true
+}
+printf '%-44s %9s %9s %7s %11s\n' "attached to a running shell loop" alone traced ratio "ratio IQR"
+compare "record -p PID" attached ::: attached "$bin" record -q --db "$db" -p
+compare "strace -f -p PID" attached ::: attached strace -f -qq -o /dev/null -p
+compare "record -p PID against strace -f -p PID" attached strace -f -qq -o /dev/null -p ::: \
+  attached "$bin" record -q --db "$db" -p
+compare "record -- (seccomp), same loop" sh -c "$attach_work" ::: "$bin" record -q --db "$db" -- sh -c "$attach_work"

@@ -260,3 +260,206 @@ Test(snapshot, the_shell_running_pooltrace_is_not_taken_for_stuck, .timeout = 60
 	cr_expect_eq(t_sh(&r, "bash -c 'exec 3> >(cat); \"$PT\" snapshot --db s.db $$; exit $?'"), 0, "%s%s", r.out, r.err);
 	cr_expect(strstr(r.out, "no deadlock") == r.out, "%s", r.out);
 }
+
+/* ---- record -p: attach to a running tree, follow it, let it go ---- */
+
+/* How many live processes of group pgid a tracer has (TracerPid not 0), or are stopped (state T or t). */
+static int attach_traced_or_stopped(pid_t pgid, bool stopped)
+{
+	DIR *dir = opendir("/proc");
+	struct dirent *de;
+	int n = 0;
+
+	cr_assert_not_null(dir);
+	while ((de = readdir(dir))) {
+		char path[300], buf[4096], *p;
+		int fd, pgrp = 0;
+		ssize_t k;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		if ((fd = open(path, O_RDONLY)) < 0)
+			continue;
+		k = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		buf[k > 0 ? k : 0] = '\0';
+		if (!(p = strrchr(buf, ')')) || sscanf(p + 2, "%*c %*d %d", &pgrp) != 1 || pgrp != pgid || p[2] == 'Z')
+			continue;
+		if (stopped) {
+			n += p[2] == 'T' || p[2] == 't';
+			continue;
+		}
+		snprintf(path, sizeof(path), "/proc/%s/status", de->d_name);
+		if ((fd = open(path, O_RDONLY)) < 0)
+			continue;
+		k = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		buf[k > 0 ? k : 0] = '\0';
+		n += (p = strstr(buf, "TracerPid:")) && atoi(p + 10) != 0;
+	}
+	closedir(dir);
+	return n;
+}
+
+/* The number in file path (a loop's counter), or -1. */
+static long attach_counter(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+/* Whether the loop writing counter path still goes round: its count grows within 3 s. */
+static bool attach_loop_moves(const char *path)
+{
+	long first = attach_counter(path);
+
+	for (int i = 0; i < 30; i++) {
+		usleep(100 * 1000);
+		if (attach_counter(path) > first)
+			return true;
+	}
+	return false;
+}
+
+#define ATTACH_LOOP "i=0; while :; do echo x | cat >/dev/null; i=$((i+1)); echo $i > %s; sleep 0.05; done"
+
+/*
+ * A shell loop started without pooltrace, attached to for a second: its
+ * pipes, forks, closes and reaps are recorded, and after the detach the loop
+ * goes round as before, traced by no one and stopped nowhere.
+ */
+Test(attach, a_running_shell_loop_is_followed_and_let_go, .timeout = 60, .fini = snap_kill_all)
+{
+	char cmd[512];
+	const char *db = t_path("a.db"), *count = t_path("count");
+	struct t_result r;
+	pid_t pid;
+
+	snprintf(cmd, sizeof(cmd), ATTACH_LOOP, count);
+	pid = snap_start(cmd);
+	cr_assert(attach_loop_moves(count), "the loop runs");
+	cr_assert_eq(t_run(&r, "record --db a.db -p %d --for 1", (int)pid), 0, "%s", r.err);
+	cr_expect(strstr(r.err, ": detached; ") != NULL, "%s", r.err);
+	cr_expect_eq(t_lines(r.err), 1, "%s", r.err);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM runs WHERE source = 'attach' AND outcome = 'detached'"
+				   " AND exit_status IS NULL AND command LIKE 'sh -c %%'"), 1);
+	/* About 15 rounds in a second, each a pipe, two forks, their closes and two reaps. */
+	cr_expect_geq(t_sql_int(db, "SELECT count(*) FROM events WHERE kind = 'pipe' AND pid = %d", (int)pid), 3);
+	cr_expect_geq(t_sql_int(db, "SELECT count(*) FROM events WHERE kind = 'fork' AND other_pid = %d", (int)pid), 6);
+	cr_expect_geq(t_sql_int(db, "SELECT count(*) FROM events WHERE kind = 'reap' AND pid = %d", (int)pid), 6);
+	cr_expect_geq(t_sql_int(db, "SELECT count(*) FROM events WHERE kind = 'close' AND pipe_id IS NOT NULL"), 6);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events WHERE kind = 'found' AND fd IS NULL AND pid = %d", (int)pid),
+		     1, "the shell is found at the attach");
+	/* Every reap names a process the trace saw fork. */
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events e WHERE kind = 'reap' AND other_pid NOT IN"
+				   " (SELECT pid FROM processes WHERE run_id = e.run_id)"), 0);
+	cr_expect_eq(attach_traced_or_stopped(pid, false), 0, "no process of the loop is traced after the detach");
+	cr_expect_eq(attach_traced_or_stopped(pid, true), 0, "none is stopped");
+	cr_expect(attach_loop_moves(count), "the loop goes on");
+}
+
+/*
+ * The textbook pool, hung without pooltrace: attached, the deadlock is found
+ * and recorded (exit 3, the cycle's N + N(N-1)/2 waits), and the pool is left
+ * as it was, every process in the same call with the same fds, traced by no one.
+ */
+Test(attach, a_hung_pool_is_recorded_as_deadlocked_and_left_running, .timeout = 60, .fini = snap_kill_all)
+{
+	char before[4096], after[4096], cmd[256];
+	const char *db = t_path("h.db");
+	struct t_result r;
+	pid_t pid;
+	int n = 4;
+
+	snprintf(cmd, sizeof(cmd), "exec %s %d", PROG("leakypool"), n);
+	pid = snap_start(cmd);
+	snap_wait_hung(pid, n + 1, before, sizeof(before));
+	cr_assert_eq(t_run(&r, "record --db h.db -p %d", (int)pid), 3, "%s", r.err);
+	cr_expect(strstr(r.err, ": deadlock, left running; 5 processes;") != NULL, "%s", r.err);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM runs WHERE source = 'attach' AND outcome = 'deadlock'"), 1);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM wait_for"), n + n * (n - 1) / 2);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events WHERE kind = 'kill'"), 0, "nothing was killed");
+	snap_state(pid, after, sizeof(after));
+	cr_expect_str_eq(after, before, "the pool is as it was");
+	cr_expect_eq(attach_traced_or_stopped(pid, false), 0, "no process is traced after the detach");
+	cr_expect_eq(t_run(&r, "explain --db h.db"), 0, "%s", r.err);
+	cr_expect(strstr(r.out, "left the program as it was") != NULL, "%s", r.out);
+	cr_expect(strstr(r.out, "waits in wait4 for process") != NULL, "%s", r.out);
+}
+
+/* A group-stopped process (^Z, SIGSTOP) stays stopped through the attach and the detach, as it was. */
+Test(attach, a_stopped_process_stays_stopped, .timeout = 60, .fini = snap_kill_all)
+{
+	char cmd[1024];
+	pid_t pid = snap_start("exec sleep 100"), pt;
+	int status;
+
+	usleep(200 * 1000);
+	kill(pid, SIGSTOP);
+	for (int i = 0; i < 50 && attach_traced_or_stopped(pid, true) != 1; i++)
+		usleep(20 * 1000);
+	cr_assert_eq(attach_traced_or_stopped(pid, true), 1, "sleep is stopped");
+	snprintf(cmd, sizeof(cmd), "exec %s record -q --db %s -p %d --for 2", POOLTRACE_BIN, t_path("s.db"), (int)pid);
+	pt = snap_start(cmd);
+	for (int i = 0; i < 100 && attach_traced_or_stopped(pid, false) == 0; i++)
+		usleep(20 * 1000);
+	cr_assert_eq(attach_traced_or_stopped(pid, false), 1, "pooltrace attached");
+	for (int i = 0; i < 10; i++) {
+		usleep(50 * 1000);
+		cr_expect_eq(attach_traced_or_stopped(pid, true), 1, "it stays stopped while attached");
+	}
+	cr_assert_eq(waitpid(pt, &status, 0), pt);
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "pooltrace: status %d", status);
+	usleep(100 * 1000);
+	cr_expect_eq(attach_traced_or_stopped(pid, true), 1, "it is still stopped");
+	cr_expect_eq(attach_traced_or_stopped(pid, false), 0, "and traced by no one");
+	kill(pid, SIGCONT);
+}
+
+/* pooltrace SIGKILLed while attached: the program goes on, traced by no one (no PTRACE_O_EXITKILL). */
+Test(attach, the_program_survives_a_kill_of_pooltrace, .timeout = 60, .fini = snap_kill_all)
+{
+	char cmd[1024];
+	const char *count = t_path("count");
+	pid_t pid, pt;
+
+	snprintf(cmd, sizeof(cmd), ATTACH_LOOP, count);
+	pid = snap_start(cmd);
+	cr_assert(attach_loop_moves(count), "the loop runs");
+	snprintf(cmd, sizeof(cmd), "exec %s record --db %s -p %d", POOLTRACE_BIN, t_path("k.db"), (int)pid);
+	pt = snap_start(cmd);
+	for (int i = 0; i < 100 && attach_traced_or_stopped(pid, false) == 0; i++)
+		usleep(20 * 1000);
+	cr_assert_gt(attach_traced_or_stopped(pid, false), 0, "pooltrace attached");
+	usleep(300 * 1000);
+	kill(pt, SIGKILL);
+	waitpid(pt, NULL, 0);
+	usleep(200 * 1000);
+	cr_expect_eq(attach_traced_or_stopped(pid, false), 0, "no process is traced once pooltrace is gone");
+	cr_expect_eq(attach_traced_or_stopped(pid, true), 0, "none is stopped");
+	cr_expect(attach_loop_moves(count), "the loop goes on");
+}
+
+/* Bad input: one line, exit 2, and no run stored. */
+Test(attach, bad_input_exits_2_with_one_line, .timeout = 60)
+{
+	char own[64];
+	const char *args[] = { "-p abc", "-p 0", "-p 999999999", "-p 1 -- true", "--for 1 -- true",
+			       "--kill-on-deadlock -- true", "-p 1 --for 0", own };
+	struct t_result r;
+
+	snprintf(own, sizeof(own), "-p %d", (int)getpid()); /* pooltrace's ancestor */
+	for (size_t i = 0; i < sizeof(args) / sizeof(args[0]); i++) {
+		cr_expect_eq(t_run(&r, "record --db b.db %s", args[i]), 2, "'%s': %s", args[i], r.err);
+		cr_expect_eq(t_lines(r.err), 1, "'%s': %s", args[i], r.err);
+	}
+	cr_expect(access(t_path("b.db"), F_OK) != 0, "nothing was stored");
+}

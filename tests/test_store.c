@@ -91,11 +91,26 @@ static void check_upgrade_from(int version)
 	holds = t_sql_int(db, "SELECT count(*) FROM holds");
 	runs_before = t_sql_int(db, "SELECT sum(length(id || source || ifnull(command, '') || ifnull(strategy, '') ||"
 				    " outcome || started_at || started_ns || ended_ns || events)) FROM runs");
+	/* Version 10: runs.source without 'attach', outcome without 'detached', in their CHECKs. */
+	t_sql_exec(db, "PRAGMA legacy_alter_table = ON;"
+		       "CREATE TABLE runs_v10 (id INTEGER PRIMARY KEY,"
+		       " source TEXT NOT NULL DEFAULT 'pool' CHECK (source IN ('pool', 'record', 'snapshot')), command TEXT,"
+		       " strategy TEXT, workers INTEGER, tasks INTEGER, task_ms INTEGER, crash_worker INTEGER,"
+		       " io_events INTEGER NOT NULL, outcome TEXT CHECK (outcome IN ('ok', 'deadlock', 'crashed', 'killed',"
+		       " 'interrupted', 'failed')), started_at TEXT NOT NULL, started_ns INTEGER NOT NULL, ended_ns INTEGER,"
+		       " supervisor_pid INTEGER NOT NULL, exit_status INTEGER, events INTEGER NOT NULL DEFAULT 0,"
+		       " events_dropped INTEGER NOT NULL DEFAULT 0, events_torn INTEGER NOT NULL DEFAULT 0, failure TEXT,"
+		       " incomplete TEXT);"
+		       "INSERT INTO runs_v10 SELECT * FROM runs; DROP TABLE runs; ALTER TABLE runs_v10 RENAME TO runs;"
+		       "PRAGMA legacy_alter_table = OFF; PRAGMA user_version = 10;");
 	/* Version 9: no holds_write_ends, eof_holders as it was then (it read every hold of the giver). */
-	t_sql_exec(db, "DROP VIEW run_summary; DROP VIEW eof_blockers; DROP VIEW eof_holders;"
+	if (version <= 9)
+		t_sql_exec(db, "DROP VIEW run_summary; DROP VIEW eof_blockers; DROP VIEW eof_holders;"
 		       "DROP INDEX holds_write_ends;");
-	t_sql_exec(db, old_views(9));
-	t_sql_exec(db, "PRAGMA user_version = 9;");
+	if (version <= 9)
+		t_sql_exec(db, old_views(9));
+	if (version <= 9)
+		t_sql_exec(db, "PRAGMA user_version = 9;");
 	/* Version 8: runs.source without 'snapshot' in its CHECK. */
 	if (version <= 8)
 		t_sql_exec(db, "PRAGMA legacy_alter_table = ON;"
@@ -202,7 +217,8 @@ static void check_upgrade_from(int version)
 	cr_assert_eq(t_sql_int(db, "SELECT count(*) FROM pragma_table_info('pipes') WHERE name = 'kind'"),
 		     version >= 6);
 	cr_assert_eq(t_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL"),
-		     version <= 2 ? 2 : version <= 6 ? 0 : 5, "versions 1 and 2 had indexes of their own, and from 7 five");
+		     version <= 2 ? 2 : version <= 6 ? 0 : version <= 9 ? 5 : 6,
+		     "versions 1 and 2 had indexes of their own, from 7 five, from 10 six");
 	hash = t_file_hash(db);
 
 	/* Readers take it as it is, and leave it byte for byte alone. */
@@ -213,7 +229,10 @@ static void check_upgrade_from(int version)
 
 	/* A writer upgrades it in place: old runs unchanged, the new one chunked. */
 	cr_assert_eq(t_run(&r, "run --db old.db -s close-all -w 3 -t 30"), 0, "%s", r.err);
-	cr_expect_eq(t_sql_int(db, "PRAGMA user_version"), 10);
+	cr_expect_eq(t_sql_int(db, "PRAGMA user_version"), 11);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'runs' AND sql LIKE '%%''attach''%%'"
+				   " AND sql LIKE '%%''detached''%%'"), 1,
+		     "version 11's runs takes source 'attach' and outcome 'detached'");
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'runs' AND sql LIKE '%%''snapshot''%%'"), 1,
 		     "version 9's runs takes source 'snapshot'");
 	cr_expect_eq(t_sql_int(db, "SELECT sum(length(id || source || ifnull(command, '') || ifnull(strategy, '') ||"
@@ -310,6 +329,11 @@ Test(store, version_9_file_is_read_as_is_and_upgraded_by_the_next_run, .timeout 
 	check_upgrade_from(9);
 }
 
+Test(store, version_10_file_is_read_as_is_and_upgraded_by_the_next_run, .timeout = 120)
+{
+	check_upgrade_from(10);
+}
+
 /*
  * A question about one run reads that run's rows only: the same work
  * whatever else the file holds. (Before schema 7 events, eof_holders and
@@ -369,7 +393,7 @@ Test(store, an_upgrade_that_fails_leaves_the_file_as_it_was, .timeout = 120)
 		       "PRAGMA user_version = 2; VACUUM;");
 	hash = t_file_hash(db);
 	cr_expect_eq(t_run(&r, "run --db bad.db -s close-all -w 3 -t 3"), 2);
-	cr_expect(strstr(r.err, "could not upgrade the trace from schema 2 to 10 (UNIQUE constraint failed") != NULL,
+	cr_expect(strstr(r.err, "could not upgrade the trace from schema 2 to 11 (UNIQUE constraint failed") != NULL,
 		  "%s", r.err);
 	cr_expect_eq(t_lines(r.err), 1, "%s", r.err);
 	cr_expect_eq(t_file_hash(db), hash, "a failed upgrade changed the file");

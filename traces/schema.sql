@@ -1,4 +1,4 @@
--- pooltrace trace database, schema version 10.
+-- pooltrace trace database, schema version 11.
 --
 -- One file holds any number of runs. Every table is keyed by run_id.
 -- The ground truth is the view `events`: one row per recorded system call or
@@ -36,17 +36,20 @@
 -- holds_write_ends, through which eof_holders asks "does the giver hold
 -- another write end of the pipe?" of that process's write ends of that pipe
 -- alone: before, it read every hold of the process for each give-up, and a
--- program that made and closed 16,000 pipes took 63 s to count.
+-- program that made and closed 16,000 pipes took 63 s to count. Version 11
+-- allowed runs.source 'attach' and outcome 'detached' (`runs` is copied over
+-- from the old table).
 
 -- One row per `pooltrace run` or `pooltrace record`.
 CREATE TABLE IF NOT EXISTS runs (
     id              INTEGER PRIMARY KEY,
     -- Where the events came from: 'pool', the built-in pool (run);
-    -- 'record', any program traced with ptrace; or 'snapshot', the processes
+    -- 'record', any program traced with ptrace; 'snapshot', the processes
     -- of a live tree read from /proc at one moment (their history before it
-    -- is unknown: their processes and fds are `found` events).
-    source          TEXT    NOT NULL DEFAULT 'pool' CHECK (source IN ('pool', 'record', 'snapshot')),
-    command         TEXT,              -- record: the command line, shell-quoted; snapshot: how it was asked
+    -- is unknown: their processes and fds are `found` events); or 'attach',
+    -- a running tree traced from a moment on (record -p: found, then traced).
+    source          TEXT    NOT NULL DEFAULT 'pool' CHECK (source IN ('pool', 'record', 'snapshot', 'attach')),
+    command         TEXT,              -- record: the command line, shell-quoted; snapshot, attach: how it was asked
     -- The pool's own facts; NULL for a recorded program.
     strategy        TEXT,              -- naive, close-all, reverse-close, child-close, close-range
     workers         INTEGER,
@@ -56,12 +59,13 @@ CREATE TABLE IF NOT EXISTS runs (
     io_events       INTEGER NOT NULL,  -- 0: recorded without per-call read/write events
     -- NULL while the run is going on, or if pooltrace itself was SIGKILLed.
     -- 'failed': the trace could not be stored (a full disk); `failure` says why.
-    outcome         TEXT CHECK (outcome IN ('ok', 'deadlock', 'crashed', 'killed', 'interrupted', 'failed')),
+    -- 'detached': attached (record -p), pooltrace let the program go on.
+    outcome         TEXT CHECK (outcome IN ('ok', 'deadlock', 'crashed', 'killed', 'interrupted', 'failed', 'detached')),
     started_at      TEXT    NOT NULL,  -- wall clock, UTC, ISO 8601
     started_ns      INTEGER NOT NULL,  -- CLOCK_MONOTONIC, same clock as events.ts_ns
     ended_ns        INTEGER,
     supervisor_pid  INTEGER NOT NULL,  -- the pooltrace process; it reaps orphans
-    exit_status     INTEGER,           -- record: the program's exit code, or 128+N for signal N
+    exit_status     INTEGER,           -- record: the program's exit code, or 128+N for signal N (attach: NULL unless it ended)
     events          INTEGER NOT NULL DEFAULT 0,  -- events stored
     events_dropped  INTEGER NOT NULL DEFAULT 0,  -- events lost to a full log (also `overflow` events)
     events_torn     INTEGER NOT NULL DEFAULT 0,  -- events whose writer was killed mid-record
@@ -407,4 +411,4 @@ SELECT c.run_id, c.first_seq + (e.value ->> 0), c.first_ts_ns + (e.value ->> 1),
 FROM io_chunks c, json_each(c.events) e;
 
 PRAGMA application_id = 1886679651; -- 'ptrc'
-PRAGMA user_version = 10;
+PRAGMA user_version = 11;

@@ -18,6 +18,7 @@ const struct cmd_entry cmd_record_entry = {
 	.summary = "run any program under ptrace, recording its pipes and fds",
 	.help =
 	"usage: pooltrace record [--db FILE] [--io] [--hang-ms MS] [--fail-on LIST] [-q] -- CMD [ARGS...]\n"
+	"       pooltrace record -p PID [--for SECONDS] [--kill-on-deadlock] [--db FILE] [--io] ...\n"
 	"\n"
 	"Runs CMD under ptrace, following every fork, vfork, clone and exec, and\n"
 	"records its pipes and socketpairs, closes, dups, shutdowns of socketpair\n"
@@ -34,6 +35,14 @@ const struct cmd_entry cmd_record_entry = {
 	"change fds, an io_uring ring) mark the run incomplete, with why, in the\n"
 	"summary, runs.incomplete and every picture's caption.\n"
 	"\n"
+	"With -p, the program is one already running: every thread of the tree\n"
+	"rooted at PID is attached to (PTRACE_SEIZE), its fds are recorded as found\n"
+	"(runs.source 'attach'), and it is traced until Ctrl-C, --for, a deadlock\n"
+	"or its end. Then pooltrace detaches and the program runs on as before: a\n"
+	"deadlock is recorded and left as it is, and if pooltrace dies the program\n"
+	"goes on. No filter can be added to a running program, so it stops at\n"
+	"every system call while attached (as under strace -f -p).\n"
+	"\n"
 	"options:\n"
 	"  -d, --db FILE        trace database to append to (default $POOLTRACE_DB,\n"
 	"                       else ./pooltrace.db); created if missing\n"
@@ -46,6 +55,11 @@ const struct cmd_entry cmd_record_entry = {
 	"                       leaked_write_ends); calls on other fds still run\n"
 	"                       unstopped\n"
 	"      --hang-ms MS     no event for MS ms triggers a deadlock check (default 500)\n"
+	"  -p, --pid PID        attach to the running tree rooted at PID instead of CMD\n"
+	"      --for SECONDS    with -p: detach after SECONDS (default: at Ctrl-C, or\n"
+	"                       when the tree has ended)\n"
+	"      --kill-on-deadlock  with -p: kill a deadlocked tree, as record of CMD\n"
+	"                       does (default: record the deadlock and detach)\n"
 	CMD_GATE_HELP
 	"  -q, --quiet          no summary line\n"
 	"  -h, --help           show this help\n"
@@ -53,19 +67,24 @@ const struct cmd_entry cmd_record_entry = {
 	"CMD keeps pooltrace's stdin, stdout and stderr and exactly the fds pooltrace\n"
 	"was given; the summary goes to stderr, and ends with the explain command\n"
 	"that says what it found when there is a deadlock, a leak or a blocker. If pooltrace dies, the kernel kills\n"
-	"every traced process (PTRACE_O_EXITKILL).\n"
+	"every traced process (PTRACE_O_EXITKILL); with -p it does not.\n"
 	"\n"
 	"Exit status: CMD's (128+N when it died of signal N), unless --fail-on names\n"
 	"what the run has: then --error-exitcode's (3); 128+N when pooltrace\n"
 	"was interrupted by signal N, or killed CMD as deadlocked (128+9); 2 for a\n"
 	"bad option or database; 1 when CMD could not be traced or the trace not\n"
-	"stored; 127 when CMD was not found.\n",
+	"stored; 127 when CMD was not found. With -p: 0, or 3 when a deadlock was\n"
+	"found (or --fail-on's status), whether the program ended meanwhile or not;\n"
+	"2 also when PID is not there or may not be traced.\n",
 	.exec = cmd_record,
 };
 
 static const struct option cmd_record_options[] = {
 	{ "db", required_argument, NULL, 'd' },
 	{ "hang-ms", required_argument, NULL, 'H' },
+	{ "pid", required_argument, NULL, 'p' },
+	{ "for", required_argument, NULL, 'T' },
+	{ "kill-on-deadlock", no_argument, NULL, 'K' },
 	{ "io", no_argument, NULL, 'i' },
 	{ "fail-on", required_argument, NULL, 'F' },
 	{ "error-exitcode", required_argument, NULL, 'E' },
@@ -147,6 +166,25 @@ static char *cmd_record_quote(char *const *argv)
 	return s;
 }
 
+/* The command line of process pid, shell-quoted as cmd_record_quote does; "pid N" when /proc cannot say. */
+static char *cmd_record_cmdline(pid_t pid)
+{
+	char path[64], buf[8192], *words[512], *s;
+	ssize_t n;
+	size_t nw = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	n = read_small_file(path, buf, sizeof(buf));
+	for (ssize_t i = 0; n > 0 && i < n && nw + 1 < sizeof(words) / sizeof(words[0]); i += (ssize_t)strlen(buf + i) + 1)
+		words[nw++] = buf + i;
+	words[nw] = NULL;
+	if (nw)
+		return cmd_record_quote(words);
+	s = xmalloc(32);
+	snprintf(s, 32, "pid %d", (int)pid);
+	return s;
+}
+
 static int cmd_record(int argc, char **argv)
 {
 	struct tracer_config cfg = { .hang_ms = 500 };
@@ -162,7 +200,7 @@ static int cmd_record(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	/* '+': options end at CMD, whose own options are its business. */
-	while ((c = getopt_long(argc, argv, "+:d:qh", cmd_record_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:d:p:qh", cmd_record_options, NULL)) != -1) {
 		switch (c) {
 		case 'd': db = optarg; break;
 		case 'q': quiet = true; break;
@@ -181,15 +219,31 @@ static int cmd_record(int argc, char **argv)
 						       optarg);
 			cfg.hang_ms = v;
 			break;
+		case 'p':
+			if (parse_long(optarg, 1, INT_MAX, &v) < 0)
+				return cmd_usage_error(&cmd_record_entry, "-p wants a process id, not '%s'", optarg);
+			cfg.attach = (pid_t)v;
+			break;
+		case 'T':
+			if (parse_long(optarg, 1, 86400, &v) < 0)
+				return cmd_usage_error(&cmd_record_entry, "--for wants a whole number of seconds from 1 to 86400, not '%s'",
+						       optarg);
+			cfg.for_ms = v * 1000;
+			break;
+		case 'K': cfg.kill_on_deadlock = true; break;
 		case 'h': return cmd_help(&cmd_record_entry);
 		default: return cmd_bad_option(&cmd_record_entry, c, argv, cmd_record_options);
 		}
 	}
-	if (optind >= argc)
+	if (cfg.attach && optind < argc)
+		return cmd_usage_error(&cmd_record_entry, "-p attaches to a running program: give it no command (%s)", argv[optind]);
+	if (!cfg.attach && (cfg.for_ms || cfg.kill_on_deadlock))
+		return cmd_usage_error(&cmd_record_entry, "%s is for -p PID", cfg.for_ms ? "--for" : "--kill-on-deadlock");
+	if (!cfg.attach && optind >= argc)
 		return cmd_usage_error(&cmd_record_entry, "missing the command to run (pooltrace record -- CMD ARGS...)");
 	cfg.argv = argv + optind;
 	cfg.db_path = store_default_path(db);
-	cfg.command = command = cmd_record_quote(cfg.argv);
+	cfg.command = command = cfg.attach ? cmd_record_cmdline(cfg.attach) : cmd_record_quote(cfg.argv);
 	rc = tracer_run(&cfg, &res);
 	if (rc < 0) {
 		free(command);
@@ -197,7 +251,22 @@ static int cmd_record(int argc, char **argv)
 	}
 	fails = cmd_gate_check(&gate, !strcmp(res.outcome, "deadlock"), res.leaked_write_ends, res.eof_blockers, gate_why,
 			       sizeof(gate_why));
-	if (!quiet)
+	if (!quiet && cfg.attach) {
+		char status[32] = "";
+
+		if (res.exited)
+			snprintf(status, sizeof(status), ", status %d", res.status);
+		fprintf(stderr, "pooltrace: run %lld: attached to %d (%s): %s%s%s; %ld process%s; %s%s%s%s%s; %llu events in %s%s%s\n",
+			(long long)res.run_id, (int)cfg.attach, command, res.outcome,
+			res.exited ? ", ended" : !strcmp(res.outcome, "deadlock") && !cfg.kill_on_deadlock ? ", left running" : "",
+			status, res.processes, res.processes == 1 ? "" : "es",
+			cmd_counts(counts, sizeof(counts), res.leaked_write_ends, res.eof_blockers),
+			res.socketpairs && !cfg.io ? " (of pipes: socketpair ends are counted with --io)" : "",
+			res.incomplete[0] ? " (incomplete: " : "", res.incomplete, res.incomplete[0] ? ")" : "",
+			(unsigned long long)res.events, cfg.db_path, gate_why,
+			cmd_explain_hint(hint, sizeof(hint), res.run_id, cfg.db_path, !strcmp(res.outcome, "deadlock"),
+					 res.leaked_write_ends, res.eof_blockers));
+	} else if (!quiet)
 		fprintf(stderr, "pooltrace: run %lld: %s: %s, status %d; %ld process%s; %s%s%s%s%s; %llu events in %s%s%s\n",
 			(long long)res.run_id, command, res.outcome, res.status, res.processes, res.processes == 1 ? "" : "es",
 			cmd_counts(counts, sizeof(counts), res.leaked_write_ends, res.eof_blockers),
@@ -210,6 +279,9 @@ static int cmd_record(int argc, char **argv)
 	else if (fails)
 		fprintf(stderr, "pooltrace: run %lld%s\n", (long long)res.run_id, gate_why);
 	free(command);
+	if (cfg.attach)
+		/* A signal is how an attach is ended: not a failure. */
+		return fails ? gate.exitcode : !strcmp(res.outcome, "deadlock") ? 3 : 0;
 	if (res.signal)
 		return 128 + res.signal;
 	if (fails)

@@ -128,7 +128,7 @@ int session_begin(const char *db_path, const struct session_run *run, struct ses
 	int rc;
 
 	assert(run->source && (!strcmp(run->source, "pool") || !strcmp(run->source, "record") ||
-			       !strcmp(run->source, "snapshot")));
+			       !strcmp(run->source, "snapshot") || !strcmp(run->source, "attach")));
 	*out = NULL;
 	s->run_id = -1;
 	if ((rc = store_open(db_path, STORE_WRITE, &s->st)) < 0) {

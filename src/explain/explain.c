@@ -1,6 +1,6 @@
 /* explain.c: reads a stored run and works out its diagnosis: the wait-for cycle, the leaked write ends by pipe, whom they blocked, and which rules fit.
  *
- * Any source (pool, record, snapshot) and any size: a 1000-worker naive run
+ * Any source (pool, record, snapshot, attach) and any size: a 1000-worker naive run
  * has half a million leaked write ends and as many wait-for edges, so every
  * table is read with one set query (no query per row), in the order its key
  * gives, and grouped here: sorted arrays and binary search, O(n log n).
@@ -843,8 +843,8 @@ static void explain_rules(struct explain *x)
 				" and a reader sees EOF only when every holder has closed",
 				"in the child, after dup2, close everything else: close_range(3, ~0U, 0), or close the inherited"
 				" fds one by one (the parent keeps its own)");
-	if (!x->nleaks && eof_waits && x->source && !strcmp(x->source, "snapshot"))
-		/* A snapshot's fds were found, not seen inherited: the cycle says what the leak would have. */
+	if (!x->nleaks && eof_waits && x->source && (!strcmp(x->source, "snapshot") || !strcmp(x->source, "attach")))
+		/* A snapshot's fds (an attach's, at the attach) were found, not seen inherited: the cycle says what the leak would have. */
 		explain_fix_add(x, "close-inherited",
 				"a reader on the cycle waits for EOF on a pipe whose write end other processes of the tree still"
 				" hold (how they got it is before the trace: the usual way is a fork whose child never closes"

@@ -244,6 +244,10 @@ static void explain_say_outcome(const struct explain *x, FILE *out, struct sbuf 
 	if (x->outcome && !strcmp(x->outcome, "deadlock")) {
 		if (x->source && !strcmp(x->source, "snapshot"))
 			sb_printf(b, ": the processes below could never move again when /proc was read");
+		else if (x->source && !strcmp(x->source, "attach"))
+			sb_printf(b, ": every thread was blocked, with nothing recorded between two checks; pooltrace was"
+				     " attached, and %s", x->killed_seq >= 0 ? "killed the program (--kill-on-deadlock)"
+									: "left the program as it was");
 		else
 			sb_printf(b, ": every thread was blocked, with nothing recorded between two checks, so pooltrace"
 				     " killed the program");
@@ -604,7 +608,12 @@ static void explain_say_leaks(const struct explain *x, FILE *out, struct sbuf *b
 	size_t cap = x->nprocs + 1, shown = 0, in_stairs = 0;
 
 	if (!x->nleaks) {
-		fprintf(out, "leaked write ends: none (every inherited write end was used or closed)\n");
+		if (x->source && (!strcmp(x->source, "snapshot") || !strcmp(x->source, "attach")))
+			/* Their fds were found, not inherited while pooltrace looked. */
+			fprintf(out, "leaked write ends: none seen (fds held when pooltrace %s are not counted: how they"
+				     " were inherited is not known)\n", !strcmp(x->source, "attach") ? "attached" : "read /proc");
+		else
+			fprintf(out, "leaked write ends: none (every inherited write end was used or closed)\n");
 		return;
 	}
 	for (size_t i = 0; i < x->ngroups; i++)

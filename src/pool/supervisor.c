@@ -580,8 +580,9 @@ out:
 	res->signal = supervisor_signal;
 	pin_release(&sv.pins);
 	guard_stop(sv.guard);
-	on_stop_signals(NULL);
+	/* Closed while SIGXFSZ is still ignored (see tracer.c). */
 	session_free(sv.ss);
+	on_stop_signals(NULL);
 	free(sv.buf);
 	hang_seen_release(&sv.seen);
 	evlog_texts_release(&sv.texts);

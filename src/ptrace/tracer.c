@@ -38,6 +38,7 @@
 
 #include "core/evlog.h"
 #include "procfs/hang.h"
+#include "procfs/proctree.h"
 #include "procfs/wake.h"
 #include "core/ingest.h"
 #include "core/session.h"
@@ -124,6 +125,11 @@ struct tracer_task {
 	uint64_t alarm_ns;  /* ITIMER_REAL (alarm, setitimer): when it fires, on now_ns()'s clock; 0: disarmed */
 	bool alarm_repeats; /* ITIMER_REAL with an interval: it fires again and again */
 	bool posix_timers;  /* timer_settime armed a POSIX timer (each is not followed to its end: until exec) */
+	/* Attach: seized, and its first stop (our PTRACE_INTERRUPT, or a new
+	 * child's) not seen yet; once seen, first_stop is its waitpid status,
+	 * which says how to resume it (tracer_attach_resume). */
+	bool pending;
+	int first_stop;
 };
 
 /*
@@ -147,6 +153,12 @@ struct tracer {
 	struct hang_seen seen; /* the processes a `blocked` event was recorded for */
 	struct session *ss; /* the run in the trace: see session.c */
 	pid_t self, top;
+	bool attached;     /* record -p: the program was running before us, and goes on after */
+	bool detach_now;   /* attached: detach at the next turn of the loop (a signal, --for, a deadlock) */
+	size_t adopted;    /* attaching: tasks taken into the table so far */
+	bool untraceable;  /* attaching: a process of the tree could not be traced */
+	struct proctree_proc *attach_procs; /* attaching: the tree, parents first */
+	size_t attach_nprocs;
 	struct tracer_task *tasks; /* open addressing by tid */
 	size_t cap, len;
 	struct evlog_record *batch;
@@ -156,6 +168,7 @@ struct tracer {
 	uint64_t last_event_ns;
 	const char *outcome;
 	int top_status;
+	bool top_ended;
 	bool killing;
 	long processes;
 	/* The inodes of the socketpairs' ends made in the program, each with its peer's. */
@@ -1014,6 +1027,8 @@ static void tracer_exec(struct tracer *t, struct tracer_task *k)
 	exe[len > 0 ? len : 0] = '\0';
 	evlog_texts_attach(&t->texts, r, exe);
 	tracer_check_privileges(t, k->tgid, exe);
+	if (t->attached && !(k->in_call && (k->nr == SYS_execve || k->nr == SYS_execveat)))
+		session_mark_incomplete(t->ss, "an exec was under way at the attach: what its close-on-exec flags closed is not known");
 	n = tracer_list_fds(k->tgid, &now);
 	for (size_t i = 0; i < k->nexec_fds; i++) {
 		while (j < n && now[j] < k->exec_fds[i])
@@ -1032,8 +1047,17 @@ static void tracer_exec(struct tracer *t, struct tracer_task *k)
 
 /* ---- stops ---- */
 
-static void tracer_resume(pid_t tid, enum __ptrace_request how, int sig)
+/*
+ * Attached, no seccomp filter stops the program at the calls that matter
+ * (none can be added to a running process): every call stops, at its entry
+ * and its exit, and tracer_stopped asks syscall_stops which ones the filter
+ * would have stopped. So a resume that would run on to the next filtered
+ * call runs on to the next call instead.
+ */
+static void tracer_resume(const struct tracer *t, pid_t tid, enum __ptrace_request how, int sig)
 {
+	if (t->attached && how == PTRACE_CONT)
+		how = PTRACE_SYSCALL;
 	/* ESRCH: it died meanwhile (SIGKILL); its exit is reported anyway. */
 	ptrace(how, tid, 0, (void *)(long)sig);
 }
@@ -1068,18 +1092,23 @@ static uint64_t tracer_clear_tid(pid_t parent)
  * stopped by the kernel until we resume it, whichever came first, its stop
  * or this event; so its fds are read before it runs.
  */
-static void tracer_new_task(struct tracer *t, struct tracer_task *parent, pid_t tid)
+/*
+ * What /proc/TID/status says of task k: its process (Tgid) and its pid in
+ * each namespace (NSpid) into k, and its parent's pid (PPid) into *ppid
+ * when ppid is not NULL (-1 if unknown).
+ */
+static void tracer_read_status(struct tracer_task *k, pid_t *ppid)
 {
 	char path[64], buf[4096], *p;
-	/* Read before the table may grow, which moves the parent's slot. */
-	pid_t parent_tgid = parent->tgid, tgid = tid;
-	struct tracer_undo undo = parent->undo;
-	struct tracer_task *k = tracer_task(t, tid, true);
+	bool read;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
-	if (read_small_file(path, buf, sizeof(buf)) > 0 && (p = strstr(buf, "\nTgid:")))
-		tgid = (pid_t)strtol(p + 6, NULL, 10);
-	if ((p = strstr(buf, "\nNSpid:"))) {
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)k->tid);
+	read = read_small_file(path, buf, sizeof(buf)) > 0;
+	k->tgid = read && (p = strstr(buf, "\nTgid:")) ? (pid_t)strtol(p + 6, NULL, 10) : k->tid;
+	k->process = k->tgid == k->tid;
+	if (ppid)
+		*ppid = read && (p = strstr(buf, "\nPPid:")) ? (pid_t)strtol(p + 6, NULL, 10) : -1;
+	if (read && (p = strstr(buf, "\nNSpid:"))) {
 		char *end;
 
 		p += 7;
@@ -1092,8 +1121,21 @@ static void tracer_new_task(struct tracer *t, struct tracer_task *parent, pid_t 
 			k->nslevel = i;
 		}
 	}
-	k->tgid = tgid;
-	k->process = tgid == tid;
+}
+
+static void tracer_new_task(struct tracer *t, struct tracer_task *parent, pid_t tid)
+{
+	/* Read before the table may change, which moves the parent's slot. */
+	pid_t parent_tgid = parent->tgid;
+	struct tracer_undo undo = parent->undo;
+	struct tracer_task *k = tracer_task(t, tid, false);
+
+	/* A pid whose process ended and was reaped outside the program (attached: the
+	 * first process's parent is not ours) may come back as this new one. */
+	if (k && k->dead)
+		tracer_forget(t, k);
+	k = tracer_task(t, tid, true);
+	tracer_read_status(k, NULL);
 	k->parent = parent_tgid;
 	k->known = true;
 	/* The child holds a copy of what keep_traced changed, unless its memory is the parent's. */
@@ -1105,7 +1147,7 @@ static void tracer_new_task(struct tracer *t, struct tracer_task *parent, pid_t 
 		if (k->undo.kind != UNDO_NONE)
 			tracer_undo(tid, &k->undo);
 		k->held = false;
-		tracer_resume(tid, PTRACE_CONT, 0);
+		tracer_resume(t, tid, PTRACE_CONT, 0);
 	} else {
 		k->fresh = true;
 	}
@@ -1116,19 +1158,29 @@ static void tracer_new_task(struct tracer *t, struct tracer_task *parent, pid_t 
  * io_uring ring): the run is marked incomplete, with why, and the call runs
  * on. Returns true for such a call.
  */
-static bool tracer_blind_call(struct tracer *t, const struct __ptrace_syscall_info *info)
+static bool tracer_blind_call(struct tracer *t, uint32_t arch, uint64_t nr)
 {
 	const struct syscall_row *row;
 
-	if (info->arch == AUDIT_ARCH_X86_64 && info->seccomp.nr >= SYSCALL_X32_BIT && info->seccomp.nr < SYSCALL_X32_END) {
+	if (arch == AUDIT_ARCH_X86_64 && nr >= SYSCALL_X32_BIT && nr < SYSCALL_X32_END) {
 		session_mark_incomplete(t->ss, SYSCALL_X32_INCOMPLETE);
 		return true;
 	}
-	row = syscall_find(info->arch, (long)info->seccomp.nr);
-	if (info->arch == AUDIT_ARCH_X86_64 && !(row && (row->flags & SYSCALL_BLIND)))
+	row = syscall_find(arch, (long)nr);
+	if (arch == AUDIT_ARCH_X86_64 && !(row && (row->flags & SYSCALL_BLIND)))
 		return false;
 	session_mark_incomplete(t->ss, row && row->incomplete ? row->incomplete : "calls of an unknown ABI");
 	return true;
+}
+
+/* A call the filter stops at (or, attached, syscall_stops names) begins: what it will change is seen now. */
+static void tracer_call_begins(struct tracer *t, struct tracer_task *k, uint64_t nr, const uint64_t args[6])
+{
+	k->nr = (long)nr;
+	memcpy(k->args, args, sizeof(k->args));
+	k->in_call = true;
+	tracer_call_entry(t, k);
+	k->in_call = !k->skip_exit;
 }
 
 static void tracer_stopped(struct tracer *t, pid_t tid, int status)
@@ -1139,6 +1191,24 @@ static void tracer_stopped(struct tracer *t, pid_t tid, int status)
 	struct __ptrace_syscall_info info = { 0 };
 	unsigned long msg = 0;
 
+	if (sig == (SIGTRAP | 0x80) && t->attached) {
+		/* Attached: every call's entry and exit stop (see tracer_resume).
+		 * An exit whose entry was not seen (the call was under way at the
+		 * attach, or not one the filter would stop) records nothing. */
+		if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, sizeof(info), &info) > 0 &&
+		    info.op == PTRACE_SYSCALL_INFO_ENTRY && !k->in_call &&
+		    syscall_stops(info.arch, (long)info.entry.nr, info.entry.args, t->cfg->io) &&
+		    !tracer_blind_call(t, info.arch, info.entry.nr)) {
+			tracer_call_begins(t, k, info.entry.nr, info.entry.args);
+		} else if (info.op == PTRACE_SYSCALL_INFO_EXIT) {
+			if (k->in_call)
+				tracer_call_exit(t, k, info.exit.rval);
+			if ((k = tracer_task(t, tid, false)))
+				k->in_call = false;
+		}
+		tracer_resume(t, tid, PTRACE_SYSCALL, 0);
+		return;
+	}
 	if (sig == (SIGTRAP | 0x80)) {
 		/* A syscall stop after a seccomp stop: entry (older kernels) or exit. */
 		if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, sizeof(info), &info) > 0 &&
@@ -1148,11 +1218,21 @@ static void tracer_stopped(struct tracer *t, pid_t tid, int status)
 			/* A reap in it may have removed a task and moved this one. */
 			if ((k = tracer_task(t, tid, false)))
 				k->in_call = false;
-			tracer_resume(tid, PTRACE_CONT, 0);
+			tracer_resume(t, tid, PTRACE_CONT, 0);
 		} else {
-			tracer_resume(tid, PTRACE_SYSCALL, 0);
+			tracer_resume(t, tid, PTRACE_SYSCALL, 0);
 		}
 		return;
+	}
+	if (k->pending) {
+		/* Attached: a task's first stop came after the attach was done (it
+		 * was in an uninterruptible sleep, a vfork parent say). Our
+		 * interrupt's stop is swallowed; any other is the program's. */
+		k->pending = false;
+		if (event == PTRACE_EVENT_STOP && sig == SIGTRAP) {
+			tracer_resume(t, tid, PTRACE_SYSCALL, 0);
+			return;
+		}
 	}
 	if (event == PTRACE_EVENT_STOP) {
 		if (k->fresh) {
@@ -1160,15 +1240,15 @@ static void tracer_stopped(struct tracer *t, pid_t tid, int status)
 			k->fresh = false;
 			if (k->undo.kind != UNDO_NONE)
 				tracer_undo(tid, &k->undo);
-			tracer_resume(tid, PTRACE_CONT, 0);
+			tracer_resume(t, tid, PTRACE_CONT, 0);
 		} else if (!k->known) {
 			/* Stopped before its parent's event: it stays so until that event. */
 			k->held = true;
 		} else if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
 			/* A group-stop (job control): it stays stopped until SIGCONT, as untraced. */
-			tracer_resume(tid, PTRACE_LISTEN, 0);
+			tracer_resume(t, tid, PTRACE_LISTEN, 0);
 		} else {
-			tracer_resume(tid, PTRACE_CONT, 0); /* the stop ended */
+			tracer_resume(t, tid, PTRACE_CONT, 0); /* the stop ended */
 		}
 		return;
 	}
@@ -1176,15 +1256,11 @@ static void tracer_stopped(struct tracer *t, pid_t tid, int status)
 		switch (event) {
 		case PTRACE_EVENT_SECCOMP:
 			if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, sizeof(info), &info) > 0 &&
-			    info.op == PTRACE_SYSCALL_INFO_SECCOMP && tracer_blind_call(t, &info))
+			    info.op == PTRACE_SYSCALL_INFO_SECCOMP && tracer_blind_call(t, info.arch, info.seccomp.nr))
 				break; /* resumed below, with no exit stop */
 			if (info.op == PTRACE_SYSCALL_INFO_SECCOMP) {
-				k->nr = (long)info.seccomp.nr;
-				memcpy(k->args, info.seccomp.args, sizeof(k->args));
-				k->in_call = true;
-				tracer_call_entry(t, k);
-				k->in_call = !k->skip_exit;
-				tracer_resume(tid, k->in_call ? PTRACE_SYSCALL : PTRACE_CONT, 0);
+				tracer_call_begins(t, k, info.seccomp.nr, info.seccomp.args);
+				tracer_resume(t, tid, k->in_call ? PTRACE_SYSCALL : PTRACE_CONT, 0);
 				return;
 			}
 			break;
@@ -1216,7 +1292,7 @@ static void tracer_stopped(struct tracer *t, pid_t tid, int status)
 		/* A clone whose flags keep_traced changed must still stop at its
 		 * exit, where they are put back (k may have moved: look again). */
 		k = tracer_task(t, tid, false);
-		tracer_resume(tid, k && k->in_call && k->undo.kind != UNDO_NONE ? PTRACE_SYSCALL : PTRACE_CONT, 0);
+		tracer_resume(t, tid, k && k->in_call && k->undo.kind != UNDO_NONE ? PTRACE_SYSCALL : PTRACE_CONT, 0);
 		return;
 	}
 	if (!k->known) {
@@ -1225,7 +1301,7 @@ static void tracer_stopped(struct tracer *t, pid_t tid, int status)
 		return;
 	}
 	/* A signal for the program: delivered as it would have been. */
-	tracer_resume(tid, PTRACE_CONT, sig);
+	tracer_resume(t, tid, PTRACE_CONT, sig);
 }
 
 /* A traced thread ended (waitpid told us). */
@@ -1239,12 +1315,15 @@ static void tracer_ended(struct tracer *t, pid_t tid, int status)
 		tracer_forget(t, k);
 		return;
 	}
-	/* Its children are pooltrace's now (we are their subreaper). */
+	/* Its children are pooltrace's now (we are their subreaper); attached,
+	 * they go to a reaper outside the program, which is not traced. */
 	for (size_t i = 0; i < t->cap; i++)
 		if (t->tasks[i].tid && t->tasks[i].process && t->tasks[i].parent == k->tgid)
-			t->tasks[i].parent = t->self;
-	if (tid == t->top)
+			t->tasks[i].parent = t->attached ? -1 : t->self;
+	if (tid == t->top) {
 		t->top_status = status;
+		t->top_ended = true;
+	}
 	if (k->parent == t->self || k->parent == -1) {
 		/* Our child: this waitpid was its reap, and its pid is free from
 		 * now on, so it leaves the table (a kill of the program must
@@ -1503,7 +1582,11 @@ static void tracer_check_hang(struct tracer *t)
 			if (unread)
 				session_mark_incomplete(t->ss, "the deadlock was found without the fds of processes pooltrace"
 							       " may not read, which might hold the program's pipes");
-			tracer_kill_all(t);
+			/* Someone else's program, attached to: recorded, and left as it is. */
+			if (t->attached && !t->cfg->kill_on_deadlock)
+				t->detach_now = true;
+			else
+				tracer_kill_all(t);
 		}
 	}
 	hang_procs_free(a, na);
@@ -1555,7 +1638,7 @@ static _Noreturn void tracer_child(char *const *argv, bool io, const sigset_t *m
 static int tracer_begin_run(struct tracer *t)
 {
 	struct session_run run = {
-		.source = "record",
+		.source = t->attached ? "attach" : "record",
 		.command = t->cfg->command,
 		.crash_worker = -1,
 		.io_events = t->cfg->io,
@@ -1567,7 +1650,7 @@ static int tracer_begin_run(struct tracer *t)
 
 static int tracer_finish(struct tracer *t, struct tracer_result *res)
 {
-	struct session_end end = { .outcome = res->outcome, .has_exit_status = true, .exit_status = res->status };
+	struct session_end end = { .outcome = res->outcome, .has_exit_status = res->exited, .exit_status = res->status };
 
 	if (tracer_flush(t, false) < 0) {
 		session_fail(t->ss);
@@ -1582,11 +1665,14 @@ static int tracer_finish(struct tracer *t, struct tracer_result *res)
 	return 0;
 }
 
-/* Until every traced process is gone: handles stops and ends, commits, checks for deadlock. */
+static void tracer_detach_all(struct tracer *t);
+
+/* Until every traced process is gone (or, attached, let go): handles stops and ends, commits, checks for deadlock. */
 static int tracer_loop(struct tracer *t)
 {
 	sigset_t chld;
 	uint64_t hang_ns = (uint64_t)t->cfg->hang_ms * 1000000ULL, last_check = 0;
+	uint64_t until_ns = t->attached && t->cfg->for_ms ? now_ns() + (uint64_t)t->cfg->for_ms * 1000000ULL : 0;
 
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
@@ -1610,6 +1696,15 @@ static int tracer_loop(struct tracer *t)
 			return error("waitpid: %s", strerror(errno));
 		if (tracer_flush(t, false) < 0)
 			return -1;
+		/* Attached, a signal or --for's end means: let the program go. */
+		if (t->attached && !t->killing && (tracer_signal || (until_ns && now_ns() >= until_ns)))
+			t->detach_now = true;
+		if (t->detach_now) {
+			if (!t->outcome)
+				t->outcome = "detached";
+			tracer_detach_all(t);
+			return 0;
+		}
 		if (tracer_signal && !t->killing) {
 			t->outcome = "interrupted";
 			tracer_kill_all(t);
@@ -1642,6 +1737,366 @@ static void tracer_abandon(struct tracer *t)
 		}
 }
 
+
+/* ---- attach (record -p) ---- */
+
+/*
+ * The options of an attached tracee. No PTRACE_O_EXITKILL: the program is
+ * someone else's and goes on if pooltrace dies (the kernel detaches every
+ * tracee of a tracer that exits). No PTRACE_O_TRACESECCOMP: there is no
+ * filter of ours.
+ */
+#define TRACER_ATTACH_OPTIONS                                                                                   \
+	(PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE |             \
+	 PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT)
+
+#define TRACER_ATTACH_WAIT_MS 2000 /* for every task to stop at the attach, and again at the detach */
+
+/* /proc/TID/status's TracerPid: who traces tid (0: no one; -1: unknown). */
+static pid_t tracer_tracer_of(pid_t tid)
+{
+	char path[64], buf[4096], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	if (read_small_file(path, buf, sizeof(buf)) <= 0 || !(p = strstr(buf, "\nTracerPid:")))
+		return -1;
+	return (pid_t)strtol(p + 11, NULL, 10);
+}
+
+/* A task of the tree into the table, pending its first stop; parent is its process's parent (-1: outside). */
+static struct tracer_task *tracer_adopt(struct tracer *t, pid_t tid)
+{
+	struct tracer_task *k = tracer_task(t, tid, false);
+	pid_t ppid;
+
+	if (k && k->dead)
+		tracer_forget(t, k);
+	if (!(k = tracer_task(t, tid, false))) {
+		t->adopted++;
+		k = tracer_task(t, tid, true);
+		tracer_read_status(k, &ppid);
+		k->parent = ppid;
+		k->known = true;
+		k->pending = true;
+	}
+	return k;
+}
+
+/*
+ * Seizes thread tid and asks it to stop. Returns 1 when it is ours now
+ * (seized, or already ours: a child of a seized task, attached by the
+ * kernel at its fork), 0 when it is gone, -EPERM when another tracer has it
+ * or it may not be traced (one line printed for the first process), or
+ * -errno.
+ */
+static int tracer_seize(struct tracer *t, pid_t tid)
+{
+	pid_t by;
+
+	if (tracer_task(t, tid, false) && !tracer_task(t, tid, false)->dead)
+		return 1;
+	if (ptrace(PTRACE_SEIZE, tid, 0, (void *)(long)TRACER_ATTACH_OPTIONS) < 0) {
+		int err = errno;
+
+		if (err == ESRCH)
+			return 0;
+		if (err != EPERM || (by = tracer_tracer_of(tid)) != t->self) {
+			if (tid == t->top)
+				error("cannot trace process %d: %s%s", (int)tid, strerror(err),
+				      err == EPERM && by > 0 ? " (another tracer has it: a debugger, strace?)"
+				      : err == EPERM ? " (another user's, or ptrace is restricted: see /proc/sys/kernel/yama/ptrace_scope)"
+						     : "");
+			return -err;
+		}
+	} else if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0 && errno != ESRCH) {
+		return -errno;
+	}
+	tracer_adopt(t, tid);
+	return 1;
+}
+
+/* Seizes every thread of process pid not yet ours. Returns how many were new, or -errno (see tracer_seize). */
+static int tracer_seize_process(struct tracer *t, pid_t pid)
+{
+	char path[64];
+	DIR *d;
+	struct dirent *de;
+	int fresh = 0, rc = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	if (!(d = opendir(path)))
+		return 0; /* gone */
+	while ((de = readdir(d)) && rc >= 0) {
+		pid_t tid = (pid_t)atoi(de->d_name);
+
+		if (tid <= 0 || (tracer_task(t, tid, false) && !tracer_task(t, tid, false)->dead))
+			continue;
+		if ((rc = tracer_seize(t, tid)) > 0)
+			fresh++;
+	}
+	closedir(d);
+	return rc < 0 ? rc : fresh;
+}
+
+/*
+ * A stop during the attach or the detach, not handled as the loop's: kept
+ * in first_stop. A fork's child is the tree's too (the kernel attached it).
+ */
+static void tracer_attach_stopped(struct tracer *t, pid_t tid, int status)
+{
+	struct tracer_task *k;
+	int event = status >> 16;
+	unsigned long msg;
+
+	if (!WIFSTOPPED(status)) {
+		if ((k = tracer_task(t, tid, false)))
+			tracer_forget(t, k);
+		return;
+	}
+	k = tracer_adopt(t, tid);
+	k->pending = false;
+	k->first_stop = status;
+	if ((event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK || event == PTRACE_EVENT_CLONE) &&
+	    ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg) == 0)
+		tracer_adopt(t, (pid_t)msg);
+}
+
+/* How many tasks of the table still owe their first stop. */
+static size_t tracer_pending(const struct tracer *t)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->cap; i++)
+		n += t->tasks[i].tid && t->tasks[i].pending;
+	return n;
+}
+
+/* Takes the stops that come until none is pending, or for at most ms. */
+static void tracer_collect_stops(struct tracer *t, long ms)
+{
+	uint64_t until = now_ns() + (uint64_t)ms * 1000000ULL;
+	sigset_t chld;
+
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	while (tracer_pending(t) && now_ns() < until) {
+		struct timespec ts = { 0, 5 * 1000000L };
+		int status;
+		pid_t tid = waitpid(-1, &status, __WALL | WNOHANG);
+
+		if (tid > 0)
+			tracer_attach_stopped(t, tid, status);
+		else if (tid < 0 && errno == ECHILD)
+			break;
+		else
+			sigtimedwait(&chld, NULL, &ts);
+	}
+}
+
+/* Resumes a task from the stop it made at the attach, as that stop asks. */
+static void tracer_attach_resume(struct tracer *t, struct tracer_task *k)
+{
+	int sig = WSTOPSIG(k->first_stop), event = k->first_stop >> 16;
+
+	if (event == PTRACE_EVENT_STOP && sig != SIGTRAP)
+		/* A group-stop: it was stopped (^Z, SIGSTOP) and stays so. */
+		tracer_resume(t, k->tid, PTRACE_LISTEN, 0);
+	else if (event || sig == SIGTRAP)
+		tracer_resume(t, k->tid, PTRACE_SYSCALL, 0); /* our interrupt, or an event of the program's */
+	else
+		tracer_resume(t, k->tid, PTRACE_SYSCALL, sig); /* a signal for it, delivered */
+	k->first_stop = 0;
+}
+
+/*
+ * Process pid as the attach found it: a `found` event naming its parent
+ * and program, then one per fd, what each is read as at a fork's inherit.
+ * Its pipes are the program's from now on: a deadlock among them is looked
+ * for, after asking /proc whether a process outside holds one.
+ */
+static void tracer_found(struct tracer *t, pid_t pid, pid_t ppid)
+{
+	struct evlog_record *r = tracer_event(t, EV_FOUND, pid);
+	char path[64], exe[PATH_MAX + 1];
+	ssize_t len;
+	int *fds;
+	size_t n;
+
+	r->other_pid = ppid;
+	r->has = HAS_OTHER_PID;
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	len = readlink(path, exe, sizeof(exe) - 1);
+	exe[len > 0 ? len : 0] = '\0';
+	evlog_texts_attach(&t->texts, r, exe);
+	n = tracer_list_fds(pid, &fds);
+	for (size_t i = 0; i < n; i++) {
+		r = tracer_event(t, EV_FOUND, pid);
+		r->fd = fds[i];
+		r->has = HAS_FD;
+		tracer_observe(t, pid, fds[i], r, true);
+		if ((r->has & HAS_INODE) && r->pipe_end != END_SOCKET)
+			inomap_put(&t->pipes, r->inode, 1);
+	}
+	free(fds);
+	t->processes++;
+}
+
+/* Whether pid is pooltrace or one of its ancestors (whose tree holds pooltrace). */
+static bool tracer_is_own_line(pid_t pid)
+{
+	pid_t p = getpid(), ppid;
+	char comm[32];
+
+	for (int depth = 0; p > 0 && depth < 4096; depth++) {
+		if (p == pid)
+			return true;
+		if (proctree_stat(p, &ppid, comm, sizeof(comm)) < 0 || ppid == p)
+			return false;
+		p = ppid;
+	}
+	return false;
+}
+
+/*
+ * Seizes the running tree rooted at t->top: every thread of every process,
+ * read again from /proc until a reading finds no task that is not ours (a
+ * process not yet seized may fork meanwhile; one seized cannot fork
+ * unseen: the kernel attaches its children). Then, with the tree stopped,
+ * its processes and fds are recorded as `found`, and it is resumed, each
+ * task as its stop asks. Returns 0, or -EINVAL (no such process, ours, or
+ * may not be traced) with one line printed, or -EIO.
+ */
+static int tracer_attach(struct tracer *t)
+{
+	struct proctree_proc *procs = NULL;
+	size_t nprocs = 0, ntree = 0;
+	pid_t ppid;
+	char comm[32];
+	int rc;
+
+	if (proctree_stat(t->top, &ppid, comm, sizeof(comm)) < 0)
+		return error("no process %d", (int)t->top), -EINVAL;
+	if (tracer_is_own_line(t->top))
+		return error("process %d is pooltrace or its ancestor: its tree would hold pooltrace itself", (int)t->top),
+		       -EINVAL;
+	for (int round = 0;; round++) {
+		size_t before = t->adopted;
+
+		free(procs);
+		nprocs = proctree_list(&procs);
+		ntree = proctree_select(procs, nprocs, &t->top, 1);
+		for (size_t i = 0; i < ntree; i++) {
+			rc = tracer_seize_process(t, procs[i].pid);
+			if (rc == -EPERM && procs[i].pid != t->top) {
+				t->untraceable = true;
+				continue;
+			}
+			if (rc < 0) {
+				free(procs);
+				if (rc != -EPERM)
+					error("cannot trace process %d: %s", (int)procs[i].pid, strerror(-rc));
+				return rc == -EPERM ? -EINVAL : -EIO;
+			}
+		}
+		if (!tracer_task(t, t->top, false)) {
+			free(procs);
+			return error("process %d ended before it could be traced", (int)t->top), -EINVAL;
+		}
+		tracer_collect_stops(t, TRACER_ATTACH_WAIT_MS);
+		/* Nothing new in this reading, nor forked while it stopped: the tree is whole. */
+		if (t->adopted == before || round >= 64)
+			break;
+	}
+	t->attach_procs = procs;
+	t->attach_nprocs = ntree;
+	return 0;
+}
+
+/*
+ * With the tree seized and stopped (but for tasks in an uninterruptible
+ * sleep), what each process holds stays put while it is read: every
+ * process is recorded as `found`, and then each task resumed as its stop
+ * asks.
+ */
+static void tracer_attach_record(struct tracer *t)
+{
+	if (t->untraceable)
+		session_mark_incomplete(t->ss, "a process of the tree could not be traced (another tracer had it)");
+	for (size_t i = 0; i < t->attach_nprocs; i++) {
+		const struct proctree_proc *p = &t->attach_procs[i];
+		struct tracer_task *k = tracer_task(t, p->pid, false);
+		int sig;
+
+		if (!k || !k->process || k->dead)
+			continue;
+		/* Its parent in the tree is who will reap it; outside, no one the trace sees. */
+		k->parent = i && tracer_task(t, p->ppid, false) ? p->ppid : -1;
+		/* Timers armed before the attach are not known: an alarm may be (its signal caught, it can wake). */
+		k->alarm_repeats = true;
+		k->posix_timers = wake_timer_signals(p->pid, &sig, 1) != 0;
+		tracer_found(t, p->pid, p->ppid);
+	}
+	free(t->attach_procs);
+	t->attach_procs = NULL;
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->tasks[i].tid && !t->tasks[i].pending && t->tasks[i].first_stop)
+			tracer_attach_resume(t, &t->tasks[i]);
+}
+
+/*
+ * Lets go of every task, leaving the program as it was: each is asked to
+ * stop (PTRACE_INTERRUPT), and at that stop, with what pooltrace changed
+ * in it put back, detached with the signal it was stopped for (none for a
+ * call's, an event's or a group-stop: a group-stopped task stays stopped).
+ * A child forked meanwhile is the kernel's to us and is let go too. A task
+ * that does not stop in time (an uninterruptible sleep) is let go by the
+ * kernel when pooltrace exits.
+ */
+static void tracer_detach_all(struct tracer *t)
+{
+	uint64_t until = now_ns() + (uint64_t)TRACER_ATTACH_WAIT_MS * 1000000ULL;
+	sigset_t chld;
+
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	for (size_t i = 0; i < t->cap; i++) {
+		struct tracer_task *k = &t->tasks[i];
+
+		if (!k->tid || k->dead)
+			continue;
+		if (k->held || k->first_stop) {
+			/* Stopped already (before its parent's event): its stop is not reported again. */
+			ptrace(PTRACE_DETACH, k->tid, 0, 0);
+			k->dead = true;
+			continue;
+		}
+		k->pending = ptrace(PTRACE_INTERRUPT, k->tid, 0, 0) == 0;
+	}
+	while (tracer_pending(t) && now_ns() < until) {
+		struct timespec ts = { 0, 5 * 1000000L };
+		struct tracer_task *k;
+		int status, sig, event;
+		pid_t tid = waitpid(-1, &status, __WALL | WNOHANG);
+
+		if (tid < 0 && errno == ECHILD)
+			break;
+		if (tid <= 0) {
+			sigtimedwait(&chld, NULL, &ts);
+			continue;
+		}
+		tracer_attach_stopped(t, tid, status);
+		if (!WIFSTOPPED(status) || !(k = tracer_task(t, tid, false)))
+			continue;
+		if (k->undo.kind != UNDO_NONE)
+			tracer_undo(tid, &k->undo);
+		sig = WSTOPSIG(status);
+		event = status >> 16;
+		ptrace(PTRACE_DETACH, tid, 0, (void *)(long)(event || sig == (SIGTRAP | 0x80) ? 0 : sig));
+		k->first_stop = 0;
+		k->dead = true;
+	}
+}
+
 /*
  * pooltrace's own fd limit, raised to the hard one when it is under 64: every fact it records
  * comes through an fd of its own (a /proc directory, an fdinfo file, a
@@ -1668,77 +2123,111 @@ static int tracer_fd_limit(void)
 	return 0;
 }
 
-int tracer_run(const struct tracer_config *cfg, struct tracer_result *res)
+/*
+ * Starts argv, stopped before its exec, seized, and begins the run. Returns
+ * 0, or -errno with one line printed and the child gone.
+ */
+static int tracer_start(struct tracer *t, const sigset_t *old)
 {
-	struct tracer t = { .cfg = cfg };
-	sigset_t chld, old;
-	int status, ret = -EIO;
+	const struct tracer_config *cfg = t->cfg;
+	int status, ret;
 
-	memset(res, 0, sizeof(*res));
-	res->run_id = -1;
-	t.self = getpid();
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		return error("cannot become a child subreaper: %s", strerror(errno)), -EIO;
-	sigemptyset(&chld);
-	sigaddset(&chld, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &chld, &old);
 	fflush(NULL);
-	t.top = fork();
-	if (t.top < 0) {
-		sigprocmask(SIG_SETMASK, &old, NULL);
+	t->top = fork();
+	if (t->top < 0)
 		return error("cannot fork: %s", strerror(errno)), -EIO;
-	}
-	if (t.top == 0)
-		tracer_child(cfg->argv, cfg->io, &old, t.self);
+	if (t->top == 0)
+		tracer_child(cfg->argv, cfg->io, old, t->self);
 	tracer_signal = 0;
 	on_stop_signals(tracer_on_signal);
 	/* It stops itself; seized while stopped, it runs no further until SIGCONT. */
-	if (waitpid(t.top, &status, WUNTRACED) != t.top || !WIFSTOPPED(status)) {
+	if (waitpid(t->top, &status, WUNTRACED) != t->top || !WIFSTOPPED(status)) {
 		error("%s could not be traced", cfg->argv[0]);
-		goto out;
+		return -EIO;
 	}
-	if (tracer_fd_limit() < 0) {
-		kill(t.top, SIGKILL);
-		waitpid(t.top, &status, 0);
-		goto out;
-	}
-	if (ptrace(PTRACE_SEIZE, t.top, 0,
+	ret = tracer_fd_limit();
+	if (ret == 0 &&
+	    ptrace(PTRACE_SEIZE, t->top, 0,
 		   (void *)(long)(PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
 				  PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT |
 				  PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL)) < 0) {
 		error("cannot trace %s: %s (is ptrace allowed here?)", cfg->argv[0], strerror(errno));
-		kill(t.top, SIGKILL);
-		waitpid(t.top, &status, 0);
-		goto out;
+		ret = -EIO;
 	}
 	/* The database is opened only now, after the fork, so that the program
 	 * cannot inherit its fds; a bad one still ends the program before its
 	 * exec, so nothing of it has run. */
-	if ((ret = tracer_begin_run(&t)) < 0) {
-		kill(t.top, SIGKILL);
-		waitpid(t.top, &status, 0);
-		goto out;
+	if (ret == 0)
+		ret = tracer_begin_run(t);
+	if (ret < 0) {
+		kill(t->top, SIGKILL);
+		waitpid(t->top, &status, 0);
+		return ret;
 	}
-	ret = -EIO;
-	res->run_id = session_run_id(t.ss);
 	{
-		struct tracer_task *top = tracer_task(&t, t.top, true);
+		struct tracer_task *top = tracer_task(t, t->top, true);
 
-		top->parent = t.self;
+		top->parent = t->self;
 		top->process = top->known = true;
 	}
-	tracer_born(&t, t.top, t.self);
+	tracer_born(t, t->top, t->self);
 	/* Ends the stop it put itself in; its stops are then handled as any group-stop. */
-	kill(t.top, SIGCONT);
+	kill(t->top, SIGCONT);
+	return 0;
+}
+
+/* Seizes the running tree at cfg->attach and begins the run. Returns 0, or -errno with one line printed, the tree let go. */
+static int tracer_start_attached(struct tracer *t)
+{
+	int ret;
+
+	t->top = t->cfg->attach;
+	t->attached = true;
+	tracer_signal = 0;
+	on_stop_signals(tracer_on_signal);
+	if ((ret = tracer_fd_limit()) == 0 && (ret = tracer_attach(t)) == 0 && (ret = tracer_begin_run(t)) == 0) {
+		tracer_attach_record(t);
+		return 0;
+	}
+	tracer_detach_all(t);
+	free(t->attach_procs);
+	t->attach_procs = NULL;
+	return ret;
+}
+
+int tracer_run(const struct tracer_config *cfg, struct tracer_result *res)
+{
+	struct tracer t = { .cfg = cfg };
+	sigset_t chld, old;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	res->run_id = -1;
+	t.self = getpid();
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, &old);
+	if ((ret = cfg->attach ? tracer_start_attached(&t) : tracer_start(&t, &old)) < 0)
+		goto out;
+	ret = -EIO;
+	res->run_id = session_run_id(t.ss);
 	if (tracer_loop(&t) < 0) {
-		error("the trace could not be stored; stopping the program");
+		error(t.attached ? "the trace could not be stored; letting the program go"
+				 : "the trace could not be stored; stopping the program");
 		session_fail(t.ss);
-		tracer_abandon(&t);
+		if (t.attached)
+			tracer_detach_all(&t);
+		else
+			tracer_abandon(&t);
 		goto out;
 	}
-	res->status = WIFEXITED(t.top_status) ? WEXITSTATUS(t.top_status) : 128 + WTERMSIG(t.top_status);
+	res->exited = !t.attached || t.top_ended;
+	if (res->exited)
+		res->status = WIFEXITED(t.top_status) ? WEXITSTATUS(t.top_status) : 128 + WTERMSIG(t.top_status);
 	if (!t.outcome)
-		t.outcome = WIFSIGNALED(t.top_status) ? "crashed" : "ok";
+		t.outcome = res->exited && WIFSIGNALED(t.top_status) ? "crashed" : "ok";
 	res->outcome = t.outcome;
 	res->processes = t.processes;
 	res->socketpairs = (long)t.socks.len / 2;
@@ -1747,9 +2236,11 @@ int tracer_run(const struct tracer_config *cfg, struct tracer_result *res)
 	ret = 0;
 out:
 	res->signal = tracer_signal;
+	/* Closed while SIGXFSZ is still ignored: closing may write (a WAL
+	 * checkpoint), and past a file-size limit that write must fail, not kill. */
+	session_free(t.ss);
 	on_stop_signals(NULL);
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	session_free(t.ss);
 	for (size_t i = 0; i < t.cap; i++) {
 		free(t.tasks[i].exec_fds);
 		free(t.tasks[i].fdc);

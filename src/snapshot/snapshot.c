@@ -24,6 +24,7 @@
 #include "core/ingest.h"
 #include "core/session.h"
 #include "procfs/hang.h"
+#include "procfs/proctree.h"
 #include "base/util.h"
 
 #include <assert.h>
@@ -87,68 +88,24 @@ static struct evlog_record *snap_event(struct snapshot *s, int kind, pid_t pid)
 
 /* ---- what /proc says ---- */
 
-/* pid's parent and name from /proc/PID/stat ("pid (comm) S ppid ..."; comm may hold ')'). */
-static int snap_stat(pid_t pid, pid_t *ppid, char *comm, size_t len)
-{
-	char path[64], buf[1024], *open, *close;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (read_small_file(path, buf, sizeof(buf)) <= 0 || !(open = strchr(buf, '(')) || !(close = strrchr(buf, ')')))
-		return -1;
-	snprintf(comm, len, "%.*s", (int)(close - open - 1), open + 1);
-	*ppid = (pid_t)strtol(close + 4, NULL, 10); /* ") S ppid" */
-	return 0;
-}
-
-/* Every process in /proc but pooltrace itself. */
-static size_t snap_list(struct snap_proc **out)
-{
-	DIR *dir = opendir("/proc");
-	struct dirent *de;
-	struct snap_proc *v = NULL;
-	size_t n = 0, cap = 0;
-	pid_t self = getpid();
-
-	if (!dir)
-		return 0;
-	while ((de = readdir(dir))) {
-		struct snap_proc p = { 0 };
-
-		if (!isdigit((unsigned char)de->d_name[0]) || (p.pid = (pid_t)atoi(de->d_name)) == self ||
-		    snap_stat(p.pid, &p.ppid, p.comm, sizeof(p.comm)) < 0)
-			continue;
-		if (n == cap)
-			v = xrealloc(v, (cap = cap ? cap * 2 : 256) * sizeof(*v));
-		v[n++] = p;
-	}
-	closedir(dir);
-	*out = v;
-	return n;
-}
-
-/* Puts the tree first (roots, then each one's children after it), or with all every process. */
+/*
+ * Every process in /proc but pooltrace itself, the tree first (roots, then
+ * each one's children after it; with all, every process is the tree).
+ */
 static void snap_select(struct snapshot *s)
 {
-	size_t n = 0;
+	struct proctree_proc *all;
+	size_t n = proctree_list(&all);
 
-	for (size_t r = 0; r < s->cfg->nroots || (s->cfg->all && r == 0); r++)
-		for (size_t i = n; i < s->nprocs; i++)
-			if (s->cfg->all || s->procs[i].pid == s->cfg->roots[r]) {
-				struct snap_proc tmp = s->procs[n];
-
-				s->procs[n++] = s->procs[i];
-				s->procs[i] = tmp;
-			}
-	/* Breadth first: each process's children after it. */
-	for (size_t k = 0; k < n && !s->cfg->all; k++)
-		for (size_t i = n; i < s->nprocs; i++)
-			if (s->procs[i].ppid == s->procs[k].pid) {
-				struct snap_proc tmp = s->procs[n];
-
-				s->procs[n++] = s->procs[i];
-				s->procs[i] = tmp;
-			}
-	s->ntree = n;
+	s->ntree = s->cfg->all ? n : proctree_select(all, n, s->cfg->roots, s->cfg->nroots);
+	s->procs = xcalloc(n ? n : 1, sizeof(*s->procs));
+	s->nprocs = n;
+	for (size_t i = 0; i < n; i++) {
+		s->procs[i].pid = all[i].pid;
+		s->procs[i].ppid = all[i].ppid;
+		memcpy(s->procs[i].comm, all[i].comm, sizeof(s->procs[i].comm));
+	}
+	free(all);
 }
 
 static void snap_add_hold(struct snapshot *s, uint64_t inode, size_t proc, int fd, uint8_t end)
@@ -724,7 +681,6 @@ int snapshot_run(const struct snapshot_config *cfg, FILE *out, struct snapshot_r
 	memset(res, 0, sizeof(*res));
 	if ((rc = snap_check_roots(cfg)) < 0)
 		return rc;
-	s.nprocs = snap_list(&s.procs);
 	snap_select(&s);
 	if (!s.ntree) {
 		free(s.procs);

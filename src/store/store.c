@@ -153,15 +153,15 @@ static int store_identify(struct store *st, int64_t *app_id, int64_t *version, i
 }
 
 /*
- * Brings a version 1 to 9 file to the current schema. Runs inside the
+ * Brings a version 1 to 10 file to the current schema. Runs inside the
  * caller's transaction: on any error nothing has changed once it rolls back.
  * schema.sql's own header says what changed between versions. The steps:
  *   - our views are dropped: the view part creates them again at the end;
  *   - tables whose definition changed are renamed aside: the rowid
  *     event_rows (version 1's `events`) of versions 1 to 6, the rowid `holds`
  *     of versions 1 and 2, before version 5 `runs` and `processes`
- *     (their checks), and from version 5 `runs` (version 9's check on
- *     source: 'snapshot');
+ *     (their checks), and from version 5 `runs` (the checks of version 9,
+ *     source 'snapshot', and 11, source 'attach' and outcome 'detached');
  *   - the table part creates the new ones (and io_chunks for version 1), and
  *     the old rows are copied over (event_rows and holds in key order);
  *   - holds get touched_seq (version 5), from how they ended;
@@ -203,7 +203,7 @@ static int store_upgrade(struct store *st, int64_t from, char **msg, int *code)
 		from < 3 ? "ALTER TABLE holds RENAME TO holds_before_v3;\n" : "",
 		from < 5 ? "ALTER TABLE runs RENAME TO runs_before_v5;\n"
 			   "ALTER TABLE processes RENAME TO processes_before_v5;\n"
-		: from < 9 ? "ALTER TABLE runs RENAME TO runs_before_v9;\n"
+		: from < 11 ? "ALTER TABLE runs RENAME TO runs_before_v11;\n"
 			   : "",
 		(int)(views - store_schema_sql), store_schema_sql,
 		/* Every version before 7: event_rows gets its key (version 1: from `events`). */
@@ -250,16 +250,16 @@ static int store_upgrade(struct store *st, int64_t from, char **msg, int *code)
 			   "ALTER TABLE pipes ADD COLUMN peer_id INTEGER;\n"
 			 : "",
 		from < 7 ? "ALTER TABLE pipes ADD COLUMN shut_seq INTEGER;\n" : "",
-		/* Versions 5 to 8: runs made anew (version 9's CHECK on source), every old column copied; incomplete is version 8's. */
-		from >= 5 && from < 9 ? "INSERT INTO runs (id, source, command, strategy, workers, tasks, task_ms, crash_worker, io_events,"
+		/* Versions 5 to 10: runs made anew (the CHECKs of versions 9 and 11), every old column copied; incomplete is version 8's. */
+		from >= 5 && from < 11 ? "INSERT INTO runs (id, source, command, strategy, workers, tasks, task_ms, crash_worker, io_events,"
 			    " outcome, started_at, started_ns, ended_ns, supervisor_pid, exit_status, events, events_dropped,"
 			    " events_torn, failure, incomplete)\n"
 			    "  SELECT id, source, command, strategy, workers, tasks, task_ms, crash_worker, io_events,"
 			    " outcome, started_at, started_ns, ended_ns, supervisor_pid, exit_status, events, events_dropped,"
 			    " events_torn, failure, "
 			  : "",
-		from == 8 ? "incomplete FROM runs_before_v9;\nDROP TABLE runs_before_v9;\n"
-		: from >= 5 && from < 8 ? "NULL FROM runs_before_v9;\nDROP TABLE runs_before_v9;\n"
+		from >= 8 && from < 11 ? "incomplete FROM runs_before_v11;\nDROP TABLE runs_before_v11;\n"
+		: from >= 5 && from < 8 ? "NULL FROM runs_before_v11;\nDROP TABLE runs_before_v11;\n"
 			    : "",
 		views);
 	if (!sql)

@@ -1,0 +1,26 @@
+/* proctree.h: the processes /proc lists, each with its parent and name, and the trees they form. */
+#ifndef POOLTRACE_PROCTREE_H
+#define POOLTRACE_PROCTREE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct proctree_proc {
+	pid_t pid, ppid;
+	char comm[32]; /* /proc/PID/stat's name */
+};
+
+/* pid's parent and name from /proc/PID/stat. Returns 0, or -errno (-ENOENT: no such process). */
+int proctree_stat(pid_t pid, pid_t *ppid, char *comm, size_t len);
+
+/* Every process in /proc but the caller, in /proc's order; *out is allocated. Returns how many. */
+size_t proctree_list(struct proctree_proc **out);
+
+/*
+ * Moves the trees rooted at roots[0..nroots) to the front of p[0..n),
+ * breadth first (each root, then every process after its parent), and
+ * returns how many that is. A root not in p is left out.
+ */
+size_t proctree_select(struct proctree_proc *p, size_t n, const pid_t *roots, size_t nroots);
+
+#endif
