@@ -657,15 +657,62 @@ static bool viz_is_top(const struct viz_model *m, int pid)
 	return false;
 }
 
+/* The wait-for panel's node of pid: made on first use, named as the process is in its title. */
+static Agnode_t *viz_wait_node(Agraph_t *box, const struct viz_model *m, const char *prefix, int pid, bool cycle)
+{
+	char name[96], label[224], why[64] = "";
+	Agnode_t *n;
+
+	viz_name(name, sizeof(name), prefix, "w", pid);
+	if ((n = agnode(box, name, 0)))
+		return n;
+	n = agnode(box, name, 1);
+	label[0] = '\0';
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct viz_proc *p = &m->procs[i];
+
+		if (p->pid != pid)
+			continue;
+		if (p->parent)
+			snprintf(label, sizeof(label), "parent\npid %d", pid);
+		else if (p->worker_index >= 0)
+			snprintf(label, sizeof(label), "worker %d\npid %d", p->worker_index, pid);
+		else
+			snprintf(label, sizeof(label), "%s\npid %d", p->program[0] ? p->program : "process", pid);
+	}
+	if (!label[0])
+		snprintf(label, sizeof(label), "pid %d", pid);
+	/* Why it waits: every wait of one process is on one thing (its child, or one pipe). */
+	for (size_t i = 0; i < m->nwaits && !why[0]; i++)
+		if (m->waits[i].pid == pid)
+			snprintf(why, sizeof(why), m->waits[i].pipe_id ? "\non %s %lld" : "\nin wait4",
+				 m->waits[i].socket ? "socket" : "pipe", (long long)m->waits[i].pipe_id);
+	snprintf(label + strlen(label), sizeof(label) - strlen(label), "%s", why);
+	viz_set(n, "label", label);
+	viz_set(n, "shape", "box");
+	viz_set(n, "style", "rounded");
+	viz_set(n, "class", cycle ? "waits-node cycle" : "waits-node");
+	viz_set(n, "color", cycle ? VIZ_ORANGE : VIZ_GREY);
+	viz_set(n, "penwidth", cycle ? "2" : "1");
+	return n;
+}
+
 /*
- * The wait-for graph at a deadlock: an edge from each blocked process to
- * each process it waits for, between their boxes; the edges on a cycle (the
- * deadlock itself) bold and orange, drawn last so they lie on top.
+ * The wait-for graph at a deadlock, in a panel of its own beside the legend:
+ * a small box per blocked process (named as in its title) and an edge from
+ * each to each process it waits for, labelled with why (wait4, or the pipe
+ * whose other end it holds); the edges on a cycle (the deadlock itself)
+ * bold and orange. Drawn between the fd tables, the same edges crossed the
+ * processes' titles and each other, and the cycle could not be read.
+ * Returns the panel's first node (NULL: no waits drawn), which the caller
+ * ranks beside the legend.
  */
-static void viz_waits(Agraph_t *g, Agraph_t *panel, const struct viz_model *m, const char *prefix)
+static Agnode_t *viz_waits(Agraph_t *g, Agraph_t *panel, const struct viz_model *m, const char *prefix)
 {
 	size_t shown = 0;
 	char name[96];
+	Agraph_t *box;
+	Agnode_t *first = NULL, *last = NULL;
 
 	for (size_t i = 0; i < m->nwaits; i++) {
 		viz_name(name, sizeof(name), prefix, "p", m->waits[i].pid);
@@ -674,6 +721,8 @@ static void viz_waits(Agraph_t *g, Agraph_t *panel, const struct viz_model *m, c
 			shown += agnode(g, name, 0) != NULL;
 		}
 	}
+	if (!shown)
+		return NULL;
 	if (shown > VIZ_MAX_WAITS) {
 		/* Thousands of edges make a picture nobody reads and a layout of minutes. */
 		Agnode_t *n;
@@ -685,8 +734,37 @@ static void viz_waits(Agraph_t *g, Agraph_t *panel, const struct viz_model *m, c
 		viz_set(n, "color", VIZ_ORANGE);
 		snprintf(name, sizeof(name), "%zu waits-for edges:\ntoo many to draw;\nSELECT * FROM wait_for", shown);
 		viz_set(n, "label", name);
-		return;
+		return n;
 	}
+	viz_name(name, sizeof(name), prefix, "cluster_waits", 0);
+	box = agsubg(panel, name, 1);
+	viz_set(box, "class", "waits-panel");
+	viz_set(box, "label", "waits for (who can wake whom)");
+	viz_set(box, "labeljust", "l");
+	viz_set(box, "style", "rounded");
+	viz_set(box, "color", "#cccccc");
+	viz_set(box, "rank", "same");
+	viz_set(box, "labelloc", "b"); /* the arcs go over the row: the label under it */
+	/* In the order of the processes' boxes (the parent first), left to right. */
+	for (size_t i = 0; i < m->nprocs; i++)
+		for (size_t j = 0; j < m->nwaits; j++) {
+			const struct viz_wait *w = &m->waits[j];
+			char from[96], to[96];
+			Agnode_t *n;
+
+			viz_name(from, sizeof(from), prefix, "p", w->pid);
+			viz_name(to, sizeof(to), prefix, "p", w->waits_for);
+			if ((w->pid != m->procs[i].pid && w->waits_for != m->procs[i].pid) || !agnode(g, from, 0) ||
+			    !agnode(g, to, 0))
+				continue;
+			n = viz_wait_node(box, m, prefix, m->procs[i].pid, w->cycle);
+			if (first && n != first && !agedge(g, last, n, NULL, 0))
+				viz_invisible(g, last, n, "1", "100");
+			if (!first)
+				first = n;
+			last = n;
+			break;
+		}
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t i = 0; i < m->nwaits; i++) {
 			const struct viz_wait *w = &m->waits[i];
@@ -698,20 +776,19 @@ static void viz_waits(Agraph_t *g, Agraph_t *panel, const struct viz_model *m, c
 				continue;
 			viz_name(from, sizeof(from), prefix, "p", w->pid);
 			viz_name(to, sizeof(to), prefix, "p", w->waits_for);
-			if (!(a = agnode(g, from, 0)) || !(b = agnode(g, to, 0)))
+			if (!agnode(g, from, 0) || !agnode(g, to, 0))
 				continue; /* a collapsed worker */
+			a = viz_wait_node(box, m, prefix, w->pid, w->cycle);
+			b = viz_wait_node(box, m, prefix, w->waits_for, w->cycle);
+			/* No label: dot lays out labelled edges in a row badly (and may crash); the node says why. */
 			e = agedge(g, a, b, NULL, 1);
-			/* Between processes of the bottom rows: arcs below them, clear of the pipe edges above. */
-			if (!viz_is_top(m, w->pid) && !viz_is_top(m, w->waits_for)) {
-				viz_set(e, "tailport", "s");
-				viz_set(e, "headport", "s");
-			}
-			viz_set(e, "constraint", "false");
+			viz_set(e, "constraint", "false"); /* the row keeps the boxes' order */
 			viz_set(e, "class", w->cycle ? "waits-for cycle" : "waits-for");
 			viz_set(e, "color", w->cycle ? VIZ_ORANGE : VIZ_GREY);
-			viz_set(e, "penwidth", w->cycle ? "2.5" : "1");
+			viz_set(e, "penwidth", w->cycle ? "2" : "1");
 			viz_set(e, "style", w->cycle ? "solid" : "dashed");
 		}
+	return first;
 }
 
 /* An invisible point in a pipes row: what orders and ranks hang on. */
@@ -744,7 +821,7 @@ static Agnode_t *viz_panel(Agraph_t *g, Agraph_t *panel, const struct viz_model 
 {
 	Agnode_t **pipe_nodes = xcalloc(m->npipes ? m->npipes : 1, sizeof(*pipe_nodes));
 	bool *folded = viz_own_folded(m);
-	Agnode_t *summary = NULL, **anchors, **last_in_row, **bottom, *last_anchor;
+	Agnode_t *summary = NULL, **anchors, **last_in_row, **bottom, *last_anchor, *waits;
 	/* Per process of m: its place among the bottom ones (SIZE_MAX: top or collapsed). */
 	size_t *place = xcalloc(m->nprocs + 1, sizeof(*place)), nbottom = 0, bands, per_band, row_max;
 	size_t gone = viz_count_gone(m);
@@ -852,8 +929,10 @@ static Agnode_t *viz_panel(Agraph_t *g, Agraph_t *panel, const struct viz_model 
 		if (band + 1 < bands)
 			viz_invisible(g, bottom[i], anchors[band + 1], "1", "0");
 	}
-	viz_waits(g, panel, m, prefix);
 	last_anchor = anchors[bands - 1];
+	if ((waits = viz_waits(g, panel, m, prefix)))
+		/* Below the processes, beside the legend (which hangs on the same anchor). */
+		viz_invisible(g, last_anchor, waits, "2", "0");
 	free(place);
 	free(anchors);
 	free(last_in_row);
@@ -900,8 +979,8 @@ static void viz_legend(Agraph_t *g, Agnode_t *last_anchor, bool pool, bool waits
 		 pool ? "worker" : "process", pool ? "pool" : "program",
 		 waits ? "<TR><TD><FONT COLOR=\"" VIZ_ORANGE "\">▭</FONT></TD><TD ALIGN=\"LEFT\">orange box: blocked when the"
 			 " deadlock was found, in the call it names</TD></TR>"
-			 "<TR><TD><FONT COLOR=\"" VIZ_ORANGE "\"><B>━━▶</B></FONT></TD><TD ALIGN=\"LEFT\">waits for: only that"
-			 " process can wake it (on a cycle: the deadlock)</TD></TR>"
+			 "<TR><TD><FONT COLOR=\"" VIZ_ORANGE "\"><B>━━▶</B></FONT></TD><TD ALIGN=\"LEFT\">waits for (its own panel):"
+			 " only that process can wake it (on a cycle: the deadlock)</TD></TR>"
 			 "<TR><TD><FONT COLOR=\"" VIZ_GREY "\">- -▶</FONT></TD><TD ALIGN=\"LEFT\">waits for, not on a cycle</TD></TR>"
 		       : "");
 	viz_set_html_label(n, html);
