@@ -21,6 +21,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_compare_entry,
 	&cmd_timeline_entry,
 	&cmd_report_entry,
+	&cmd_export_entry,
 	NULL,
 };
 

@@ -22,6 +22,7 @@ extern const struct cmd_entry cmd_render_entry;
 extern const struct cmd_entry cmd_compare_entry;
 extern const struct cmd_entry cmd_timeline_entry;
 extern const struct cmd_entry cmd_report_entry;
+extern const struct cmd_entry cmd_export_entry;
 extern const struct cmd_entry cmd_explain_entry;
 
 /* Every subcommand, in the order `pooltrace --help` lists them; NULL-terminated. */
