@@ -178,7 +178,15 @@ static int pf_run(struct pf *p)
 
 	if (supervisor > 0)
 		pf_proc(p, (int)supervisor)->name = xstrdup("pooltrace");
-	s = store_preparef(p->st, "SELECT pid, role, worker_index, %s FROM processes WHERE run_id = ?1 ORDER BY pid",
+	/* A recorded process that did not exec runs its parent's program: named after the nearest ancestor that did. */
+	s = store_preparef(p->st,
+			   "WITH RECURSIVE named (pid, up, program, depth) AS ("
+			   " SELECT pid, ppid, %s, 0 FROM processes WHERE run_id = ?1"
+			   " UNION ALL SELECT n.pid, q.ppid, q.program, n.depth + 1 FROM named n"
+			   " JOIN processes q ON q.run_id = ?1 AND q.pid = n.up WHERE n.program IS NULL AND n.depth < 64)"
+			   " SELECT pr.pid, pr.role, pr.worker_index,"
+			   " (SELECT program FROM named n WHERE n.pid = pr.pid AND n.program IS NOT NULL ORDER BY depth LIMIT 1)"
+			   " FROM processes pr WHERE pr.run_id = ?1 ORDER BY pr.pid",
 			   p->schema >= 5 ? "program" : "NULL");
 	if (!s)
 		return -EIO;
