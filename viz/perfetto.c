@@ -60,12 +60,17 @@ struct pf {
 	int schema;
 };
 
-/* Microseconds since the run's start, to the nanosecond. */
+/* Microseconds since the run's start, to the nanosecond: "-12.345". */
 static void pf_ts(FILE *out, int64_t ns)
 {
-	uint64_t d = ns < 0 ? (uint64_t)-ns : (uint64_t)ns;
+	uint64_t d = ns < 0 ? 0 - (uint64_t)ns : (uint64_t)ns;
+	char frac[4] = { (char)('0' + d / 100 % 10), (char)('0' + d / 10 % 10), (char)('0' + d % 10), 0 };
 
-	fprintf(out, "%s%" PRIu64 ".%03" PRIu64, ns < 0 ? "-" : "", d / 1000, d % 1000);
+	if (ns < 0)
+		fputc('-', out);
+	json_write_int(out, (int64_t)(d / 1000));
+	fputc('.', out);
+	fputs(frac, out);
 }
 
 /* Starts the next element of traceEvents. */
@@ -210,20 +215,26 @@ static int pf_run(struct pf *p)
 	return rc < 0 ? -EIO : 0;
 }
 
-/* The event's columns but run_id, ts_ns, pid and kind (the event itself says those), the NULL ones left out. */
-static void pf_args(FILE *out, sqlite3_stmt *s)
+/* Whether an event's column goes into its args: not run_id, ts_ns, pid and kind, which the event itself says. */
+static bool pf_arg_column(const char *name)
+{
+	return strcmp(name, "run_id") && strcmp(name, "ts_ns") && strcmp(name, "pid") && strcmp(name, "kind");
+}
+
+/* The event's columns that args holds (skip[c] false), the NULL ones left out. */
+static void pf_args(FILE *out, sqlite3_stmt *s, const bool *skip)
 {
 	bool first = true;
 
 	fputc('{', out);
 	for (int c = 0; c < sqlite3_column_count(s); c++) {
-		const char *name = sqlite3_column_name(s, c);
 		int type = sqlite3_column_type(s, c);
 
-		if (type == SQLITE_NULL || !strcmp(name, "run_id") || !strcmp(name, "ts_ns") || !strcmp(name, "pid") ||
-		    !strcmp(name, "kind"))
+		if (type == SQLITE_NULL || skip[c])
 			continue;
-		fprintf(out, "%s\"%s\": ", first ? "" : ", ", name);
+		fputs(first ? "\"" : ", \"", out);
+		fputs(sqlite3_column_name(s, c), out);
+		fputs("\": ", out);
 		first = false;
 		if (type == SQLITE_INTEGER)
 			json_write_int(out, sqlite3_column_int64(s, c));
@@ -244,7 +255,7 @@ static int pf_column(sqlite3_stmt *s, const char *name)
 }
 
 /* A blocked interval begins at an evidence event (hang, blocked) about pr. */
-static void pf_block_open(struct pf *p, struct pf_proc *pr, sqlite3_stmt *s, bool hang)
+static void pf_block_open(struct pf *p, struct pf_proc *pr, sqlite3_stmt *s, const bool *skip, bool hang)
 {
 	struct pf_block *b;
 	size_t len;
@@ -259,7 +270,7 @@ static void pf_block_open(struct pf *p, struct pf_proc *pr, sqlite3_stmt *s, boo
 				.end_ns = -1, .hang = hang, .next = pr->open_block };
 	if (!(args = open_memstream(&b->args, &len)))
 		die("out of memory");
-	pf_args(args, s);
+	pf_args(args, s, skip);
 	fclose(args);
 	pr->open_block = (long)p->nblocks++;
 }
@@ -269,9 +280,16 @@ static int pf_events(struct pf *p)
 {
 	sqlite3_stmt *s = store_prepare(p->st, "SELECT * FROM events WHERE run_id = ?1 ORDER BY seq");
 	int c_seq, c_ts, c_pid, c_kind, c_other, rc;
+	bool skip[64] = { 0 };
 
 	if (!s)
 		return -EIO;
+	for (int c = 0; c < sqlite3_column_count(s) && c < 64; c++)
+		skip[c] = !pf_arg_column(sqlite3_column_name(s, c));
+	if (sqlite3_column_count(s) > 64) {
+		sqlite3_finalize(s);
+		return error("%s: its events view has more columns than pooltrace knows", p->st->path), -EIO;
+	}
 	sqlite3_bind_int64(s, 1, p->run);
 	c_seq = pf_column(s, "seq");
 	c_ts = pf_column(s, "ts_ns");
@@ -302,7 +320,7 @@ static int pf_events(struct pf *p)
 			p->t_end = ns;
 		pf_touch(pr, ns);
 		if (evidence) {
-			pf_block_open(p, pr, s, kind[0] == 'h');
+			pf_block_open(p, pr, s, skip, kind[0] == 'h');
 		} else {
 			pf_unblock(p, pr, ns, "its next event");
 			pr->last_act_ns = ns;
@@ -334,10 +352,14 @@ static int pf_events(struct pf *p)
 		out = pf_event(p);
 		fputs("{\"ph\": \"i\", \"s\": \"t\", \"cat\": \"event\", \"name\": ", out);
 		json_write_str(out, kind);
-		fprintf(out, ", \"pid\": %d, \"tid\": %d, \"ts\": ", pid, pid);
+		fputs(", \"pid\": ", out);
+		json_write_int(out, pid);
+		fputs(", \"tid\": ", out);
+		json_write_int(out, pid);
+		fputs(", \"ts\": ", out);
 		pf_ts(out, ns - p->t0);
 		fputs(", \"args\": ", out);
-		pf_args(out, s);
+		pf_args(out, s, skip);
 		fputc('}', out);
 	}
 	sqlite3_finalize(s);
@@ -355,9 +377,15 @@ static FILE *pf_slice(struct pf *p, const char *cat, const char *name, int pid, 
 {
 	FILE *out = pf_event(p);
 
-	fprintf(out, "{\"ph\": \"X\", \"cat\": \"%s\", \"name\": ", cat);
+	fputs("{\"ph\": \"X\", \"cat\": \"", out);
+	fputs(cat, out);
+	fputs("\", \"name\": ", out);
 	json_write_str(out, name);
-	fprintf(out, ", \"pid\": %d, \"tid\": %d, \"ts\": ", pid, tid);
+	fputs(", \"pid\": ", out);
+	json_write_int(out, pid);
+	fputs(", \"tid\": ", out);
+	json_write_int(out, tid);
+	fputs(", \"ts\": ", out);
 	pf_ts(out, from_ns - p->t0);
 	fputs(", \"dur\": ", out);
 	pf_ts(out, to_ns > from_ns ? to_ns - from_ns : 0);
@@ -533,16 +561,23 @@ static int pf_holds(struct pf *p)
 		last_pipe = key.pipe_id, last_pid = key.pid, last_fd = key.fd;
 		snprintf(name, sizeof(name), "%s end%s", end ? end : "?", leaked ? " (leaked)" : "");
 		out = pf_slice(p, "hold", name, ppid, (int)tid, from, to);
-		fprintf(out, "%s, \"args\": {\"pid\": %lld, \"fd\": %lld, \"pipe_id\": %lld, \"pipe_end\": ",
-			leaked ? ", \"cname\": \"terrible\"" : "", (long long)key.pid, (long long)key.fd,
-			(long long)key.pipe_id);
+		fputs(leaked ? ", \"cname\": \"terrible\", \"args\": {\"pid\": " : ", \"args\": {\"pid\": ", out);
+		json_write_int(out, key.pid);
+		fputs(", \"fd\": ", out);
+		json_write_int(out, key.fd);
+		fputs(", \"pipe_id\": ", out);
+		json_write_int(out, key.pipe_id);
+		fputs(", \"pipe_end\": ", out);
 		json_write_str(out, end);
-		fprintf(out, ", \"from_seq\": %lld, \"to_seq\": ", (long long)sqlite3_column_int64(s, 4));
+		fputs(", \"from_seq\": ", out);
+		json_write_int(out, sqlite3_column_int64(s, 4));
+		fputs(", \"to_seq\": ", out);
 		if (open)
 			fputs("null", out);
 		else
 			json_write_int(out, sqlite3_column_int64(s, 5));
-		fprintf(out, ", \"leaked\": %s, \"until_end\": %s}}", leaked ? "true" : "false", open ? "true" : "false");
+		fputs(leaked ? ", \"leaked\": true" : ", \"leaked\": false", out);
+		fputs(open ? ", \"until_end\": true}}" : ", \"until_end\": false}}", out);
 	}
 	rc = !ferror(p->out) && rc < 0 ? -EIO : 0;
 out:
