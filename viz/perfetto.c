@@ -81,9 +81,15 @@ static FILE *pf_event(struct pf *p)
 	return p->out;
 }
 
+/* A pid as the map's key, never 0 (the map's empty slot), even for a hand-edited pid 0. */
+static uint64_t pf_pid_key(int pid)
+{
+	return (uint64_t)(uint32_t)pid | (uint64_t)1 << 40;
+}
+
 static struct pf_proc *pf_proc(struct pf *p, int pid)
 {
-	int64_t i = inomap_get(&p->by_pid, (uint64_t)(uint32_t)pid);
+	int64_t i = inomap_get(&p->by_pid, pf_pid_key(pid));
 
 	if (i)
 		return &p->procs[i - 1];
@@ -92,7 +98,7 @@ static struct pf_proc *pf_proc(struct pf *p, int pid)
 		p->procs = xrealloc(p->procs, p->cap * sizeof(*p->procs));
 	}
 	p->procs[p->nprocs] = (struct pf_proc){ .pid = pid, .open_block = -1 };
-	inomap_put(&p->by_pid, (uint64_t)(uint32_t)pid, (int64_t)++p->nprocs);
+	inomap_put(&p->by_pid, pf_pid_key(pid), (int64_t)++p->nprocs);
 	return &p->procs[p->nprocs - 1];
 }
 
@@ -303,6 +309,9 @@ static int pf_events(struct pf *p)
 	while (!ferror(p->out) && (rc = store_step(p->st, s)) == 1) {
 		int64_t seq = sqlite3_column_int64(s, c_seq), ns = sqlite3_column_int64(s, c_ts);
 		const char *kind = (const char *)sqlite3_column_text(s, c_kind);
+		/* A hand-edited trace can hold anything; a reader must not crash on it. */
+		if (!kind)
+			kind = "";
 		int pid = sqlite3_column_int(s, c_pid), other = sqlite3_column_int(s, c_other);
 		bool has_other = sqlite3_column_type(s, c_other) != SQLITE_NULL && other > 0;
 		struct pf_proc *pr = pf_proc(p, pid);
@@ -373,7 +382,8 @@ static int pf_events(struct pf *p)
 }
 
 /* A complete slice's common head: {"ph": "X", "cat": cat, "name": name, "pid", "tid", "ts", "dur", then args. */
-static FILE *pf_slice(struct pf *p, const char *cat, const char *name, int pid, int tid, int64_t from_ns, int64_t to_ns)
+static FILE *pf_slice(struct pf *p, const char *cat, const char *name, int64_t pid, int64_t tid, int64_t from_ns,
+		      int64_t to_ns)
 {
 	FILE *out = pf_event(p);
 
@@ -393,11 +403,12 @@ static FILE *pf_slice(struct pf *p, const char *cat, const char *name, int pid, 
 }
 
 /* An M event naming (or ordering) a track. */
-static void pf_meta(struct pf *p, const char *what, int pid, int tid, const char *name, long sort_index)
+static void pf_meta(struct pf *p, const char *what, int64_t pid, int64_t tid, const char *name, long sort_index)
 {
 	FILE *out = pf_event(p);
 
-	fprintf(out, "{\"ph\": \"M\", \"name\": \"%s\", \"pid\": %d, \"tid\": %d, \"ts\": 0, \"args\": {", what, pid, tid);
+	fprintf(out, "{\"ph\": \"M\", \"name\": \"%s\", \"pid\": %" PRId64 ", \"tid\": %" PRId64 ", \"ts\": 0, \"args\": {",
+		what, pid, tid);
 	if (name) {
 		fputs("\"name\": ", out);
 		json_write_str(out, name);
@@ -511,7 +522,9 @@ static int pf_pipe_name(struct pf *p, sqlite3_stmt *s, int64_t pipe, char *buf, 
 	snprintf(buf, len, "pipe %lld", (long long)pipe);
 	if ((rc = store_step(p->st, s)) == 1)
 		snprintf(buf, len, "%s %lld (inode %lld)",
-			 !strcmp((const char *)sqlite3_column_text(s, 0), "socket") ? "socket end" : "pipe", (long long)pipe,
+			 sqlite3_column_text(s, 0) && !strcmp((const char *)sqlite3_column_text(s, 0), "socket") ? "socket end"
+													  : "pipe",
+			 (long long)pipe,
 			 (long long)sqlite3_column_int64(s, 1));
 	return rc < 0 ? -EIO : 0;
 }
@@ -538,7 +551,7 @@ static int pf_holds(struct pf *p)
 		bool leaked = nleaks && bsearch(&key, leaks, nleaks, sizeof(*leaks), pf_leak_cmp);
 		int64_t from = pf_seq_ns(p, sqlite3_column_int64(s, 4));
 		int64_t to = open ? p->t_end : pf_seq_ns(p, sqlite3_column_int64(s, 5));
-		int ppid = VIZ_PERFETTO_PIPE_PID + (int)key.pipe_id;
+		int64_t ppid = VIZ_PERFETTO_PIPE_PID + key.pipe_id;
 		char name[160];
 		FILE *out;
 
@@ -556,11 +569,11 @@ static int pf_holds(struct pf *p)
 
 			snprintf(name, sizeof(name), "%s (pid %lld) fd %lld", pr->name ? pr->name : "process",
 				 (long long)key.pid, (long long)key.fd);
-			pf_meta(p, "thread_name", ppid, (int)++tid, name, 0);
+			pf_meta(p, "thread_name", ppid, ++tid, name, 0);
 		}
 		last_pipe = key.pipe_id, last_pid = key.pid, last_fd = key.fd;
 		snprintf(name, sizeof(name), "%s end%s", end ? end : "?", leaked ? " (leaked)" : "");
-		out = pf_slice(p, "hold", name, ppid, (int)tid, from, to);
+		out = pf_slice(p, "hold", name, ppid, tid, from, to);
 		fputs(leaked ? ", \"cname\": \"terrible\", \"args\": {\"pid\": " : ", \"args\": {\"pid\": ", out);
 		json_write_int(out, key.pid);
 		fputs(", \"fd\": ", out);
