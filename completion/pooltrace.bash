@@ -1,5 +1,6 @@
 # pooltrace.bash: bash completion for pooltrace: its commands, each command's
-# options, the values of --strategy, --scenario, --at, --format, --foreign and --fail-on,
+# options, the values of --strategy, --scenario, --at, --format (export's:
+# perfetto), --foreign and --fail-on,
 # trace files (*.db) for --db, the runs stored in that file for --run and --runs,
 # the program's own command line after `record --`, and pids for `snapshot`.
 #
@@ -8,7 +9,7 @@
 # ~/.bashrc. tests/test_docs.c checks it against `pooltrace help COMMAND` and
 # the values the binary itself accepts.
 
-_pooltrace_commands="record snapshot explain run query render compare timeline report help"
+_pooltrace_commands="record snapshot explain run query render compare timeline report export help"
 _pooltrace_strategies="naive close-all reverse-close child-close close-range"
 _pooltrace_scenarios="empty-read full-pipe full-pipe-stuck eof sigpipe sigpipe-ignored coalesce coalesce-fixed atomic atomic-big"
 _pooltrace_moments="spawned shutdown blocked hang busiest end"
@@ -18,17 +19,18 @@ _pooltrace_options()
 {
 	local draw="-d --db -o --output --format --max-workers --foreign -h --help"
 	case $1 in
-	record) echo "-d --db --io --hang-ms -p --pid --for --kill-on-deadlock --fail-on --error-exitcode -q --quiet -h --help" ;;
-	snapshot) echo "-d --db --all --fail-on --error-exitcode -q --quiet -h --help" ;;
+	record) echo "-d --db --io --hang-ms -p --pid --for --kill-on-deadlock --fail-on --error-exitcode --json -q --quiet -h --help" ;;
+	snapshot) echo "-d --db --all --fail-on --error-exitcode --json -q --quiet -h --help" ;;
 	explain) echo "-d --db -r --run --json -h --help" ;;
 	run) echo "-s --strategy --scenario --pause-ms -w --workers -t --tasks --task-ms" \
 		"--crash-worker --shutdown-delay-ms -d --db --no-trace --no-io-events --hang-ms" \
-		"--log-size --log-wait-ms --stats --fail-on --error-exitcode -q --quiet -h --help" ;;
-	query) echo "-d --db -f --file --csv -h --help" ;;
+		"--log-size --log-wait-ms --stats --fail-on --error-exitcode --json -q --quiet -h --help" ;;
+	query) echo "-d --db -f --file --csv --json --jsonl -h --help" ;;
 	render) echo "-r --run -a --at $draw" ;;
 	compare) echo "-r --runs -a --at $draw" ;;
 	timeline) echo "-r --run $draw" ;;
 	report) echo "-r --run -d --db -o --output --max-workers -h --help" ;;
+	export) echo "--format -r --run -d --db -o --output -h --help" ;;
 	esac
 }
 
@@ -128,7 +130,14 @@ _pooltrace()
 	-s | --strategy) COMPREPLY=($(compgen -W "$_pooltrace_strategies" -- "$cur")); return 0 ;;
 	--scenario) COMPREPLY=($(compgen -W "$_pooltrace_scenarios" -- "$cur")); return 0 ;;
 	-a | --at) COMPREPLY=($(compgen -W "$_pooltrace_moments" -- "$cur")); return 0 ;;
-	--format) COMPREPLY=($(compgen -W "svg png pdf dot" -- "$cur")); return 0 ;;
+	--format)
+		if [[ $cmd == export ]]; then
+			COMPREPLY=($(compgen -W "perfetto" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "svg png pdf dot" -- "$cur"))
+		fi
+		return 0
+		;;
 	--foreign) COMPREPLY=($(compgen -W "compact full none" -- "$cur")); return 0 ;;
 	--fail-on)
 		# A comma list: complete the word after the last comma.

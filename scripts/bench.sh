@@ -134,7 +134,8 @@ echo
 big=$(dirname "$db")/big.db
 "$bin" run --db "$big" -q -s naive -w 1000 -t 1000 </dev/null
 printf '%-44s %9s\n' "drawing the naive 1000-worker run" "median"
-for what in "render --at hang -o $big.svg" "render --at end -o $big.svg" "timeline -o $big.svg" "report -o $big.html"; do
+for what in "render --at hang -o $big.svg" "render --at end -o $big.svg" "timeline -o $big.svg" "report -o $big.html" \
+  "export --format perfetto -o $big.json"; do
   times=()
   for _ in $(seq "$rounds"); do
     # shellcheck disable=SC2086 # $what is a list of words
@@ -142,6 +143,15 @@ for what in "render --at hang -o $big.svg" "render --at end -o $big.svg" "timeli
   done
   printf '%-44s %8.2fs\n' "${what%% -o*}" "$(printf '%s\n' "${times[@]}" | median)"
 done
+# What export is measured against: the cheapest read of the same holds.
+if command -v sqlite3 >/dev/null; then
+  times=()
+  for _ in $(seq "$rounds"); do
+    times+=("$(wall sqlite3 "$big" 'SELECT * FROM fd_holds')")
+  done
+  printf '%-44s %8.2fs\n' "sqlite3 'SELECT * FROM fd_holds' (for export)" "$(printf '%s\n' "${times[@]}" | median)"
+fi
+rm -f "$big.json"
 # A small run in the same file: a reader of one run reads only that run's rows.
 "$bin" run --db "$big" -q -s reverse-close -w 8 -t 100 </dev/null
 for what in render timeline; do

@@ -12,7 +12,7 @@
 
 #define DOC_MAX (1 << 20)
 
-static const char *const doc_commands[] = { "record", "snapshot", "explain", "run", "query", "render", "compare", "timeline", "report", NULL };
+static const char *const doc_commands[] = { "record", "snapshot", "explain", "run", "query", "render", "compare", "timeline", "report", "export", NULL };
 
 /* The whole of a file of the source tree, NUL-terminated, in a static buffer of its own per slot. */
 static const char *doc_read(const char *path, int slot)
@@ -188,7 +188,10 @@ Test(docs, bash_completes_commands_strategies_and_moments)
 	cr_expect_str_eq(doc_complete(&r, "pooltrace --v"), "--version\n");
 	cr_expect_str_eq(doc_complete(&r, "pooltrace sn"), "snapshot\n");
 	cr_expect_str_eq(doc_complete(&r, "pooltrace snapshot --a"), "--all\n");
-	cr_expect_str_eq(doc_complete(&r, "pooltrace ex"), "explain\n");
+	cr_expect_str_eq(doc_complete(&r, "pooltrace ex"), "explain\nexport\n");
+	cr_expect_str_eq(doc_complete(&r, "pooltrace export --format ''"), "perfetto\n");
+	cr_expect_str_eq(doc_complete(&r, "pooltrace render --format ''"), "svg\npng\npdf\ndot\n");
+	cr_expect_str_eq(doc_complete(&r, "pooltrace query --js"), "--json\n--jsonl\n");
 	cr_expect_str_eq(doc_complete(&r, "pooltrace explain --j"), "--json\n");
 	cr_expect_str_eq(doc_complete(&r, "pooltrace run --fail-on leak,d"), "leak,deadlock\n");
 }
@@ -202,6 +205,7 @@ Test(docs, completed_values_are_the_ones_the_binary_accepts)
 		{ "run --db x.db -s bogus", "pooltrace run -s ''" },
 		{ "run --db x.db --scenario bogus", "pooltrace run --scenario ''" },
 		{ "render --db x.db --foreign bogus", "pooltrace render --foreign ''" },
+		{ "export --db x.db --format bogus", "pooltrace export --format ''" },
 	};
 	struct t_result r;
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# valgrind.sh: memcheck over run (a scenario too), record (and record -p), snapshot, explain, query, render, compare, timeline and report on a small trace.
+# valgrind.sh: memcheck over run (a scenario too), record, snapshot, explain, query, render, compare, timeline, report and export on a small trace.
 # Usage: tests/valgrind.sh BUILD/pooltrace BUILD/leakprobe. Every process (the
 # pool's too: valgrind follows fork) writes its own log; any error, or any
 # definite leak that tests/valgrind.supp does not name as Graphviz's own,
@@ -26,6 +26,8 @@ steps=(
 	"compare --db v.db --runs 1,2 -o compare.pdf"
 	"timeline --db v.db --run 1 -o timeline.svg"
 	"report --db v.db --run 1 -o report.html"
+	"export --db v.db --run 1 -o perfetto.json"
+	"query --db v.db --json 'SELECT * FROM events WHERE run_id = 1'"
 	"record --db v.db -q -- sh -c 'printf x | cat >/dev/null'"
 	"render --db v.db --run 3 --at end -o record.svg"
 	"run --db v.db -q --scenario empty-read --pause-ms 2000"
@@ -36,6 +38,8 @@ steps=(
 	"explain --db v.db --run 3 --json"
 	"run --db v.db -q -s reverse-close -w 3 -t 6 --fail-on deadlock"
 	"explain --db v.db --run 6"
+	"run --db v.db -w 2 --json"
+	"export --db v.db --run 3 -o -"
 	"record --db v.db -q -p $live --for 1"
 	"explain --db v.db --run 7"
 )

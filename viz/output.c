@@ -201,6 +201,98 @@ static int viz_write_all(int fd, const char *data, size_t len)
 	return 0;
 }
 
+/* The signals a replacement holds off, so that an interrupt cannot leave its temporary file behind. */
+static void viz_block_stop_signals(sigset_t *old)
+{
+	sigset_t block;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &block, old);
+}
+
+/* The permission bits a replacement of path gets: the old file's, or 0666 less umask. */
+static mode_t viz_replace_mode(const char *path)
+{
+	struct stat st;
+	mode_t mask;
+
+	if (stat(path, &st) == 0)
+		return st.st_mode & 07777;
+	mask = umask(0);
+	umask(mask);
+	return 0666 & ~mask;
+}
+
+int viz_stream_begin(const struct viz_target *t, struct viz_stream *s)
+{
+	int fd;
+
+	*s = (struct viz_stream){ .path = t->path, .name = t->path ? t->path : t->fd == STDOUT_FILENO ? "stdout" : "output" };
+	if (t->path) {
+		s->mode = viz_replace_mode(t->path);
+		viz_block_stop_signals(&s->old_mask);
+		s->tmp = xmalloc(strlen(t->path) + 16);
+		sprintf(s->tmp, "%s.tmp-XXXXXX", t->path);
+		fd = mkstemp(s->tmp);
+		if (fd < 0)
+			error("%s: cannot create: %s", t->path, strerror(errno));
+	} else {
+		/* A stream of its own on the same open file: closing it leaves stdout open. */
+		fd = fcntl(t->fd, F_DUPFD_CLOEXEC, 3);
+		if (fd < 0)
+			error("%s: %s", s->name, strerror(errno));
+	}
+	if (fd >= 0 && !(s->f = fdopen(fd, "w"))) {
+		error("%s: %s", s->name, strerror(errno));
+		close(fd);
+	}
+	if (!s->f) {
+		if (s->tmp) {
+			unlink(s->tmp);
+			sigprocmask(SIG_SETMASK, &s->old_mask, NULL);
+		}
+		free(s->tmp);
+		s->tmp = NULL;
+		return -1;
+	}
+	/* Large writes: fewer system calls for a file of many small records. */
+	setvbuf(s->f, NULL, _IOFBF, 1 << 16);
+	return 0;
+}
+
+int viz_stream_end(struct viz_stream *s, bool ok)
+{
+	int ret = 0, e = 0;
+
+	if (!s->f)
+		return -1;
+	if (fflush(s->f) != 0 || ferror(s->f))
+		e = errno ? errno : EIO;
+	if (s->tmp && !e && fchmod(fileno(s->f), s->mode) < 0)
+		e = errno;
+	if (fclose(s->f) != 0 && !e)
+		e = errno;
+	s->f = NULL;
+	if (e && ok)
+		ret = error("%s: cannot write: %s", s->name, strerror(e));
+	else if (e || !ok)
+		ret = -1;
+	if (s->tmp) {
+		if (ret == 0 && rename(s->tmp, s->path) < 0)
+			ret = error("%s: cannot replace: %s", s->path, strerror(errno));
+		if (ret < 0)
+			unlink(s->tmp);
+		sigprocmask(SIG_SETMASK, &s->old_mask, NULL);
+		free(s->tmp);
+		s->tmp = NULL;
+	}
+	return ret;
+}
+
 /*
  * Writes data beside path under a temporary name and renames it over path.
  * Termination signals are held off meanwhile, so an interrupt cannot leave
@@ -210,24 +302,11 @@ static int viz_write_all(int fd, const char *data, size_t len)
 static int viz_replace_file(const char *path, const char *data, size_t len)
 {
 	char *tmp = xmalloc(strlen(path) + 16);
-	sigset_t block, old;
-	struct stat st;
-	mode_t mode, mask;
+	mode_t mode = viz_replace_mode(path);
+	sigset_t old;
 	int fd, ret = -1;
 
-	if (stat(path, &st) == 0) {
-		mode = st.st_mode & 07777;
-	} else {
-		mask = umask(0);
-		umask(mask);
-		mode = 0666 & ~mask;
-	}
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	sigaddset(&block, SIGQUIT);
-	sigprocmask(SIG_BLOCK, &block, &old);
+	viz_block_stop_signals(&old);
 	sprintf(tmp, "%s.tmp-XXXXXX", path);
 	fd = mkstemp(tmp);
 	if (fd < 0) {

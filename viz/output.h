@@ -4,7 +4,10 @@
 
 #include <graphviz/cgraph.h>
 #include <stdbool.h>
+#include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
 
 /* What render, compare and timeline write: svg, png, pdf, dot. */
 extern const char *const viz_picture_formats[];
@@ -55,6 +58,27 @@ int viz_output_data(Agraph_t *g, const char *format, char **data, size_t *len);
 void viz_output_free(char *data);
 /* ...and write bytes to t as viz_output_render does. 0 or -1 (error printed). */
 int viz_output_write(const struct viz_target *t, const char *data, size_t len);
+
+/*
+ * Output too large to hold in memory (an export of half a million holds),
+ * written as it is made: viz_stream_begin opens *f on t (a stdout or device
+ * fd, or a new temporary file beside t->path, made as viz_output_write
+ * makes its replacement, with the termination signals held off until
+ * viz_stream_end). viz_stream_end(ok) flushes and closes it; a file is
+ * renamed into place only when ok and every write succeeded, else removed,
+ * leaving the previous file as it was. Both return 0 or -1 with one error
+ * line printed (a failed write is found here, once: ferror after fflush).
+ */
+struct viz_stream {
+	FILE *f;
+	char *tmp;          /* the temporary file, or NULL for a stream */
+	const char *path;   /* what it replaces */
+	const char *name;   /* for messages: the path, "stdout" or "output" */
+	mode_t mode;
+	sigset_t old_mask;
+};
+int viz_stream_begin(const struct viz_target *t, struct viz_stream *s);
+int viz_stream_end(struct viz_stream *s, bool ok);
 
 /* The red of leaked write ends, and of what a picture must not let pass unseen (an incomplete trace). */
 #define VIZ_RED "#d62728"

@@ -16,11 +16,11 @@ const struct cmd_entry cmd_query_entry = {
 	.name = "query",
 	.summary = "run SQL against a trace database (read-only)",
 	.help =
-	"usage: pooltrace query [--db FILE] [--csv] SQL\n"
-	"       pooltrace query [--db FILE] [--csv] -f FILE.sql\n"
+	"usage: pooltrace query [--db FILE] [--csv|--json|--jsonl] SQL\n"
+	"       pooltrace query [--db FILE] [--csv|--json|--jsonl] -f FILE.sql\n"
 	"\n"
 	"Opens the trace database read-only and runs the SQL (one or more\n"
-	"statements), printing each result as an aligned table, or as CSV.\n"
+	"statements), printing each result as an aligned table, as CSV, or as JSON.\n"
 	"Canned queries live in traces/queries/*.sql; the views fd_holds,\n"
 	"leaked_write_ends, eof_blockers and run_summary are the documented way in.\n"
 	"\n"
@@ -28,6 +28,10 @@ const struct cmd_entry cmd_query_entry = {
 	"  -d, --db FILE   trace database (default $POOLTRACE_DB, else ./pooltrace.db)\n"
 	"  -f, --file F    read the SQL from file F ('-' for standard input)\n"
 	"      --csv       print CSV (RFC 4180) instead of a table\n"
+	"      --json      print each statement's rows as one JSON array of objects,\n"
+	"                  {\"column\": value}: NULL null, integers exact, text any\n"
+	"                  bytes escaped (not UTF-8: U+FFFD), a blob a hex string\n"
+	"      --jsonl     the same objects, one per line, no array\n"
 	"  -h, --help      show this help\n"
 	"\n"
 	"The connection is read-only: a statement that would change the database, and\n"
@@ -42,6 +46,8 @@ static const struct option cmd_query_options[] = {
 	{ "db", required_argument, NULL, 'd' },
 	{ "file", required_argument, NULL, 'f' },
 	{ "csv", no_argument, NULL, 'c' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "jsonl", no_argument, NULL, 'l' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -82,7 +88,8 @@ static int cmd_query(int argc, char **argv)
 	const char *db = NULL, *file = NULL;
 	struct store *st;
 	char *sql;
-	bool csv = false;
+	enum query_format format = QUERY_TABLE;
+	const char *format_opt = NULL;
 	int c, rc;
 
 	optind = 1;
@@ -91,7 +98,15 @@ static int cmd_query(int argc, char **argv)
 		switch (c) {
 		case 'd': db = optarg; break;
 		case 'f': file = optarg; break;
-		case 'c': csv = true; break;
+		case 'c':
+		case 'j':
+		case 'l':
+			if (format_opt && strcmp(format_opt, argv[optind - 1]))
+				return cmd_usage_error(&cmd_query_entry, "%s and %s: give one output format", format_opt,
+						       argv[optind - 1]);
+			format_opt = argv[optind - 1];
+			format = c == 'c' ? QUERY_CSV : c == 'j' ? QUERY_JSON : QUERY_JSONL;
+			break;
 		case 'h': return cmd_help(&cmd_query_entry);
 		default: return cmd_bad_option(&cmd_query_entry, c, argv, cmd_query_options);
 		}
@@ -114,7 +129,7 @@ static int cmd_query(int argc, char **argv)
 		free(sql);
 		return cmd_status(rc);
 	}
-	rc = cmd_status(query_print(st, sql, csv, stdout));
+	rc = cmd_status(query_print(st, sql, format, stdout));
 	store_close(st);
 	free(sql);
 	/* Output that did not reach its destination (a full disk, a closed

@@ -2,6 +2,7 @@
 #include "cli/cmd.h"
 #include "store/store.h"
 #include "ptrace/tracer.h"
+#include "base/json.h"
 #include "base/util.h"
 
 #include <getopt.h>
@@ -61,6 +62,8 @@ const struct cmd_entry cmd_record_entry = {
 	"      --kill-on-deadlock  with -p: kill a deadlocked tree, as record of CMD\n"
 	"                       does (default: record the deadlock and detach)\n"
 	CMD_GATE_HELP
+	"      --json           the summary as one JSON object instead of words, on\n"
+	"                       stderr like the words (stdout is CMD's)\n"
 	"  -q, --quiet          no summary line\n"
 	"  -h, --help           show this help\n"
 	"\n"
@@ -88,6 +91,7 @@ static const struct option cmd_record_options[] = {
 	{ "io", no_argument, NULL, 'i' },
 	{ "fail-on", required_argument, NULL, 'F' },
 	{ "error-exitcode", required_argument, NULL, 'E' },
+	{ "json", no_argument, NULL, 'j' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -185,12 +189,47 @@ static char *cmd_record_cmdline(pid_t pid)
 	return s;
 }
 
+/*
+ * The summary as one JSON object (docs/query.md#json-summaries), on stderr
+ * where the words go: CMD's stdout is often a pipeline's data. "command" is
+ * the command line as the words give it (shell-quoted); "argv" the words
+ * themselves, any bytes escaped.
+ */
+static void cmd_record_json(const struct tracer_config *cfg, const struct tracer_result *res, bool fails,
+			    const char *gate_why, const char *hint)
+{
+	fputs("{\"run\": ", stderr);
+	json_write_int(stderr, res->run_id);
+	fprintf(stderr, ", \"source\": \"%s\", \"command\": ", cfg->attach ? "attach" : "record");
+	json_write_str(stderr, cfg->command);
+	fputs(", \"argv\": [", stderr);
+	for (char *const *a = cfg->argv; *a; a++) {
+		if (a != cfg->argv)
+			fputs(", ", stderr);
+		json_write_str(stderr, *a);
+	}
+	fputs("], \"outcome\": ", stderr);
+	json_write_str(stderr, res->outcome);
+	if (cfg->attach)
+		fprintf(stderr, ", \"pid\": %d", (int)cfg->attach);
+	if (res->exited)
+		fprintf(stderr, ", \"status\": %d", res->status);
+	else
+		fputs(", \"status\": null", stderr);
+	fprintf(stderr, ", \"processes\": %ld, \"socketpairs\": %ld, \"io\": %s, \"incomplete\": ",
+		res->processes, res->socketpairs, cfg->io ? "true" : "false");
+	json_write_str(stderr, res->incomplete[0] ? res->incomplete : NULL);
+	fprintf(stderr, ", \"events\": %llu, \"db\": ", (unsigned long long)res->events);
+	json_write_str(stderr, cfg->db_path);
+	cmd_json_summary_end(stderr, res->leaked_write_ends, res->eof_blockers, fails, gate_why, hint);
+}
+
 static int cmd_record(int argc, char **argv)
 {
 	struct tracer_config cfg = { .hang_ms = 500 };
 	struct tracer_result res;
 	const char *db = NULL;
-	bool quiet = false;
+	bool quiet = false, json = false;
 	char *command, counts[96], gate_why[160], hint[PATH_MAX + 64];
 	struct cmd_gate gate = CMD_GATE_INIT;
 	bool fails;
@@ -204,6 +243,7 @@ static int cmd_record(int argc, char **argv)
 		switch (c) {
 		case 'd': db = optarg; break;
 		case 'q': quiet = true; break;
+		case 'j': json = true; break;
 		case 'i': cfg.io = true; break;
 		case 'F':
 			if ((rc = cmd_gate_parse_list(&cmd_record_entry, optarg, &gate)))
@@ -251,7 +291,11 @@ static int cmd_record(int argc, char **argv)
 	}
 	fails = cmd_gate_check(&gate, !strcmp(res.outcome, "deadlock"), res.leaked_write_ends, res.eof_blockers, gate_why,
 			       sizeof(gate_why));
-	if (!quiet && cfg.attach) {
+	cmd_explain_hint(hint, sizeof(hint), res.run_id, cfg.db_path, !strcmp(res.outcome, "deadlock"), res.leaked_write_ends,
+			 res.eof_blockers);
+	if (!quiet && json) {
+		cmd_record_json(&cfg, &res, fails, gate_why, hint);
+	} else if (!quiet && cfg.attach) {
 		char status[32] = "";
 
 		if (res.exited)
@@ -263,9 +307,7 @@ static int cmd_record(int argc, char **argv)
 			cmd_counts(counts, sizeof(counts), res.leaked_write_ends, res.eof_blockers),
 			res.socketpairs && !cfg.io ? " (of pipes: socketpair ends are counted with --io)" : "",
 			res.incomplete[0] ? " (incomplete: " : "", res.incomplete, res.incomplete[0] ? ")" : "",
-			(unsigned long long)res.events, cfg.db_path, gate_why,
-			cmd_explain_hint(hint, sizeof(hint), res.run_id, cfg.db_path, !strcmp(res.outcome, "deadlock"),
-					 res.leaked_write_ends, res.eof_blockers));
+			(unsigned long long)res.events, cfg.db_path, gate_why, hint);
 	} else if (!quiet)
 		fprintf(stderr, "pooltrace: run %lld: %s: %s, status %d; %ld process%s; %s%s%s%s%s; %llu events in %s%s%s\n",
 			(long long)res.run_id, command, res.outcome, res.status, res.processes, res.processes == 1 ? "" : "es",
@@ -273,9 +315,7 @@ static int cmd_record(int argc, char **argv)
 			/* Without the reads, an end in use looks untouched: see leaked_write_ends. */
 			res.socketpairs && !cfg.io ? " (of pipes: socketpair ends are counted with --io)" : "",
 			res.incomplete[0] ? " (incomplete: " : "", res.incomplete, res.incomplete[0] ? ")" : "",
-			(unsigned long long)res.events, cfg.db_path, gate_why,
-			cmd_explain_hint(hint, sizeof(hint), res.run_id, cfg.db_path, !strcmp(res.outcome, "deadlock"),
-					 res.leaked_write_ends, res.eof_blockers));
+			(unsigned long long)res.events, cfg.db_path, gate_why, hint);
 	else if (fails)
 		fprintf(stderr, "pooltrace: run %lld%s\n", (long long)res.run_id, gate_why);
 	free(command);

@@ -3,6 +3,7 @@
 #include "pool/scenario.h"
 #include "store/store.h"
 #include "pool/supervisor.h"
+#include "base/json.h"
 #include "base/util.h"
 
 #include <errno.h>
@@ -57,6 +58,8 @@ const struct cmd_entry cmd_run_entry = {
 	"      --stats          also print the event rate the database took, and when\n"
 	"                       each phase of the run ended (stderr)\n"
 	CMD_GATE_HELP
+	"      --json           print the summary as one JSON object on stdout instead\n"
+	"                       (docs/query.md#json-summaries)\n"
 	"  -q, --quiet          print nothing on success\n"
 	"  -h, --help           show this help\n"
 	"\n"
@@ -73,7 +76,7 @@ const struct cmd_entry cmd_run_entry = {
 };
 
 enum { OPT_TASK_MS = 256, OPT_CRASH, OPT_NO_TRACE, OPT_NO_IO, OPT_HANG_MS, OPT_LOG_SIZE, OPT_LOG_WAIT, OPT_STATS, OPT_DELAY,
-       OPT_SCENARIO, OPT_PAUSE, OPT_FAIL_ON, OPT_ERROR_EXITCODE };
+       OPT_SCENARIO, OPT_PAUSE, OPT_FAIL_ON, OPT_ERROR_EXITCODE, OPT_JSON };
 
 static const struct option cmd_run_options[] = {
 	{ "strategy", required_argument, NULL, 's' },
@@ -93,6 +96,7 @@ static const struct option cmd_run_options[] = {
 	{ "shutdown-delay-ms", required_argument, NULL, OPT_DELAY },
 	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
 	{ "error-exitcode", required_argument, NULL, OPT_ERROR_EXITCODE },
+	{ "json", no_argument, NULL, OPT_JSON },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -149,6 +153,32 @@ static int cmd_run_number(const char *opt, const char *s, long min, long max, lo
 	return 0;
 }
 
+/* The summary line as one JSON object (docs/query.md#json-summaries); an untraced run has no id, events or counts. */
+static void cmd_run_json(const struct supervisor_config *cfg, const struct supervisor_result *res, bool fails,
+			 const char *gate_why, const char *hint)
+{
+	fputs("{\"run\": ", stdout);
+	if (cfg->trace)
+		json_write_int(stdout, res->run_id);
+	else
+		fputs("null", stdout);
+	fprintf(stdout, ", \"source\": \"pool\", \"traced\": %s, \"strategy\": ", cfg->trace ? "true" : "false");
+	json_write_str(stdout, pool_run_name(&cfg->pool));
+	fprintf(stdout, ", \"workers\": %d, \"tasks\": %ld, \"outcome\": ", cfg->pool.workers, cfg->pool.tasks);
+	json_write_str(stdout, res->outcome);
+	if (cfg->trace) {
+		fprintf(stdout, ", \"events\": %llu, \"events_dropped\": %llu, \"events_torn\": %llu, \"db\": ",
+			(unsigned long long)res->events, (unsigned long long)res->dropped, (unsigned long long)res->torn);
+		json_write_str(stdout, cfg->db_path);
+	} else {
+		fputs(", \"events\": null, \"events_dropped\": null, \"events_torn\": null, \"db\": null", stdout);
+	}
+	fputs(", \"seconds\": ", stdout);
+	json_write_real(stdout, res->seconds);
+	cmd_json_summary_end(stdout, cfg->trace ? res->leaked_write_ends : -1, cfg->trace ? res->eof_blockers : -1, fails,
+			     gate_why, hint);
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	struct supervisor_config cfg = {
@@ -162,7 +192,7 @@ static int cmd_run(int argc, char **argv)
 	struct supervisor_result res;
 	const char *db = NULL;
 	long v, crash = -1, workers = -1, tasks = -1, pause = -1, hang = -1;
-	bool quiet = false, stats = false, strategy = false;
+	bool quiet = false, stats = false, strategy = false, json = false;
 	char incomplete[96] = "", counts[96], gate_why[160], hint[PATH_MAX + 64];
 	struct cmd_gate gate = CMD_GATE_INIT;
 	bool fails = false;
@@ -225,6 +255,9 @@ static int cmd_run(int argc, char **argv)
 		case OPT_STATS:
 			stats = true;
 			break;
+		case OPT_JSON:
+			json = true;
+			break;
 		case OPT_FAIL_ON:
 			rc = cmd_gate_parse_list(&cmd_run_entry, optarg, &gate);
 			break;
@@ -279,13 +312,15 @@ static int cmd_run(int argc, char **argv)
 			 (unsigned long long)res.dropped);
 	fails = cmd_gate_check(&gate, !strcmp(res.outcome, "deadlock"), cfg.trace ? res.leaked_write_ends : -1,
 			       cfg.trace ? res.eof_blockers : -1, gate_why, sizeof(gate_why));
-	if (!quiet && cfg.trace)
+	cmd_explain_hint(hint, sizeof(hint), res.run_id, cfg.db_path, cfg.trace && !strcmp(res.outcome, "deadlock"),
+			 cfg.trace ? res.leaked_write_ends : -1, cfg.trace ? res.eof_blockers : -1);
+	if (!quiet && json)
+		cmd_run_json(&cfg, &res, fails, gate_why, hint);
+	else if (!quiet && cfg.trace)
 		printf("run %lld: %s, %d workers, %ld tasks: %s; %s%s; %llu events in %s (%.2f s)%s%s\n",
 		       (long long)res.run_id, pool_run_name(&cfg.pool), cfg.pool.workers, cfg.pool.tasks, res.outcome,
 		       cmd_counts(counts, sizeof(counts), res.leaked_write_ends, res.eof_blockers), incomplete,
-		       (unsigned long long)res.events, cfg.db_path, res.seconds, gate_why,
-		       cmd_explain_hint(hint, sizeof(hint), res.run_id, cfg.db_path, !strcmp(res.outcome, "deadlock"),
-					res.leaked_write_ends, res.eof_blockers));
+		       (unsigned long long)res.events, cfg.db_path, res.seconds, gate_why, hint);
 	else if (!quiet)
 		printf("untraced run: %s, %d workers, %ld tasks: %s (%.2f s)%s\n",
 		       pool_run_name(&cfg.pool), cfg.pool.workers, cfg.pool.tasks, res.outcome,

@@ -2,6 +2,7 @@
 #include "cli/cmd.h"
 #include "store/store.h"
 #include "snapshot/snapshot.h"
+#include "base/json.h"
 #include "base/util.h"
 
 #include <errno.h>
@@ -45,6 +46,8 @@ const struct cmd_entry cmd_snapshot_entry = {
 	"                       else ./pooltrace.db); created if missing\n"
 	"      --all            every process whose fds may be read, instead of PIDs\n"
 	CMD_GATE_HELP
+	"      --json           one JSON object on stdout, with the summary's facts,\n"
+	"                       instead of the words and the summary line\n"
 	"  -q, --quiet          no summary line\n"
 	"  -h, --help           show this help\n"
 	"\n"
@@ -63,17 +66,34 @@ static const struct option cmd_snapshot_options[] = {
 	{ "all", no_argument, NULL, 'a' },
 	{ "fail-on", required_argument, NULL, 'F' },
 	{ "error-exitcode", required_argument, NULL, 'E' },
+	{ "json", no_argument, NULL, 'j' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* The words' and the summary line's facts as one JSON object on stdout (docs/query.md#json-summaries). */
+static void cmd_snapshot_json(const struct snapshot_config *cfg, const struct snapshot_result *res, int64_t leaked,
+			      int64_t blockers, bool fails, const char *gate_why, const char *hint)
+{
+	fputs("{\"run\": ", stdout);
+	json_write_int(stdout, res->run_id);
+	fputs(", \"source\": \"snapshot\", \"command\": ", stdout);
+	json_write_str(stdout, cfg->command);
+	fprintf(stdout, ", \"deadlock\": %s, \"deadlocked\": %zu, \"processes\": %zu, \"threads\": %zu, \"pipes\": %zu,"
+			" \"unread\": %zu, \"db\": ",
+		res->deadlocked ? "true" : "false", res->deadlocked, res->processes, res->threads, res->pipes,
+		res->unread);
+	json_write_str(stdout, cfg->db_path);
+	cmd_json_summary_end(stdout, leaked, blockers, fails, gate_why, hint);
+}
 
 static int cmd_snapshot(int argc, char **argv)
 {
 	struct snapshot_config cfg = { 0 };
 	struct snapshot_result res;
 	const char *db = NULL;
-	bool quiet = false;
+	bool quiet = false, json = false;
 	pid_t *roots;
 	char command[256], gate_why[160], hint[PATH_MAX + 64];
 	struct cmd_gate gate = CMD_GATE_INIT;
@@ -99,6 +119,7 @@ static int cmd_snapshot(int argc, char **argv)
 				return rc;
 			break;
 		case 'q': quiet = true; break;
+		case 'j': json = true; break;
 		case 'h': return cmd_help(&cmd_snapshot_entry);
 		default: return cmd_bad_option(&cmd_snapshot_entry, c, argv, cmd_snapshot_options);
 		}
@@ -121,7 +142,7 @@ static int cmd_snapshot(int argc, char **argv)
 	cfg.roots = roots;
 	cfg.command = command;
 	cfg.db_path = store_default_path(db);
-	rc = snapshot_run(&cfg, stdout, &res);
+	rc = snapshot_run(&cfg, json ? NULL : stdout, &res);
 	free(roots);
 	if (rc == -ESRCH || rc == -EACCES)
 		return EXIT_USAGE;
@@ -134,12 +155,16 @@ static int cmd_snapshot(int argc, char **argv)
 		store_close(st);
 	}
 	fails = cmd_gate_check(&gate, res.deadlocked > 0, leaked, blockers, gate_why, sizeof(gate_why));
-	if (!quiet)
+	cmd_explain_hint(hint, sizeof(hint), res.run_id, cfg.db_path, res.deadlocked > 0, leaked, blockers);
+	if (json) {
+		/* --json is the output, as the words are: -q silences only the summary line. */
+		cmd_snapshot_json(&cfg, &res, leaked, blockers, fails, gate_why, hint);
+		fflush(stdout);
+	} else if (!quiet)
 		fprintf(stderr, "pooltrace: run %lld: %s: %s; %zu process%s, %zu thread%s, %zu pipe%s; stored in %s%s%s\n",
 			(long long)res.run_id, command, res.deadlocked ? "deadlock" : "no deadlock", res.processes,
 			res.processes == 1 ? "" : "es", res.threads, res.threads == 1 ? "" : "s", res.pipes,
-			res.pipes == 1 ? "" : "s", cfg.db_path, gate_why,
-			cmd_explain_hint(hint, sizeof(hint), res.run_id, cfg.db_path, res.deadlocked > 0, leaked, blockers));
+			res.pipes == 1 ? "" : "s", cfg.db_path, gate_why, hint);
 	else if (fails)
 		fprintf(stderr, "pooltrace: run %lld%s\n", (long long)res.run_id, gate_why);
 	if (fails)

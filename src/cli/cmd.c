@@ -1,6 +1,7 @@
 /* cmd.c: the subcommand table and the option-error helpers every cmd-*.c shares. */
 #include "cli/cmd.h"
 
+#include "base/json.h"
 #include "base/util.h"
 #include "store/store.h"
 
@@ -20,6 +21,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_compare_entry,
 	&cmd_timeline_entry,
 	&cmd_report_entry,
+	&cmd_export_entry,
 	NULL,
 };
 
@@ -171,4 +173,26 @@ const char *cmd_explain_hint(char *buf, size_t size, int64_t run, const char *db
 	if (len + 2 < size)
 		snprintf(buf + len, size - len, "'");
 	return buf;
+}
+
+void cmd_json_summary_end(FILE *out, int64_t leaked, int64_t blockers, bool fails, const char *gate_why,
+			  const char *hint)
+{
+	static const char see[] = "; see: ", gate[] = "; fails --fail-on: ";
+
+	fputs(", \"leaked_write_ends\": ", out);
+	if (leaked < 0)
+		fputs("null", out);
+	else
+		json_write_int(out, leaked);
+	fputs(", \"eof_blockers\": ", out);
+	if (blockers < 0)
+		fputs("null", out);
+	else
+		json_write_int(out, blockers);
+	fprintf(out, ", \"fails_gate\": %s, \"gate\": ", fails ? "true" : "false");
+	json_write_str(out, !strncmp(gate_why, gate, sizeof(gate) - 1) ? gate_why + sizeof(gate) - 1 : NULL);
+	fputs(", \"explain\": ", out);
+	json_write_str(out, !strncmp(hint, see, sizeof(see) - 1) ? hint + sizeof(see) - 1 : NULL);
+	fputs("}\n", out);
 }

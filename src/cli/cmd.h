@@ -3,7 +3,9 @@
 #define POOLTRACE_CMD_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct cmd_entry {
 	const char *name;
@@ -20,6 +22,7 @@ extern const struct cmd_entry cmd_render_entry;
 extern const struct cmd_entry cmd_compare_entry;
 extern const struct cmd_entry cmd_timeline_entry;
 extern const struct cmd_entry cmd_report_entry;
+extern const struct cmd_entry cmd_export_entry;
 extern const struct cmd_entry cmd_explain_entry;
 
 /* Every subcommand, in the order `pooltrace --help` lists them; NULL-terminated. */
@@ -81,6 +84,17 @@ int cmd_gate_parse_code(const struct cmd_entry *e, const char *s, struct cmd_gat
  * leaked write ends"), else "" in buf.
  */
 int cmd_gate_check(const struct cmd_gate *g, int deadlock, int64_t leaked, int64_t blockers, char *buf, size_t size);
+
+/*
+ * The end every --json summary of run, record and snapshot shares, after the
+ * command's own fields: "leaked_write_ends" and "eof_blockers" (null when
+ * not counted), "fails_gate" (--fail-on found what it names), "gate" (why,
+ * as the words say it, or null) and "explain" (the explain command, or null
+ * when there is nothing to explain), then "}\n". hint and gate_why are what
+ * cmd_explain_hint and cmd_gate_check wrote.
+ */
+void cmd_json_summary_end(FILE *out, int64_t leaked, int64_t blockers, bool fails, const char *gate_why,
+			  const char *hint);
 
 /*
  * "; see: pooltrace explain --run N" (with --db DB unless DB is what

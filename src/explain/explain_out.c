@@ -9,6 +9,7 @@
  */
 #include "explain/explain.h"
 
+#include "base/json.h"
 #include "base/util.h"
 
 #include <ctype.h>
@@ -782,37 +783,6 @@ int explain_print_text(const struct explain *x, FILE *out)
 
 /* ---- JSON ---- */
 
-/* A JSON string: control characters as \u00NN, bytes that are not UTF-8 as U+FFFD; NULL is null. */
-static void json_str(FILE *out, const char *t)
-{
-	if (!t) {
-		fputs("null", out);
-		return;
-	}
-	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)t; *p;) {
-		int n = utf8_seq_len(p);
-
-		if (!n) {
-			fputs("\\ufffd", out);
-			p++;
-			continue;
-		}
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p == '\n')
-			fputs("\\n", out);
-		else if (*p == '\t')
-			fputs("\\t", out);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(out, "\\u%04x", *p);
-		else
-			fwrite(p, 1, (size_t)n, out);
-		p += n;
-	}
-	fputc('"', out);
-}
-
 static void json_int(FILE *out, int64_t v)
 {
 	if (v < 0)
@@ -831,9 +801,9 @@ static void json_proc(const struct explain *x, FILE *out, int pid)
 		!p ? "unknown" : p->role == EXPLAIN_PARENT ? "parent" : p->role == EXPLAIN_WORKER ? "worker" : "process");
 	json_int(out, p ? p->worker : -1);
 	fputs(", \"program\": ", out);
-	json_str(out, p ? p->program : NULL);
+	json_write_str(out, p ? p->program : NULL);
 	fputs(", \"name\": ", out);
-	json_str(out, b.s);
+	json_write_str(out, b.s);
 	fputc('}', out);
 	free(b.s);
 }
@@ -842,21 +812,21 @@ int explain_print_json(const struct explain *x, FILE *out)
 {
 	errno = 0;
 	fprintf(out, "{\n  \"run\": %lld,\n  \"source\": ", (long long)x->run);
-	json_str(out, x->source);
+	json_write_str(out, x->source);
 	fputs(",\n  \"command\": ", out);
-	json_str(out, x->command);
+	json_write_str(out, x->command);
 	fputs(",\n  \"strategy\": ", out);
-	json_str(out, x->strategy);
+	json_write_str(out, x->strategy);
 	fputs(",\n  \"workers\": ", out);
 	json_int(out, x->workers);
 	fputs(",\n  \"outcome\": ", out);
-	json_str(out, x->outcome);
+	json_write_str(out, x->outcome);
 	fputs(",\n  \"exit_status\": ", out);
 	json_int(out, x->exit_status);
 	fputs(",\n  \"incomplete\": ", out);
-	json_str(out, x->incomplete);
+	json_write_str(out, x->incomplete);
 	fputs(",\n  \"failure\": ", out);
-	json_str(out, x->failure);
+	json_write_str(out, x->failure);
 	fprintf(out, ",\n  \"io_events\": %s,\n  \"self_deadlock\": ", x->io_events ? "true" : "false");
 	json_int(out, x->self_deadlock ? x->self_deadlock : -1);
 	fputs(",\n  \"cycle\": [", out);
@@ -871,9 +841,9 @@ int explain_print_json(const struct explain *x, FILE *out)
 			continue;
 		}
 		fputs(", \"waits\": ", out);
-		json_str(out, h->child_wait ? "child" : h->end == 'r' ? "eof" : h->end == 'w' ? "room" : h->pipe_id >= 0 ? "socket" : "poll");
+		json_write_str(out, h->child_wait ? "child" : h->end == 'r' ? "eof" : h->end == 'w' ? "room" : h->pipe_id >= 0 ? "socket" : "poll");
 		fputs(", \"call\": ", out);
-		json_str(out, h->call[0] ? h->call : NULL);
+		json_write_str(out, h->call[0] ? h->call : NULL);
 		fprintf(out, ", \"seq\": %lld, \"fd\": ", (long long)h->seq);
 		json_int(out, h->child_wait ? -1 : h->fd);
 		fputs(", \"pipe_id\": ", out);
@@ -938,11 +908,11 @@ int explain_print_json(const struct explain *x, FILE *out)
 	fprintf(out, "%s],\n  \"fixes\": [", x->nblockers ? "\n  " : "");
 	for (size_t i = 0; i < x->nfixes; i++) {
 		fprintf(out, "%s\n    {\"rule\": ", i ? "," : "");
-		json_str(out, x->fixes[i].rule);
+		json_write_str(out, x->fixes[i].rule);
 		fputs(", \"pattern\": ", out);
-		json_str(out, x->fixes[i].pattern);
+		json_write_str(out, x->fixes[i].pattern);
 		fputs(", \"fix\": ", out);
-		json_str(out, x->fixes[i].fix);
+		json_write_str(out, x->fixes[i].fix);
 		if (!strcmp(x->fixes[i].rule, "accidental-order") && x->accident.close_seq >= 0)
 			fprintf(out, ", \"evidence\": {\"pipe_id\": %lld, \"holder\": %d, \"released_seq\": %lld, \"closer\": %d,"
 				     " \"closed_seq\": %lld}",

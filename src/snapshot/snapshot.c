@@ -733,7 +733,8 @@ int snapshot_run(const struct snapshot_config *cfg, FILE *out, struct snapshot_r
 		res->unread = s.unread;
 		for (size_t h = 0; h < s.nholds; h++)
 			res->pipes += s.holds[h].proc < s.ntree && (h == 0 || s.holds[h - 1].inode != s.holds[h].inode);
-		snap_words(&s, stuck, out);
+		if (out)
+			snap_words(&s, stuck, out);
 	}
 	session_free(s.ss);
 	hang_procs_free(s.threads, s.nthreads);

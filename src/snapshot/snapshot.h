@@ -26,7 +26,7 @@ struct snapshot_result {
  * Reads the trees, stores them as a run (runs.source 'snapshot', every fd
  * and process an event `found`, every blocked thread a `hang` event with
  * the holders of the end that would wake it), and writes the diagnosis in
- * words to out. Reads /proc only: it stops, signals and changes nothing of
+ * words to out (NULL: no words). Reads /proc only: it stops, signals and changes nothing of
  * the processes it reads. Returns 0; -ESRCH (a root does not exist) or
  * -EACCES (a root's fds may not be read) or -EINVAL (the database cannot be
  * used), each with one line printed; -EIO on a failure to store.

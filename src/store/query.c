@@ -1,7 +1,8 @@
-/* query.c: runs user SQL against a trace database and prints the rows as an aligned table or CSV. */
+/* query.c: runs user SQL against a trace database and prints the rows as an aligned table, CSV, or JSON. */
 #include "store/query.h"
 
 #include "store/store.h"
+#include "base/json.h"
 #include "base/util.h"
 
 #include <errno.h>
@@ -53,6 +54,66 @@ static void query_csv_row(FILE *out, char **row, int ncols)
 		free(row[c]);
 	}
 	fputc('\n', out);
+}
+
+/* One row as a JSON object, the column names as keys, each value as SQLite typed it. */
+static void query_json_row(FILE *out, sqlite3_stmt *stmt, int ncols)
+{
+	fputc('{', out);
+	for (int c = 0; c < ncols; c++) {
+		if (c)
+			fputs(", ", out);
+		json_write_str(out, sqlite3_column_name(stmt, c));
+		fputs(": ", out);
+		switch (sqlite3_column_type(stmt, c)) {
+		case SQLITE_INTEGER:
+			json_write_int(out, sqlite3_column_int64(stmt, c));
+			break;
+		case SQLITE_FLOAT:
+			json_write_real(out, sqlite3_column_double(stmt, c));
+			break;
+		case SQLITE_TEXT: {
+			const char *text = (const char *)sqlite3_column_text(stmt, c);
+
+			json_write_strn(out, text ? text : "", text ? (size_t)sqlite3_column_bytes(stmt, c) : 0);
+			break;
+		}
+		case SQLITE_BLOB: {
+			const void *blob = sqlite3_column_blob(stmt, c);
+
+			json_write_hex(out, blob, blob ? (size_t)sqlite3_column_bytes(stmt, c) : 0);
+			break;
+		}
+		default:
+			fputs("null", out);
+		}
+	}
+	fputc('}', out);
+}
+
+/*
+ * Prints one prepared statement's rows as JSON: an array of objects, one a
+ * line, or (jsonl) just the objects, one a line. Returns the last
+ * sqlite3_step code (SQLITE_DONE when every row was read).
+ */
+static int query_statement_json(sqlite3_stmt *stmt, bool jsonl, FILE *out)
+{
+	int ncols = sqlite3_column_count(stmt), rc;
+	size_t rows = 0;
+
+	if (!jsonl)
+		fputc('[', out);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (!jsonl)
+			fputs(rows ? ",\n" : "\n", out);
+		query_json_row(out, stmt, ncols);
+		if (jsonl)
+			fputc('\n', out);
+		rows++;
+	}
+	if (!jsonl)
+		fputs(rows ? "\n]\n" : "]\n", out);
+	return rc;
 }
 
 static void query_table_add(struct query_table *t, char **row)
@@ -116,12 +177,23 @@ static void query_table_free(struct query_table *t)
  * says both with the same codes, so every other failure counts as the
  * file's), with the message printed.
  */
-static int query_statement(struct store *st, sqlite3_stmt *stmt, bool csv, FILE *out)
+static int query_statement(struct store *st, sqlite3_stmt *stmt, enum query_format format, FILE *out)
 {
 	struct query_table t = { .ncols = sqlite3_column_count(stmt) };
+	bool csv = format == QUERY_CSV;
 	char **row = NULL;
 	int rc, ret = 0;
 
+	if (format == QUERY_JSON || format == QUERY_JSONL) {
+		/* A statement with no columns prints nothing, as in a table. */
+		if (t.ncols > 0)
+			rc = query_statement_json(stmt, format == QUERY_JSONL, out);
+		else
+			while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+				;
+		t.ncols = 0; /* printed already */
+		goto done;
+	}
 	if (t.ncols > 0) {
 		t.width = xcalloc((size_t)t.ncols, sizeof(*t.width));
 		t.numeric = xcalloc((size_t)t.ncols, sizeof(*t.numeric));
@@ -149,6 +221,7 @@ static int query_statement(struct store *st, sqlite3_stmt *stmt, bool csv, FILE 
 		else
 			query_table_add(&t, row);
 	}
+done:
 	/* load_extension() on a connection that loads none says only this. */
 	if (rc != SQLITE_DONE && (rc & 0xff) == SQLITE_ERROR && !strcmp(sqlite3_errmsg(st->db), "not authorized")) {
 		error("query: not authorized: query loads no extension and changes nothing");
@@ -163,7 +236,7 @@ static int query_statement(struct store *st, sqlite3_stmt *stmt, bool csv, FILE 
 	return ret;
 }
 
-int query_print(struct store *st, const char *sql, bool csv, FILE *out)
+int query_print(struct store *st, const char *sql, enum query_format format, FILE *out)
 {
 	const char *tail = sql;
 	int first = 1;
@@ -188,10 +261,11 @@ int query_print(struct store *st, const char *sql, bool csv, FILE *out)
 			sqlite3_finalize(stmt);
 			return -EINVAL;
 		}
-		if (!first && sqlite3_column_count(stmt) > 0 && !csv)
+		/* Tables are a blank line apart; CSV, JSON arrays and lines follow each other. */
+		if (!first && sqlite3_column_count(stmt) > 0 && format == QUERY_TABLE)
 			fputc('\n', out);
 		first = 0;
-		rc = query_statement(st, stmt, csv, out);
+		rc = query_statement(st, stmt, format, out);
 		sqlite3_finalize(stmt);
 		if (rc < 0)
 			return rc;
