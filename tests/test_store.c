@@ -91,6 +91,8 @@ static void check_upgrade_from(int version)
 	holds = t_sql_int(db, "SELECT count(*) FROM holds");
 	runs_before = t_sql_int(db, "SELECT sum(length(id || source || ifnull(command, '') || ifnull(strategy, '') ||"
 				    " outcome || started_at || started_ns || ended_ns || events)) FROM runs");
+	/* Version 10 (and 11): no stacks tables (version 12's, record --stacks). */
+	t_sql_exec(db, "DROP TABLE stacks; DROP TABLE stack_frames; DROP TABLE event_stacks; PRAGMA user_version = 10;");
 	/* Version 9: no holds_write_ends, eof_holders as it was then (it read every hold of the giver). */
 	t_sql_exec(db, "DROP VIEW run_summary; DROP VIEW eof_blockers; DROP VIEW eof_holders;"
 		       "DROP INDEX holds_write_ends;");
@@ -213,7 +215,10 @@ static void check_upgrade_from(int version)
 
 	/* A writer upgrades it in place: old runs unchanged, the new one chunked. */
 	cr_assert_eq(t_run(&r, "run --db old.db -s close-all -w 3 -t 30"), 0, "%s", r.err);
-	cr_expect_eq(t_sql_int(db, "PRAGMA user_version"), 10);
+	cr_expect_eq(t_sql_int(db, "PRAGMA user_version"), 12);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN"
+				   " ('stacks', 'stack_frames', 'event_stacks')"),
+		     3, "version 12's stacks tables are made");
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'runs' AND sql LIKE '%%''snapshot''%%'"), 1,
 		     "version 9's runs takes source 'snapshot'");
 	cr_expect_eq(t_sql_int(db, "SELECT sum(length(id || source || ifnull(command, '') || ifnull(strategy, '') ||"

@@ -17,7 +17,7 @@ const struct cmd_entry cmd_record_entry = {
 	.name = "record",
 	.summary = "run any program under ptrace, recording its pipes and fds",
 	.help =
-	"usage: pooltrace record [--db FILE] [--io] [--hang-ms MS] [--fail-on LIST] [-q] -- CMD [ARGS...]\n"
+	"usage: pooltrace record [--db FILE] [--io] [--stacks] [--hang-ms MS] [--fail-on LIST] [-q] -- CMD [ARGS...]\n"
 	"\n"
 	"Runs CMD under ptrace, following every fork, vfork, clone and exec, and\n"
 	"records its pipes and socketpairs, closes, dups, shutdowns of socketpair\n"
@@ -45,6 +45,10 @@ const struct cmd_entry cmd_record_entry = {
 	"                       socketpair ends (needed to count those in\n"
 	"                       leaked_write_ends); calls on other fds still run\n"
 	"                       unstopped\n"
+	"      --stacks         also record the calling thread's stack (libdwfl) at each\n"
+	"                       pipe, socketpair, fork, dup, close of a pipe end and\n"
+	"                       exec, not at reads and writes: file:line with debug info\n"
+	"                       (-g), else function names; explain then says where\n"
 	"      --hang-ms MS     no event for MS ms triggers a deadlock check (default 500)\n"
 	CMD_GATE_HELP
 	"  -q, --quiet          no summary line\n"
@@ -67,6 +71,7 @@ static const struct option cmd_record_options[] = {
 	{ "db", required_argument, NULL, 'd' },
 	{ "hang-ms", required_argument, NULL, 'H' },
 	{ "io", no_argument, NULL, 'i' },
+	{ "stacks", no_argument, NULL, 'S' },
 	{ "fail-on", required_argument, NULL, 'F' },
 	{ "error-exitcode", required_argument, NULL, 'E' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -167,6 +172,7 @@ static int cmd_record(int argc, char **argv)
 		case 'd': db = optarg; break;
 		case 'q': quiet = true; break;
 		case 'i': cfg.io = true; break;
+		case 'S': cfg.stacks = true; break;
 		case 'F':
 			if ((rc = cmd_gate_parse_list(&cmd_record_entry, optarg, &gate)))
 				return rc;

@@ -11,6 +11,7 @@ struct tracer_config {
 	const char *command; /* argv shell-quoted, for runs.command */
 	long hang_ms;        /* no event for this long triggers a deadlock check */
 	bool io;             /* also record read and write (readv, writev) on pipes */
+	bool stacks;         /* the calling thread's stack at each pipe, socketpair, fork, dup, close of a pipe end, exec */
 };
 
 struct tracer_result {
