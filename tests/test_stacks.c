@@ -1,0 +1,121 @@
+/* test_stacks.c: record --stacks: the stacks of the C++ pool's pipes and forks, with and without debug info, and none without the option. */
+#include "helpers.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PROG(name) POOLTRACE_PROGRAMS "/" name
+
+/* The line of tests/programs/cxxpool.cpp that holds call, e.g. "fork()": read from the source, not written here. */
+static int source_line(const char *call)
+{
+	FILE *f = fopen(POOLTRACE_SRC "/tests/programs/cxxpool.cpp", "r");
+	char line[512];
+	int n = 0, found = 0;
+
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		n++;
+		if (strstr(line, call) && !strstr(line, "//")) {
+			cr_assert_eq(found, 0, "%s is on one line only", call);
+			found = n;
+		}
+	}
+	fclose(f);
+	cr_assert_gt(found, 0, "%s is in cxxpool.cpp", call);
+	return found;
+}
+
+/* The fork events of run 1 whose parent is the program's (not pooltrace's own fork of the first process). */
+#define PROGRAM_FORKS "FROM events e JOIN runs r ON r.id = e.run_id WHERE e.kind = 'fork' AND e.other_pid != r.supervisor_pid"
+
+/*
+ * With -g, every fork's stack holds a frame at the fork() call's file:line,
+ * in the constructor, and every pipe's one at the pipe() call's; each such
+ * stack is stored once, whichever of the forks had it. explain says where.
+ */
+Test(stacks, every_fork_has_its_file_line_with_debug_info, .timeout = 60)
+{
+	const char *db = t_path("g.db");
+	int fork_line = source_line("fork()"), pipe_line = source_line("pipe(p)");
+	struct t_result r;
+	char want[160], *at;
+
+	cr_assert_eq(t_run(&r, "record --db g.db --stacks -q -- " PROG("cxxpool-g") " 3 fixed"), 0, "%s", r.err);
+	cr_assert_eq(t_sql_int(db, "SELECT count(*) " PROGRAM_FORKS), 3);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) " PROGRAM_FORKS " AND EXISTS (SELECT 1 FROM event_stacks s"
+				   " JOIN stack_frames f USING (run_id, stack_id) WHERE s.run_id = e.run_id AND s.seq = e.seq"
+				   " AND f.file LIKE '%%cxxpool.cpp' AND f.line = %d AND f.function LIKE 'ProcessPool::ProcessPool%%')",
+				   fork_line),
+		     3, "every fork's stack names cxxpool.cpp:%d in ProcessPool::ProcessPool", fork_line);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events e JOIN event_stacks s USING (run_id, seq)"
+				   " JOIN stacks k USING (run_id, stack_id) JOIN stack_frames f ON f.run_id = k.run_id"
+				   " AND f.stack_id = k.stack_id AND f.frame = k.own_frame"
+				   " WHERE e.kind = 'pipe' AND f.file LIKE '%%cxxpool.cpp' AND f.line = %d", pipe_line),
+		     3, "every pipe's own frame is cxxpool.cpp:%d", pipe_line);
+	cr_expect_eq(t_sql_int(db, "SELECT count(DISTINCT s.stack_id) FROM events e JOIN runs r ON r.id = e.run_id"
+				   " JOIN event_stacks s ON s.run_id = e.run_id AND s.seq = e.seq"
+				   " WHERE e.kind = 'fork' AND e.other_pid != r.supervisor_pid"),
+		     1, "the three forks share one stack row");
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM stacks"), t_sql_int(db, "SELECT count(DISTINCT stack_id) FROM event_stacks"),
+		     "each distinct stack is stored once");
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM stacks k WHERE depth != (SELECT count(*) FROM stack_frames f"
+				   " WHERE f.run_id = k.run_id AND f.stack_id = k.stack_id)"), 0);
+	/* Not at reads or writes: the 12 tasks' writes have no stack (and no --io: none are events). */
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM event_stacks s JOIN events e USING (run_id, seq)"
+				   " WHERE e.kind NOT IN ('pipe', 'socketpair', 'fork', 'dup', 'dup2', 'close', 'close_range', 'exec')"), 0);
+
+	/* The naive pool deadlocks: explain says where the leaked end was handed on, and where its pipe was made. */
+	cr_assert_eq(t_run(&r, "record --db g.db --stacks -q -- " PROG("cxxpool-g") " 3"), 128 + 9, "%s", r.err);
+	t_run(&r, "explain --db g.db");
+	/* (The fd is whatever the pool got: the test runner may have given it one more.) */
+	snprintf(want, sizeof(want), "forked at cxxpool.cpp:%d in ProcessPool::ProcessPool while holding pipe 1's write end (fd ",
+		 fork_line);
+	cr_assert(at = strstr(r.out, want), "explain says '%s':\n%s%s", want, r.out, r.err);
+	snprintf(want, sizeof(want), "), created at cxxpool.cpp:%d in ProcessPool::ProcessPool\n", pipe_line);
+	cr_expect(strstr(at, want) && strstr(at, want) < strchr(at, '\n') + 1, "then '%s':\n%s", want, r.out);
+	t_run(&r, "explain --db g.db --json");
+	snprintf(want, sizeof(want), "\"forked_at\": \"cxxpool.cpp:%d in ProcessPool::ProcessPool\"", fork_line);
+	cr_expect(strstr(r.out, want), "explain --json has %s:\n%s", want, r.out);
+}
+
+/* Without -g there is no file:line, but the symbol table still names the functions, and explain says them. */
+Test(stacks, without_debug_info_the_function_names_still_appear, .timeout = 60)
+{
+	const char *db = t_path("nog.db");
+	struct t_result r;
+
+	cr_assert_eq(t_run(&r, "record --db nog.db --stacks -q -- " PROG("cxxpool") " 3 fixed"), 0, "%s", r.err);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) " PROGRAM_FORKS " AND EXISTS (SELECT 1 FROM event_stacks s"
+				   " JOIN stacks k USING (run_id, stack_id) JOIN stack_frames f ON f.run_id = k.run_id"
+				   " AND f.stack_id = k.stack_id AND f.frame = k.own_frame"
+				   " WHERE s.run_id = e.run_id AND s.seq = e.seq"
+				   " AND f.module LIKE '%%/cxxpool' AND f.file IS NULL AND f.function = 'ProcessPool::ProcessPool(int, bool)')"),
+		     3, "every fork's own frame is the constructor, by its symbol");
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM stack_frames WHERE function = 'main' AND module LIKE '%%/cxxpool'"),
+		     t_sql_int(db, "SELECT count(*) FROM stacks k WHERE EXISTS (SELECT 1 FROM stack_frames f"
+				   " WHERE f.stack_id = k.stack_id AND f.module LIKE '%%/cxxpool')"),
+		     "main is below every stack of the program's own code");
+	cr_assert_eq(t_run(&r, "record --db nog.db --stacks -q -- " PROG("cxxpool") " 3"), 128 + 9, "%s", r.err);
+	t_run(&r, "explain --db nog.db");
+	cr_expect(strstr(r.out, "forked at ProcessPool::ProcessPool in cxxpool+0x"), "%s%s", r.out, r.err);
+	cr_expect(strstr(r.out, "created at ProcessPool::ProcessPool in cxxpool+0x"), "%s%s", r.out, r.err);
+}
+
+/* Without --stacks nothing of it is recorded: no rows, and explain's words are as before. */
+Test(stacks, without_the_option_there_are_no_stack_rows, .timeout = 60)
+{
+	const char *db = t_path("none.db");
+	struct t_result r;
+
+	cr_assert_eq(t_run(&r, "record --db none.db -q -- " PROG("cxxpool-g") " 3"), 128 + 9, "%s", r.err);
+	cr_expect_eq(t_sql_int(db, "SELECT (SELECT count(*) FROM stacks) + (SELECT count(*) FROM stack_frames)"
+				   " + (SELECT count(*) FROM event_stacks)"), 0);
+	t_run(&r, "explain --db none.db");
+	cr_expect(strstr(r.out, "handed on by fork"), "%s%s", r.out, r.err);
+	cr_expect_null(strstr(r.out, "forked at"), "%s", r.out);
+	t_run(&r, "explain --db none.db --json");
+	cr_expect_null(strstr(r.out, "forked_at"), "%s", r.out);
+}
