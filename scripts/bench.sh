@@ -91,7 +91,7 @@ stacks_rows() {
   compare "record --stacks against record" "$bin" record --db "$db" -q -- "${prog[@]}" ::: \
     "$bin" record --db "$db" -q --stacks -- "${prog[@]}"
   if command -v strace >/dev/null; then
-    compare "record --stacks against strace -f -k" strace -f -k -o /dev/null -e trace="$calls" "${prog[@]}" ::: \
+    compare "record --stacks against strace -f -k" strace -f -k --seccomp-bpf -o /dev/null -e trace="$calls" "${prog[@]}" ::: \
       "$bin" record --db "$db" -q --stacks -- "${prog[@]}"
   fi
   if command -v taskset >/dev/null; then

@@ -47,9 +47,27 @@ struct stacks {
 	bool demangle_tried;
 };
 
+static bool stacks_system(const char *module);
+
+/*
+ * Debug info for the program's own modules only. The C library's (libc6-dbg)
+ * is tens of MB that libdwfl would open in every process's session, for its
+ * .debug_frame and line table: its frames are unwound from .eh_frame and
+ * named from its symbols instead, and the words use the program's frame.
+ */
+static int stacks_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+				 const char *file_name, const char *debuglink_file, GElf_Word debuglink_crc,
+				 char **debuginfo_file_name)
+{
+	if (stacks_system(modname))
+		return -1;
+	return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file, debuglink_crc,
+					    debuginfo_file_name);
+}
+
 static const Dwfl_Callbacks stacks_callbacks = {
 	.find_elf = dwfl_linux_proc_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.find_debuginfo = stacks_find_debuginfo,
 };
 
 struct stacks *stacks_new(void)
