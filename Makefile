@@ -129,7 +129,7 @@ check-valgrind: $(BIN) $(PROBE)
 	tests/valgrind.sh $(BIN) $(PROBE)
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/programs/cxxpool-g
+	@$(MAKE) --no-print-directory all $(BUILD)/programs/cxxpool-g $(BUILD)/programs/manypipes
 	@scripts/bench.sh $(BIN)
 
 docs:

@@ -98,6 +98,10 @@ stacks_rows() {
     pin=(taskset -c 0)
     compare "record --stacks against record, pinned" "$bin" record --db "$db" -q -- "${prog[@]}" ::: \
       "$bin" record --db "$db" -q --stacks -- "${prog[@]}"
+    # The worst case: every event a stack (16000 pipes made and closed, 48000 captures).
+    local many=("$(dirname "$bin")/programs/manypipes" 16000 close)
+    compare "--stacks, 48000 captures (manypipes), pinned" "$bin" record --db "$db" -q -- "${many[@]}" ::: \
+      "$bin" record --db "$db" -q --stacks -- "${many[@]}"
     pin=()
   fi
 }
