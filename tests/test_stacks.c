@@ -119,3 +119,38 @@ Test(stacks, without_the_option_there_are_no_stack_rows, .timeout = 60)
 	t_run(&r, "explain --db none.db --json");
 	cr_expect_null(strstr(r.out, "forked_at"), "%s", r.out);
 }
+
+/*
+ * An exec's stack is where the old program called execve (the shell's
+ * frames, none of the new program's), and the new program's own calls
+ * after it are named from the new program (its session made anew).
+ */
+Test(stacks, an_exec_has_the_old_programs_stack_and_the_new_one_its_own, .timeout = 60)
+{
+	const char *db = t_path("exec.db");
+	int fork_line = source_line("fork()");
+	struct t_result r;
+
+	cr_assert_eq(t_run(&r, "record --db exec.db --stacks -q -- sh -c '" PROG("cxxpool-g") " 2 fixed; true'"), 0, "%s",
+		     r.err);
+	cr_assert_eq(t_sql_int(db, "SELECT count(*) FROM events WHERE kind = 'exec' AND detail LIKE '%%/cxxpool-g'"), 1);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events e JOIN event_stacks s USING (run_id, seq)"
+				   " JOIN stacks k USING (run_id, stack_id) JOIN stack_frames f ON f.run_id = k.run_id"
+				   " AND f.stack_id = k.stack_id AND f.frame = k.own_frame"
+				   " WHERE e.kind = 'exec' AND e.detail LIKE '%%/cxxpool-g'"
+				   " AND f.module = (SELECT detail FROM events WHERE kind = 'exec' ORDER BY seq LIMIT 1)"),
+		     1, "the exec's own frame is in the shell that called it");
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events e JOIN event_stacks s USING (run_id, seq)"
+				   " JOIN stack_frames f USING (run_id, stack_id)"
+				   " WHERE e.kind = 'exec' AND f.module LIKE '%%/cxxpool-g'"),
+		     0, "and none of its frames is the new program's");
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events e JOIN event_stacks s USING (run_id, seq)"
+				   " JOIN stack_frames f USING (run_id, stack_id)"
+				   " WHERE e.kind = 'fork' AND f.file LIKE '%%cxxpool.cpp' AND f.line = %d", fork_line),
+		     2, "the pool's two forks after the exec are at cxxpool.cpp:%d", fork_line);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events e JOIN runs r ON r.id = e.run_id"
+				   " JOIN event_stacks s USING (run_id, seq)"
+				   " WHERE e.kind = 'exec' AND e.pid = (SELECT min(pid) FROM processes)"
+				   " AND e.seq = (SELECT min(seq) FROM events WHERE kind = 'exec')"),
+		     0, "the first process's first exec is pooltrace's own: no stack");
+}
