@@ -154,3 +154,33 @@ Test(stacks, an_exec_has_the_old_programs_stack_and_the_new_one_its_own, .timeou
 				   " AND e.seq = (SELECT min(seq) FROM events WHERE kind = 'exec')"),
 		     0, "the first process's first exec is pooltrace's own: no stack");
 }
+
+/* The report carries each event's stack in its list item (shown for the current event only); a run without has none. */
+Test(stacks, the_report_shows_the_current_events_stack, .timeout = 60)
+{
+	struct t_result r;
+	char want[96], *html, *fork_item;
+	FILE *f;
+	long n;
+
+	cr_assert_eq(t_run(&r, "record --db rep.db --stacks -q -- " PROG("cxxpool-g") " 2 fixed"), 0, "%s", r.err);
+	cr_assert_eq(t_run(&r, "record --db rep.db -q -- " PROG("cxxpool-g") " 2 fixed"), 0, "%s", r.err);
+	cr_assert_eq(t_run(&r, "report --db rep.db --run 1 -o with.html"), 0, "%s", r.err);
+	cr_assert_not_null(f = fopen(t_path("with.html"), "r"));
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	html = calloc(1, (size_t)n + 1);
+	cr_assert_eq(fread(html, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	cr_assert(strstr(html, "#events li.current .stack { display: block; }"), "the style shows the current one");
+	/* The pool's first fork (not pooltrace's own, the first item): its item holds its stack. */
+	cr_assert(fork_item = strstr(html, "class=\"fork\">cxxpool-g: fork"), "%s", html);
+	snprintf(want, sizeof(want), "ProcessPool::ProcessPool(int, bool) at tests/programs/cxxpool.cpp:%d (cxxpool-g+0x",
+		 source_line("fork()"));
+	cr_expect(strstr(fork_item, "<pre class=\"stack\">#0 ") == strchr(fork_item, '<'), "the stack is in the item");
+	cr_expect(strstr(fork_item, want) && strstr(fork_item, want) < strstr(fork_item, "</li>"), "%s in the fork's item", want);
+	free(html);
+	cr_assert_eq(t_run(&r, "report --db rep.db --run 2 -o without.html"), 0, "%s", r.err);
+	cr_assert_eq(t_sh(&r, "grep -c 'class=\"stack\"' without.html"), 1, "no stack in a run without: %s", r.out);
+}
