@@ -184,3 +184,25 @@ Test(stacks, the_report_shows_the_current_events_stack, .timeout = 60)
 	cr_assert_eq(t_run(&r, "report --db rep.db --run 2 -o without.html"), 0, "%s", r.err);
 	cr_assert_eq(t_sh(&r, "grep -c 'class=\"stack\"' without.html"), 1, "no stack in a run without: %s", r.out);
 }
+
+/*
+ * A libdwfl session holds a few fds (the files it mapped): a pool of 150
+ * live workers under a limit of 256 fds gets every stack all the same,
+ * because only a few sessions live at once (the least recently used ends).
+ */
+Test(stacks, many_live_processes_under_a_low_fd_limit_all_get_stacks, .timeout = 120)
+{
+	const char *db = t_path("many.db");
+	struct t_result r;
+
+	cr_assert_eq(t_sh(&r, "ulimit -n 256 && \"$PT\" record --db many.db --stacks -q -- " PROG("leakypool") " 150 fixed"), 0,
+		     "%s", r.err);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM processes"), 151);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events e JOIN runs r ON r.id = e.run_id WHERE e.kind = 'fork'"
+				   " AND e.other_pid != r.supervisor_pid AND NOT EXISTS (SELECT 1 FROM event_stacks s"
+				   " WHERE s.run_id = e.run_id AND s.seq = e.seq)"),
+		     0, "every fork has its stack");
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events e WHERE e.kind IN ('close', 'dup2') AND e.pipe_id IS NOT NULL"
+				   " AND NOT EXISTS (SELECT 1 FROM event_stacks s WHERE s.run_id = e.run_id AND s.seq = e.seq)"),
+		     0, "and every close and dup2 of a pipe end");
+}

@@ -9,6 +9,12 @@
  * (dlopen) without a traced call: when a frame's pc is in no module, the
  * modules are reported again and the frames looked up once more.
  *
+ * A session holds fds (the files it mapped, /proc/PID/task): about 4 each,
+ * measured on a 300-worker pool (1218 fds in pooltrace with one session per
+ * live process). So at most STACKS_LIVE_MAX sessions live at once, fewer
+ * under a low fd limit; the least recently used is ended to make room, and
+ * made again at its process's next capture.
+ *
  * A capture unwinds the pcs (libdwfl's CFI unwinder) and takes each one's
  * module and offset there: that is enough for the stack's id (a hash of
  * them, stackrows_hash). Only a stack not seen before is named: each frame's
@@ -31,16 +37,25 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
-#define STACKS_DEPTH 64 /* frames kept, innermost first */
+#define STACKS_DEPTH 64    /* frames kept, innermost first */
+#define STACKS_LIVE_MAX 32 /* sessions at once */
+#define STACKS_FDS_EACH 8  /* fds budgeted per session (4 measured) */
+#define STACKS_FDS_OWN 128 /* left to the tracer itself */
 
 struct stacks_proc {
 	Dwfl *dwfl;
 	pid_t tgid;
+	uint64_t used; /* stacks.clock at its last capture */
+	size_t slot;   /* its index in stacks.live */
 };
 
 struct stacks {
 	struct inomap procs; /* tgid -> struct stacks_proc * (0: none) */
+	struct stacks_proc **live;
+	size_t nlive, max_live;
+	uint64_t clock;
 	struct stackrows *rows;
 	void *cxxlib; /* libstdc++, for __cxa_demangle; NULL: names stay mangled */
 	char *(*demangle)(const char *name, char *buf, size_t *len, int *status);
@@ -73,8 +88,16 @@ static const Dwfl_Callbacks stacks_callbacks = {
 struct stacks *stacks_new(void)
 {
 	struct stacks *s = xcalloc(1, sizeof(*s));
+	struct rlimit rl;
 
 	s->rows = stackrows_new();
+	s->max_live = STACKS_LIVE_MAX;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		s->max_live = rl.rlim_cur < STACKS_FDS_OWN + STACKS_FDS_EACH ? 1
+			      : (rl.rlim_cur - STACKS_FDS_OWN) / STACKS_FDS_EACH < STACKS_LIVE_MAX
+				      ? (size_t)((rl.rlim_cur - STACKS_FDS_OWN) / STACKS_FDS_EACH)
+				      : STACKS_LIVE_MAX;
+	s->live = xcalloc(s->max_live, sizeof(*s->live));
 	return s;
 }
 
@@ -94,6 +117,7 @@ void stacks_free(struct stacks *s)
 		if (s->procs.slots[i].inode)
 			stacks_end((struct stacks_proc *)(intptr_t)s->procs.slots[i].value);
 	inomap_release(&s->procs);
+	free(s->live);
 	stackrows_free(s->rows);
 	if (s->cxxlib)
 		dlclose(s->cxxlib);
@@ -106,6 +130,8 @@ void stacks_forget(struct stacks *s, pid_t tgid)
 
 	if (!p)
 		return;
+	s->live[p->slot] = s->live[--s->nlive];
+	s->live[p->slot]->slot = p->slot;
 	stacks_end(p);
 	inomap_put(&s->procs, (uint64_t)tgid, 0);
 }
@@ -136,8 +162,19 @@ static struct stacks_proc *stacks_proc(struct stacks *s, pid_t tgid)
 {
 	struct stacks_proc *p = (struct stacks_proc *)(intptr_t)inomap_get(&s->procs, (uint64_t)tgid);
 
-	if (p)
+	if (p) {
+		p->used = ++s->clock;
 		return p;
+	}
+	if (s->nlive == s->max_live) {
+		/* Room for one more: the least recently used one ends. */
+		struct stacks_proc *old = s->live[0];
+
+		for (size_t i = 1; i < s->nlive; i++)
+			if (s->live[i]->used < old->used)
+				old = s->live[i];
+		stacks_forget(s, old->tgid);
+	}
 	p = xcalloc(1, sizeof(*p));
 	p->tgid = tgid;
 	if (!(p->dwfl = dwfl_begin(&stacks_callbacks)) || stacks_report(p) < 0 ||
@@ -147,6 +184,9 @@ static struct stacks_proc *stacks_proc(struct stacks *s, pid_t tgid)
 		return NULL;
 	}
 	inomap_put(&s->procs, (uint64_t)tgid, (int64_t)(intptr_t)p);
+	p->used = ++s->clock;
+	p->slot = s->nlive;
+	s->live[s->nlive++] = p;
 	return p;
 }
 
