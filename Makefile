@@ -28,7 +28,8 @@ PROBE := $(BUILD)/leakprobe
 # Programs the tests trace with `record`: plain C, nothing of pooltrace in them.
 PROGRAMS := $(patsubst tests/programs/%.c,$(BUILD)/programs/%,$(wildcard tests/programs/*.c)) \
 	$(patsubst tests/programs/%.cpp,$(BUILD)/programs/%,$(wildcard tests/programs/*.cpp)) \
-	$(patsubst tests/programs/%.cpp,$(BUILD)/programs/%-g,$(wildcard tests/programs/*.cpp))
+	$(patsubst tests/programs/%.cpp,$(BUILD)/programs/%-g,$(wildcard tests/programs/*.cpp)) \
+	$(BUILD)/programs/libdlpipe.so
 CXX ?= c++
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -86,6 +87,10 @@ $(BUILD)/programs/%: tests/programs/%.c
 $(BUILD)/programs/%: tests/programs/%.cpp
 	@mkdir -p $(@D)
 	$(CXX) -std=c++17 -O2 -Wall -Wextra -Werror -o $@ $<
+# The library dlpipe dlopens (tests/test_stacks.c: code mapped after the first stack).
+$(BUILD)/programs/libdlpipe.so: tests/programs/dlpipe.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -shared -fPIC -DDLPIPE_LIB -o $@ $<
 # The same C++ pool with debug info: record --stacks then names file:line (tests/test_stacks.c).
 $(BUILD)/programs/%-g: tests/programs/%.cpp
 	@mkdir -p $(@D)

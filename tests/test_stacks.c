@@ -206,3 +206,25 @@ Test(stacks, many_live_processes_under_a_low_fd_limit_all_get_stacks, .timeout =
 				   " AND NOT EXISTS (SELECT 1 FROM event_stacks s WHERE s.run_id = e.run_id AND s.seq = e.seq)"),
 		     0, "and every close and dup2 of a pipe end");
 }
+
+/*
+ * Code mapped after the process's first stack (dlopen, which no tracer
+ * stops at) is found: its module is read from the maps again and the stack
+ * unwound anew, so the library's frame and main's below it are both there.
+ */
+Test(stacks, code_dlopened_after_the_first_stack_is_named, .timeout = 60)
+{
+	const char *db = t_path("dl.db");
+	struct t_result r;
+
+	cr_assert_eq(t_run(&r, "record --db dl.db --stacks -q -- " PROG("dlpipe")), 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "two pipes\n");
+	cr_assert_eq(t_sql_int(db, "SELECT count(*) FROM events e JOIN event_stacks s USING (run_id, seq) WHERE kind = 'pipe'"), 2);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events e JOIN event_stacks s USING (run_id, seq)"
+				   " JOIN stack_frames f1 ON f1.run_id = s.run_id AND f1.stack_id = s.stack_id AND f1.frame = 1"
+				   " JOIN stack_frames f2 ON f2.run_id = s.run_id AND f2.stack_id = s.stack_id AND f2.frame = 2"
+				   " WHERE e.kind = 'pipe' AND f1.module LIKE '%%/libdlpipe.so' AND f1.function = 'dlpipe_make'"
+				   " AND f2.module LIKE '%%/dlpipe' AND f2.function = 'main'"),
+		     1, "the second pipe: dlpipe_make in libdlpipe.so, called by main");
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM stack_frames WHERE module IS NULL"), 0, "no frame without its module");
+}

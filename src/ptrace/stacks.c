@@ -288,22 +288,27 @@ int64_t stacks_capture(struct stacks *s, pid_t tgid, pid_t tid)
 
 	if (!p)
 		return 0;
-	/* An error past some frames (an outermost frame without CFI) still leaves those. */
-	dwfl_getthread_frames(p->dwfl, tid, stacks_frame, &w);
-	if (!w.n)
-		return 0;
-again:
+	for (;;) {
+		bool missing = false;
+
+		/* An error past some frames (an outermost frame without CFI) still leaves those. */
+		w.n = 0;
+		dwfl_getthread_frames(p->dwfl, tid, stacks_frame, &w);
+		if (!w.n)
+			return 0;
+		for (size_t i = 0; i < w.n; i++)
+			missing |= !(mods[i] = dwfl_addrmodule(p->dwfl, w.pcs[i]));
+		/* Mapped since the last report (dlopen): the maps are read again,
+		 * once, and the stack unwound anew (the frames past the unknown
+		 * one were guessed without its CFI). */
+		if (!missing || reported || stacks_report(p) < 0)
+			break;
+		reported = true;
+	}
 	memset(frames, 0, sizeof(frames));
 	for (size_t i = 0; i < w.n; i++) {
 		Dwarf_Addr start = 0;
 
-		mods[i] = dwfl_addrmodule(p->dwfl, w.pcs[i]);
-		if (!mods[i] && !reported) {
-			/* Mapped since the last report (dlopen): read the maps again, once. */
-			reported = true;
-			if (stacks_report(p) == 0)
-				goto again;
-		}
 		if (mods[i])
 			frames[i].module = dwfl_module_info(mods[i], NULL, &start, NULL, NULL, NULL, NULL, NULL);
 		frames[i].module_offset = w.pcs[i] - start;
