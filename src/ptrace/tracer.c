@@ -700,7 +700,8 @@ static void tracer_call_entry(struct tracer *t, struct tracer_task *k)
 		free(k->exec_fds);
 		k->nexec_fds = tracer_list_fds(k->tgid, &k->exec_fds);
 		/* Not the first process's first exec: that is pooltrace's own (tracer_child). */
-		k->exec_stack = t->stacks && (k->tgid != t->top || t->top_execd) ? stacks_capture(t->stacks, k->tgid, k->tid) : 0;
+		k->exec_stack = t->stacks && (k->tgid != t->top || t->top_execd)
+					? stacks_capture(t->stacks, k->tgid, k->tid) : 0;
 		break;
 	default:
 		break;
