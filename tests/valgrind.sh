@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# valgrind.sh: memcheck over run (a scenario too), record, snapshot, explain, query, render, compare, timeline and report on a small trace.
+# valgrind.sh: memcheck over run (a scenario too), record (--stacks too), snapshot, explain, query, render, compare, timeline and report on a small trace.
 # Usage: tests/valgrind.sh BUILD/pooltrace BUILD/leakprobe. Every process (the
 # pool's too: valgrind follows fork) writes its own log; any error, or any
 # definite leak that tests/valgrind.supp does not name as Graphviz's own,
@@ -36,6 +36,9 @@ steps=(
 	"explain --db v.db --run 3 --json"
 	"run --db v.db -q -s reverse-close -w 3 -t 6 --fail-on deadlock"
 	"explain --db v.db --run 6"
+	"record --db v.db -q --stacks -- sh -c 'printf x | cat >/dev/null'"
+	"explain --db v.db --run 7"
+	"report --db v.db --run 7 -o stacks.html"
 )
 for step in "${steps[@]}"; do
 	if ! eval vg "\"$bin\"" "$step" >/dev/null; then
