@@ -31,6 +31,7 @@
 #include "base/util.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
@@ -147,15 +148,15 @@ void stacks_link(struct stacks *s, uint64_t seq, int64_t id)
 		stackrows_event(s->rows, seq, id);
 }
 
-/* What process tgid maps, (re)read from /proc/PID/maps: 0, or -1. */
+/* What process tgid maps, (re)read from /proc/PID/maps: 0, or -EIO (the process gone, a file unreadable). */
 static int stacks_report(struct stacks_proc *p)
 {
 	dwfl_report_begin(p->dwfl);
 	if (dwfl_linux_proc_report(p->dwfl, p->tgid) != 0) {
 		dwfl_report_end(p->dwfl, NULL, NULL);
-		return -1;
+		return -EIO;
 	}
-	return dwfl_report_end(p->dwfl, NULL, NULL) == 0 ? 0 : -1;
+	return dwfl_report_end(p->dwfl, NULL, NULL) == 0 ? 0 : -EIO;
 }
 
 static struct stacks_proc *stacks_proc(struct stacks *s, pid_t tgid)
