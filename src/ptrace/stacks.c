@@ -50,6 +50,9 @@ struct stacks_proc {
 	pid_t tgid;
 	uint64_t used; /* stacks.clock at its last capture */
 	size_t slot;   /* its index in stacks.live */
+	/* pcs still in no module after the maps were read again (code made at run
+	 * time, a JIT's): not worth reading them once more at every capture. */
+	struct inomap unmapped;
 };
 
 struct stacks {
@@ -106,6 +109,7 @@ static void stacks_end(struct stacks_proc *p)
 {
 	if (p) {
 		dwfl_end(p->dwfl);
+		inomap_release(&p->unmapped);
 		free(p);
 	}
 }
@@ -298,7 +302,11 @@ int64_t stacks_capture(struct stacks *s, pid_t tgid, pid_t tid)
 		if (!w.n)
 			return 0;
 		for (size_t i = 0; i < w.n; i++)
-			missing |= !(mods[i] = dwfl_addrmodule(p->dwfl, w.pcs[i]));
+			if (!(mods[i] = dwfl_addrmodule(p->dwfl, w.pcs[i])) && w.pcs[i]) {
+				missing |= !inomap_get(&p->unmapped, w.pcs[i]);
+				if (reported)
+					inomap_put(&p->unmapped, w.pcs[i], 1);
+			}
 		/* Mapped since the last report (dlopen): the maps are read again,
 		 * once, and the stack unwound anew (the frames past the unknown
 		 * one were guessed without its CFI). */
