@@ -8,7 +8,7 @@
 
 CC ?= cc
 BUILD ?= build
-PKGS := sqlite3 libgvc libcgraph
+PKGS := sqlite3 libgvc libcgraph libdw
 # Deferred (=): pkg-config runs only once deps.sh has had its chance to install.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -27,7 +27,9 @@ TEST_BIN := $(BUILD)/pooltrace-tests
 PROBE := $(BUILD)/leakprobe
 # Programs the tests trace with `record`: plain C, nothing of pooltrace in them.
 PROGRAMS := $(patsubst tests/programs/%.c,$(BUILD)/programs/%,$(wildcard tests/programs/*.c)) \
-	$(patsubst tests/programs/%.cpp,$(BUILD)/programs/%,$(wildcard tests/programs/*.cpp))
+	$(patsubst tests/programs/%.cpp,$(BUILD)/programs/%,$(wildcard tests/programs/*.cpp)) \
+	$(patsubst tests/programs/%.cpp,$(BUILD)/programs/%-g,$(wildcard tests/programs/*.cpp)) \
+	$(BUILD)/programs/libdlpipe.so
 CXX ?= c++
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -85,6 +87,14 @@ $(BUILD)/programs/%: tests/programs/%.c
 $(BUILD)/programs/%: tests/programs/%.cpp
 	@mkdir -p $(@D)
 	$(CXX) -std=c++17 -O2 -Wall -Wextra -Werror -o $@ $<
+# The library dlpipe dlopens (tests/test_stacks.c: code mapped after the first stack).
+$(BUILD)/programs/libdlpipe.so: tests/programs/dlpipe.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -shared -fPIC -DDLPIPE_LIB -o $@ $<
+# The same C++ pool with debug info: record --stacks then names file:line (tests/test_stacks.c).
+$(BUILD)/programs/%-g: tests/programs/%.cpp
+	@mkdir -p $(@D)
+	$(CXX) -std=c++17 -O2 -g -Wall -Wextra -Werror -o $@ $<
 
 $(BUILD)/tests/%.o: tests/%.c $(wildcard tests/*.h src/*/*.h viz/*.h) $(INC)
 	@mkdir -p $(@D)
@@ -124,7 +134,7 @@ check-valgrind: $(BIN) $(PROBE)
 	tests/valgrind.sh $(BIN) $(PROBE)
 
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(BUILD)/programs/cxxpool-g $(BUILD)/programs/manypipes
 	@scripts/bench.sh $(BIN)
 
 docs:

@@ -19,7 +19,7 @@ _pooltrace_options()
 {
 	local draw="-d --db -o --output --format --max-workers --foreign -h --help"
 	case $1 in
-	record) echo "-d --db --io --hang-ms -p --pid --for --kill-on-deadlock --fail-on --error-exitcode --json -q --quiet -h --help" ;;
+	record) echo "-d --db --io --stacks --hang-ms -p --pid --for --kill-on-deadlock --fail-on --error-exitcode --json -q --quiet -h --help" ;;
 	snapshot) echo "-d --db --all --fail-on --error-exitcode --json -q --quiet -h --help" ;;
 	explain) echo "-d --db -r --run --json -h --help" ;;
 	run) echo "-s --strategy --scenario --pause-ms -w --workers -t --tasks --task-ms" \

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bench.sh: tracing overhead (run, and record of a program) and ingestion rate, measured side by side in one run.
-# Usage: scripts/bench.sh BIN [ROUNDS] [run-1m]   (run-1m: only the issue's row, run on 4 x 1M tasks)
+# Usage: scripts/bench.sh BIN [ROUNDS] [run-1m|stacks]   (run-1m: only the issue's row, run on 4 x 1M
+# tasks; stacks: only record --stacks's rows)
 # Traced and untraced runs alternate (AB BA AB ...) so machine noise hits both
 # alike; each ratio is the median over ROUNDS pairs. Prints ratios, not
 # absolute times, because this machine's absolute times are not stable. The
@@ -76,9 +77,41 @@ run_1m() {
   compare "4 workers x 1000000 tasks (io events on)" "$bin" run --no-trace -s reverse-close -w 4 -t 1000000 ::: \
     "$bin" run --db "$db" -s reverse-close -w 4 -t 1000000
 }
+# record --stacks: the textbook C++ pool built with -g (4 workers x 200000
+# tasks, its child-close fix so that it ends), recorded without and with
+# stacks, and strace -k (its libdw unwinder) stopping at the same calls.
+# Stacks are taken at pipes, forks, dups, closes and exec, not at the tasks'
+# writes, so what --stacks adds is a few dozen unwinds and one libdwfl
+# session per process.
+cxxpool=$(dirname "$bin")/programs/cxxpool-g
+stacks_rows() {
+  local prog=("$cxxpool" 4 fixed "$tasks") calls=pipe,pipe2,fork,vfork,clone,clone3,dup,dup2,dup3,close,execve
+  printf '%-44s %9s %9s %7s %11s\n' "record --stacks (median of $rounds pairs)" base traced ratio "ratio IQR"
+  compare "record -- cxxpool-g (4 x $tasks), untraced" "${prog[@]}" ::: "$bin" record --db "$db" -q -- "${prog[@]}"
+  compare "record --stacks against record" "$bin" record --db "$db" -q -- "${prog[@]}" ::: \
+    "$bin" record --db "$db" -q --stacks -- "${prog[@]}"
+  if command -v strace >/dev/null; then
+    compare "record --stacks against strace -f -k" strace -f -k --seccomp-bpf -o /dev/null -e trace="$calls" "${prog[@]}" ::: \
+      "$bin" record --db "$db" -q --stacks -- "${prog[@]}"
+  fi
+  if command -v taskset >/dev/null; then
+    pin=(taskset -c 0)
+    compare "record --stacks against record, pinned" "$bin" record --db "$db" -q -- "${prog[@]}" ::: \
+      "$bin" record --db "$db" -q --stacks -- "${prog[@]}"
+    # The worst case: every event a stack (16000 pipes made and closed, 48000 captures).
+    local many=("$(dirname "$bin")/programs/manypipes" 16000 close)
+    compare "--stacks, 48000 captures (manypipes), pinned" "$bin" record --db "$db" -q -- "${many[@]}" ::: \
+      "$bin" record --db "$db" -q --stacks -- "${many[@]}"
+    pin=()
+  fi
+}
 pin=()
 if [ "${3:-}" = run-1m ]; then
   run_1m
+  exit
+fi
+if [ "${3:-}" = stacks ]; then
+  stacks_rows
   exit
 fi
 table "workload (median of $rounds AB/BA pairs)"
@@ -111,6 +144,9 @@ if command -v strace >/dev/null && command -v taskset >/dev/null; then
     "$bin" record --db "$db" -q -- "${pool[@]}"
   pin=()
 fi
+echo
+stacks_rows
+echo
 # --io stops at every read and write: a smaller workload, the same comparison.
 iotasks=$((tasks / 10))
 iopool=("$bin" run --no-trace -q -s reverse-close -w 4 -t "$iotasks")

@@ -11,6 +11,8 @@ command -v make >/dev/null 2>&1 || pkgs+=(make)
 command -v pkg-config >/dev/null 2>&1 || pkgs+=(pkg-config)
 have_pc sqlite3 || pkgs+=(libsqlite3-dev)
 { have_pc libgvc && have_pc libcgraph; } || pkgs+=(libgraphviz-dev)
+# record --stacks unwinds and names the program's stacks with elfutils' libdwfl.
+have_pc libdw || pkgs+=(libdw-dev)
 if [ "$want" = test ]; then
   have_pc criterion || pkgs+=(libcriterion-dev)
   command -v strace >/dev/null 2>&1 || pkgs+=(strace)

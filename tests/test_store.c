@@ -91,8 +91,11 @@ static void check_upgrade_from(int version)
 	holds = t_sql_int(db, "SELECT count(*) FROM holds");
 	runs_before = t_sql_int(db, "SELECT sum(length(id || source || ifnull(command, '') || ifnull(strategy, '') ||"
 				    " outcome || started_at || started_ns || ended_ns || events)) FROM runs");
+	/* Version 11: no stacks tables (version 12's, record --stacks). */
+	t_sql_exec(db, "DROP TABLE stacks; DROP TABLE stack_frames; DROP TABLE event_stacks; PRAGMA user_version = 11;");
 	/* Version 10: runs.source without 'attach', outcome without 'detached', in their CHECKs. */
-	t_sql_exec(db, "PRAGMA legacy_alter_table = ON;"
+	if (version <= 10)
+		t_sql_exec(db, "PRAGMA legacy_alter_table = ON;"
 		       "CREATE TABLE runs_v10 (id INTEGER PRIMARY KEY,"
 		       " source TEXT NOT NULL DEFAULT 'pool' CHECK (source IN ('pool', 'record', 'snapshot')), command TEXT,"
 		       " strategy TEXT, workers INTEGER, tasks INTEGER, task_ms INTEGER, crash_worker INTEGER,"
@@ -229,7 +232,10 @@ static void check_upgrade_from(int version)
 
 	/* A writer upgrades it in place: old runs unchanged, the new one chunked. */
 	cr_assert_eq(t_run(&r, "run --db old.db -s close-all -w 3 -t 30"), 0, "%s", r.err);
-	cr_expect_eq(t_sql_int(db, "PRAGMA user_version"), 11);
+	cr_expect_eq(t_sql_int(db, "PRAGMA user_version"), 12);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN"
+				   " ('stacks', 'stack_frames', 'event_stacks')"),
+		     3, "version 12's stacks tables are made");
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'runs' AND sql LIKE '%%''attach''%%'"
 				   " AND sql LIKE '%%''detached''%%'"), 1,
 		     "version 11's runs takes source 'attach' and outcome 'detached'");
@@ -334,6 +340,11 @@ Test(store, version_10_file_is_read_as_is_and_upgraded_by_the_next_run, .timeout
 	check_upgrade_from(10);
 }
 
+Test(store, version_11_file_is_read_as_is_and_upgraded_by_the_next_run, .timeout = 120)
+{
+	check_upgrade_from(11);
+}
+
 /*
  * A question about one run reads that run's rows only: the same work
  * whatever else the file holds. (Before schema 7 events, eof_holders and
@@ -393,7 +404,7 @@ Test(store, an_upgrade_that_fails_leaves_the_file_as_it_was, .timeout = 120)
 		       "PRAGMA user_version = 2; VACUUM;");
 	hash = t_file_hash(db);
 	cr_expect_eq(t_run(&r, "run --db bad.db -s close-all -w 3 -t 3"), 2);
-	cr_expect(strstr(r.err, "could not upgrade the trace from schema 2 to 11 (UNIQUE constraint failed") != NULL,
+	cr_expect(strstr(r.err, "could not upgrade the trace from schema 2 to 12 (UNIQUE constraint failed") != NULL,
 		  "%s", r.err);
 	cr_expect_eq(t_lines(r.err), 1, "%s", r.err);
 	cr_expect_eq(t_file_hash(db), hash, "a failed upgrade changed the file");

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# valgrind.sh: memcheck over run (a scenario too), record, snapshot, explain, query, render, compare, timeline, report and export on a small trace.
+# valgrind.sh: memcheck over run (a scenario too), record (--stacks and -p too), snapshot, explain, query, render, compare, timeline, report and export on a small trace.
 # Usage: tests/valgrind.sh BUILD/pooltrace BUILD/leakprobe. Every process (the
 # pool's too: valgrind follows fork) writes its own log; any error, or any
 # definite leak that tests/valgrind.supp does not name as Graphviz's own,
@@ -41,7 +41,10 @@ steps=(
 	"run --db v.db -w 2 --json"
 	"export --db v.db --run 3 -o -"
 	"record --db v.db -q -p $live --for 1"
-	"explain --db v.db --run 7"
+	"explain --db v.db --run 8"
+	"record --db v.db -q --stacks -- sh -c 'printf x | cat >/dev/null'"
+	"explain --db v.db --run 9"
+	"report --db v.db --run 9 -o stacks.html"
 )
 for step in "${steps[@]}"; do
 	if ! eval vg "\"$bin\"" "$step" >/dev/null; then

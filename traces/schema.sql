@@ -1,4 +1,4 @@
--- pooltrace trace database, schema version 11.
+-- pooltrace trace database, schema version 12.
 --
 -- One file holds any number of runs. Every table is keyed by run_id.
 -- The ground truth is the view `events`: one row per recorded system call or
@@ -39,6 +39,9 @@
 -- program that made and closed 16,000 pipes took 63 s to count. Version 11
 -- allowed runs.source 'attach' and outcome 'detached' (`runs` is copied over
 -- from the old table).
+-- Version 12 added the call stacks of `record --stacks`: the tables stacks,
+-- stack_frames and event_stacks (new tables only: an upgrade from 10 or 11
+-- creates them empty; no existing table or view changes).
 
 -- One row per `pooltrace run` or `pooltrace record`.
 CREATE TABLE IF NOT EXISTS runs (
@@ -266,6 +269,39 @@ CREATE TABLE IF NOT EXISTS io_chunks (
 -- run's events skips the other runs' chunks.
 CREATE INDEX IF NOT EXISTS io_chunks_by_run ON io_chunks (run_id);
 
+-- record --stacks: the calling thread's user-space stack at each pipe,
+-- socketpair, fork, dup, close of a pipe end and exec (not at reads or
+-- writes), unwound with libdwfl while the thread was stopped in the call.
+-- Each distinct stack is one row, keyed by a hash of its frames' modules
+-- and module offsets (so the same code path in every process of the run is
+-- one row, wherever ASLR loaded it); an event names its stack in
+-- event_stacks. A run recorded without --stacks has no rows here.
+CREATE TABLE IF NOT EXISTS stacks (
+    run_id          INTEGER NOT NULL REFERENCES runs(id),
+    stack_id        INTEGER NOT NULL,  -- the hash of its frames (positive)
+    depth           INTEGER NOT NULL,  -- frames in stack_frames
+    own_frame       INTEGER,           -- the first frame not in libc or ld.so: the program's own; NULL: none
+    PRIMARY KEY (run_id, stack_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS stack_frames (
+    run_id          INTEGER NOT NULL REFERENCES runs(id),
+    stack_id        INTEGER NOT NULL,
+    frame           INTEGER NOT NULL,  -- 0: the innermost (the call's libc wrapper), then its callers
+    module          TEXT,              -- the mapped file (/proc/PID/maps); NULL: no module there
+    module_offset   INTEGER NOT NULL,  -- pc - the module's load address (a return address minus 1)
+    function        TEXT,              -- from the symbol table, demangled; NULL: no symbol
+    function_offset INTEGER,           -- pc - the function's start
+    file            TEXT,              -- from DWARF line info (-g); NULL without it
+    line            INTEGER,
+    PRIMARY KEY (run_id, stack_id, frame)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS event_stacks (
+    run_id          INTEGER NOT NULL REFERENCES runs(id),
+    seq             INTEGER NOT NULL,  -- the event (events.seq)
+    stack_id        INTEGER NOT NULL,  -- stacks.stack_id
+    PRIMARY KEY (run_id, seq)
+) WITHOUT ROWID;
+
 -- Views ---------------------------------------------------------------
 -- (Dropped and created again by every schema upgrade.)
 
@@ -411,4 +447,4 @@ SELECT c.run_id, c.first_seq + (e.value ->> 0), c.first_ts_ns + (e.value ->> 1),
 FROM io_chunks c, json_each(c.events) e;
 
 PRAGMA application_id = 1886679651; -- 'ptrc'
-PRAGMA user_version = 11;
+PRAGMA user_version = 12;

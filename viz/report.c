@@ -235,6 +235,65 @@ static int viz_report_holds(struct viz_report *r)
 }
 
 /*
+ * record --stacks: the statement that gives one event's frames, innermost
+ * first; NULL when the run has none (a run without --stacks, or a file from
+ * before schema 12, pays one lookup). *rc is -EIO on an error.
+ */
+static sqlite3_stmt *viz_report_stacks(struct viz_report *r, int *rc)
+{
+	sqlite3_stmt *q;
+	int64_t have = 0;
+
+	*rc = 0;
+	if (store_int(r->st, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'event_stacks'", 0, 0,
+		      &have) < 0 ||
+	    (have && store_int(r->st, "SELECT EXISTS (SELECT 1 FROM event_stacks WHERE run_id = ?1)", r->run, 0, &have) < 0)) {
+		*rc = -EIO;
+		return NULL;
+	}
+	if (!have)
+		return NULL;
+	if (!(q = store_prepare(r->st, "SELECT f.frame, f.function, f.file, f.line, f.module, f.module_offset"
+				       " FROM event_stacks s JOIN stack_frames f ON f.run_id = s.run_id AND f.stack_id = s.stack_id"
+				       " WHERE s.run_id = ?1 AND s.seq = ?2 ORDER BY f.frame")))
+		*rc = -EIO;
+	else
+		sqlite3_bind_int64(q, 1, r->run);
+	return q;
+}
+
+/* The frames of event seq, one line each, in a block the style shows for the current event only. */
+static int viz_report_stack(struct viz_report *r, sqlite3_stmt *q, int64_t seq, struct viz_buf *html)
+{
+	bool any = false;
+	int rc;
+
+	sqlite3_bind_int64(q, 2, seq);
+	while ((rc = store_step(r->st, q)) == 1) {
+		const char *fn = (const char *)sqlite3_column_text(q, 1), *file = (const char *)sqlite3_column_text(q, 2);
+		const char *mod = (const char *)sqlite3_column_text(q, 4), *base = mod && strrchr(mod, '/') ? strrchr(mod, '/') + 1 : mod;
+		char line[96];
+
+		VIZ_PRINTF(html, "%s#%d ", any ? "\n" : "<pre class=\"stack\">", sqlite3_column_int(q, 0));
+		any = true;
+		viz_html_escape(&html->s, &html->len, &html->cap, fn ? fn : "??");
+		if (file) {
+			VIZ_PRINTF(html, " at ");
+			viz_html_escape(&html->s, &html->len, &html->cap, file);
+			snprintf(line, sizeof(line), ":%d", sqlite3_column_int(q, 3));
+			VIZ_PRINTF(html, "%s", line);
+		}
+		VIZ_PRINTF(html, " (");
+		viz_html_escape(&html->s, &html->len, &html->cap, base ? base : "?");
+		VIZ_PRINTF(html, "+0x%llx)", (unsigned long long)sqlite3_column_int64(q, 5));
+	}
+	sqlite3_reset(q);
+	if (any)
+		VIZ_PRINTF(html, "</pre>");
+	return rc < 0 ? -EIO : 0;
+}
+
+/*
  * The event list: every event but the per-task ones, inheritance (the fork
  * stands for it) and closes of fds nothing followed (VIZ_EVENT_SHOWN). 0 or
  * -EIO.
@@ -244,12 +303,15 @@ static int viz_report_events(struct viz_report *r, struct viz_buf *html)
 	sqlite3_stmt *s = store_prepare(r->st, "SELECT " VIZ_EVENT_COLUMNS " FROM events e WHERE run_id = ?1"
 					       " AND kind NOT IN ('write', 'read', 'task', 'inherit') AND " VIZ_EVENT_SHOWN
 					       " ORDER BY seq");
+	sqlite3_stmt *frames;
 	int64_t supervisor;
 	int rc;
 
 	if (!s)
 		return -EIO;
-	if (store_int(r->st, "SELECT supervisor_pid FROM runs WHERE id = ?1", r->run, 0, &supervisor) < 0) {
+	frames = viz_report_stacks(r, &rc);
+	if (rc < 0 || store_int(r->st, "SELECT supervisor_pid FROM runs WHERE id = ?1", r->run, 0, &supervisor) < 0) {
+		sqlite3_finalize(frames);
 		sqlite3_finalize(s);
 		return -EIO;
 	}
@@ -284,8 +346,13 @@ static int viz_report_events(struct viz_report *r, struct viz_buf *html)
 		viz_html_escape(&html->s, &html->len, &html->cap, who);
 		VIZ_PRINTF(html, ": ");
 		viz_html_escape(&html->s, &html->len, &html->cap, text);
+		if (frames && viz_report_stack(r, frames, sqlite3_column_int64(s, 0), html) < 0) {
+			rc = -1;
+			break;
+		}
 		VIZ_PRINTF(html, "</li>\n");
 	}
+	sqlite3_finalize(frames);
 	sqlite3_finalize(s);
 	VIZ_PRINTF(html, "</ol>\n");
 	return rc < 0 ? -EIO : 0;

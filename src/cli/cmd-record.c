@@ -18,7 +18,7 @@ const struct cmd_entry cmd_record_entry = {
 	.name = "record",
 	.summary = "run any program under ptrace, recording its pipes and fds",
 	.help =
-	"usage: pooltrace record [--db FILE] [--io] [--hang-ms MS] [--fail-on LIST] [-q] -- CMD [ARGS...]\n"
+	"usage: pooltrace record [--db FILE] [--io] [--stacks] [--hang-ms MS] [--fail-on LIST] [-q] -- CMD [ARGS...]\n"
 	"       pooltrace record -p PID [--for SECONDS] [--kill-on-deadlock] [--db FILE] [--io] ...\n"
 	"\n"
 	"Runs CMD under ptrace, following every fork, vfork, clone and exec, and\n"
@@ -55,6 +55,10 @@ const struct cmd_entry cmd_record_entry = {
 	"                       socketpair ends (needed to count those in\n"
 	"                       leaked_write_ends); calls on other fds still run\n"
 	"                       unstopped\n"
+	"      --stacks         also record the calling thread's stack (libdwfl) at each\n"
+	"                       pipe, socketpair, fork, dup, close of a pipe end and\n"
+	"                       exec, not at reads and writes: file:line with debug info\n"
+	"                       (-g), else function names; explain then says where\n"
 	"      --hang-ms MS     no event for MS ms triggers a deadlock check (default 500)\n"
 	"  -p, --pid PID        attach to the running tree rooted at PID instead of CMD\n"
 	"      --for SECONDS    with -p: detach after SECONDS (default: at Ctrl-C, or\n"
@@ -89,6 +93,7 @@ static const struct option cmd_record_options[] = {
 	{ "for", required_argument, NULL, 'T' },
 	{ "kill-on-deadlock", no_argument, NULL, 'K' },
 	{ "io", no_argument, NULL, 'i' },
+	{ "stacks", no_argument, NULL, 'S' },
 	{ "fail-on", required_argument, NULL, 'F' },
 	{ "error-exitcode", required_argument, NULL, 'E' },
 	{ "json", no_argument, NULL, 'j' },
@@ -245,6 +250,7 @@ static int cmd_record(int argc, char **argv)
 		case 'q': quiet = true; break;
 		case 'j': json = true; break;
 		case 'i': cfg.io = true; break;
+		case 'S': cfg.stacks = true; break;
 		case 'F':
 			if ((rc = cmd_gate_parse_list(&cmd_record_entry, optarg, &gate)))
 				return rc;

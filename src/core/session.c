@@ -25,6 +25,7 @@
 
 #include "core/evlog.h"
 #include "core/ingest.h"
+#include "core/stackrows.h"
 #include "store/store.h"
 #include "base/util.h"
 
@@ -312,7 +313,7 @@ static int session_write_end(struct session *s, const struct session_end *end)
 		}
 		sleep_ms(10);
 	}
-	if (ingest_finish(s->in) < 0)
+	if (ingest_finish(s->in) < 0 || stackrows_store(end->stacks, s->st, s->run_id) < 0)
 		return -EIO;
 	q = store_prepare(s->st, "UPDATE runs SET outcome = ?2, ended_ns = ?3, events = ?4, events_dropped = ?5,"
 				 " events_torn = ?6, exit_status = ?7, incomplete = ?8 WHERE id = ?1");

@@ -12,6 +12,7 @@ struct evlog_record;
 struct evlog_texts;
 struct ingest;
 struct session;
+struct stackrows;
 
 /* What the source knows of its run when it begins: the facts of the runs row. */
 struct session_run {
@@ -31,6 +32,7 @@ struct session_end {
 	bool has_exit_status;
 	int exit_status; /* record: the program's, 128+N for signal N */
 	uint64_t dropped, torn;
+	const struct stackrows *stacks; /* record --stacks: written with the outcome; NULL: none */
 };
 
 /*

@@ -892,6 +892,94 @@ static int explain_load_accident(struct store *st, struct explain *x)
 	return rc < 0 ? -EIO : 0;
 }
 
+/* ---- where (record --stacks) ---- */
+
+static int explain_cmp_where(const void *a, const void *b)
+{
+	const struct explain_where *x = a, *y = b;
+
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+const struct explain_where *explain_where_at(const struct explain *x, int64_t seq)
+{
+	struct explain_where key = { .seq = seq };
+
+	return x->nwheres ? bsearch(&key, x->wheres, x->nwheres, sizeof(key), explain_cmp_where) : NULL;
+}
+
+/* The text after the last '/', as a new string; NULL for NULL. */
+static char *explain_basename(const unsigned char *t)
+{
+	const char *s = (const char *)t, *slash;
+
+	if (!s)
+		return NULL;
+	slash = strrchr(s, '/');
+	return xstrdup(slash ? slash + 1 : s);
+}
+
+/* A demangled name without its parameter list (and a trailing const): ProcessPool::ProcessPool. */
+static char *explain_function(const unsigned char *t)
+{
+	char *f;
+	size_t n;
+
+	if (!t)
+		return NULL;
+	f = xstrdup((const char *)t);
+	n = strlen(f);
+	if (n > 6 && !strcmp(f + n - 6, " const"))
+		f[n -= 6] = '\0';
+	if (n && f[n - 1] == ')') {
+		int depth = 0;
+
+		for (size_t i = n; i-- > 0;) {
+			depth += f[i] == ')' ? 1 : f[i] == '(' ? -1 : 0;
+			if (!depth) {
+				/* "operator()" keeps its own pair. */
+				if (i > 0)
+					f[i] = '\0';
+				break;
+			}
+		}
+	}
+	return f;
+}
+
+/*
+ * Each event's stack by its own frame, in one query (the frames of stacks
+ * with no own frame: the innermost). A run without --stacks has no rows.
+ */
+static int explain_load_stacks(struct store *st, struct explain *x)
+{
+	sqlite3_stmt *s = explain_query(st, x->run,
+					"SELECT e.seq, f.file, f.line, f.function, f.module, f.module_offset"
+					" FROM event_stacks e JOIN stacks k ON k.run_id = e.run_id AND k.stack_id = e.stack_id"
+					" JOIN stack_frames f ON f.run_id = k.run_id AND f.stack_id = k.stack_id"
+					"  AND f.frame = coalesce(k.own_frame, 0)"
+					" WHERE e.run_id = ?1 ORDER BY e.seq");
+	size_t cap = 0;
+	int rc;
+
+	if (!s)
+		return -EIO;
+	while ((rc = store_step(st, s)) == 1) {
+		struct explain_where *w;
+
+		EXPLAIN_GROW(x->wheres, x->nwheres, cap);
+		w = &x->wheres[x->nwheres++];
+		w->seq = sqlite3_column_int64(s, 0);
+		w->file = explain_basename(sqlite3_column_text(s, 1));
+		w->line = (int)explain_col_int(s, 2, 0);
+		w->function = explain_function(sqlite3_column_text(s, 3));
+		w->module = explain_basename(sqlite3_column_text(s, 4));
+		w->offset = sqlite3_column_int64(s, 5);
+	}
+	sqlite3_finalize(s);
+	return rc < 0 ? -EIO : 0;
+}
+
 /* ---- the whole ---- */
 
 int explain_load(struct store *st, int64_t run, struct explain *x)
@@ -911,7 +999,8 @@ int explain_load(struct store *st, int64_t run, struct explain *x)
 	}
 	if ((rc = explain_load_run(st, x)) < 0 || (rc = explain_load_procs(st, x)) < 0 ||
 	    (rc = explain_load_hangs(st, x)) < 0 || (rc = explain_load_leaks(st, x)) < 0 ||
-	    (rc = explain_group_pipes(st, x)) < 0 || (rc = explain_load_blockers(st, x)) < 0)
+	    (rc = explain_group_pipes(st, x)) < 0 || (rc = explain_load_blockers(st, x)) < 0 ||
+	    (rc = explain_load_stacks(st, x)) < 0)
 		return rc;
 	explain_find_cycle(x);
 	explain_find_stairs(x);
@@ -933,6 +1022,12 @@ void explain_release(struct explain *x)
 	free(x->leaks);
 	free(x->groups);
 	free(x->stairs);
+	for (size_t i = 0; i < x->nwheres; i++) {
+		free(x->wheres[i].file);
+		free(x->wheres[i].function);
+		free(x->wheres[i].module);
+	}
+	free(x->wheres);
 	free(x->source);
 	free(x->command);
 	free(x->strategy);

@@ -71,6 +71,19 @@ struct explain_stair {
 	int first_holder, last_holder; /* pids, in fork order */
 };
 
+/*
+ * record --stacks: where an event was called from, by the program's own
+ * frame of its stack (the first not in libc or ld.so).
+ */
+struct explain_where {
+	int64_t seq;
+	char *file;         /* basename of the source file; NULL without debug info */
+	int line;
+	char *function;     /* without its parameter list; NULL: no symbol */
+	char *module;       /* basename of the mapped file */
+	int64_t offset;     /* in module */
+};
+
 /* A rule that fits the run, and its fix. */
 struct explain_fix {
 	const char *rule;   /* a short id: close-inherited, cloexec, read-first, reader-thread, accidental-order */
@@ -107,6 +120,9 @@ struct explain {
 	 * leaked holder let go (release_seq) before its last user closed (close_seq). */
 	struct { int64_t pipe_id, release_seq, close_seq; int holder, closer; } accident;
 
+	struct explain_where *wheres; /* by seq; none without --stacks */
+	size_t nwheres;
+
 	int self_deadlock;        /* a process whose threads wait only for each other (no cycle between processes): its pid, 0 */
 
 	struct explain_fix fixes[6];
@@ -128,6 +144,9 @@ int explain_print_json(const struct explain *x, FILE *out);
 
 /* Whether hang event h waits for process v: v holds the end that would wake it, or is the child it waits for. */
 bool explain_waits_for(const struct explain *x, const struct explain_hang *h, const struct explain_proc *v);
+
+/* record --stacks: where event seq was called from, or NULL. */
+const struct explain_where *explain_where_at(const struct explain *x, int64_t seq);
 
 /* The process with this pid, or NULL. */
 const struct explain_proc *explain_proc_find(const struct explain *x, int pid);

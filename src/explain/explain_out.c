@@ -541,6 +541,75 @@ static size_t explain_group_holders(const struct explain *x, const struct explai
 	return g->nleaks;
 }
 
+/* record --stacks: a call's place, "cxxpool.cpp:24 in ProcessPool::ProcessPool" (no -g: "ProcessPool::ProcessPool in cxxpool+0x1770"). */
+static void sb_where(struct sbuf *b, const struct explain_where *w)
+{
+	if (w->file && w->line > 0) {
+		sb_printf(b, "%s:%d", w->file, w->line);
+		if (w->function)
+			sb_printf(b, " in %s", w->function);
+		return;
+	}
+	if (w->function)
+		sb_printf(b, "%s in ", w->function);
+	sb_printf(b, "%s+0x%llx", w->module ? w->module : "?", (unsigned long long)w->offset);
+}
+
+static bool explain_same_where(const struct explain_where *a, const struct explain_where *b)
+{
+	return !strcmp(a->module ? a->module : "", b->module ? b->module : "") && a->offset == b->offset;
+}
+
+/*
+ * record --stacks: where the forks that handed a pipe's write end on were
+ * called, and where the pipe was made, after explain_say_group's line:
+ * "forked at cxxpool.cpp:24 in ProcessPool::ProcessPool while holding pipe
+ * 1's write end (fd 4), created at cxxpool.cpp:22". Nothing without stacks.
+ */
+static void explain_say_group_where(const struct explain *x, const struct explain_group *g, FILE *out, struct sbuf *b,
+				    int *fds, const int64_t *seqs, size_t n)
+{
+	const struct explain_where *made = explain_where_at(x, g->created_seq), *places[4];
+	size_t nplaces = 0, more = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct explain_where *w = explain_where_at(x, seqs[i]);
+		size_t k = 0;
+
+		if (!w)
+			continue;
+		while (k < nplaces && !explain_same_where(places[k], w))
+			k++;
+		if (k < nplaces)
+			continue;
+		if (nplaces < 4)
+			places[nplaces++] = w;
+		else
+			more++;
+	}
+	if (!nplaces && !made)
+		return;
+	sb_printf(b, "    ");
+	if (nplaces) {
+		sb_printf(b, "forked at ");
+		for (size_t k = 0; k < nplaces; k++) {
+			sb_printf(b, "%s", k ? (k + 1 == nplaces && !more ? " and at " : ", at ") : "");
+			sb_where(b, places[k]);
+		}
+		if (more)
+			sb_printf(b, " and %zu more places", more);
+		sb_printf(b, " while holding pipe %lld's write end (", (long long)g->pipe_id);
+		sb_fds(b, fds, n);
+		sb_printf(b, ")%s", made ? ", " : "");
+	}
+	if (made) {
+		sb_printf(b, "%s at ", nplaces ? "created" : "pipe made");
+		sb_where(b, made);
+	}
+	fprintf(out, "%s\n", b->s);
+	b->len = 0;
+}
+
 static void explain_say_group(const struct explain *x, const struct explain_group *g, FILE *out, struct sbuf *b,
 			      int *pids, int *fds, int64_t *seqs)
 {
@@ -574,6 +643,7 @@ static void explain_say_group(const struct explain *x, const struct explain_grou
 	sb_printf(b, ", never used");
 	fprintf(out, "%s\n", b->s);
 	b->len = 0;
+	explain_say_group_where(x, g, out, b, fds, seqs, n);
 }
 
 static void explain_stair_pids(const struct explain *x, const struct explain_stair *s, int *pids, size_t *n)
@@ -783,6 +853,22 @@ int explain_print_text(const struct explain *x, FILE *out)
 
 /* ---- JSON ---- */
 
+static void json_int(FILE *out, int64_t v);
+
+/* record --stacks: a call's place as sb_where words it, or null. */
+static void json_where(FILE *out, const struct explain_where *w)
+{
+	struct sbuf b = { 0 };
+
+	if (!w) {
+		fputs("null", out);
+		return;
+	}
+	sb_where(&b, w);
+	json_write_str(out, b.s);
+	free(b.s);
+}
+
 static void json_int(FILE *out, int64_t v)
 {
 	if (v < 0)
@@ -877,9 +963,18 @@ int explain_print_json(const struct explain *x, FILE *out)
 			json_int(out, l->to_seq);
 			fputs(", \"exec_seq\": ", out);
 			json_int(out, l->exec_seq);
+			if (x->nwheres) {
+				fputs(", \"forked_at\": ", out);
+				json_where(out, explain_where_at(x, l->from_seq));
+			}
 			fputc('}', out);
 		}
-		fputs("]}", out);
+		fputs("]", out);
+		if (x->nwheres) {
+			fputs(", \"created_at\": ", out);
+			json_where(out, explain_where_at(x, g->created_seq));
+		}
+		fputs("}", out);
 	}
 	fprintf(out, "%s],\n  \"patterns\": [", x->ngroups ? "\n  " : "");
 	for (size_t i = 0; i < x->nstairs; i++) {

@@ -42,6 +42,7 @@
 #include "procfs/wake.h"
 #include "core/ingest.h"
 #include "core/session.h"
+#include "ptrace/stacks.h"
 #include "ptrace/syscalls.h"
 #include "base/util.h"
 
@@ -113,6 +114,7 @@ struct tracer_task {
 	bool rights;        /* recvmsg with room for ancillary data: fds may arrive (SCM_RIGHTS) */
 	struct tracer_undo undo; /* clone, clone3 with CLONE_UNTRACED: put back at the exit (a child: at its first stop) */
 	int *exec_fds;      /* execve: the fds open when it was called */
+	int64_t exec_stack; /* --stacks: execve's stack, taken at its entry (the old program's) */
 	size_t nexec_fds;
 	/* A process (its leader's task): what its fds are, for --io, by fd. */
 	struct tracer_fdc *fdc;
@@ -175,6 +177,8 @@ struct tracer {
 	struct inomap socks;
 	/* The inodes of the pipes made in the program (value 1): any other pipe may have a holder outside. */
 	struct inomap pipes;
+	struct stacks *stacks; /* --stacks: the calling thread's stack at fd events (stacks.c); NULL without */
+	bool top_execd;        /* the first process exec'd the program (its first exec is pooltrace's) */
 };
 
 static void tracer_on_signal(int sig)
@@ -264,6 +268,13 @@ static struct evlog_record *tracer_event(struct tracer *t, int kind, pid_t pid)
 	atomic_store_explicit(&r->ready, ++t->seq, memory_order_relaxed);
 	t->last_event_ns = r->ts_ns;
 	return r;
+}
+
+/* --stacks: the stack of thread tid (stopped in its call) for the event just recorded. */
+static void tracer_stack(struct tracer *t, pid_t tgid, pid_t tid)
+{
+	if (t->stacks)
+		stacks_link(t->stacks, t->seq, stacks_capture(t->stacks, tgid, tid));
 }
 
 /* Stores what was recorded; commits at most every 50 ms, or now when asked. */
@@ -676,6 +687,8 @@ static void tracer_call_entry(struct tracer *t, struct tracer_task *k)
 			r->inode = k->before.inode;
 			r->pipe_end = k->before.pipe_end;
 			k->recorded = true;
+			if (r->has & HAS_INODE)
+				tracer_stack(t, k->tgid, k->tid);
 		}
 		break;
 	case SYS_close_range:
@@ -688,6 +701,7 @@ static void tracer_call_entry(struct tracer *t, struct tracer_task *k)
 		r->result = 0;
 		r->has = HAS_FD | HAS_FD2 | HAS_RESULT;
 		k->recorded = true;
+		tracer_stack(t, k->tgid, k->tid);
 		break;
 	case SYS_dup2:
 	case SYS_dup3:
@@ -698,6 +712,9 @@ static void tracer_call_entry(struct tracer *t, struct tracer_task *k)
 	case SYS_execveat:
 		free(k->exec_fds);
 		k->nexec_fds = tracer_list_fds(k->tgid, &k->exec_fds);
+		/* Not the first process's first exec: that is pooltrace's own (tracer_child). */
+		k->exec_stack = t->stacks && (k->tgid != t->top || t->top_execd || t->attached)
+					? stacks_capture(t->stacks, k->tgid, k->tid) : 0;
 		break;
 	default:
 		break;
@@ -853,6 +870,7 @@ static void tracer_call_exit(struct tracer *t, struct tracer_task *k, int64_t rv
 		r->has = HAS_FD | HAS_FD2 | HAS_RESULT;
 		if (tracer_observe(t, k->tgid, fds[0], r, true) == 0 && (r->has & HAS_INODE))
 			inomap_put(&t->pipes, r->inode, 1);
+		tracer_stack(t, k->tgid, k->tid);
 		return;
 	case SYS_socketpair: {
 		uint64_t ino[2];
@@ -884,6 +902,7 @@ static void tracer_call_exit(struct tracer *t, struct tracer_task *k, int64_t rv
 		r->pipe_end = END_SOCKET;
 		r->result = 0;
 		r->has = HAS_FD | HAS_FD2 | HAS_RESULT | HAS_INODE | HAS_ARG;
+		tracer_stack(t, k->tgid, k->tid);
 		return;
 	}
 	case SYS_recvmmsg:
@@ -934,6 +953,7 @@ static void tracer_call_exit(struct tracer *t, struct tracer_task *k, int64_t rv
 		r->arg = k->replaced;
 		r->has = HAS_FD | HAS_FD2 | HAS_RESULT | HAS_ARG;
 		tracer_observe(t, k->tgid, (int)rval, r, true);
+		tracer_stack(t, k->tgid, k->tid);
 		return;
 	case SYS_wait4: {
 		int status = 0;
@@ -1022,6 +1042,13 @@ static void tracer_exec(struct tracer *t, struct tracer_task *k)
 	if (tracer_leader(t, k))
 		tracer_leader(t, k)->posix_timers = false;
 	r = tracer_event(t, EV_EXEC, k->tgid);
+	if (t->stacks) {
+		/* Where the old program called execve; what it maps now is another program's. */
+		stacks_link(t->stacks, t->seq, k->exec_stack);
+		stacks_forget(t->stacks, k->tgid);
+		k->exec_stack = 0;
+	}
+	t->top_execd |= k->tgid == t->top;
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)k->tgid);
 	len = readlink(path, exe, sizeof(exe) - 1);
 	exe[len > 0 ? len : 0] = '\0';
@@ -1126,7 +1153,7 @@ static void tracer_read_status(struct tracer_task *k, pid_t *ppid)
 static void tracer_new_task(struct tracer *t, struct tracer_task *parent, pid_t tid)
 {
 	/* Read before the table may change, which moves the parent's slot. */
-	pid_t parent_tgid = parent->tgid;
+	pid_t parent_tgid = parent->tgid, parent_tid = parent->tid;
 	struct tracer_undo undo = parent->undo;
 	struct tracer_task *k = tracer_task(t, tid, false);
 
@@ -1141,8 +1168,14 @@ static void tracer_new_task(struct tracer *t, struct tracer_task *parent, pid_t 
 	/* The child holds a copy of what keep_traced changed, unless its memory is the parent's. */
 	if (undo.kind == UNDO_RDI || (undo.kind == UNDO_MEM && !undo.shared))
 		k->undo = undo;
-	if (k->process)
+	if (k->process) {
+		uint64_t fork_seq = t->seq + 1;
+
 		tracer_born(t, tid, parent_tgid);
+		/* --stacks: the parent's, stopped at its fork event, for the child's fork event. */
+		if (t->stacks)
+			stacks_link(t->stacks, fork_seq, stacks_capture(t->stacks, parent_tgid, parent_tid));
+	}
 	if (k->held) {
 		if (k->undo.kind != UNDO_NONE)
 			tracer_undo(tid, &k->undo);
@@ -1315,6 +1348,8 @@ static void tracer_ended(struct tracer *t, pid_t tid, int status)
 		tracer_forget(t, k);
 		return;
 	}
+	if (t->stacks)
+		stacks_forget(t->stacks, tid);
 	/* Its children are pooltrace's now (we are their subreaper); attached,
 	 * they go to a reaper outside the program, which is not traced. */
 	for (size_t i = 0; i < t->cap; i++)
@@ -1650,7 +1685,8 @@ static int tracer_begin_run(struct tracer *t)
 
 static int tracer_finish(struct tracer *t, struct tracer_result *res)
 {
-	struct session_end end = { .outcome = res->outcome, .has_exit_status = res->exited, .exit_status = res->status };
+	struct session_end end = { .outcome = res->outcome, .has_exit_status = res->exited, .exit_status = res->status,
+				   .stacks = t->stacks ? stacks_rows(t->stacks) : NULL };
 
 	if (tracer_flush(t, false) < 0) {
 		session_fail(t->ss);
@@ -2213,6 +2249,8 @@ int tracer_run(const struct tracer_config *cfg, struct tracer_result *res)
 		goto out;
 	ret = -EIO;
 	res->run_id = session_run_id(t.ss);
+	if (cfg->stacks)
+		t.stacks = stacks_new();
 	if (tracer_loop(&t) < 0) {
 		error(t.attached ? "the trace could not be stored; letting the program go"
 				 : "the trace could not be stored; stopping the program");
@@ -2241,6 +2279,7 @@ out:
 	session_free(t.ss);
 	on_stop_signals(NULL);
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	stacks_free(t.stacks);
 	for (size_t i = 0; i < t.cap; i++) {
 		free(t.tasks[i].exec_fds);
 		free(t.tasks[i].fdc);

@@ -17,6 +17,7 @@ struct tracer_config {
 	pid_t attach;
 	long for_ms;           /* attach: detach after this long; 0: at a signal, or when the tree is gone */
 	bool kill_on_deadlock; /* attach: kill a deadlocked tree, as a run of argv does; else leave it running */
+	bool stacks;         /* the calling thread's stack at each pipe, socketpair, fork, dup, close of a pipe end, exec */
 };
 
 struct tracer_result {

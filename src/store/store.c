@@ -153,7 +153,7 @@ static int store_identify(struct store *st, int64_t *app_id, int64_t *version, i
 }
 
 /*
- * Brings a version 1 to 10 file to the current schema. Runs inside the
+ * Brings a version 1 to 11 file to the current schema. Runs inside the
  * caller's transaction: on any error nothing has changed once it rolls back.
  * schema.sql's own header says what changed between versions. The steps:
  *   - our views are dropped: the view part creates them again at the end;
@@ -170,6 +170,8 @@ static int store_identify(struct store *st, int64_t *app_id, int64_t *version, i
  *   - runs of versions 5 to 7 get incomplete NULL (version 8);
  *   - the table part's indexes (version 7, and version 10's holds_write_ends)
  *     are made from the rows there;
+ *   - from 10 or 11: the table part adds version 12's tables stacks,
+ *     stack_frames and event_stacks (empty); nothing else changes;
  *   - the view part recreates the views and sets the version.
  * The renames run with legacy_alter_table on, so that views the user added
  * keep naming `events`, `holds` and `runs`, and the other tables' references

@@ -5,7 +5,7 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 11
+#define STORE_SCHEMA_VERSION 12
 /* How long a statement waits for another connection's lock before SQLITE_BUSY. */
 #define STORE_BUSY_MS 10000
 #define STORE_APPLICATION_ID 1886679651 /* 'ptrc' */

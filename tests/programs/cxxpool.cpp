@@ -3,7 +3,8 @@
 // destructor closes each write end and waits for that worker, in order. Each
 // child inherits the write ends of every earlier worker's pipe, so the
 // destructor hangs on worker 0. Nothing of pooltrace is in it.
-// Usage: cxxpool N [fixed]. "fixed": each child closes what it inherited.
+// Usage: cxxpool N [fixed|naive] [TASKS]. "fixed": each child closes what it
+// inherited. TASKS per worker (default 4): make bench's workload.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -39,11 +40,12 @@ public:
 		}
 	}
 
-	void submit(int task)
+	void submit(long task)
 	{
 		int fd = writers_[next_++ % writers_.size()];
+		int t = (int)task;
 
-		if (write(fd, &task, sizeof(task)) != sizeof(task))
+		if (write(fd, &t, sizeof(t)) != sizeof(t))
 			std::perror("write");
 	}
 
@@ -75,10 +77,11 @@ int main(int argc, char **argv)
 {
 	int n = argc > 1 ? std::atoi(argv[1]) : 4;
 	bool fixed = argc > 2 && std::string(argv[2]) == "fixed";
+	long per = argc > 3 ? std::atol(argv[3]) : 4;
 	{
 		ProcessPool pool(n, fixed);
 
-		for (int t = 0; t < 4 * n; t++)
+		for (long t = 0; t < per * n; t++)
 			pool.submit(t);
 	}
 	std::puts("done");

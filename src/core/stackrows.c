@@ -1,0 +1,196 @@
+/* stackrows.c: a run's call stacks (record --stacks), kept once each by hash, and which event had which.
+ *
+ * The tracer captures a stack at a few kinds of event (pipe, socketpair,
+ * fork, dup, close of a pipe end, exec); most are the same few stacks again
+ * (a loop's pipe(), every worker's close). So a stack is kept once, under a
+ * hash of its frames, and each event keeps only that id. All of it is
+ * written in the run's last transaction (session_finish): a stack is known
+ * only in memory until then, which costs nothing for a run without --stacks.
+ */
+#include "core/stackrows.h"
+
+#include "store/store.h"
+#include "base/util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct stackrows_stack {
+	int64_t id;
+	struct stack_frame *frames; /* texts owned */
+	size_t n;
+	int own;
+};
+
+struct stackrows_link {
+	uint64_t seq;
+	int64_t id;
+};
+
+struct stackrows {
+	struct stackrows_stack *stacks;
+	size_t nstacks, stacks_cap;
+	struct stackrows_link *links;
+	size_t nlinks, links_cap;
+	struct inomap index; /* id -> index + 1 in stacks */
+};
+
+struct stackrows *stackrows_new(void)
+{
+	return xcalloc(1, sizeof(struct stackrows));
+}
+
+void stackrows_free(struct stackrows *sr)
+{
+	if (!sr)
+		return;
+	for (size_t i = 0; i < sr->nstacks; i++) {
+		for (size_t j = 0; j < sr->stacks[i].n; j++) {
+			free((char *)sr->stacks[i].frames[j].module);
+			free((char *)sr->stacks[i].frames[j].function);
+			free((char *)sr->stacks[i].frames[j].file);
+		}
+		free(sr->stacks[i].frames);
+	}
+	free(sr->stacks);
+	free(sr->links);
+	inomap_release(&sr->index);
+	free(sr);
+}
+
+/* FNV-1a, 64 bits. */
+static uint64_t stackrows_mix(uint64_t h, const void *p, size_t len)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ b[i]) * 1099511628211ULL;
+	return h;
+}
+
+int64_t stackrows_hash(const struct stack_frame *frames, size_t n)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *m = frames[i].module ? frames[i].module : "";
+
+		h = stackrows_mix(h, m, strlen(m) + 1);
+		h = stackrows_mix(h, &frames[i].module_offset, sizeof(frames[i].module_offset));
+	}
+	h &= INT64_MAX;
+	return h ? (int64_t)h : 1;
+}
+
+bool stackrows_has(const struct stackrows *sr, int64_t id)
+{
+	return inomap_get(&sr->index, (uint64_t)id) != 0;
+}
+
+static char *stackrows_dup(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+void stackrows_add(struct stackrows *sr, int64_t id, const struct stack_frame *frames, size_t n, int own)
+{
+	struct stackrows_stack *s;
+
+	if (stackrows_has(sr, id))
+		return;
+	if (sr->nstacks == sr->stacks_cap)
+		sr->stacks = xrealloc(sr->stacks, (sr->stacks_cap = sr->stacks_cap ? sr->stacks_cap * 2 : 16) *
+						       sizeof(*sr->stacks));
+	s = &sr->stacks[sr->nstacks++];
+	s->id = id;
+	s->n = n;
+	s->own = own;
+	s->frames = xcalloc(n ? n : 1, sizeof(*s->frames));
+	for (size_t i = 0; i < n; i++) {
+		s->frames[i] = frames[i];
+		s->frames[i].module = stackrows_dup(frames[i].module);
+		s->frames[i].function = stackrows_dup(frames[i].function);
+		s->frames[i].file = stackrows_dup(frames[i].file);
+	}
+	inomap_put(&sr->index, (uint64_t)id, (int64_t)sr->nstacks);
+}
+
+void stackrows_event(struct stackrows *sr, uint64_t seq, int64_t id)
+{
+	if (sr->nlinks == sr->links_cap)
+		sr->links = xrealloc(sr->links, (sr->links_cap = sr->links_cap ? sr->links_cap * 2 : 64) * sizeof(*sr->links));
+	sr->links[sr->nlinks++] = (struct stackrows_link){ seq, id };
+}
+
+static void stackrows_text(sqlite3_stmt *q, int col, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(q, col, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(q, col);
+}
+
+int stackrows_store(const struct stackrows *sr, struct store *st, int64_t run_id)
+{
+	sqlite3_stmt *qs = NULL, *qf = NULL, *qe = NULL;
+	int rc = -EIO;
+
+	if (!sr || (!sr->nstacks && !sr->nlinks))
+		return 0;
+	if (!(qs = store_prepare(st, "INSERT INTO stacks (run_id, stack_id, depth, own_frame) VALUES (?1, ?2, ?3, ?4)")) ||
+	    !(qf = store_prepare(st, "INSERT INTO stack_frames (run_id, stack_id, frame, module, module_offset, function,"
+				     " function_offset, file, line) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")) ||
+	    !(qe = store_prepare(st, "INSERT INTO event_stacks (run_id, seq, stack_id) VALUES (?1, ?2, ?3)")))
+		goto out;
+	for (size_t i = 0; i < sr->nstacks; i++) {
+		const struct stackrows_stack *s = &sr->stacks[i];
+
+		sqlite3_bind_int64(qs, 1, run_id);
+		sqlite3_bind_int64(qs, 2, s->id);
+		sqlite3_bind_int64(qs, 3, (int64_t)s->n);
+		if (s->own >= 0)
+			sqlite3_bind_int(qs, 4, s->own);
+		else
+			sqlite3_bind_null(qs, 4);
+		if (store_step(st, qs) < 0)
+			goto out;
+		sqlite3_reset(qs);
+		for (size_t j = 0; j < s->n; j++) {
+			const struct stack_frame *f = &s->frames[j];
+
+			sqlite3_bind_int64(qf, 1, run_id);
+			sqlite3_bind_int64(qf, 2, s->id);
+			sqlite3_bind_int64(qf, 3, (int64_t)j);
+			stackrows_text(qf, 4, f->module);
+			sqlite3_bind_int64(qf, 5, (int64_t)f->module_offset);
+			stackrows_text(qf, 6, f->function);
+			if (f->function)
+				sqlite3_bind_int64(qf, 7, (int64_t)f->function_offset);
+			else
+				sqlite3_bind_null(qf, 7);
+			stackrows_text(qf, 8, f->file);
+			if (f->file && f->line > 0)
+				sqlite3_bind_int(qf, 9, f->line);
+			else
+				sqlite3_bind_null(qf, 9);
+			if (store_step(st, qf) < 0)
+				goto out;
+			sqlite3_reset(qf);
+		}
+	}
+	for (size_t i = 0; i < sr->nlinks; i++) {
+		sqlite3_bind_int64(qe, 1, run_id);
+		sqlite3_bind_int64(qe, 2, (int64_t)sr->links[i].seq);
+		sqlite3_bind_int64(qe, 3, sr->links[i].id);
+		if (store_step(st, qe) < 0)
+			goto out;
+		sqlite3_reset(qe);
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(qs);
+	sqlite3_finalize(qf);
+	sqlite3_finalize(qe);
+	return rc;
+}
