@@ -260,3 +260,31 @@ Test(snapshot, the_shell_running_pooltrace_is_not_taken_for_stuck, .timeout = 60
 	cr_expect_eq(t_sh(&r, "bash -c 'exec 3> >(cat); \"$PT\" snapshot --db s.db $$; exit $?'"), 0, "%s%s", r.out, r.err);
 	cr_expect(strstr(r.out, "no deadlock") == r.out, "%s", r.out);
 }
+
+/*
+ * A process whose main thread called pthread_exit while its other thread
+ * reads a pipe whose write end it holds itself (tests/programs/threadexit.c
+ * stuck): deadlocked. Its fds are read through the live thread, its zombie
+ * main thread is not taken for the process's end. (Before: "no deadlock",
+ * /proc/PID/fd being empty once the main thread is gone.)
+ */
+Test(snapshot, a_process_whose_main_thread_exited_is_read_through_its_live_thread, .timeout = 60, .fini = snap_kill_all)
+{
+	char cmd[256];
+	struct t_result r;
+	pid_t pid;
+
+	snprintf(cmd, sizeof(cmd), "exec %s stuck", PROG("threadexit"));
+	pid = snap_start(cmd);
+	/* Until the main thread has gone and the other is in its read. */
+	for (int tries = 0; tries < 50; tries++) {
+		usleep(100 * 1000);
+		if (t_run(&r, "snapshot --db s.db %d", (int)pid) == 3)
+			break;
+	}
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	cr_expect(strstr(r.out, "deadlock: 1 of 1 processes") == r.out, "%s", r.out);
+	cr_expect(strstr(r.out, "waits in read(fd ") != NULL && strstr(r.out, "its write end is held by pid ") != NULL,
+		  "%s", r.out);
+	cr_expect(strstr(r.out, "is a zombie") == NULL, "%s", r.out);
+}
