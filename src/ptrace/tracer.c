@@ -1823,8 +1823,8 @@ int tracer_run(const struct tracer_config *cfg, struct tracer_result *res)
 	tracer_born(&t, t.top, t.self);
 	/* Ends the stop it put itself in; its stops are then handled as any group-stop. */
 	kill(t.top, SIGCONT);
+	/* Its error was said where it happened, in one line (a full disk: SQLite's words, with the file). */
 	if (tracer_loop(&t) < 0) {
-		error("the trace could not be stored; stopping the program");
 		session_fail(t.ss);
 		tracer_abandon(&t);
 		goto out;
