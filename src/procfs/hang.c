@@ -811,17 +811,18 @@ static void *hang_walk(void *arg)
 
 	for (size_t i = w->begin; i < w->end; i += w->stride) {
 		const struct hang_proc *p = &w->procs[i];
+		pid_t tid = p->tid > 0 ? p->tid : p->pid; /* no thread named: its main one */
 		size_t before = w->nfound;
 
 		if (w->method == HANG_FDS_PIDFD) {
-			int size = p->fd_table_size > 0 ? p->fd_table_size : hang_fd_table_size(p->pid, p->tid);
+			int size = p->fd_table_size > 0 ? p->fd_table_size : hang_fd_table_size(p->pid, tid);
 
-			if (size >= 0 && hang_walk_pidfd(w, p->pid, p->tid, size) == 0)
+			if (size >= 0 && hang_walk_pidfd(w, p->pid, tid, size) == 0)
 				continue;
 		}
 		w->nfound = before; /* start this process over */
 		w->via_proc++;
-		hang_walk_proc(w, p->pid, p->tid);
+		hang_walk_proc(w, p->pid, tid);
 	}
 	return NULL;
 }

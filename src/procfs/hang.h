@@ -173,8 +173,9 @@ struct hang_wants {
  * Who can wake the processes blocked on pipes and socketpairs: for each fd
  * among procs that wants names, calls fn(ctx, inode, pid, fd), reading the
  * fds as method says. Each of procs is one process (pid), read through its
- * thread tid, which must be live: a main thread that called pthread_exit
- * shows no fds, its process's other threads do (hang_fd_thread).
+ * thread tid (0: its main one), which must be live: a main thread that
+ * called pthread_exit shows no fds, its process's other threads do
+ * (hang_fd_thread).
  * procs[i].fd_table_size may be 0: it is then read from /proc. Returns how many processes were read through /proc (all of them for
  * HANG_FDS_PROC; for HANG_FDS_PIDFD, those the kernel refused pidfd_getfd).
  */
