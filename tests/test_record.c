@@ -551,6 +551,8 @@ static void expect_same_thread_calls_as_strace(const char *command, int status)
 Test(record, an_exec_from_a_thread_other_than_the_main_one_matches_strace_ff, .timeout = 60)
 {
 	expect_same_thread_calls_as_strace(PROG("threadexec"), 7);
+	/* The same, its main thread gone by pthread_exit before the exec. */
+	expect_same_thread_calls_as_strace(PROG("threadexec") " gone", 7);
 }
 
 /*

@@ -5,7 +5,9 @@
  * At that exec the kernel ends the other two threads, gives the execing
  * thread the process's pid (the main thread's tid) and closes B's fds
  * (close-on-exec). The new program closes A's fds and exits 7: the
- * process exits once, after its exec, with 7.
+ * process exits once, after its exec, with 7. `threadexec gone`: the main
+ * thread calls pthread_exit first, so the exec comes from a process whose
+ * main thread is already a zombie.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -62,6 +64,8 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	pthread_create(&r, NULL, reader, NULL);
 	pthread_create(&e, NULL, execer, NULL);
+	if (argc == 2 && !strcmp(argv[1], "gone"))
+		pthread_exit(NULL);
 	pthread_join(e, NULL); /* never returns: the exec ends this thread */
 	return 1;
 }
