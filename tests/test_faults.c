@@ -338,6 +338,8 @@ Test(faults, a_full_disk_marks_the_run_failed_and_keeps_the_file, .timeout = 60)
 	t_run(&r, "run --db small/f.db -s child-close -w 2 -t 200000");
 	cr_expect_eq(r.status, 1, "exit %d: %s", r.status, r.err);
 	cr_expect(strstr(r.err, "database or disk is full") != NULL, "%s", r.err);
+	/* One line: it also said "the trace could not be stored; stopping the pool", and each failed try of the mark. */
+	cr_expect_eq(t_lines(r.err), 1, "%s", r.err);
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM runs WHERE id = 2 AND outcome = 'failed' AND failure LIKE '%%full%%'"),
 		     1);
 	cr_expect_eq(t_sql_int(db, "SELECT outcome = 'ok' FROM runs WHERE id = 1"), 1);
@@ -346,6 +348,7 @@ Test(faults, a_full_disk_marks_the_run_failed_and_keeps_the_file, .timeout = 60)
 	 * nothing tries to (it aborted on session.c's assertion, exit 134). */
 	t_run(&r, "run --db small/f.db -q -s child-close -w 2 -t 400000 --log-size 1024");
 	cr_expect_eq(r.status, 1, "small log: exit %d: %s", r.status, r.err);
+	cr_expect_eq(t_lines(r.err), 1, "small log: %s", r.err);
 	/* The default run of a reader is the newest that did not fail. */
 	cr_expect_eq(t_run(&r, "render --db small/f.db -o out.svg"), 0, "%s", r.err);
 	cr_expect_eq(t_run(&r, "query --db small/f.db --csv 'SELECT max(id) FROM runs'"), 0, "%s", r.err);
@@ -374,12 +377,51 @@ Test(faults, record_on_a_full_disk_fails_the_run_and_leaves_nothing_running, .ti
 	cr_expect_eq(r.status, 1, "exit %d: %s", r.status, r.err);
 	cr_expect((uint64_t)time(NULL) - t0 <= 10, "record took %llu s to fail", (unsigned long long)(time(NULL) - t0));
 	cr_expect(strstr(r.err, "database or disk is full") != NULL, "%s", r.err);
+	cr_expect_eq(t_lines(r.err), 1, "%s", r.err);
 	for (int i = 0; i < 100 && t_tagged_alive(tag); i++)
 		usleep(10000);
 	cr_expect_eq(t_tagged_alive(tag), 0, "the program outlived pooltrace");
-	/* Seen twice under a heavily loaded machine: a row not marked failed (its stderr says why). */
+	/* It was seen not marked failed under load (2 runs in 20): the write that filled the disk
+	 * had left no room for the mark, nor for the checkpoint meant to free some; the session now
+	 * keeps room for it (see session.c's SESSION_RESERVE and the test below). */
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM runs WHERE outcome IS NOT 'failed'"), 0, "%s", r.err);
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check <> 'ok'"), 0);
+	t_sh(&r, "umount small");
+}
+
+/*
+ * The disk fills exactly at the final commit (POOLTRACE_TEST_FULL_AT_FINISH
+ * fills it just before, and keeps it full), after earlier commits left
+ * this run's pages in the WAL: exit 1, one line, and the run marked failed.
+ * (Before the session kept room for the mark: exit 1 but the outcome NULL,
+ * "could not be marked as failed either": the mark found no room, nor did
+ * the checkpoint that was to free the WAL, which must grow the file first.)
+ */
+Test(faults, a_disk_that_fills_at_the_final_commit_still_marks_the_run_failed, .timeout = 60)
+{
+	static const char *const cmds[] = {
+		"record --io --db small/f.db -- sh -c 'for i in $(seq 60); do echo hi | cat >/dev/null; done' >/dev/null",
+		"run --db small/f.db -s child-close -w 2 -t 100 --task-ms 5",
+	};
+	char db[600];
+	struct t_result r;
+
+	snprintf(db, sizeof(db), "%s/f.db", t_path("small"));
+	t_sh(&r, "mkdir small && mount -t tmpfs -o size=4m tmpfs small");
+	if (r.status != 0)
+		cr_skip_test("cannot mount a small tmpfs here: %s", r.err);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		t_sh(&r, "rm -f small/*");
+		t_sh(&r, "POOLTRACE_TEST_FULL_AT_FINISH=1 \"$PT\" %s", cmds[i]);
+		cr_expect_eq(r.status, 1, "%s: exit %d: %s", cmds[i], r.status, r.err);
+		cr_expect(strstr(r.err, "database or disk is full") != NULL, "%s: %s", cmds[i], r.err);
+		cr_expect_eq(t_lines(r.err), 1, "%s: %s", cmds[i], r.err);
+		cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM runs WHERE outcome = 'failed' AND failure LIKE '%%full%%'"),
+			     1, "%s: %s", cmds[i], r.err);
+		cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check <> 'ok'"), 0);
+		/* The kept room and the filler were unlinked files: nothing is left beside the trace. */
+		cr_expect_eq(t_sh(&r, "ls -A small | grep -v '^f\\.db' | wc -l | grep -qx 0"), 0, "%s", cmds[i]);
+	}
 	t_sh(&r, "umount small");
 }
 

@@ -492,6 +492,106 @@ Test(record, pipe_calls_match_strace_ff_on_a_shell_pipeline, .timeout = 60)
 	expect_same_pipe_calls_as_strace("sh -c 'seq 5 | cat | wc -l'");
 }
 
+/*
+ * Truth for a process with threads: the same program run once under
+ * `strace -ff -ttt -yy` (one file per thread) and once under `record --io`
+ * makes the same pipe calls, the same close-on-exec closes and exits once,
+ * with strace's status (tests/scripts/strace-thread-calls.sh and this query
+ * number the pipes alike). Every fd event is its process's, and no hold of
+ * a pipe ends at an exit: each ends at its own close or close-on-exec.
+ */
+static void expect_same_thread_calls_as_strace(const char *command, int status)
+{
+	static const char sql[] =
+		"WITH r AS (SELECT max(id) AS id FROM runs),"
+		"     k AS (SELECT pipe_id, row_number() OVER (ORDER BY created_seq, pipe_id) AS n FROM pipes"
+		"           WHERE run_id = (SELECT id FROM r))"
+		" SELECT 'pipe ' || fd || ' ' || fd2 || ' ' || n FROM events JOIN k USING (pipe_id)"
+		"  WHERE run_id = (SELECT id FROM r) AND kind = 'pipe'"
+		" UNION ALL SELECT kind || ' ' || fd || ' ' || n || ' ' || result FROM events JOIN k USING (pipe_id)"
+		"  WHERE run_id = (SELECT id FROM r) AND result >= 0 AND kind IN ('close', 'read', 'read_zero', 'write')"
+		" UNION ALL SELECT 'cloexec ' || fd || ' ' || n FROM holds JOIN k USING (pipe_id)"
+		"  WHERE run_id = (SELECT id FROM r) AND to_kind = 'cloexec'"
+		" UNION ALL SELECT 'exit ' || arg FROM events WHERE run_id = (SELECT id FROM r) AND kind = 'exit'";
+	const char *db = t_path("thr.db");
+	struct t_result r;
+
+	cr_assert_eq(t_sh(&r, "rm -f st.* && strace -ff -ttt -yy -q -o st -e trace=pipe,pipe2,close,dup2,dup3,read,write,"
+			      "execve,clone,clone3 %s > /dev/null; [ $? = %d ] && "
+			      "%s/tests/scripts/strace-thread-calls.sh st | sort > strace.txt",
+			  command, status, POOLTRACE_SRC), 0, "%s", r.err);
+	cr_assert_eq(t_run(&r, "record --db thr.db -q --io -- %s > /dev/null", command), status, "%s", r.err);
+	cr_assert_eq(t_sh(&r, "\"$PT\" query --db thr.db --csv \"%s\" | tail -n +2 | sort > record.txt", sql), 0,
+		     "%s", r.err);
+	cr_expect_eq(t_sh(&r, "diff strace.txt record.txt"), 0, "%s: strace (<) and record (>) differ:\n%s",
+		     command, r.out);
+	cr_expect_eq(t_sh(&r, "grep -c '^close' strace.txt | awk '$1 < 2 { exit 1 }'"), 0, "%s: too few calls to compare",
+		     command);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM processes WHERE run_id = (SELECT max(id) FROM runs)"), 1);
+	cr_expect_eq(t_sql_int(db, "SELECT count(DISTINCT pid) FROM events WHERE run_id = (SELECT max(id) FROM runs)"
+				   " AND pid <> (SELECT supervisor_pid FROM runs WHERE id = (SELECT max(id) FROM runs))"),
+		     1, "a thread's events are its process's");
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM holds WHERE run_id = (SELECT max(id) FROM runs)"
+				   " AND pipe_id IS NOT NULL AND to_kind IS NOT 'close' AND to_kind IS NOT 'cloexec'"),
+		     0, "a pipe's hold ended otherwise than by its close");
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM processes p WHERE run_id = (SELECT max(id) FROM runs)"
+				   " AND exit_code = %d AND exit_seq > (SELECT max(seq) FROM events e WHERE e.run_id = p.run_id"
+				   " AND e.kind IN ('close', 'exec'))", status),
+		     1, "the process exits once, after its last close");
+}
+
+/*
+ * An execve from a thread other than the main one (tests/programs/threadexec.c):
+ * the kernel ends the other threads, the main one too, and the execing
+ * thread takes over the process's pid. The process does not exit there: its
+ * O_CLOEXEC pipe is closed by the exec, the other by the new program, which
+ * then exits 7. (Before: an exit 0 at the exec, ending every hold, and no
+ * close-on-exec close.)
+ */
+Test(record, an_exec_from_a_thread_other_than_the_main_one_matches_strace_ff, .timeout = 60)
+{
+	expect_same_thread_calls_as_strace(PROG("threadexec"), 7);
+	/* The same, its main thread gone by pthread_exit before the exec. */
+	expect_same_thread_calls_as_strace(PROG("threadexec") " gone", 7);
+}
+
+/*
+ * The main thread calls pthread_exit while another runs on
+ * (tests/programs/threadexit.c): the process lives until that one exits 3,
+ * its write, read and closes of the pipe are recorded on the pipe though
+ * /proc/PID/fd shows nothing once the main thread is gone. (Before: an exit
+ * 0 at the pthread_exit, ending every hold, the closes without their pipe,
+ * no write or read, and no exit 3.)
+ */
+Test(record, a_main_thread_that_calls_pthread_exit_leaves_its_process_running_as_strace_ff_sees, .timeout = 60)
+{
+	expect_same_thread_calls_as_strace(PROG("threadexit"), 3);
+}
+
+/*
+ * After its main thread's pthread_exit, the other thread reads a pipe whose
+ * write end it holds itself: a deadlock, found through that live thread,
+ * with the process itself as the write end's holder. (Before: /proc/PID/fd
+ * was read, which is empty then: the read seemed on no pipe, the program
+ * ran until killed.)
+ */
+Test(record, a_deadlock_after_the_main_thread_called_pthread_exit_is_found, .timeout = 60)
+{
+	const char *db = t_path("texit.db");
+	struct t_result r;
+
+	/* Outside timeout, so that no timer of the program says it may wake. */
+	t_sh(&r, "timeout 20 \"$PT\" record --db texit.db --hang-ms 100 -- %s stuck", PROG("threadexit"));
+	cr_expect_eq(r.status, 128 + SIGKILL, "exit %d: %s", r.status, r.err);
+	cr_expect_eq(t_sql_int(db, "SELECT outcome = 'deadlock' FROM runs"), 1);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events WHERE kind = 'hang' AND pipe_end = 'read'"
+				   " AND pipe_id IS NOT NULL AND detail LIKE 'tid=%% syscall=read fd=%%'"), 1);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM hang_holders h JOIN events e ON e.run_id = h.run_id"
+				   " AND e.seq = h.seq WHERE h.holder_pid = e.pid AND h.pipe_id = e.pipe_id"), 1,
+		     "the process holds the write end it waits on");
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events WHERE kind = 'exit'"), 0, "it never exited by itself");
+}
+
 /* The Python interpreter itself (not a launcher script in front of it), in buf. */
 static const char *python(char *buf, size_t len)
 {

@@ -462,4 +462,31 @@ Test(attach, bad_input_exits_2_with_one_line, .timeout = 60)
 		cr_expect_eq(t_lines(r.err), 1, "'%s': %s", args[i], r.err);
 	}
 	cr_expect(access(t_path("b.db"), F_OK) != 0, "nothing was stored");
+
+/*
+ * A process whose main thread called pthread_exit while its other thread
+ * reads a pipe whose write end it holds itself (tests/programs/threadexit.c
+ * stuck): deadlocked. Its fds are read through the live thread, its zombie
+ * main thread is not taken for the process's end. (Before: "no deadlock",
+ * /proc/PID/fd being empty once the main thread is gone.)
+ */
+Test(snapshot, a_process_whose_main_thread_exited_is_read_through_its_live_thread, .timeout = 60, .fini = snap_kill_all)
+{
+	char cmd[256];
+	struct t_result r;
+	pid_t pid;
+
+	snprintf(cmd, sizeof(cmd), "exec %s stuck", PROG("threadexit"));
+	pid = snap_start(cmd);
+	/* Until the main thread has gone and the other is in its read. */
+	for (int tries = 0; tries < 50; tries++) {
+		usleep(100 * 1000);
+		if (t_run(&r, "snapshot --db s.db %d", (int)pid) == 3)
+			break;
+	}
+	cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+	cr_expect(strstr(r.out, "deadlock: 1 of 1 processes") == r.out, "%s", r.out);
+	cr_expect(strstr(r.out, "waits in read(fd ") != NULL && strstr(r.out, "its write end is held by pid ") != NULL,
+		  "%s", r.out);
+	cr_expect(strstr(r.out, "is a zombie") == NULL, "%s", r.out);
 }

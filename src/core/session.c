@@ -31,10 +31,13 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define SESSION_COMMIT_NS (50 * 1000000ULL)
 /* Only a reader of a file that could not be put in WAL mode holds the last commit off. */
@@ -47,6 +50,19 @@
  * disk.
  */
 #define SESSION_QUEUE_MAX (1u << 20)
+/*
+ * Room kept on the trace's file system for the run's failed mark: when the
+ * disk fills, the write that failed may have left none behind it (it failed
+ * at its first page: the commit before it had taken the last of the room),
+ * and the mark then needs a new WAL frame too, and so did the checkpoint that
+ * was to free the WAL (it grows the file first). So the mark failed and the
+ * outcome stayed NULL (2 runs in 20 of the full-disk record test under
+ * load). The room is an unlinked file (O_TMPFILE) of this size in the
+ * trace's directory, allocated when the run begins and let go by
+ * session_fail just before it writes the mark; it goes with pooltrace,
+ * however that ends. The mark needs one or two frames of 4 KiB.
+ */
+#define SESSION_RESERVE (64 * 1024)
 
 struct session {
 	struct store *st;
@@ -61,7 +77,61 @@ struct session {
 	struct evlog_record *queue;
 	size_t nqueue, queue_cap;
 	struct evlog_texts queue_texts;
+	int reserve; /* SESSION_RESERVE bytes of disk kept for the failed mark; -1: none */
+	int filler;  /* POOLTRACE_TEST_FULL_AT_FINISH: the file that filled the disk; -1: none */
 };
+
+/* The directory of path, into dir. */
+static void session_dir(const char *path, char *dir, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		snprintf(dir, len, ".");
+	else if (slash == path)
+		snprintf(dir, len, "/");
+	else
+		snprintf(dir, len, "%.*s", (int)(slash - path), path);
+}
+
+/*
+ * An unlinked file in the trace's directory (O_TMPFILE: nothing is left
+ * there, whatever the end), or -1 where the file system has none.
+ */
+static int session_unlinked_file(const struct session *s)
+{
+	char dir[PATH_MAX];
+
+	session_dir(s->st->path, dir, sizeof(dir));
+	return open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+}
+
+/* Takes SESSION_RESERVE bytes of the disk for the failed mark (s->reserve), if it can: best effort. */
+static void session_reserve(struct session *s)
+{
+	int fd = session_unlinked_file(s);
+
+	if (fd >= 0 && posix_fallocate(fd, 0, SESSION_RESERVE) != 0) {
+		close(fd);
+		fd = -1;
+	}
+	s->reserve = fd;
+}
+
+/*
+ * POOLTRACE_TEST_FULL_AT_FINISH (a test hook, as git's GIT_TEST_*): fills
+ * the disk up before the final commit and keeps it full, so that a test can
+ * make exactly that commit fail as on a disk that filled there.
+ */
+static void session_fill_disk(struct session *s)
+{
+	static const char zeros[4096];
+
+	if (s->filler >= 0 || (s->filler = session_unlinked_file(s)) < 0)
+		return;
+	while (write(s->filler, zeros, sizeof(zeros)) > 0)
+		;
+}
 
 static int session_begin_txn(struct session *s);
 
@@ -128,6 +198,7 @@ int session_begin(const char *db_path, const struct session_run *run, struct ses
 	struct session *s = xcalloc(1, sizeof(*s));
 	int rc;
 
+	s->reserve = s->filler = -1;
 	assert(run->source && (!strcmp(run->source, "pool") || !strcmp(run->source, "record") ||
 			       !strcmp(run->source, "snapshot") || !strcmp(run->source, "attach")));
 	*out = NULL;
@@ -140,6 +211,7 @@ int session_begin(const char *db_path, const struct session_run *run, struct ses
 		session_free(s);
 		return rc;
 	}
+	session_reserve(s);
 	/* A recorded program has no pool roles: every process is a 'process'. */
 	s->in = ingest_new(s->st, s->run_id, strcmp(run->source, "pool") != 0);
 	s->last_commit_ns = now_ns();
@@ -333,6 +405,8 @@ static int session_write_end(struct session *s, const struct session_end *end)
 	sqlite3_finalize(q);
 	if (rc < 0)
 		return -EIO;
+	if (getenv("POOLTRACE_TEST_FULL_AT_FINISH"))
+		session_fill_disk(s);
 	for (uint64_t deadline = now_ns() + SESSION_FINAL_WAIT_NS;;) {
 		if (session_try_commit(s) < 0)
 			return -EIO;
@@ -406,22 +480,28 @@ void session_fail(struct session *s)
 	if (s->in_txn)
 		sqlite3_exec(s->st->db, "ROLLBACK", NULL, NULL, NULL);
 	s->in_txn = false;
-	/* Twice: a disk filled by the WAL itself may have room once a checkpoint has moved it into the file and truncated it. */
-	for (int attempt = 0; attempt < 2 && rc < 0; attempt++) {
+	/* The room kept for this write. */
+	if (s->reserve >= 0)
+		close(s->reserve);
+	s->reserve = -1;
+	/* Twice: a disk filled by the WAL itself may have room once a checkpoint has moved it into the file and truncated it.
+	 * Quietly: the failure was said once already; only a mark that could not be written is said again. */
+	for (int attempt = 0; attempt < 2 && rc != SQLITE_DONE; attempt++) {
 		if (attempt)
 			sqlite3_exec(s->st->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
-		q = store_prepare(s->st, "UPDATE runs SET outcome = 'failed', failure = ?2, ended_ns = ?3 WHERE id = ?1");
-		if (!q)
+		if (sqlite3_prepare_v2(s->st->db, "UPDATE runs SET outcome = 'failed', failure = ?2, ended_ns = ?3 WHERE id = ?1",
+				       -1, &q, NULL) != SQLITE_OK)
 			continue;
 		sqlite3_bind_int64(q, 1, s->run_id);
 		sqlite3_bind_text(q, 2, why, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(q, 3, (int64_t)now_ns());
-		rc = store_step(s->st, q);
+		rc = sqlite3_step(q);
 		sqlite3_finalize(q);
 	}
 	free(why);
-	if (rc < 0)
-		error("run %lld could not be marked as failed either; its outcome stays empty", (long long)s->run_id);
+	if (rc != SQLITE_DONE)
+		error("%s: run %lld could not be marked as failed either (%s); its outcome stays empty", s->st->path,
+		      (long long)s->run_id, sqlite3_errmsg(s->st->db));
 }
 
 bool session_failed(const struct session *s)
@@ -437,6 +517,10 @@ void session_free(struct session *s)
 		sqlite3_exec(s->st->db, "ROLLBACK", NULL, NULL, NULL);
 	ingest_free(s->in);
 	store_close(s->st);
+	if (s->reserve >= 0)
+		close(s->reserve);
+	if (s->filler >= 0)
+		close(s->filler);
 	free(s->incomplete);
 	free(s->queue);
 	evlog_texts_release(&s->queue_texts);

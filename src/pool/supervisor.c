@@ -560,8 +560,8 @@ int supervisor_run(const struct supervisor_config *cfg, struct supervisor_result
 	}
 	ret = -EIO;
 	res->run_id = sv.ss ? session_run_id(sv.ss) : -1;
+	/* Its error was said where it happened, in one line (a full disk: SQLite's words, with the file). */
 	if (supervisor_loop(&sv) < 0) {
-		error("the trace could not be stored; stopping the pool");
 		session_fail(sv.ss);
 		supervisor_abandon(&sv);
 		goto out;

@@ -31,6 +31,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL /* linux/pidfd.h, Linux 6.9: a pidfd of one thread */
+#endif
+
 /* Parses /proc/PID/task/TID/stat: state and process group. comm may hold spaces and ')'. */
 static int hang_stat(pid_t pid, pid_t tid, char *state, pid_t *pgrp)
 {
@@ -67,21 +71,56 @@ static int hang_status(pid_t pid, pid_t tid, long *switches, int *fd_table_size)
 	return 0;
 }
 
-static int hang_fd_table_size(pid_t pid)
+static int hang_fd_table_size(pid_t pid, pid_t tid)
 {
 	long switches;
 	int size;
 
-	return hang_status(pid, pid, &switches, &size) < 0 ? -1 : size;
+	return hang_status(pid, tid, &switches, &size) < 0 ? -1 : size;
 }
 
-/* The inode of a pipe or socket fd of pid refers to (*sock set for a socket), else 0. */
-static uint64_t hang_fd_inode(pid_t pid, int fd, bool *sock)
+/*
+ * A pidfd through which pidfd_getfd reads process pid's fds: of its thread
+ * tid, which must be live. A main thread that has exited (pthread_exit)
+ * holds no fd table any more though the process's other threads share one.
+ */
+static int hang_pidfd(pid_t pid, pid_t tid)
 {
-	char path[64];
+	return (int)syscall(SYS_pidfd_open, tid, tid != pid ? PIDFD_THREAD : 0);
+}
+
+pid_t hang_fd_thread(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	struct dirent *de;
+	DIR *dir;
+	pid_t live = pid;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (read_small_file(path, buf, sizeof(buf)) < 0 || !(p = strrchr(buf, ')')) || (p[2] != 'Z' && p[2] != 'X'))
+		return pid;
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	if (!(dir = opendir(path)))
+		return pid;
+	while (live == pid && (de = readdir(dir))) {
+		pid_t tid = (pid_t)atoi(de->d_name);
+		char state;
+		pid_t grp;
+
+		if (tid > 0 && tid != pid && hang_stat(pid, tid, &state, &grp) == 0 && state != 'Z' && state != 'X')
+			live = tid;
+	}
+	closedir(dir);
+	return live;
+}
+
+/* The inode of a pipe or socket fd of pid refers to, seen by its thread tid (*sock set for a socket), else 0. */
+static uint64_t hang_fd_inode(pid_t pid, pid_t tid, int fd, bool *sock)
+{
+	char path[96];
 	struct stat st;
 
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, fd);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/fd/%d", (int)pid, (int)tid, fd);
 	if (stat(path, &st) < 0 || !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
 		return 0;
 	*sock = S_ISSOCK(st.st_mode);
@@ -95,7 +134,7 @@ static uint64_t hang_fd_inode(pid_t pid, int fd, bool *sock)
  */
 static void hang_pipe_fill(struct hang_proc *p)
 {
-	int pidfd = (int)syscall(SYS_pidfd_open, p->pid, 0), copy, n;
+	int pidfd = hang_pidfd(p->pid, p->tid), copy, n;
 
 	if (pidfd < 0)
 		return;
@@ -133,11 +172,11 @@ static void hang_inspect_poll(struct hang_proc *p, const unsigned long args[6])
 		return; /* no fds at all: only a signal wakes it, which may come from anywhere */
 	p->polled = xcalloc((size_t)n, sizeof(*p->polled));
 	for (int i = 0; i < n; i++) {
-		char path[64];
+		char path[96];
 		struct stat target, link;
 		struct hang_fdwait *w = &p->polled[i];
 
-		snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)p->pid, fds[i]);
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/fd/%d", (int)p->pid, (int)p->tid, fds[i]);
 		if (stat(path, &target) < 0 || lstat(path, &link) < 0)
 			goto may_wake;
 		w->fd = fds[i];
@@ -197,7 +236,7 @@ static void hang_inspect(struct hang_proc *p)
 		bool in = nr == SYS_read || nr == SYS_readv || nr == SYS_recvfrom || nr == SYS_recvmsg, sock = false;
 
 		p->fd = (int)a[0];
-		p->inode = hang_fd_inode(p->pid, p->fd, &sock);
+		p->inode = hang_fd_inode(p->pid, p->tid, p->fd, &sock);
 		if (p->inode && sock) {
 			/* Only the caller knows whether the socket's peer is inside the program. */
 			p->wait = in ? HANG_SOCK_READ : HANG_SOCK_WRITE;
@@ -374,6 +413,49 @@ static size_t hang_waking_ends(const struct hang_proc *p, size_t n, struct hang_
 	return len;
 }
 
+/*
+ * One outsider's fds, from dir (/proc/PID/fd or a thread's): each pipe end
+ * through which it could wake a waiter of p[0..n) marks that one running.
+ * Returns how many fds it has, or -1 when dir cannot be read (errno set).
+ */
+static int hang_outsider_fds(const char *dir, struct hang_proc *p, size_t n, const struct hang_waking *w, size_t nw)
+{
+	char path[320], link[64];
+	struct dirent *f;
+	DIR *fds = opendir(dir);
+	int count = 0;
+
+	if (!fds)
+		return -1;
+	while ((f = readdir(fds))) {
+		struct stat l;
+		ssize_t len;
+		uint64_t inode;
+
+		if (f->d_name[0] < '0' || f->d_name[0] > '9')
+			continue;
+		count++;
+		snprintf(path, sizeof(path), "%s/%s", dir, f->d_name);
+		if ((len = readlink(path, link, sizeof(link) - 1)) <= 0)
+			continue;
+		link[len] = '\0';
+		if (sscanf(link, "pipe:[%" SCNu64 "]", &inode) != 1 || lstat(path, &l) < 0 ||
+		    !hang_wakes(w, nw, inode, hang_link_accmode(&l)))
+			continue;
+		/* This outsider may write (or read) that pipe: whoever waits on it may wake. */
+		for (size_t i = 0; i < n; i++) {
+			bool hit = (p[i].wait == HANG_PIPE_READ || p[i].wait == HANG_PIPE_WRITE) && p[i].inode == inode;
+
+			for (int j = 0; p[i].wait == HANG_POLL && j < p[i].npolled; j++)
+				hit = hit || p[i].polled[j].inode == inode;
+			if (hit)
+				p[i].wait = HANG_RUNNING;
+		}
+	}
+	closedir(fds);
+	return count;
+}
+
 size_t hang_outside_holders(struct hang_proc *p, size_t n, bool (*program)(void *ctx, pid_t pid), void *ctx)
 {
 	struct hang_waking *w;
@@ -383,42 +465,23 @@ size_t hang_outside_holders(struct hang_proc *p, size_t n, bool (*program)(void 
 	pid_t self = getpid();
 
 	while (proc && (e = readdir(proc))) {
-		pid_t pid = (pid_t)strtol(e->d_name, NULL, 10);
-		char dir[64], path[320], link[64];
-		struct dirent *f;
-		DIR *fds;
+		pid_t pid = (pid_t)strtol(e->d_name, NULL, 10), tid;
+		char dir[64];
+		int count;
 
 		if (pid <= 0 || pid == self || program(ctx, pid))
 			continue;
 		snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
-		if (!(fds = opendir(dir))) {
+		if ((count = hang_outsider_fds(dir, p, n, w, nw)) < 0) {
 			/* Gone meanwhile is no unknown; not ours to read is. */
 			unreadable += errno == EACCES || errno == EPERM;
 			continue;
 		}
-		while ((f = readdir(fds))) {
-			struct stat l;
-			ssize_t len;
-			uint64_t inode;
-
-			snprintf(path, sizeof(path), "%s/%s", dir, f->d_name);
-			if ((len = readlink(path, link, sizeof(link) - 1)) <= 0)
-				continue;
-			link[len] = '\0';
-			if (sscanf(link, "pipe:[%" SCNu64 "]", &inode) != 1 || lstat(path, &l) < 0 ||
-			    !hang_wakes(w, nw, inode, hang_link_accmode(&l)))
-				continue;
-			/* This outsider may write (or read) that pipe: whoever waits on it may wake. */
-			for (size_t i = 0; i < n; i++) {
-				bool hit = (p[i].wait == HANG_PIPE_READ || p[i].wait == HANG_PIPE_WRITE) && p[i].inode == inode;
-
-				for (int j = 0; p[i].wait == HANG_POLL && j < p[i].npolled; j++)
-					hit = hit || p[i].polled[j].inode == inode;
-				if (hit)
-					p[i].wait = HANG_RUNNING;
-			}
+		/* No fd at all: perhaps a main thread gone by pthread_exit, whose other threads hold the table. */
+		if (count == 0 && (tid = hang_fd_thread(pid)) != pid) {
+			snprintf(dir, sizeof(dir), "/proc/%d/task/%d/fd", (int)pid, (int)tid);
+			hang_outsider_fds(dir, p, n, w, nw);
 		}
-		closedir(fds);
 	}
 	if (proc)
 		closedir(proc);
@@ -637,17 +700,18 @@ static bool hang_wanted(const struct hang_worker *w, uint64_t ino, mode_t mode, 
 }
 
 /*
- * Lists pid's fds through /proc/PID/fd. The end is read from the permission
- * bits of the /proc/PID/fd/N link (hang_link_accmode).
+ * Lists pid's fds through /proc/PID/task/TID/fd, tid a live thread of it.
+ * The end is read from the permission bits of the /proc/PID/fd/N link
+ * (hang_link_accmode).
  */
-static void hang_walk_proc(struct hang_worker *w, pid_t pid)
+static void hang_walk_proc(struct hang_worker *w, pid_t pid, pid_t tid)
 {
 	char path[64];
 	struct dirent *de;
 	DIR *dir;
 	int dfd;
 
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/fd", (int)pid, (int)tid);
 	dir = opendir(path);
 	if (!dir)
 		return; /* it died meanwhile: it holds nothing */
@@ -696,12 +760,13 @@ static void hang_close_copies(int lo, int hi, int keep)
  * pooltrace's own fds, which it may close there: POSIX locks belong to the
  * table that took them); otherwise each copy is closed by itself.
  * Returns 0, or -1 when the kernel refuses (no pidfd_getfd, or not allowed
- * to, e.g. under a stricter Yama ptrace scope): walk /proc instead.
+ * to, e.g. under a stricter Yama ptrace scope): walk /proc instead. The
+ * pidfd is of thread tid, a live one of pid's (hang_pidfd).
  */
-static int hang_walk_pidfd(struct hang_worker *w, pid_t pid, int size)
+static int hang_walk_pidfd(struct hang_worker *w, pid_t pid, pid_t tid, int size)
 {
 	enum { HANG_DUP_BATCH = 256 };
-	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), ret = 0;
+	int pidfd = hang_pidfd(pid, tid), ret = 0;
 	int lo = INT_MAX, hi = -1, held = 0;
 
 	if (pidfd < 0)
@@ -746,17 +811,18 @@ static void *hang_walk(void *arg)
 
 	for (size_t i = w->begin; i < w->end; i += w->stride) {
 		const struct hang_proc *p = &w->procs[i];
+		pid_t tid = p->tid > 0 ? p->tid : p->pid; /* no thread named: its main one */
 		size_t before = w->nfound;
 
 		if (w->method == HANG_FDS_PIDFD) {
-			int size = p->fd_table_size > 0 ? p->fd_table_size : hang_fd_table_size(p->pid);
+			int size = p->fd_table_size > 0 ? p->fd_table_size : hang_fd_table_size(p->pid, tid);
 
-			if (size >= 0 && hang_walk_pidfd(w, p->pid, size) == 0)
+			if (size >= 0 && hang_walk_pidfd(w, p->pid, tid, size) == 0)
 				continue;
 		}
 		w->nfound = before; /* start this process over */
 		w->via_proc++;
-		hang_walk_proc(w, p->pid);
+		hang_walk_proc(w, p->pid, tid);
 	}
 	return NULL;
 }

@@ -152,6 +152,13 @@ void hang_evidence(const struct hang_proc *p, struct evlog_record *r);
 /* The evidence's text alone, into buf: "tid=N " for a thread other than the leader, then hang_describe's. */
 void hang_evidence_text(const struct hang_proc *p, char *buf, size_t len);
 
+/*
+ * The thread through which process pid's fd table is read
+ * (/proc/PID/task/TID/fd): pid itself, unless its main thread has exited
+ * (pthread_exit) while others run on; then one of those. pid when none is.
+ */
+pid_t hang_fd_thread(pid_t pid);
+
 /* The fds hang_holders looks for, by inode; each set sorted. */
 struct hang_wants {
 	const uint64_t *write_of; /* pipes a process waits to read: their write ends can wake it */
@@ -165,8 +172,11 @@ struct hang_wants {
 /*
  * Who can wake the processes blocked on pipes and socketpairs: for each fd
  * among procs that wants names, calls fn(ctx, inode, pid, fd), reading the
- * fds as method says. procs[i].fd_table_size may be 0: it is then read from
- * /proc. Returns how many processes were read through /proc (all of them for
+ * fds as method says. Each of procs is one process (pid), read through its
+ * thread tid (0: its main one), which must be live: a main thread that
+ * called pthread_exit shows no fds, its process's other threads do
+ * (hang_fd_thread).
+ * procs[i].fd_table_size may be 0: it is then read from /proc. Returns how many processes were read through /proc (all of them for
  * HANG_FDS_PROC; for HANG_FDS_PIDFD, those the kernel refused pidfd_getfd).
  */
 size_t hang_holders(enum hang_fd_method method, const struct hang_proc *procs, size_t n,

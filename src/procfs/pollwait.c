@@ -76,12 +76,13 @@ static int pollwait_select(pid_t tid, unsigned long nfds, const unsigned long *s
  * file is still open elsewhere: unless fd N is still that file, the list is
  * unknown.
  */
-static int pollwait_epoll(pid_t pid, int epfd, int *fds)
+static int pollwait_epoll(pid_t pid, pid_t tid, int epfd, int *fds)
 {
-	char path[64], buf[16384], *line;
+	char path[96], buf[16384], *line;
 	int n = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)pid, epfd);
+	/* Through the waiting thread: a main thread gone by pthread_exit shows no fds. */
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/fdinfo/%d", (int)pid, (int)tid, epfd);
 	if (read_small_file(path, buf, sizeof(buf)) < 0 || strlen(buf) == sizeof(buf) - 1)
 		return -1;
 	for (line = strstr(buf, "tfd:"); line; line = strstr(line + 1, "\ntfd:")) {
@@ -93,7 +94,7 @@ static int pollwait_epoll(pid_t pid, int epfd, int *fds)
 			line++;
 		if (!ino || (end && ino > end) || sscanf(line, "tfd: %d", &fd) != 1 || n == POLLWAIT_MAX)
 			return -1;
-		snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, fd);
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/fd/%d", (int)pid, (int)tid, fd);
 		if (stat(path, &st) < 0 || st.st_ino != strtoull(ino + 4, NULL, 16))
 			return -1;
 		fds[n++] = fd;
@@ -113,9 +114,9 @@ int pollwait_fds(pid_t pid, pid_t tid, long nr, const unsigned long args[6], int
 		return args[4] == 0 ? pollwait_select(tid, args[0], &args[1], fds) : -1;
 	case SYS_epoll_wait:
 	case SYS_epoll_pwait:
-		return (int)args[3] < 0 ? pollwait_epoll(pid, (int)args[0], fds) : -1;
+		return (int)args[3] < 0 ? pollwait_epoll(pid, tid, (int)args[0], fds) : -1;
 	case SYS_epoll_pwait2:
-		return args[3] == 0 ? pollwait_epoll(pid, (int)args[0], fds) : -1;
+		return args[3] == 0 ? pollwait_epoll(pid, tid, (int)args[0], fds) : -1;
 	default:
 		return -1;
 	}

@@ -100,6 +100,7 @@ struct tracer_task {
 	bool fresh;         /* known, and its first stop (a new tracee's SIGSTOP) is yet to come */
 	bool held;          /* stopped before its parent's event: resumed once that is seen */
 	bool in_call;       /* between a seccomp stop and that call's exit stop */
+	bool exiting;       /* its PTRACE_EVENT_EXIT was seen: it is on its way out */
 	bool dead;          /* its exit was reported to us */
 	int end_status;     /* dead: how it ended, as our waitpid saw it (a reap whose status pointer is NULL) */
 	uint64_t clear_tid; /* a thread: where the kernel writes 0 when it exits, and wakes its joiner (0: unknown) */
@@ -307,14 +308,17 @@ static bool tracer_inside(void *ctx, uint64_t inode, bool socket)
  * What fd of process pid refers to, into r: a pipe's inode and end (from
  * fdinfo's flags), a socketpair end's inode (END_SOCKET) when it is one made
  * in the program, or, with text, the link's text (a path, "socket:[N]").
+ * Read through its thread tid (/proc/PID/task/TID/fd), the one making the
+ * call: once the main thread has exited (pthread_exit), /proc/PID/fd is
+ * empty while the others still share the table.
  * Returns 0, or -1 when the fd is not open.
  */
-static int tracer_observe(struct tracer *t, pid_t pid, int fd, struct evlog_record *r, bool text)
+static int tracer_observe(struct tracer *t, pid_t pid, pid_t tid, int fd, struct evlog_record *r, bool text)
 {
-	char path[64], link[PATH_MAX + 1], info[512], *flags;
+	char path[96], link[PATH_MAX + 1], info[512], *flags;
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, fd);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/fd/%d", (int)pid, (int)tid, fd);
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n < 0)
 		return -1;
@@ -324,7 +328,7 @@ static int tracer_observe(struct tracer *t, pid_t pid, int fd, struct evlog_reco
 
 		r->inode = strtoull(link + 6, NULL, 10);
 		r->has |= HAS_INODE;
-		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)pid, fd);
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/fdinfo/%d", (int)pid, (int)tid, fd);
 		if (read_small_file(path, info, sizeof(info)) > 0 && (flags = strstr(info, "flags:")))
 			acc = strtol(flags + 6, NULL, 8) & O_ACCMODE;
 		r->pipe_end = acc == O_RDONLY ? END_READ : acc == O_WRONLY ? END_WRITE : END_RDWR;
@@ -354,7 +358,7 @@ static bool tracer_fd_is_pipe(struct tracer *t, struct tracer_task *k, int fd, s
 	struct tracer_fdc *c;
 
 	if (!p || fd < 0 || fd >= TRACER_FDC_MAX)
-		return tracer_observe(t, k->tgid, fd, r, false) == 0 && (r->has & HAS_INODE);
+		return tracer_observe(t, k->tgid, k->tid, fd, r, false) == 0 && (r->has & HAS_INODE);
 	if ((size_t)fd >= p->nfdc) {
 		size_t n = p->nfdc ? p->nfdc : 16;
 
@@ -368,7 +372,7 @@ static bool tracer_fd_is_pipe(struct tracer *t, struct tracer_task *k, int fd, s
 	if (c->state == FDC_UNKNOWN) {
 		struct evlog_record seen = { 0 };
 
-		if (tracer_observe(t, k->tgid, fd, &seen, false) < 0)
+		if (tracer_observe(t, k->tgid, k->tid, fd, &seen, false) < 0)
 			return false; /* not open: the call fails; nothing to keep */
 		c->state = seen.has & HAS_INODE ? FDC_PIPE : FDC_OTHER;
 		c->inode = seen.inode;
@@ -399,8 +403,8 @@ static int tracer_cmp_int(const void *a, const void *b)
 	return (*(const int *)a > *(const int *)b) - (*(const int *)a < *(const int *)b);
 }
 
-/* The fds open in process pid, sorted; *out is allocated. Returns how many. */
-static size_t tracer_list_fds(pid_t pid, int **out)
+/* The fds open in process pid, read through its thread tid, sorted; *out is allocated. Returns how many. */
+static size_t tracer_list_fds(pid_t pid, pid_t tid, int **out)
 {
 	char path[64];
 	DIR *d;
@@ -408,7 +412,7 @@ static size_t tracer_list_fds(pid_t pid, int **out)
 	size_t n = 0, cap = 0;
 	int *fds = NULL;
 
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/fd", (int)pid, (int)tid);
 	if ((d = opendir(path))) {
 		while ((de = readdir(d))) {
 			if (de->d_name[0] < '0' || de->d_name[0] > '9')
@@ -433,12 +437,12 @@ static void tracer_born(struct tracer *t, pid_t pid, pid_t parent)
 
 	r->other_pid = parent;
 	r->has = HAS_OTHER_PID;
-	n = tracer_list_fds(pid, &fds);
+	n = tracer_list_fds(pid, pid, &fds);
 	for (size_t i = 0; i < n; i++) {
 		r = tracer_event(t, EV_INHERIT, pid);
 		r->fd = fds[i];
 		r->has = HAS_FD;
-		tracer_observe(t, pid, fds[i], r, true);
+		tracer_observe(t, pid, pid, fds[i], r, true);
 	}
 	free(fds);
 	t->processes++;
@@ -521,7 +525,7 @@ static void tracer_received_one(struct tracer *t, struct tracer_task *k, const s
 			r->fd2 = (int)k->args[0];
 			r->result = 0;
 			r->has = HAS_FD | HAS_FD2 | HAS_RESULT;
-			tracer_observe(t, k->tgid, fd, r, true);
+			tracer_observe(t, k->tgid, k->tid, fd, r, true);
 		}
 	}
 }
@@ -679,7 +683,7 @@ static void tracer_call_entry(struct tracer *t, struct tracer_task *k)
 	case SYS_close:
 		tracer_fd_changed(t, k, k->args[0], k->args[0]);
 		/* No text: the batch may be stored before the call returns. */
-		if (tracer_observe(t, k->tgid, (int)k->args[0], &k->before, false) == 0) {
+		if (tracer_observe(t, k->tgid, k->tid, (int)k->args[0], &k->before, false) == 0) {
 			r = tracer_event(t, EV_CLOSE, k->tgid);
 			r->fd = (int)k->args[0];
 			r->result = 0;
@@ -706,12 +710,12 @@ static void tracer_call_entry(struct tracer *t, struct tracer_task *k)
 	case SYS_dup2:
 	case SYS_dup3:
 		k->replaced = (int)k->args[0] != (int)k->args[1] &&
-			      tracer_observe(t, k->tgid, (int)k->args[1], &k->before, false) == 0;
+			      tracer_observe(t, k->tgid, k->tid, (int)k->args[1], &k->before, false) == 0;
 		break;
 	case SYS_execve:
 	case SYS_execveat:
 		free(k->exec_fds);
-		k->nexec_fds = tracer_list_fds(k->tgid, &k->exec_fds);
+		k->nexec_fds = tracer_list_fds(k->tgid, k->tid, &k->exec_fds);
 		/* Not the first process's first exec: that is pooltrace's own (tracer_child). */
 		k->exec_stack = t->stacks && (k->tgid != t->top || t->top_execd || t->attached)
 					? stacks_capture(t->stacks, k->tgid, k->tid) : 0;
@@ -868,7 +872,7 @@ static void tracer_call_exit(struct tracer *t, struct tracer_task *k, int64_t rv
 		r->fd2 = fds[1];
 		r->result = 0;
 		r->has = HAS_FD | HAS_FD2 | HAS_RESULT;
-		if (tracer_observe(t, k->tgid, fds[0], r, true) == 0 && (r->has & HAS_INODE))
+		if (tracer_observe(t, k->tgid, k->tid, fds[0], r, true) == 0 && (r->has & HAS_INODE))
 			inomap_put(&t->pipes, r->inode, 1);
 		tracer_stack(t, k->tgid, k->tid);
 		return;
@@ -881,10 +885,10 @@ static void tracer_call_exit(struct tracer *t, struct tracer_task *k, int64_t rv
 		tracer_fd_changed(t, k, (uint64_t)fds[1], (uint64_t)fds[1]);
 		/* Both ends' inodes, from their links: the pair is known from here on. */
 		for (int i = 0; i < 2; i++) {
-			char path[64], link[64];
+			char path[96], link[64];
 			ssize_t n;
 
-			snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)k->tgid, fds[i]);
+			snprintf(path, sizeof(path), "/proc/%d/task/%d/fd/%d", (int)k->tgid, (int)k->tid, fds[i]);
 			n = readlink(path, link, sizeof(link) - 1);
 			if (n <= 8)
 				return;
@@ -919,7 +923,7 @@ static void tracer_call_exit(struct tracer *t, struct tracer_task *k, int64_t rv
 		struct evlog_record seen = { 0 };
 
 		if (rval != 0 || (k->args[1] != SHUT_WR && k->args[1] != SHUT_RDWR) ||
-		    tracer_observe(t, k->tgid, (int)k->args[0], &seen, false) < 0 || seen.pipe_end != END_SOCKET)
+		    tracer_observe(t, k->tgid, k->tid, (int)k->args[0], &seen, false) < 0 || seen.pipe_end != END_SOCKET)
 			return;
 		r = tracer_event(t, EV_SHUTDOWN, k->tgid);
 		r->fd = (int)k->args[0];
@@ -952,7 +956,7 @@ static void tracer_call_exit(struct tracer *t, struct tracer_task *k, int64_t rv
 		r->result = rval;
 		r->arg = k->replaced;
 		r->has = HAS_FD | HAS_FD2 | HAS_RESULT | HAS_ARG;
-		tracer_observe(t, k->tgid, (int)rval, r, true);
+		tracer_observe(t, k->tgid, k->tid, (int)rval, r, true);
 		tracer_stack(t, k->tgid, k->tid);
 		return;
 	case SYS_wait4: {
@@ -1056,7 +1060,7 @@ static void tracer_exec(struct tracer *t, struct tracer_task *k)
 	tracer_check_privileges(t, k->tgid, exe);
 	if (t->attached && !(k->in_call && (k->nr == SYS_execve || k->nr == SYS_execveat)))
 		session_mark_incomplete(t->ss, "an exec was under way at the attach: what its close-on-exec flags closed is not known");
-	n = tracer_list_fds(k->tgid, &now);
+	n = tracer_list_fds(k->tgid, k->tid, &now);
 	for (size_t i = 0; i < k->nexec_fds; i++) {
 		while (j < n && now[j] < k->exec_fds[i])
 			j++;
@@ -1070,6 +1074,78 @@ static void tracer_exec(struct tracer *t, struct tracer_task *k)
 	free(k->exec_fds);
 	k->exec_fds = NULL;
 	k->nexec_fds = 0;
+}
+
+/*
+ * The exec event of an execve made by a thread other than the main one. The
+ * kernel has ended every other thread, the main one without a death to
+ * report (its exit stop was seen, status 0), and given the execing thread
+ * the process's pid as its tid: the event comes under it, and former is the
+ * tid it had. What that thread was doing (the execve and the fds open when
+ * it was called) moves onto the main thread's task, which keeps what the
+ * process owns; the process did not exit. Returns the task, now under tid.
+ */
+static struct tracer_task *tracer_exec_takeover(struct tracer *t, pid_t tid, pid_t former)
+{
+	struct tracer_task *f = tracer_task(t, former, false), *k, moved;
+
+	if (!f)
+		return tracer_task(t, tid, true);
+	moved = *f;
+	f->exec_fds = NULL; /* moved */
+	f->fdc = NULL;
+	tracer_forget(t, f);
+	if (!(k = tracer_task(t, tid, false))) {
+		/* No main thread known: the execing thread's task becomes the process's. */
+		k = tracer_task(t, tid, true);
+		*k = moved;
+		k->tid = k->tgid = tid;
+		k->process = true;
+	} else {
+		free(moved.fdc);
+		free(k->exec_fds);
+		k->exec_fds = moved.exec_fds;
+		k->nexec_fds = moved.nexec_fds;
+		k->nr = moved.nr;
+		memcpy(k->args, moved.args, sizeof(k->args));
+		k->in_call = moved.in_call;
+		k->skip_exit = moved.skip_exit;
+		k->undo = moved.undo;
+	}
+	k->known = true;
+	k->fresh = k->held = false;
+	k->exiting = k->dead = false;
+	k->clear_tid = 0; /* exec clears it, waking any joiner */
+	return k;
+}
+
+/*
+ * Thread k stopped on its way out (PTRACE_EVENT_EXIT) with status. A
+ * process exits with its last thread, not with its main one: a main thread
+ * that called pthread_exit leaves the others running on the process's fds,
+ * and at an exec from another thread the main one is ended too while the
+ * process lives on (tracer_exec_takeover). So the process's exit is
+ * recorded at its last thread's stop, with that thread's status (after an
+ * exit_group, every thread's is the group's).
+ */
+static void tracer_thread_exit(struct tracer *t, struct tracer_task *k, int status)
+{
+	struct evlog_record *r;
+
+	k->exiting = true;
+	if (!k->known)
+		return; /* a thread whose clone event is still to come: its process has another */
+	for (size_t i = 0; i < t->cap; i++) {
+		const struct tracer_task *o = &t->tasks[i];
+
+		if (o->tid && o->known && o->tgid == k->tgid && !o->exiting && !o->dead)
+			return;
+	}
+	if (!WIFEXITED(status))
+		return;
+	r = tracer_event(t, EV_EXIT, k->tgid);
+	r->arg = WEXITSTATUS(status);
+	r->has = HAS_ARG;
 }
 
 /* ---- stops ---- */
@@ -1309,15 +1385,15 @@ static void tracer_stopped(struct tracer *t, pid_t tid, int status)
 			}
 			break;
 		case PTRACE_EVENT_EXEC:
+			/* From a thread other than the main one: the tid it had. */
+			if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg) == 0 && (pid_t)msg != tid)
+				k = tracer_exec_takeover(t, tid, (pid_t)msg);
 			tracer_exec(t, k);
 			break;
 		case PTRACE_EVENT_EXIT:
-			if (k->process && ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg) == 0 && WIFEXITED((int)msg)) {
-				struct evlog_record *r = tracer_event(t, EV_EXIT, k->tgid);
-
-				r->arg = WEXITSTATUS((int)msg);
-				r->has = HAS_ARG;
-			}
+			if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg) < 0)
+				msg = (unsigned long)W_EXITCODE(0, SIGKILL); /* unknown: no exit code is made up */
+			tracer_thread_exit(t, k, (int)msg);
 			break;
 		default:
 			break;
@@ -1431,6 +1507,23 @@ static bool tracer_leader_gone(const struct hang_proc *p, const struct hang_proc
 		if (all[i].pid == p->pid && all[i].tid != p->tid)
 			return true;
 	return false;
+}
+
+/*
+ * Whether p is the thread through which its process's fd table is read for
+ * the holders of the pipes: the main thread, unless it has exited
+ * (pthread_exit) and shows no fds any more; then the first live other one.
+ */
+static bool tracer_reads_fds(const struct hang_proc *p, const struct hang_proc *all, size_t n)
+{
+	if (p->wait == HANG_ZOMBIE)
+		return false;
+	if (p->tid == p->pid)
+		return true;
+	for (size_t i = 0; i < n; i++)
+		if (all[i].pid == p->pid && all[i].wait != HANG_ZOMBIE && (all[i].tid == p->pid || &all[i] < p))
+			return false;
+	return true;
 }
 
 /* A blocked reader: its hang event's seq, and the pipe it waits on. */
@@ -1575,7 +1668,7 @@ static void tracer_check_hang(struct tracer *t)
 			uint64_t *write_of = xcalloc(nwaits, sizeof(*write_of)), *read_of = xcalloc(nwaits, sizeof(*read_of));
 			uint64_t *sock_of = xcalloc(nwaits, sizeof(*sock_of));
 			struct hang_wants wants = { write_of, 0, read_of, 0, sock_of, 0 };
-			/* One entry per process, its leader's, for the walk of its fd table. */
+			/* One entry per live process, a live thread's, for the walk of its fd table. */
 			struct hang_proc *leaders = xcalloc((size_t)nb, sizeof(*leaders));
 			size_t nleaders = 0;
 
@@ -1584,7 +1677,7 @@ static void tracer_check_hang(struct tracer *t)
 				const struct hang_fdwait *w = b[i].wait == HANG_POLL ? b[i].polled : &one;
 				int nw = b[i].wait == HANG_POLL ? b[i].npolled : hang_on_io(&b[i]);
 
-				if (b[i].tid == b[i].pid)
+				if (tracer_reads_fds(&b[i], b, (size_t)nb))
 					leaders[nleaders++] = b[i];
 				if (tracer_leader_gone(&b[i], b, (size_t)nb))
 					continue;
@@ -1957,6 +2050,7 @@ static void tracer_found(struct tracer *t, pid_t pid, pid_t ppid)
 	ssize_t len;
 	int *fds;
 	size_t n;
+	pid_t tid = pid;
 
 	r->other_pid = ppid;
 	r->has = HAS_OTHER_PID;
@@ -1964,12 +2058,18 @@ static void tracer_found(struct tracer *t, pid_t pid, pid_t ppid)
 	len = readlink(path, exe, sizeof(exe) - 1);
 	exe[len > 0 ? len : 0] = '\0';
 	evlog_texts_attach(&t->texts, r, exe);
-	n = tracer_list_fds(pid, &fds);
+	/* Through a live thread: a main thread that called pthread_exit shows no fds. */
+	n = tracer_list_fds(pid, tid, &fds);
+	for (size_t i = 0; !n && i < t->cap; i++)
+		if (t->tasks[i].tid && t->tasks[i].tgid == pid && t->tasks[i].tid != pid && !t->tasks[i].dead) {
+			free(fds);
+			n = tracer_list_fds(pid, tid = t->tasks[i].tid, &fds);
+		}
 	for (size_t i = 0; i < n; i++) {
 		r = tracer_event(t, EV_FOUND, pid);
 		r->fd = fds[i];
 		r->has = HAS_FD;
-		tracer_observe(t, pid, fds[i], r, true);
+		tracer_observe(t, pid, tid, fds[i], r, true);
 		if ((r->has & HAS_INODE) && r->pipe_end != END_SOCKET)
 			inomap_put(&t->pipes, r->inode, 1);
 	}
@@ -2251,9 +2351,8 @@ int tracer_run(const struct tracer_config *cfg, struct tracer_result *res)
 	res->run_id = session_run_id(t.ss);
 	if (cfg->stacks)
 		t.stacks = stacks_new();
+	/* Its error was said where it happened, in one line (a full disk: SQLite's words, with the file). */
 	if (tracer_loop(&t) < 0) {
-		error(t.attached ? "the trace could not be stored; letting the program go"
-				 : "the trace could not be stored; stopping the program");
 		session_fail(t.ss);
 		if (t.attached)
 			tracer_detach_all(&t);

@@ -122,18 +122,18 @@ static void snap_add_hold(struct snapshot *s, uint64_t inode, size_t proc, int f
  * from the file's f_mode, as fdinfo's flags: hang.c's walk reads it the same
  * way): two stats per pipe fd, not an open and read of fdinfo, which for
  * the half a million fds of a hung 1000-worker pool is most of the time.
- * Returns -errno when the table cannot be read.
+ * path is the table's directory. Returns how many fds it has, or -errno
+ * when it cannot be read.
  */
-static int snap_read_fds(struct snapshot *s, size_t i)
+static int snap_read_fd_dir(struct snapshot *s, size_t i, const char *path)
 {
 	struct snap_proc *p = &s->procs[i];
 	bool tree = i < s->ntree;
-	char path[64], link[PATH_MAX + 1];
+	char link[PATH_MAX + 1];
 	struct dirent *de;
 	DIR *dir;
-	int dfd;
+	int dfd, count = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)p->pid);
 	if (!(dir = opendir(path)))
 		return -errno;
 	p->readable = true;
@@ -146,6 +146,7 @@ static int snap_read_fds(struct snapshot *s, size_t i)
 
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
+		count++;
 		fd = atoi(de->d_name);
 		if (fstatat(dfd, de->d_name, &target, 0) == 0 && S_ISFIFO(target.st_mode) &&
 		    fstatat(dfd, de->d_name, &self, AT_SYMLINK_NOFOLLOW) == 0) {
@@ -170,6 +171,28 @@ static int snap_read_fds(struct snapshot *s, size_t i)
 		evlog_texts_attach(&s->texts, e, link);
 	}
 	closedir(dir);
+	return count;
+}
+
+/*
+ * Process i's fds (snap_read_fd_dir), from /proc/PID/fd; when that shows
+ * none, perhaps its main thread has exited (pthread_exit) and the others run
+ * on: then through one of those, /proc/PID/task/TID/fd. Returns 0, or
+ * -errno when the table cannot be read.
+ */
+static int snap_read_fds(struct snapshot *s, size_t i)
+{
+	char path[64];
+	pid_t pid = s->procs[i].pid, tid;
+	int n;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	if ((n = snap_read_fd_dir(s, i, path)) != 0)
+		return n < 0 ? n : 0;
+	if ((tid = hang_fd_thread(pid)) == pid)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/fd", (int)pid, (int)tid);
+	snap_read_fd_dir(s, i, path); /* gone meanwhile: it holds nothing */
 	return 0;
 }
 
@@ -324,6 +347,18 @@ static void snap_moves_fn(void *ctx, size_t proc, const struct snap_hold *h)
 		c->moves = true;
 }
 
+/*
+ * Whether process p is a zombie: every thread of it is. A main thread that
+ * called pthread_exit is one while the others run on.
+ */
+static bool snap_zombie(const struct snapshot *s, const struct snap_proc *p)
+{
+	for (size_t t = p->thread0; t < p->thread0 + p->nthreads; t++)
+		if (s->threads[t].wait != HANG_ZOMBIE)
+			return false;
+	return p->nthreads > 0;
+}
+
 /* Sets moves for every process that can still move; returns how many of the tree cannot. */
 static size_t snap_find_stuck(struct snapshot *s)
 {
@@ -340,7 +375,7 @@ static size_t snap_find_stuck(struct snapshot *s)
 		for (size_t t = p->thread0; t < p->thread0 + p->nthreads && !p->moves; t++)
 			p->moves = s->threads[t].wait == HANG_RUNNING;
 		/* A zombie moves no more, and holds nothing. */
-		if (i < s->ntree && p->nthreads && s->threads[p->thread0].wait == HANG_ZOMBIE)
+		if (i < s->ntree && snap_zombie(s, p))
 			p->moves = false;
 	}
 	while (changed) {
@@ -360,7 +395,7 @@ static size_t snap_find_stuck(struct snapshot *s)
 		}
 	}
 	for (size_t i = 0; i < s->ntree; i++)
-		stuck += !s->procs[i].moves && !(s->procs[i].nthreads && s->threads[s->procs[i].thread0].wait == HANG_ZOMBIE);
+		stuck += !s->procs[i].moves && !snap_zombie(s, &s->procs[i]);
 	return stuck;
 }
 
@@ -587,7 +622,8 @@ static void snap_say_proc(const struct snapshot *s, size_t i, FILE *out)
 	size_t said = 0;
 
 	for (size_t t = p->thread0; t < p->thread0 + p->nthreads && said < 4; t++)
-		if (s->threads[t].wait != HANG_RUNNING) {
+		/* A main thread gone by pthread_exit is no process's zombie: its other threads are the process. */
+		if (s->threads[t].wait != HANG_RUNNING && (s->threads[t].wait != HANG_ZOMBIE || snap_zombie(s, p))) {
 			snap_say_thread(s, i, &s->threads[t], out);
 			said++;
 		}
@@ -615,7 +651,7 @@ static void snap_words(const struct snapshot *s, size_t stuck, FILE *out)
 			said = 0;
 			for (size_t i = 0; i < s->ntree && said < SNAP_SAY_MAX / 2; i++)
 				if (!s->procs[i].moves && !s->procs[i].on_cycle && s->procs[i].nthreads &&
-				    s->threads[s->procs[i].thread0].wait != HANG_ZOMBIE) {
+				    !snap_zombie(s, &s->procs[i])) {
 					snap_say_proc(s, i, out);
 					said++;
 				}
