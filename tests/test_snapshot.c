@@ -462,6 +462,7 @@ Test(attach, bad_input_exits_2_with_one_line, .timeout = 60)
 		cr_expect_eq(t_lines(r.err), 1, "'%s': %s", args[i], r.err);
 	}
 	cr_expect(access(t_path("b.db"), F_OK) != 0, "nothing was stored");
+}
 
 /*
  * A process whose main thread called pthread_exit while its other thread
