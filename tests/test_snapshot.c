@@ -61,18 +61,20 @@ static void snap_state(pid_t pgid, char *buf, size_t len)
 	cr_assert_not_null(dir);
 	while ((de = readdir(dir)) && n < 256) {
 		char path[300], stat[512], *p;
-		FILE *f;
-		int pgrp = 0;
+		int pgrp = 0, fd;
+		ssize_t k;
 
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
-		if (!(f = fopen(path, "r")))
+		if ((fd = open(path, O_RDONLY)) < 0)
 			continue;
-		if (fgets(stat, sizeof(stat), f) && (p = strrchr(stat, ')')) && sscanf(p + 2, "%*c %*d %d", &pgrp) == 1 &&
-		    pgrp == pgid && p[2] != 'Z')
+		/* read, not fgets: a name may hold a newline */
+		k = read(fd, stat, sizeof(stat) - 1);
+		close(fd);
+		stat[k > 0 ? k : 0] = '\0';
+		if ((p = strrchr(stat, ')')) && sscanf(p + 2, "%*c %*d %d", &pgrp) == 1 && pgrp == pgid && p[2] != 'Z')
 			pids[n++] = atoi(de->d_name);
-		fclose(f);
 	}
 	closedir(dir);
 	for (int i = 0; i < n; i++)
@@ -213,6 +215,27 @@ Test(snapshot, a_reader_whose_writer_can_move_is_no_deadlock, .timeout = 60, .fi
 	cr_expect(strstr(r.out, "(cat) waits in read(fd 0) for data or EOF on pipe:[") != NULL, "%s", r.out);
 	cr_expect(strstr(r.out, "(sleep, fd 1, can move)") != NULL, "%s", r.out);
 	cr_expect_eq(t_sql_int(t_path("c.db"), "SELECT count(*) FROM runs WHERE outcome = 'ok'"), 1);
+}
+
+/*
+ * A program names itself: cat copied to a file whose name holds an escape
+ * sequence and a newline. The words show them as \xNN, so the terminal gets
+ * neither (the name in the database stays as it is).
+ */
+Test(snapshot, a_name_with_control_characters_is_escaped_in_the_words, .timeout = 60, .fini = snap_kill_all)
+{
+	char state[4096], cmd[1024];
+	struct t_result r;
+	pid_t pid;
+
+	snprintf(cmd, sizeof(cmd), "p=\"%s/$(printf 'x\\033[31my\\nz')\"; cp /bin/cat \"$p\" && sleep 100 | \"$p\"",
+		 t_tmpdir());
+	pid = snap_start(cmd);
+	snap_wait_hung(pid, 3, state, sizeof(state));
+	cr_assert_eq(t_run(&r, "snapshot --db n.db %d", (int)pid), 0, "%s%s", r.out, r.err);
+	cr_expect(strstr(r.out, "(x\\x1b[31my\\x0az) waits in read(fd 0)") != NULL, "%s", r.out);
+	cr_expect(strchr(r.out, '\033') == NULL, "no escape reaches the terminal: %s", r.out);
+	cr_expect_eq(t_lines(r.out), 3, "the name's newline is no line of its own: %s", r.out);
 }
 
 /* Bad input: one line, exit 2, and no run stored. */

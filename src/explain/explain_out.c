@@ -50,20 +50,14 @@ static void sb_printf(struct sbuf *b, const char *fmt, ...)
 	}
 }
 
-/* Text from the trace, safe for a terminal: control characters and bytes that are not UTF-8 as \xNN. */
+/* Text from the trace, safe for a terminal (text_safe): control characters and bytes that are not UTF-8 as \xNN. */
 static void sb_safe(struct sbuf *b, const char *t)
 {
-	for (const unsigned char *p = (const unsigned char *)t; *p;) {
-		int n = utf8_seq_len(p);
+	size_t need = text_safe(NULL, 0, t) + 1;
 
-		if (!n || *p < 0x20 || *p == 0x7f) {
-			sb_printf(b, "\\x%02x", *p);
-			p++;
-		} else {
-			sb_printf(b, "%.*s", n, (const char *)p);
-			p += n;
-		}
-	}
+	if (b->cap - b->len < need)
+		b->s = xrealloc(b->s, b->cap = b->len + need + 64);
+	b->len += text_safe(b->s + b->len, need, t);
 }
 
 /* ---- naming processes ---- */

@@ -499,9 +499,18 @@ static void snap_evidence(struct snapshot *s)
 
 /* ---- the words ---- */
 
+/* Process i's name as the words show it: a program names itself, so it may hold escapes and bytes that are not UTF-8. */
+static const char *snap_comm(const struct snapshot *s, size_t i, char safe[static 4 * 32])
+{
+	text_safe(safe, 4 * 32, s->procs[i].comm);
+	return safe;
+}
+
 static void snap_name(const struct snapshot *s, size_t i, char *buf, size_t len)
 {
-	snprintf(buf, len, "pid %d (%s)", (int)s->procs[i].pid, s->procs[i].comm);
+	char safe[4 * 32];
+
+	snprintf(buf, len, "pid %d (%s)", (int)s->procs[i].pid, snap_comm(s, i, safe));
 }
 
 struct snap_list_ctx {
@@ -516,11 +525,12 @@ static void snap_list_fn(void *ctx, size_t proc, const struct snap_hold *h)
 	struct snap_list_ctx *c = ctx;
 	const struct snap_proc *p = &c->s->procs[proc];
 	enum { SNAP_LIST_MAX = 6 };
+	char safe[4 * 32];
 
 	c->total++;
 	if (c->shown == SNAP_LIST_MAX)
 		return;
-	fprintf(c->out, "%s%s %d (%s", c->shown ? ", " : "", "pid", (int)p->pid, p->comm);
+	fprintf(c->out, "%s%s %d (%s", c->shown ? ", " : "", "pid", (int)p->pid, snap_comm(c->s, proc, safe));
 	if (h)
 		fprintf(c->out, ", fd %d", h->fd);
 	fprintf(c->out, ", %s)", proc >= c->s->ntree ? "outside the tree" : p->moves ? "can move" : "blocked");
@@ -539,7 +549,7 @@ static const char *snap_wait_words(enum hang_wait w)
 /* One line for thread t of process i: what it waits in, and who could wake it. */
 static void snap_say_thread(const struct snapshot *s, size_t i, const struct hang_proc *t, FILE *out)
 {
-	char name[64];
+	char name[4 * 32 + 32];
 	struct snap_list_ctx c = { s, out, 0, 0, false };
 
 	snap_name(s, i, name, sizeof(name));
