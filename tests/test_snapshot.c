@@ -275,6 +275,30 @@ Test(snapshot, a_user_reads_their_own_tree_and_is_refused_roots, .timeout = 60, 
 	cr_expect_eq(t_lines(r.err), 1, "%s", r.err);
 }
 
+/*
+ * The snapshot cannot be stored (as a user, --db in a directory of root's):
+ * the diagnosis is printed all the same, then one error line, exit 1.
+ */
+Test(snapshot, a_snapshot_that_cannot_be_stored_still_says_why_it_is_stuck, .timeout = 60, .fini = snap_kill_all)
+{
+	char state[4096], cmd[512];
+	struct t_result r;
+	pid_t pid;
+
+	if (getuid() != 0 || system("command -v setpriv >/dev/null 2>&1") != 0)
+		cr_skip_test("needs root and setpriv to run as another user");
+	snprintf(cmd, sizeof(cmd), "exec setpriv --reuid=65534 --regid=65534 --clear-groups %s 3", PROG("leakypool"));
+	pid = snap_start(cmd);
+	snap_wait_hung(pid, 4, state, sizeof(state));
+	cr_assert_eq(t_sh(&r, "chmod 755 . && mkdir -m 755 ro && setpriv --reuid=65534 --regid=65534 --clear-groups"
+			      " \"$PT\" snapshot --db ro/s.db %d", (int)pid), 1, "%s%s", r.out, r.err);
+	cr_expect(strstr(r.out, "deadlock: 4 of 4 processes can never move again") == r.out, "%s", r.out);
+	cr_expect(strstr(r.out, "(leakypool) waits in wait4 for its child pid") != NULL, "%s", r.out);
+	cr_expect(strstr(r.err, "ro/s.db: cannot create") != NULL, "%s", r.err);
+	cr_expect_eq(t_lines(r.err), 1, "one error line, no summary: %s", r.err);
+	cr_expect(access(t_path("ro/s.db"), F_OK) != 0, "nothing was stored");
+}
+
 /* The shell that runs pooltrace waits for it, which is not in the tree but will exit: no false deadlock. */
 Test(snapshot, the_shell_running_pooltrace_is_not_taken_for_stuck, .timeout = 60)
 {

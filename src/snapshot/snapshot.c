@@ -679,26 +679,53 @@ static int snap_check_roots(const struct snapshot_config *cfg)
 	return 0;
 }
 
+/*
+ * Stores what was read as a run: the fds and processes found, then the
+ * evidence of each blocked thread (which names the pipes those make).
+ * Returns 0, or the first error (printed), the run then marked failed.
+ */
+static int snap_store(struct snapshot *s, const struct session_run *run, size_t stuck)
+{
+	struct session_end end = { .outcome = stuck ? "deadlock" : "ok" };
+	int rc;
+
+	if (!s->ss && (rc = session_begin(s->cfg->db_path, run, &s->ss)) < 0)
+		return rc;
+	rc = session_store(s->ss, s->batch, s->nbatch, &s->texts);
+	s->nbatch = 0;
+	if (rc == 0) {
+		snap_evidence(s);
+		rc = session_store(s->ss, s->batch, s->nbatch, &s->texts);
+	}
+	if (rc == 0)
+		rc = session_finish(s->ss, &end);
+	else
+		session_fail(s->ss);
+	return rc;
+}
+
 int snapshot_run(const struct snapshot_config *cfg, FILE *out, struct snapshot_result *res)
 {
 	struct snapshot s = { .cfg = cfg };
 	struct session_run run = { .source = "snapshot", .command = cfg->command, .crash_worker = -1,
 				   .supervisor_pid = getpid() };
 	size_t stuck;
-	int rc;
+	int rc, begun = 0;
 
 	assert(cfg->all || cfg->nroots > 0);
 	memset(res, 0, sizeof(*res));
 	if ((rc = snap_check_roots(cfg)) < 0)
 		return rc;
+	/* A database that is there must be one to use (bad input: nothing is read); one that cannot
+	 * take the run (a full disk) still gets the words. One that is not there is made after the
+	 * words: a directory that cannot take it must not cost the diagnosis. */
+	if (access(cfg->db_path, F_OK) == 0 && (begun = session_begin(cfg->db_path, &run, &s.ss)) == -EINVAL)
+		return begun;
 	snap_select(&s);
 	if (!s.ntree) {
+		session_free(s.ss);
 		free(s.procs);
 		return error("no process to read (every one ended meanwhile)"), -ESRCH;
-	}
-	if ((rc = session_begin(cfg->db_path, &run, &s.ss)) < 0) {
-		free(s.procs);
-		return rc;
 	}
 	for (size_t i = 0; i < s.ntree; i++) {
 		struct evlog_record *r = snap_event(&s, EV_FOUND, s.procs[i].pid);
@@ -717,34 +744,21 @@ int snapshot_run(const struct snapshot_config *cfg, FILE *out, struct snapshot_r
 		if ((rc = snap_read_fds(&s, i)) < 0 && rc != -ENOENT)
 			s.unread++;
 	qsort(s.holds, s.nholds, sizeof(*s.holds), snap_cmp_hold);
-	/* Stored before the evidence, which names the pipes these make. */
-	rc = session_store(s.ss, s.batch, s.nbatch, &s.texts);
-	s.nbatch = 0;
 	snap_scan_threads(&s);
 	stuck = snap_find_stuck(&s);
 	if (stuck)
 		snap_find_cycles(&s);
-	if (rc == 0) {
-		snap_evidence(&s);
-		rc = session_store(s.ss, s.batch, s.nbatch, &s.texts);
-	}
-	if (rc == 0) {
-		struct session_end end = { .outcome = stuck ? "deadlock" : "ok" };
-
-		rc = session_finish(s.ss, &end);
-	} else {
-		session_fail(s.ss);
-	}
-	if (rc == 0) {
+	res->processes = s.ntree;
+	res->threads = (size_t)s.nthreads;
+	res->deadlocked = stuck;
+	res->unread = s.unread;
+	for (size_t h = 0; h < s.nholds; h++)
+		res->pipes += s.holds[h].proc < s.ntree && (h == 0 || s.holds[h - 1].inode != s.holds[h].inode);
+	/* The words first, whether or not the run can be stored: they are what the user came for. */
+	snap_words(&s, stuck, out);
+	fflush(out);
+	if ((rc = begun < 0 ? begun : snap_store(&s, &run, stuck)) == 0)
 		res->run_id = session_run_id(s.ss);
-		res->processes = s.ntree;
-		res->threads = (size_t)s.nthreads;
-		res->deadlocked = stuck;
-		res->unread = s.unread;
-		for (size_t h = 0; h < s.nholds; h++)
-			res->pipes += s.holds[h].proc < s.ntree && (h == 0 || s.holds[h - 1].inode != s.holds[h].inode);
-		snap_words(&s, stuck, out);
-	}
 	session_free(s.ss);
 	hang_procs_free(s.threads, s.nthreads);
 	evlog_texts_release(&s.texts);
