@@ -299,6 +299,31 @@ Test(snapshot, a_snapshot_that_cannot_be_stored_still_says_why_it_is_stuck, .tim
 	cr_expect(access(t_path("ro/s.db"), F_OK) != 0, "nothing was stored");
 }
 
+/*
+ * --all as a user (of a uid no other process has) counts the processes it
+ * may read, that user's hung pool, not every process of the machine, and
+ * says how many others it could not read.
+ */
+Test(snapshot, all_as_a_user_counts_only_the_processes_it_may_read, .timeout = 60, .fini = snap_kill_all)
+{
+	char state[4096], cmd[512];
+	struct t_result r;
+	pid_t pid;
+
+	if (getuid() != 0 || system("command -v setpriv >/dev/null 2>&1") != 0)
+		cr_skip_test("needs root and setpriv to run as another user");
+	snprintf(cmd, sizeof(cmd), "exec setpriv --reuid=61234 --regid=61234 --clear-groups %s 3", PROG("leakypool"));
+	pid = snap_start(cmd);
+	snap_wait_hung(pid, 4, state, sizeof(state));
+	cr_assert_eq(t_sh(&r, "chmod 1777 . && setpriv --reuid=61234 --regid=61234 --clear-groups \"$PT\" snapshot --db a.db --all"),
+		     3, "%s%s", r.out, r.err);
+	cr_expect(strstr(r.out, "deadlock: 4 of 4 processes can never move again") == r.out, "%s", r.out);
+	cr_expect(strstr(r.out, " processes of other users could not be read, and are not counted: a holder among them"
+				" would not be seen)\n") != NULL, "%s", r.out);
+	cr_expect(strstr(r.err, "; 4 processes, 4 threads, ") != NULL, "%s", r.err);
+	cr_expect_eq(t_sql_int(t_path("a.db"), "SELECT count(*) FROM processes"), 4);
+}
+
 /* The shell that runs pooltrace waits for it, which is not in the tree but will exit: no false deadlock. */
 Test(snapshot, the_shell_running_pooltrace_is_not_taken_for_stuck, .timeout = 60)
 {

@@ -88,16 +88,45 @@ static struct evlog_record *snap_event(struct snapshot *s, int kind, pid_t pid)
 
 /* ---- what /proc says ---- */
 
+/* Whether pid's fd table may be read: another user's may not. */
+static bool snap_fds_readable(pid_t pid)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+/* With all, the tree: every process whose fds may be read, moved to the front. Returns how many. */
+static size_t snap_select_readable(struct proctree_proc *p, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (snap_fds_readable(p[i].pid)) {
+			struct proctree_proc t = p[k];
+
+			p[k++] = p[i];
+			p[i] = t;
+		}
+	return k;
+}
+
 /*
  * Every process in /proc but pooltrace itself, the tree first (roots, then
- * each one's children after it; with all, every process is the tree).
+ * each one's children after it; with all, every process whose fds may be
+ * read: the others, another user's, are outside, as any process outside is).
  */
 static void snap_select(struct snapshot *s)
 {
 	struct proctree_proc *all;
 	size_t n = proctree_list(&all);
 
-	s->ntree = s->cfg->all ? n : proctree_select(all, n, s->cfg->roots, s->cfg->nroots);
+	s->ntree = s->cfg->all ? snap_select_readable(all, n) : proctree_select(all, n, s->cfg->roots, s->cfg->nroots);
 	s->procs = xcalloc(n ? n : 1, sizeof(*s->procs));
 	s->nprocs = n;
 	for (size_t i = 0; i < n; i++) {
@@ -603,6 +632,20 @@ static void snap_say_proc(const struct snapshot *s, size_t i, FILE *out)
 		}
 }
 
+/*
+ * The processes whose fds could not be read (another user's): with --all not
+ * counted among the processes read; for a deadlock, a holder among them
+ * would not be seen.
+ */
+static void snap_say_unread(const struct snapshot *s, size_t stuck, FILE *out)
+{
+	if (!s->unread || (!s->cfg->all && !stuck))
+		return;
+	fprintf(out, "(%zu process%s of other users could not be read%s%s)\n", s->unread, s->unread == 1 ? "" : "es",
+		s->cfg->all ? (s->unread == 1 ? ", and is not counted" : ", and are not counted") : "",
+		stuck ? ": a holder among them would not be seen" : "");
+}
+
 static void snap_words(const struct snapshot *s, size_t stuck, FILE *out)
 {
 	enum { SNAP_SAY_MAX = 12 };
@@ -630,9 +673,7 @@ static void snap_words(const struct snapshot *s, size_t stuck, FILE *out)
 					said++;
 				}
 		}
-		if (s->unread)
-			fprintf(out, "(%zu processes of other users could not be read: a holder among them would not be seen)\n",
-				s->unread);
+		snap_say_unread(s, stuck, out);
 		return;
 	}
 	for (ssize_t t = 0; t < s->nthreads; t++)
@@ -640,6 +681,7 @@ static void snap_words(const struct snapshot *s, size_t stuck, FILE *out)
 	if (!blocked) {
 		fprintf(out, "no deadlock: none of the %zu processes is blocked on a pipe or in a wait for a child\n",
 			s->ntree);
+		snap_say_unread(s, stuck, out);
 		return;
 	}
 	fprintf(out, "no deadlock: %zu thread%s blocked, and %s can still be woken:\n", blocked,
@@ -655,6 +697,7 @@ static void snap_words(const struct snapshot *s, size_t stuck, FILE *out)
 	}
 	if (blocked > said)
 		fprintf(out, "  ... and %zu more\n", blocked - said);
+	snap_say_unread(s, stuck, out);
 }
 
 /* ---- the run ---- */
