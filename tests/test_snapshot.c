@@ -324,6 +324,28 @@ Test(snapshot, all_as_a_user_counts_only_the_processes_it_may_read, .timeout = 6
 	cr_expect_eq(t_sql_int(t_path("a.db"), "SELECT count(*) FROM processes"), 4);
 }
 
+/*
+ * alarmwake posix: the parent waits for a child that waits for the parent's
+ * write end, but a POSIX timer's SIGUSR1, caught, will close it: no deadlock,
+ * and the words say what wakes it.
+ */
+Test(snapshot, a_caught_posix_timer_signal_can_wake_it, .timeout = 60, .fini = snap_kill_all)
+{
+	char state[4096], cmd[512];
+	struct t_result r;
+	pid_t pid;
+
+	if (access("/proc/self/timers", R_OK) != 0)
+		cr_skip_test("no /proc/PID/timers (a kernel without CONFIG_CHECKPOINT_RESTORE)");
+	snprintf(cmd, sizeof(cmd), "exec %s posix 60", PROG("alarmwake"));
+	pid = snap_start(cmd);
+	snap_wait_hung(pid, 2, state, sizeof(state));
+	cr_assert_eq(t_run(&r, "snapshot --db t.db %d", (int)pid), 0, "%s%s", r.out, r.err);
+	cr_expect(strstr(r.out, "no deadlock: ") == r.out, "%s", r.out);
+	cr_expect(strstr(r.out, "(alarmwake) waits in wait4 for its child pid ") != NULL, "%s", r.out);
+	cr_expect(strstr(r.out, "; a timer's signal (SIGUSR1) that it catches can wake it\n") != NULL, "%s", r.out);
+}
+
 /* The shell that runs pooltrace waits for it, which is not in the tree but will exit: no false deadlock. */
 Test(snapshot, the_shell_running_pooltrace_is_not_taken_for_stuck, .timeout = 60)
 {

@@ -25,6 +25,7 @@
 #include "core/session.h"
 #include "procfs/hang.h"
 #include "procfs/proctree.h"
+#include "procfs/wake.h"
 #include "base/util.h"
 
 #include <assert.h>
@@ -33,6 +34,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -44,6 +46,7 @@ struct snap_proc {
 	bool readable;    /* its fd table could be read */
 	bool moves;       /* it can still move (see the file's comment) */
 	bool on_cycle;    /* deadlocked, and on a cycle of waits */
+	int timer_signal; /* a POSIX timer's signal it catches, which may wake it; 0: none */
 	size_t thread0, nthreads; /* its threads in snapshot.threads */
 };
 
@@ -353,6 +356,30 @@ static void snap_moves_fn(void *ctx, size_t proc, const struct snap_hold *h)
 		c->moves = true;
 }
 
+/*
+ * The signal of a POSIX timer of process i (/proc/PID/timers) that it
+ * catches in a thread that does not block it, or 0: the handler may write
+ * or close what another thread waits on. A timer disarmed counts too (the
+ * file does not say which are armed): careful in the program's favour.
+ */
+static int snap_timer_signal(const struct snapshot *s, size_t i)
+{
+	const struct snap_proc *p = &s->procs[i];
+	int sigs[16], n = wake_timer_signals(p->pid, sigs, 16), found = 0;
+	pid_t *tids;
+
+	if (n <= 0)
+		return 0;
+	tids = xcalloc(p->nthreads, sizeof(*tids));
+	for (size_t t = 0; t < p->nthreads; t++)
+		tids[t] = s->threads[p->thread0 + t].tid;
+	for (int k = 0; k < n && k < 16 && !found; k++)
+		if (wake_caught(p->pid, tids, p->nthreads, sigs[k]))
+			found = sigs[k];
+	free(tids);
+	return found;
+}
+
 /* Sets moves for every process that can still move; returns how many of the tree cannot. */
 static size_t snap_find_stuck(struct snapshot *s)
 {
@@ -371,6 +398,8 @@ static size_t snap_find_stuck(struct snapshot *s)
 		/* A zombie moves no more, and holds nothing. */
 		if (i < s->ntree && p->nthreads && s->threads[p->thread0].wait == HANG_ZOMBIE)
 			p->moves = false;
+		else if (!p->moves && (p->timer_signal = snap_timer_signal(s, i)))
+			p->moves = true;
 	}
 	while (changed) {
 		changed = false;
@@ -616,6 +645,8 @@ static void snap_say_thread(const struct snapshot *s, size_t i, const struct han
 		fprintf(out, "no process pooltrace may read (so one it may not may wake it)");
 	else if (c.total > c.shown)
 		fprintf(out, " and %zu more", c.total - c.shown);
+	if (s->procs[i].timer_signal)
+		fprintf(out, "; a timer's signal (SIG%s) that it catches can wake it", sigabbrev_np(s->procs[i].timer_signal));
 	fputc('\n', out);
 }
 
