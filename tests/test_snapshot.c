@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -344,6 +345,35 @@ Test(snapshot, a_caught_posix_timer_signal_can_wake_it, .timeout = 60, .fini = s
 	cr_expect(strstr(r.out, "no deadlock: ") == r.out, "%s", r.out);
 	cr_expect(strstr(r.out, "(alarmwake) waits in wait4 for its child pid ") != NULL, "%s", r.out);
 	cr_expect(strstr(r.out, "; a timer's signal (SIGUSR1) that it catches can wake it\n") != NULL, "%s", r.out);
+}
+
+/*
+ * A named FIFO is no pipe of the tree's own: a shell holds it open both
+ * ways (fd 3) and waits in wait4 for cat, which reads it. Its write end is held only
+ * by the two, but any process may open the FIFO and write: no deadlock, and
+ * the words say why. Its fds are stored as files, by path, not as pipes.
+ */
+Test(snapshot, a_named_fifo_can_be_opened_by_anyone_so_it_can_wake, .timeout = 60, .fini = snap_kill_all)
+{
+	char state[4096], cmd[1024], want[600];
+	const char *fifo = t_path("f");
+	struct t_result r;
+	struct stat st;
+	pid_t pid;
+
+	snprintf(cmd, sizeof(cmd), "mkfifo %s && exec 3<>%s && cat %s >/dev/null; :", fifo, fifo, fifo);
+	pid = snap_start(cmd);
+	snap_wait_hung(pid, 2, state, sizeof(state));
+	cr_assert_eq(t_run(&r, "snapshot --db f.db %d", (int)pid), 0, "%s%s", r.out, r.err);
+	cr_expect(strstr(r.out, "no deadlock: ") == r.out, "%s", r.out);
+	snprintf(want, sizeof(want), " for data or EOF on the FIFO %s, which any process allowed to open it may write: it can"
+		 " be woken\n", fifo);
+	cr_expect(strstr(r.out, want) != NULL, "%s", r.out);
+	cr_assert_eq(stat(fifo, &st), 0);
+	cr_expect_eq(t_sql_int(t_path("f.db"), "SELECT count(*) FROM pipes WHERE inode = %llu", (unsigned long long)st.st_ino),
+		     0, "the FIFO is no pipe");
+	cr_expect_eq(t_sql_int(t_path("f.db"), "SELECT count(*) FROM events WHERE kind = 'found' AND fd = 3 AND detail = '%s'",
+			       fifo), 2, "the FIFO's fds are stored by path");
 }
 
 /* The shell that runs pooltrace waits for it, which is not in the tree but will exit: no false deadlock. */

@@ -66,6 +66,8 @@ struct snapshot {
 	size_t nholds, holds_cap;
 	struct hang_proc *threads; /* the tree's threads, by process */
 	ssize_t nthreads;
+	int *fifo_fd;              /* by thread: the fd of a named FIFO it waits on (a path, not pipe:[N]); -1: none */
+	dev_t pipefs;              /* the device of every pipe(2) pipe: a FIFO on another is a named one */
 	struct session *ss;
 	struct evlog_record *batch;
 	size_t nbatch, batch_cap;
@@ -179,7 +181,8 @@ static int snap_read_fds(struct snapshot *s, size_t i)
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
 		fd = atoi(de->d_name);
-		if (fstatat(dfd, de->d_name, &target, 0) == 0 && S_ISFIFO(target.st_mode) &&
+		/* A named FIFO (on a file system, not pipefs) is a file like any other here: anyone may open it. */
+		if (fstatat(dfd, de->d_name, &target, 0) == 0 && S_ISFIFO(target.st_mode) && target.st_dev == s->pipefs &&
 		    fstatat(dfd, de->d_name, &self, AT_SYMLINK_NOFOLLOW) == 0) {
 			uint8_t end = self.st_mode & S_IWUSR ? (self.st_mode & S_IRUSR ? END_RDWR : END_WRITE) : END_READ;
 
@@ -295,6 +298,51 @@ static void snap_scan_threads(struct snapshot *s)
 	}
 }
 
+/* The device of the pipes pipe(2) makes (pipefs), to tell a named FIFO from them. */
+static dev_t snap_pipefs_dev(void)
+{
+	int fds[2];
+	struct stat st = { 0 };
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return (dev_t)-1;
+	fstat(fds[0], &st);
+	close(fds[0]);
+	close(fds[1]);
+	return st.st_dev;
+}
+
+/* Whether fd of pid is a named FIFO: a FIFO whose device is not pipefs's. */
+static bool snap_is_named_fifo(const struct snapshot *s, pid_t pid, int fd)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, fd);
+	return stat(path, &st) == 0 && S_ISFIFO(st.st_mode) && st.st_dev != s->pipefs;
+}
+
+/*
+ * For each thread blocked on a pipe end (or polling one) that is a named
+ * FIFO, that fd: any process that may open the FIFO's path, now or later,
+ * can write or read it, so such a thread can be woken.
+ */
+static void snap_find_fifos(struct snapshot *s)
+{
+	s->fifo_fd = xcalloc(s->nthreads > 0 ? (size_t)s->nthreads : 1, sizeof(*s->fifo_fd));
+	for (ssize_t i = 0; i < s->nthreads; i++) {
+		const struct hang_proc *t = &s->threads[i];
+
+		s->fifo_fd[i] = -1;
+		if ((t->wait == HANG_PIPE_READ || t->wait == HANG_PIPE_WRITE) && snap_is_named_fifo(s, t->pid, t->fd))
+			s->fifo_fd[i] = t->fd;
+		for (int j = 0; t->wait == HANG_POLL && j < t->npolled && s->fifo_fd[i] < 0; j++)
+			if (t->polled[j].wait == HANG_PIPE_READ || t->polled[j].wait == HANG_PIPE_WRITE)
+				if (snap_is_named_fifo(s, t->pid, t->polled[j].fd))
+					s->fifo_fd[i] = t->polled[j].fd;
+	}
+}
+
 /* ---- who can move ---- */
 
 /* One (inode, end) a thread waits to be woken through: a pipe it reads, writes or polls. */
@@ -320,6 +368,9 @@ static bool snap_wakers(const struct snapshot *s, size_t owner, const struct han
 	struct hang_fdwait w[POLLWAIT_MAX + 1];
 	size_t nw = snap_waits(t, w, POLLWAIT_MAX + 1);
 	bool any = false;
+
+	if (s->fifo_fd[t - s->threads] >= 0)
+		return false; /* a named FIFO: whoever opens it may wake t */
 
 	for (size_t k = 0; k < nw; k++)
 		for (size_t h = snap_first_hold(s, w[k].inode); h < s->nholds && s->holds[h].inode == w[k].inode; h++)
@@ -604,6 +655,26 @@ static const char *snap_wait_words(enum hang_wait w)
 	}
 }
 
+/* The rest of the line of thread t, which waits on a named FIFO: anyone who may open it can wake t. */
+static void snap_say_fifo(const struct snapshot *s, const struct hang_proc *t, FILE *out)
+{
+	char path[64], link[PATH_MAX + 1], safe[4 * sizeof(link)];
+	int fd = s->fifo_fd[t - s->threads];
+	ssize_t len;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)t->pid, fd);
+	len = readlink(path, link, sizeof(link) - 1);
+	link[len > 0 ? len : 0] = '\0';
+	text_safe(safe, sizeof(safe), len > 0 ? link : "?");
+	if (t->wait == HANG_POLL)
+		fprintf(out, " waits in %s on %d fds, fd %d the FIFO %s", hang_call_name(t->syscall_nr), t->npolled, fd, safe);
+	else
+		fprintf(out, " waits in %s(fd %d) for %s on the FIFO %s", hang_call_name(t->syscall_nr), fd,
+			snap_wait_words(t->wait), safe);
+	fprintf(out, ", which any process allowed to open it may %s: it can be woken\n",
+		t->wait == HANG_POLL ? "write or read" : t->wait == HANG_PIPE_WRITE ? "read" : "write");
+}
+
 /* One line for thread t of process i: what it waits in, and who could wake it. */
 static void snap_say_thread(const struct snapshot *s, size_t i, const struct hang_proc *t, FILE *out)
 {
@@ -614,6 +685,10 @@ static void snap_say_thread(const struct snapshot *s, size_t i, const struct han
 	fprintf(out, "  %s", name);
 	if (t->tid != t->pid)
 		fprintf(out, " thread %d", (int)t->tid);
+	if (s->fifo_fd[t - s->threads] >= 0) {
+		snap_say_fifo(s, t, out);
+		return;
+	}
 	switch (t->wait) {
 	case HANG_PIPE_READ:
 	case HANG_PIPE_WRITE:
@@ -795,6 +870,7 @@ int snapshot_run(const struct snapshot_config *cfg, FILE *out, struct snapshot_r
 	 * words: a directory that cannot take it must not cost the diagnosis. */
 	if (access(cfg->db_path, F_OK) == 0 && (begun = session_begin(cfg->db_path, &run, &s.ss)) == -EINVAL)
 		return begun;
+	s.pipefs = snap_pipefs_dev();
 	snap_select(&s);
 	if (!s.ntree) {
 		session_free(s.ss);
@@ -819,6 +895,7 @@ int snapshot_run(const struct snapshot_config *cfg, FILE *out, struct snapshot_r
 			s.unread++;
 	qsort(s.holds, s.nholds, sizeof(*s.holds), snap_cmp_hold);
 	snap_scan_threads(&s);
+	snap_find_fifos(&s);
 	stuck = snap_find_stuck(&s);
 	if (stuck)
 		snap_find_cycles(&s);
@@ -835,6 +912,7 @@ int snapshot_run(const struct snapshot_config *cfg, FILE *out, struct snapshot_r
 		res->run_id = session_run_id(s.ss);
 	session_free(s.ss);
 	hang_procs_free(s.threads, s.nthreads);
+	free(s.fifo_fd);
 	evlog_texts_release(&s.texts);
 	free(s.batch);
 	free(s.holds);
