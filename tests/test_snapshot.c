@@ -376,6 +376,38 @@ Test(snapshot, a_named_fifo_can_be_opened_by_anyone_so_it_can_wake, .timeout = 6
 			       fifo), 2, "the FIFO's fds are stored by path");
 }
 
+/*
+ * One process reading a pipe whose only write end it holds waits for itself
+ * alone: a deadlock, stored with outcome deadlock and its hang event, but no
+ * wait_for edge (the view is of waits between processes, as for record);
+ * the words and explain say it is a wait for itself, not a cycle.
+ */
+Test(snapshot, a_process_waiting_for_itself_alone_is_said_to, .timeout = 60, .fini = snap_kill_all)
+{
+	char state[4096], want[128];
+	struct t_result r;
+	pid_t pid;
+
+	if (system("command -v python3 >/dev/null 2>&1") != 0)
+		cr_skip_test("no python3");
+	pid = snap_start("exec python3 -c 'import os; r, w = os.pipe(); os.read(r, 1)'");
+	snap_wait_hung(pid, 1, state, sizeof(state));
+	cr_assert_eq(t_run(&r, "snapshot --db w.db %d", (int)pid), 3, "%s%s", r.out, r.err);
+	cr_expect(strstr(r.out, "deadlock: 1 of 1 processes can never move again; one of them waits for itself alone:\n") ==
+		  r.out, "%s", r.out);
+	cr_expect_eq(t_sql_int(t_path("w.db"), "SELECT count(*) FROM runs WHERE outcome = 'deadlock'"), 1);
+	cr_expect_eq(t_sql_int(t_path("w.db"), "SELECT count(*) FROM wait_for"), 0, "no self-edge");
+	cr_expect_eq(t_sql_int(t_path("w.db"), "SELECT count(*) FROM hang_holders WHERE blocked_pid = holder_pid"), 1);
+	cr_assert_eq(t_run(&r, "explain --db w.db"), 0, "%s", r.err);
+	snprintf(want, sizeof(want), "why it hung: process %d (python3", (int)pid);
+	cr_expect(strstr(r.out, want) != NULL, "%s", r.out);
+	cr_expect(strstr(r.out, ") waits for itself alone (no other process takes part):\n") != NULL, "%s", r.out);
+	cr_expect(strstr(r.out, "whose write end only its own process holds (fd ") != NULL, "%s", r.out);
+	cr_assert_eq(t_run(&r, "explain --db w.db --json"), 0, "%s", r.err);
+	snprintf(want, sizeof(want), "\"self_deadlock\": %d", (int)pid);
+	cr_expect(strstr(r.out, want) != NULL, "%s", r.out);
+}
+
 /* The shell that runs pooltrace waits for it, which is not in the tree but will exit: no false deadlock. */
 Test(snapshot, the_shell_running_pooltrace_is_not_taken_for_stuck, .timeout = 60)
 {

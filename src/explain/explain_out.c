@@ -475,10 +475,15 @@ static void explain_say_cycle(const struct explain *x, FILE *out, struct sbuf *b
 /* One process whose threads wait for each other: each blocked thread, the first few. */
 static void explain_say_threads(const struct explain *x, int pid, FILE *out, struct sbuf *b)
 {
-	size_t said = 0, total = 0;
+	size_t said = 0, total = 0, waits = 0;
 
+	for (size_t i = 0; i < x->nhangs; i++)
+		waits += x->hangs[i].pid == pid;
 	explain_name(x, pid, b);
-	fprintf(out, "why it hung: %s is deadlocked by its own threads, each waiting for another:\n", b->s);
+	if (waits == 1)
+		fprintf(out, "why it hung: %s waits for itself alone (no other process takes part):\n", b->s);
+	else
+		fprintf(out, "why it hung: %s is deadlocked by its own threads, each waiting for another:\n", b->s);
 	b->len = 0;
 	/* The joins first, then the threads they wait for. */
 	for (size_t pass = 0, i = 0; pass < 2; i = 0, pass++)
@@ -748,8 +753,9 @@ int explain_print_text(const struct explain *x, FILE *out)
 		fprintf(out, "why it hung: no cycle of waits is in the evidence stored (%zu hang events)\n", x->nhangs);
 	explain_say_leaks(x, out, &b);
 	explain_say_blockers(x, out, &b);
-	if (!x->nfixes && x->ncycle)
-		fprintf(out, "fix: no rule of docs/explain.md fits this cycle: one of its waits has to go\n");
+	if (!x->nfixes && (x->ncycle || x->self_deadlock))
+		fprintf(out, "fix: no rule of docs/explain.md fits this %s: one of its waits has to go\n",
+			x->ncycle ? "cycle" : "wait");
 	else if (!x->nfixes)
 		fprintf(out, "fix: nothing to fix: no wait-for cycle, no leaked write end\n");
 	else

@@ -46,6 +46,7 @@ struct snap_proc {
 	bool readable;    /* its fd table could be read */
 	bool moves;       /* it can still move (see the file's comment) */
 	bool on_cycle;    /* deadlocked, and on a cycle of waits */
+	bool waits_on_itself; /* on a cycle of one: only it holds what would wake it */
 	int timer_signal; /* a POSIX timer's signal it catches, which may wake it; 0: none */
 	size_t thread0, nthreads; /* its threads in snapshot.threads */
 };
@@ -540,6 +541,7 @@ static void snap_strongconnect(struct snap_tarjan *g, size_t v)
 		for (size_t k = first; k < g->depth; k++) {
 			g->on_stack[g->stack[k]] = false;
 			g->s->procs[g->stack[k]].on_cycle = g->depth - first > 1 || self;
+			g->s->procs[g->stack[k]].waits_on_itself = g->depth - first == 1 && self;
 		}
 		g->depth = first;
 	}
@@ -755,13 +757,21 @@ static void snap_say_unread(const struct snapshot *s, size_t stuck, FILE *out)
 static void snap_words(const struct snapshot *s, size_t stuck, FILE *out)
 {
 	enum { SNAP_SAY_MAX = 12 };
-	size_t on_cycle = 0, said = 0, blocked = 0;
+	size_t on_cycle = 0, alone = 0, said = 0, blocked = 0;
 
-	for (size_t i = 0; i < s->ntree; i++)
+	for (size_t i = 0; i < s->ntree; i++) {
 		on_cycle += s->procs[i].on_cycle;
+		alone += s->procs[i].waits_on_itself;
+	}
 	if (stuck) {
-		fprintf(out, "deadlock: %zu of %zu processes can never move again; %zu of them wait for each other:\n", stuck,
-			s->ntree, on_cycle);
+		fprintf(out, "deadlock: %zu of %zu processes can never move again; ", stuck, s->ntree);
+		/* A cycle of one is a process waiting for itself: no other process takes part. */
+		if (on_cycle > alone)
+			fprintf(out, "%zu of them wait for each other%s", on_cycle - alone, alone ? ", and " : ":\n");
+		if (alone == 1)
+			fprintf(out, "%s waits for itself alone:\n", on_cycle > alone ? "one more" : "one of them");
+		else if (alone)
+			fprintf(out, "%zu %seach wait for themselves alone:\n", alone, on_cycle > alone ? "more " : "of them ");
 		for (size_t i = 0; i < s->ntree && said < SNAP_SAY_MAX; i++)
 			if (s->procs[i].on_cycle) {
 				snap_say_proc(s, i, out);
