@@ -408,6 +408,35 @@ Test(snapshot, a_process_waiting_for_itself_alone_is_said_to, .timeout = 60, .fi
 	cr_expect(strstr(r.out, want) != NULL, "%s", r.out);
 }
 
+/*
+ * The textbook pool in a pid namespace of its own (unshare --pid --fork):
+ * its parent waits for worker 0 by its pid there (2), which is mapped to the
+ * pid pooltrace sees: the deadlock is found, and stored with the child's
+ * pid as the trace knows it (the wait_for edge).
+ */
+Test(snapshot, a_wait_inside_a_pid_namespace_names_its_child_there, .timeout = 60, .fini = snap_kill_all)
+{
+	char state[4096], cmd[512];
+	const char *db = t_path("ns.db");
+	struct t_result r;
+	pid_t pid;
+
+	if (getuid() != 0 || system("command -v unshare >/dev/null 2>&1") != 0)
+		cr_skip_test("needs root and unshare for a pid namespace");
+	snprintf(cmd, sizeof(cmd), "exec unshare --pid --fork %s 3", PROG("leakypool"));
+	pid = snap_start(cmd);
+	snap_wait_hung(pid, 5, state, sizeof(state));
+	cr_assert_eq(t_run(&r, "snapshot --db ns.db %d", (int)pid), 3, "%s%s", r.out, r.err);
+	cr_expect(strstr(r.out, "deadlock: 5 of 5 processes can never move again; 4 of them wait for each other:\n") == r.out,
+		  "%s", r.out);
+	cr_expect(strstr(r.out, " (pid 2 in its pid namespace): pid ") != NULL, "%s", r.out);
+	cr_expect(strstr(r.out, "stuck behind it: 1\n") != NULL, "unshare waits for the pool: %s", r.out);
+	/* 3 child and pipe waits and 3 leaked write ends on the cycle, and unshare's wait for the pool. */
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM wait_for"), 3 + 3 + 1);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM wait_for w JOIN processes c ON c.run_id = w.run_id AND"
+				   " c.pid = w.waits_for WHERE w.reason = 'child' AND c.ppid = w.pid"), 2);
+}
+
 /* The shell that runs pooltrace waits for it, which is not in the tree but will exit: no false deadlock. */
 Test(snapshot, the_shell_running_pooltrace_is_not_taken_for_stuck, .timeout = 60)
 {

@@ -48,6 +48,7 @@ struct snap_proc {
 	bool on_cycle;    /* deadlocked, and on a cycle of waits */
 	bool waits_on_itself; /* on a cycle of one: only it holds what would wake it */
 	int timer_signal; /* a POSIX timer's signal it catches, which may wake it; 0: none */
+	pid_t waited_as;  /* the pid its parent's wait4 or waitid names it by: its pid in the parent's pid namespace */
 	size_t thread0, nthreads; /* its threads in snapshot.threads */
 };
 
@@ -344,6 +345,72 @@ static void snap_find_fifos(struct snapshot *s)
 	}
 }
 
+/* ---- pid namespaces ---- */
+
+enum { SNAP_NS_MAX = 32 }; /* the kernel nests pid namespaces 32 deep at most */
+
+/* pid's NSpid (its pid in each pid namespace, pooltrace's first) into v; returns how many (1: not nested). */
+static int snap_nspids(pid_t pid, pid_t v[SNAP_NS_MAX])
+{
+	char path[64], buf[4096], *p;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (read_small_file(path, buf, sizeof(buf)) < 0 || !(p = strstr(buf, "\nNSpid:")))
+		return v[0] = pid, 1;
+	for (p += 7; n < SNAP_NS_MAX && *p != '\n' && *p;) {
+		char *end;
+		long x = strtol(p, &end, 10);
+
+		if (end == p)
+			break;
+		v[n++] = (pid_t)x;
+		p = end;
+	}
+	return n ? n : (v[0] = pid, 1);
+}
+
+/*
+ * Each tree process's waited_as: a wait inside a pid namespace (a
+ * container, unshare --pid) names a child by its pid there, which is the
+ * child's NSpid entry at its parent's depth. Not nested (NSpid of one
+ * entry, the usual case): its pid.
+ */
+static void snap_map_nspids(struct snapshot *s)
+{
+	pid_t (*ns)[SNAP_NS_MAX] = xcalloc(s->ntree ? s->ntree : 1, sizeof(*ns));
+	int *depth = xcalloc(s->ntree ? s->ntree : 1, sizeof(*depth));
+	bool nested = false;
+
+	for (size_t i = 0; i < s->ntree; i++) {
+		s->procs[i].waited_as = s->procs[i].pid;
+		depth[i] = snap_nspids(s->procs[i].pid, ns[i]);
+		nested = nested || depth[i] > 1;
+	}
+	/* The tree has its parents before their children, but not at known places. */
+	for (size_t i = 0; nested && i < s->ntree; i++)
+		for (size_t j = 0; j < s->ntree; j++)
+			if (s->procs[j].pid == s->procs[i].ppid) {
+				if (depth[j] <= depth[i])
+					s->procs[i].waited_as = ns[i][depth[j] - 1];
+				break;
+			}
+	free(ns);
+	free(depth);
+}
+
+/* The tree process a wait of thread t (of process owner) names: its child of that pid as the waiter sees it; -1: any child, or none of the tree's. */
+static ssize_t snap_awaited(const struct snapshot *s, size_t owner, const struct hang_proc *t)
+{
+	/* wait4's pid is an int: -1 (any child) is 0xffffffff in the register. */
+	pid_t awaited = (pid_t)t->syscall_arg0;
+
+	for (size_t i = 0; awaited > 0 && i < s->ntree; i++)
+		if (s->procs[i].ppid == s->procs[owner].pid && s->procs[i].waited_as == awaited)
+			return (ssize_t)i;
+	return -1;
+}
+
 /* ---- who can move ---- */
 
 /* One (inode, end) a thread waits to be woken through: a pipe it reads, writes or polls. */
@@ -385,9 +452,14 @@ static bool snap_wakers(const struct snapshot *s, size_t owner, const struct han
 	any = false;
 	/* wait4's pid is an int: -1 (any child) is 0xffffffff in the register. */
 	pid_t awaited = (pid_t)t->syscall_arg0;
+	ssize_t child = snap_awaited(s, owner, t);
 
-	for (size_t i = 0; i < s->ntree; i++)
-		if (s->procs[i].ppid == s->procs[owner].pid && (awaited <= 0 || s->procs[i].pid == awaited)) {
+	if (child >= 0) {
+		fn(ctx, (size_t)child, NULL);
+		return true;
+	}
+	for (size_t i = 0; awaited <= 0 && i < s->ntree; i++)
+		if (s->procs[i].ppid == s->procs[owner].pid) {
 			fn(ctx, i, NULL);
 			any = true;
 		}
@@ -593,11 +665,15 @@ static void snap_evidence(struct snapshot *s)
 			const struct hang_proc *th = &s->threads[t];
 			struct evlog_record *r;
 			struct snap_holder_ctx c = { s, 0, p->pid };
+			ssize_t child;
 
 			if (th->wait == HANG_RUNNING || th->wait == HANG_ZOMBIE)
 				continue;
 			r = snap_event(s, EV_HANG, p->pid);
 			hang_evidence(th, r);
+			/* The child a wait names, as the trace knows it (the detail keeps the pid the call named). */
+			if (th->wait == HANG_CHILD_WAIT && (child = snap_awaited(s, i, th)) >= 0)
+				r->other_pid = s->procs[child].pid;
 			if (strlen(r->text) + 1 >= sizeof(r->text)) {
 				hang_evidence_text(th, text, sizeof(text));
 				evlog_texts_attach(&s->texts, r, text);
@@ -705,9 +781,15 @@ static void snap_say_thread(const struct snapshot *s, size_t i, const struct han
 			t->npolled);
 		break;
 	case HANG_CHILD_WAIT:
-		if ((pid_t)t->syscall_arg0 > 0)
-			fprintf(out, " waits in %s for its child pid %d: ", hang_call_name(t->syscall_nr), (int)(pid_t)t->syscall_arg0);
-		else
+		if ((pid_t)t->syscall_arg0 > 0) {
+			ssize_t child = snap_awaited(s, i, t);
+			pid_t pid = child >= 0 ? s->procs[child].pid : (pid_t)t->syscall_arg0;
+
+			fprintf(out, " waits in %s for its child pid %d", hang_call_name(t->syscall_nr), (int)pid);
+			if (pid != (pid_t)t->syscall_arg0)
+				fprintf(out, " (pid %d in its pid namespace)", (int)(pid_t)t->syscall_arg0);
+			fputs(": ", out);
+		} else
 			fprintf(out, " waits in %s for any child: ", hang_call_name(t->syscall_nr));
 		break;
 	case HANG_JOIN:
@@ -906,6 +988,7 @@ int snapshot_run(const struct snapshot_config *cfg, FILE *out, struct snapshot_r
 	qsort(s.holds, s.nholds, sizeof(*s.holds), snap_cmp_hold);
 	snap_scan_threads(&s);
 	snap_find_fifos(&s);
+	snap_map_nspids(&s);
 	stuck = snap_find_stuck(&s);
 	if (stuck)
 		snap_find_cycles(&s);
