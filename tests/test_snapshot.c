@@ -403,6 +403,8 @@ Test(snapshot, a_process_waiting_for_itself_alone_is_said_to, .timeout = 60, .fi
 	cr_expect(strstr(r.out, want) != NULL, "%s", r.out);
 	cr_expect(strstr(r.out, ") waits for itself alone (no other process takes part):\n") != NULL, "%s", r.out);
 	cr_expect(strstr(r.out, "whose write end only its own process holds (fd ") != NULL, "%s", r.out);
+	cr_expect(strstr(r.out, "fix: no rule of docs/explain.md fits this wait: the process holds the end that would wake"
+				" it\n") != NULL, "%s", r.out);
 	cr_assert_eq(t_run(&r, "explain --db w.db --json"), 0, "%s", r.err);
 	snprintf(want, sizeof(want), "\"self_deadlock\": %d", (int)pid);
 	cr_expect(strstr(r.out, want) != NULL, "%s", r.out);

@@ -753,9 +753,10 @@ int explain_print_text(const struct explain *x, FILE *out)
 		fprintf(out, "why it hung: no cycle of waits is in the evidence stored (%zu hang events)\n", x->nhangs);
 	explain_say_leaks(x, out, &b);
 	explain_say_blockers(x, out, &b);
-	if (!x->nfixes && (x->ncycle || x->self_deadlock))
-		fprintf(out, "fix: no rule of docs/explain.md fits this %s: one of its waits has to go\n",
-			x->ncycle ? "cycle" : "wait");
+	if (!x->nfixes && x->ncycle)
+		fprintf(out, "fix: no rule of docs/explain.md fits this cycle: one of its waits has to go\n");
+	else if (!x->nfixes && x->self_deadlock)
+		fprintf(out, "fix: no rule of docs/explain.md fits this wait: the process holds the end that would wake it\n");
 	else if (!x->nfixes)
 		fprintf(out, "fix: nothing to fix: no wait-for cycle, no leaked write end\n");
 	else
