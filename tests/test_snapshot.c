@@ -300,6 +300,27 @@ Test(snapshot, a_snapshot_that_cannot_be_stored_still_says_why_it_is_stuck, .tim
 	cr_expect(access(t_path("ro/s.db"), F_OK) != 0, "nothing was stored");
 }
 
+/* The same on a full disk (a 64 KiB tmpfs, filled): the words, then one error line, exit 1. */
+Test(snapshot, a_snapshot_on_a_full_disk_still_says_what_waits, .timeout = 60, .fini = snap_kill_all)
+{
+	char state[4096];
+	struct t_result r;
+	pid_t pid;
+
+	if (getuid() != 0)
+		cr_skip_test("needs root to mount a tmpfs");
+	pid = snap_start("sleep 100 | cat");
+	snap_wait_hung(pid, 3, state, sizeof(state));
+	if (t_sh(&r, "mkdir full && mount -t tmpfs -o size=64k tmpfs full && { dd if=/dev/zero of=full/fill bs=4k;"
+		     " true; } 2>/dev/null") != 0)
+		cr_skip_test("no tmpfs to mount: %s", r.err);
+	cr_assert_eq(t_run(&r, "snapshot --db full/s.db %d", (int)pid), 1, "%s%s", r.out, r.err);
+	cr_expect(strstr(r.out, "no deadlock: ") == r.out, "%s", r.out);
+	cr_expect(strstr(r.out, "(cat) waits in read(fd 0) for data or EOF on pipe:[") != NULL, "%s", r.out);
+	cr_expect(strstr(r.err, "pooltrace: full/s.db: ") == r.err, "%s", r.err);
+	cr_expect_eq(t_lines(r.err), 1, "one error line, no summary: %s", r.err);
+}
+
 /*
  * --all as a user (of a uid no other process has) counts the processes it
  * may read, that user's hung pool, not every process of the machine, and
