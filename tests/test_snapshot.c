@@ -395,6 +395,8 @@ Test(snapshot, a_named_fifo_can_be_opened_by_anyone_so_it_can_wake, .timeout = 6
 		     0, "the FIFO is no pipe");
 	cr_expect_eq(t_sql_int(t_path("f.db"), "SELECT count(*) FROM events WHERE kind = 'found' AND fd = 3 AND detail = '%s'",
 			       fifo), 2, "the FIFO's fds are stored by path");
+	cr_expect_eq(t_sql_int(t_path("f.db"), "SELECT count(*) FROM events WHERE kind = 'hang' AND detail LIKE '%%syscall=read %%'"
+			       " AND inode IS NULL AND pipe_id IS NULL"), 1, "cat's wait names no pipe");
 }
 
 /*

@@ -674,6 +674,11 @@ static void snap_evidence(struct snapshot *s)
 			/* The child a wait names, as the trace knows it (the detail keeps the pid the call named). */
 			if (th->wait == HANG_CHILD_WAIT && (child = snap_awaited(s, i, th)) >= 0)
 				r->other_pid = s->procs[child].pid;
+			/* A named FIFO's inode is a file system's: it must not be taken for a pipe's of pipefs. */
+			if (s->fifo_fd[t] >= 0) {
+				r->has &= (uint8_t)~HAS_INODE;
+				r->inode = 0;
+			}
 			if (strlen(r->text) + 1 >= sizeof(r->text)) {
 				hang_evidence_text(th, text, sizeof(text));
 				evlog_texts_attach(&s->texts, r, text);
