@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -61,18 +62,20 @@ static void snap_state(pid_t pgid, char *buf, size_t len)
 	cr_assert_not_null(dir);
 	while ((de = readdir(dir)) && n < 256) {
 		char path[300], stat[512], *p;
-		FILE *f;
-		int pgrp = 0;
+		int pgrp = 0, fd;
+		ssize_t k;
 
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
-		if (!(f = fopen(path, "r")))
+		if ((fd = open(path, O_RDONLY)) < 0)
 			continue;
-		if (fgets(stat, sizeof(stat), f) && (p = strrchr(stat, ')')) && sscanf(p + 2, "%*c %*d %d", &pgrp) == 1 &&
-		    pgrp == pgid && p[2] != 'Z')
+		/* read, not fgets: a name may hold a newline */
+		k = read(fd, stat, sizeof(stat) - 1);
+		close(fd);
+		stat[k > 0 ? k : 0] = '\0';
+		if ((p = strrchr(stat, ')')) && sscanf(p + 2, "%*c %*d %d", &pgrp) == 1 && pgrp == pgid && p[2] != 'Z')
 			pids[n++] = atoi(de->d_name);
-		fclose(f);
 	}
 	closedir(dir);
 	for (int i = 0; i < n; i++)
@@ -215,6 +218,27 @@ Test(snapshot, a_reader_whose_writer_can_move_is_no_deadlock, .timeout = 60, .fi
 	cr_expect_eq(t_sql_int(t_path("c.db"), "SELECT count(*) FROM runs WHERE outcome = 'ok'"), 1);
 }
 
+/*
+ * A program names itself: cat copied to a file whose name holds an escape
+ * sequence and a newline. The words show them as \xNN, so the terminal gets
+ * neither (the name in the database stays as it is).
+ */
+Test(snapshot, a_name_with_control_characters_is_escaped_in_the_words, .timeout = 60, .fini = snap_kill_all)
+{
+	char state[4096], cmd[1024];
+	struct t_result r;
+	pid_t pid;
+
+	snprintf(cmd, sizeof(cmd), "p=\"%s/$(printf 'x\\033[31my\\nz')\"; cp /bin/cat \"$p\" && sleep 100 | \"$p\"",
+		 t_tmpdir());
+	pid = snap_start(cmd);
+	snap_wait_hung(pid, 3, state, sizeof(state));
+	cr_assert_eq(t_run(&r, "snapshot --db n.db %d", (int)pid), 0, "%s%s", r.out, r.err);
+	cr_expect(strstr(r.out, "(x\\x1b[31my\\x0az) waits in read(fd 0)") != NULL, "%s", r.out);
+	cr_expect(strchr(r.out, '\033') == NULL, "no escape reaches the terminal: %s", r.out);
+	cr_expect_eq(t_lines(r.out), 3, "the name's newline is no line of its own: %s", r.out);
+}
+
 /* Bad input: one line, exit 2, and no run stored. */
 Test(snapshot, bad_input_exits_2_with_one_line, .timeout = 60)
 {
@@ -250,6 +274,192 @@ Test(snapshot, a_user_reads_their_own_tree_and_is_refused_roots, .timeout = 60, 
 		     "%s%s", r.out, r.err);
 	cr_expect(strstr(r.err, "process 1: its fds may not be read") != NULL, "%s", r.err);
 	cr_expect_eq(t_lines(r.err), 1, "%s", r.err);
+}
+
+/*
+ * The snapshot cannot be stored (as a user, --db in a directory of root's):
+ * the diagnosis is printed all the same, then one error line, exit 1.
+ */
+Test(snapshot, a_snapshot_that_cannot_be_stored_still_says_why_it_is_stuck, .timeout = 60, .fini = snap_kill_all)
+{
+	char state[4096], cmd[512];
+	struct t_result r;
+	pid_t pid;
+
+	if (getuid() != 0 || system("command -v setpriv >/dev/null 2>&1") != 0)
+		cr_skip_test("needs root and setpriv to run as another user");
+	snprintf(cmd, sizeof(cmd), "exec setpriv --reuid=65534 --regid=65534 --clear-groups %s 3", PROG("leakypool"));
+	pid = snap_start(cmd);
+	snap_wait_hung(pid, 4, state, sizeof(state));
+	cr_assert_eq(t_sh(&r, "chmod 755 . && mkdir -m 755 ro && setpriv --reuid=65534 --regid=65534 --clear-groups"
+			      " \"$PT\" snapshot --db ro/s.db %d", (int)pid), 1, "%s%s", r.out, r.err);
+	cr_expect(strstr(r.out, "deadlock: 4 of 4 processes can never move again") == r.out, "%s", r.out);
+	cr_expect(strstr(r.out, "(leakypool) waits in wait4 for its child pid") != NULL, "%s", r.out);
+	cr_expect(strstr(r.err, "ro/s.db: cannot create") != NULL, "%s", r.err);
+	cr_expect_eq(t_lines(r.err), 1, "one error line, no summary: %s", r.err);
+	cr_expect(access(t_path("ro/s.db"), F_OK) != 0, "nothing was stored");
+}
+
+/* The same on a full disk (a 64 KiB tmpfs, filled): the words, then one error line, exit 1. */
+Test(snapshot, a_snapshot_on_a_full_disk_still_says_what_waits, .timeout = 60, .fini = snap_kill_all)
+{
+	char state[4096];
+	struct t_result r;
+	pid_t pid;
+
+	if (getuid() != 0)
+		cr_skip_test("needs root to mount a tmpfs");
+	pid = snap_start("sleep 100 | cat");
+	snap_wait_hung(pid, 3, state, sizeof(state));
+	if (t_sh(&r, "mkdir full && mount -t tmpfs -o size=64k tmpfs full && { dd if=/dev/zero of=full/fill bs=4k;"
+		     " true; } 2>/dev/null") != 0)
+		cr_skip_test("no tmpfs to mount: %s", r.err);
+	cr_assert_eq(t_run(&r, "snapshot --db full/s.db %d", (int)pid), 1, "%s%s", r.out, r.err);
+	cr_expect(strstr(r.out, "no deadlock: ") == r.out, "%s", r.out);
+	cr_expect(strstr(r.out, "(cat) waits in read(fd 0) for data or EOF on pipe:[") != NULL, "%s", r.out);
+	cr_expect(strstr(r.err, "pooltrace: full/s.db: ") == r.err, "%s", r.err);
+	cr_expect_eq(t_lines(r.err), 1, "one error line, no summary: %s", r.err);
+}
+
+/*
+ * --all as a user (of a uid no other process has) counts the processes it
+ * may read, that user's hung pool, not every process of the machine, and
+ * says how many others it could not read.
+ */
+Test(snapshot, all_as_a_user_counts_only_the_processes_it_may_read, .timeout = 60, .fini = snap_kill_all)
+{
+	char state[4096], cmd[512];
+	struct t_result r;
+	pid_t pid;
+
+	if (getuid() != 0 || system("command -v setpriv >/dev/null 2>&1") != 0)
+		cr_skip_test("needs root and setpriv to run as another user");
+	snprintf(cmd, sizeof(cmd), "exec setpriv --reuid=61234 --regid=61234 --clear-groups %s 3", PROG("leakypool"));
+	pid = snap_start(cmd);
+	snap_wait_hung(pid, 4, state, sizeof(state));
+	cr_assert_eq(t_sh(&r, "chmod 1777 . && setpriv --reuid=61234 --regid=61234 --clear-groups \"$PT\" snapshot --db a.db --all"),
+		     3, "%s%s", r.out, r.err);
+	cr_expect(strstr(r.out, "deadlock: 4 of 4 processes can never move again") == r.out, "%s", r.out);
+	cr_expect(strstr(r.out, " processes of other users could not be read, and are not counted: a holder among them"
+				" would not be seen)\n") != NULL, "%s", r.out);
+	cr_expect(strstr(r.err, "; 4 processes, 4 threads, ") != NULL, "%s", r.err);
+	cr_expect_eq(t_sql_int(t_path("a.db"), "SELECT count(*) FROM processes"), 4);
+}
+
+/*
+ * alarmwake posix: the parent waits for a child that waits for the parent's
+ * write end, but a POSIX timer's SIGUSR1, caught, will close it: no deadlock,
+ * and the words say what wakes it.
+ */
+Test(snapshot, a_caught_posix_timer_signal_can_wake_it, .timeout = 60, .fini = snap_kill_all)
+{
+	char state[4096], cmd[512];
+	struct t_result r;
+	pid_t pid;
+
+	if (access("/proc/self/timers", R_OK) != 0)
+		cr_skip_test("no /proc/PID/timers (a kernel without CONFIG_CHECKPOINT_RESTORE)");
+	snprintf(cmd, sizeof(cmd), "exec %s posix 60", PROG("alarmwake"));
+	pid = snap_start(cmd);
+	snap_wait_hung(pid, 2, state, sizeof(state));
+	cr_assert_eq(t_run(&r, "snapshot --db t.db %d", (int)pid), 0, "%s%s", r.out, r.err);
+	cr_expect(strstr(r.out, "no deadlock: ") == r.out, "%s", r.out);
+	cr_expect(strstr(r.out, "(alarmwake) waits in wait4 for its child pid ") != NULL, "%s", r.out);
+	cr_expect(strstr(r.out, "; a timer's signal (SIGUSR1) that it catches can wake it\n") != NULL, "%s", r.out);
+}
+
+/*
+ * A named FIFO is no pipe of the tree's own: a shell holds it open both
+ * ways (fd 3) and waits in wait4 for cat, which reads it. Its write end is held only
+ * by the two, but any process may open the FIFO and write: no deadlock, and
+ * the words say why. Its fds are stored as files, by path, not as pipes.
+ */
+Test(snapshot, a_named_fifo_can_be_opened_by_anyone_so_it_can_wake, .timeout = 60, .fini = snap_kill_all)
+{
+	char state[4096], cmd[1024], want[600];
+	const char *fifo = t_path("f");
+	struct t_result r;
+	struct stat st;
+	pid_t pid;
+
+	snprintf(cmd, sizeof(cmd), "mkfifo %s && exec 3<>%s && cat %s >/dev/null; :", fifo, fifo, fifo);
+	pid = snap_start(cmd);
+	snap_wait_hung(pid, 2, state, sizeof(state));
+	cr_assert_eq(t_run(&r, "snapshot --db f.db %d", (int)pid), 0, "%s%s", r.out, r.err);
+	cr_expect(strstr(r.out, "no deadlock: ") == r.out, "%s", r.out);
+	snprintf(want, sizeof(want), " for data or EOF on the FIFO %s, which any process allowed to open it may write: it can"
+		 " be woken\n", fifo);
+	cr_expect(strstr(r.out, want) != NULL, "%s", r.out);
+	cr_assert_eq(stat(fifo, &st), 0);
+	cr_expect_eq(t_sql_int(t_path("f.db"), "SELECT count(*) FROM pipes WHERE inode = %llu", (unsigned long long)st.st_ino),
+		     0, "the FIFO is no pipe");
+	cr_expect_eq(t_sql_int(t_path("f.db"), "SELECT count(*) FROM events WHERE kind = 'found' AND fd = 3 AND detail = '%s'",
+			       fifo), 2, "the FIFO's fds are stored by path");
+	cr_expect_eq(t_sql_int(t_path("f.db"), "SELECT count(*) FROM events WHERE kind = 'hang' AND detail LIKE '%%syscall=read %%'"
+			       " AND inode IS NULL AND pipe_id IS NULL"), 1, "cat's wait names no pipe");
+}
+
+/*
+ * One process reading a pipe whose only write end it holds waits for itself
+ * alone: a deadlock, stored with outcome deadlock and its hang event, but no
+ * wait_for edge (the view is of waits between processes, as for record);
+ * the words and explain say it is a wait for itself, not a cycle.
+ */
+Test(snapshot, a_process_waiting_for_itself_alone_is_said_to, .timeout = 60, .fini = snap_kill_all)
+{
+	char state[4096], want[128];
+	struct t_result r;
+	pid_t pid;
+
+	if (system("command -v python3 >/dev/null 2>&1") != 0)
+		cr_skip_test("no python3");
+	pid = snap_start("exec python3 -c 'import os; r, w = os.pipe(); os.read(r, 1)'");
+	snap_wait_hung(pid, 1, state, sizeof(state));
+	cr_assert_eq(t_run(&r, "snapshot --db w.db %d", (int)pid), 3, "%s%s", r.out, r.err);
+	cr_expect(strstr(r.out, "deadlock: 1 of 1 processes can never move again; one of them waits for itself alone:\n") ==
+		  r.out, "%s", r.out);
+	cr_expect_eq(t_sql_int(t_path("w.db"), "SELECT count(*) FROM runs WHERE outcome = 'deadlock'"), 1);
+	cr_expect_eq(t_sql_int(t_path("w.db"), "SELECT count(*) FROM wait_for"), 0, "no self-edge");
+	cr_expect_eq(t_sql_int(t_path("w.db"), "SELECT count(*) FROM hang_holders WHERE blocked_pid = holder_pid"), 1);
+	cr_assert_eq(t_run(&r, "explain --db w.db"), 0, "%s", r.err);
+	snprintf(want, sizeof(want), "why it hung: process %d (python3", (int)pid);
+	cr_expect(strstr(r.out, want) != NULL, "%s", r.out);
+	cr_expect(strstr(r.out, ") waits for itself alone (no other process takes part):\n") != NULL, "%s", r.out);
+	cr_expect(strstr(r.out, "whose write end only its own process holds (fd ") != NULL, "%s", r.out);
+	cr_expect(strstr(r.out, "fix: no rule of docs/explain.md fits this wait: the process holds the end that would wake"
+				" it\n") != NULL, "%s", r.out);
+	cr_assert_eq(t_run(&r, "explain --db w.db --json"), 0, "%s", r.err);
+	snprintf(want, sizeof(want), "\"self_deadlock\": %d", (int)pid);
+	cr_expect(strstr(r.out, want) != NULL, "%s", r.out);
+}
+
+/*
+ * The textbook pool in a pid namespace of its own (unshare --pid --fork):
+ * its parent waits for worker 0 by its pid there (2), which is mapped to the
+ * pid pooltrace sees: the deadlock is found, and stored with the child's
+ * pid as the trace knows it (the wait_for edge).
+ */
+Test(snapshot, a_wait_inside_a_pid_namespace_names_its_child_there, .timeout = 60, .fini = snap_kill_all)
+{
+	char state[4096], cmd[512];
+	const char *db = t_path("ns.db");
+	struct t_result r;
+	pid_t pid;
+
+	if (getuid() != 0 || system("command -v unshare >/dev/null 2>&1") != 0)
+		cr_skip_test("needs root and unshare for a pid namespace");
+	snprintf(cmd, sizeof(cmd), "exec unshare --pid --fork %s 3", PROG("leakypool"));
+	pid = snap_start(cmd);
+	snap_wait_hung(pid, 5, state, sizeof(state));
+	cr_assert_eq(t_run(&r, "snapshot --db ns.db %d", (int)pid), 3, "%s%s", r.out, r.err);
+	cr_expect(strstr(r.out, "deadlock: 5 of 5 processes can never move again; 4 of them wait for each other:\n") == r.out,
+		  "%s", r.out);
+	cr_expect(strstr(r.out, " (pid 2 in its pid namespace): pid ") != NULL, "%s", r.out);
+	cr_expect(strstr(r.out, "stuck behind it: 1\n") != NULL, "unshare waits for the pool: %s", r.out);
+	/* 3 child and pipe waits and 3 leaked write ends on the cycle, and unshare's wait for the pool. */
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM wait_for"), 3 + 3 + 1);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM wait_for w JOIN processes c ON c.run_id = w.run_id AND"
+				   " c.pid = w.waits_for WHERE w.reason = 'child' AND c.ppid = w.pid"), 2);
 }
 
 /* The shell that runs pooltrace waits for it, which is not in the tree but will exit: no false deadlock. */

@@ -226,3 +226,29 @@ int utf8_seq_len(const unsigned char *s)
 		return 0;
 	return n;
 }
+
+size_t text_safe(char *buf, size_t len, const char *t)
+{
+	size_t used = 0;
+
+	for (const unsigned char *p = (const unsigned char *)t; *p;) {
+		int n = utf8_seq_len(p);
+		char hex[5];
+		const char *piece = (const char *)p;
+
+		if (!n || *p < 0x20 || *p == 0x7f) {
+			snprintf(hex, sizeof(hex), "\\x%02x", *p);
+			piece = hex;
+			n = 4;
+			p++;
+		} else {
+			p += n;
+		}
+		for (int k = 0; k < n; k++, used++)
+			if (used + 1 < len)
+				buf[used] = piece[k];
+	}
+	if (len)
+		buf[used < len ? used : len - 1] = '\0';
+	return used;
+}

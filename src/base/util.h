@@ -75,6 +75,15 @@ void on_stop_signals(void (*handler)(int));
  */
 int utf8_seq_len(const unsigned char *s);
 
+/*
+ * Text from a program (its name, its command line), made safe for a
+ * terminal: a control character or a byte that is not UTF-8 is written
+ * \xNN, the rest as it is. Writes at most len bytes into buf, NUL-terminated
+ * (len 0: nothing), as snprintf does, and returns the length of the whole of
+ * it (4 * strlen(t) at most), so buf of that plus one always holds it.
+ */
+size_t text_safe(char *buf, size_t len, const char *t);
+
 /* Adds the signals on_stop_signals handles to set, to block them around a fork. */
 void stop_signal_set(sigset_t *set);
 

@@ -57,7 +57,8 @@ const struct cmd_entry cmd_snapshot_entry = {
 	"Exit status: --error-exitcode's when --fail-on names what was found; else\n"
 	"0 when no deadlock is found, 3 when one is, 2 for bad input\n"
 	"(a bad option or database, no such PID, a PID whose fds may not be read),\n"
-	"1 when the snapshot could not be stored.\n",
+	"1 when the snapshot could not be stored (the diagnosis is printed all the\n"
+	"same).\n",
 	.exec = cmd_snapshot,
 };
 

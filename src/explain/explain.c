@@ -836,6 +836,17 @@ static void explain_rules(struct explain *x)
 					"a thread joins a worker thread before it closes the write end of the pipe that worker reads:"
 					" the worker waits for EOF that only the joining thread's process can give",
 					"close every write end first, then join (each worker reads EOF and returns)");
+		/* Or one that waits for itself alone: every holder of the end that would wake it is its own
+		 * (a read of a pipe whose only write end it holds). The wait_for view has no such self-edge. */
+		for (size_t i = 0; i < x->nhangs && !x->self_deadlock; i++) {
+			const struct explain_hang *h = &x->hangs[i];
+			bool own = (h->end == 'r' || h->end == 'w') && h->nholders > 0;
+
+			for (size_t k = h->holder0; own && k < h->holder0 + h->nholders; k++)
+				own = x->holders[k].pid == h->pid;
+			if (own)
+				x->self_deadlock = h->pid;
+		}
 	}
 	if (x->nleaks > exec_leaks)
 		explain_fix_add(x, "close-inherited",

@@ -51,20 +51,14 @@ static void sb_printf(struct sbuf *b, const char *fmt, ...)
 	}
 }
 
-/* Text from the trace, safe for a terminal: control characters and bytes that are not UTF-8 as \xNN. */
+/* Text from the trace, safe for a terminal (text_safe): control characters and bytes that are not UTF-8 as \xNN. */
 static void sb_safe(struct sbuf *b, const char *t)
 {
-	for (const unsigned char *p = (const unsigned char *)t; *p;) {
-		int n = utf8_seq_len(p);
+	size_t need = text_safe(NULL, 0, t) + 1;
 
-		if (!n || *p < 0x20 || *p == 0x7f) {
-			sb_printf(b, "\\x%02x", *p);
-			p++;
-		} else {
-			sb_printf(b, "%.*s", n, (const char *)p);
-			p += n;
-		}
-	}
+	if (b->cap - b->len < need)
+		b->s = xrealloc(b->s, b->cap = b->len + need + 64);
+	b->len += text_safe(b->s + b->len, need, t);
 }
 
 /* ---- naming processes ---- */
@@ -482,10 +476,15 @@ static void explain_say_cycle(const struct explain *x, FILE *out, struct sbuf *b
 /* One process whose threads wait for each other: each blocked thread, the first few. */
 static void explain_say_threads(const struct explain *x, int pid, FILE *out, struct sbuf *b)
 {
-	size_t said = 0, total = 0;
+	size_t said = 0, total = 0, waits = 0;
 
+	for (size_t i = 0; i < x->nhangs; i++)
+		waits += x->hangs[i].pid == pid;
 	explain_name(x, pid, b);
-	fprintf(out, "why it hung: %s is deadlocked by its own threads, each waiting for another:\n", b->s);
+	if (waits == 1)
+		fprintf(out, "why it hung: %s waits for itself alone (no other process takes part):\n", b->s);
+	else
+		fprintf(out, "why it hung: %s is deadlocked by its own threads, each waiting for another:\n", b->s);
 	b->len = 0;
 	/* The joins first, then the threads they wait for. */
 	for (size_t pass = 0, i = 0; pass < 2; i = 0, pass++)
@@ -827,6 +826,8 @@ int explain_print_text(const struct explain *x, FILE *out)
 	explain_say_blockers(x, out, &b);
 	if (!x->nfixes && x->ncycle)
 		fprintf(out, "fix: no rule of docs/explain.md fits this cycle: one of its waits has to go\n");
+	else if (!x->nfixes && x->self_deadlock)
+		fprintf(out, "fix: no rule of docs/explain.md fits this wait: the process holds the end that would wake it\n");
 	else if (!x->nfixes)
 		fprintf(out, "fix: nothing to fix: no wait-for cycle, no leaked write end\n");
 	else

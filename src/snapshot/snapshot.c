@@ -25,6 +25,7 @@
 #include "core/session.h"
 #include "procfs/hang.h"
 #include "procfs/proctree.h"
+#include "procfs/wake.h"
 #include "base/util.h"
 
 #include <assert.h>
@@ -33,6 +34,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -44,6 +46,9 @@ struct snap_proc {
 	bool readable;    /* its fd table could be read */
 	bool moves;       /* it can still move (see the file's comment) */
 	bool on_cycle;    /* deadlocked, and on a cycle of waits */
+	bool waits_on_itself; /* on a cycle of one: only it holds what would wake it */
+	int timer_signal; /* a POSIX timer's signal it catches, which may wake it; 0: none */
+	pid_t waited_as;  /* the pid its parent's wait4 or waitid names it by: its pid in the parent's pid namespace */
 	size_t thread0, nthreads; /* its threads in snapshot.threads */
 };
 
@@ -63,6 +68,8 @@ struct snapshot {
 	size_t nholds, holds_cap;
 	struct hang_proc *threads; /* the tree's threads, by process */
 	ssize_t nthreads;
+	int *fifo_fd;              /* by thread: the fd of a named FIFO it waits on (a path, not pipe:[N]); -1: none */
+	dev_t pipefs;              /* the device of every pipe(2) pipe: a FIFO on another is a named one */
 	struct session *ss;
 	struct evlog_record *batch;
 	size_t nbatch, batch_cap;
@@ -88,16 +95,45 @@ static struct evlog_record *snap_event(struct snapshot *s, int kind, pid_t pid)
 
 /* ---- what /proc says ---- */
 
+/* Whether pid's fd table may be read: another user's may not. */
+static bool snap_fds_readable(pid_t pid)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+/* With all, the tree: every process whose fds may be read, moved to the front. Returns how many. */
+static size_t snap_select_readable(struct proctree_proc *p, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (snap_fds_readable(p[i].pid)) {
+			struct proctree_proc t = p[k];
+
+			p[k++] = p[i];
+			p[i] = t;
+		}
+	return k;
+}
+
 /*
  * Every process in /proc but pooltrace itself, the tree first (roots, then
- * each one's children after it; with all, every process is the tree).
+ * each one's children after it; with all, every process whose fds may be
+ * read: the others, another user's, are outside, as any process outside is).
  */
 static void snap_select(struct snapshot *s)
 {
 	struct proctree_proc *all;
 	size_t n = proctree_list(&all);
 
-	s->ntree = s->cfg->all ? n : proctree_select(all, n, s->cfg->roots, s->cfg->nroots);
+	s->ntree = s->cfg->all ? snap_select_readable(all, n) : proctree_select(all, n, s->cfg->roots, s->cfg->nroots);
 	s->procs = xcalloc(n ? n : 1, sizeof(*s->procs));
 	s->nprocs = n;
 	for (size_t i = 0; i < n; i++) {
@@ -148,7 +184,8 @@ static int snap_read_fd_dir(struct snapshot *s, size_t i, const char *path)
 			continue;
 		count++;
 		fd = atoi(de->d_name);
-		if (fstatat(dfd, de->d_name, &target, 0) == 0 && S_ISFIFO(target.st_mode) &&
+		/* A named FIFO (on a file system, not pipefs) is a file like any other here: anyone may open it. */
+		if (fstatat(dfd, de->d_name, &target, 0) == 0 && S_ISFIFO(target.st_mode) && target.st_dev == s->pipefs &&
 		    fstatat(dfd, de->d_name, &self, AT_SYMLINK_NOFOLLOW) == 0) {
 			uint8_t end = self.st_mode & S_IWUSR ? (self.st_mode & S_IRUSR ? END_RDWR : END_WRITE) : END_READ;
 
@@ -286,6 +323,117 @@ static void snap_scan_threads(struct snapshot *s)
 	}
 }
 
+/* The device of the pipes pipe(2) makes (pipefs), to tell a named FIFO from them. */
+static dev_t snap_pipefs_dev(void)
+{
+	int fds[2];
+	struct stat st = { 0 };
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return (dev_t)-1;
+	fstat(fds[0], &st);
+	close(fds[0]);
+	close(fds[1]);
+	return st.st_dev;
+}
+
+/* Whether fd of pid is a named FIFO: a FIFO whose device is not pipefs's. */
+static bool snap_is_named_fifo(const struct snapshot *s, pid_t pid, int fd)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, fd);
+	return stat(path, &st) == 0 && S_ISFIFO(st.st_mode) && st.st_dev != s->pipefs;
+}
+
+/*
+ * For each thread blocked on a pipe end (or polling one) that is a named
+ * FIFO, that fd: any process that may open the FIFO's path, now or later,
+ * can write or read it, so such a thread can be woken.
+ */
+static void snap_find_fifos(struct snapshot *s)
+{
+	s->fifo_fd = xcalloc(s->nthreads > 0 ? (size_t)s->nthreads : 1, sizeof(*s->fifo_fd));
+	for (ssize_t i = 0; i < s->nthreads; i++) {
+		const struct hang_proc *t = &s->threads[i];
+
+		s->fifo_fd[i] = -1;
+		if ((t->wait == HANG_PIPE_READ || t->wait == HANG_PIPE_WRITE) && snap_is_named_fifo(s, t->pid, t->fd))
+			s->fifo_fd[i] = t->fd;
+		for (int j = 0; t->wait == HANG_POLL && j < t->npolled && s->fifo_fd[i] < 0; j++)
+			if (t->polled[j].wait == HANG_PIPE_READ || t->polled[j].wait == HANG_PIPE_WRITE)
+				if (snap_is_named_fifo(s, t->pid, t->polled[j].fd))
+					s->fifo_fd[i] = t->polled[j].fd;
+	}
+}
+
+/* ---- pid namespaces ---- */
+
+enum { SNAP_NS_MAX = 32 }; /* the kernel nests pid namespaces 32 deep at most */
+
+/* pid's NSpid (its pid in each pid namespace, pooltrace's first) into v; returns how many (1: not nested). */
+static int snap_nspids(pid_t pid, pid_t v[SNAP_NS_MAX])
+{
+	char path[64], buf[4096], *p;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (read_small_file(path, buf, sizeof(buf)) < 0 || !(p = strstr(buf, "\nNSpid:")))
+		return v[0] = pid, 1;
+	for (p += 7; n < SNAP_NS_MAX && *p != '\n' && *p;) {
+		char *end;
+		long x = strtol(p, &end, 10);
+
+		if (end == p)
+			break;
+		v[n++] = (pid_t)x;
+		p = end;
+	}
+	return n ? n : (v[0] = pid, 1);
+}
+
+/*
+ * Each tree process's waited_as: a wait inside a pid namespace (a
+ * container, unshare --pid) names a child by its pid there, which is the
+ * child's NSpid entry at its parent's depth. Not nested (NSpid of one
+ * entry, the usual case): its pid.
+ */
+static void snap_map_nspids(struct snapshot *s)
+{
+	pid_t (*ns)[SNAP_NS_MAX] = xcalloc(s->ntree ? s->ntree : 1, sizeof(*ns));
+	int *depth = xcalloc(s->ntree ? s->ntree : 1, sizeof(*depth));
+	bool nested = false;
+
+	for (size_t i = 0; i < s->ntree; i++) {
+		s->procs[i].waited_as = s->procs[i].pid;
+		depth[i] = snap_nspids(s->procs[i].pid, ns[i]);
+		nested = nested || depth[i] > 1;
+	}
+	/* The tree has its parents before their children, but not at known places. */
+	for (size_t i = 0; nested && i < s->ntree; i++)
+		for (size_t j = 0; j < s->ntree; j++)
+			if (s->procs[j].pid == s->procs[i].ppid) {
+				if (depth[j] <= depth[i])
+					s->procs[i].waited_as = ns[i][depth[j] - 1];
+				break;
+			}
+	free(ns);
+	free(depth);
+}
+
+/* The tree process a wait of thread t (of process owner) names: its child of that pid as the waiter sees it; -1: any child, or none of the tree's. */
+static ssize_t snap_awaited(const struct snapshot *s, size_t owner, const struct hang_proc *t)
+{
+	/* wait4's pid is an int: -1 (any child) is 0xffffffff in the register. */
+	pid_t awaited = (pid_t)t->syscall_arg0;
+
+	for (size_t i = 0; awaited > 0 && i < s->ntree; i++)
+		if (s->procs[i].ppid == s->procs[owner].pid && s->procs[i].waited_as == awaited)
+			return (ssize_t)i;
+	return -1;
+}
+
 /* ---- who can move ---- */
 
 /* One (inode, end) a thread waits to be woken through: a pipe it reads, writes or polls. */
@@ -312,6 +460,9 @@ static bool snap_wakers(const struct snapshot *s, size_t owner, const struct han
 	size_t nw = snap_waits(t, w, POLLWAIT_MAX + 1);
 	bool any = false;
 
+	if (s->fifo_fd[t - s->threads] >= 0)
+		return false; /* a named FIFO: whoever opens it may wake t */
+
 	for (size_t k = 0; k < nw; k++)
 		for (size_t h = snap_first_hold(s, w[k].inode); h < s->nholds && s->holds[h].inode == w[k].inode; h++)
 			if (snap_wakes(&s->holds[h], w[k].wait)) {
@@ -324,9 +475,14 @@ static bool snap_wakers(const struct snapshot *s, size_t owner, const struct han
 	any = false;
 	/* wait4's pid is an int: -1 (any child) is 0xffffffff in the register. */
 	pid_t awaited = (pid_t)t->syscall_arg0;
+	ssize_t child = snap_awaited(s, owner, t);
 
-	for (size_t i = 0; i < s->ntree; i++)
-		if (s->procs[i].ppid == s->procs[owner].pid && (awaited <= 0 || s->procs[i].pid == awaited)) {
+	if (child >= 0) {
+		fn(ctx, (size_t)child, NULL);
+		return true;
+	}
+	for (size_t i = 0; awaited <= 0 && i < s->ntree; i++)
+		if (s->procs[i].ppid == s->procs[owner].pid) {
 			fn(ctx, i, NULL);
 			any = true;
 		}
@@ -359,6 +515,30 @@ static bool snap_zombie(const struct snapshot *s, const struct snap_proc *p)
 	return p->nthreads > 0;
 }
 
+/*
+ * The signal of a POSIX timer of process i (/proc/PID/timers) that it
+ * catches in a thread that does not block it, or 0: the handler may write
+ * or close what another thread waits on. A timer disarmed counts too (the
+ * file does not say which are armed): careful in the program's favour.
+ */
+static int snap_timer_signal(const struct snapshot *s, size_t i)
+{
+	const struct snap_proc *p = &s->procs[i];
+	int sigs[16], n = wake_timer_signals(p->pid, sigs, 16), found = 0;
+	pid_t *tids;
+
+	if (n <= 0)
+		return 0;
+	tids = xcalloc(p->nthreads, sizeof(*tids));
+	for (size_t t = 0; t < p->nthreads; t++)
+		tids[t] = s->threads[p->thread0 + t].tid;
+	for (int k = 0; k < n && k < 16 && !found; k++)
+		if (wake_caught(p->pid, tids, p->nthreads, sigs[k]))
+			found = sigs[k];
+	free(tids);
+	return found;
+}
+
 /* Sets moves for every process that can still move; returns how many of the tree cannot. */
 static size_t snap_find_stuck(struct snapshot *s)
 {
@@ -377,6 +557,8 @@ static size_t snap_find_stuck(struct snapshot *s)
 		/* A zombie moves no more, and holds nothing. */
 		if (i < s->ntree && snap_zombie(s, p))
 			p->moves = false;
+		else if (!p->moves && (p->timer_signal = snap_timer_signal(s, i)))
+			p->moves = true;
 	}
 	while (changed) {
 		changed = false;
@@ -466,6 +648,7 @@ static void snap_strongconnect(struct snap_tarjan *g, size_t v)
 		for (size_t k = first; k < g->depth; k++) {
 			g->on_stack[g->stack[k]] = false;
 			g->s->procs[g->stack[k]].on_cycle = g->depth - first > 1 || self;
+			g->s->procs[g->stack[k]].waits_on_itself = g->depth - first == 1 && self;
 		}
 		g->depth = first;
 	}
@@ -517,11 +700,20 @@ static void snap_evidence(struct snapshot *s)
 			const struct hang_proc *th = &s->threads[t];
 			struct evlog_record *r;
 			struct snap_holder_ctx c = { s, 0, p->pid };
+			ssize_t child;
 
 			if (th->wait == HANG_RUNNING || th->wait == HANG_ZOMBIE)
 				continue;
 			r = snap_event(s, EV_HANG, p->pid);
 			hang_evidence(th, r);
+			/* The child a wait names, as the trace knows it (the detail keeps the pid the call named). */
+			if (th->wait == HANG_CHILD_WAIT && (child = snap_awaited(s, i, th)) >= 0)
+				r->other_pid = s->procs[child].pid;
+			/* A named FIFO's inode is a file system's: it must not be taken for a pipe's of pipefs. */
+			if (s->fifo_fd[t] >= 0) {
+				r->has &= (uint8_t)~HAS_INODE;
+				r->inode = 0;
+			}
 			if (strlen(r->text) + 1 >= sizeof(r->text)) {
 				hang_evidence_text(th, text, sizeof(text));
 				evlog_texts_attach(&s->texts, r, text);
@@ -534,9 +726,18 @@ static void snap_evidence(struct snapshot *s)
 
 /* ---- the words ---- */
 
+/* Process i's name as the words show it: a program names itself, so it may hold escapes and bytes that are not UTF-8. */
+static const char *snap_comm(const struct snapshot *s, size_t i, char safe[static 4 * 32])
+{
+	text_safe(safe, 4 * 32, s->procs[i].comm);
+	return safe;
+}
+
 static void snap_name(const struct snapshot *s, size_t i, char *buf, size_t len)
 {
-	snprintf(buf, len, "pid %d (%s)", (int)s->procs[i].pid, s->procs[i].comm);
+	char safe[4 * 32];
+
+	snprintf(buf, len, "pid %d (%s)", (int)s->procs[i].pid, snap_comm(s, i, safe));
 }
 
 struct snap_list_ctx {
@@ -551,11 +752,12 @@ static void snap_list_fn(void *ctx, size_t proc, const struct snap_hold *h)
 	struct snap_list_ctx *c = ctx;
 	const struct snap_proc *p = &c->s->procs[proc];
 	enum { SNAP_LIST_MAX = 6 };
+	char safe[4 * 32];
 
 	c->total++;
 	if (c->shown == SNAP_LIST_MAX)
 		return;
-	fprintf(c->out, "%s%s %d (%s", c->shown ? ", " : "", "pid", (int)p->pid, p->comm);
+	fprintf(c->out, "%s%s %d (%s", c->shown ? ", " : "", "pid", (int)p->pid, snap_comm(c->s, proc, safe));
 	if (h)
 		fprintf(c->out, ", fd %d", h->fd);
 	fprintf(c->out, ", %s)", proc >= c->s->ntree ? "outside the tree" : p->moves ? "can move" : "blocked");
@@ -571,16 +773,40 @@ static const char *snap_wait_words(enum hang_wait w)
 	}
 }
 
+/* The rest of the line of thread t, which waits on a named FIFO: anyone who may open it can wake t. */
+static void snap_say_fifo(const struct snapshot *s, const struct hang_proc *t, FILE *out)
+{
+	char path[64], link[PATH_MAX + 1], safe[4 * sizeof(link)];
+	int fd = s->fifo_fd[t - s->threads];
+	ssize_t len;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)t->pid, fd);
+	len = readlink(path, link, sizeof(link) - 1);
+	link[len > 0 ? len : 0] = '\0';
+	text_safe(safe, sizeof(safe), len > 0 ? link : "?");
+	if (t->wait == HANG_POLL)
+		fprintf(out, " waits in %s on %d fds, fd %d the FIFO %s", hang_call_name(t->syscall_nr), t->npolled, fd, safe);
+	else
+		fprintf(out, " waits in %s(fd %d) for %s on the FIFO %s", hang_call_name(t->syscall_nr), fd,
+			snap_wait_words(t->wait), safe);
+	fprintf(out, ", which any process allowed to open it may %s: it can be woken\n",
+		t->wait == HANG_POLL ? "write or read" : t->wait == HANG_PIPE_WRITE ? "read" : "write");
+}
+
 /* One line for thread t of process i: what it waits in, and who could wake it. */
 static void snap_say_thread(const struct snapshot *s, size_t i, const struct hang_proc *t, FILE *out)
 {
-	char name[64];
+	char name[4 * 32 + 32];
 	struct snap_list_ctx c = { s, out, 0, 0, false };
 
 	snap_name(s, i, name, sizeof(name));
 	fprintf(out, "  %s", name);
 	if (t->tid != t->pid)
 		fprintf(out, " thread %d", (int)t->tid);
+	if (s->fifo_fd[t - s->threads] >= 0) {
+		snap_say_fifo(s, t, out);
+		return;
+	}
 	switch (t->wait) {
 	case HANG_PIPE_READ:
 	case HANG_PIPE_WRITE:
@@ -595,9 +821,15 @@ static void snap_say_thread(const struct snapshot *s, size_t i, const struct han
 			t->npolled);
 		break;
 	case HANG_CHILD_WAIT:
-		if ((pid_t)t->syscall_arg0 > 0)
-			fprintf(out, " waits in %s for its child pid %d: ", hang_call_name(t->syscall_nr), (int)(pid_t)t->syscall_arg0);
-		else
+		if ((pid_t)t->syscall_arg0 > 0) {
+			ssize_t child = snap_awaited(s, i, t);
+			pid_t pid = child >= 0 ? s->procs[child].pid : (pid_t)t->syscall_arg0;
+
+			fprintf(out, " waits in %s for its child pid %d", hang_call_name(t->syscall_nr), (int)pid);
+			if (pid != (pid_t)t->syscall_arg0)
+				fprintf(out, " (pid %d in its pid namespace)", (int)(pid_t)t->syscall_arg0);
+			fputs(": ", out);
+		} else
 			fprintf(out, " waits in %s for any child: ", hang_call_name(t->syscall_nr));
 		break;
 	case HANG_JOIN:
@@ -612,6 +844,8 @@ static void snap_say_thread(const struct snapshot *s, size_t i, const struct han
 		fprintf(out, "no process pooltrace may read (so one it may not may wake it)");
 	else if (c.total > c.shown)
 		fprintf(out, " and %zu more", c.total - c.shown);
+	if (s->procs[i].timer_signal)
+		fprintf(out, "; a timer's signal (SIG%s) that it catches can wake it", sigabbrev_np(s->procs[i].timer_signal));
 	fputc('\n', out);
 }
 
@@ -629,16 +863,38 @@ static void snap_say_proc(const struct snapshot *s, size_t i, FILE *out)
 		}
 }
 
+/*
+ * The processes whose fds could not be read (another user's): with --all not
+ * counted among the processes read; for a deadlock, a holder among them
+ * would not be seen.
+ */
+static void snap_say_unread(const struct snapshot *s, size_t stuck, FILE *out)
+{
+	if (!s->unread || (!s->cfg->all && !stuck))
+		return;
+	fprintf(out, "(%zu process%s of other users could not be read%s%s)\n", s->unread, s->unread == 1 ? "" : "es",
+		s->cfg->all ? (s->unread == 1 ? ", and is not counted" : ", and are not counted") : "",
+		stuck ? ": a holder among them would not be seen" : "");
+}
+
 static void snap_words(const struct snapshot *s, size_t stuck, FILE *out)
 {
 	enum { SNAP_SAY_MAX = 12 };
-	size_t on_cycle = 0, said = 0, blocked = 0;
+	size_t on_cycle = 0, alone = 0, said = 0, blocked = 0;
 
-	for (size_t i = 0; i < s->ntree; i++)
+	for (size_t i = 0; i < s->ntree; i++) {
 		on_cycle += s->procs[i].on_cycle;
+		alone += s->procs[i].waits_on_itself;
+	}
 	if (stuck) {
-		fprintf(out, "deadlock: %zu of %zu processes can never move again; %zu of them wait for each other:\n", stuck,
-			s->ntree, on_cycle);
+		fprintf(out, "deadlock: %zu of %zu processes can never move again; ", stuck, s->ntree);
+		/* A cycle of one is a process waiting for itself: no other process takes part. */
+		if (on_cycle > alone)
+			fprintf(out, "%zu of them wait for each other%s", on_cycle - alone, alone ? ", and " : ":\n");
+		if (alone == 1)
+			fprintf(out, "%s waits for itself alone:\n", on_cycle > alone ? "one more" : "one of them");
+		else if (alone)
+			fprintf(out, "%zu %seach wait for themselves alone:\n", alone, on_cycle > alone ? "more " : "of them ");
 		for (size_t i = 0; i < s->ntree && said < SNAP_SAY_MAX; i++)
 			if (s->procs[i].on_cycle) {
 				snap_say_proc(s, i, out);
@@ -656,9 +912,7 @@ static void snap_words(const struct snapshot *s, size_t stuck, FILE *out)
 					said++;
 				}
 		}
-		if (s->unread)
-			fprintf(out, "(%zu processes of other users could not be read: a holder among them would not be seen)\n",
-				s->unread);
+		snap_say_unread(s, stuck, out);
 		return;
 	}
 	for (ssize_t t = 0; t < s->nthreads; t++)
@@ -666,6 +920,7 @@ static void snap_words(const struct snapshot *s, size_t stuck, FILE *out)
 	if (!blocked) {
 		fprintf(out, "no deadlock: none of the %zu processes is blocked on a pipe or in a wait for a child\n",
 			s->ntree);
+		snap_say_unread(s, stuck, out);
 		return;
 	}
 	fprintf(out, "no deadlock: %zu thread%s blocked, and %s can still be woken:\n", blocked,
@@ -681,6 +936,7 @@ static void snap_words(const struct snapshot *s, size_t stuck, FILE *out)
 	}
 	if (blocked > said)
 		fprintf(out, "  ... and %zu more\n", blocked - said);
+	snap_say_unread(s, stuck, out);
 }
 
 /* ---- the run ---- */
@@ -705,26 +961,54 @@ static int snap_check_roots(const struct snapshot_config *cfg)
 	return 0;
 }
 
+/*
+ * Stores what was read as a run: the fds and processes found, then the
+ * evidence of each blocked thread (which names the pipes those make).
+ * Returns 0, or the first error (printed), the run then marked failed.
+ */
+static int snap_store(struct snapshot *s, const struct session_run *run, size_t stuck)
+{
+	struct session_end end = { .outcome = stuck ? "deadlock" : "ok" };
+	int rc;
+
+	if (!s->ss && (rc = session_begin(s->cfg->db_path, run, &s->ss)) < 0)
+		return rc;
+	rc = session_store(s->ss, s->batch, s->nbatch, &s->texts);
+	s->nbatch = 0;
+	if (rc == 0) {
+		snap_evidence(s);
+		rc = session_store(s->ss, s->batch, s->nbatch, &s->texts);
+	}
+	if (rc == 0)
+		rc = session_finish(s->ss, &end);
+	else
+		session_fail(s->ss);
+	return rc;
+}
+
 int snapshot_run(const struct snapshot_config *cfg, FILE *out, struct snapshot_result *res)
 {
 	struct snapshot s = { .cfg = cfg };
 	struct session_run run = { .source = "snapshot", .command = cfg->command, .crash_worker = -1,
 				   .supervisor_pid = getpid() };
 	size_t stuck;
-	int rc;
+	int rc, begun = 0;
 
 	assert(cfg->all || cfg->nroots > 0);
 	memset(res, 0, sizeof(*res));
 	if ((rc = snap_check_roots(cfg)) < 0)
 		return rc;
+	/* A database that is there must be one to use (bad input: nothing is read); one that cannot
+	 * take the run (a full disk) still gets the words. One that is not there is made after the
+	 * words: a directory that cannot take it must not cost the diagnosis. */
+	if (access(cfg->db_path, F_OK) == 0 && (begun = session_begin(cfg->db_path, &run, &s.ss)) == -EINVAL)
+		return begun;
+	s.pipefs = snap_pipefs_dev();
 	snap_select(&s);
 	if (!s.ntree) {
+		session_free(s.ss);
 		free(s.procs);
 		return error("no process to read (every one ended meanwhile)"), -ESRCH;
-	}
-	if ((rc = session_begin(cfg->db_path, &run, &s.ss)) < 0) {
-		free(s.procs);
-		return rc;
 	}
 	for (size_t i = 0; i < s.ntree; i++) {
 		struct evlog_record *r = snap_event(&s, EV_FOUND, s.procs[i].pid);
@@ -743,37 +1027,28 @@ int snapshot_run(const struct snapshot_config *cfg, FILE *out, struct snapshot_r
 		if ((rc = snap_read_fds(&s, i)) < 0 && rc != -ENOENT)
 			s.unread++;
 	qsort(s.holds, s.nholds, sizeof(*s.holds), snap_cmp_hold);
-	/* Stored before the evidence, which names the pipes these make. */
-	rc = session_store(s.ss, s.batch, s.nbatch, &s.texts);
-	s.nbatch = 0;
 	snap_scan_threads(&s);
+	snap_find_fifos(&s);
+	snap_map_nspids(&s);
 	stuck = snap_find_stuck(&s);
 	if (stuck)
 		snap_find_cycles(&s);
-	if (rc == 0) {
-		snap_evidence(&s);
-		rc = session_store(s.ss, s.batch, s.nbatch, &s.texts);
+	res->processes = s.ntree;
+	res->threads = (size_t)s.nthreads;
+	res->deadlocked = stuck;
+	res->unread = s.unread;
+	for (size_t h = 0; h < s.nholds; h++)
+		res->pipes += s.holds[h].proc < s.ntree && (h == 0 || s.holds[h - 1].inode != s.holds[h].inode);
+	/* The words first, whether or not the run can be stored: they are what the user came for. */
+	if (out) {
+		snap_words(&s, stuck, out);
+		fflush(out);
 	}
-	if (rc == 0) {
-		struct session_end end = { .outcome = stuck ? "deadlock" : "ok" };
-
-		rc = session_finish(s.ss, &end);
-	} else {
-		session_fail(s.ss);
-	}
-	if (rc == 0) {
+	if ((rc = begun < 0 ? begun : snap_store(&s, &run, stuck)) == 0)
 		res->run_id = session_run_id(s.ss);
-		res->processes = s.ntree;
-		res->threads = (size_t)s.nthreads;
-		res->deadlocked = stuck;
-		res->unread = s.unread;
-		for (size_t h = 0; h < s.nholds; h++)
-			res->pipes += s.holds[h].proc < s.ntree && (h == 0 || s.holds[h - 1].inode != s.holds[h].inode);
-		if (out)
-			snap_words(&s, stuck, out);
-	}
 	session_free(s.ss);
 	hang_procs_free(s.threads, s.nthreads);
+	free(s.fifo_fd);
 	evlog_texts_release(&s.texts);
 	free(s.batch);
 	free(s.holds);

@@ -29,7 +29,9 @@ struct snapshot_result {
  * words to out (NULL: no words). Reads /proc only: it stops, signals and changes nothing of
  * the processes it reads. Returns 0; -ESRCH (a root does not exist) or
  * -EACCES (a root's fds may not be read) or -EINVAL (the database cannot be
- * used), each with one line printed; -EIO on a failure to store.
+ * used), each with one line printed; -EIO on a failure to store (a full
+ * disk, a directory that cannot take a new database), with one line printed
+ * after the words, which are written all the same.
  */
 int snapshot_run(const struct snapshot_config *cfg, FILE *out, struct snapshot_result *res);
 

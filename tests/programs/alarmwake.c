@@ -9,6 +9,9 @@
  *   alarmwake posix     timer_create(SIGEV_SIGNAL, SIGUSR1) + timer_settime(1 s), SIGUSR1 caught
  *   alarmwake default   alarm(2), SIGALRM left to its default: the parent dies of it (a watchdog)
  *   alarmwake blocked   alarm(1), SIGALRM caught but blocked: nothing wakes it (a deadlock)
+ *
+ * A second argument, a number of seconds, sets the posix timer's delay
+ * instead of 1 s: long enough for a snapshot to look at it first.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -53,7 +56,7 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	if (!strcmp(mode, "posix")) {
 		struct sigevent sev = { 0 };
-		struct itimerspec its = { { 0, 0 }, { 1, 0 } };
+		struct itimerspec its = { { 0, 0 }, { argc > 2 ? atoi(argv[2]) : 1, 0 } };
 		timer_t timer;
 
 		sigaction(SIGUSR1, &sa, NULL);
