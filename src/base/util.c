@@ -29,7 +29,7 @@ int error(const char *fmt, ...)
 	va_start(ap, fmt);
 	util_vreport(fmt, ap);
 	va_end(ap);
-	return -1;
+	return -EIO;
 }
 
 noreturn void die(const char *fmt, ...)
@@ -83,11 +83,11 @@ int parse_long(const char *s, long min, long max, long *out)
 	long v;
 
 	if (!s || !*s)
-		return -1;
+		return -EINVAL;
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno || *end || v < min || v > max)
-		return -1;
+		return -EINVAL;
 	*out = v;
 	return 0;
 }

@@ -12,8 +12,9 @@
 enum { EXIT_USAGE = 2 };
 
 /*
- * Prints "pooltrace: <message>" on one line to stderr and returns -1, so that
- * library code can `return error(...)`. Messages are lower-case, no full stop.
+ * Prints "pooltrace: <message>" on one line to stderr and returns -EIO, so that
+ * library code can `return error(...)` (a failure: exit 1; bad input
+ * returns error(...), -EINVAL). Messages are lower-case, no full stop.
  */
 int error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -27,7 +28,7 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 
 /*
- * Parses a whole decimal integer in [min, max]. Returns 0, or -1 when s is not
+ * Parses a whole decimal integer in [min, max]. Returns 0, or -EINVAL when s is not
  * a number, has trailing junk, or is out of range.
  */
 int parse_long(const char *s, long min, long max, long *out);

@@ -14,6 +14,7 @@
 #include "store/store.h"
 #include "base/util.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -511,7 +512,7 @@ static int ingest_derive(struct ingest *in, const struct evlog_record *r, uint64
 		if (!ok || !(r->has & HAS_INODE))
 			return 0;
 		if (ingest_pipe_row(in, r, seq, r->inode, r->fd, r->fd2, 0) < 0)
-			return -1;
+			return -EIO;
 		fdmodel_open(in->fds, r->pid, r->fd, r->inode, END_READ, in->npipes, NULL, seq, kind);
 		fdmodel_open(in->fds, r->pid, r->fd2, r->inode, END_WRITE, in->npipes, NULL, seq, kind);
 		return 0;
@@ -521,7 +522,7 @@ static int ingest_derive(struct ingest *in, const struct evlog_record *r, uint64
 			return 0;
 		if (ingest_pipe_row(in, r, seq, r->inode, r->fd, r->fd, in->npipes + 2) < 0 ||
 		    ingest_pipe_row(in, r, seq, (uint64_t)r->arg, r->fd2, r->fd2, in->npipes) < 0)
-			return -1;
+			return -EIO;
 		fdmodel_open(in->fds, r->pid, r->fd, r->inode, END_SOCKET, in->npipes - 1, NULL, seq, kind);
 		fdmodel_open(in->fds, r->pid, r->fd2, (uint64_t)r->arg, END_SOCKET, in->npipes, NULL, seq, kind);
 		return 0;
@@ -551,7 +552,7 @@ static int ingest_derive(struct ingest *in, const struct evlog_record *r, uint64
 			ingest_bind_opt(s, 5, r->has & HAS_OTHER_PID, r->other_pid);
 			sqlite3_bind_int64(s, 6, (int64_t)seq);
 			if (ingest_step(in, s) < 0)
-				return -1;
+				return -EIO;
 			s = in->set_program;
 			sqlite3_bind_text(s, 4 - 1, evlog_text(r, in->texts), -1, SQLITE_TRANSIENT);
 			sqlite3_bind_int64(s, 1, in->run_id);
@@ -563,7 +564,7 @@ static int ingest_derive(struct ingest *in, const struct evlog_record *r, uint64
 		if (inode && r->pipe_end != END_SOCKET && ingest_pipe_lookup(in, inode) <= 0 &&
 		    ingest_pipe_row(in, r, seq, inode, r->pipe_end == END_WRITE ? -1 : r->fd,
 				    r->pipe_end == END_READ ? -1 : r->fd, 0) < 0)
-			return -1;
+			return -EIO;
 		fdmodel_open(in->fds, r->pid, r->fd, inode, r->pipe_end, ingest_pipe_lookup(in, inode),
 			     evlog_text(r, in->texts), seq, kind);
 		return 0;
@@ -633,7 +634,7 @@ static int ingest_derive(struct ingest *in, const struct evlog_record *r, uint64
 	case EV_EXIT:
 		sqlite3_bind_int64(in->set_exit, 4, r->arg);
 		if (ingest_pid_update(in, in->set_exit, r->pid, seq) < 0)
-			return -1;
+			return -EIO;
 		fdmodel_end_process(in->fds, r->pid, seq, kind);
 		return 0;
 	case EV_REAP:
@@ -642,7 +643,7 @@ static int ingest_derive(struct ingest *in, const struct evlog_record *r, uint64
 		ingest_bind_opt(s, 5, r->has & HAS_ARG, r->arg);
 		ingest_bind_opt(s, 6, r->has & HAS_SIGNAL, r->signal);
 		if (ingest_pid_update(in, s, r->other_pid, seq) < 0)
-			return -1;
+			return -EIO;
 		/* A process killed by a signal never recorded `exit`: its fds end here. */
 		fdmodel_end_process(in->fds, r->other_pid, seq, kind);
 		return 0;
@@ -668,11 +669,11 @@ int ingest_records(struct ingest *in, const struct evlog_record *recs, size_t n,
 
 		/* Derive first: a `pipe` event must know its own pipe_id. */
 		if (ingest_derive(in, r, r->ready) < 0)
-			return -1;
+			return -EIO;
 		pipe_id = r->has & HAS_INODE ? ingest_pipe_lookup(in, r->inode) : 0;
 		if (iochunk_kind(r->kind)) {
 			if (iochunk_add(in->chunks, r, pipe_id) < 0)
-				return -1;
+				return -EIO;
 			continue;
 		}
 		in->batch[in->nbatch] = r;
@@ -707,7 +708,7 @@ static int ingest_flush_holders(struct ingest *in)
 int ingest_sync(struct ingest *in)
 {
 	if (ingest_flush_holders(in) < 0)
-		return -1;
+		return -EIO;
 	return iochunk_flush(in->chunks);
 }
 

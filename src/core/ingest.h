@@ -23,21 +23,21 @@ void ingest_free(struct ingest *in);
 /*
  * Stores n records (in seq order; rec.ready holds the seq), whose long texts
  * are in texts (see evlog_drain). The caller owns the transaction. Returns 0,
- * or -1 with sqlite's message printed.
+ * or -EIO with sqlite's message printed.
  */
 struct evlog_texts;
 int ingest_records(struct ingest *in, const struct evlog_record *recs, size_t n, const struct evlog_texts *texts);
 
 /*
  * Writes what is buffered (io_chunks, hang evidence). Call before each
- * commit, so a commit stores every record ingested before it. Returns 0 or -1.
+ * commit, so a commit stores every record ingested before it. Returns 0 or -EIO.
  */
 int ingest_sync(struct ingest *in);
 
 /*
  * Writes the holds still open (to_seq NULL). Call once, after the last
  * records, inside the final transaction (whose commit calls ingest_sync).
- * Returns 0 or -1.
+ * Returns 0 or -EIO.
  */
 int ingest_finish(struct ingest *in);
 

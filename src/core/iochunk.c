@@ -23,6 +23,7 @@
 #include "store/store.h"
 #include "base/util.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,6 +254,6 @@ int iochunk_flush(struct iochunk_set *set)
 {
 	for (size_t i = 0; i < set->cap; i++)
 		if (set->slots[i] && iochunk_write(set, set->slots[i]) < 0)
-			return -1;
+			return -EIO;
 	return 0;
 }

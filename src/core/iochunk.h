@@ -21,11 +21,11 @@ void iochunk_free(struct iochunk_set *set);
  * Adds one record (rec.ready holds its seq) of a kind iochunk_kind accepts,
  * to the open chunk of its process, kind and fd. pipe_id is the pool pipe its
  * inode belongs to (0: none). A chunk that fills up is written at once.
- * Returns 0, or -1 with sqlite's message printed.
+ * Returns 0, or -EIO with sqlite's message printed.
  */
 int iochunk_add(struct iochunk_set *set, const struct evlog_record *rec, int64_t pipe_id);
 
-/* Writes every chunk with events in it. Call before each commit. Returns 0 or -1. */
+/* Writes every chunk with events in it. Call before each commit. Returns 0 or -EIO. */
 int iochunk_flush(struct iochunk_set *set);
 
 #endif

@@ -91,7 +91,7 @@ static int capture_identify(int fd, int flags, struct evlog_record *r)
 	if (fstat(fd, &st) < 0) {
 		if (c)
 			*c = (struct capture_fd){ 0, 0 };
-		return -1;
+		return -EBADF;
 	}
 	if (!S_ISFIFO(st.st_mode)) {
 		if (c)

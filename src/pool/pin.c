@@ -51,7 +51,7 @@ static int pin_take(struct pin *p, int pidfd, const char *path, int fd)
 	/* The link's permission bits are the end: fs/proc/fd.c sets S_IWUSR
 	 * exactly when the file was opened for writing. */
 	if (stat(path, &target) < 0 || !S_ISFIFO(target.st_mode) || lstat(path, &link) < 0)
-		return -1;
+		return -EIO;
 	write = (link.st_mode & S_IWUSR) != 0;
 	if (pin_held(p, target.st_ino, write))
 		return 0;
@@ -62,7 +62,7 @@ static int pin_take(struct pin *p, int pidfd, const char *path, int fd)
 		p->via_proc += copy >= 0;
 	}
 	if (copy < 0)
-		return -1;
+		return -EIO;
 	if (p->n == p->cap)
 		p->v = xrealloc(p->v, (p->cap = p->cap ? p->cap * 2 : 64) * sizeof(*p->v));
 	p->v[p->n++] = (struct pin_copy){ copy, target.st_ino, write };

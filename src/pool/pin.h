@@ -25,7 +25,7 @@ struct pin {
 /*
  * Copies pid's fd if it is a pipe end not copied yet: pidfd_getfd(2), or
  * where the kernel refuses that, a fresh open of /proc/PID/fd/N for the same
- * end. Returns 0 (also when that end was already held), or -1 if pid or the
+ * end. Returns 0 (also when that end was already held), or -EIO if pid or the
  * fd is gone, is not a pipe, or the kernel allows neither.
  */
 int pin_fd(struct pin *p, pid_t pid, int fd);

@@ -48,7 +48,7 @@ int pool_strategy_parse(const char *name, enum pool_strategy *out)
 			return 0;
 		}
 	}
-	return -1;
+	return -EINVAL;
 }
 
 const char *pool_strategy_list(void)

@@ -43,7 +43,7 @@ const char *pool_run_name(const struct pool_config *cfg);
 
 /* "naive", "close-all", ...; NULL for an out-of-range value. */
 const char *pool_strategy_name(enum pool_strategy s);
-/* Returns 0 and sets *out, or -1 for an unknown name. */
+/* Returns 0 and sets *out, or -EINVAL for an unknown name. */
 int pool_strategy_parse(const char *name, enum pool_strategy *out);
 /* "naive, close-all, ..." for messages. */
 const char *pool_strategy_list(void);

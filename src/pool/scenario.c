@@ -61,7 +61,7 @@ int scenario_parse(const char *name, enum scenario *out)
 			*out = (enum scenario)i;
 			return 0;
 		}
-	return -1;
+	return -EINVAL;
 }
 
 void scenario_defaults(enum scenario s, int *workers, long *tasks, long *pause_ms)

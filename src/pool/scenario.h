@@ -8,7 +8,7 @@
 const char *scenario_name(enum scenario s);
 /* The lesson in one sentence. */
 const char *scenario_lesson(enum scenario s);
-/* Returns 0 and sets *out, or -1 for an unknown name. */
+/* Returns 0 and sets *out, or -EINVAL for an unknown name. */
 int scenario_parse(const char *name, enum scenario *out);
 /* "empty-read, full-pipe, ..." for messages and --help. */
 #define SCENARIO_LIST                                                                                       \

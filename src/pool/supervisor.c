@@ -75,7 +75,7 @@ static void supervisor_on_signal(int sig)
 	supervisor_signal = sig;
 }
 
-/* Moves what the log holds into the database. Returns records moved, or -1. */
+/* Moves what the log holds into the database. Returns records moved, or -EIO. */
 static long supervisor_drain(struct supervisor *sv)
 {
 	long total = 0;
@@ -88,7 +88,7 @@ static long supervisor_drain(struct supervisor *sv)
 	while ((n = evlog_drain(sv->log, sv->buf, SUPERVISOR_BATCH, &sv->texts)) > 0) {
 		t0 = now_ns();
 		if (session_store(sv->ss, sv->buf, n, &sv->texts) < 0)
-			return -1;
+			return -EIO;
 		sv->ingest_ns += now_ns() - t0;
 		total += (long)n;
 		if (n < SUPERVISOR_BATCH)
@@ -96,7 +96,7 @@ static long supervisor_drain(struct supervisor *sv)
 	}
 	t0 = now_ns();
 	if (session_commit(sv->ss, false) < 0)
-		return -1;
+		return -EIO;
 	sv->ingest_ns += now_ns() - t0;
 	return total;
 }
@@ -446,7 +446,7 @@ static int supervisor_finish(struct supervisor *sv, struct supervisor_result *re
 	for (;;) {
 		if (supervisor_drain(sv) < 0) {
 			session_fail(sv->ss);
-			return -1;
+			return -EIO;
 		}
 		supervisor_note_drops(sv);
 		if (evlog_pending(sv->log) == 0)
@@ -456,7 +456,7 @@ static int supervisor_finish(struct supervisor *sv, struct supervisor_result *re
 	end.dropped = res->dropped = sv->dropped_recorded;
 	end.torn = res->torn = torn;
 	if (session_finish(sv->ss, &end) < 0)
-		return -1;
+		return -EIO;
 	res->events = session_events(sv->ss);
 	res->stored_seconds = supervisor_since(sv, now_ns());
 	res->ingest_seconds = (double)sv->ingest_ns / 1e9;
@@ -477,7 +477,7 @@ static int supervisor_loop(struct supervisor *sv)
 		uint64_t head;
 
 		if (moved < 0)
-			return -1;
+			return -EIO;
 		supervisor_note_drops(sv);
 		if (supervisor_signal && !sv->killing) {
 			supervisor_set_outcome(sv, "interrupted");

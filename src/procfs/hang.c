@@ -43,10 +43,10 @@ static int hang_stat(pid_t pid, pid_t tid, char *state, pid_t *pgrp)
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
 	if (read_small_file(path, buf, sizeof(buf)) < 0)
-		return -1;
+		return -EIO;
 	p = strrchr(buf, ')');
 	if (!p || sscanf(p + 1, " %c %d %d", state, &ppid, &grp) != 3)
-		return -1;
+		return -EIO;
 	*pgrp = grp;
 	return 0;
 }
@@ -61,7 +61,7 @@ static int hang_status(pid_t pid, pid_t tid, long *switches, int *fd_table_size)
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid, (int)tid);
 	if (read_small_file(path, buf, sizeof(buf)) < 0)
-		return -1;
+		return -EIO;
 	*switches = 0;
 	if ((p = strstr(buf, "voluntary_ctxt_switches:")))
 		*switches += strtol(p + 24, NULL, 10);
@@ -291,7 +291,7 @@ ssize_t hang_scan(pid_t pgid, struct hang_proc **out)
 
 	*out = NULL;
 	if (!dir)
-		return -1;
+		return -EIO;
 	while ((de = readdir(dir))) {
 		pid_t pid, grp;
 		char state;
@@ -416,7 +416,7 @@ static size_t hang_waking_ends(const struct hang_proc *p, size_t n, struct hang_
 /*
  * One outsider's fds, from dir (/proc/PID/fd or a thread's): each pipe end
  * through which it could wake a waiter of p[0..n) marks that one running.
- * Returns how many fds it has, or -1 when dir cannot be read (errno set).
+ * Returns how many fds it has, or -EIO when dir cannot be read (errno set).
  */
 static int hang_outsider_fds(const char *dir, struct hang_proc *p, size_t n, const struct hang_waking *w, size_t nw)
 {
@@ -426,7 +426,7 @@ static int hang_outsider_fds(const char *dir, struct hang_proc *p, size_t n, con
 	int count = 0;
 
 	if (!fds)
-		return -1;
+		return -EIO;
 	while ((f = readdir(fds))) {
 		struct stat l;
 		ssize_t len;
@@ -759,7 +759,7 @@ static void hang_close_copies(int lo, int hi, int keep)
  * close_range (nothing else can be in that range of its table but copies of
  * pooltrace's own fds, which it may close there: POSIX locks belong to the
  * table that took them); otherwise each copy is closed by itself.
- * Returns 0, or -1 when the kernel refuses (no pidfd_getfd, or not allowed
+ * Returns 0, or -EIO when the kernel refuses (no pidfd_getfd, or not allowed
  * to, e.g. under a stricter Yama ptrace scope): walk /proc instead. The
  * pidfd is of thread tid, a live one of pid's (hang_pidfd).
  */

@@ -74,7 +74,7 @@ enum hang_fd_method {
  * Lists every live process in process group pgid (the pool) with its state.
  * One blocked on a socket counts as running: the pool has none of its own.
  * The pool's processes have one thread each: only the main one is looked at.
- * *out is allocated (hang_procs_free); returns the count, or -1 if /proc is unreadable.
+ * *out is allocated (hang_procs_free); returns the count, or -EIO if /proc is unreadable.
  */
 ssize_t hang_scan(pid_t pgid, struct hang_proc **out);
 

@@ -10,6 +10,7 @@
 
 #include "base/util.h"
 
+#include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +40,7 @@ static int pollwait_poll(pid_t tid, unsigned long addr, unsigned long nfds, int 
 	int n = 0;
 
 	if (nfds > POLLWAIT_MAX || (nfds && !pollwait_read(tid, addr, p, nfds * sizeof(*p))))
-		return -1;
+		return -EIO;
 	for (unsigned long i = 0; i < nfds; i++)
 		if (p[i].fd >= 0)
 			fds[n++] = p[i].fd;
@@ -55,16 +56,16 @@ static int pollwait_select(pid_t tid, unsigned long nfds, const unsigned long *s
 	int n = 0;
 
 	if (nfds > MAXFD)
-		return -1;
+		return -EIO;
 	for (int s = 0; s < 3; s++) {
 		memset(bits[s], 0, sizeof(bits[s]));
 		if (sets[s] && words && !pollwait_read(tid, sets[s], bits[s], words * sizeof(unsigned long)))
-			return -1;
+			return -EIO;
 	}
 	for (unsigned long fd = 0; fd < nfds; fd++)
 		if ((bits[0][fd / WORD] | bits[1][fd / WORD] | bits[2][fd / WORD]) & (1UL << (fd % WORD))) {
 			if (n == POLLWAIT_MAX)
-				return -1;
+				return -EIO;
 			fds[n++] = (int)fd;
 		}
 	return n;
@@ -84,7 +85,7 @@ static int pollwait_epoll(pid_t pid, pid_t tid, int epfd, int *fds)
 	/* Through the waiting thread: a main thread gone by pthread_exit shows no fds. */
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/fdinfo/%d", (int)pid, (int)tid, epfd);
 	if (read_small_file(path, buf, sizeof(buf)) < 0 || strlen(buf) == sizeof(buf) - 1)
-		return -1;
+		return -EIO;
 	for (line = strstr(buf, "tfd:"); line; line = strstr(line + 1, "\ntfd:")) {
 		char *ino = strstr(line, "ino:"), *end = strchr(line + 1, '\n');
 		struct stat st;
@@ -93,10 +94,10 @@ static int pollwait_epoll(pid_t pid, pid_t tid, int epfd, int *fds)
 		if (*line == '\n')
 			line++;
 		if (!ino || (end && ino > end) || sscanf(line, "tfd: %d", &fd) != 1 || n == POLLWAIT_MAX)
-			return -1;
+			return -EIO;
 		snprintf(path, sizeof(path), "/proc/%d/task/%d/fd/%d", (int)pid, (int)tid, fd);
 		if (stat(path, &st) < 0 || st.st_ino != strtoull(ino + 4, NULL, 16))
-			return -1;
+			return -EIO;
 		fds[n++] = fd;
 	}
 	return n;
@@ -106,18 +107,18 @@ int pollwait_fds(pid_t pid, pid_t tid, long nr, const unsigned long args[6], int
 {
 	switch (nr) {
 	case SYS_poll:
-		return (int)args[2] < 0 ? pollwait_poll(tid, args[0], args[1], fds) : -1;
+		return (int)args[2] < 0 ? pollwait_poll(tid, args[0], args[1], fds) : -EIO;
 	case SYS_ppoll:
-		return args[2] == 0 ? pollwait_poll(tid, args[0], args[1], fds) : -1;
+		return args[2] == 0 ? pollwait_poll(tid, args[0], args[1], fds) : -EIO;
 	case SYS_select:
 	case SYS_pselect6:
-		return args[4] == 0 ? pollwait_select(tid, args[0], &args[1], fds) : -1;
+		return args[4] == 0 ? pollwait_select(tid, args[0], &args[1], fds) : -EIO;
 	case SYS_epoll_wait:
 	case SYS_epoll_pwait:
-		return (int)args[3] < 0 ? pollwait_epoll(pid, tid, (int)args[0], fds) : -1;
+		return (int)args[3] < 0 ? pollwait_epoll(pid, tid, (int)args[0], fds) : -EIO;
 	case SYS_epoll_pwait2:
-		return args[3] == 0 ? pollwait_epoll(pid, tid, (int)args[0], fds) : -1;
+		return args[3] == 0 ? pollwait_epoll(pid, tid, (int)args[0], fds) : -EIO;
 	default:
-		return -1;
+		return -EIO;
 	}
 }

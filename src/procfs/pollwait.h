@@ -16,7 +16,7 @@ bool pollwait_is_call(long nr);
 /*
  * The fds thread tid of process pid waits on, in call nr with arguments
  * args (from /proc/PID/task/TID/syscall), into fds[0..POLLWAIT_MAX).
- * Returns their count, or -1 when the thread may wake by itself or the list
+ * Returns their count, or -EIO when the thread may wake by itself or the list
  * cannot be known: a timeout, more than POLLWAIT_MAX fds, memory or an epoll
  * registration that cannot be read (process_vm_readv, /proc/PID/fdinfo).
  */

@@ -283,7 +283,7 @@ static int tracer_flush(struct tracer *t, bool commit_now)
 {
 	if (t->nbatch) {
 		if (session_store(t->ss, t->batch, t->nbatch, &t->texts) < 0)
-			return -1;
+			return -EIO;
 		t->nbatch = 0;
 		t->texts.len = 0;
 	}
@@ -311,7 +311,7 @@ static bool tracer_inside(void *ctx, uint64_t inode, bool socket)
  * Read through its thread tid (/proc/PID/task/TID/fd), the one making the
  * call: once the main thread has exited (pthread_exit), /proc/PID/fd is
  * empty while the others still share the table.
- * Returns 0, or -1 when the fd is not open.
+ * Returns 0, or -EBADF when the fd is not open.
  */
 static int tracer_observe(struct tracer *t, pid_t pid, pid_t tid, int fd, struct evlog_record *r, bool text)
 {
@@ -321,7 +321,7 @@ static int tracer_observe(struct tracer *t, pid_t pid, pid_t tid, int fd, struct
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/fd/%d", (int)pid, (int)tid, fd);
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n < 0)
-		return -1;
+		return -EBADF;
 	link[n] = '\0';
 	if (!strncmp(link, "pipe:[", 6)) {
 		long acc = O_RDWR;
@@ -1736,8 +1736,8 @@ static int tracer_install_filter(bool io)
 	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0)
 		return 0;
 	if (errno != EACCES || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return -1;
-	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+		return -errno;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0 ? -errno : 0;
 }
 
 /* The program's process, up to its exec. Nothing of pooltrace's is open here. */
@@ -1783,10 +1783,10 @@ static int tracer_finish(struct tracer *t, struct tracer_result *res)
 
 	if (tracer_flush(t, false) < 0) {
 		session_fail(t->ss);
-		return -1;
+		return -EIO;
 	}
 	if (session_finish(t->ss, &end) < 0)
-		return -1;
+		return -EIO;
 	res->events = session_events(t->ss);
 	snprintf(res->incomplete, sizeof(res->incomplete), "%s", session_incomplete(t->ss) ? session_incomplete(t->ss) : "");
 	/* The run is stored: a count that cannot be read is reported, not fatal. */
@@ -1816,7 +1816,7 @@ static int tracer_loop(struct tracer *t)
 			else if (WIFEXITED(status) || WIFSIGNALED(status))
 				tracer_ended(t, tid, status);
 			if (t->nbatch >= 4096 && tracer_flush(t, false) < 0)
-				return -1;
+				return -EIO;
 			continue;
 		}
 		if (tid < 0 && errno == ECHILD)
@@ -1824,7 +1824,7 @@ static int tracer_loop(struct tracer *t)
 		if (tid < 0 && errno != EINTR)
 			return error("waitpid: %s", strerror(errno));
 		if (tracer_flush(t, false) < 0)
-			return -1;
+			return -EIO;
 		/* Attached, a signal or --for's end means: let the program go. */
 		if (t->attached && !t->killing && (tracer_signal || (until_ns && now_ns() >= until_ns)))
 			t->detach_now = true;
@@ -1888,7 +1888,7 @@ static pid_t tracer_tracer_of(pid_t tid)
 
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
 	if (read_small_file(path, buf, sizeof(buf)) <= 0 || !(p = strstr(buf, "\nTracerPid:")))
-		return -1;
+		return -EIO;
 	return (pid_t)strtol(p + 11, NULL, 10);
 }
 

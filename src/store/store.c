@@ -50,7 +50,7 @@ int store_exec(struct store *st, const char *sql)
 	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		error("%s: %s", st->path, msg ? msg : sqlite3_errmsg(st->db));
 		sqlite3_free(msg);
-		return -1;
+		return -EIO;
 	}
 	return 0;
 }
@@ -93,7 +93,7 @@ int store_step(struct store *st, sqlite3_stmt *s)
 	/* Stopped on purpose (a progress handler saw a signal): the caller says so. */
 	if ((rc & 0xff) != SQLITE_INTERRUPT)
 		error("%s: %s", st->path, sqlite3_errmsg(st->db));
-	return -1;
+	return -EIO;
 }
 
 int store_int(struct store *st, const char *sql, int64_t a, int64_t def, int64_t *out)
@@ -130,7 +130,7 @@ static int store_errno(sqlite3 *db)
 	}
 }
 
-/* Reads the identifying pragmas. Returns 0, or -1 when the file is not SQLite. */
+/* Reads the identifying pragmas. Returns 0, or -EIO when the file is not SQLite. */
 static int store_identify(struct store *st, int64_t *app_id, int64_t *version, int64_t *objects)
 {
 	sqlite3_stmt *stmt = NULL;
@@ -149,7 +149,7 @@ static int store_identify(struct store *st, int64_t *app_id, int64_t *version, i
 		return 0;
 	}
 	sqlite3_finalize(stmt);
-	return -1;
+	return -EIO;
 }
 
 /*
@@ -189,7 +189,7 @@ static int store_upgrade(struct store *st, int64_t from, char **msg, int *code)
 	*msg = NULL;
 	if (!views) {
 		*msg = sqlite3_mprintf("the schema text has no views part");
-		return -1;
+		return -EIO;
 	}
 	sql = sqlite3_mprintf(
 		"DROP VIEW IF EXISTS fd_holds; DROP VIEW IF EXISTS leaked_write_ends;\n"
@@ -397,7 +397,7 @@ static int store_connect(struct store *st, int flags)
  * created in a temporary file beside it, which is then linked to path. link()
  * fails with EEXIST rather than replace a file another process made first;
  * that is not an error, the caller then opens that file. The temporary name is
- * ours (O_EXCL) and is always removed. Returns 0 or -1 (error printed).
+ * ours (O_EXCL) and is always removed. Returns 0 or -EIO (error printed).
  */
 static int store_create(const char *path)
 {
@@ -580,7 +580,7 @@ int store_next_run_id(struct store *st, int64_t *out)
 	int64_t last;
 
 	if (store_int(st, "SELECT max(id) FROM runs WHERE ?1", 1, 0, &last) < 0)
-		return -1;
+		return -EIO;
 	if (last >= INT64_MAX)
 		return error("%s: run ids are used up (the largest is %lld)", st->path, (long long)last);
 	*out = last + 1;

@@ -45,7 +45,7 @@ const char *store_default_path(const char *given);
 int store_open(const char *path, enum store_mode mode, struct store **out);
 void store_close(struct store *st);
 
-/* Runs sql, which returns no rows. Returns 0, or -1 with SQLite's message printed. */
+/* Runs sql, which returns no rows. Returns 0, or -EIO with SQLite's message printed. */
 int store_exec(struct store *st, const char *sql);
 
 /* Prepares sql; prints SQLite's message and returns NULL on error. */
@@ -54,7 +54,7 @@ sqlite3_stmt *store_prepare(struct store *st, const char *sql);
 sqlite3_stmt *store_preparef(struct store *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
- * Steps s: 1 when it gave a row, 0 when it is done, -1 when it failed (a
+ * Steps s: 1 when it gave a row, 0 when it is done, -EIO when it failed (a
  * damaged page, a full disk), with SQLite's message printed. Every read loop
  * goes through this, so a read error is never taken for the end of the rows.
  */
@@ -86,7 +86,7 @@ int store_run_counts(struct store *st, int64_t run_id, int64_t *leaked, int64_t 
 /*
  * The id for a new run: one more than the largest so far, so that every id
  * is one --run accepts. Call inside the transaction that inserts the run.
- * Returns 0, or -1 with an error printed.
+ * Returns 0, or -EIO with an error printed.
  */
 int store_next_run_id(struct store *st, int64_t *out);
 
