@@ -2043,7 +2043,7 @@ static void tracer_attach_resume(struct tracer *t, struct tracer_task *k)
  * Its pipes are the program's from now on: a deadlock among them is looked
  * for, after asking /proc whether a process outside holds one.
  */
-static void tracer_found(struct tracer *t, pid_t pid, pid_t ppid)
+static void tracer_found(struct tracer *t, pid_t pid, pid_t ppid, const char *comm)
 {
 	struct evlog_record *r = tracer_event(t, EV_FOUND, pid);
 	char path[64], exe[PATH_MAX + 1];
@@ -2057,7 +2057,8 @@ static void tracer_found(struct tracer *t, pid_t pid, pid_t ppid)
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
 	len = readlink(path, exe, sizeof(exe) - 1);
 	exe[len > 0 ? len : 0] = '\0';
-	evlog_texts_attach(&t->texts, r, exe);
+	/* A zombie has no exe any more: its name, as snapshot does. */
+	evlog_texts_attach(&t->texts, r, len > 0 ? exe : comm);
 	/* Through a live thread: a main thread that called pthread_exit shows no fds. */
 	n = tracer_list_fds(pid, tid, &fds);
 	for (size_t i = 0; !n && i < t->cap; i++)
@@ -2163,14 +2164,19 @@ static void tracer_attach_record(struct tracer *t)
 		struct tracer_task *k = tracer_task(t, p->pid, false);
 		int sig;
 
-		if (!k || !k->process || k->dead)
+		if (k && !k->process)
 			continue;
-		/* Its parent in the tree is who will reap it; outside, no one the trace sees. */
-		k->parent = i && tracer_task(t, p->ppid, false) ? p->ppid : -1;
-		/* Timers armed before the attach are not known: an alarm may be (its signal caught, it can wake). */
-		k->alarm_repeats = true;
-		k->posix_timers = wake_timer_signals(p->pid, &sig, 1) != 0;
-		tracer_found(t, p->pid, p->ppid);
+		if (k && !k->dead) {
+			/* Its parent in the tree is who will reap it; outside, no one the trace sees. */
+			k->parent = i && tracer_task(t, p->ppid, false) ? p->ppid : -1;
+			/* Timers armed before the attach are not known: an alarm may be (its signal caught, it can wake). */
+			k->alarm_repeats = true;
+			k->posix_timers = wake_timer_signals(p->pid, &sig, 1) != 0;
+		}
+		/* One not seized is found too: a zombie (it ended before or during the
+		 * attach, and its parent, stopped meanwhile, has yet to reap it), or one
+		 * another tracer has. Its parent's reap then names a process of the trace. */
+		tracer_found(t, p->pid, p->ppid, p->comm);
 	}
 	free(t->attach_procs);
 	t->attach_procs = NULL;
