@@ -129,7 +129,8 @@ static struct viz_proc *viz_find_proc(struct viz_model *m, int pid)
 	return NULL;
 }
 
-static void viz_one_fd(struct viz_model *m, sqlite3_stmt *s)
+/* A row of viz_load_fds: pid, fd, pipe_id, inode, pipe_end, is_foreign, detail; whether it is leaked. */
+static void viz_one_fd(struct viz_model *m, sqlite3_stmt *s, bool write_end, bool socket_end, bool leaked)
 {
 	int pid = sqlite3_column_int(s, 0);
 	struct viz_proc *p = m->last_proc;
@@ -146,11 +147,11 @@ static void viz_one_fd(struct viz_model *m, sqlite3_stmt *s)
 	f->fd = sqlite3_column_int(s, 1);
 	f->pipe_id = sqlite3_column_int64(s, 2);
 	f->inode = (uint64_t)sqlite3_column_int64(s, 3);
-	f->write_end = sqlite3_column_int(s, 4);
+	f->write_end = write_end;
 	f->foreign = sqlite3_column_int(s, 5);
 	f->detail = viz_dup_col(s, 6);
-	f->socket_end = sqlite3_column_int(s, 7);
-	f->leaked = sqlite3_column_int(s, 8);
+	f->socket_end = socket_end;
+	f->leaked = leaked;
 	m->leaked_now += f->leaked;
 }
 
@@ -197,11 +198,6 @@ static size_t viz_pipe_at(const struct viz_model *m, const struct viz_pipe_index
 	return hit ? hit->k : m->npipes;
 }
 
-/* leaked_write_ends' condition on a hold h, with the run's io_events given. */
-#define VIZ_LEAKED(io_events)                                                                             \
-	"h.pipe_id IS NOT NULL AND h.from_kind = 'inherit' AND h.touched_seq IS NULL"                      \
-	" AND (h.pipe_end = 'write' OR (h.pipe_end = 'socket' AND " io_events "))"
-
 /*
  * The fds held at the moment, and the pipes made by then that a hold live
  * at the moment refers to, from one pass over the run's holds. Each fd is
@@ -229,11 +225,11 @@ static int viz_load_fds(struct store *st, struct viz_model *m)
 			  m, viz_one_pipe);
 	if (rc < 0)
 		return rc;
-	s = store_preparef(st, "SELECT h.pid, h.fd, coalesce(h.pipe_id, 0), coalesce(h.inode, 0), h.pipe_end = 'write',"
-			       " h.is_foreign, h.detail, h.pipe_end = 'socket', %s, h.pipe_id IS NOT NULL"
+	/* Plain columns: each expression SQLite computes per hold costs (0.05 s in all, here). */
+	s = store_preparef(st, "SELECT h.pid, h.fd, h.pipe_id, h.inode, h.pipe_end, h.is_foreign, h.detail, %s"
 			       " FROM holds h WHERE h.run_id = ?1 AND h.from_seq <= ?2"
 			       " AND (h.to_seq IS NULL OR h.to_seq > ?2) ORDER BY h.pid, h.fd",
-			   m->schema >= 5 ? (io_events ? VIZ_LEAKED("1") : VIZ_LEAKED("0"))
+			   m->schema >= 5 ? "h.from_kind = 'inherit' AND h.touched_seq IS NULL"
 					  : "EXISTS (SELECT 1 FROM leaked_write_ends l WHERE l.run_id = h.run_id"
 					    " AND l.pid = h.pid AND l.fd = h.fd AND l.pipe_id = h.pipe_id)");
 	if (!s)
@@ -244,14 +240,26 @@ static int viz_load_fds(struct store *st, struct viz_model *m)
 	sqlite3_bind_int64(s, 1, m->run_id);
 	sqlite3_bind_int64(s, 2, m->seq);
 	while ((rc = store_step(st, s)) == 1) {
-		/* A process holds a pipe's fds side by side: one search for them. */
+		bool pipe = sqlite3_column_type(s, 2) != SQLITE_NULL;
 		int64_t pipe_id = sqlite3_column_int64(s, 2);
+		const char *end = viz_col_text(s, 4);
+		bool write_end = !strcmp(end, "write"), socket_end = !strcmp(end, "socket");
+		/*
+		 * leaked_write_ends: pipe_id IS NOT NULL AND from_kind = 'inherit'
+		 * AND touched_seq IS NULL AND (pipe_end = 'write' OR (pipe_end =
+		 * 'socket' AND the run's io_events)); column 7 is its middle.
+		 */
+		bool leaked = m->schema >= 5 ? pipe && sqlite3_column_int(s, 7) && (write_end || (socket_end && io_events))
+					     : sqlite3_column_int(s, 7);
 
-		if (sqlite3_column_int(s, 9) && (kept == m->npipes || m->pipes[kept].pipe_id != pipe_id))
+		/* The next pipe, or the same: a process's pipe fds mostly come in the pipes' order. */
+		if (pipe && kept + 1 < m->npipes && m->pipes[kept + 1].pipe_id == pipe_id)
+			kept++;
+		else if (pipe && (kept == m->npipes || m->pipes[kept].pipe_id != pipe_id))
 			kept = viz_pipe_at(m, idx, pipe_id);
-		if (sqlite3_column_int(s, 9))
+		if (pipe)
 			live[kept] = true;
-		viz_one_fd(m, s);
+		viz_one_fd(m, s, write_end, socket_end, leaked);
 	}
 	sqlite3_finalize(s);
 	kept = 0;
@@ -498,42 +506,133 @@ static int viz_load_wait_edges(struct store *st, struct viz_model *m, const char
 			    m, viz_one_wait);
 }
 
-/*
- * The whole graph's edges, for its cycles: hang_holders as stored (the
- * view's first part without its GROUP BY, which a repeated edge does not
- * change) and the view's waits for children (few). Reading the view whole,
- * grouped and ordered, took 0.8 s for a 1000-worker deadlock's 500,500
- * edges; this, 0.08 s. NULL on a read error.
- */
-static struct viz_waitgraph *viz_load_waitgraph(struct store *st, struct viz_model *m)
+/* A row of the wait-for graph as stored, between two processes that may be drawn. */
+struct viz_raw_wait {
+	int64_t seq, pipe_id;
+	int pid, waits_for;
+	bool child; /* the view's second part: a wait for a child */
+};
+
+static int viz_cmp_int(const void *a, const void *b)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT blocked_pid, holder_pid FROM hang_holders WHERE run_id = ?1"
-					    " AND holder_pid <> blocked_pid"
-					    " UNION ALL SELECT pid, waits_for FROM wait_for WHERE run_id = ?1 AND reason = 'child'");
-	struct viz_waitgraph *g;
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The view's order (seq, waits_for), then what tells the rows of one edge apart. */
+static int viz_raw_wait_cmp(const void *a, const void *b)
+{
+	const struct viz_raw_wait *x = a, *y = b;
+
+	if (x->seq != y->seq)
+		return (x->seq > y->seq) - (x->seq < y->seq);
+	if (x->waits_for != y->waits_for)
+		return (x->waits_for > y->waits_for) - (x->waits_for < y->waits_for);
+	if (x->pid != y->pid)
+		return (x->pid > y->pid) - (x->pid < y->pid);
+	if (x->child != y->child)
+		return x->child - y->child;
+	return (x->pipe_id > y->pipe_id) - (x->pipe_id < y->pipe_id);
+}
+
+/*
+ * The edges among the sorted pids[0..npids), as the view gives them, from
+ * the rows (sorted by viz_raw_wait_cmp) that viz_load_waitgraph kept: one
+ * per seq, pid and waits_for, its pipe's kind asked of pipes. Returns 0, 1
+ * when the view's answer is not certain from the rows (one edge's rows name
+ * different pipes, and the view names any one of them; or two edges share
+ * their seq and waits_for, which the view orders as it likes), or -EIO.
+ */
+static int viz_raw_waits_add(struct store *st, struct viz_model *m, const struct viz_raw_wait *raw, size_t n)
+{
+	sqlite3_stmt *kind = NULL;
+	size_t before = m->nwaits;
+	int rc = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct viz_raw_wait *r = &raw[i], *prev = i ? &raw[i - 1] : NULL;
+
+		if (prev && prev->seq == r->seq && prev->waits_for == r->waits_for) {
+			if (prev->pid != r->pid || prev->child != r->child || prev->pipe_id != r->pipe_id) {
+				m->nwaits = before;
+				rc = 1;
+				break;
+			}
+			continue; /* the same edge again: another fd of the holder's on the pipe */
+		}
+		struct viz_wait w = { .pid = r->pid, .waits_for = r->waits_for, .pipe_id = r->pipe_id };
+
+		if (m->schema >= 6 && r->pipe_id) {
+			if (!kind && !(kind = store_prepare(st, "SELECT kind = 'socket' FROM pipes WHERE run_id = ?1 AND pipe_id = ?2"))) {
+				rc = -EIO;
+				break;
+			}
+			sqlite3_reset(kind);
+			sqlite3_bind_int64(kind, 1, m->run_id);
+			sqlite3_bind_int64(kind, 2, r->pipe_id);
+			if ((rc = store_step(st, kind)) < 0)
+				break;
+			w.socket = rc == 1 && sqlite3_column_int(kind, 0);
+			rc = 0;
+		}
+		viz_one_wait_add(m, w);
+	}
+	sqlite3_finalize(kind);
+	return rc;
+}
+
+/*
+ * The whole graph's edges into a new *g, for its cycles, and in *raw the
+ * rows between two of the sorted pids[0..npids), sorted: hang_holders as
+ * stored (the view's first part without its GROUP BY, which a repeated
+ * edge does not change) and the view's waits for children (few). Reading
+ * the view whole, grouped and ordered, took 0.8 s for a 1000-worker
+ * deadlock's 500,500 edges; this, 0.08 s. 0 or -EIO.
+ */
+static int viz_load_waitgraph(struct store *st, struct viz_model *m, const int *pids, size_t npids,
+			      struct viz_waitgraph **g, struct viz_raw_wait **raw, size_t *nraw)
+{
+	sqlite3_stmt *s = store_prepare(st, "SELECT blocked_pid, holder_pid, seq, coalesce(pipe_id, 0), 0 FROM hang_holders"
+					    " WHERE run_id = ?1 AND holder_pid <> blocked_pid UNION ALL"
+					    " SELECT pid, waits_for, seq, 0, 1 FROM wait_for WHERE run_id = ?1 AND reason = 'child'");
+	size_t cap = 0;
 	int rc;
 
+	*g = NULL;
+	*raw = NULL;
+	*nraw = 0;
 	if (!s)
-		return NULL;
-	g = viz_waitgraph_new();
+		return -EIO;
+	*g = viz_waitgraph_new();
 	sqlite3_bind_int64(s, 1, m->run_id);
-	while ((rc = store_step(st, s)) == 1)
-		viz_waitgraph_add(g, sqlite3_column_int(s, 0), sqlite3_column_int(s, 1));
-	sqlite3_finalize(s);
-	if (rc < 0) {
-		viz_waitgraph_free(g);
-		return NULL;
+	while ((rc = store_step(st, s)) == 1) {
+		int pid = sqlite3_column_int(s, 0), waits_for = sqlite3_column_int(s, 1);
+
+		viz_waitgraph_add(*g, pid, waits_for);
+		if (!bsearch(&pid, pids, npids, sizeof(*pids), viz_cmp_int) ||
+		    !bsearch(&waits_for, pids, npids, sizeof(*pids), viz_cmp_int))
+			continue;
+		if (*nraw == cap)
+			*raw = xrealloc(*raw, (cap = cap ? 2 * cap : 64) * sizeof(**raw));
+		(*raw)[(*nraw)++] = (struct viz_raw_wait){ .pid = pid, .waits_for = waits_for,
+							   .seq = sqlite3_column_int64(s, 2),
+							   .pipe_id = sqlite3_column_int64(s, 3),
+							   .child = sqlite3_column_int(s, 4) };
 	}
-	return g;
+	sqlite3_finalize(s);
+	qsort(*raw, *nraw, sizeof(**raw), viz_raw_wait_cmp);
+	return rc < 0 ? -EIO : 0;
 }
 
 int viz_model_load_waits(struct store *st, struct viz_model *m, const int *pids, size_t npids)
 {
 	struct { char *s; size_t len, cap; } among = { 0 };
 	struct viz_waitgraph *g;
-	size_t before = m->nwaits;
+	struct viz_raw_wait *raw;
+	size_t before = m->nwaits, nraw;
 	struct viz_wait one;
-	int rc;
+	int *sorted, rc;
 
 	if (m->schema < 5)
 		return 0;
@@ -542,16 +641,24 @@ int viz_model_load_waits(struct store *st, struct viz_model *m, const int *pids,
 		viz_waits_mark_cycles(m->waits + before, m->nwaits - before);
 		return rc;
 	}
-	if (!(g = viz_load_waitgraph(st, m)))
-		return -EIO;
-	for (size_t i = 0; i < npids; i++)
-		viz_buf_printf(&among.s, &among.len, &among.cap, "%s%d", i ? ", " : "", pids[i]);
-	rc = viz_load_wait_edges(st, m, among.s ? among.s : "NULL");
-	viz_waitgraph_mark(g, m->waits + before, m->nwaits - before);
+	sorted = xcalloc(npids + 1, sizeof(*sorted));
+	memcpy(sorted, pids, npids * sizeof(*pids));
+	qsort(sorted, npids, sizeof(*sorted), viz_cmp_int);
+	rc = viz_load_waitgraph(st, m, sorted, npids, &g, &raw, &nraw);
+	if (rc == 0 && (rc = viz_raw_waits_add(st, m, raw, nraw)) == 1) {
+		/* Not certain from the rows: the view itself, for those pids. */
+		for (size_t i = 0; i < npids; i++)
+			viz_buf_printf(&among.s, &among.len, &among.cap, "%s%d", i ? ", " : "", pids[i]);
+		rc = viz_load_wait_edges(st, m, among.s);
+	}
+	if (g)
+		viz_waitgraph_mark(g, m->waits + before, m->nwaits - before);
 	if (rc == 0 && m->nwaits == before && viz_waitgraph_first(g, &one))
 		viz_one_wait_add(m, one);
 	viz_waitgraph_free(g);
 	free(among.s);
+	free(raw);
+	free(sorted);
 	return rc;
 }
 
