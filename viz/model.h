@@ -126,6 +126,8 @@ void viz_model_release(struct viz_model *m);
  * them in m->cut_procs and m->cut_pipes. A pool run is left as it is (its
  * workers are cut by index). Without this, a chain of 60 processes, each
  * holding every pipe above it, gave dot 3600 edges to order: minutes.
+ * viz_model_load does it, before it loads the wait-for edges among what is
+ * left.
  */
 void viz_model_cut(struct viz_model *m, int max, int keep);
 
