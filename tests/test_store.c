@@ -106,6 +106,11 @@ static void check_upgrade_from(int version)
 		       " incomplete TEXT);"
 		       "INSERT INTO runs_v10 SELECT * FROM runs; DROP TABLE runs; ALTER TABLE runs_v10 RENAME TO runs;"
 		       "PRAGMA legacy_alter_table = OFF; PRAGMA user_version = 10;");
+	/* Before version 11's readers' indexes: no holds_used_write_ends, event_rows_blocked; eof_holders read
+	 * every hold for its give-ups. */
+	t_sql_exec(db, "DROP VIEW run_summary; DROP VIEW eof_blockers; DROP VIEW eof_holders;"
+		       "DROP INDEX holds_used_write_ends; DROP INDEX event_rows_blocked;");
+	t_sql_exec(db, old_views(10));
 	/* Version 9: no holds_write_ends, eof_holders as it was then (it read every hold of the giver). */
 	if (version <= 9)
 		t_sql_exec(db, "DROP VIEW run_summary; DROP VIEW eof_blockers; DROP VIEW eof_holders;"
@@ -248,8 +253,8 @@ static void check_upgrade_from(int version)
 		     t_sql_int(db, "SELECT count(*) FROM runs"), "version 8's runs.incomplete, NULL for the old runs");
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN"
 				   " ('holds_read_ends', 'holds_socket_ends', 'hang_holders_by_run', 'event_rows_hangs',"
-				   " 'io_chunks_by_run', 'holds_write_ends')"),
-		     6, "version 7's indexes and version 10's are made");
+				   " 'io_chunks_by_run', 'holds_write_ends', 'holds_used_write_ends', 'event_rows_blocked')"),
+		     8, "version 7's indexes, version 10's and version 11's are made");
 	cr_expect_eq(t_sql_int(db, "SELECT n FROM my_pipes"), 2 * 3, "a view of the user's on pipes survives");
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM pipes WHERE kind = 'pipe' AND peer_id IS NULL"
 				   " AND shut_seq IS NULL"), 2 * 3);
@@ -260,7 +265,8 @@ static void check_upgrade_from(int version)
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE name LIKE '%%before_v%%'"), 0,
 		     "no table renamed aside is left");
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE name LIKE 'holds_%%'"
-				   " AND name NOT IN ('holds_read_ends', 'holds_socket_ends', 'holds_write_ends')"), 0,
+				   " AND name NOT IN ('holds_read_ends', 'holds_socket_ends', 'holds_write_ends',"
+				   " 'holds_used_write_ends')"), 0,
 		     "the old holds table and its indexes are gone");
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM holds WHERE run_id = 1"), holds);
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE name LIKE 'runs_%%'"), 0,

@@ -76,7 +76,9 @@ struct viz_model {
 	int64_t leaked_now;     /* live holds counted by leaked_write_ends */
 	int64_t blockers_now;   /* eof_blockers whose close happened and who still hold on */
 	int64_t blockers_run;   /* eof_blockers of the whole run */
-	struct viz_wait *waits; /* at or after a detected deadlock: who waits for whom */
+	/* At or after a detected deadlock: who waits for whom, among the processes that may be drawn
+	 * (viz_model_load_waits: one edge more when none is among them). */
+	struct viz_wait *waits;
 	size_t nwaits, waits_cap;
 	/* A pool run's shutdown as the parent did it, for captions: "closes
 	 * pipe 1, waits for worker 0 (hangs)" ("" for a recorded program), and
@@ -91,13 +93,30 @@ struct viz_model {
 void viz_waits_mark_cycles(struct viz_wait *waits, size_t n);
 
 /*
- * Resolves MOMENT for run_id (a seq number, or spawned, shutdown, hang, end)
- * and loads the processes, fd tables and pipes at it. Returns 0; -EINVAL
- * for an unknown run, a run with no events, or a moment that did not happen
- * in it; -EIO when the database could not be read. On failure one error line
- * is printed and m is empty.
+ * A wait-for graph taken edge by edge (waitfor.c), for marking a few of its
+ * edges by cycles of the whole: render draws a handful of a 1000-worker
+ * deadlock's half million edges. viz_waitgraph_mark marks each of
+ * waits[0..n) that lies on a cycle of g (no edge is added after it);
+ * viz_waitgraph_first gives g's first edge, marked (false: g has none).
  */
-int viz_model_load(struct store *st, int64_t run_id, const char *moment, struct viz_model *m);
+struct viz_waitgraph;
+struct viz_waitgraph *viz_waitgraph_new(void);
+void viz_waitgraph_add(struct viz_waitgraph *g, int pid, int waits_for);
+void viz_waitgraph_mark(struct viz_waitgraph *g, struct viz_wait *waits, size_t n);
+bool viz_waitgraph_first(struct viz_waitgraph *g, struct viz_wait *w);
+void viz_waitgraph_free(struct viz_waitgraph *g);
+
+/*
+ * Resolves MOMENT for run_id (a seq number, or spawned, shutdown, hang, end)
+ * and loads the processes, fd tables and pipes at it, cut as
+ * viz_model_cut(m, max, keep) cuts, with the wait-for edges among the
+ * processes a picture of it with those limits may draw (a pool's parent and
+ * the workers viz_fdgraph_worker_shown names; a recorded program's not
+ * cut). Returns 0; -EINVAL for an unknown run, a run with no events, or a
+ * moment that did not happen in it; -EIO when the database could not be
+ * read. On failure one error line is printed and m is empty.
+ */
+int viz_model_load(struct store *st, int64_t run_id, const char *moment, int max, int keep, struct viz_model *m);
 void viz_model_release(struct viz_model *m);
 
 /*
@@ -107,6 +126,8 @@ void viz_model_release(struct viz_model *m);
  * them in m->cut_procs and m->cut_pipes. A pool run is left as it is (its
  * workers are cut by index). Without this, a chain of 60 processes, each
  * holding every pipe above it, gave dot 3600 edges to order: minutes.
+ * viz_model_load does it, before it loads the wait-for edges among what is
+ * left.
  */
 void viz_model_cut(struct viz_model *m, int max, int keep);
 
@@ -115,9 +136,14 @@ int viz_model_load_run(struct store *st, int64_t run_id, struct viz_model *m);
 
 /*
  * Appends m->run_id's wait-for graph (schema 5's view; nothing for older
- * files, as m->schema says) to m->waits, edges on a cycle marked. 0 or -EIO.
+ * files, as m->schema says) to m->waits in the view's order (seq, then
+ * waits_for), each edge on a cycle of the whole graph marked: every edge
+ * when pids is NULL, else those between two of pids[0..npids). When the
+ * graph has edges but none between them, one edge of it is appended all
+ * the same (an end of it is not in pids), so that nwaits > 0 still says
+ * the run has a wait-for graph. 0 or -EIO.
  */
-int viz_model_load_waits(struct store *st, struct viz_model *m);
+int viz_model_load_waits(struct store *st, struct viz_model *m, const int *pids, size_t npids);
 
 /* A text column, or "" for NULL: a hand-edited database may hold NULL anywhere. */
 const char *viz_col_text(struct sqlite3_stmt *s, int col);

@@ -68,10 +68,17 @@ static int viz_shutdown_seq(struct store *st, int64_t run, int64_t *seq)
 static const char viz_spawned_sql[] = "SELECT max(h.to_seq) " VIZ_TOP_CLOSES("read");
 /* The first hang event: the deadlock found. */
 static const char viz_hang_sql[] = "SELECT min(seq) FROM events WHERE run_id = ?1 AND kind = 'hang'";
+/* The same through schema 7's index of hang rows: without it, SQLite reads the run's events (0.04 s for 1000 workers). */
+static const char viz_hang_indexed_sql[] = "SELECT min(seq) FROM event_rows INDEXED BY event_rows_hangs"
+					   " WHERE run_id = ?1 AND kind = 'hang'";
 
 int viz_hang_seq(struct store *st, int64_t run, int64_t *seq)
 {
-	return store_int(st, viz_hang_sql, run, -1, seq);
+	int64_t schema;
+
+	if (store_int(st, "SELECT user_version FROM pragma_user_version WHERE ?1", 1, 0, &schema) < 0)
+		return -EIO;
+	return store_int(st, schema >= 7 ? viz_hang_indexed_sql : viz_hang_sql, run, -1, seq);
 }
 
 /*
@@ -151,7 +158,7 @@ const char *viz_default_moment(struct store *st, int64_t run)
 	 */
 	if (shutdown >= 0 && shutdown >= from)
 		return "shutdown";
-	if (store_int(st, viz_hang_sql, run, -1, &hang) < 0)
+	if (viz_hang_seq(st, run, &hang) < 0)
 		return NULL;
 	if (hang >= 0)
 		return "hang";
@@ -191,7 +198,7 @@ int viz_moment_seq(struct store *st, int64_t run, const char *moment, int64_t la
 		return rc == 1 ? 0 : -EIO;
 	}
 	if (!strcmp(moment, "hang")) {
-		if (store_int(st, viz_hang_sql, run, -1, seq) < 0)
+		if (viz_hang_seq(st, run, seq) < 0)
 			return -EIO;
 		if (*seq < 0)
 			return error("run %lld has no hang moment: no deadlock was detected", (long long)run), -EINVAL;

@@ -179,13 +179,23 @@ static int viz_report_pipes(struct viz_report *r)
  */
 static int viz_report_holds(struct viz_report *r)
 {
-	/* fd_holds' rows, with leaked_write_ends' rule for the red ones. */
-	sqlite3_stmt *s = store_preparef(r->st, "SELECT pid, fd, pipe_id, pipe_end, from_seq, coalesce(to_seq, 0), %s"
-					       " FROM holds WHERE run_id = ?1 AND pipe_id IS NOT NULL ORDER BY from_seq, pid, fd",
-					 r->m.schema >= 5 ? "pipe_end = 'write' AND from_kind = 'inherit' AND touched_seq IS NULL"
-							  : "0");
+	/*
+	 * fd_holds' rows, with leaked_write_ends' rule for the red ones. Only
+	 * the drawn processes' (each one range of the key): sorting every hold
+	 * of a 1000-worker run by from_seq took 0.4 s, for the 6000 drawn.
+	 */
+	struct viz_buf drawn = { 0 };
+	sqlite3_stmt *s;
 	int rc;
 
+	for (size_t i = 0; i < r->nprocs; i++)
+		VIZ_PRINTF(&drawn, "%s%d", i ? ", " : "", r->procs[i].pid);
+	s = store_preparef(r->st, "SELECT pid, fd, pipe_id, pipe_end, from_seq, coalesce(to_seq, 0), %s"
+				  " FROM holds WHERE run_id = ?1 AND pipe_id IS NOT NULL AND pid IN (%s)"
+				  " ORDER BY from_seq, pid, fd",
+			   r->m.schema >= 5 ? "pipe_end = 'write' AND from_kind = 'inherit' AND touched_seq IS NULL" : "0",
+			   drawn.s ? drawn.s : "NULL");
+	free(drawn.s);
 	if (!s)
 		return -EIO;
 	sqlite3_bind_int64(s, 1, r->run);

@@ -100,9 +100,8 @@ static int cmd_compare(int argc, char **argv)
 			rc = -EIO;
 			break;
 		}
-		if ((rc = viz_model_load(st, ids[n], at, &models[n])) < 0)
+		if ((rc = viz_model_load(st, ids[n], at, o.graph.max_workers, o.graph.keep, &models[n])) < 0)
 			break;
-		viz_model_cut(&models[n], o.graph.max_workers, o.graph.keep);
 	}
 	if (rc == 0) {
 		g = viz_fdgraph_compare(models, (size_t)n, &o.graph);

@@ -52,9 +52,8 @@ static int cmd_render(int argc, char **argv)
 		return rc;
 	if ((rc = viz_cmdopts_open_run(&cmd_render_entry, &o, NULL, out, sizeof(out), &st, &run, &format)))
 		return rc;
-	rc = viz_model_load(st, run, o.at, &m);
+	rc = viz_model_load(st, run, o.at, o.graph.max_workers, o.graph.keep, &m);
 	if (rc == 0) {
-		viz_model_cut(&m, o.graph.max_workers, o.graph.keep);
 		g = viz_fdgraph_new(&m, &o.graph);
 		rc = viz_output_render(g, format, &o.target) < 0 ? 1 : 0;
 		agclose(g);
