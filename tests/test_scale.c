@@ -2,6 +2,7 @@
 #include "helpers.h"
 
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 /* No timing threshold here: speed is measured by `make bench`, not asserted. */
@@ -71,4 +72,48 @@ Test(scale, a_300_deep_fork_chain_renders_and_reports_and_says_what_it_cut, .tim
 	cr_assert_eq(t_run(&r, "report --db chain.db -o chain.html"), 0, "%s", r.err);
 	cr_assert_eq(t_sh(&r, "grep -o 'cut: [^<]*' chain.html"), 0, "%s", r.err);
 	cr_expect(strstr(r.out, "cut: 294 of 301 processes and 276 of 300 pipes not drawn") != NULL, "%s", r.out);
+}
+
+/* Occurrences of needle in s. */
+static int scale_count(const char *s, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = s; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+/*
+ * --max-workers asks for full detail, never for a layout of minutes: the
+ * 60-worker hang drawn whole (--max-workers 100) has 1770 leaked write ends,
+ * whose edges took dot 90 s. Past 300 they are not drawn, the red rows still
+ * name their pipes, and the caption says how many were left out; the default
+ * picture (12 workers drawn) keeps its red edges.
+ */
+Test(scale, a_60_worker_hang_drawn_whole_leaves_out_its_leak_edges_and_says_so, .timeout = 120)
+{
+	static char dot[8 << 20];
+	struct t_result r;
+	FILE *f;
+	size_t n;
+	int rows;
+
+	cr_assert_eq(t_run(&r, "run --db h.db -q -s naive -w 60 -t 120 --hang-ms 200"), 0, "%s", r.err);
+	cr_assert_eq(t_run(&r, "render --db h.db --at hang --max-workers 100 --format dot -o h.dot"), 0, "%s", r.err);
+	cr_assert_not_null(f = fopen(t_path("h.dot"), "r"));
+	n = fread(dot, 1, sizeof(dot) - 1, f);
+	dot[n] = '\0';
+	fclose(f);
+	cr_expect(strstr(dot, "1770 leaked write-end edges not drawn") != NULL, "the caption says what it left out");
+	cr_expect_eq(scale_count(dot, "class=\"fd write-end leak\""), 0);
+	rows = scale_count(dot, "(leaked)<");
+	cr_expect_eq(rows, 1770, "every leaked row is still there, red: %d", rows);
+	cr_assert_eq(t_run(&r, "render --db h.db --at hang --format dot -o h.dot"), 0, "%s", r.err);
+	cr_assert_not_null(f = fopen(t_path("h.dot"), "r"));
+	n = fread(dot, 1, sizeof(dot) - 1, f);
+	dot[n] = '\0';
+	fclose(f);
+	cr_expect(strstr(dot, "edges not drawn") == NULL);
+	cr_expect_gt(scale_count(dot, "class=\"fd write-end leak\""), 0, "the default picture draws its leaks");
 }

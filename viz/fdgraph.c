@@ -78,8 +78,38 @@ static void viz_name(char *buf, size_t len, const char *prefix, const char *kind
 	snprintf(buf, len, "%s%s%lld", prefix, kind, id);
 }
 
-static void viz_caption(struct viz_buf *b, const struct viz_model *m)
+static bool viz_proc_shown(const struct viz_model *m, const struct viz_proc *p, const struct viz_fdgraph_opts *o);
+static bool viz_folded(const struct viz_model *m, const struct viz_proc *p, size_t gone);
+static size_t viz_count_gone(const struct viz_model *m);
+
+/*
+ * How many leaked write-end edges the picture would draw: one per leaked fd
+ * of a process drawn in full, on a pipe drawn. Past VIZ_MAX_LEAK_EDGES they
+ * are not drawn (each red row still names its pipe) and the caption says
+ * so: dot's layout of the 1770 of a 60-worker hang took 90 s.
+ */
+#define VIZ_MAX_LEAK_EDGES 300
+
+static size_t viz_leak_edges(const struct viz_model *m, const struct viz_fdgraph_opts *o)
 {
+	size_t n = 0, gone = viz_count_gone(m);
+
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct viz_proc *p = &m->procs[i];
+		bool top = p->parent || (!m->strategy[0] && i == 0);
+
+		if (!top && (viz_folded(m, p, gone) || !viz_proc_shown(m, p, o)))
+			continue;
+		for (size_t j = 0; j < p->nfds; j++)
+			n += p->fds[j].leaked && p->fds[j].pipe_id && viz_pipe_shown(m, p->fds[j].pipe_id, o);
+	}
+	return n;
+}
+
+static void viz_caption(struct viz_buf *b, const struct viz_model *m, const struct viz_fdgraph_opts *o)
+{
+	size_t leak_edges = viz_leak_edges(m, o);
+
 	viz_buf_printf(&b->s, &b->len, &b->cap, "<B>");
 	if (m->strategy[0]) {
 		viz_html_escape(&b->s, &b->len, &b->cap, m->strategy);
@@ -116,6 +146,11 @@ static void viz_caption(struct viz_buf *b, const struct viz_model *m)
 			       " (past --max-workers %d processes below the first, only the first and last %d are drawn;"
 			       " past %d pipes, the first and last %d)",
 			       m->cut_procs, m->nprocs, m->cut_pipes, m->cut_max, m->cut_keep, 2 * m->cut_max, m->cut_max);
+	if (leak_edges > VIZ_MAX_LEAK_EDGES)
+		viz_buf_printf(&b->s, &b->len, &b->cap,
+			       "<BR/><FONT COLOR=\"" VIZ_RED "\">%zu leaked write-end edges not drawn (past %d, a layout"
+			       " takes minutes): each red row names its pipe</FONT>",
+			       leak_edges, VIZ_MAX_LEAK_EDGES);
 	if (m->incomplete[0]) {
 		/* Never taken for the whole truth: say what the trace misses. */
 		viz_buf_printf(&b->s, &b->len, &b->cap, "<BR/><FONT COLOR=\"" VIZ_RED "\">incomplete: ");
@@ -354,7 +389,7 @@ static void viz_own_row(struct viz_buf *b, const struct viz_model *m, const stru
  */
 static Agnode_t *viz_process(Agraph_t *g, Agraph_t *panel, const struct viz_model *m, const struct viz_proc *p,
 			     const char *prefix, const struct viz_fdgraph_opts *o, Agnode_t **pipe_nodes,
-			     const bool *folded, Agnode_t *summary, bool top)
+			     const bool *folded, Agnode_t *summary, bool top, bool no_leak_edges)
 {
 	char name[96], port[32];
 	struct viz_buf b = { 0 }, lbl = { 0 };
@@ -461,6 +496,8 @@ static Agnode_t *viz_process(Agraph_t *g, Agraph_t *panel, const struct viz_mode
 		Agedge_t *e;
 
 		snprintf(port, sizeof(port), "f%d:e", f->fd);
+		if (f->leaked && no_leak_edges)
+			continue; /* too many to lay out: the row says it (see viz_leak_edges) */
 		if (f->pipe_id && viz_pipe_shown(m, f->pipe_id, o)) {
 			const struct viz_pipe *pp = viz_pipe_of(m, f->pipe_id);
 			Agnode_t *pn = pipe_nodes[pp - m->pipes];
@@ -825,7 +862,7 @@ static Agnode_t *viz_panel(Agraph_t *g, Agraph_t *panel, const struct viz_model 
 	/* Per process of m: its place among the bottom ones (SIZE_MAX: top or collapsed). */
 	size_t *place = xcalloc(m->nprocs + 1, sizeof(*place)), nbottom = 0, bands, per_band, row_max;
 	size_t gone = viz_count_gone(m);
-	bool summary_placed = false, gone_placed = false;
+	bool summary_placed = false, gone_placed = false, no_leak_edges = viz_leak_edges(m, o) > VIZ_MAX_LEAK_EDGES;
 
 	/* Where each process goes: the summary (or the gone box) stands where the first it folds would. */
 	for (size_t i = 0; i < m->nprocs; i++) {
@@ -905,7 +942,7 @@ static Agnode_t *viz_panel(Agraph_t *g, Agraph_t *panel, const struct viz_model 
 
 		if (!top && place[i] == SIZE_MAX)
 			continue;
-		t = viz_process(g, panel, m, p, prefix, o, pipe_nodes, folded, summary, top);
+		t = viz_process(g, panel, m, p, prefix, o, pipe_nodes, folded, summary, top, no_leak_edges);
 		if (top) {
 			viz_invisible(g, t, anchors[0], "1", "0");
 			continue;
@@ -1007,7 +1044,7 @@ Agraph_t *viz_fdgraph_new(const struct viz_model *m, const struct viz_fdgraph_op
 	Agraph_t *g = viz_graph_new();
 	struct viz_buf b = { 0 };
 
-	viz_caption(&b, m);
+	viz_caption(&b, m, o);
 	viz_set_html_label(g, b.s);
 	free(b.s);
 	viz_legend(g, viz_panel(g, g, m, "", o), m->strategy[0] != '\0', m->nwaits > 0, viz_has_sockets(m));
@@ -1038,7 +1075,7 @@ Agraph_t *viz_fdgraph_compare(const struct viz_model *models, size_t n, const st
 		snprintf(prefix, sizeof(prefix), "r%lld_", (long long)models[i].run_id);
 		snprintf(name, sizeof(name), "cluster_run%lld", (long long)models[i].run_id);
 		panel = agsubg(g, name, 1);
-		viz_caption(&b, &models[i]);
+		viz_caption(&b, &models[i], o);
 		viz_set_html_label(panel, b.s);
 		viz_set(panel, "class", "panel");
 		viz_set(panel, "style", "rounded");
