@@ -11,9 +11,11 @@
  * Everything recorded is observed from the kernel's side: what an fd is
  * comes from /proc/PID/fd and fdinfo, what a new process holds is read while
  * it is stopped at its parent's fork event, what exec closed is the table
- * before the call against the table at the exec event. The records go
- * through the same ingest and fd model as the pool's, so every view and
- * picture works on them.
+ * before the call against the table at the exec event, and a pipe fd made
+ * by a call that is not stopped at (an open of /dev/fd/N) is found when the
+ * table is read again (tracer_reread: a call names it, a fork, an exec).
+ * The records go through the same ingest and fd model as the pool's, so
+ * every view and picture works on them.
  *
  * Invariants:
  *   1. The program starts with exactly the fds pooltrace was given: nothing
