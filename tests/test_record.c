@@ -1475,3 +1475,26 @@ Test(record, closes_of_fds_opened_through_dev_fd_end_holds_as_strace_sees, .time
 	snprintf(cmd, sizeof(cmd), "sh -c '%s pidfd | cat'", PROG("blind"));
 	expect_closes_end_holds_as_strace(cmd, "");
 }
+
+/*
+ * reopen hang: the parent reopens its pipe's write end after its last fork
+ * and calls nothing on it before the deadlock it causes. At the deadlock
+ * every table is read again: the parent holds the reopened fd at the hang
+ * (found before the first hang event, ended by the reap), as the evidence
+ * says. (Before: no hold of it at all.)
+ */
+Test(record, a_reopened_fd_no_call_names_is_held_at_the_deadlock, .timeout = 60)
+{
+	const char *db = t_path("rhang.db");
+	struct t_result r;
+
+	t_run(&r, "record --db rhang.db -q --hang-ms 200 -- %s hang", PROG("reopen"));
+	cr_assert_eq(r.status, 128 + 9, "%s", r.err);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM holds WHERE from_kind = 'found' AND pipe_id = 1"
+				   " AND pipe_end = 'write' AND to_kind = 'reap' AND pid = (SELECT pid FROM processes"
+				   " ORDER BY fork_seq LIMIT 1) AND from_seq < (SELECT min(seq) FROM events WHERE kind = 'hang')"),
+		     1);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM hang_holders h WHERE holder_pid = (SELECT pid FROM processes"
+				   " ORDER BY fork_seq LIMIT 1) AND EXISTS (SELECT 1 FROM holds o WHERE o.pid = h.holder_pid"
+				   " AND o.fd = h.holder_fd AND o.from_kind = 'found')"), 1, "the evidence's holder fd is the found one");
+}

@@ -456,8 +456,8 @@ static size_t tracer_list_fds(pid_t pid, pid_t tid, int **out)
  * it is known to hold: its table as read at its fork (or at the attach, or
  * its exec), and every fd a traced call made or closed since. When a call
  * names a pipe fd outside it (a close, a dup from it or dup2 over it, a
- * read or write with --io), at every close_range, and at every fork and
- * exec, the table is read again and each pipe (or socketpair end) in
+ * read or write with --io), at every close_range, fork and exec, and
+ * at a deadlock (tracer_check_hang), the table is read again and each pipe (or socketpair end) in
  * it not in the set is recorded as a `found` event (arg 1), before the
  * call that uses it: a hold from then on. Files are never found (their
  * closes end no hold, as before). The set costs no /proc read while every
@@ -1849,6 +1849,15 @@ static void tracer_check_hang(struct tracer *t)
 			hang_outside(b, (size_t)nb, tracer_inside, t);
 		if (nb > 0 && hang_same(a, (size_t)na, b, (size_t)nb) && t->seq == seq) {
 			size_t nwaits = 0;
+
+			/* Each table read again, through a live thread: a pipe held by an fd no traced
+			 * call made is held at the hang too, in the holds as in the evidence. */
+			for (ssize_t i = 0; i < nb; i++) {
+				struct tracer_task *k = tracer_task(t, b[i].tid, false);
+
+				if (k && tracer_reads_fds(&b[i], b, (size_t)nb))
+					tracer_reread(t, k, NULL, 0);
+			}
 
 			/* One wait per thread on a pipe or socket, one per fd for a thread in poll. */
 			for (ssize_t i = 0; i < nb; i++)

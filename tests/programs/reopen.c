@@ -9,6 +9,11 @@
  * parent writes "x\n" through the first, sleeps 1 s holding both, and
  * closes them: that last close is its give-up, and the sleeper holds the
  * reader off EOF until it exits. The reader prints how many bytes it read.
+ *
+ * reopen hang: forks a reader of a pipe, then opens the pipe's write end
+ * again as /proc/self/fd/W, closes W and waits for the reader, which waits
+ * for EOF that the reopened fd keeps away: a deadlock, with no call on the
+ * reopened fd before it.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -29,6 +34,22 @@ int main(int argc, char **argv)
 			total += n;
 		printf("read %zd\n", total);
 		return n < 0;
+	}
+	if (argc > 1 && !strcmp(argv[1], "hang")) {
+		if (pipe(p) < 0)
+			return 1;
+		if ((reader = fork()) == 0) {
+			close(p[1]);
+			while (read(p[0], buf, sizeof(buf)) > 0)
+				;
+			_exit(0);
+		}
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", p[1]);
+		if (reader < 0 || open(path, O_WRONLY) < 0)
+			return 2;
+		close(p[1]);
+		waitpid(reader, &st, 0);
+		return 0;
 	}
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return 1;
