@@ -1387,3 +1387,114 @@ Test(record, reaps_in_a_pid_namespace_name_the_real_processes, .timeout = 60)
 		     "every reap names a process of the run");
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM processes WHERE exit_code <> 0 OR term_signal IS NOT NULL"), 0);
 }
+
+/*
+ * Truth for fds made by calls pooltrace does not stop at (open of
+ * /dev/fd/N, /proc/self/fd/N, /dev/stderr): the same program run once under
+ * `strace -ff -yy` and once under `record` (with and without --io): every
+ * close of a pipe strace saw ends a hold of that pipe in the trace, with
+ * the same process, fd and pipe (numbered as in expect_same_pipe_calls_as_strace),
+ * and no hold ends at a close strace did not see. (Before: a reopened fd
+ * had no hold, so its close ended none.)
+ */
+static void expect_closes_end_holds_as_strace(const char *command, const char *io)
+{
+	static const char sql[] =
+		"WITH p AS (SELECT pid, row_number() OVER (ORDER BY fork_seq) - 1 AS who FROM processes"
+		"           WHERE run_id = (SELECT max(id) FROM runs)),"
+		"     k AS (SELECT pipe_id, row_number() OVER (ORDER BY created_seq, pipe_id) AS n FROM pipes"
+		"           WHERE run_id = (SELECT max(id) FROM runs))"
+		" SELECT 'close ' || who || ' ' || fd || ' ' || n || ' 0' FROM holds JOIN p USING (pid) JOIN k USING (pipe_id)"
+		" WHERE run_id = (SELECT max(id) FROM runs) AND to_kind = 'close'";
+	struct t_result r;
+
+	cr_assert_eq(t_sh(&r, "rm -f st.* && strace -ff -yy -qq -o st -e trace=pipe,pipe2,socketpair,close,dup2,dup3,"
+			      "clone,clone3,fork,vfork %s > /dev/null 2>&1 && "
+			      "%s/tests/scripts/strace-pipe-calls.sh st | grep '^close' | sort > strace.txt",
+		     command, POOLTRACE_SRC), 0, "%s", r.err);
+	cr_assert_eq(t_run(&r, "record --db u.db -q %s -- %s > /dev/null 2>&1", io, command), 0, "%s", r.err);
+	cr_assert_eq(t_sh(&r, "\"$PT\" query --db u.db --csv \"%s\" | tail -n +2 | sort > record.txt", sql), 0,
+		     "%s", r.err);
+	cr_expect_eq(t_sh(&r, "diff strace.txt record.txt"), 0, "%s %s: strace's closes (<) and the holds (>) differ:\n%s",
+		     command, io, r.out);
+	cr_expect_eq(t_sh(&r, "grep -c . strace.txt | awk '$1 < 4 { exit 1 }'"), 0, "%s: too few closes to compare",
+		     command);
+}
+
+/*
+ * tests/programs/reopen.c: the parent opens its pipe's write end again as
+ * /proc/self/fd/W and /dev/fd/W, closes W, forks a sleeper that inherits
+ * both, and gives them up 1 s later, while the sleeper holds the reader off
+ * EOF for another second. Both reopened fds are held by the parent from
+ * before the sleeper's fork (found there) to their closes, and eof_blockers
+ * counts the sleeper's two. (Before: no hold for them, no give-up, 0.)
+ */
+Test(record, an_fd_reopened_through_proc_is_held_by_its_maker, .timeout = 90)
+{
+	const char *db = t_path("reopen.db");
+	struct t_result r;
+
+	for (int io = 0; io < 2; io++) {
+		int run = io + 1;
+
+		cr_assert_eq(t_run(&r, "record --db reopen.db -q %s -- %s", io ? "--io" : "", PROG("reopen")), 0, "%s",
+			     r.err);
+		cr_expect_str_eq(r.out, "read 2\n");
+		cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM holds h WHERE run_id = %d"
+					   " AND pid = (SELECT pid FROM processes WHERE run_id = %d ORDER BY fork_seq LIMIT 1)"
+					   " AND pipe_id = 1 AND pipe_end = 'write' AND from_kind = 'found' AND to_kind = 'close'"
+					   " AND from_seq < (SELECT max(fork_seq) FROM processes WHERE run_id = %d)", run, run, run),
+			     2, "io %d: the parent's reopened fds, held from before the sleeper's fork", io);
+		cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events WHERE run_id = %d AND kind = 'found' AND arg = 1"
+					   " AND pipe_id = 1", run), 2, "io %d", io);
+		cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM eof_blockers b JOIN processes c USING (run_id, pid)"
+					   " WHERE b.run_id = %d AND c.exit_seq > b.close_seq AND b.fd IN (SELECT fd FROM holds"
+					   "  WHERE run_id = b.run_id AND from_kind = 'found')"
+					   " AND c.ppid = (SELECT pid FROM processes WHERE run_id = %d ORDER BY fork_seq LIMIT 1)",
+					   run, run), 2, "io %d: the sleeper's two, at the parent's give-up", io);
+		cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM eof_blockers WHERE run_id = %d", run), 2, "io %d", io);
+		/* A pipe reached again is the same pipe: one pipes row. */
+		cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM pipes WHERE run_id = %d", run), 1);
+	}
+	expect_closes_end_holds_as_strace(PROG("reopen"), "");
+	expect_closes_end_holds_as_strace(PROG("reopen"), "--io");
+}
+
+/*
+ * The shell's shapes: a process substitution read through /dev/fd/63, tee
+ * writing to /dev/stderr, a pipe; and a pidfd_getfd copy of a pipe end
+ * (tests/programs/blind.c), whose run stays marked incomplete.
+ */
+Test(record, closes_of_fds_opened_through_dev_fd_end_holds_as_strace_sees, .timeout = 90)
+{
+	char cmd[512];
+
+	expect_closes_end_holds_as_strace("bash -c 'cat <(echo x) <(echo y)'", "");
+	expect_closes_end_holds_as_strace("sh -c 'echo x | tee /dev/stderr 2>&1 >/dev/null | cat'", "");
+	expect_closes_end_holds_as_strace("sh -c 'echo x | tee /dev/stderr 2>&1 >/dev/null | cat'", "--io");
+	snprintf(cmd, sizeof(cmd), "sh -c '%s pidfd | cat'", PROG("blind"));
+	expect_closes_end_holds_as_strace(cmd, "");
+}
+
+/*
+ * reopen hang: the parent reopens its pipe's write end after its last fork
+ * and calls nothing on it before the deadlock it causes. At the deadlock
+ * every table is read again: the parent holds the reopened fd at the hang
+ * (found before the first hang event, ended by the reap), as the evidence
+ * says. (Before: no hold of it at all.)
+ */
+Test(record, a_reopened_fd_no_call_names_is_held_at_the_deadlock, .timeout = 60)
+{
+	const char *db = t_path("rhang.db");
+	struct t_result r;
+
+	t_run(&r, "record --db rhang.db -q --hang-ms 200 -- %s hang", PROG("reopen"));
+	cr_assert_eq(r.status, 128 + 9, "%s", r.err);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM holds WHERE from_kind = 'found' AND pipe_id = 1"
+				   " AND pipe_end = 'write' AND to_kind = 'reap' AND pid = (SELECT pid FROM processes"
+				   " ORDER BY fork_seq LIMIT 1) AND from_seq < (SELECT min(seq) FROM events WHERE kind = 'hang')"),
+		     1);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM hang_holders h WHERE holder_pid = (SELECT pid FROM processes"
+				   " ORDER BY fork_seq LIMIT 1) AND EXISTS (SELECT 1 FROM holds o WHERE o.pid = h.holder_pid"
+				   " AND o.fd = h.holder_fd AND o.from_kind = 'found')"), 1, "the evidence's holder fd is the found one");
+}

@@ -560,8 +560,10 @@ static int ingest_derive(struct ingest *in, const struct evlog_record *r, uint64
 			return ingest_step(in, s);
 		}
 		/* A pipe first found here: its row names the first process found holding it, and that
-		 * process's fd for the end it holds (-1 for the other end: who made it is unknown). */
-		if (inode && r->pipe_end != END_SOCKET && ingest_pipe_lookup(in, inode) <= 0 &&
+		 * process's fd for the end it holds (-1 for the other end: who made it is unknown).
+		 * Not for an fd of a traced run made by a call not traced (arg 1): the run saw every
+		 * pipe of its own made, so a pipe new here is from outside, as an inherited one is. */
+		if (inode && r->pipe_end != END_SOCKET && !(r->has & HAS_ARG) && ingest_pipe_lookup(in, inode) <= 0 &&
 		    ingest_pipe_row(in, r, seq, inode, r->pipe_end == END_WRITE ? -1 : r->fd,
 				    r->pipe_end == END_READ ? -1 : r->fd, 0) < 0)
 			return -EIO;

@@ -41,9 +41,9 @@ const struct syscall_row syscall_table[] = {
 	X86_64(waitid, SYSCALL_FD),
 	X86_64(execve, SYSCALL_FD),
 	X86_64(execveat, SYSCALL_FD),
-	/* A copy of another process's fd, made with no call pooltrace follows. */
+	/* A copy of another process's fd, made with no call pooltrace follows: a pipe's is found later (tracer_reread). */
 	{ AUDIT_ARCH_X86_64, SYS_pidfd_getfd, "pidfd_getfd", SYSCALL_BLIND,
-	  "pidfd_getfd copies of other processes' fds, which are not followed" },
+	  "pidfd_getfd copies of other processes' fds, held only from when pooltrace next reads the table" },
 	/* fds may arrive in them (SCM_RIGHTS); their exit is stopped at only when they have room for them. */
 	X86_64(recvmsg, SYSCALL_FD | SYSCALL_IO),
 	X86_64(recvmmsg, SYSCALL_FD),

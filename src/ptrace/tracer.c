@@ -11,9 +11,11 @@
  * Everything recorded is observed from the kernel's side: what an fd is
  * comes from /proc/PID/fd and fdinfo, what a new process holds is read while
  * it is stopped at its parent's fork event, what exec closed is the table
- * before the call against the table at the exec event. The records go
- * through the same ingest and fd model as the pool's, so every view and
- * picture works on them.
+ * before the call against the table at the exec event, and a pipe fd made
+ * by a call that is not stopped at (an open of /dev/fd/N) is found when the
+ * table is read again (tracer_reread: a call names it, a fork, an exec).
+ * The records go through the same ingest and fd model as the pool's, so
+ * every view and picture works on them.
  *
  * Invariants:
  *   1. The program starts with exactly the fds pooltrace was given: nothing
@@ -120,6 +122,10 @@ struct tracer_task {
 	/* A process (its leader's task): what its fds are, for --io, by fd. */
 	struct tracer_fdc *fdc;
 	size_t nfdc;
+	/* A process: the fds it is known to hold, one bit each (tracer_reread), once fdset_valid. */
+	uint64_t *fdset;
+	size_t nfdset; /* words */
+	bool fdset_valid;
 	/* A process: its timers whose signal may wake it when all its threads are blocked (tracer_timer_set). */
 	/* Its tid in each pid namespace from the tracer's down (NSpid): a wait of
 	 * the program's inside a namespace it made names a child by its pid there. */
@@ -232,6 +238,7 @@ static void tracer_forget(struct tracer *t, struct tracer_task *k)
 
 	free(k->exec_fds);
 	free(k->fdc);
+	free(k->fdset);
 	memset(k, 0, sizeof(*k));
 	t->len--;
 	for (;;) {
@@ -348,17 +355,27 @@ static struct tracer_task *tracer_leader(struct tracer *t, struct tracer_task *k
 	return k->process ? k : tracer_task(t, k->tgid, false);
 }
 
+static bool tracer_unknown(struct tracer *t, struct tracer_task *k, int fd);
+static void tracer_reread(struct tracer *t, struct tracer_task *k, const int *fds, size_t n);
+
 /*
  * --io: whether fd of k's process is a pipe or an end of a socketpair made
  * in the program, into r (HAS_INODE set if so), from the cache or /proc.
+ * A pipe first seen here outside the set (opened with no traced call) is
+ * found first (tracer_reread), so its reads and writes touch its hold.
  */
 static bool tracer_fd_is_pipe(struct tracer *t, struct tracer_task *k, int fd, struct evlog_record *r)
 {
 	struct tracer_task *p = tracer_leader(t, k);
 	struct tracer_fdc *c;
 
-	if (!p || fd < 0 || fd >= TRACER_FDC_MAX)
-		return tracer_observe(t, k->tgid, k->tid, fd, r, false) == 0 && (r->has & HAS_INODE);
+	if (!p || fd < 0 || fd >= TRACER_FDC_MAX) {
+		if (tracer_observe(t, k->tgid, k->tid, fd, r, false) < 0 || !(r->has & HAS_INODE))
+			return false;
+		if (tracer_unknown(t, k, fd))
+			tracer_reread(t, k, NULL, 0);
+		return true;
+	}
 	if ((size_t)fd >= p->nfdc) {
 		size_t n = p->nfdc ? p->nfdc : 16;
 
@@ -377,6 +394,8 @@ static bool tracer_fd_is_pipe(struct tracer *t, struct tracer_task *k, int fd, s
 		c->state = seen.has & HAS_INODE ? FDC_PIPE : FDC_OTHER;
 		c->inode = seen.inode;
 		c->end = seen.pipe_end;
+		if (c->state == FDC_PIPE && tracer_unknown(t, k, fd))
+			tracer_reread(t, k, NULL, 0); /* moves no task: c stays good */
 	}
 	if (c->state != FDC_PIPE)
 		return false;
@@ -428,16 +447,162 @@ static size_t tracer_list_fds(pid_t pid, pid_t tid, int **out)
 	return n;
 }
 
-/* A new process: its fork event, then every fd it was born with, read while it is stopped. */
-static void tracer_born(struct tracer *t, pid_t pid, pid_t parent)
+/*
+ * ---- fds made by calls that are not traced ----
+ *
+ * open("/dev/fd/N"), open("/proc/self/fd/N") or open("/dev/stderr") on a
+ * pipe, pidfd_getfd: an fd of a pipe the program holds without any call
+ * pooltrace stops at. Each process (its leader's task) keeps the set of fds
+ * it is known to hold: its table as read at its fork (or at the attach, or
+ * its exec), and every fd a traced call made or closed since. When a call
+ * names a pipe fd outside it (a close, a dup from it or dup2 over it, a
+ * read or write with --io), at every close_range, fork and exec, and
+ * at a deadlock (tracer_check_hang), the table is read again and each pipe (or socketpair end) in
+ * it not in the set is recorded as a `found` event (arg 1), before the
+ * call that uses it: a hold from then on. Files are never found (their
+ * closes end no hold, as before). The set costs no /proc read while every
+ * fd named is in it; at fork and exec the table is read anyway. Not at an
+ * exit: a hold found there would end at the very next seq, spanning no
+ * event, so no view could see it, and the read would cost every process
+ * one listing (measured: 3% on a fork-heavy shell loop).
+ */
+static bool tracer_known(const struct tracer_task *p, int fd)
 {
-	struct evlog_record *r = tracer_event(t, EV_FORK, pid);
+	return fd >= 0 && (size_t)fd / 64 < p->nfdset && (p->fdset[fd / 64] >> (fd % 64) & 1);
+}
+
+static void tracer_know(struct tracer_task *p, int fd, bool open)
+{
+	size_t w;
+
+	if (!p || fd < 0)
+		return;
+	w = (size_t)fd / 64;
+	if (w >= p->nfdset) {
+		size_t n = p->nfdset ? p->nfdset : 4;
+
+		if (!open)
+			return;
+		while (n <= w)
+			n *= 2;
+		p->fdset = xrealloc(p->fdset, n * sizeof(*p->fdset));
+		memset(p->fdset + p->nfdset, 0, (n - p->nfdset) * sizeof(*p->fdset));
+		p->nfdset = n;
+	}
+	if (open)
+		p->fdset[w] |= 1ULL << (fd % 64);
+	else
+		p->fdset[w] &= ~(1ULL << (fd % 64));
+}
+
+/* The set of process p is exactly fds (sorted or not), n of them. */
+static void tracer_know_only(struct tracer_task *p, const int *fds, size_t n)
+{
+	if (!p)
+		return;
+	if (p->nfdset)
+		memset(p->fdset, 0, p->nfdset * sizeof(*p->fdset));
+	for (size_t i = 0; i < n; i++)
+		tracer_know(p, fds[i], true);
+	p->fdset_valid = true;
+}
+
+/* fds first..last are closed in k's process. */
+static void tracer_know_closed(struct tracer *t, struct tracer_task *k, uint64_t first, uint64_t last)
+{
+	struct tracer_task *p = tracer_leader(t, k);
+
+	if (!p || first >= (uint64_t)p->nfdset * 64)
+		return;
+	if (last >= (uint64_t)p->nfdset * 64)
+		last = (uint64_t)p->nfdset * 64 - 1;
+	for (uint64_t fd = first; fd <= last; fd++)
+		tracer_know(p, (int)fd, false);
+}
+
+/* Whether fd is outside the set of k's process (false while the set is not known). */
+static bool tracer_unknown(struct tracer *t, struct tracer_task *k, int fd)
+{
+	struct tracer_task *p = tracer_leader(t, k);
+
+	return p && p->fdset_valid && fd >= 0 && !tracer_known(p, fd);
+}
+
+/*
+ * The table of k's process read again (fds: as just listed through k, n of
+ * them; NULL: listed here): each pipe or socketpair end of it outside the
+ * set becomes a `found` event, and the set is the table from now on. A set
+ * not yet known is only filled.
+ */
+static void tracer_reread(struct tracer *t, struct tracer_task *k, const int *fds, size_t n)
+{
+	struct tracer_task *p = tracer_leader(t, k);
+	int *own = NULL;
+
+	if (!p)
+		return;
+	if (!fds) {
+		n = tracer_list_fds(k->tgid, k->tid, &own);
+		fds = own;
+	}
+	for (size_t i = 0; p->fdset_valid && i < n; i++) {
+		struct evlog_record seen = { 0 }, *r;
+
+		if (tracer_known(p, fds[i]) || tracer_observe(t, k->tgid, k->tid, fds[i], &seen, false) < 0 ||
+		    !(seen.has & HAS_INODE))
+			continue;
+		r = tracer_event(t, EV_FOUND, k->tgid);
+		r->fd = fds[i];
+		r->inode = seen.inode;
+		r->pipe_end = seen.pipe_end;
+		r->arg = 1; /* made by a call not traced */
+		r->has = HAS_FD | HAS_INODE | HAS_ARG;
+	}
+	tracer_know_only(p, fds, n);
+	free(own);
+}
+
+/*
+ * fd is named by a call of k's: if it is outside the set, a pipe's fd is
+ * found first (with any other such: the table is read again), and any other
+ * open fd (a file the program opened) joins the set.
+ */
+static void tracer_named(struct tracer *t, struct tracer_task *k, int fd)
+{
+	struct evlog_record seen = { 0 };
+
+	if (!tracer_unknown(t, k, fd) || tracer_observe(t, k->tgid, k->tid, fd, &seen, false) < 0)
+		return;
+	if (seen.has & HAS_INODE)
+		tracer_reread(t, k, NULL, 0);
+	else
+		tracer_know(tracer_leader(t, k), fd, true);
+}
+
+/*
+ * A new process: its fork event, then every fd it was born with, read while
+ * it is stopped. by: the parent's thread that forked (NULL: pooltrace's own
+ * child); an fd the child has that is outside that parent's set was made
+ * by a call not traced, and is found in the parent first. Returns the fork event's seq.
+ */
+static uint64_t tracer_born(struct tracer *t, pid_t pid, pid_t parent, struct tracer_task *by)
+{
+	uint64_t seq;
+	struct evlog_record *r;
 	int *fds;
 	size_t n;
 
+	n = tracer_list_fds(pid, pid, &fds);
+	for (size_t i = 0; by && i < n; i++)
+		if (tracer_unknown(t, by, fds[i])) {
+			tracer_reread(t, by, NULL, 0);
+			break;
+		}
+	tracer_know_only(tracer_task(t, pid, false), fds, n);
+	r = tracer_event(t, EV_FORK, pid);
+	seq = t->seq;
 	r->other_pid = parent;
 	r->has = HAS_OTHER_PID;
-	n = tracer_list_fds(pid, pid, &fds);
 	for (size_t i = 0; i < n; i++) {
 		r = tracer_event(t, EV_INHERIT, pid);
 		r->fd = fds[i];
@@ -446,6 +611,7 @@ static void tracer_born(struct tracer *t, pid_t pid, pid_t parent)
 	}
 	free(fds);
 	t->processes++;
+	return seq;
 }
 
 /* ---- the calls ---- */
@@ -520,6 +686,7 @@ static void tracer_received_one(struct tracer *t, struct tracer_task *k, const s
 
 			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
 			tracer_fd_changed(t, k, (uint64_t)fd, (uint64_t)fd);
+			tracer_know(tracer_leader(t, k), fd, true);
 			r = tracer_event(t, EV_RECEIVE, k->tgid);
 			r->fd = fd;
 			r->fd2 = (int)k->args[0];
@@ -684,6 +851,10 @@ static void tracer_call_entry(struct tracer *t, struct tracer_task *k)
 		tracer_fd_changed(t, k, k->args[0], k->args[0]);
 		/* No text: the batch may be stored before the call returns. */
 		if (tracer_observe(t, k->tgid, k->tid, (int)k->args[0], &k->before, false) == 0) {
+			/* A pipe open though no traced call made it: found first (with any other such). */
+			if ((k->before.has & HAS_INODE) && tracer_unknown(t, k, (int)k->args[0]))
+				tracer_reread(t, k, NULL, 0);
+			tracer_know(tracer_leader(t, k), (int)k->args[0], false);
 			r = tracer_event(t, EV_CLOSE, k->tgid);
 			r->fd = (int)k->args[0];
 			r->result = 0;
@@ -699,6 +870,9 @@ static void tracer_call_entry(struct tracer *t, struct tracer_task *k)
 		if (k->args[2] & 4 /* CLOSE_RANGE_CLOEXEC: marks, closes nothing */ || k->args[0] > k->args[1])
 			break;
 		tracer_fd_changed(t, k, k->args[0], k->args[1]);
+		/* Which fds it closes is not known without a look: any made with no traced call are found first. */
+		tracer_reread(t, k, NULL, 0);
+		tracer_know_closed(t, k, k->args[0], k->args[1]);
 		r = tracer_event(t, EV_CLOSE_RANGE, k->tgid);
 		r->fd = (int)k->args[0];
 		r->fd2 = k->args[1] > INT_MAX ? INT_MAX : (int)k->args[1];
@@ -711,11 +885,21 @@ static void tracer_call_entry(struct tracer *t, struct tracer_task *k)
 	case SYS_dup3:
 		k->replaced = (int)k->args[0] != (int)k->args[1] &&
 			      tracer_observe(t, k->tgid, k->tid, (int)k->args[1], &k->before, false) == 0;
+		/* newfd a pipe replaced, though no traced call made it: found before the dup2 ends it. */
+		if (k->replaced && (k->before.has & HAS_INODE) && tracer_unknown(t, k, (int)k->args[1]))
+			tracer_reread(t, k, NULL, 0);
+		/* fall through */
+	case SYS_dup:
+	case SYS_fcntl:
+		/* The fd copied, made with no traced call: found before its copy is. */
+		tracer_named(t, k, (int)k->args[0]);
 		break;
 	case SYS_execve:
 	case SYS_execveat:
 		free(k->exec_fds);
 		k->nexec_fds = tracer_list_fds(k->tgid, k->tid, &k->exec_fds);
+		/* Read anyway: any fd made with no traced call is found before the exec's close-on-exec closes. */
+		tracer_reread(t, k, k->exec_fds, k->nexec_fds);
 		/* Not the first process's first exec: that is pooltrace's own (tracer_child). */
 		k->exec_stack = t->stacks && (k->tgid != t->top || t->top_execd || t->attached)
 					? stacks_capture(t->stacks, k->tgid, k->tid) : 0;
@@ -867,6 +1051,8 @@ static void tracer_call_exit(struct tracer *t, struct tracer_task *k, int64_t rv
 			return;
 		tracer_fd_changed(t, k, (uint64_t)fds[0], (uint64_t)fds[0]);
 		tracer_fd_changed(t, k, (uint64_t)fds[1], (uint64_t)fds[1]);
+		tracer_know(tracer_leader(t, k), fds[0], true);
+		tracer_know(tracer_leader(t, k), fds[1], true);
 		r = tracer_event(t, EV_PIPE, k->tgid);
 		r->fd = fds[0];
 		r->fd2 = fds[1];
@@ -896,6 +1082,8 @@ static void tracer_call_exit(struct tracer *t, struct tracer_task *k, int64_t rv
 			if (strncmp(link, "socket:[", 8) || !(ino[i] = strtoull(link + 8, NULL, 10)))
 				return;
 		}
+		tracer_know(tracer_leader(t, k), fds[0], true);
+		tracer_know(tracer_leader(t, k), fds[1], true);
 		inomap_put(&t->socks, ino[0], (int64_t)ino[1]);
 		inomap_put(&t->socks, ino[1], (int64_t)ino[0]);
 		r = tracer_event(t, EV_SOCKETPAIR, k->tgid);
@@ -950,6 +1138,7 @@ static void tracer_call_exit(struct tracer *t, struct tracer_task *k, int64_t rv
 		if (rval < 0)
 			return;
 		tracer_fd_changed(t, k, (uint64_t)rval, (uint64_t)rval);
+		tracer_know(tracer_leader(t, k), (int)rval, true);
 		r = tracer_event(t, k->nr == SYS_dup2 || k->nr == SYS_dup3 ? EV_DUP2 : EV_DUP, k->tgid);
 		r->fd = (int)rval;
 		r->fd2 = (int)k->args[0];
@@ -1070,6 +1259,7 @@ static void tracer_exec(struct tracer *t, struct tracer_task *k)
 		r->fd = k->exec_fds[i];
 		r->has = HAS_FD;
 	}
+	tracer_know_only(tracer_leader(t, k), now, n);
 	free(now);
 	free(k->exec_fds);
 	k->exec_fds = NULL;
@@ -1094,6 +1284,7 @@ static struct tracer_task *tracer_exec_takeover(struct tracer *t, pid_t tid, pid
 	moved = *f;
 	f->exec_fds = NULL; /* moved */
 	f->fdc = NULL;
+	f->fdset = NULL;
 	tracer_forget(t, f);
 	if (!(k = tracer_task(t, tid, false))) {
 		/* No main thread known: the execing thread's task becomes the process's. */
@@ -1103,6 +1294,7 @@ static struct tracer_task *tracer_exec_takeover(struct tracer *t, pid_t tid, pid
 		k->process = true;
 	} else {
 		free(moved.fdc);
+		free(moved.fdset);
 		free(k->exec_fds);
 		k->exec_fds = moved.exec_fds;
 		k->nexec_fds = moved.nexec_fds;
@@ -1245,9 +1437,9 @@ static void tracer_new_task(struct tracer *t, struct tracer_task *parent, pid_t 
 	if (undo.kind == UNDO_RDI || (undo.kind == UNDO_MEM && !undo.shared))
 		k->undo = undo;
 	if (k->process) {
-		uint64_t fork_seq = t->seq + 1;
+		/* The parent's fds made by calls not traced may come first (tracer_born). */
+		uint64_t fork_seq = tracer_born(t, tid, parent_tgid, tracer_task(t, parent_tid, false));
 
-		tracer_born(t, tid, parent_tgid);
 		/* --stacks: the parent's, stopped at its fork event, for the child's fork event. */
 		if (t->stacks)
 			stacks_link(t->stacks, fork_seq, stacks_capture(t->stacks, parent_tgid, parent_tid));
@@ -1657,6 +1849,15 @@ static void tracer_check_hang(struct tracer *t)
 			hang_outside(b, (size_t)nb, tracer_inside, t);
 		if (nb > 0 && hang_same(a, (size_t)na, b, (size_t)nb) && t->seq == seq) {
 			size_t nwaits = 0;
+
+			/* Each table read again, through a live thread: a pipe held by an fd no traced
+			 * call made is held at the hang too, in the holds as in the evidence. */
+			for (ssize_t i = 0; i < nb; i++) {
+				struct tracer_task *k = tracer_task(t, b[i].tid, false);
+
+				if (k && tracer_reads_fds(&b[i], b, (size_t)nb))
+					tracer_reread(t, k, NULL, 0);
+			}
 
 			/* One wait per thread on a pipe or socket, one per fd for a thread in poll. */
 			for (ssize_t i = 0; i < nb; i++)
@@ -2074,6 +2275,7 @@ static void tracer_found(struct tracer *t, pid_t pid, pid_t ppid, const char *co
 		if ((r->has & HAS_INODE) && r->pipe_end != END_SOCKET)
 			inomap_put(&t->pipes, r->inode, 1);
 	}
+	tracer_know_only(tracer_task(t, pid, false), fds, n);
 	free(fds);
 	t->processes++;
 }
@@ -2314,7 +2516,7 @@ static int tracer_start(struct tracer *t, const sigset_t *old)
 		top->parent = t->self;
 		top->process = top->known = true;
 	}
-	tracer_born(t, t->top, t->self);
+	tracer_born(t, t->top, t->self, NULL);
 	/* Ends the stop it put itself in; its stops are then handled as any group-stop. */
 	kill(t->top, SIGCONT);
 	return 0;
@@ -2388,6 +2590,7 @@ out:
 	for (size_t i = 0; i < t.cap; i++) {
 		free(t.tasks[i].exec_fds);
 		free(t.tasks[i].fdc);
+		free(t.tasks[i].fdset);
 	}
 	free(t.tasks);
 	free(t.batch);
