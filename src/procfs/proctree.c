@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int proctree_stat(pid_t pid, pid_t *ppid, char *comm, size_t len)
@@ -81,4 +82,60 @@ size_t proctree_select(struct proctree_proc *p, size_t n, const pid_t *roots, si
 			if (p[i].ppid == p[j].pid)
 				proctree_swap(p, k++, i);
 	return k;
+}
+
+size_t proctree_outside_pipes(const struct inomap *pipes, bool (*inside)(void *ctx, pid_t pid), void *ctx,
+			      struct inomap *outside)
+{
+	DIR *dir = opendir("/proc");
+	struct dirent *de;
+	size_t unread = 0;
+	pid_t self = getpid();
+
+	if (!dir)
+		return 0;
+	while ((de = readdir(dir))) {
+		char path[64];
+		struct dirent *fe;
+		DIR *fds;
+		pid_t pid;
+
+		if (!isdigit((unsigned char)de->d_name[0]) || (pid = (pid_t)atoi(de->d_name)) == self || inside(ctx, pid))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+		if (!(fds = opendir(path))) {
+			unread += errno == EACCES;
+			continue;
+		}
+		while ((fe = readdir(fds))) {
+			struct stat st;
+
+			if (isdigit((unsigned char)fe->d_name[0]) && fstatat(dirfd(fds), fe->d_name, &st, 0) == 0 &&
+			    S_ISFIFO(st.st_mode) && inomap_get(pipes, st.st_ino))
+				inomap_put(outside, st.st_ino, 1);
+		}
+		closedir(fds);
+	}
+	closedir(dir);
+	return unread;
+}
+
+int proctree_pipes_of(pid_t pid, struct inomap *pipes)
+{
+	char path[64];
+	struct dirent *fe;
+	DIR *fds;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	if (!(fds = opendir(path)))
+		return -errno;
+	while ((fe = readdir(fds))) {
+		struct stat st;
+
+		if (isdigit((unsigned char)fe->d_name[0]) && fstatat(dirfd(fds), fe->d_name, &st, 0) == 0 &&
+		    S_ISFIFO(st.st_mode))
+			inomap_put(pipes, st.st_ino, 1);
+	}
+	closedir(fds);
+	return 0;
 }

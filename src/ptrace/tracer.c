@@ -1990,6 +1990,10 @@ static int tracer_finish(struct tracer *t, struct tracer_result *res)
 		return -EIO;
 	res->events = session_events(t->ss);
 	snprintf(res->incomplete, sizeof(res->incomplete), "%s", session_incomplete(t->ss) ? session_incomplete(t->ss) : "");
+	/* Attached, a signal is how the run ends, not a wish to skip the counts
+	 * (nor --fail-on): only a second one stops them. */
+	if (t->attached)
+		tracer_signal = 0;
 	/* The run is stored: a count that cannot be read is reported, not fatal. */
 	session_counts(t->ss, &res->leaked_write_ends, &res->eof_blockers, &tracer_signal);
 	return 0;
@@ -2093,6 +2097,21 @@ static pid_t tracer_tracer_of(pid_t tid)
 	return (pid_t)strtol(p + 11, NULL, 10);
 }
 
+/* Task tid's state letter from /proc/TID/stat ('?' when unreadable), and its flags into *flags. */
+static char tracer_stat_of(pid_t tid, unsigned long *flags)
+{
+	char path[64], buf[1024], *p;
+	char state = '?';
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)tid);
+	if (read_small_file(path, buf, sizeof(buf)) <= 0 || !(p = strrchr(buf, ')')))
+		return '?';
+	/* ") S ppid pgrp session tty_nr tpgid flags": flags is the 7th field after the name. */
+	if (sscanf(p + 1, " %c %*d %*d %*d %*d %*d %lu", &state, flags ? flags : &(unsigned long){ 0 }) < 1)
+		return '?';
+	return state;
+}
+
 /* A task of the tree into the table, pending its first stop; parent is its process's parent (-1: outside). */
 static struct tracer_task *tracer_adopt(struct tracer *t, pid_t tid)
 {
@@ -2128,8 +2147,8 @@ static int tracer_seize(struct tracer *t, pid_t tid)
 	if (ptrace(PTRACE_SEIZE, tid, 0, (void *)(long)TRACER_ATTACH_OPTIONS) < 0) {
 		int err = errno;
 
-		if (err == ESRCH)
-			return 0;
+		if (err == ESRCH || (err == EPERM && tracer_stat_of(tid, NULL) == 'Z'))
+			return 0; /* gone, or a zombie: nothing to trace (its process is found, not seized) */
 		if (err != EPERM || (by = tracer_tracer_of(tid)) != t->self) {
 			if (tid == t->top)
 				error("cannot trace process %d: %s%s", (int)tid, strerror(err),
@@ -2244,7 +2263,7 @@ static void tracer_attach_resume(struct tracer *t, struct tracer_task *k)
  * Its pipes are the program's from now on: a deadlock among them is looked
  * for, after asking /proc whether a process outside holds one.
  */
-static void tracer_found(struct tracer *t, pid_t pid, pid_t ppid, const char *comm)
+static void tracer_found(struct tracer *t, pid_t pid, pid_t ppid, const char *comm, const struct inomap *outside)
 {
 	struct evlog_record *r = tracer_event(t, EV_FOUND, pid);
 	char path[64], exe[PATH_MAX + 1];
@@ -2272,8 +2291,16 @@ static void tracer_found(struct tracer *t, pid_t pid, pid_t ppid, const char *co
 		r->fd = fds[i];
 		r->has = HAS_FD;
 		tracer_observe(t, pid, tid, fds[i], r, true);
-		if ((r->has & HAS_INODE) && r->pipe_end != END_SOCKET)
+		if (!(r->has & HAS_INODE) || r->pipe_end == END_SOCKET)
+			continue;
+		if (inomap_get(outside, r->inode)) {
+			/* Held outside the tree too (the caller's pipe, a harness's): not the
+			 * program's, as an inherited one from outside is not under record. */
+			r->arg = 1;
+			r->has |= HAS_ARG;
+		} else {
 			inomap_put(&t->pipes, r->inode, 1);
+		}
 	}
 	tracer_know_only(tracer_task(t, pid, false), fds, n);
 	free(fds);
@@ -2313,8 +2340,19 @@ static int tracer_attach(struct tracer *t)
 	char comm[32];
 	int rc;
 
+	unsigned long flags = 0;
+	struct tracer_task probe = { .tid = t->top };
+
 	if (proctree_stat(t->top, &ppid, comm, sizeof(comm)) < 0)
 		return error("no process %d", (int)t->top), -EINVAL;
+	tracer_read_status(&probe, NULL);
+	if (probe.tgid != t->top)
+		return error("%d is a thread of process %d: attach to its process (-p %d)", (int)t->top, (int)probe.tgid,
+			     (int)probe.tgid), -EINVAL;
+	if (tracer_stat_of(t->top, &flags) == 'Z')
+		return error("process %d has ended: it is a zombie its parent has not reaped", (int)t->top), -EINVAL;
+	if (flags & 0x00200000 /* PF_KTHREAD */)
+		return error("process %d is a kernel thread: it runs no program to trace", (int)t->top), -EINVAL;
 	if (tracer_is_own_line(t->top))
 		return error("process %d is pooltrace or its ancestor: its tree would hold pooltrace itself", (int)t->top),
 		       -EINVAL;
@@ -2351,6 +2389,17 @@ static int tracer_attach(struct tracer *t)
 	return 0;
 }
 
+/* proctree_outside_pipes' question: is pid a process of the tree (as the attach found it)? */
+static bool tracer_in_tree(void *ctx, pid_t pid)
+{
+	const struct tracer *t = ctx;
+
+	for (size_t i = 0; i < t->attach_nprocs; i++)
+		if (t->attach_procs[i].pid == pid)
+			return true;
+	return false;
+}
+
 /*
  * With the tree seized and stopped (but for tasks in an uninterruptible
  * sleep), what each process holds stays put while it is read: every
@@ -2359,8 +2408,16 @@ static int tracer_attach(struct tracer *t)
  */
 static void tracer_attach_record(struct tracer *t)
 {
+	struct inomap tree_pipes = { 0 }, outside = { 0 };
+
 	if (t->untraceable)
 		session_mark_incomplete(t->ss, "a process of the tree could not be traced (another tracer had it)");
+	/* Which of the tree's pipes a process outside it holds too. */
+	for (size_t i = 0; i < t->attach_nprocs; i++)
+		proctree_pipes_of(t->attach_procs[i].pid, &tree_pipes);
+	if (proctree_outside_pipes(&tree_pipes, tracer_in_tree, t, &outside))
+		session_mark_incomplete(t->ss, "some processes outside the tree could not be read: a pipe of the tree"
+					       " they hold is taken for the program's");
 	for (size_t i = 0; i < t->attach_nprocs; i++) {
 		const struct proctree_proc *p = &t->attach_procs[i];
 		struct tracer_task *k = tracer_task(t, p->pid, false);
@@ -2378,8 +2435,10 @@ static void tracer_attach_record(struct tracer *t)
 		/* One not seized is found too: a zombie (it ended before or during the
 		 * attach, and its parent, stopped meanwhile, has yet to reap it), or one
 		 * another tracer has. Its parent's reap then names a process of the trace. */
-		tracer_found(t, p->pid, p->ppid, p->comm);
+		tracer_found(t, p->pid, p->ppid, p->comm, &outside);
 	}
+	inomap_release(&tree_pipes);
+	inomap_release(&outside);
 	free(t->attach_procs);
 	t->attach_procs = NULL;
 	for (size_t i = 0; i < t->cap; i++)
