@@ -323,6 +323,28 @@ Test(explain, fail_on_leak_fails_the_leaky_pool_and_passes_a_fixed_one, .timeout
 		     r.err);
 }
 
+/*
+ * The gate as a user puts it in CI: a small C project whose `make check`
+ * runs its pool under record --fail-on leak. It fails on the leaky pool
+ * (make exits non-zero, the output points to explain) and passes on the
+ * fixed one.
+ */
+Test(explain, a_projects_make_check_fails_on_its_leaky_pool_and_passes_the_fixed_one, .timeout = 120)
+{
+	struct t_result r;
+
+	if (system("command -v make >/dev/null 2>&1 && command -v cc >/dev/null 2>&1") != 0)
+		cr_skip_test("no make or cc");
+	cr_assert_eq(t_sh(&r, "mkdir proj && cp '%s/tests/programs/leakypool.c' proj/pool.c && cd proj &&"
+			  " printf 'check: pool\\n\\t\"$$PT\" record --db t.db -q --fail-on leak -- ./pool 3 $(MODE)\\n"
+			  "pool: pool.c\\n\\tcc -O2 -o pool pool.c\\n' > Makefile && cat Makefile", POOLTRACE_SRC),
+		     0, "%s%s", r.out, r.err);
+	cr_expect_neq(t_sh(&r, "cd proj && make -s check"), 0, "the leaky pool fails make check: %s%s", r.out, r.err);
+	cr_expect(strstr(r.err, "fails --fail-on: ") != NULL && strstr(r.err, "see: pooltrace explain --run 1 --db t.db") != NULL,
+		  "the failure points to explain: %s", r.err);
+	cr_expect_eq(t_sh(&r, "cd proj && make -s check MODE=fixed"), 0, "the fixed one passes: %s%s", r.out, r.err);
+}
+
 Test(explain, bad_fail_on_values_are_one_line_and_exit_2)
 {
 	static const char *const bad[] = {

@@ -323,7 +323,7 @@ static int cmd_record(int argc, char **argv)
 			res.incomplete[0] ? " (incomplete: " : "", res.incomplete, res.incomplete[0] ? ")" : "",
 			(unsigned long long)res.events, cfg.db_path, gate_why, hint);
 	else if (fails)
-		fprintf(stderr, "pooltrace: run %lld%s\n", (long long)res.run_id, gate_why);
+		fprintf(stderr, "pooltrace: run %lld%s%s\n", (long long)res.run_id, gate_why, hint);
 	free(command);
 	if (cfg.attach)
 		/* A signal is how an attach is ended: not a failure. */

@@ -327,7 +327,7 @@ static int cmd_run(int argc, char **argv)
 		       res.seconds, gate_why);
 	else if (fails)
 		/* -q: the summary is not printed, but a failing gate still says why. */
-		fprintf(stderr, "pooltrace: run %lld%s\n", (long long)res.run_id, gate_why);
+		fprintf(stderr, "pooltrace: run %lld%s%s\n", (long long)res.run_id, gate_why, hint);
 	if (stats && cfg.trace)
 		fprintf(stderr, "stats: %llu events stored in %.3f s of database time: %.0f events/s\n",
 			(unsigned long long)res.events, res.ingest_seconds,

@@ -167,7 +167,7 @@ static int cmd_snapshot(int argc, char **argv)
 			res.processes == 1 ? "" : "es", res.threads, res.threads == 1 ? "" : "s", res.pipes,
 			res.pipes == 1 ? "" : "s", cfg.db_path, gate_why, hint);
 	else if (fails)
-		fprintf(stderr, "pooltrace: run %lld%s\n", (long long)res.run_id, gate_why);
+		fprintf(stderr, "pooltrace: run %lld%s%s\n", (long long)res.run_id, gate_why, hint);
 	if (fails)
 		return gate.exitcode;
 	return res.deadlocked ? CMD_SNAPSHOT_DEADLOCK : 0;
