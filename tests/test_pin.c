@@ -91,8 +91,8 @@ static void check_every_pipe_end_is_held_once(bool proc_only)
 	close(ready[0]);
 	cr_expect_eq(pin_pipes(&pin, child), 4, "two pipes, both ends");
 	cr_expect_eq(pin_pipes(&pin, child), 4, "nothing twice");
-	cr_expect_eq(pin_fd(&pin, child, 104), -1, "not a pipe");
-	cr_expect_eq(pin_fd(&pin, child, 900), -1, "not open");
+	cr_expect_eq(pin_fd(&pin, child, 104), -EIO, "not a pipe");
+	cr_expect_eq(pin_fd(&pin, child, 900), -EIO, "not open");
 	end_holder(child);
 	pin_release(&pin);
 	close(a[0]), close(a[1]), close(b[0]), close(b[1]), close(null);
