@@ -621,7 +621,8 @@ static int viz_load_waitgraph(struct store *st, struct viz_model *m, const int *
 							   .child = sqlite3_column_int(s, 4) };
 	}
 	sqlite3_finalize(s);
-	qsort(*raw, *nraw, sizeof(**raw), viz_raw_wait_cmp);
+	if (*nraw)
+		qsort(*raw, *nraw, sizeof(**raw), viz_raw_wait_cmp);
 	return rc < 0 ? -EIO : 0;
 }
 
