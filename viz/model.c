@@ -309,7 +309,7 @@ static int viz_load_run(struct store *st, struct viz_model *m)
 	if (rc < 0)
 		return -EIO;
 	if (rc == 0)
-		return error("%s: no run %lld", st->path, (long long)m->run_id), -EINVAL;
+		return error("%s: no run %lld", store_path(st), (long long)m->run_id), -EINVAL;
 	if (m->last_seq < 1)
 		return error("run %lld recorded no events (outcome %s): nothing to draw", (long long)m->run_id,
 			     m->outcome[0] ? m->outcome : "none: pooltrace was killed or the run is still going"),

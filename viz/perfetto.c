@@ -294,7 +294,7 @@ static int pf_events(struct pf *p)
 		skip[c] = !pf_arg_column(sqlite3_column_name(s, c));
 	if (sqlite3_column_count(s) > 64) {
 		sqlite3_finalize(s);
-		return error("%s: its events view has more columns than pooltrace knows", p->st->path), -EIO;
+		return error("%s: its events view has more columns than pooltrace knows", store_path(p->st)), -EIO;
 	}
 	sqlite3_bind_int64(s, 1, p->run);
 	c_seq = pf_column(s, "seq");
@@ -304,7 +304,7 @@ static int pf_events(struct pf *p)
 	c_other = pf_column(s, "other_pid");
 	if (c_seq < 0 || c_ts < 0 || c_pid < 0 || c_kind < 0 || c_other < 0) {
 		sqlite3_finalize(s);
-		return error("%s: its events view lacks a column pooltrace needs", p->st->path), -EIO;
+		return error("%s: its events view lacks a column pooltrace needs", store_path(p->st)), -EIO;
 	}
 	while (!ferror(p->out) && (rc = store_step(p->st, s)) == 1) {
 		int64_t seq = sqlite3_column_int64(s, c_seq), ns = sqlite3_column_int64(s, c_ts);

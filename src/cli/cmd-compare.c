@@ -84,7 +84,7 @@ static int cmd_compare(int argc, char **argv)
 		return EXIT_USAGE;
 	if ((rc = store_open(store_default_path(o.db), STORE_READ, &st)) < 0)
 		return cmd_status(rc);
-	if (viz_target_open(o.out, st->path, &o.target) < 0) {
+	if (viz_target_open(o.out, store_path(st), &o.target) < 0) {
 		store_close(st);
 		return EXIT_USAGE;
 	}

@@ -90,7 +90,7 @@ int viz_cmdopts_open_run(const struct cmd_entry *e, struct viz_cmdopts *o, const
 		o->out = out_buf;
 	}
 	rc = EXIT_USAGE;
-	if (viz_target_open(o->out, (*st)->path, &o->target) < 0)
+	if (viz_target_open(o->out, store_path(*st), &o->target) < 0)
 		goto fail;
 	if (!(*format = viz_output_format(o->formats ? o->formats : viz_picture_formats, o->format, o->out))) {
 		viz_target_release(&o->target);

@@ -347,8 +347,8 @@ struct ingest *ingest_new(struct store *st, int64_t run_id, bool generic)
 	in->st = st;
 	in->run_id = run_id;
 	for (size_t k = 0; k < sizeof(ingest_vt_tables) / sizeof(ingest_vt_tables[0]); k++)
-		if (sqlite3_create_module(st->db, ingest_vt_tables[k].name, &ingest_batch_module, in) != SQLITE_OK)
-			die("cannot register the batch tables: %s", sqlite3_errmsg(st->db));
+		if (sqlite3_create_module(store_db(st), ingest_vt_tables[k].name, &ingest_batch_module, in) != SQLITE_OK)
+			die("cannot register the batch tables: %s", sqlite3_errmsg(store_db(st)));
 	in->chunks = iochunk_new(st, run_id);
 	in->ins_events = store_prepare(st, "INSERT INTO event_rows (run_id, seq, ts_ns, pid, kind, fd, fd2, pipe_id,"
 				       " pipe_end, inode, other_pid, result, arg, signal, is_foreign, detail)"
@@ -414,7 +414,7 @@ static int ingest_step(struct ingest *in, sqlite3_stmt *stmt)
 
 	sqlite3_reset(stmt);
 	if (rc != SQLITE_DONE)
-		return error("%s: %s", in->st->path, sqlite3_errmsg(in->st->db));
+		return error("%s: %s", store_path(in->st), sqlite3_errmsg(store_db(in->st)));
 	return 0;
 }
 
@@ -452,7 +452,7 @@ static int ingest_flush_holds(struct ingest *in)
 
 		sqlite3_reset(in->ins_hold);
 		if (rc != SQLITE_DONE)
-			ret = error("%s: %s", in->st->path, sqlite3_errmsg(in->st->db));
+			ret = error("%s: %s", store_path(in->st), sqlite3_errmsg(store_db(in->st)));
 	}
 	for (size_t i = 0; i < in->nended; i++)
 		fdmodel_hold_free(in->ended[i]);
@@ -688,7 +688,7 @@ int ingest_records(struct ingest *in, const struct evlog_record *recs, size_t n,
 	sqlite3_reset(in->ins_events);
 	in->nbatch = 0;
 	if (rc != SQLITE_DONE)
-		return error("%s: %s", in->st->path, sqlite3_errmsg(in->st->db));
+		return error("%s: %s", store_path(in->st), sqlite3_errmsg(store_db(in->st)));
 	return ingest_flush_holds(in);
 }
 
@@ -703,7 +703,7 @@ static int ingest_flush_holders(struct ingest *in)
 	sqlite3_reset(in->ins_holders);
 	in->nholders = 0;
 	if (rc != SQLITE_DONE)
-		return error("%s: %s", in->st->path, sqlite3_errmsg(in->st->db));
+		return error("%s: %s", store_path(in->st), sqlite3_errmsg(store_db(in->st)));
 	return 0;
 }
 

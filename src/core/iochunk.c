@@ -205,7 +205,7 @@ static int iochunk_write(struct iochunk_set *set, struct iochunk *c)
 	c->n = 0;
 	c->len = 0;
 	if (rc != SQLITE_DONE)
-		return error("%s: %s", set->st->path, sqlite3_errmsg(set->st->db));
+		return error("%s: %s", store_path(set->st), sqlite3_errmsg(store_db(set->st)));
 	return 0;
 }
 

@@ -102,7 +102,7 @@ static int session_unlinked_file(const struct session *s)
 {
 	char dir[PATH_MAX];
 
-	session_dir(s->st->path, dir, sizeof(dir));
+	session_dir(store_path(s->st), dir, sizeof(dir));
 	return open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 }
 
@@ -152,7 +152,7 @@ static int session_insert_run(struct session *s, const struct session_run *run)
 	 * last commit. */
 	for (uint64_t deadline = now_ns() + SESSION_FINAL_WAIT_NS; (rc = session_begin_txn(s)) == 0;) {
 		if (now_ns() > deadline) {
-			error("%s: the database stayed locked for a minute; the run could not begin", s->st->path);
+			error("%s: the database stayed locked for a minute; the run could not begin", store_path(s->st));
 			return -EIO;
 		}
 		sleep_ms(10);
@@ -164,7 +164,7 @@ static int session_insert_run(struct session *s, const struct session_run *run)
 	    !(q = store_prepare(s->st, "INSERT INTO runs (id, source, command, strategy, workers, tasks, task_ms,"
 				      " crash_worker, io_events, started_at, started_ns, supervisor_pid)"
 				      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"))) {
-		sqlite3_exec(s->st->db, "ROLLBACK", NULL, NULL, NULL);
+		sqlite3_exec(store_db(s->st), "ROLLBACK", NULL, NULL, NULL);
 		return -EIO;
 	}
 	sqlite3_bind_int64(q, 1, id);
@@ -186,7 +186,7 @@ static int session_insert_run(struct session *s, const struct session_run *run)
 	rc = store_step(s->st, q);
 	sqlite3_finalize(q);
 	if (rc < 0 || store_exec(s->st, "COMMIT") < 0) {
-		sqlite3_exec(s->st->db, "ROLLBACK", NULL, NULL, NULL);
+		sqlite3_exec(store_db(s->st), "ROLLBACK", NULL, NULL, NULL);
 		return -EIO;
 	}
 	s->run_id = id;
@@ -231,16 +231,16 @@ static int session_begin_txn(struct session *s)
 
 	if (s->in_txn)
 		return 1;
-	sqlite3_busy_timeout(s->st->db, 0);
-	rc = sqlite3_exec(s->st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-	sqlite3_busy_timeout(s->st->db, STORE_BUSY_MS);
+	sqlite3_busy_timeout(store_db(s->st), 0);
+	rc = sqlite3_exec(store_db(s->st), "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	sqlite3_busy_timeout(store_db(s->st), STORE_BUSY_MS);
 	if (rc == SQLITE_OK) {
 		s->in_txn = true;
 		return 1;
 	}
 	if ((rc & 0xff) == SQLITE_BUSY)
 		return 0;
-	error("%s: %s", s->st->path, sqlite3_errmsg(s->st->db));
+	error("%s: %s", store_path(s->st), sqlite3_errmsg(store_db(s->st)));
 	return -EIO;
 }
 
@@ -249,7 +249,7 @@ static int session_enqueue(struct session *s, const struct evlog_record *recs, s
 {
 	if (s->nqueue + n > SESSION_QUEUE_MAX) {
 		error("%s: another writer held the database locked while %zu events waited; the run cannot be stored",
-		      s->st->path, s->nqueue + n);
+		      store_path(s->st), s->nqueue + n);
 		return -EIO;
 	}
 	if (s->nqueue + n > s->queue_cap) {
@@ -308,7 +308,7 @@ static int session_try_commit(struct session *s)
 	/* Chunked events wait in memory until written: write them into this commit. */
 	if (ingest_sync(s->in) < 0)
 		return -EIO;
-	rc = sqlite3_exec(s->st->db, "COMMIT", NULL, NULL, NULL);
+	rc = sqlite3_exec(store_db(s->st), "COMMIT", NULL, NULL, NULL);
 	s->last_commit_ns = now_ns();
 	if (rc == SQLITE_OK) {
 		s->in_txn = false;
@@ -316,7 +316,7 @@ static int session_try_commit(struct session *s)
 	}
 	if ((rc & 0xff) == SQLITE_BUSY)
 		return 0;
-	error("%s: %s", s->st->path, sqlite3_errmsg(s->st->db));
+	error("%s: %s", store_path(s->st), sqlite3_errmsg(store_db(s->st)));
 	return -EIO;
 }
 
@@ -380,7 +380,7 @@ static int session_write_end(struct session *s, const struct session_end *end)
 		if (rc == 1)
 			break;
 		if (now_ns() > deadline) {
-			error("%s: the database stayed locked for a minute; the run was not stored", s->st->path);
+			error("%s: the database stayed locked for a minute; the run was not stored", store_path(s->st));
 			return -EIO;
 		}
 		sleep_ms(10);
@@ -413,7 +413,7 @@ static int session_write_end(struct session *s, const struct session_end *end)
 		if (!s->in_txn)
 			return 0;
 		if (now_ns() > deadline) {
-			error("%s: the database stayed locked for a minute; the run was not stored", s->st->path);
+			error("%s: the database stayed locked for a minute; the run was not stored", store_path(s->st));
 			return -EIO;
 		}
 		sleep_ms(10);
@@ -446,7 +446,7 @@ int session_counts(struct session *s, int64_t *leaked, int64_t *blockers, const 
 	*leaked = *blockers = -1;
 	if (*stop)
 		return -EINTR;
-	sqlite3_progress_handler(s->st->db, 10000, session_stop_asked, (void *)stop);
+	sqlite3_progress_handler(store_db(s->st), 10000, session_stop_asked, (void *)stop);
 	/*
 	 * The counts take milliseconds since schema 10, too short for a test to
 	 * send its signal in the middle of them; this test-only variable (as
@@ -462,7 +462,7 @@ int session_counts(struct session *s, int64_t *leaked, int64_t *blockers, const 
 	}
 	if (rc == 0)
 		rc = store_run_counts(s->st, s->run_id, leaked, blockers);
-	sqlite3_progress_handler(s->st->db, 0, NULL, NULL);
+	sqlite3_progress_handler(store_db(s->st), 0, NULL, NULL);
 	return *stop ? -EINTR : rc;
 }
 
@@ -476,9 +476,9 @@ void session_fail(struct session *s)
 		return;
 	s->failed = true;
 	/* SQLite's message of the failure, copied before ROLLBACK replaces it. */
-	why = xstrdup(sqlite3_errmsg(s->st->db));
+	why = xstrdup(sqlite3_errmsg(store_db(s->st)));
 	if (s->in_txn)
-		sqlite3_exec(s->st->db, "ROLLBACK", NULL, NULL, NULL);
+		sqlite3_exec(store_db(s->st), "ROLLBACK", NULL, NULL, NULL);
 	s->in_txn = false;
 	/* The room kept for this write. */
 	if (s->reserve >= 0)
@@ -488,8 +488,8 @@ void session_fail(struct session *s)
 	 * Quietly: the failure was said once already; only a mark that could not be written is said again. */
 	for (int attempt = 0; attempt < 2 && rc != SQLITE_DONE; attempt++) {
 		if (attempt)
-			sqlite3_exec(s->st->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
-		if (sqlite3_prepare_v2(s->st->db, "UPDATE runs SET outcome = 'failed', failure = ?2, ended_ns = ?3 WHERE id = ?1",
+			sqlite3_exec(store_db(s->st), "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+		if (sqlite3_prepare_v2(store_db(s->st), "UPDATE runs SET outcome = 'failed', failure = ?2, ended_ns = ?3 WHERE id = ?1",
 				       -1, &q, NULL) != SQLITE_OK)
 			continue;
 		sqlite3_bind_int64(q, 1, s->run_id);
@@ -500,8 +500,8 @@ void session_fail(struct session *s)
 	}
 	free(why);
 	if (rc != SQLITE_DONE)
-		error("%s: run %lld could not be marked as failed either (%s); its outcome stays empty", s->st->path,
-		      (long long)s->run_id, sqlite3_errmsg(s->st->db));
+		error("%s: run %lld could not be marked as failed either (%s); its outcome stays empty", store_path(s->st),
+		      (long long)s->run_id, sqlite3_errmsg(store_db(s->st)));
 }
 
 bool session_failed(const struct session *s)
@@ -514,7 +514,7 @@ void session_free(struct session *s)
 	if (!s)
 		return;
 	if (s->in_txn)
-		sqlite3_exec(s->st->db, "ROLLBACK", NULL, NULL, NULL);
+		sqlite3_exec(store_db(s->st), "ROLLBACK", NULL, NULL, NULL);
 	ingest_free(s->in);
 	store_close(s->st);
 	if (s->reserve >= 0)

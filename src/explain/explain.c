@@ -100,7 +100,7 @@ static int explain_load_run(struct store *st, struct explain *x)
 		x->failure = explain_col_text(s, 11);
 		x->supervisor_pid = (int)explain_col_int(s, 12, 0);
 	} else if (rc == 0) {
-		error("%s: no run %lld", st->path, (long long)x->run);
+		error("%s: no run %lld", store_path(st), (long long)x->run);
 	}
 	sqlite3_finalize(s);
 	return rc < 0 ? -EIO : rc == 0 ? -EINVAL : 0;
@@ -1005,7 +1005,7 @@ int explain_load(struct store *st, int64_t run, struct explain *x)
 		return -EIO;
 	if (version < STORE_SCHEMA_VERSION) {
 		error("%s: written by an older pooltrace (schema %lld): explain reads schema %d (a `pooltrace run --db` on it upgrades it)",
-		      st->path, (long long)version, STORE_SCHEMA_VERSION);
+		      store_path(st), (long long)version, STORE_SCHEMA_VERSION);
 		return -EINVAL;
 	}
 	if ((rc = explain_load_run(st, x)) < 0 || (rc = explain_load_procs(st, x)) < 0 ||

@@ -223,11 +223,11 @@ static int query_statement(struct store *st, sqlite3_stmt *stmt, enum query_form
 	}
 done:
 	/* load_extension() on a connection that loads none says only this. */
-	if (rc != SQLITE_DONE && (rc & 0xff) == SQLITE_ERROR && !strcmp(sqlite3_errmsg(st->db), "not authorized")) {
+	if (rc != SQLITE_DONE && (rc & 0xff) == SQLITE_ERROR && !strcmp(sqlite3_errmsg(store_db(st)), "not authorized")) {
 		error("query: not authorized: query loads no extension and changes nothing");
 		ret = -EINVAL;
 	} else if (rc != SQLITE_DONE) {
-		error("%s: %s", st->path, sqlite3_errmsg(st->db));
+		error("%s: %s", store_path(st), sqlite3_errmsg(store_db(st)));
 		ret = -EIO;
 	} else if (!csv && t.ncols > 0)
 		query_table_print(&t, out);
@@ -245,11 +245,11 @@ int query_print(struct store *st, const char *sql, enum query_format format, FIL
 		sqlite3_stmt *stmt = NULL;
 		int rc;
 
-		if (sqlite3_prepare_v2(st->db, tail, -1, &stmt, &tail) != SQLITE_OK) {
-			if ((sqlite3_errcode(st->db) & 0xff) == SQLITE_AUTH)
+		if (sqlite3_prepare_v2(store_db(st), tail, -1, &stmt, &tail) != SQLITE_OK) {
+			if ((sqlite3_errcode(store_db(st)) & 0xff) == SQLITE_AUTH)
 				return error("query: %s: ATTACH and DETACH are refused (query reads its one database, "
-					     "read-only)", sqlite3_errmsg(st->db)), -EINVAL;
-			return error("query: %s", sqlite3_errmsg(st->db)), -EINVAL;
+					     "read-only)", sqlite3_errmsg(store_db(st))), -EINVAL;
+			return error("query: %s", sqlite3_errmsg(store_db(st))), -EINVAL;
 		}
 		if (!stmt)
 			continue; /* only whitespace or a comment was left */

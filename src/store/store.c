@@ -20,6 +20,7 @@
 
 #include "base/util.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -29,6 +30,23 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+struct store {
+	sqlite3 *db;
+	char *path;
+};
+
+sqlite3 *store_db(const struct store *st)
+{
+	assert(st && st->db);
+	return st->db;
+}
+
+const char *store_path(const struct store *st)
+{
+	assert(st && st->path);
+	return st->path;
+}
 
 static const char store_schema_sql[] =
 #include "schema.inc"

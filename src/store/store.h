@@ -14,10 +14,14 @@
 
 enum store_mode { STORE_READ, STORE_WRITE };
 
-struct store {
-	sqlite3 *db;
-	char *path;
-};
+/* An open trace database (store_open); opaque: its SQLite handle is store_db's. */
+struct store;
+
+/* The SQLite connection of st, for the statements of the layers above (ingest, the readers). */
+sqlite3 *store_db(const struct store *st);
+
+/* The file st was opened from, as given: for messages. */
+const char *store_path(const struct store *st);
 
 /* --db FILE if given, else $POOLTRACE_DB, else STORE_DEFAULT_PATH. */
 const char *store_default_path(const char *given);
