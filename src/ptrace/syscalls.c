@@ -89,6 +89,9 @@ const struct syscall_row syscall_table[] = {
 	I386_BLIND(360, "socketpair"),
 	I386_BLIND(372, "recvmsg"),
 	I386_BLIND(373, "shutdown"),
+	/* Their child must stay traced too (the flags are ebx, or clone_args' first word). */
+	{ AUDIT_ARCH_I386, SYSCALL_I386_CLONE, "clone", SYSCALL_UNTRACED | SYSCALL_IF_UNTRACED, NULL },
+	{ AUDIT_ARCH_I386, 435, "clone3", SYSCALL_UNTRACED, NULL },
 	{ AUDIT_ARCH_I386, 425, "io_uring_setup", SYSCALL_BLIND, URING },
 	I386_BLIND(436, "close_range"),
 };
@@ -184,6 +187,11 @@ size_t syscall_filter(bool io, struct sock_filter *code)
 	EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
 	EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)));
 	n = syscall_filter_arch(AUDIT_ARCH_I386, io, code, n);
+	/* i386 clone, as x86-64's: only with CLONE_UNTRACED (ebx). */
+	EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYSCALL_I386_CLONE, 0, 3));
+	EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])));
+	EMIT(BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_UNTRACED, 0, 1));
+	EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE));
 	EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
 	return n;
 }

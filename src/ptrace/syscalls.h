@@ -52,6 +52,9 @@ bool syscall_is_io(long nr);
 bool syscall_stops(uint32_t arch, long nr, const uint64_t args[6], bool io);
 
 /* The largest program syscall_filter writes. */
+/* i386's clone (its clone3 has x86-64's number, 435). */
+#define SYSCALL_I386_CLONE 120
+
 #define SYSCALL_FILTER_MAX 256
 
 /*

@@ -85,7 +85,7 @@ static volatile sig_atomic_t tracer_signal;
  * clone3's struct clone_args (a word of memory).
  */
 struct tracer_undo {
-	enum { UNDO_NONE, UNDO_RDI, UNDO_MEM } kind;
+	enum { UNDO_NONE, UNDO_RDI, UNDO_RBX, UNDO_MEM } kind; /* UNDO_RBX: an i386 clone's flags (ebx) */
 	uint64_t addr, value;
 	bool shared; /* UNDO_MEM under CLONE_VM: the child's memory is the parent's */
 };
@@ -107,6 +107,7 @@ struct tracer_task {
 	int end_status;     /* dead: how it ended, as our waitpid saw it (a reap whose status pointer is NULL) */
 	uint64_t clear_tid; /* a thread: where the kernel writes 0 when it exits, and wakes its joiner (0: unknown) */
 	long nr;            /* the call in progress */
+	uint32_t arch;      /* its ABI (AUDIT_ARCH_*): an i386 call reaches the decoders only as clone or clone3 */
 	uint64_t args[6];
 	struct evlog_record before; /* close: the fd; dup2/dup3: what newfd was; --io: the fd read from */
 	struct evlog_record before_out; /* --io, splice and its kin: the fd written to */
@@ -732,8 +733,11 @@ static void tracer_undo(pid_t tid, struct tracer_undo *u)
 {
 	struct user_regs_struct regs;
 
-	if (u->kind == UNDO_RDI && ptrace(PTRACE_GETREGS, tid, 0, &regs) == 0) {
-		regs.rdi = u->value;
+	if ((u->kind == UNDO_RDI || u->kind == UNDO_RBX) && ptrace(PTRACE_GETREGS, tid, 0, &regs) == 0) {
+		if (u->kind == UNDO_RDI)
+			regs.rdi = u->value;
+		else
+			regs.rbx = u->value;
 		ptrace(PTRACE_SETREGS, tid, 0, &regs);
 	} else if (u->kind == UNDO_MEM) {
 		ptrace(PTRACE_POKEDATA, tid, (void *)(uintptr_t)u->addr, (void *)(uintptr_t)u->value);
@@ -756,12 +760,18 @@ static void tracer_keep_traced(struct tracer_task *k)
 	struct user_regs_struct regs;
 	uint64_t flags;
 
+	bool i386 = k->arch == AUDIT_ARCH_I386;
+
 	k->skip_exit = true;
-	if (k->nr == SYS_clone) {
+	if (k->nr == (i386 ? SYSCALL_I386_CLONE : SYS_clone)) {
 		if (!(k->args[0] & CLONE_UNTRACED) || ptrace(PTRACE_GETREGS, k->tid, 0, &regs) < 0)
 			return;
-		k->undo = (struct tracer_undo){ .kind = UNDO_RDI, .value = regs.rdi };
-		regs.rdi &= ~(unsigned long long)CLONE_UNTRACED;
+		/* i386 (int $0x80): the flags are in ebx, not rdi. */
+		k->undo = (struct tracer_undo){ .kind = i386 ? UNDO_RBX : UNDO_RDI, .value = i386 ? regs.rbx : regs.rdi };
+		if (i386)
+			regs.rbx &= ~(unsigned long long)CLONE_UNTRACED;
+		else
+			regs.rdi &= ~(unsigned long long)CLONE_UNTRACED;
 		if (ptrace(PTRACE_SETREGS, k->tid, 0, &regs) < 0)
 			return (void)(k->undo.kind = UNDO_NONE);
 	} else {
@@ -832,7 +842,8 @@ static void tracer_call_entry(struct tracer *t, struct tracer_task *k)
 	k->rights = (k->nr == SYS_recvmsg || k->nr == SYS_recvmmsg) && tracer_rights_room(k);
 	/* Never left over from an earlier call: that would write into memory the program reuses. */
 	assert(k->undo.kind == UNDO_NONE);
-	if (k->nr == SYS_clone || k->nr == SYS_clone3) {
+	/* An i386 call stopped at and not blind is its clone or clone3 (tracer_blind_call). */
+	if (k->arch == AUDIT_ARCH_I386 || k->nr == SYS_clone || k->nr == SYS_clone3) {
 		tracer_keep_traced(k);
 		return;
 	}
@@ -1029,6 +1040,8 @@ static void tracer_call_exit(struct tracer *t, struct tracer_task *k, int64_t rv
 
 	if (k->undo.kind != UNDO_NONE)
 		tracer_undo(k->tid, &k->undo);
+	if (k->arch == AUDIT_ARCH_I386)
+		return; /* an i386 clone: its child is its fork event's */
 	if (syscall_is_io(k->nr)) {
 		/* splice from one pipe into another is a read of the one and a write of the other. */
 		if (k->io_in >= 0)
@@ -1434,7 +1447,7 @@ static void tracer_new_task(struct tracer *t, struct tracer_task *parent, pid_t 
 	k->parent = parent_tgid;
 	k->known = true;
 	/* The child holds a copy of what keep_traced changed, unless its memory is the parent's. */
-	if (undo.kind == UNDO_RDI || (undo.kind == UNDO_MEM && !undo.shared))
+	if (undo.kind == UNDO_RDI || undo.kind == UNDO_RBX || (undo.kind == UNDO_MEM && !undo.shared))
 		k->undo = undo;
 	if (k->process) {
 		/* The parent's fds made by calls not traced may come first (tracer_born). */
@@ -1468,6 +1481,9 @@ static bool tracer_blind_call(struct tracer *t, uint32_t arch, uint64_t nr)
 		return true;
 	}
 	row = syscall_find(arch, (long)nr);
+	/* clone, clone3 of either ABI: followed (their child is kept traced). */
+	if (row && (row->flags & SYSCALL_UNTRACED))
+		return false;
 	if (arch == AUDIT_ARCH_X86_64 && !(row && (row->flags & SYSCALL_BLIND)))
 		return false;
 	session_mark_incomplete(t->ss, row && row->incomplete ? row->incomplete : "calls of an unknown ABI");
@@ -1475,8 +1491,10 @@ static bool tracer_blind_call(struct tracer *t, uint32_t arch, uint64_t nr)
 }
 
 /* A call the filter stops at (or, attached, syscall_stops names) begins: what it will change is seen now. */
-static void tracer_call_begins(struct tracer *t, struct tracer_task *k, uint64_t nr, const uint64_t args[6])
+static void tracer_call_begins(struct tracer *t, struct tracer_task *k, uint32_t arch, uint64_t nr,
+			       const uint64_t args[6])
 {
+	k->arch = arch;
 	k->nr = (long)nr;
 	memcpy(k->args, args, sizeof(k->args));
 	k->in_call = true;
@@ -1500,7 +1518,7 @@ static void tracer_stopped(struct tracer *t, pid_t tid, int status)
 		    info.op == PTRACE_SYSCALL_INFO_ENTRY && !k->in_call &&
 		    syscall_stops(info.arch, (long)info.entry.nr, info.entry.args, t->cfg->io) &&
 		    !tracer_blind_call(t, info.arch, info.entry.nr)) {
-			tracer_call_begins(t, k, info.entry.nr, info.entry.args);
+			tracer_call_begins(t, k, info.arch, info.entry.nr, info.entry.args);
 		} else if (info.op == PTRACE_SYSCALL_INFO_EXIT) {
 			if (k->in_call)
 				tracer_call_exit(t, k, info.exit.rval);
@@ -1560,7 +1578,7 @@ static void tracer_stopped(struct tracer *t, pid_t tid, int status)
 			    info.op == PTRACE_SYSCALL_INFO_SECCOMP && tracer_blind_call(t, info.arch, info.seccomp.nr))
 				break; /* resumed below, with no exit stop */
 			if (info.op == PTRACE_SYSCALL_INFO_SECCOMP) {
-				tracer_call_begins(t, k, info.seccomp.nr, info.seccomp.args);
+				tracer_call_begins(t, k, info.arch, info.seccomp.nr, info.seccomp.args);
 				tracer_resume(t, tid, k->in_call ? PTRACE_SYSCALL : PTRACE_CONT, 0);
 				return;
 			}
