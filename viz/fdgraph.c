@@ -695,10 +695,11 @@ static bool viz_is_top(const struct viz_model *m, int pid)
 }
 
 /* The wait-for panel's node of pid: made on first use, named as the process is in its title. */
-static Agnode_t *viz_wait_node(Agraph_t *box, const struct viz_model *m, const char *prefix, int pid, bool cycle)
+static Agnode_t *viz_wait_node(Agraph_t *box, const struct viz_model *m, const char *prefix, int pid)
 {
 	char name[96], label[224], why[64] = "";
 	Agnode_t *n;
+	bool cycle = false;
 
 	viz_name(name, sizeof(name), prefix, "w", pid);
 	if ((n = agnode(box, name, 0)))
@@ -719,6 +720,9 @@ static Agnode_t *viz_wait_node(Agraph_t *box, const struct viz_model *m, const c
 	}
 	if (!label[0])
 		snprintf(label, sizeof(label), "pid %d", pid);
+	/* On the deadlock when any of its waits, or a wait for it, is. */
+	for (size_t i = 0; i < m->nwaits && !cycle; i++)
+		cycle = m->waits[i].cycle && (m->waits[i].pid == pid || m->waits[i].waits_for == pid);
 	/* Why it waits: every wait of one process is on one thing (its child, or one pipe). */
 	for (size_t i = 0; i < m->nwaits && !why[0]; i++)
 		if (m->waits[i].pid == pid)
@@ -773,7 +777,8 @@ static Agnode_t *viz_waits(Agraph_t *g, Agraph_t *panel, const struct viz_model 
 		viz_set(n, "label", name);
 		return n;
 	}
-	viz_name(name, sizeof(name), prefix, "cluster_waits", 0);
+	/* "cluster" first, or Graphviz draws no box (compare's prefix goes after it, as for processes). */
+	snprintf(name, sizeof(name), "cluster_%swaits", prefix);
 	box = agsubg(panel, name, 1);
 	viz_set(box, "class", "waits-panel");
 	viz_set(box, "label", "waits for (who can wake whom)");
@@ -794,7 +799,7 @@ static Agnode_t *viz_waits(Agraph_t *g, Agraph_t *panel, const struct viz_model 
 			if ((w->pid != m->procs[i].pid && w->waits_for != m->procs[i].pid) || !agnode(g, from, 0) ||
 			    !agnode(g, to, 0))
 				continue;
-			n = viz_wait_node(box, m, prefix, m->procs[i].pid, w->cycle);
+			n = viz_wait_node(box, m, prefix, m->procs[i].pid);
 			if (first && n != first && !agedge(g, last, n, NULL, 0))
 				viz_invisible(g, last, n, "1", "100");
 			if (!first)
@@ -815,8 +820,8 @@ static Agnode_t *viz_waits(Agraph_t *g, Agraph_t *panel, const struct viz_model 
 			viz_name(to, sizeof(to), prefix, "p", w->waits_for);
 			if (!agnode(g, from, 0) || !agnode(g, to, 0))
 				continue; /* a collapsed worker */
-			a = viz_wait_node(box, m, prefix, w->pid, w->cycle);
-			b = viz_wait_node(box, m, prefix, w->waits_for, w->cycle);
+			a = viz_wait_node(box, m, prefix, w->pid);
+			b = viz_wait_node(box, m, prefix, w->waits_for);
 			/* No label: dot lays out labelled edges in a row badly (and may crash); the node says why. */
 			e = agedge(g, a, b, NULL, 1);
 			viz_set(e, "constraint", "false"); /* the row keeps the boxes' order */

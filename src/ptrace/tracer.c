@@ -443,7 +443,8 @@ static size_t tracer_list_fds(pid_t pid, pid_t tid, int **out)
 		}
 		closedir(d);
 	}
-	qsort(fds, n, sizeof(*fds), tracer_cmp_int);
+	if (n)
+		qsort(fds, n, sizeof(*fds), tracer_cmp_int);
 	*out = fds;
 	return n;
 }
@@ -1383,6 +1384,9 @@ static uint64_t tracer_clear_tid(pid_t parent)
 
 	if (ptrace(PTRACE_GETREGS, parent, 0, &regs) < 0)
 		return 0;
+	/* An i386 task (int $0x80: 32-bit code segment): its clone's registers are others; not followed. */
+	if (regs.cs == 0x23)
+		return 0;
 	if (regs.orig_rax == SYS_clone) {
 		flags = regs.rdi;
 		ctid = regs.r10; /* clone(flags, stack, parent_tid, child_tid, tls) on x86-64 */
@@ -2115,6 +2119,15 @@ static pid_t tracer_tracer_of(pid_t tid)
 	return (pid_t)strtol(p + 11, NULL, 10);
 }
 
+/* The process of task tid (Tgid), or tid itself when /proc cannot say. */
+static pid_t tracer_tgid_of(pid_t tid)
+{
+	struct tracer_task probe = { .tid = tid };
+
+	tracer_read_status(&probe, NULL);
+	return probe.tgid;
+}
+
 /* Task tid's state letter from /proc/TID/stat ('?' when unreadable), and its flags into *flags. */
 static char tracer_stat_of(pid_t tid, unsigned long *flags)
 {
@@ -2168,17 +2181,19 @@ static int tracer_seize(struct tracer *t, pid_t tid)
 		if (err == ESRCH || (err == EPERM && tracer_stat_of(tid, NULL) == 'Z'))
 			return 0; /* gone, or a zombie: nothing to trace (its process is found, not seized) */
 		if (err != EPERM || (by = tracer_tracer_of(tid)) != t->self) {
-			if (tid == t->top)
-				error("cannot trace process %d: %s%s", (int)tid, strerror(err),
+			/* Any thread of the first process: the attach ends here, with one line. */
+			if (tid == t->top || tracer_tgid_of(tid) == t->top)
+				error("cannot trace process %d: %s%s", (int)t->top, strerror(err),
 				      err == EPERM && by > 0 ? " (another tracer has it: a debugger, strace?)"
 				      : err == EPERM ? " (another user's, or ptrace is restricted: see /proc/sys/kernel/yama/ptrace_scope)"
 						     : "");
 			return -err;
 		}
-	} else if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0 && errno != ESRCH) {
-		return -errno;
 	}
+	/* In the table before anything else can fail: a task seized is always let go (tracer_detach_all). */
 	tracer_adopt(t, tid);
+	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0 && errno != ESRCH)
+		return -errno;
 	return 1;
 }
 
@@ -2359,14 +2374,13 @@ static int tracer_attach(struct tracer *t)
 	int rc;
 
 	unsigned long flags = 0;
-	struct tracer_task probe = { .tid = t->top };
+	pid_t tgid;
 
 	if (proctree_stat(t->top, &ppid, comm, sizeof(comm)) < 0)
 		return error("no process %d", (int)t->top), -EINVAL;
-	tracer_read_status(&probe, NULL);
-	if (probe.tgid != t->top)
-		return error("%d is a thread of process %d: attach to its process (-p %d)", (int)t->top, (int)probe.tgid,
-			     (int)probe.tgid), -EINVAL;
+	if ((tgid = tracer_tgid_of(t->top)) != t->top)
+		return error("%d is a thread of process %d: attach to its process (-p %d)", (int)t->top, (int)tgid,
+			     (int)tgid), -EINVAL;
 	if (tracer_stat_of(t->top, &flags) == 'Z')
 		return error("process %d has ended: it is a zombie its parent has not reaped", (int)t->top), -EINVAL;
 	if (flags & 0x00200000 /* PF_KTHREAD */)
@@ -2486,8 +2500,11 @@ static void tracer_detach_all(struct tracer *t)
 		if (!k->tid || k->dead)
 			continue;
 		if (k->held || k->first_stop) {
-			/* Stopped already (before its parent's event): its stop is not reported again. */
-			ptrace(PTRACE_DETACH, k->tid, 0, 0);
+			/* Stopped already (before its parent's event, or at the attach): its stop is
+			 * not reported again. A signal it was stopped for is delivered (the attach failed). */
+			int fs = k->first_stop, sig = fs && !(fs >> 16) && WSTOPSIG(fs) != SIGTRAP ? WSTOPSIG(fs) : 0;
+
+			ptrace(PTRACE_DETACH, k->tid, 0, (void *)(long)sig);
 			k->dead = true;
 			continue;
 		}
