@@ -18,11 +18,14 @@ awk -v parent="$parent" '
 	function fields(line) { gsub(/[(<\[\]>,]+/, " ", line); return split(line, f, / +/) }
 	FNR == 1 { pass = (FILENAME == parent && !done++) ? 1 : 2; pid = FILENAME; sub(/.*\./, "", pid) }
 	# A socketpair end, 3<UNIX-STREAM:[inode->peer]>, reads as a pipe: 3<pipe:[inode]>.
-	{ gsub(/<UNIX-STREAM:\[/, "<pipe:["); gsub(/->[0-9]+\]>/, "]>") }
+	{ orig = $0; gsub(/<UNIX-STREAM:\[/, "<pipe:["); gsub(/->[0-9]+\]>/, "]>") }
 	pass == 1 && /^pipe2?\(/ && / = 0$/ { fields($0); pipes[f[4]] = ++npipes; next }
 	pass == 1 && /^socketpair\(/ && / = 0$/ { fields($0); pipes[f[7]] = ++npipes; pipes[f[10]] = ++npipes; next }
 	pass == 1 && /^(clone|clone3|fork|vfork)\(/ && $NF ~ /^[0-9]+$/ { procs[$NF] = ++nprocs; next }
 	pass == 1 { next }
+	# A socket() socket is no pipe (glibc makes one for nscd when bash looks
+	# up the user, e.g. with SHELL unset): only socketpairs the parent made count.
+	{ if (match(orig, /UNIX-STREAM:\[[0-9]+/)) { ino = substr(orig, RSTART + 13, RLENGTH - 13); if (!(ino in pipes)) next } }
 	{ who = FILENAME == parent ? 0 : procs[pid]; res = $NF; sub(/<.*/, "", res) }
 	/^close\([0-9]+<pipe:/ && res == 0 { fields($0); print "close", who, f[2], pipes[f[4]], res }
 	/^dup2\([0-9]+<pipe:/ && res ~ /^[0-9]+$/ { fields($0); print "dup2", who, res, pipes[f[4]], res }
