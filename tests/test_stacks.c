@@ -228,3 +228,52 @@ Test(stacks, code_dlopened_after_the_first_stack_is_named, .timeout = 60)
 		     1, "the second pipe: dlpipe_make in libdlpipe.so, called by main");
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM stack_frames WHERE module IS NULL"), 0, "no frame without its module");
 }
+
+/*
+ * At the deadlock, each blocked thread is unwound where it waits (it is
+ * interrupted just before the kill): every hang event has its stack, the
+ * parent's own frame is the waitpid() line in the destructor and each
+ * worker's the read() line in work(). explain says so in the cycle, in
+ * words and in JSON, and render --at hang under each blocked call. The
+ * program still ends as before, killed at the deadlock. (Before: hang events
+ * had no stack; the cycle said what each waits in, not where.)
+ */
+Test(stacks, each_blocked_call_of_a_deadlock_has_its_line, .timeout = 60)
+{
+	const char *db = t_path("h.db");
+	int wait_line = source_line("waitpid("), read_line = source_line("read(0, &task");
+	struct t_result r;
+	char want[160];
+
+	cr_assert_eq(t_run(&r, "record --db h.db --stacks -q -- " PROG("cxxpool-g") " 3"), 128 + 9, "%s", r.err);
+	cr_assert_eq(t_sql_int(db, "SELECT count(*) FROM events WHERE kind = 'hang'"), 4);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events e JOIN event_stacks s USING (run_id, seq)"
+				   " JOIN stacks k USING (run_id, stack_id) JOIN stack_frames f ON f.run_id = k.run_id"
+				   " AND f.stack_id = k.stack_id AND f.frame = k.own_frame WHERE e.kind = 'hang'"
+				   " AND f.file LIKE '%%cxxpool.cpp' AND f.line = %d AND f.function LIKE 'ProcessPool::~ProcessPool%%'"
+				   " AND e.pid = (SELECT pid FROM processes ORDER BY fork_seq LIMIT 1)", wait_line),
+		     1, "the parent waits at cxxpool.cpp:%d", wait_line);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events e JOIN event_stacks s USING (run_id, seq)"
+				   " JOIN stacks k USING (run_id, stack_id) JOIN stack_frames f ON f.run_id = k.run_id"
+				   " AND f.stack_id = k.stack_id AND f.frame = k.own_frame WHERE e.kind = 'hang'"
+				   " AND f.file LIKE '%%cxxpool.cpp' AND f.line = %d AND f.function LIKE 'ProcessPool::work%%'",
+				   read_line),
+		     3, "each worker reads at cxxpool.cpp:%d", read_line);
+	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM events WHERE kind = 'kill'"), 4, "then each process is killed");
+
+	t_run(&r, "explain --db h.db");
+	snprintf(want, sizeof(want), " for process %d (cxxpool-g), at cxxpool.cpp:%d in ProcessPool::~ProcessPool.\n",
+		 (int)t_sql_int(db, "SELECT pid FROM processes ORDER BY fork_seq LIMIT 1 OFFSET 1"), wait_line);
+	cr_expect(strstr(r.out, want), "explain says '%s':\n%s%s", want, r.out, r.err);
+	snprintf(want, sizeof(want), "for EOF on pipe 1, at cxxpool.cpp:%d in ProcessPool::work.\n", read_line);
+	cr_expect(strstr(r.out, want), "explain says '%s':\n%s", want, r.out);
+	snprintf(want, sizeof(want), "their own pipes (2, 3), all at cxxpool.cpp:%d in ProcessPool::work, whose", read_line);
+	cr_expect(strstr(r.out, want), "explain says '%s':\n%s", want, r.out);
+	t_run(&r, "explain --db h.db --json");
+	snprintf(want, sizeof(want), "\"at\": \"cxxpool.cpp:%d in ProcessPool::~ProcessPool\"", wait_line);
+	cr_expect(strstr(r.out, want), "explain --json has %s:\n%s", want, r.out);
+
+	cr_assert_eq(t_run(&r, "render --db h.db --at hang --format dot -o -"), 0, "%s", r.err);
+	snprintf(want, sizeof(want), "at cxxpool.cpp:%d in ProcessPool::work", read_line);
+	cr_expect(strstr(r.out, want), "the picture has '%s'", want);
+}

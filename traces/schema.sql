@@ -277,7 +277,9 @@ CREATE INDEX IF NOT EXISTS io_chunks_by_run ON io_chunks (run_id);
 
 -- record --stacks: the calling thread's user-space stack at each pipe,
 -- socketpair, fork, dup, close of a pipe end and exec (not at reads or
--- writes), unwound with libdwfl while the thread was stopped in the call.
+-- writes), unwound with libdwfl while the thread was stopped in the call;
+-- and at a deadlock the stack each thread blocks in (its hang event),
+-- unwound at an interrupt just before the kill.
 -- Each distinct stack is one row, keyed by a hash of its frames' modules
 -- and module offsets (so the same code path in every process of the run is
 -- one row, wherever ASLR loaded it); an event names its stack in

@@ -425,6 +425,11 @@ static Agnode_t *viz_process(Agraph_t *g, Agraph_t *panel, const struct viz_mode
 			viz_buf_printf(&lbl.s, &lbl.len, &lbl.cap, "<BR/>");
 			viz_label_append(&lbl.s, &lbl.len, &lbl.cap, fill + strlen(" · "), 32);
 		}
+		if (p->where[0]) {
+			/* record --stacks: the line of the program's the call was made from. */
+			viz_buf_printf(&lbl.s, &lbl.len, &lbl.cap, "<BR/>at ");
+			viz_label_append_head(&lbl.s, &lbl.len, &lbl.cap, p->where, 48);
+		}
 		viz_buf_printf(&lbl.s, &lbl.len, &lbl.cap, "</FONT>");
 	}
 	if (p->nthreads) {

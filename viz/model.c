@@ -347,6 +347,39 @@ static int viz_load_blockers(struct store *st, struct viz_model *m)
 }
 
 /*
+ * record --stacks: where a hang event's call was made, from the columns
+ * col.. (file, line, function, module, module_offset) of its own frame:
+ * "cxxpool.cpp:66 in ProcessPool::work", without line info "ProcessPool::work
+ * in cxxpool+0x1b2c", as explain words it. Nothing when the columns are NULL.
+ */
+static void viz_one_where(struct viz_proc *p, sqlite3_stmt *s, int col)
+{
+	const char *file, *module, *slash;
+	char function[128], text[384];
+	size_t n;
+
+	if (sqlite3_column_count(s) <= col + 4 || sqlite3_column_type(s, col + 4) == SQLITE_NULL)
+		return;
+	file = viz_col_text(s, col);
+	module = viz_col_text(s, col + 3);
+	snprintf(function, sizeof(function), "%s", viz_col_text(s, col + 2));
+	function_short_name(function);
+	if (file[0] && sqlite3_column_int(s, col + 1) > 0) {
+		slash = strrchr(file, '/');
+		snprintf(text, sizeof(text), "%s:%d%s%s", slash ? slash + 1 : file, sqlite3_column_int(s, col + 1),
+			 function[0] ? " in " : "", function);
+	} else {
+		slash = strrchr(module, '/');
+		snprintf(text, sizeof(text), "%s%s%s+0x%llx", function, function[0] ? " in " : "", slash ? slash + 1 : module,
+			 (unsigned long long)sqlite3_column_int64(s, col + 4));
+	}
+	/* The label cuts it to its width anyway (viz_label_append). */
+	n = strnlen(text, sizeof(p->where) - 1);
+	memcpy(p->where, text, n);
+	p->where[n] = '\0';
+}
+
+/*
  * "blocked in read(fd 0) on pipe 1, 0 of 65536 bytes queued", from a hang or
  * blocked event's row (pid, fd, pipe_id, inode, other_pid, detail, result, arg).
  */
@@ -402,6 +435,7 @@ static void viz_one_hang(struct viz_model *m, sqlite3_stmt *s)
 		snprintf(text, sizeof(text), "%s(pid %d)", name, other);
 	if (!tid) {
 		memcpy(p->blocked, text, sizeof(p->blocked));
+		viz_one_where(p, s, 8);
 	} else {
 		/* One line per thread, the call only: how full its pipe is shows on the pipe. */
 		size_t used = strlen(p->threads);
@@ -463,10 +497,16 @@ static int viz_load_hang(struct store *st, struct viz_model *m, int max, int kee
 		return -EIO;
 	if (first < 0 || m->seq < first)
 		return 0;
-	/* The hang events through their index (schema 7): SQLite would read the run's events for them. */
-	rc = viz_each_row(st, store_preparef(st, "SELECT pid, fd, pipe_id, inode, other_pid, detail, result, arg FROM %s"
-						 "  WHERE run_id = ?1 AND kind = 'hang' ORDER BY seq",
-						 m->schema >= 7 ? "event_rows INDEXED BY event_rows_hangs" : "events"),
+	/* The hang events through their index (schema 7): SQLite would read the run's events for them.
+	 * With stacks (schema 12), each one's own frame: where its call was made. */
+	rc = viz_each_row(st, store_preparef(st, "SELECT h.pid, h.fd, h.pipe_id, h.inode, h.other_pid, h.detail, h.result, h.arg%s"
+						 " FROM %s%s WHERE h.run_id = ?1 AND h.kind = 'hang' ORDER BY h.seq",
+						 m->schema >= 12 ? ", f.file, f.line, f.function, f.module, f.module_offset" : "",
+						 m->schema >= 7 ? "event_rows h INDEXED BY event_rows_hangs" : "events h",
+						 m->schema >= 12 ? " LEFT JOIN event_stacks e ON e.run_id = h.run_id AND e.seq = h.seq"
+								   " LEFT JOIN stacks k ON k.run_id = e.run_id AND k.stack_id = e.stack_id"
+								   " LEFT JOIN stack_frames f ON f.run_id = k.run_id AND f.stack_id = k.stack_id"
+								   "  AND f.frame = coalesce(k.own_frame, 0)" : ""),
 			  m, viz_one_hang);
 	if (rc < 0)
 		return rc;

@@ -28,6 +28,7 @@ struct viz_proc {
 	char program[48];  /* a recorded process: its program's name ("" in pool runs) */
 	char status[48];   /* "exited 0", "killed by signal 9", or "" while alive */
 	char blocked[96];  /* found blocked at the moment: what in, how full the pipe ("" if nothing) */
+	char where[64];    /* record --stacks: the program's own frame its blocked call was made from, "cxxpool.cpp:66 in work" ("" if none) */
 	/* Its other threads found blocked (a hang names them, "tid=N"): "thread N: call" lines, '\n' after each. */
 	char threads[192];
 	int nthreads;      /* how many, also those that did not fit */

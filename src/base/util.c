@@ -252,3 +252,23 @@ size_t text_safe(char *buf, size_t len, const char *t)
 		buf[used < len ? used : len - 1] = '\0';
 	return used;
 }
+
+char *function_short_name(char *f)
+{
+	size_t n = strlen(f);
+	int depth = 0;
+
+	if (n > 6 && !strcmp(f + n - 6, " const"))
+		f[n -= 6] = '\0';
+	if (!n || f[n - 1] != ')')
+		return f;
+	for (size_t i = n; i-- > 0;) {
+		depth += f[i] == ')' ? 1 : f[i] == '(' ? -1 : 0;
+		if (!depth) {
+			if (i > 0)
+				f[i] = '\0';
+			break;
+		}
+	}
+	return f;
+}

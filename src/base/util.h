@@ -91,4 +91,11 @@ void stop_signal_set(sigset_t *set);
 /* Sleeps for ms milliseconds; a signal ends the sleep early so callers can react. */
 void sleep_ms(long ms);
 
+/*
+ * A demangled function name cut to its name, in place: its parameter list
+ * and a trailing " const" go ("ProcessPool::work() const" ->
+ * "ProcessPool::work"); "operator()" keeps its own pair. Returns f.
+ */
+char *function_short_name(char *f);
+
 #endif

@@ -933,29 +933,7 @@ static char *explain_basename(const unsigned char *t)
 /* A demangled name without its parameter list (and a trailing const): ProcessPool::ProcessPool. */
 static char *explain_function(const unsigned char *t)
 {
-	char *f;
-	size_t n;
-
-	if (!t)
-		return NULL;
-	f = xstrdup((const char *)t);
-	n = strlen(f);
-	if (n > 6 && !strcmp(f + n - 6, " const"))
-		f[n -= 6] = '\0';
-	if (n && f[n - 1] == ')') {
-		int depth = 0;
-
-		for (size_t i = n; i-- > 0;) {
-			depth += f[i] == ')' ? 1 : f[i] == '(' ? -1 : 0;
-			if (!depth) {
-				/* "operator()" keeps its own pair. */
-				if (i > 0)
-					f[i] = '\0';
-				break;
-			}
-		}
-	}
-	return f;
+	return t ? function_short_name(xstrdup((const char *)t)) : NULL;
 }
 
 /*

@@ -353,6 +353,20 @@ static size_t explain_hang_holders(const struct explain *x, const struct explain
 	return n;
 }
 
+static void sb_where(struct sbuf *b, const struct explain_where *w);
+static bool explain_same_where(const struct explain_where *a, const struct explain_where *b);
+
+/* record --stacks: ", at cxxpool.cpp:66 in ProcessPool::work", where h's thread was blocked; nothing without a stack. */
+static void explain_say_at(const struct explain *x, const struct explain_hang *h, struct sbuf *b)
+{
+	const struct explain_where *w = explain_where_at(x, h->seq);
+
+	if (w) {
+		sb_printf(b, ", at ");
+		sb_where(b, w);
+	}
+}
+
 static void explain_say_cycle(const struct explain *x, FILE *out, struct sbuf *b)
 {
 	size_t n = x->ncycle, maxh = 1;
@@ -392,6 +406,7 @@ static void explain_say_cycle(const struct explain *x, FILE *out, struct sbuf *b
 			explain_name(x, next->pid, b);
 			if (h->other_pid <= 0)
 				sb_printf(b, " among them");
+			explain_say_at(x, h, b);
 			sb_printf(b, ".");
 			explain_sentence(out, b, "  ");
 			i++;
@@ -406,6 +421,7 @@ static void explain_say_cycle(const struct explain *x, FILE *out, struct sbuf *b
 		}
 		/* Only leaked ends keep it waiting: no data will come, it waits for the EOF they hold back. */
 		explain_say_wait(x, h, b, nh && leaked == nh);
+		explain_say_at(x, h, b);
 		sb_printf(b, ".");
 		explain_sentence(out, b, "  ");
 		if (h->end == 's')
@@ -432,6 +448,9 @@ static void explain_say_cycle(const struct explain *x, FILE *out, struct sbuf *b
 			const struct explain_proc *after = &x->procs[x->cycle[(i + 2) % n]];
 			size_t alike = 0, held = 0, npipes = 0;
 			int *pipes = xmalloc(nh * sizeof(int));
+			/* --stacks: the place they all block in, when it is one. */
+			const struct explain_where *where = NULL;
+			bool one_where = true;
 
 			for (size_t k = 0; k < nh; k++) {
 				const struct explain_proc *q = explain_proc_find(x, pids[k]);
@@ -439,15 +458,25 @@ static void explain_say_cycle(const struct explain *x, FILE *out, struct sbuf *b
 
 				if (qh && !qh->child_wait && qh->end == 'r' && qh->pipe_id >= 0) {
 					alike++;
+					const struct explain_where *w = explain_where_at(x, qh->seq);
+
 					pipes[npipes++] = (int)qh->pipe_id;
 					held += explain_waits_for(x, qh, after);
+					if (!w || (where && !explain_same_where(where, w)))
+						one_where = false;
+					where = w;
 				}
 			}
 			if (alike == nh) {
 				qsort(pipes, npipes, sizeof(int), explain_cmp_int);
 				sb_printf(b, ". They wait for EOF on their own pipes (");
 				sb_ranges(b, pipes, npipes);
-				sb_printf(b, "), whose write ends ");
+				sb_printf(b, ")");
+				if (one_where && where) {
+					sb_printf(b, ", all at ");
+					sb_where(b, where);
+				}
+				sb_printf(b, ", whose write ends ");
 				if (held < alike)
 					sb_printf(b, "(%zu of them) ", held);
 				explain_name(x, after->pid, b);
@@ -503,11 +532,14 @@ static void explain_say_threads(const struct explain *x, int pid, FILE *out, str
 		else
 			sb_printf(b, "the main thread");
 		if (h->joins) {
-			sb_printf(b, " waits in pthread_join for thread %d.", h->joins);
+			sb_printf(b, " waits in pthread_join for thread %d", h->joins);
+			explain_say_at(x, h, b);
+			sb_printf(b, ".");
 			explain_sentence(out, b, "  ");
 			continue;
 		}
 		explain_say_wait(x, h, b, true);
+		explain_say_at(x, h, b);
 		fds = xmalloc((h->nholders + 1) * sizeof(int));
 		for (size_t k = h->holder0; k < h->holder0 + h->nholders; k++)
 			if (x->holders[k].pid == pid)
@@ -941,6 +973,8 @@ int explain_print_json(const struct explain *x, FILE *out)
 		json_int(out, h->child_wait ? -1 : h->queued);
 		fputs(", \"capacity\": ", out);
 		json_int(out, h->child_wait ? -1 : h->capacity);
+		fputs(", \"at\": ", out);
+		json_where(out, explain_where_at(x, h->seq));
 		fprintf(out, ", \"next\": %d, \"holders\": [", x->procs[x->cycle[(i + 1) % x->ncycle]].pid);
 		for (size_t k = h->holder0, first = 1; k < h->holder0 + h->nholders; k++)
 			if (x->holders[k].pid != h->pid) {

@@ -1767,13 +1767,45 @@ static void tracer_holder(void *ctx, uint64_t inode, pid_t pid, int fd)
 			ingest_hang_holder(session_ingest(b->t->ss), b->list[i].seq, b->list[i].pid, inode, pid, fd);
 }
 
+/* A thread found blocked at the deadlock, by its hang event. */
+struct tracer_hung {
+	uint64_t seq;
+	pid_t tgid, tid;
+};
+
 /*
- * Every process of the program blocked on a pipe or in a wait, twice 20 ms
- * apart, none scheduled and nothing recorded in between: a deadlock. Its
- * evidence is recorded (what each waits in, and who holds the other end of
- * each pipe a process is blocked on: the wait_for view's edges), then the
- * program is killed.
+ * --stacks: the stack each thread blocks in, for its hang event, just
+ * before the program is killed. A thread blocked in the kernel is in no
+ * stop of ours, so each one is interrupted (PTRACE_INTERRUPT) and unwound
+ * at that stop, where its registers are those of its call. It is left
+ * stopped: the kill that follows ends it from there. Not for a program
+ * attached to and let go: the interrupt would end its call early (the
+ * kernel restarts it, but an attached task also stops at that exit, which
+ * the loop would take for the call's end), so its run has no such stacks.
+ * A thread that does not stop within 100 ms (it cannot be: nothing moves)
+ * keeps its hang event without a stack; one that ended meanwhile is handed
+ * to the loop's own handling of ends.
  */
+static void tracer_hang_stacks(struct tracer *t, const struct tracer_hung *hung, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t until = now_ns() + 100 * 1000000ULL;
+		int status = 0;
+		pid_t got = 0;
+
+		if (ptrace(PTRACE_INTERRUPT, hung[i].tid, 0, 0) < 0)
+			continue;
+		while ((got = waitpid(hung[i].tid, &status, __WALL | WNOHANG)) == 0 && now_ns() < until)
+			sleep_ms(1);
+		if (got != hung[i].tid)
+			continue;
+		if (WIFSTOPPED(status))
+			stacks_link(t->stacks, hung[i].seq, stacks_capture(t->stacks, hung[i].tgid, hung[i].tid));
+		else
+			tracer_ended(t, hung[i].tid, status);
+	}
+}
+
 /*
  * A hang or blocked event with p's evidence. Its text may outgrow a record's
  * (poll's fds, up to POLLWAIT_MAX of them): then it is kept whole aside.
@@ -1840,6 +1872,13 @@ static bool tracer_timer_wakes(struct tracer *t, const struct hang_proc *p, size
 	return wakes;
 }
 
+/*
+ * Every process of the program blocked on a pipe or in a wait, twice 20 ms
+ * apart, none scheduled and nothing recorded in between: a deadlock. Its
+ * evidence is recorded (what each waits in, and who holds the other end of
+ * each pipe a process is blocked on: the wait_for view's edges), then the
+ * program is killed.
+ */
 static void tracer_check_hang(struct tracer *t)
 {
 	struct hang_proc *a = NULL, *b = NULL;
@@ -1893,7 +1932,9 @@ static void tracer_check_hang(struct tracer *t)
 			struct hang_wants wants = { write_of, 0, read_of, 0, sock_of, 0 };
 			/* One entry per live process, a live thread's, for the walk of its fd table. */
 			struct hang_proc *leaders = xcalloc((size_t)nb, sizeof(*leaders));
-			size_t nleaders = 0;
+			struct tracer_hung *hung = xcalloc((size_t)nb, sizeof(*hung));
+			size_t nleaders = 0, nhung = 0;
+			bool let_go = t->attached && !t->cfg->kill_on_deadlock;
 
 			for (ssize_t i = 0; i < nb; i++) {
 				struct hang_fdwait one = { b[i].fd, b[i].wait, b[i].inode };
@@ -1905,6 +1946,7 @@ static void tracer_check_hang(struct tracer *t)
 				if (tracer_leader_gone(&b[i], b, (size_t)nb))
 					continue;
 				tracer_evidence(t, EV_HANG, &b[i]);
+				hung[nhung++] = (struct tracer_hung){ t->seq, b[i].pid, b[i].tid };
 				for (int j = 0; j < nw; j++) {
 					uint64_t inode = w[j].inode;
 
@@ -1923,6 +1965,9 @@ static void tracer_check_hang(struct tracer *t)
 			qsort(read_of, wants.nread, sizeof(*read_of), tracer_cmp_u64);
 			qsort(sock_of, wants.nsock, sizeof(*sock_of), tracer_cmp_u64);
 			hang_holders(HANG_FDS_PIDFD, leaders, nleaders, &wants, tracer_holder, &blocked);
+			if (t->stacks && !let_go)
+				tracer_hang_stacks(t, hung, nhung);
+			free(hung);
 			free(leaders);
 			free(blocked.list);
 			free(write_of);
@@ -1934,7 +1979,7 @@ static void tracer_check_hang(struct tracer *t)
 				session_mark_incomplete(t->ss, "the deadlock was found without the fds of processes pooltrace"
 							       " may not read, which might hold the program's pipes");
 			/* Someone else's program, attached to: recorded, and left as it is. */
-			if (t->attached && !t->cfg->kill_on_deadlock)
+			if (let_go)
 				t->detach_now = true;
 			else
 				tracer_kill_all(t);
