@@ -25,6 +25,7 @@
 #include "pool/capture.h"
 #include "core/evlog.h"
 #include "pool/guard.h"
+#include "procfs/deadlock.h"
 #include "procfs/hang.h"
 #include "core/ingest.h"
 #include "pool/pin.h"
@@ -251,52 +252,23 @@ static void supervisor_kill_all(struct supervisor *sv)
 	hang_procs_free(procs, n);
 }
 
-struct supervisor_blocked {
-	uint64_t inode;
-	uint64_t seq;
-	pid_t pid;
-	bool pinned; /* first of its inode only: a copy of the other end is held */
-};
-
-struct supervisor_holder_ctx {
-	struct supervisor *sv;
-	struct supervisor_blocked *blocked;
-	size_t n;
-};
-
-static int supervisor_cmp_blocked(const void *a, const void *b)
+/* deadlock_record's callbacks: the pool's hang events, and a copy of one waking end per pipe. */
+static uint64_t supervisor_hang_event(void *ctx, const struct hang_proc *p)
 {
-	uint64_t x = ((const struct supervisor_blocked *)a)->inode;
-	uint64_t y = ((const struct supervisor_blocked *)b)->inode;
+	struct evlog_record r;
 
-	return (x > y) - (x < y);
+	memset(&r, 0, sizeof(r));
+	r.kind = EV_HANG;
+	r.pid = p->pid;
+	hang_evidence(p, &r);
+	return supervisor_record(ctx, &r);
 }
 
-static int supervisor_cmp_u64(const void *a, const void *b)
+static bool supervisor_pin(void *ctx, pid_t pid, int fd)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	struct supervisor *sv = ctx;
 
-	return (x > y) - (x < y);
-}
-
-static void supervisor_holder(void *ctx, uint64_t inode, pid_t pid, int fd)
-{
-	struct supervisor_holder_ctx *c = ctx;
-	struct supervisor_blocked key = { .inode = inode }, *b;
-
-	b = bsearch(&key, c->blocked, c->n, sizeof(key), supervisor_cmp_blocked);
-	if (!b)
-		return;
-	while (b > c->blocked && b[-1].inode == inode)
-		b--;
-	/* One copy of the end that could wake it (a write end for a reader, a
-	 * read end for a writer) per pipe, held until the pool is
-	 * reaped: whoever dies first, that reader gets no EOF and that writer
-	 * no EPIPE (see pin.c). */
-	if (!b->pinned && pin_fd(&c->sv->pins, pid, fd) == 0)
-		b->pinned = true;
-	for (; b < c->blocked + c->n && b->inode == inode; b++)
-		ingest_hang_holder(session_ingest(c->sv->ss), b->seq, b->pid, inode, pid, fd);
+	return pin_fd(&sv->pins, pid, fd) == 0;
 }
 
 /*
@@ -307,41 +279,10 @@ static void supervisor_holder(void *ctx, uint64_t inode, pid_t pid, int fd)
  */
 static void supervisor_record_hang(struct supervisor *sv, const struct hang_proc *procs, size_t n)
 {
-	struct supervisor_blocked *blocked = xcalloc(n, sizeof(*blocked));
-	/* Pipes a process waits to read (their write ends can wake it) and to write to (their read ends). */
-	uint64_t *write_of = xcalloc(n, sizeof(*write_of)), *read_of = xcalloc(n, sizeof(*read_of));
-	struct supervisor_holder_ctx ctx = { sv, blocked, 0 };
-	size_t nwrite = 0, nread = 0;
-	struct evlog_record r;
+	const struct deadlock_sink sink = { .ctx = sv, .ingest = sv->ss ? session_ingest(sv->ss) : NULL,
+					    .hang = supervisor_hang_event, .pin = supervisor_pin };
 
-	for (size_t i = 0; i < n; i++) {
-		const struct hang_proc *p = &procs[i];
-		uint64_t seq;
-
-		memset(&r, 0, sizeof(r));
-		r.kind = EV_HANG;
-		r.pid = p->pid;
-		hang_evidence(p, &r);
-		seq = supervisor_record(sv, &r);
-		if (seq && (r.has & HAS_INODE)) {
-			blocked[ctx.n++] = (struct supervisor_blocked){ p->inode, seq, p->pid, false };
-			if (p->wait == HANG_PIPE_READ)
-				write_of[nwrite++] = p->inode;
-			else
-				read_of[nread++] = p->inode;
-		}
-	}
-	if (sv->ss && ctx.n) {
-		qsort(blocked, ctx.n, sizeof(*blocked), supervisor_cmp_blocked);
-		qsort(write_of, nwrite, sizeof(*write_of), supervisor_cmp_u64);
-		qsort(read_of, nread, sizeof(*read_of), supervisor_cmp_u64);
-		struct hang_wants wants = { .write_of = write_of, .nwrite = nwrite, .read_of = read_of, .nread = nread };
-
-		hang_holders(HANG_FDS_PIDFD, procs, n, &wants, supervisor_holder, &ctx);
-	}
-	free(blocked);
-	free(write_of);
-	free(read_of);
+	deadlock_record(procs, n, &sink);
 }
 
 /*
@@ -366,39 +307,43 @@ static void supervisor_note_blocked(struct supervisor *sv, const struct hang_pro
 	}
 }
 
-/*
- * Looks for a deadlock with two scans of the pool ~20 ms apart: every process
- * blocked both times, none of them scheduled in between, and (when tracing)
- * no event recorded in between. Returns true and handles it if found.
- */
+/* The deadlock check's view of the pool: its process group, and the event log's head. */
+static ssize_t supervisor_scan(void *ctx, struct hang_proc **out)
+{
+	return hang_scan(((struct supervisor *)ctx)->pool_pid, out);
+}
+
+static uint64_t supervisor_progress(void *ctx)
+{
+	struct supervisor *sv = ctx;
+
+	return sv->cfg->trace ? evlog_head(sv->log) : 0;
+}
+
+static void supervisor_not_stuck(void *ctx, const struct hang_proc *p, size_t n)
+{
+	supervisor_note_blocked(ctx, p, n);
+}
+
+/* Looks for a deadlock (deadlock_check: two scans of the pool ~20 ms apart). Returns true and handles it if found. */
 static bool supervisor_check_hang(struct supervisor *sv)
 {
-	struct hang_proc *a = NULL, *b = NULL;
-	uint64_t head = sv->cfg->trace ? evlog_head(sv->log) : 0;
-	ssize_t na, nb = 0;
-	bool hung = false;
+	const struct deadlock_probe probe = { .ctx = sv, .scan = supervisor_scan, .progress = supervisor_progress,
+					      .not_stuck = supervisor_not_stuck };
+	struct hang_proc *b;
+	ssize_t nb = deadlock_check(&probe, &b);
 
-	na = hang_scan(sv->pool_pid, &a);
-	if (na > 0 && !hang_all_blocked(a, (size_t)na))
-		supervisor_note_blocked(sv, a, (size_t)na);
-	if (na > 0 && hang_all_blocked(a, (size_t)na)) {
-		sleep_ms(20);
-		nb = hang_scan(sv->pool_pid, &b);
-		hung = nb > 0 && hang_same(a, (size_t)na, b, (size_t)nb) &&
-		       (!sv->cfg->trace || evlog_head(sv->log) == head);
-		if (hung) {
-			sv->t_detect = now_ns();
-			supervisor_set_outcome(sv, "deadlock");
-			if (supervisor_drain(sv) < 0)
-				error("could not store all of the hang evidence");
-			supervisor_record_hang(sv, b, (size_t)nb);
-			sv->t_evidence = now_ns();
-			supervisor_kill_all(sv);
-		}
-	}
-	hang_procs_free(a, na);
+	if (nb <= 0)
+		return false;
+	sv->t_detect = now_ns();
+	supervisor_set_outcome(sv, "deadlock");
+	if (supervisor_drain(sv) < 0)
+		error("could not store all of the hang evidence");
+	supervisor_record_hang(sv, b, (size_t)nb);
+	sv->t_evidence = now_ns();
+	supervisor_kill_all(sv);
 	hang_procs_free(b, nb);
-	return hung;
+	return true;
 }
 
 static pid_t supervisor_spawn(struct supervisor *sv, const sigset_t *old_mask)

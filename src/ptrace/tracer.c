@@ -39,6 +39,7 @@
 #include "ptrace/tracer.h"
 
 #include "core/evlog.h"
+#include "procfs/deadlock.h"
 #include "procfs/hang.h"
 #include "procfs/proctree.h"
 #include "procfs/wake.h"
@@ -1708,65 +1709,6 @@ static size_t tracer_threads(struct tracer *t, struct hang_task **out)
 	return n;
 }
 
-/*
- * A zombie thread-group leader whose other threads still run (it called
- * pthread_exit): its process is not a zombie, the other threads say what it
- * is blocked in.
- */
-static bool tracer_leader_gone(const struct hang_proc *p, const struct hang_proc *all, size_t n)
-{
-	if (p->wait != HANG_ZOMBIE || p->tid != p->pid)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (all[i].pid == p->pid && all[i].tid != p->tid)
-			return true;
-	return false;
-}
-
-/*
- * Whether p is the thread through which its process's fd table is read for
- * the holders of the pipes: the main thread, unless it has exited
- * (pthread_exit) and shows no fds any more; then the first live other one.
- */
-static bool tracer_reads_fds(const struct hang_proc *p, const struct hang_proc *all, size_t n)
-{
-	if (p->wait == HANG_ZOMBIE)
-		return false;
-	if (p->tid == p->pid)
-		return true;
-	for (size_t i = 0; i < n; i++)
-		if (all[i].pid == p->pid && all[i].wait != HANG_ZOMBIE && (all[i].tid == p->pid || &all[i] < p))
-			return false;
-	return true;
-}
-
-/* A blocked reader: its hang event's seq, and the pipe it waits on. */
-struct tracer_blocked {
-	struct tracer *t;
-	struct {
-		uint64_t seq, inode;
-		pid_t pid;
-	} *list;
-	size_t n;
-};
-
-static int tracer_cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* hang_holders' callback: one hang_holders row per process blocked on that pipe. */
-static void tracer_holder(void *ctx, uint64_t inode, pid_t pid, int fd)
-{
-	struct tracer_blocked *b = ctx;
-
-	for (size_t i = 0; i < b->n; i++)
-		if (b->list[i].inode == inode)
-			ingest_hang_holder(session_ingest(b->t->ss), b->list[i].seq, b->list[i].pid, inode, pid, fd);
-}
-
 /* A thread found blocked at the deadlock, by its hang event. */
 struct tracer_hung {
 	uint64_t seq;
@@ -1872,122 +1814,117 @@ static bool tracer_timer_wakes(struct tracer *t, const struct hang_proc *p, size
 	return wakes;
 }
 
+/* The deadlock check's view of the program (deadlock_check): its live threads, and what else may wake them. */
+struct tracer_probe {
+	struct tracer *t;
+	struct hang_task *tasks;
+	size_t ntasks;
+	size_t unread;             /* processes outside whose fds could not be read (hang_outside_holders) */
+	struct tracer_hung *hung;  /* the hang events recorded, for --stacks */
+	size_t nhung;
+};
+
+static ssize_t tracer_probe_scan(void *ctx, struct hang_proc **out)
+{
+	struct tracer_probe *pr = ctx;
+	ssize_t n = hang_scan_tasks(pr->tasks, pr->ntasks, out);
+
+	if (n > 0)
+		hang_outside(*out, (size_t)n, tracer_inside, pr->t);
+	return n;
+}
+
+static bool tracer_probe_can_move(void *ctx, struct hang_proc *p, size_t n)
+{
+	struct tracer_probe *pr = ctx;
+
+	/* Only now the walk of every process: a pipe of the program's that one
+	 * outside also holds (reopened through /proc, or handed over) may be
+	 * written by it. */
+	pr->unread = hang_outside_holders(p, n, tracer_in_program, pr->t);
+	if (!hang_all_blocked(p, n))
+		return true;
+	/* A timer whose signal the program catches may yet run a handler that writes or closes. */
+	return tracer_timer_wakes(pr->t, p, n);
+}
+
+static uint64_t tracer_probe_progress(void *ctx)
+{
+	return ((struct tracer_probe *)ctx)->t->seq;
+}
+
+/* No deadlock: note who is found blocked on a pipe, once each (see supervisor.c). */
+static void tracer_probe_not_stuck(void *ctx, const struct hang_proc *p, size_t n)
+{
+	struct tracer *t = ((struct tracer_probe *)ctx)->t;
+
+	for (size_t i = 0; i < n; i++)
+		if (hang_seen_first(&t->seen, &p[i]))
+			tracer_evidence(t, EV_BLOCKED, &p[i]);
+}
+
+static uint64_t tracer_sink_hang(void *ctx, const struct hang_proc *p)
+{
+	struct tracer_probe *pr = ctx;
+
+	tracer_evidence(pr->t, EV_HANG, p);
+	pr->hung[pr->nhung++] = (struct tracer_hung){ pr->t->seq, p->pid, p->tid };
+	return pr->t->seq;
+}
+
+static uint64_t tracer_sink_sock_peer(void *ctx, uint64_t inode)
+{
+	return tracer_sock_peer(((struct tracer_probe *)ctx)->t, inode);
+}
+
 /*
  * Every process of the program blocked on a pipe or in a wait, twice 20 ms
- * apart, none scheduled and nothing recorded in between: a deadlock. Its
- * evidence is recorded (what each waits in, and who holds the other end of
- * each pipe a process is blocked on: the wait_for view's edges), then the
- * program is killed.
+ * apart, none scheduled and nothing recorded in between: a deadlock
+ * (deadlock_check). Its evidence is recorded (deadlock_record: what each
+ * waits in, and who holds the other end of each pipe a process is blocked
+ * on: the wait_for view's edges), then the program is killed, or, attached,
+ * let go.
  */
 static void tracer_check_hang(struct tracer *t)
 {
-	struct hang_proc *a = NULL, *b = NULL;
-	uint64_t seq = t->seq;
-	struct hang_task *tasks;
-	size_t n = tracer_threads(t, &tasks), unread = 0;
-	ssize_t na, nb = 0;
-	bool stuck;
+	struct tracer_probe pr = { .t = t };
+	const struct deadlock_probe probe = { .ctx = &pr, .scan = tracer_probe_scan, .can_move = tracer_probe_can_move,
+					      .progress = tracer_probe_progress, .not_stuck = tracer_probe_not_stuck };
+	const struct deadlock_sink sink = { .ctx = &pr, .ingest = session_ingest(t->ss), .hang = tracer_sink_hang,
+					    .sock_peer = tracer_sink_sock_peer };
+	bool let_go = t->attached && !t->cfg->kill_on_deadlock;
+	struct hang_proc *b;
+	ssize_t nb;
 
-	na = hang_scan_tasks(tasks, n, &a);
-	if (na > 0)
-		hang_outside(a, (size_t)na, tracer_inside, t);
-	/* Only then the walk of every process: a pipe of the program's that one
-	 * outside also holds (reopened through /proc, or handed over) may be
-	 * written by it. */
-	if (na > 0 && hang_all_blocked(a, (size_t)na))
-		unread = hang_outside_holders(a, (size_t)na, tracer_in_program, t);
-	/* A timer whose signal the program catches may yet run a handler that writes or closes. */
-	stuck = na > 0 && hang_all_blocked(a, (size_t)na) && !tracer_timer_wakes(t, a, (size_t)na);
-	if (na > 0 && !stuck)
-		/* No deadlock: note who is found blocked on a pipe, once each (see supervisor.c). */
-		for (ssize_t i = 0; i < na; i++)
-			if (hang_seen_first(&t->seen, &a[i]))
-				tracer_evidence(t, EV_BLOCKED, &a[i]);
-	if (stuck) {
-		sleep_ms(20);
-		nb = hang_scan_tasks(tasks, n, &b);
-		if (nb > 0)
-			hang_outside(b, (size_t)nb, tracer_inside, t);
-		if (nb > 0 && hang_same(a, (size_t)na, b, (size_t)nb) && t->seq == seq) {
-			size_t nwaits = 0;
+	pr.ntasks = tracer_threads(t, &pr.tasks);
+	nb = deadlock_check(&probe, &b);
+	if (nb > 0) {
+		/* Each table read again, through a live thread: a pipe held by an fd no traced
+		 * call made is held at the hang too, in the holds as in the evidence. */
+		for (ssize_t i = 0; i < nb; i++) {
+			struct tracer_task *k = tracer_task(t, b[i].tid, false);
 
-			/* Each table read again, through a live thread: a pipe held by an fd no traced
-			 * call made is held at the hang too, in the holds as in the evidence. */
-			for (ssize_t i = 0; i < nb; i++) {
-				struct tracer_task *k = tracer_task(t, b[i].tid, false);
-
-				if (k && tracer_reads_fds(&b[i], b, (size_t)nb))
-					tracer_reread(t, k, NULL, 0);
-			}
-
-			/* One wait per thread on a pipe or socket, one per fd for a thread in poll. */
-			for (ssize_t i = 0; i < nb; i++)
-				nwaits += b[i].wait == HANG_POLL ? (size_t)b[i].npolled : 1;
-
-			struct tracer_blocked blocked = { t, xcalloc(nwaits, sizeof(*blocked.list)), 0 };
-			/* Pipes a process waits to read (their write ends can wake it), to write to
-			 * (their read ends), and socketpair ends whose peer it waits on (any fd of the peer). */
-			uint64_t *write_of = xcalloc(nwaits, sizeof(*write_of)), *read_of = xcalloc(nwaits, sizeof(*read_of));
-			uint64_t *sock_of = xcalloc(nwaits, sizeof(*sock_of));
-			struct hang_wants wants = { write_of, 0, read_of, 0, sock_of, 0 };
-			/* One entry per live process, a live thread's, for the walk of its fd table. */
-			struct hang_proc *leaders = xcalloc((size_t)nb, sizeof(*leaders));
-			struct tracer_hung *hung = xcalloc((size_t)nb, sizeof(*hung));
-			size_t nleaders = 0, nhung = 0;
-			bool let_go = t->attached && !t->cfg->kill_on_deadlock;
-
-			for (ssize_t i = 0; i < nb; i++) {
-				struct hang_fdwait one = { b[i].fd, b[i].wait, b[i].inode };
-				const struct hang_fdwait *w = b[i].wait == HANG_POLL ? b[i].polled : &one;
-				int nw = b[i].wait == HANG_POLL ? b[i].npolled : hang_on_io(&b[i]);
-
-				if (tracer_reads_fds(&b[i], b, (size_t)nb))
-					leaders[nleaders++] = b[i];
-				if (tracer_leader_gone(&b[i], b, (size_t)nb))
-					continue;
-				tracer_evidence(t, EV_HANG, &b[i]);
-				hung[nhung++] = (struct tracer_hung){ t->seq, b[i].pid, b[i].tid };
-				for (int j = 0; j < nw; j++) {
-					uint64_t inode = w[j].inode;
-
-					if (w[j].wait == HANG_PIPE_READ)
-						write_of[wants.nwrite++] = inode;
-					else if (w[j].wait == HANG_PIPE_WRITE)
-						read_of[wants.nread++] = inode;
-					else
-						sock_of[wants.nsock++] = inode = tracer_sock_peer(t, inode);
-					blocked.list[blocked.n].seq = t->seq;
-					blocked.list[blocked.n].inode = inode;
-					blocked.list[blocked.n++].pid = b[i].pid;
-				}
-			}
-			qsort(write_of, wants.nwrite, sizeof(*write_of), tracer_cmp_u64);
-			qsort(read_of, wants.nread, sizeof(*read_of), tracer_cmp_u64);
-			qsort(sock_of, wants.nsock, sizeof(*sock_of), tracer_cmp_u64);
-			hang_holders(HANG_FDS_PIDFD, leaders, nleaders, &wants, tracer_holder, &blocked);
-			if (t->stacks && !let_go)
-				tracer_hang_stacks(t, hung, nhung);
-			free(hung);
-			free(leaders);
-			free(blocked.list);
-			free(write_of);
-			free(read_of);
-			free(sock_of);
-			if (!t->outcome)
-				t->outcome = "deadlock";
-			if (unread)
-				session_mark_incomplete(t->ss, "the deadlock was found without the fds of processes pooltrace"
-							       " may not read, which might hold the program's pipes");
-			/* Someone else's program, attached to: recorded, and left as it is. */
-			if (let_go)
-				t->detach_now = true;
-			else
-				tracer_kill_all(t);
+			if (k && deadlock_reads_fds(&b[i], b, (size_t)nb))
+				tracer_reread(t, k, NULL, 0);
 		}
+		pr.hung = xcalloc((size_t)nb, sizeof(*pr.hung));
+		deadlock_record(b, (size_t)nb, &sink);
+		if (t->stacks && !let_go)
+			tracer_hang_stacks(t, pr.hung, pr.nhung);
+		free(pr.hung);
+		if (!t->outcome)
+			t->outcome = "deadlock";
+		if (pr.unread)
+			session_mark_incomplete(t->ss, "the deadlock was found without the fds of processes pooltrace"
+						       " may not read, which might hold the program's pipes");
+		/* Someone else's program, attached to: recorded, and left as it is. */
+		if (let_go)
+			t->detach_now = true;
+		else
+			tracer_kill_all(t);
+		hang_procs_free(b, nb);
 	}
-	hang_procs_free(a, na);
-	hang_procs_free(b, nb);
-	free(tasks);
+	free(pr.tasks);
 }
 
 /* ---- the run ---- */
