@@ -146,3 +146,50 @@ Test(syscalls, the_attached_tracers_decision_is_the_filters)
 			}
 	cr_expect_gt(stops, 0);
 }
+
+/*
+ * The table drives the tracer's dispatch (tracer_decoders): every x86-64
+ * call that changes an fd table or reaps has a decoder or is a read whose
+ * fds arrive (SCM_RIGHTS); every decoder is some row's; each read or write
+ * names the fd argument(s) --io looks at, and nothing else does. The
+ * index syscall_find uses gives each row back, and nothing for other numbers.
+ */
+Test(syscalls, the_table_names_each_calls_decoder_and_fd_arguments)
+{
+	bool used[SYSCALL_DEC_COUNT] = { false };
+
+	for (size_t i = 0; i < syscall_table_len; i++) {
+		const struct syscall_row *row = &syscall_table[i];
+
+		cr_expect_eq(syscall_find(row->arch, row->nr), row, "%s (%d) is found", row->name, row->nr);
+		cr_expect(row->decoder < SYSCALL_DEC_COUNT, "%s", row->name);
+		if (row->decoder < SYSCALL_DEC_COUNT)
+			used[row->decoder] = true;
+		if (row->arch == AUDIT_ARCH_X86_64 && (row->flags & SYSCALL_FD))
+			cr_expect(row->decoder != SYSCALL_DEC_NONE || (row->flags & SYSCALL_RIGHTS), "%s has a decoder",
+				  row->name);
+		if (row->flags & SYSCALL_IO) {
+			cr_expect(row->io_in >= 0 || row->io_out >= 0, "%s names its fd", row->name);
+			cr_expect(row->io_in < 6 && row->io_out < 6, "%s", row->name);
+		} else {
+			cr_expect(row->io_in < 0 && row->io_out < 0, "%s is no read or write", row->name);
+		}
+		if (row->arch == AUDIT_ARCH_I386)
+			cr_expect_eq(row->decoder, SYSCALL_DEC_NONE, "i386 %s is not decoded (blind, or a clone kept traced)",
+				     row->name);
+	}
+	for (int d = 1; d < SYSCALL_DEC_COUNT; d++)
+		cr_expect(used[d], "decoder %d is some row's", d);
+	/* Both ends of splice and sendfile, each in its place. */
+	cr_expect_eq(syscall_find(AUDIT_ARCH_X86_64, SYS_splice)->io_out, 2);
+	cr_expect_eq(syscall_find(AUDIT_ARCH_X86_64, SYS_sendfile)->io_in, 1);
+	cr_expect_eq(syscall_find(AUDIT_ARCH_X86_64, SYS_dup3)->decoder, SYSCALL_DEC_DUP2);
+	for (long nr = -2; nr < 1100; nr++) {
+		size_t rows = 0;
+
+		for (size_t i = 0; i < syscall_table_len; i++)
+			rows += syscall_table[i].arch == AUDIT_ARCH_X86_64 && syscall_table[i].nr == nr;
+		cr_expect_eq(syscall_find(AUDIT_ARCH_X86_64, nr) != NULL, rows == 1, "x86-64 %ld", nr);
+	}
+	cr_expect_null(syscall_find(AUDIT_ARCH_AARCH64, SYS_close));
+}

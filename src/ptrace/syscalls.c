@@ -14,6 +14,7 @@
 #include "ptrace/syscalls.h"
 
 #include <assert.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/sched.h>
@@ -21,55 +22,60 @@
 #include <stddef.h>
 #include <sys/syscall.h>
 
-#define X86_64(nr, flags) { AUDIT_ARCH_X86_64, SYS_##nr, #nr, flags, NULL }
-#define I386_BLIND(nr, name) { AUDIT_ARCH_I386, nr, name, SYSCALL_BLIND, "i386 (32-bit) calls, whose fds are not followed" }
+#define X86_64(nr, flags, dec) { AUDIT_ARCH_X86_64, SYS_##nr, #nr, flags, NULL, SYSCALL_DEC_##dec, -1, -1 }
+/* A read or write of --io: the fd arguments it reads from and writes to. */
+#define X86_64_IO(nr, flags, in, out) { AUDIT_ARCH_X86_64, SYS_##nr, #nr, flags, NULL, SYSCALL_DEC_NONE, in, out }
+#define I386_BLIND(nr, name) { AUDIT_ARCH_I386, nr, name, SYSCALL_BLIND, "i386 (32-bit) calls, whose fds are not followed", SYSCALL_DEC_NONE, -1, -1 }
+#define BLIND(nr, name, why) { AUDIT_ARCH_X86_64, nr, name, SYSCALL_BLIND, why, SYSCALL_DEC_NONE, -1, -1 }
 #define URING "an io_uring ring, whose operations on pipes are not followed"
 
 const struct syscall_row syscall_table[] = {
-	X86_64(pipe, SYSCALL_FD),
-	X86_64(pipe2, SYSCALL_FD),
-	X86_64(socketpair, SYSCALL_FD),
-	X86_64(close, SYSCALL_FD),
-	X86_64(close_range, SYSCALL_FD),
-	X86_64(dup, SYSCALL_FD),
-	X86_64(dup2, SYSCALL_FD),
-	X86_64(dup3, SYSCALL_FD),
-	X86_64(fcntl, SYSCALL_FD | SYSCALL_DUPFD),
+	X86_64(pipe, SYSCALL_FD, PIPE),
+	X86_64(pipe2, SYSCALL_FD, PIPE),
+	X86_64(socketpair, SYSCALL_FD, SOCKETPAIR),
+	X86_64(close, SYSCALL_FD, CLOSE),
+	X86_64(close_range, SYSCALL_FD, CLOSE_RANGE),
+	X86_64(dup, SYSCALL_FD, DUP),
+	X86_64(dup2, SYSCALL_FD, DUP2),
+	X86_64(dup3, SYSCALL_FD, DUP2),
+	X86_64(fcntl, SYSCALL_FD | SYSCALL_DUPFD, DUP),
 	/* A socketpair end's reader may see EOF. */
-	X86_64(shutdown, SYSCALL_FD),
-	X86_64(wait4, SYSCALL_FD),
-	X86_64(waitid, SYSCALL_FD),
-	X86_64(execve, SYSCALL_FD),
-	X86_64(execveat, SYSCALL_FD),
+	X86_64(shutdown, SYSCALL_FD, SHUTDOWN),
+	X86_64(wait4, SYSCALL_FD, WAIT4),
+	X86_64(waitid, SYSCALL_FD, WAITID),
+	X86_64(execve, SYSCALL_FD, EXEC),
+	X86_64(execveat, SYSCALL_FD, EXEC),
 	/* A copy of another process's fd, made with no call pooltrace follows: a pipe's is found later (tracer_reread). */
-	{ AUDIT_ARCH_X86_64, SYS_pidfd_getfd, "pidfd_getfd", SYSCALL_BLIND,
-	  "pidfd_getfd copies of other processes' fds, held only from when pooltrace next reads the table" },
+	BLIND(SYS_pidfd_getfd, "pidfd_getfd", "pidfd_getfd copies of other processes' fds, held only from when pooltrace next reads the table"),
 	/* fds may arrive in them (SCM_RIGHTS); their exit is stopped at only when they have room for them. */
-	X86_64(recvmsg, SYSCALL_FD | SYSCALL_IO),
-	X86_64(recvmmsg, SYSCALL_FD),
-	X86_64(read, SYSCALL_IO),
-	X86_64(write, SYSCALL_IO),
-	X86_64(readv, SYSCALL_IO),
-	X86_64(writev, SYSCALL_IO),
+	X86_64_IO(recvmsg, SYSCALL_FD | SYSCALL_IO | SYSCALL_RIGHTS, 0, -1),
+	X86_64(recvmmsg, SYSCALL_FD | SYSCALL_RIGHTS, RECVMMSG),
+	X86_64_IO(read, SYSCALL_IO, 0, -1),
+	X86_64_IO(write, SYSCALL_IO, -1, 0),
+	X86_64_IO(readv, SYSCALL_IO, 0, -1),
+	X86_64_IO(writev, SYSCALL_IO, -1, 0),
 	/* With offset -1 they read and write a pipe like readv and writev. */
-	X86_64(preadv2, SYSCALL_IO),
-	X86_64(pwritev2, SYSCALL_IO),
-	X86_64(splice, SYSCALL_IO),
-	X86_64(tee, SYSCALL_IO),
-	X86_64(sendfile, SYSCALL_IO),
-	X86_64(vmsplice, SYSCALL_IO),
-	X86_64(recvfrom, SYSCALL_IO),
-	X86_64(sendto, SYSCALL_IO),
-	X86_64(sendmsg, SYSCALL_IO),
+	X86_64_IO(preadv2, SYSCALL_IO, 0, -1),
+	X86_64_IO(pwritev2, SYSCALL_IO, -1, 0),
+	/* splice(fd_in, off_in, fd_out, ...), tee(fd_in, fd_out, ...), sendfile(out_fd, in_fd, ...). */
+	X86_64_IO(splice, SYSCALL_IO, 0, 2),
+	/* tee copies without consuming: only its write is an event. */
+	X86_64_IO(tee, SYSCALL_IO, -1, 1),
+	X86_64_IO(sendfile, SYSCALL_IO, 1, 0),
+	/* Its fd is a pipe's read end (a read) or write end (a write): the tracer looks. */
+	X86_64_IO(vmsplice, SYSCALL_IO | SYSCALL_IO_EITHER, 0, -1),
+	X86_64_IO(recvfrom, SYSCALL_IO, 0, -1),
+	X86_64_IO(sendto, SYSCALL_IO, -1, 0),
+	X86_64_IO(sendmsg, SYSCALL_IO, -1, 0),
 	/* Their child must stay traced: it inherits the filter, which needs a tracer. */
-	X86_64(clone, SYSCALL_UNTRACED | SYSCALL_IF_UNTRACED),
-	X86_64(clone3, SYSCALL_UNTRACED),
+	X86_64(clone, SYSCALL_UNTRACED | SYSCALL_IF_UNTRACED, NONE),
+	X86_64(clone3, SYSCALL_UNTRACED, NONE),
 	/* A handler their signal runs may write the pipe every thread waits on: not a deadlock yet. */
-	X86_64(alarm, SYSCALL_TIMER),
-	X86_64(setitimer, SYSCALL_TIMER),
-	X86_64(timer_settime, SYSCALL_TIMER),
+	X86_64(alarm, SYSCALL_TIMER, ALARM),
+	X86_64(setitimer, SYSCALL_TIMER, SETITIMER),
+	X86_64(timer_settime, SYSCALL_TIMER, TIMER_SETTIME),
 	/* A ring closes, reads and writes pipes with no call of its own. */
-	{ AUDIT_ARCH_X86_64, SYS_io_uring_setup, "io_uring_setup", SYSCALL_BLIND, URING },
+	BLIND(SYS_io_uring_setup, "io_uring_setup", URING),
 	/* i386 numbers, from the kernel's arch/x86/entry/syscalls/syscall_32.tbl. */
 	I386_BLIND(6, "close"),
 	I386_BLIND(7, "waitpid"),
@@ -90,19 +96,44 @@ const struct syscall_row syscall_table[] = {
 	I386_BLIND(372, "recvmsg"),
 	I386_BLIND(373, "shutdown"),
 	/* Their child must stay traced too (the flags are ebx, or clone_args' first word). */
-	{ AUDIT_ARCH_I386, SYSCALL_I386_CLONE, "clone", SYSCALL_UNTRACED | SYSCALL_IF_UNTRACED, NULL },
-	{ AUDIT_ARCH_I386, 435, "clone3", SYSCALL_UNTRACED, NULL },
-	{ AUDIT_ARCH_I386, 425, "io_uring_setup", SYSCALL_BLIND, URING },
+	{ AUDIT_ARCH_I386, SYSCALL_I386_CLONE, "clone", SYSCALL_UNTRACED | SYSCALL_IF_UNTRACED, NULL, SYSCALL_DEC_NONE, -1, -1 },
+	{ AUDIT_ARCH_I386, 435, "clone3", SYSCALL_UNTRACED, NULL, SYSCALL_DEC_NONE, -1, -1 },
+	{ AUDIT_ARCH_I386, 425, "io_uring_setup", SYSCALL_BLIND, URING, SYSCALL_DEC_NONE, -1, -1 },
 	I386_BLIND(436, "close_range"),
 };
 const size_t syscall_table_len = sizeof(syscall_table) / sizeof(syscall_table[0]);
 
+/*
+ * syscall_find's index: each ABI's rows by number, made at the first
+ * lookup. An attached program stops at every call, and each stop asks up
+ * to three times: a scan of the table each time was most of a stop's cost.
+ * No row's number is past SYSCALL_NR_INDEX (asserted as it is made).
+ */
+#define SYSCALL_NR_INDEX 512
+static const struct syscall_row *syscall_index[2][SYSCALL_NR_INDEX];
+static bool syscall_indexed;
+
+static void syscall_build_index(void)
+{
+	for (size_t i = 0; i < syscall_table_len; i++) {
+		const struct syscall_row *row = &syscall_table[i];
+
+		assert(row->nr >= 0 && row->nr < SYSCALL_NR_INDEX);
+		assert(!syscall_index[row->arch == AUDIT_ARCH_I386][row->nr]); /* one row per call */
+		/* A read or write has an fd to look at; every other row none. */
+		assert(!(row->flags & SYSCALL_IO) == (row->io_in < 0 && row->io_out < 0));
+		syscall_index[row->arch == AUDIT_ARCH_I386][row->nr] = row;
+	}
+	syscall_indexed = true;
+}
+
 const struct syscall_row *syscall_find(uint32_t arch, long nr)
 {
-	for (size_t i = 0; i < syscall_table_len; i++)
-		if (syscall_table[i].arch == arch && syscall_table[i].nr == nr)
-			return &syscall_table[i];
-	return NULL;
+	if (!syscall_indexed)
+		syscall_build_index();
+	if (arch != AUDIT_ARCH_X86_64 && arch != AUDIT_ARCH_I386)
+		return NULL;
+	return nr >= 0 && nr < SYSCALL_NR_INDEX ? syscall_index[arch == AUDIT_ARCH_I386][nr] : NULL;
 }
 
 bool syscall_is_io(long nr)

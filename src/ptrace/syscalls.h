@@ -15,6 +15,33 @@ enum syscall_flag {
 	SYSCALL_UNTRACED = 1 << 4, /* clone, clone3: stopped at to keep a CLONE_UNTRACED child traced */
 	SYSCALL_IF_UNTRACED = 1 << 5, /* clone: stopped at only when args[0] has CLONE_UNTRACED */
 	SYSCALL_TIMER = 1 << 6,   /* arms a timer whose caught signal may wake a blocked program: the deadlock check asks */
+	SYSCALL_RIGHTS = 1 << 7,  /* fds may arrive in it (SCM_RIGHTS): its exit is stopped at when it has room for them */
+	SYSCALL_IO_EITHER = 1 << 8, /* SYSCALL_IO whose one fd (io_in) is written to when it is a pipe's write end (vmsplice) */
+};
+
+/*
+ * How the tracer decodes a call at its entry and exit (tracer.c's
+ * tracer_decoders, indexed by these): one per kind of call, as strace's
+ * syscallent names a decoder per row. SYSCALL_DEC_NONE: nothing to decode
+ * beyond the flags (a blind call, a clone kept traced, a read or write of --io).
+ */
+enum syscall_decoder {
+	SYSCALL_DEC_NONE = 0,
+	SYSCALL_DEC_PIPE,
+	SYSCALL_DEC_SOCKETPAIR,
+	SYSCALL_DEC_CLOSE,
+	SYSCALL_DEC_CLOSE_RANGE,
+	SYSCALL_DEC_DUP,        /* dup, fcntl F_DUPFD*: a new fd */
+	SYSCALL_DEC_DUP2,       /* dup2, dup3: onto a given fd, which it may replace */
+	SYSCALL_DEC_SHUTDOWN,
+	SYSCALL_DEC_WAIT4,
+	SYSCALL_DEC_WAITID,
+	SYSCALL_DEC_EXEC,
+	SYSCALL_DEC_RECVMMSG,
+	SYSCALL_DEC_ALARM,
+	SYSCALL_DEC_SETITIMER,
+	SYSCALL_DEC_TIMER_SETTIME,
+	SYSCALL_DEC_COUNT
 };
 
 struct syscall_row {
@@ -23,6 +50,9 @@ struct syscall_row {
 	const char *name;
 	unsigned flags;         /* enum syscall_flag */
 	const char *incomplete; /* SYSCALL_BLIND: why the run is incomplete once it is called */
+	enum syscall_decoder decoder;
+	/* SYSCALL_IO: the argument that is the fd it reads from, and the one it writes to; -1: none. */
+	int8_t io_in, io_out;
 };
 
 /*
@@ -37,7 +67,7 @@ struct syscall_row {
 extern const struct syscall_row syscall_table[];
 extern const size_t syscall_table_len;
 
-/* The row of call nr in arch, or NULL when it is not stopped at. */
+/* The row of call nr in arch, or NULL when it is not stopped at. Constant time (an index by number). */
 const struct syscall_row *syscall_find(uint32_t arch, long nr);
 
 /* Whether nr (x86-64) is a read or write that --io follows. */

@@ -108,6 +108,7 @@ struct tracer_task {
 	int end_status;     /* dead: how it ended, as our waitpid saw it (a reap whose status pointer is NULL) */
 	uint64_t clear_tid; /* a thread: where the kernel writes 0 when it exits, and wakes its joiner (0: unknown) */
 	long nr;            /* the call in progress */
+	const struct syscall_row *row; /* its row (syscalls.c): flags, decoder, fd arguments; never NULL in a call */
 	uint32_t arch;      /* its ABI (AUDIT_ARCH_*): an i386 call reaches the decoders only as clone or clone3 */
 	uint64_t args[6];
 	struct evlog_record before; /* close: the fd; dup2/dup3: what newfd was; --io: the fd read from */
@@ -790,21 +791,14 @@ static void tracer_keep_traced(struct tracer_task *k)
 
 static void tracer_io_entry(struct tracer *t, struct tracer_task *k)
 {
-	int in = -1, out = -1;
+	int in = k->row->io_in >= 0 ? (int)k->args[k->row->io_in] : -1;
+	int out = k->row->io_out >= 0 ? (int)k->args[k->row->io_out] : -1;
 
-	switch (k->nr) {
-	case SYS_read: case SYS_readv: case SYS_preadv2: case SYS_recvfrom: case SYS_recvmsg: in = (int)k->args[0]; break;
-	case SYS_write: case SYS_writev: case SYS_pwritev2: case SYS_sendto: case SYS_sendmsg: out = (int)k->args[0]; break;
-	case SYS_splice: in = (int)k->args[0], out = (int)k->args[2]; break;
-	case SYS_sendfile: in = (int)k->args[1], out = (int)k->args[0]; break;
-	case SYS_tee: out = (int)k->args[1]; break;
-	case SYS_vmsplice:
-		if (tracer_fd_is_pipe(t, k, (int)k->args[0], &k->before_out) && k->before_out.pipe_end == END_WRITE) {
-			k->io_in = -1, k->io_out = (int)k->args[0];
-			return;
-		}
-		in = (int)k->args[0];
-		break;
+	/* vmsplice: into a pipe through its write end, out of it through its read end. */
+	if ((k->row->flags & SYSCALL_IO_EITHER) && tracer_fd_is_pipe(t, k, in, &k->before_out) &&
+	    k->before_out.pipe_end == END_WRITE) {
+		k->io_in = -1, k->io_out = in;
+		return;
 	}
 	k->io_in = in >= 0 && tracer_fd_is_pipe(t, k, in, &k->before) ? in : -1;
 	k->io_out = out >= 0 && tracer_fd_is_pipe(t, k, out, &k->before_out) ? out : -1;
@@ -823,103 +817,76 @@ static void tracer_io_event(struct tracer *t, struct tracer_task *k, int kind, i
 	r->has = HAS_FD | HAS_RESULT | HAS_INODE;
 }
 
-/*
- * At a seccomp stop: what the call will change must be seen before it does.
- * A close of an open fd is recorded here, not at its exit: threads share the
- * fd table, and another thread's pipe() may reuse the number the moment the
- * kernel releases it, before this call returns. Recorded at the entry, the
- * close comes first, as it did. (close always releases an open fd, whatever
- * it returns: its result is recorded as 0.)
- */
-static void tracer_call_entry(struct tracer *t, struct tracer_task *k)
+/* ---- the decoders: what each kind of call (enum syscall_decoder) does at its entry and exit ---- */
+
+/* A close of an open fd is recorded at its entry (see tracer_call_entry). */
+static void tracer_enter_close(struct tracer *t, struct tracer_task *k)
 {
 	struct evlog_record *r;
 
-	memset(&k->before, 0, sizeof(k->before));
-	memset(&k->before_out, 0, sizeof(k->before_out));
-	k->io_in = k->io_out = -1;
-	k->replaced = false;
-	k->recorded = false;
-	k->skip_exit = false;
-	k->rights = (k->nr == SYS_recvmsg || k->nr == SYS_recvmmsg) && tracer_rights_room(k);
-	/* Never left over from an earlier call: that would write into memory the program reuses. */
-	assert(k->undo.kind == UNDO_NONE);
-	/* An i386 call stopped at and not blind is its clone or clone3 (tracer_blind_call). */
-	if (k->arch == AUDIT_ARCH_I386 || k->nr == SYS_clone || k->nr == SYS_clone3) {
-		tracer_keep_traced(k);
-		return;
-	}
-	if (t->cfg->io && syscall_is_io(k->nr)) {
-		/* --io: only calls on a pipe are recorded; the rest run on unstopped. */
-		tracer_io_entry(t, k);
-		k->skip_exit = k->io_in < 0 && k->io_out < 0 && !k->rights;
-		return;
-	}
-	if (k->nr == SYS_recvmsg || k->nr == SYS_recvmmsg) {
-		k->skip_exit = !k->rights;
-		return;
-	}
-	switch (k->nr) {
-	case SYS_close:
-		tracer_fd_changed(t, k, k->args[0], k->args[0]);
-		/* No text: the batch may be stored before the call returns. */
-		if (tracer_observe(t, k->tgid, k->tid, (int)k->args[0], &k->before, false) == 0) {
-			/* A pipe open though no traced call made it: found first (with any other such). */
-			if ((k->before.has & HAS_INODE) && tracer_unknown(t, k, (int)k->args[0]))
-				tracer_reread(t, k, NULL, 0);
-			tracer_know(tracer_leader(t, k), (int)k->args[0], false);
-			r = tracer_event(t, EV_CLOSE, k->tgid);
-			r->fd = (int)k->args[0];
-			r->result = 0;
-			r->has = HAS_FD | HAS_RESULT | (k->before.has & HAS_INODE);
-			r->inode = k->before.inode;
-			r->pipe_end = k->before.pipe_end;
-			k->recorded = true;
-			if (r->has & HAS_INODE)
-				tracer_stack(t, k->tgid, k->tid);
-		}
-		break;
-	case SYS_close_range:
-		if (k->args[2] & 4 /* CLOSE_RANGE_CLOEXEC: marks, closes nothing */ || k->args[0] > k->args[1])
-			break;
-		tracer_fd_changed(t, k, k->args[0], k->args[1]);
-		/* Which fds it closes is not known without a look: any made with no traced call are found first. */
-		tracer_reread(t, k, NULL, 0);
-		tracer_know_closed(t, k, k->args[0], k->args[1]);
-		r = tracer_event(t, EV_CLOSE_RANGE, k->tgid);
-		r->fd = (int)k->args[0];
-		r->fd2 = k->args[1] > INT_MAX ? INT_MAX : (int)k->args[1];
-		r->result = 0;
-		r->has = HAS_FD | HAS_FD2 | HAS_RESULT;
-		k->recorded = true;
-		tracer_stack(t, k->tgid, k->tid);
-		break;
-	case SYS_dup2:
-	case SYS_dup3:
-		k->replaced = (int)k->args[0] != (int)k->args[1] &&
-			      tracer_observe(t, k->tgid, k->tid, (int)k->args[1], &k->before, false) == 0;
-		/* newfd a pipe replaced, though no traced call made it: found before the dup2 ends it. */
-		if (k->replaced && (k->before.has & HAS_INODE) && tracer_unknown(t, k, (int)k->args[1]))
+	tracer_fd_changed(t, k, k->args[0], k->args[0]);
+	/* No text: the batch may be stored before the call returns. */
+	if (tracer_observe(t, k->tgid, k->tid, (int)k->args[0], &k->before, false) == 0) {
+		/* A pipe open though no traced call made it: found first (with any other such). */
+		if ((k->before.has & HAS_INODE) && tracer_unknown(t, k, (int)k->args[0]))
 			tracer_reread(t, k, NULL, 0);
-		/* fall through */
-	case SYS_dup:
-	case SYS_fcntl:
-		/* The fd copied, made with no traced call: found before its copy is. */
-		tracer_named(t, k, (int)k->args[0]);
-		break;
-	case SYS_execve:
-	case SYS_execveat:
-		free(k->exec_fds);
-		k->nexec_fds = tracer_list_fds(k->tgid, k->tid, &k->exec_fds);
-		/* Read anyway: any fd made with no traced call is found before the exec's close-on-exec closes. */
-		tracer_reread(t, k, k->exec_fds, k->nexec_fds);
-		/* Not the first process's first exec: that is pooltrace's own (tracer_child). */
-		k->exec_stack = t->stacks && (k->tgid != t->top || t->top_execd || t->attached)
-					? stacks_capture(t->stacks, k->tgid, k->tid) : 0;
-		break;
-	default:
-		break;
+		tracer_know(tracer_leader(t, k), (int)k->args[0], false);
+		r = tracer_event(t, EV_CLOSE, k->tgid);
+		r->fd = (int)k->args[0];
+		r->result = 0;
+		r->has = HAS_FD | HAS_RESULT | (k->before.has & HAS_INODE);
+		r->inode = k->before.inode;
+		r->pipe_end = k->before.pipe_end;
+		k->recorded = true;
+		if (r->has & HAS_INODE)
+			tracer_stack(t, k->tgid, k->tid);
 	}
+}
+
+static void tracer_enter_close_range(struct tracer *t, struct tracer_task *k)
+{
+	struct evlog_record *r;
+
+	if (k->args[2] & 4 /* CLOSE_RANGE_CLOEXEC: marks, closes nothing */ || k->args[0] > k->args[1])
+		return;
+	tracer_fd_changed(t, k, k->args[0], k->args[1]);
+	/* Which fds it closes is not known without a look: any made with no traced call are found first. */
+	tracer_reread(t, k, NULL, 0);
+	tracer_know_closed(t, k, k->args[0], k->args[1]);
+	r = tracer_event(t, EV_CLOSE_RANGE, k->tgid);
+	r->fd = (int)k->args[0];
+	r->fd2 = k->args[1] > INT_MAX ? INT_MAX : (int)k->args[1];
+	r->result = 0;
+	r->has = HAS_FD | HAS_FD2 | HAS_RESULT;
+	k->recorded = true;
+	tracer_stack(t, k->tgid, k->tid);
+}
+
+/* The fd copied, made with no traced call: found before its copy is. */
+static void tracer_enter_dup(struct tracer *t, struct tracer_task *k)
+{
+	tracer_named(t, k, (int)k->args[0]);
+}
+
+static void tracer_enter_dup2(struct tracer *t, struct tracer_task *k)
+{
+	k->replaced = (int)k->args[0] != (int)k->args[1] &&
+		      tracer_observe(t, k->tgid, k->tid, (int)k->args[1], &k->before, false) == 0;
+	/* newfd a pipe replaced, though no traced call made it: found before the dup2 ends it. */
+	if (k->replaced && (k->before.has & HAS_INODE) && tracer_unknown(t, k, (int)k->args[1]))
+		tracer_reread(t, k, NULL, 0);
+	tracer_enter_dup(t, k);
+}
+
+static void tracer_enter_exec(struct tracer *t, struct tracer_task *k)
+{
+	free(k->exec_fds);
+	k->nexec_fds = tracer_list_fds(k->tgid, k->tid, &k->exec_fds);
+	/* Read anyway: any fd made with no traced call is found before the exec's close-on-exec closes. */
+	tracer_reread(t, k, k->exec_fds, k->nexec_fds);
+	/* Not the first process's first exec: that is pooltrace's own (tracer_child). */
+	k->exec_stack = t->stacks && (k->tgid != t->top || t->top_execd || t->attached)
+				? stacks_capture(t->stacks, k->tgid, k->tid) : 0;
 }
 
 /*
@@ -988,63 +955,280 @@ static bool tracer_wait_reaped(struct tracer *t, pid_t pid)
 	return !c || c->dead;
 }
 
-/* At the call's exit stop: record it with its result. */
 /*
  * alarm, setitimer or timer_settime returned rval: what the process's timers
  * are now, for the deadlock check (tracer_timer_wakes). Only ITIMER_REAL
  * counts among the itimers: ITIMER_VIRTUAL and ITIMER_PROF advance only
  * while the process runs, so they never fire once all its threads block.
  */
-static void tracer_timer_set(struct tracer *t, struct tracer_task *k, int64_t rval)
+static void tracer_exit_alarm(struct tracer *t, struct tracer_task *k, int64_t rval)
+{
+	struct tracer_task *p = tracer_leader(t, k);
+
+	if (!p || rval < 0)
+		return;
+	p->alarm_ns = k->args[0] ? now_ns() + (uint64_t)(unsigned)k->args[0] * 1000000000ULL : 0;
+	p->alarm_repeats = false;
+}
+
+static void tracer_exit_setitimer(struct tracer *t, struct tracer_task *k, int64_t rval)
 {
 	struct tracer_task *p = tracer_leader(t, k);
 	struct itimerval itv;
+
+	if (!p || rval < 0)
+		return;
+	if (k->args[0] != ITIMER_REAL)
+		return;
+	/* A NULL new value disarms it, as a zero one does. */
+	memset(&itv, 0, sizeof(itv));
+	if (k->args[1] && !tracer_read_mem(k->tid, k->args[1], &itv, sizeof(itv))) {
+		/* Unreadable: it may be armed for good. */
+		p->alarm_repeats = true;
+		return;
+	}
+	p->alarm_ns = itv.it_value.tv_sec || itv.it_value.tv_usec
+			      ? now_ns() + (uint64_t)itv.it_value.tv_sec * 1000000000ULL +
+					(uint64_t)itv.it_value.tv_usec * 1000ULL
+			      : 0;
+	p->alarm_repeats = p->alarm_ns && (itv.it_interval.tv_sec || itv.it_interval.tv_usec);
+}
+
+static void tracer_exit_timer_settime(struct tracer *t, struct tracer_task *k, int64_t rval)
+{
+	struct tracer_task *p = tracer_leader(t, k);
 	struct itimerspec its;
 
 	if (!p || rval < 0)
 		return;
-	switch (k->nr) {
-	case SYS_alarm:
-		p->alarm_ns = k->args[0] ? now_ns() + (uint64_t)(unsigned)k->args[0] * 1000000000ULL : 0;
-		p->alarm_repeats = false;
-		return;
-	case SYS_setitimer:
-		if (k->args[0] != ITIMER_REAL)
-			return;
-		/* A NULL new value disarms it, as a zero one does. */
-		memset(&itv, 0, sizeof(itv));
-		if (k->args[1] && !tracer_read_mem(k->tid, k->args[1], &itv, sizeof(itv))) {
-			/* Unreadable: it may be armed for good. */
-			p->alarm_repeats = true;
-			return;
-		}
-		p->alarm_ns = itv.it_value.tv_sec || itv.it_value.tv_usec
-				      ? now_ns() + (uint64_t)itv.it_value.tv_sec * 1000000000ULL +
-						(uint64_t)itv.it_value.tv_usec * 1000ULL
-				      : 0;
-		p->alarm_repeats = p->alarm_ns && (itv.it_interval.tv_sec || itv.it_interval.tv_usec);
-		return;
-	case SYS_timer_settime:
-		/* Armed unless the new value is read and zero; a disarm of one timer says nothing of the others. */
-		if (!k->args[2] || !tracer_read_mem(k->tid, k->args[2], &its, sizeof(its)) || its.it_value.tv_sec ||
-		    its.it_value.tv_nsec)
-			p->posix_timers = true;
-		return;
-	default:
-		return;
-	}
+	/* Armed unless the new value is read and zero; a disarm of one timer says nothing of the others. */
+	if (!k->args[2] || !tracer_read_mem(k->tid, k->args[2], &its, sizeof(its)) || its.it_value.tv_sec ||
+	    its.it_value.tv_nsec)
+		p->posix_timers = true;
 }
 
-static void tracer_call_exit(struct tracer *t, struct tracer_task *k, int64_t rval)
+static void tracer_exit_pipe(struct tracer *t, struct tracer_task *k, int64_t rval)
 {
 	struct evlog_record *r;
 	int fds[2];
+
+	if (rval != 0 || !tracer_read_mem(k->tid, k->args[0], fds, sizeof(fds)))
+		return;
+	tracer_fd_changed(t, k, (uint64_t)fds[0], (uint64_t)fds[0]);
+	tracer_fd_changed(t, k, (uint64_t)fds[1], (uint64_t)fds[1]);
+	tracer_know(tracer_leader(t, k), fds[0], true);
+	tracer_know(tracer_leader(t, k), fds[1], true);
+	r = tracer_event(t, EV_PIPE, k->tgid);
+	r->fd = fds[0];
+	r->fd2 = fds[1];
+	r->result = 0;
+	r->has = HAS_FD | HAS_FD2 | HAS_RESULT;
+	if (tracer_observe(t, k->tgid, k->tid, fds[0], r, true) == 0 && (r->has & HAS_INODE))
+		inomap_put(&t->pipes, r->inode, 1);
+	tracer_stack(t, k->tgid, k->tid);
+}
+
+static void tracer_exit_socketpair(struct tracer *t, struct tracer_task *k, int64_t rval)
+{
+	struct evlog_record *r;
+	int fds[2];
+	uint64_t ino[2];
+
+	if (rval != 0 || !tracer_read_mem(k->tid, k->args[3], fds, sizeof(fds)))
+		return;
+	tracer_fd_changed(t, k, (uint64_t)fds[0], (uint64_t)fds[0]);
+	tracer_fd_changed(t, k, (uint64_t)fds[1], (uint64_t)fds[1]);
+	/* Both ends' inodes, from their links: the pair is known from here on. */
+	for (int i = 0; i < 2; i++) {
+		char path[96], link[64];
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/fd/%d", (int)k->tgid, (int)k->tid, fds[i]);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n <= 8)
+			return;
+		link[n] = '\0';
+		if (strncmp(link, "socket:[", 8) || !(ino[i] = strtoull(link + 8, NULL, 10)))
+			return;
+	}
+	tracer_know(tracer_leader(t, k), fds[0], true);
+	tracer_know(tracer_leader(t, k), fds[1], true);
+	inomap_put(&t->socks, ino[0], (int64_t)ino[1]);
+	inomap_put(&t->socks, ino[1], (int64_t)ino[0]);
+	r = tracer_event(t, EV_SOCKETPAIR, k->tgid);
+	r->fd = fds[0];
+	r->fd2 = fds[1];
+	r->inode = ino[0];
+	r->arg = (int64_t)ino[1];
+	r->pipe_end = END_SOCKET;
+	r->result = 0;
+	r->has = HAS_FD | HAS_FD2 | HAS_RESULT | HAS_INODE | HAS_ARG;
+	tracer_stack(t, k->tgid, k->tid);
+}
+
+static void tracer_exit_recvmmsg(struct tracer *t, struct tracer_task *k, int64_t rval)
+{
+	/* Not a read for --io (its result counts messages, not bytes): only the fds it brought. */
+	if (k->rights && rval > 0)
+		tracer_received(t, k, rval);
+}
+
+/*
+ * Of a socketpair end's sending side only: from then on its peer's reader
+ * sees EOF, whoever else still holds this end (the socket is shut, not the
+ * fd). Observed at the exit: a shutdown changes no fd.
+ */
+static void tracer_exit_shutdown(struct tracer *t, struct tracer_task *k, int64_t rval)
+{
+	struct evlog_record *r, seen = { 0 };
+
+	if (rval != 0 || (k->args[1] != SHUT_WR && k->args[1] != SHUT_RDWR) ||
+	    tracer_observe(t, k->tgid, k->tid, (int)k->args[0], &seen, false) < 0 || seen.pipe_end != END_SOCKET)
+		return;
+	r = tracer_event(t, EV_SHUTDOWN, k->tgid);
+	r->fd = (int)k->args[0];
+	r->inode = seen.inode;
+	r->pipe_end = END_SOCKET;
+	r->arg = (int64_t)k->args[1];
+	r->result = 0;
+	r->has = HAS_FD | HAS_INODE | HAS_ARG | HAS_RESULT;
+}
+
+static void tracer_exit_close(struct tracer *t, struct tracer_task *k, int64_t rval)
+{
+	struct evlog_record *r;
+
+	if (k->recorded)
+		return;
+	/* Not open when called: the error it returned. */
+	r = tracer_event(t, EV_CLOSE, k->tgid);
+	r->fd = (int)k->args[0];
+	r->result = rval;
+	r->has = HAS_FD | HAS_RESULT;
+}
+
+static void tracer_exit_dup(struct tracer *t, struct tracer_task *k, int64_t rval)
+{
+	struct evlog_record *r;
+
+	if (rval < 0)
+		return;
+	tracer_fd_changed(t, k, (uint64_t)rval, (uint64_t)rval);
+	tracer_know(tracer_leader(t, k), (int)rval, true);
+	r = tracer_event(t, k->row->decoder == SYSCALL_DEC_DUP2 ? EV_DUP2 : EV_DUP, k->tgid);
+	r->fd = (int)rval;
+	r->fd2 = (int)k->args[0];
+	r->result = rval;
+	r->arg = k->replaced;
+	r->has = HAS_FD | HAS_FD2 | HAS_RESULT | HAS_ARG;
+	tracer_observe(t, k->tgid, k->tid, (int)rval, r, true);
+	tracer_stack(t, k->tgid, k->tid);
+}
+
+static void tracer_exit_wait4(struct tracer *t, struct tracer_task *k, int64_t rval)
+{
+	pid_t pid = rval > 0 ? tracer_pid_of(t, k, (pid_t)rval) : 0;
+	int status = 0;
+	bool told;
+
+	if (rval <= 0 || !tracer_wait_reaped(t, pid))
+		return;
+	told = k->args[1] && tracer_read_mem(k->tid, k->args[1], &status, sizeof(status));
+	/* WUNTRACED, WCONTINUED: a stop or a continue is reported, nothing is reaped. */
+	if (told && (WIFSTOPPED(status) || WIFCONTINUED(status)))
+		return;
+	tracer_reaped(t, k->tgid, pid, told ? &status : NULL);
+}
+
+static void tracer_exit_waitid(struct tracer *t, struct tracer_task *k, int64_t rval)
+{
+	siginfo_t si;
+	int status;
+
+	if (rval != 0 || (k->args[3] & WNOWAIT) || !tracer_read_mem(k->tid, k->args[2], &si, sizeof(si)) ||
+	    !si.si_pid)
+		return;
+	/* WSTOPPED, WCONTINUED (CLD_STOPPED, CLD_TRAPPED, CLD_CONTINUED) only report. */
+	if (si.si_code != CLD_EXITED && si.si_code != CLD_KILLED && si.si_code != CLD_DUMPED)
+		return;
+	status = si.si_code == CLD_EXITED ? (si.si_status & 0xff) << 8 : si.si_status & 0x7f;
+	tracer_reaped(t, k->tgid, tracer_pid_of(t, k, si.si_pid), &status);
+}
+
+/* Each kind of call's decoders, by enum syscall_decoder (syscalls.c's rows name theirs). */
+struct tracer_decoder {
+	void (*enter)(struct tracer *t, struct tracer_task *k);             /* at the seccomp (or entry) stop */
+	void (*exit)(struct tracer *t, struct tracer_task *k, int64_t rval); /* at the exit stop, with its result */
+};
+
+static const struct tracer_decoder tracer_decoders[SYSCALL_DEC_COUNT] = {
+	[SYSCALL_DEC_PIPE] = { NULL, tracer_exit_pipe },
+	[SYSCALL_DEC_SOCKETPAIR] = { NULL, tracer_exit_socketpair },
+	[SYSCALL_DEC_CLOSE] = { tracer_enter_close, tracer_exit_close },
+	[SYSCALL_DEC_CLOSE_RANGE] = { tracer_enter_close_range, NULL },
+	[SYSCALL_DEC_DUP] = { tracer_enter_dup, tracer_exit_dup },
+	[SYSCALL_DEC_DUP2] = { tracer_enter_dup2, tracer_exit_dup },
+	[SYSCALL_DEC_SHUTDOWN] = { NULL, tracer_exit_shutdown },
+	[SYSCALL_DEC_WAIT4] = { NULL, tracer_exit_wait4 },
+	[SYSCALL_DEC_WAITID] = { NULL, tracer_exit_waitid },
+	[SYSCALL_DEC_EXEC] = { tracer_enter_exec, NULL }, /* its end is the exec event (tracer_exec) */
+	[SYSCALL_DEC_RECVMMSG] = { NULL, tracer_exit_recvmmsg },
+	[SYSCALL_DEC_ALARM] = { NULL, tracer_exit_alarm },
+	[SYSCALL_DEC_SETITIMER] = { NULL, tracer_exit_setitimer },
+	[SYSCALL_DEC_TIMER_SETTIME] = { NULL, tracer_exit_timer_settime },
+};
+
+/*
+ * At a seccomp stop: what the call will change must be seen before it does.
+ * A close of an open fd is recorded here, not at its exit: threads share the
+ * fd table, and another thread's pipe() may reuse the number the moment the
+ * kernel releases it, before this call returns. Recorded at the entry, the
+ * close comes first, as it did. (close always releases an open fd, whatever
+ * it returns: its result is recorded as 0.)
+ */
+static void tracer_call_entry(struct tracer *t, struct tracer_task *k)
+{
+	const struct tracer_decoder *dec;
+
+	memset(&k->before, 0, sizeof(k->before));
+	memset(&k->before_out, 0, sizeof(k->before_out));
+	k->io_in = k->io_out = -1;
+	k->replaced = false;
+	k->recorded = false;
+	k->skip_exit = false;
+	k->rights = (k->row->flags & SYSCALL_RIGHTS) && tracer_rights_room(k);
+	/* Never left over from an earlier call: that would write into memory the program reuses. */
+	assert(k->undo.kind == UNDO_NONE);
+	/* An i386 call stopped at and not blind is its clone or clone3 (tracer_blind_call). */
+	if (k->arch == AUDIT_ARCH_I386 || (k->row->flags & SYSCALL_UNTRACED)) {
+		tracer_keep_traced(k);
+		return;
+	}
+	if (t->cfg->io && (k->row->flags & SYSCALL_IO)) {
+		/* --io: only calls on a pipe are recorded; the rest run on unstopped. */
+		tracer_io_entry(t, k);
+		k->skip_exit = k->io_in < 0 && k->io_out < 0 && !k->rights;
+		return;
+	}
+	if (k->row->flags & SYSCALL_RIGHTS) {
+		k->skip_exit = !k->rights;
+		return;
+	}
+	dec = &tracer_decoders[k->row->decoder];
+	if (dec->enter)
+		dec->enter(t, k);
+}
+
+/* At the call's exit stop: record it with its result. */
+static void tracer_call_exit(struct tracer *t, struct tracer_task *k, int64_t rval)
+{
+	const struct tracer_decoder *dec = &tracer_decoders[k->row->decoder];
 
 	if (k->undo.kind != UNDO_NONE)
 		tracer_undo(k->tid, &k->undo);
 	if (k->arch == AUDIT_ARCH_I386)
 		return; /* an i386 clone: its child is its fork event's */
-	if (syscall_is_io(k->nr)) {
+	if (k->row->flags & SYSCALL_IO) {
 		/* splice from one pipe into another is a read of the one and a write of the other. */
 		if (k->io_in >= 0)
 			tracer_io_event(t, k, rval == 0 ? EV_READ_ZERO : EV_READ, k->io_in, rval, &k->before);
@@ -1054,147 +1238,8 @@ static void tracer_call_exit(struct tracer *t, struct tracer_task *k, int64_t rv
 			tracer_received(t, k, rval);
 		return;
 	}
-	switch (k->nr) {
-	case SYS_alarm:
-	case SYS_setitimer:
-	case SYS_timer_settime:
-		tracer_timer_set(t, k, rval);
-		return;
-	case SYS_pipe:
-	case SYS_pipe2:
-		if (rval != 0 || !tracer_read_mem(k->tid, k->args[0], fds, sizeof(fds)))
-			return;
-		tracer_fd_changed(t, k, (uint64_t)fds[0], (uint64_t)fds[0]);
-		tracer_fd_changed(t, k, (uint64_t)fds[1], (uint64_t)fds[1]);
-		tracer_know(tracer_leader(t, k), fds[0], true);
-		tracer_know(tracer_leader(t, k), fds[1], true);
-		r = tracer_event(t, EV_PIPE, k->tgid);
-		r->fd = fds[0];
-		r->fd2 = fds[1];
-		r->result = 0;
-		r->has = HAS_FD | HAS_FD2 | HAS_RESULT;
-		if (tracer_observe(t, k->tgid, k->tid, fds[0], r, true) == 0 && (r->has & HAS_INODE))
-			inomap_put(&t->pipes, r->inode, 1);
-		tracer_stack(t, k->tgid, k->tid);
-		return;
-	case SYS_socketpair: {
-		uint64_t ino[2];
-
-		if (rval != 0 || !tracer_read_mem(k->tid, k->args[3], fds, sizeof(fds)))
-			return;
-		tracer_fd_changed(t, k, (uint64_t)fds[0], (uint64_t)fds[0]);
-		tracer_fd_changed(t, k, (uint64_t)fds[1], (uint64_t)fds[1]);
-		/* Both ends' inodes, from their links: the pair is known from here on. */
-		for (int i = 0; i < 2; i++) {
-			char path[96], link[64];
-			ssize_t n;
-
-			snprintf(path, sizeof(path), "/proc/%d/task/%d/fd/%d", (int)k->tgid, (int)k->tid, fds[i]);
-			n = readlink(path, link, sizeof(link) - 1);
-			if (n <= 8)
-				return;
-			link[n] = '\0';
-			if (strncmp(link, "socket:[", 8) || !(ino[i] = strtoull(link + 8, NULL, 10)))
-				return;
-		}
-		tracer_know(tracer_leader(t, k), fds[0], true);
-		tracer_know(tracer_leader(t, k), fds[1], true);
-		inomap_put(&t->socks, ino[0], (int64_t)ino[1]);
-		inomap_put(&t->socks, ino[1], (int64_t)ino[0]);
-		r = tracer_event(t, EV_SOCKETPAIR, k->tgid);
-		r->fd = fds[0];
-		r->fd2 = fds[1];
-		r->inode = ino[0];
-		r->arg = (int64_t)ino[1];
-		r->pipe_end = END_SOCKET;
-		r->result = 0;
-		r->has = HAS_FD | HAS_FD2 | HAS_RESULT | HAS_INODE | HAS_ARG;
-		tracer_stack(t, k->tgid, k->tid);
-		return;
-	}
-	case SYS_recvmmsg:
-		/* Not a read for --io (its result counts messages, not bytes): only the fds it brought. */
-		if (k->rights && rval > 0)
-			tracer_received(t, k, rval);
-		return;
-	case SYS_shutdown: {
-		/*
-		 * Of a socketpair end's sending side only: from then on its peer's
-		 * reader sees EOF, whoever else still holds this end (the socket is
-		 * shut, not the fd). Observed at the exit: a shutdown changes no fd.
-		 */
-		struct evlog_record seen = { 0 };
-
-		if (rval != 0 || (k->args[1] != SHUT_WR && k->args[1] != SHUT_RDWR) ||
-		    tracer_observe(t, k->tgid, k->tid, (int)k->args[0], &seen, false) < 0 || seen.pipe_end != END_SOCKET)
-			return;
-		r = tracer_event(t, EV_SHUTDOWN, k->tgid);
-		r->fd = (int)k->args[0];
-		r->inode = seen.inode;
-		r->pipe_end = END_SOCKET;
-		r->arg = (int64_t)k->args[1];
-		r->result = 0;
-		r->has = HAS_FD | HAS_INODE | HAS_ARG | HAS_RESULT;
-		return;
-	}
-	case SYS_close:
-		if (k->recorded)
-			return;
-		/* Not open when called: the error it returned. */
-		r = tracer_event(t, EV_CLOSE, k->tgid);
-		r->fd = (int)k->args[0];
-		r->result = rval;
-		r->has = HAS_FD | HAS_RESULT;
-		return;
-	case SYS_dup:
-	case SYS_fcntl:
-	case SYS_dup2:
-	case SYS_dup3:
-		if (rval < 0)
-			return;
-		tracer_fd_changed(t, k, (uint64_t)rval, (uint64_t)rval);
-		tracer_know(tracer_leader(t, k), (int)rval, true);
-		r = tracer_event(t, k->nr == SYS_dup2 || k->nr == SYS_dup3 ? EV_DUP2 : EV_DUP, k->tgid);
-		r->fd = (int)rval;
-		r->fd2 = (int)k->args[0];
-		r->result = rval;
-		r->arg = k->replaced;
-		r->has = HAS_FD | HAS_FD2 | HAS_RESULT | HAS_ARG;
-		tracer_observe(t, k->tgid, k->tid, (int)rval, r, true);
-		tracer_stack(t, k->tgid, k->tid);
-		return;
-	case SYS_wait4: {
-		int status = 0;
-		bool told;
-
-		pid_t pid = rval > 0 ? tracer_pid_of(t, k, (pid_t)rval) : 0;
-
-		if (rval <= 0 || !tracer_wait_reaped(t, pid))
-			return;
-		told = k->args[1] && tracer_read_mem(k->tid, k->args[1], &status, sizeof(status));
-		/* WUNTRACED, WCONTINUED: a stop or a continue is reported, nothing is reaped. */
-		if (told && (WIFSTOPPED(status) || WIFCONTINUED(status)))
-			return;
-		tracer_reaped(t, k->tgid, pid, told ? &status : NULL);
-		return;
-	}
-	case SYS_waitid: {
-		siginfo_t si;
-		int status;
-
-		if (rval != 0 || (k->args[3] & WNOWAIT) || !tracer_read_mem(k->tid, k->args[2], &si, sizeof(si)) ||
-		    !si.si_pid)
-			return;
-		/* WSTOPPED, WCONTINUED (CLD_STOPPED, CLD_TRAPPED, CLD_CONTINUED) only report. */
-		if (si.si_code != CLD_EXITED && si.si_code != CLD_KILLED && si.si_code != CLD_DUMPED)
-			return;
-		status = si.si_code == CLD_EXITED ? (si.si_status & 0xff) << 8 : si.si_status & 0x7f;
-		tracer_reaped(t, k->tgid, tracer_pid_of(t, k, si.si_pid), &status);
-		return;
-	}
-	default:
-		return;
-	}
+	if (dec->exit)
+		dec->exit(t, k, rval);
 }
 
 /*
@@ -1314,6 +1359,7 @@ static struct tracer_task *tracer_exec_takeover(struct tracer *t, pid_t tid, pid
 		k->exec_fds = moved.exec_fds;
 		k->nexec_fds = moved.nexec_fds;
 		k->nr = moved.nr;
+		k->row = moved.row;
 		memcpy(k->args, moved.args, sizeof(k->args));
 		k->in_call = moved.in_call;
 		k->skip_exit = moved.skip_exit;
@@ -1499,8 +1545,15 @@ static bool tracer_blind_call(struct tracer *t, uint32_t arch, uint64_t nr)
 static void tracer_call_begins(struct tracer *t, struct tracer_task *k, uint32_t arch, uint64_t nr,
 			       const uint64_t args[6])
 {
+	/* What the filter (or syscall_stops) stops at and tracer_blind_call lets through has a row. */
+	static const struct syscall_row none = { .decoder = SYSCALL_DEC_NONE, .io_in = -1, .io_out = -1 };
+
 	k->arch = arch;
 	k->nr = (long)nr;
+	k->row = syscall_find(arch, (long)nr);
+	assert(k->row);
+	if (!k->row)
+		k->row = &none;
 	memcpy(k->args, args, sizeof(k->args));
 	k->in_call = true;
 	tracer_call_entry(t, k);
