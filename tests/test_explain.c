@@ -363,6 +363,126 @@ Test(explain, bad_fail_on_values_are_one_line_and_exit_2)
 	cr_expect_eq(access(t_path("x.db"), F_OK), -1, "nothing was written");
 }
 
+/*
+ * Two pools hung in one program, each on its own: two cycles of waits (two
+ * strongly connected parts of wait_for), and each is told, in the order of
+ * its earliest-forked process; --json has both, "cycle" still the first.
+ */
+Test(explain, two_pools_hung_in_one_program_are_two_cycles_each_told, .timeout = 60)
+{
+	const char *db = t_path("t.db");
+	struct t_result r;
+
+	t_run(&r, "record --db t.db -q --hang-ms 200 -- %s", PROG("twopools"));
+	cr_assert_eq(r.status, 137, "%s", r.err);
+	explain(&r, "");
+	expect_in_order(r.out, (const char *const[]){
+		"deadlock", "why it hung: 2 separate cycles of waits, each a deadlock of its own:\n",
+		"  the first, a cycle of 3 processes, each waiting for the next:\n",
+		"    Process ", " (twopools) waits in wait4 for process ", "(twopools) waits in read(fd 0) for EOF on pipe ",
+		"'s write end is still held by process ", "which inherited it at fork",
+		"  the second, a cycle of 3 processes, each waiting for the next:\n",
+		"    Process ", " (twopools) waits in wait4 for process ", "(twopools) waits in read(fd 0) for EOF on pipe ",
+		"'s write end is still held by process ", "which inherited it at fork",
+		"leaked write ends: 2, of 2 pipes", "EOF blockers: 2, at 2 pipes", "[close-inherited]", NULL });
+	cr_expect(strstr(r.out, "why it hung: a cycle") == NULL, "not told as one cycle: %s", r.out);
+	cr_assert_eq(t_run(&r, "explain --db t.db --json > e.json"), 0, "%s", r.err);
+	cr_expect_eq(json_value("e.json", "len(d[\"cycles\"])"), 2);
+	cr_expect_eq(json_value("e.json", "d[\"cycles\"][0] == d[\"cycle\"] and 1 or 0"), 1);
+	/* Disjoint, each led by one of the two pool parents (the children of the first process), waiting for a child. */
+	cr_expect_eq(json_value("e.json", "len({s[\"process\"][\"pid\"] for c in d[\"cycles\"] for s in c})"), 6);
+	cr_expect_eq(json_value("e.json", "[c[0][\"waits\"] for c in d[\"cycles\"]] == [\"child\", \"child\"] and 1 or 0"), 1);
+	cr_expect_eq(json_value("e.json", "d[\"cycles\"][0][0][\"process\"][\"pid\"]"),
+		     t_sql_int(db, "SELECT pid FROM processes WHERE run_id = 1 AND ppid = (SELECT pid FROM processes WHERE run_id = 1"
+				   " ORDER BY fork_seq, pid LIMIT 1) ORDER BY fork_seq LIMIT 1"),
+		     "the first cycle is led by the earlier-forked pool parent");
+	cr_expect_eq(t_sql_int(db, "SELECT count(DISTINCT pid) FROM wait_for WHERE run_id = 1"), 7,
+		     "the first process waits too, on neither cycle");
+	cr_assert_eq(t_run(&r, "record --db t.db -q -- %s 2 fixed", PROG("twopools")), 0, "%s", r.err);
+	explain(&r, "--run 2");
+	cr_expect(strstr(r.out, "why it hung") == NULL && strstr(r.out, "leaked write ends: none") != NULL, "%s", r.out);
+}
+
+/* Two hung trees in one snapshot: a cycle for each tree. */
+Test(explain, a_snapshot_of_two_hung_trees_tells_both_cycles, .timeout = 60)
+{
+	struct t_result r;
+	pid_t pid[2];
+
+	for (int i = 0; i < 2; i++) {
+		cr_assert_geq(pid[i] = fork(), 0);
+		if (pid[i] == 0) {
+			int null = open("/dev/null", O_RDWR);
+
+			setpgid(0, 0);
+			dup2(null, 0);
+			dup2(null, 1);
+			execl(PROG("leakypool"), "leakypool", "3", (char *)NULL);
+			_exit(127);
+		}
+		setpgid(pid[i], pid[i]);
+	}
+	usleep(500 * 1000);
+	t_run(&r, "snapshot --db t.db -q %d %d", (int)pid[0], (int)pid[1]);
+	for (int i = 0; i < 2; i++) {
+		kill(-pid[i], SIGKILL);
+		while (waitpid(-pid[i], NULL, 0) > 0)
+			;
+	}
+	cr_assert_eq(r.status, 3, "a deadlock found: %s", r.err);
+	explain(&r, "");
+	expect_in_order(r.out, (const char *const[]){
+		"run 1 (snapshot: ", "deadlock", "why it hung: 2 separate cycles of waits",
+		"  the first, a cycle of ", "    Process ", " (leakypool) waits in wait4 for process ", "until wait4 returns",
+		"  the second, a cycle of ", "    Process ", " (leakypool) waits in wait4 for process ", "until wait4 returns",
+		"[close-inherited]", NULL });
+	cr_assert_eq(t_run(&r, "explain --db t.db --json > e.json"), 0, "%s", r.err);
+	cr_expect_eq(json_value("e.json", "len(d[\"cycles\"])"), 2);
+	{
+		char expr[160];
+
+		snprintf(expr, sizeof(expr), "sorted(c[0][\"process\"][\"pid\"] for c in d[\"cycles\"]) == sorted([%d, %d]) and 1 or 0",
+			 (int)pid[0], (int)pid[1]);
+		cr_expect_eq(json_value("e.json", expr), 1, "each cycle is led by a tree's root");
+	}
+}
+
+/*
+ * A socketpair end is not a pipe: the socket pool's leaks, blockers and
+ * cycle name socketpair ends and the end each is the way into, and the JSON
+ * gives the kind and the peer.
+ */
+Test(explain, a_socketpair_pools_leaks_are_told_as_socketpair_ends, .timeout = 60)
+{
+	const char *db = t_path("t.db");
+	struct t_result r;
+
+	t_run(&r, "record --db t.db -q --io --hang-ms 200 -- %s 3", PROG("sockpool"));
+	cr_assert_eq(r.status, 137, "%s", r.err);
+	cr_assert_eq(t_sql_int(db, "SELECT count(*) FROM pipes WHERE kind = 'socket' AND peer_id = 2 AND pipe_id = 1"), 1);
+	explain(&r, "");
+	expect_in_order(r.out, (const char *const[]){
+		"why it hung: a cycle of 3 processes", " (sockpool) waits in read(fd ", ") on a socketpair (end 2).",
+		"Its other end, socketpair end 1, is still held by processes ", ", which inherited it at fork (seq ",
+		"leaked write ends: 3, of 2 socketpair ends (", "each can keep the reader of its other end from EOF",
+		"  socketpair end 1 (fd ", "), the way into end 2, in processes ", "made by process ",
+		"  socketpair end 3 (fd ", "), the way into end 4, in process ",
+		"EOF blockers: 2, at 1 socketpair end (",
+		"  socketpair end 1: process ", " (sockpool) waited for EOF on end 2 from seq ", " let go of end 1, until the kill",
+		"[close-inherited]", NULL });
+	cr_expect(strstr(r.out, "pipe 1") == NULL && strstr(r.out, "pipe 3") == NULL && strstr(r.out, "of 2 pipes") == NULL,
+		  "no socketpair end is called a pipe: %s", r.out);
+	cr_assert_eq(t_run(&r, "explain --db t.db --json > e.json"), 0, "%s", r.err);
+	cr_expect_eq(json_value("e.json", "[(g[\"pipe_id\"], g[\"kind\"], g[\"peer_id\"]) for g in d[\"leak_groups\"]]"
+					  " == [(1, \"socket\", 2), (3, \"socket\", 4)] and 1 or 0"), 1);
+	cr_expect_eq(json_value("e.json", "[(b[\"kind\"], b[\"peer_id\"], len(b[\"readers\"])) for b in d[\"blockers\"]]"
+					  " == [(\"socket\", 2, 1)] and 1 or 0"), 1);
+	cr_expect_eq(json_value("e.json", "d[\"cycle\"][1][\"waits\"] == \"socket\" and d[\"cycle\"][1][\"peer_id\"] == 1 and 1 or 0"), 1);
+	/* A pipe pool's groups stay pipes. */
+	cr_assert_eq(t_run(&r, "run --db t.db -q -s naive -w 3 && \"$PT\" explain --db t.db --run 2 --json > p.json"), 0, "%s", r.err);
+	cr_expect_eq(json_value("p.json", "all(g[\"kind\"] == \"pipe\" and g[\"peer_id\"] is None for g in d[\"leak_groups\"]) and 1 or 0"), 1);
+}
+
 /* A hung tree read by snapshot: the gate and the hint there too, and explain reads the stored snapshot. */
 Test(explain, snapshot_takes_the_gate_and_its_run_is_explained, .timeout = 60)
 {

@@ -1,4 +1,4 @@
-/* explain.c: reads a stored run and works out its diagnosis: the wait-for cycle, the leaked write ends by pipe, whom they blocked, and which rules fit.
+/* explain.c: reads a stored run and works out its diagnosis: the wait-for cycles (one per separate deadlock), the leaked write ends by pipe, whom they blocked, and which rules fit.
  *
  * Any source (pool, record, snapshot, attach) and any size: a 1000-worker naive run
  * has half a million leaked write ends and as many wait-for edges, so every
@@ -9,13 +9,16 @@
  * seq, each with its holders[holder0 .. holder0 + nholders); leaks sorted
  * by pipe, then by their holder's fork order, then fd; groups by pipe, each
  * a range of leaks; nleaks and nblockers are the counts of the
- * leaked_write_ends and eof_blockers views for the run.
+ * leaked_write_ends and eof_blockers views for the run; cycles are
+ * disjoint, one per strongly connected part of the wait-for graph of two or
+ * more processes.
  */
 #include "explain/explain.h"
 
 #include "store/store.h"
 #include "base/util.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -276,15 +279,85 @@ bool explain_waits_for(const struct explain *x, const struct explain_hang *h, co
 }
 
 /*
- * The wait-for graph of processes (as the wait_for view has it), and its
- * shortest cycle through the earliest-forked process that is on one:
- * breadth-first from each candidate in fork order, a few at most.
+ * The strongly connected parts of a graph (Tarjan's, with its own stack
+ * instead of recursion: a chain of a thousand waits is as deep). comp[v]
+ * gets v's part; the number of parts is returned.
+ */
+static size_t explain_scc(size_t n, const size_t *start, const int *adj, int *comp)
+{
+	int *index = xmalloc(n * sizeof(*index)), *low = xmalloc(n * sizeof(*low));
+	int *stack = xmalloc(n * sizeof(*stack)), *calls = xmalloc(n * sizeof(*calls));
+	size_t *next = xmalloc(n * sizeof(*next)), nstack = 0, ncomp = 0;
+	bool *on = xcalloc(n, sizeof(*on));
+	int idx = 0;
+
+	for (size_t i = 0; i < n; i++)
+		index[i] = -1;
+	for (size_t r = 0; r < n; r++) {
+		size_t ncalls = 0;
+
+		if (index[r] >= 0)
+			continue;
+		index[r] = low[r] = idx++;
+		stack[nstack++] = (int)r;
+		on[r] = true;
+		next[r] = start[r];
+		calls[ncalls++] = (int)r;
+		while (ncalls) {
+			int v = calls[ncalls - 1];
+
+			if (next[v] < start[v + 1]) {
+				int w = adj[next[v]++];
+
+				if (index[w] < 0) {
+					index[w] = low[w] = idx++;
+					stack[nstack++] = w;
+					on[w] = true;
+					next[w] = start[w];
+					calls[ncalls++] = w;
+				} else if (on[w] && index[w] < low[v])
+					low[v] = index[w];
+				continue;
+			}
+			ncalls--;
+			if (low[v] == index[v]) {
+				int w;
+
+				do {
+					w = stack[--nstack];
+					on[w] = false;
+					comp[w] = (int)ncomp;
+				} while (w != v);
+				ncomp++;
+			}
+			if (ncalls && low[v] < low[calls[ncalls - 1]])
+				low[calls[ncalls - 1]] = low[v];
+		}
+	}
+	free(index);
+	free(low);
+	free(stack);
+	free(calls);
+	free(next);
+	free(on);
+	return ncomp;
+}
+
+/*
+ * The wait-for graph of processes (as the wait_for view has it), and one
+ * cycle for each of its strongly connected parts of two or more: each part
+ * is a deadlock of its own, as no way of waits leads from one part to
+ * another and back (two hung pools in one program, or a snapshot of two hung
+ * trees). Each cycle is the shortest way
+ * round through its part's earliest-forked process (breadth-first within the
+ * part), and the cycles go in the order of those processes, so the first is
+ * the one a single cycle was before.
  */
 static void explain_find_cycle(struct explain *x)
 {
-	size_t n = x->nprocs, nedges = 0, *start, *fill = NULL;
-	int *adj = NULL, *parent, *queue, *byrank;
-	int tries = 0;
+	size_t n = x->nprocs, nedges = 0, *start, *fill = NULL, ncomp, ncycles = 0;
+	int *adj = NULL, *parent, *queue, *byrank, *comp, *size;
+	bool *told;
 
 	if (!n || !x->nhangs)
 		return;
@@ -328,19 +401,31 @@ static void explain_find_cycle(struct explain *x)
 			memcpy(fill, start, (n + 1) * sizeof(*fill));
 		}
 	}
+	comp = xmalloc(n * sizeof(*comp));
+	ncomp = explain_scc(n, start, adj, comp);
+	size = xcalloc(ncomp, sizeof(*size));
+	told = xcalloc(ncomp, sizeof(*told));
+	for (size_t i = 0; i < n; i++)
+		size[comp[i]]++;
+	for (size_t c = 0; c < ncomp; c++)
+		ncycles += size[c] >= 2;
+	/* Self-edges are left out above, so a part of one process is never a cycle. */
+	if (ncycles)
+		x->cycles = xcalloc(ncycles, sizeof(*x->cycles));
 	parent = xmalloc(n * sizeof(*parent));
 	queue = xmalloc(n * sizeof(*queue));
 	byrank = xmalloc(n * sizeof(*byrank));
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		byrank[x->procs[i].rank] = (int)i;
-	for (size_t r = 0; r < n && tries < 16 && !x->ncycle; r++) {
-		int s = byrank[r], qh = 0, qt = 0, last = -1;
+		parent[i] = -2;
+	}
+	for (size_t r = 0; r < n && x->ncycles < ncycles; r++) {
+		int s = byrank[r], c = comp[s], qh = 0, qt = 0, last = -1;
+		struct explain_cycle *cy;
 
-		if (start[s] == start[s + 1])
+		if (size[c] < 2 || told[c])
 			continue;
-		tries++;
-		for (size_t i = 0; i < n; i++)
-			parent[i] = -2;
+		told[c] = true;
 		parent[s] = -1;
 		queue[qt++] = s;
 		while (qh < qt && last < 0) {
@@ -353,23 +438,26 @@ static void explain_find_cycle(struct explain *x)
 					last = u;
 					break;
 				}
-				if (parent[v] == -2) {
+				/* A way back to s never leaves its part: the rest is not searched. */
+				if (parent[v] == -2 && comp[v] == c) {
 					parent[v] = u;
 					queue[qt++] = v;
 				}
 			}
 		}
-		if (last < 0)
-			continue;
+		assert(last >= 0); /* s is in a part of two or more, so some way leads back to it */
+		cy = &x->cycles[x->ncycles++];
 		for (int v = last; v >= 0; v = parent[v])
-			x->ncycle++;
-		x->cycle = xmalloc(x->ncycle * sizeof(*x->cycle));
+			cy->n++;
+		cy->procs = xmalloc(cy->n * sizeof(*cy->procs));
 		{
-			size_t k = x->ncycle;
+			size_t k = cy->n;
 
 			for (int v = last; v >= 0; v = parent[v])
-				x->cycle[--k] = v;
+				cy->procs[--k] = v;
 		}
+		for (int q = 0; q < qt; q++)
+			parent[queue[q]] = -2;
 	}
 	free(start);
 	free(fill);
@@ -377,6 +465,9 @@ static void explain_find_cycle(struct explain *x)
 	free(parent);
 	free(queue);
 	free(byrank);
+	free(comp);
+	free(size);
+	free(told);
 }
 
 /* ---- leaked write ends, grouped by pipe ---- */
@@ -485,6 +576,39 @@ static int explain_load_leaks(struct store *st, struct explain *x)
 	return 0;
 }
 
+/* The run's socketpair ends and their peers, so a socket's leak and wait are worded as such. */
+static int explain_load_peers(struct store *st, struct explain *x)
+{
+	sqlite3_stmt *s = explain_query(st, x->run,
+		"SELECT pipe_id, peer_id FROM pipes WHERE run_id = ?1 AND kind = 'socket' ORDER BY pipe_id");
+	size_t cap = 0;
+	int rc;
+
+	if (!s)
+		return -EIO;
+	while ((rc = store_step(st, s)) == 1) {
+		EXPLAIN_GROW(x->peers, x->npeers, cap);
+		x->peers[x->npeers++] = (struct explain_peer){ sqlite3_column_int64(s, 0), explain_col_int(s, 1, -1) };
+	}
+	sqlite3_finalize(s);
+	return rc < 0 ? -EIO : 0;
+}
+
+int64_t explain_peer_of(const struct explain *x, int64_t pipe_id)
+{
+	for (size_t lo = 0, hi = x->npeers; lo < hi;) {
+		size_t mid = (lo + hi) / 2;
+
+		if (x->peers[mid].pipe_id < pipe_id)
+			lo = mid + 1;
+		else if (x->peers[mid].pipe_id > pipe_id)
+			hi = mid;
+		else
+			return x->peers[mid].peer_id;
+	}
+	return -1;
+}
+
 static int explain_group_pipes(struct store *st, struct explain *x)
 {
 	sqlite3_stmt *s;
@@ -499,6 +623,7 @@ static int explain_group_pipes(struct store *st, struct explain *x)
 		g = &x->groups[x->ngroups++];
 		memset(g, 0, sizeof(*g));
 		g->pipe_id = x->leaks[i].pipe_id;
+		g->peer_id = explain_peer_of(x, g->pipe_id);
 		g->leak0 = i;
 		g->close_seq = -1;
 		g->creator = 0;
@@ -562,6 +687,38 @@ static struct explain_leak *explain_leak_find(struct explain *x, const struct ex
 		if (x->leaks[lo].from_seq < seq && (x->leaks[lo].to_seq < 0 || x->leaks[lo].to_seq > seq))
 			return &x->leaks[lo];
 	return NULL;
+}
+
+/*
+ * The readers a group's first give-up left waiting, from sql's rows (the
+ * group's pipe_id, a holder's pid, its hold's from_seq and to_seq): the
+ * first few holders then that do not also hold a leak of it. 0 or -EIO.
+ */
+static int explain_load_readers(struct store *st, struct explain *x, const char *sql)
+{
+	sqlite3_stmt *s = explain_query(st, x->run, sql);
+	int rc;
+
+	if (!s)
+		return -EIO;
+	while ((rc = store_step(st, s)) == 1) {
+		struct explain_group *g = explain_group_find(x, sqlite3_column_int64(s, 0));
+		int pid = (int)sqlite3_column_int64(s, 1);
+		int64_t from = sqlite3_column_int64(s, 2), to = explain_col_int(s, 3, -1);
+		bool seen = false;
+
+		if (!g || g->close_seq < 0 || from > g->close_seq || (to >= 0 && to <= g->close_seq))
+			continue;
+		/* A holder of a leaked write end that also holds the read end is not kept waiting: it keeps. */
+		for (size_t k = g->leak0; k < g->leak0 + g->nleaks && !seen; k++)
+			seen = x->leaks[k].pid == pid;
+		for (size_t k = 0; k < g->nreaders; k++)
+			seen |= g->readers[k] == pid;
+		if (!seen && g->nreaders < sizeof(g->readers) / sizeof(g->readers[0]))
+			g->readers[g->nreaders++] = pid;
+	}
+	sqlite3_finalize(s);
+	return rc < 0 ? -EIO : 0;
 }
 
 /*
@@ -687,30 +844,19 @@ static int explain_load_blockers(struct store *st, struct explain *x)
 	if (rc < 0)
 		return -EIO;
 
-	/* The readers each give-up left waiting: holders of the read end then. */
-	s = explain_query(st, x->run,
-		"SELECT pipe_id, pid, from_seq, to_seq FROM holds INDEXED BY holds_read_ends"
-		" WHERE run_id = ?1 AND pipe_end = 'read' ORDER BY pipe_id, from_seq");
-	if (!s)
-		return -EIO;
-	while ((rc = store_step(st, s)) == 1) {
-		struct explain_group *g = explain_group_find(x, sqlite3_column_int64(s, 0));
-		int pid = (int)sqlite3_column_int64(s, 1);
-		int64_t from = sqlite3_column_int64(s, 2), to = explain_col_int(s, 3, -1);
-		bool seen = false;
-
-		if (!g || g->close_seq < 0 || from > g->close_seq || (to >= 0 && to <= g->close_seq))
-			continue;
-		/* A holder of a leaked write end that also holds the read end is not kept waiting: it keeps. */
-		for (size_t k = g->leak0; k < g->leak0 + g->nleaks && !seen; k++)
-			seen = x->leaks[k].pid == pid;
-		for (size_t k = 0; k < g->nreaders; k++)
-			seen |= g->readers[k] == pid;
-		if (!seen && g->nreaders < sizeof(g->readers) / sizeof(g->readers[0]))
-			g->readers[g->nreaders++] = pid;
-	}
-	sqlite3_finalize(s);
-	return rc < 0 ? -EIO : 0;
+	/*
+	 * The readers each give-up left waiting: holders of the read end then
+	 * (of a socketpair end, the holders of its peer, as eof_holders has it).
+	 */
+	if ((rc = explain_load_readers(st, x, "SELECT pipe_id, pid, from_seq, to_seq FROM holds INDEXED BY holds_read_ends"
+					     " WHERE run_id = ?1 AND pipe_end = 'read' ORDER BY pipe_id, from_seq")) < 0)
+		return rc;
+	if (!x->npeers)
+		return 0;
+	return explain_load_readers(st, x, "SELECT p.peer_id, h.pid, h.from_seq, h.to_seq FROM holds h INDEXED BY holds_socket_ends"
+					   " JOIN pipes p ON p.run_id = h.run_id AND p.pipe_id = h.pipe_id"
+					   " WHERE h.run_id = ?1 AND h.pipe_end = 'socket' AND p.peer_id IS NOT NULL"
+					   " ORDER BY p.peer_id, h.from_seq");
 }
 
 /*
@@ -729,7 +875,8 @@ static void explain_find_stairs(struct explain *x)
 		int last = explain_rank(x, x->leaks[g->leak0 + g->nleaks - 1].pid);
 		size_t total = g->nleaks;
 
-		if ((size_t)(last - first + 1) != g->nleaks) {
+		/* A staircase is told in pipes: socketpair ends are told one by one. */
+		if ((size_t)(last - first + 1) != g->nleaks || g->peer_id >= 0) {
 			i++;
 			continue;
 		}
@@ -738,7 +885,7 @@ static void explain_find_stairs(struct explain *x)
 			int f = explain_rank(x, x->leaks[h->leak0].pid);
 			int l = explain_rank(x, x->leaks[h->leak0 + h->nleaks - 1].pid);
 
-			if (h->pipe_id != x->groups[j - 1].pipe_id + 1 || l != last || f != first + (int)(j - i) ||
+			if (h->pipe_id != x->groups[j - 1].pipe_id + 1 || h->peer_id >= 0 || l != last || f != first + (int)(j - i) ||
 			    (size_t)(l - f + 1) != h->nleaks)
 				break;
 			total += h->nleaks;
@@ -777,24 +924,31 @@ static const struct explain_hang *explain_hang_of(const struct explain *x, size_
 
 static void explain_rules(struct explain *x)
 {
-	size_t exec_leaks = 0, writers = 0, eof_waits = 0;
-	bool read_first = false;
+	size_t exec_leaks = 0, eof_waits = 0;
+	bool read_first = false, both_full = false;
 
 	for (size_t i = 0; i < x->ngroups; i++)
 		exec_leaks += x->groups[i].survived_exec;
-	for (size_t i = 0; i < x->ncycle; i++) {
-		const struct explain_proc *u = &x->procs[x->cycle[i]];
-		const struct explain_proc *v = &x->procs[x->cycle[(i + 1) % x->ncycle]];
-		const struct explain_hang *hu = explain_hang_of(x, (size_t)x->cycle[i], v);
-		const struct explain_hang *hv = explain_hang_of(x, (size_t)x->cycle[(i + 1) % x->ncycle], u);
+	/* Each cycle is a deadlock of its own: a rule fits when it fits one of them. */
+	for (size_t c = 0; c < x->ncycles; c++) {
+		const struct explain_cycle *cy = &x->cycles[c];
+		size_t writers = 0;
 
-		if (hu && hu->end == 'w')
-			writers++;
-		if (hu && hu->end == 'r')
-			eof_waits++;
-		/* u waits for its child v, which waits for room in a pipe u holds the read end of. */
-		if (hu && hu->child_wait && hv && hv->end == 'w' && explain_waits_for(x, hv, u))
-			read_first = true;
+		for (size_t i = 0; i < cy->n; i++) {
+			const struct explain_proc *u = &x->procs[cy->procs[i]];
+			const struct explain_proc *v = &x->procs[cy->procs[(i + 1) % cy->n]];
+			const struct explain_hang *hu = explain_hang_of(x, (size_t)cy->procs[i], v);
+			const struct explain_hang *hv = explain_hang_of(x, (size_t)cy->procs[(i + 1) % cy->n], u);
+
+			if (hu && hu->end == 'w')
+				writers++;
+			if (hu && hu->end == 'r')
+				eof_waits++;
+			/* u waits for its child v, which waits for room in a pipe u holds the read end of. */
+			if (hu && hu->child_wait && hv && hv->end == 'w' && explain_waits_for(x, hv, u))
+				read_first = true;
+		}
+		both_full |= cy->n >= 2 && writers == cy->n;
 	}
 	if (read_first)
 		explain_fix_add(x, "read-first",
@@ -802,7 +956,7 @@ static void explain_rules(struct explain *x)
 				" full pipe that only the parent reads",
 				"read first, as Python's communicate() does: read the child's output to EOF (poll over several"
 				" pipes), then wait for the child");
-	if (x->ncycle >= 2 && writers == x->ncycle)
+	if (both_full)
 		explain_fix_add(x, "reader-thread",
 				"both sides wait on full pipes: each blocks writing to a pipe that only the other would read",
 				"never block writing while the other side does: a reader thread, or poll (select) over both pipes"
@@ -815,7 +969,7 @@ static void explain_rules(struct explain *x)
 				"another order (close each pipe and wait in the order of creation), or one worker that outlives"
 				" its turn, hangs: close what the children inherited as well (close_range(3, ~0U, 0) after dup2)");
 	/* No cycle between processes: one process whose threads wait for each other (a join of a reader its own write end holds back). */
-	if (!x->ncycle && x->outcome && !strcmp(x->outcome, "deadlock")) {
+	if (!x->ncycles && x->outcome && !strcmp(x->outcome, "deadlock")) {
 		for (size_t i = 0; i < x->nhangs && !x->self_deadlock; i++) {
 			const struct explain_hang *j = &x->hangs[i];
 
@@ -988,6 +1142,7 @@ int explain_load(struct store *st, int64_t run, struct explain *x)
 	}
 	if ((rc = explain_load_run(st, x)) < 0 || (rc = explain_load_procs(st, x)) < 0 ||
 	    (rc = explain_load_hangs(st, x)) < 0 || (rc = explain_load_leaks(st, x)) < 0 ||
+	    (rc = explain_load_peers(st, x)) < 0 ||
 	    (rc = explain_group_pipes(st, x)) < 0 || (rc = explain_load_blockers(st, x)) < 0 ||
 	    (rc = explain_load_stacks(st, x)) < 0)
 		return rc;
@@ -1007,7 +1162,10 @@ void explain_release(struct explain *x)
 	free(x->procs);
 	free(x->hangs);
 	free(x->holders);
-	free(x->cycle);
+	for (size_t i = 0; i < x->ncycles; i++)
+		free(x->cycles[i].procs);
+	free(x->cycles);
+	free(x->peers);
 	free(x->leaks);
 	free(x->groups);
 	free(x->stairs);

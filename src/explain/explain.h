@@ -1,4 +1,4 @@
-/* explain.h: a stored run's diagnosis in plain words: its outcome, the wait-for cycle as reasons, the leaked write ends in groups, whom they blocked, and the fix that fits. */
+/* explain.h: a stored run's diagnosis in plain words: its outcome, each wait-for cycle as reasons, the leaked write ends in groups, whom they blocked, and the fix that fits. */
 #ifndef POOLTRACE_EXPLAIN_H
 #define POOLTRACE_EXPLAIN_H
 
@@ -48,9 +48,20 @@ struct explain_leak {
 	int64_t exec_seq;         /* an exec of its holder it survived, -1: none */
 };
 
-/* A pipe's leaked write ends, and what they did to its reader. */
+/*
+ * A deadlock cycle: the shortest way round through the earliest-forked
+ * process of one strongly connected part of the wait-for graph. Parts are
+ * separate deadlocks (two hung pools), so each gives one.
+ */
+struct explain_cycle {
+	int *procs;               /* indexes into explain.procs, in order; the last waits for the first */
+	size_t n;
+};
+
+/* A pipe's leaked write ends (or a socketpair end's), and what they did to its reader. */
 struct explain_group {
 	int64_t pipe_id;
+	int64_t peer_id;          /* a socketpair end: the other end (whose reader it keeps from EOF); -1: a pipe */
 	int creator;
 	int64_t created_seq;
 	size_t leak0, nleaks;     /* in explain.leaks, sorted by pipe then fork order */
@@ -105,8 +116,8 @@ struct explain {
 	size_t nhangs;
 	struct explain_holder *holders;
 	size_t nholders;
-	int *cycle;                   /* indexes into procs, in order; the last waits for the first */
-	size_t ncycle;
+	struct explain_cycle *cycles; /* one per strongly connected part (of 2 or more) of the wait-for graph, by its earliest-forked process */
+	size_t ncycles;
 
 	struct explain_leak *leaks;
 	size_t nleaks;                /* == count(*) of leaked_write_ends for the run */
@@ -115,6 +126,8 @@ struct explain {
 	struct explain_stair *stairs;
 	size_t nstairs;
 	size_t nblockers;             /* == count(*) of eof_blockers for the run */
+	struct explain_peer { int64_t pipe_id, peer_id; } *peers; /* the run's socketpair ends, by pipe_id */
+	size_t npeers;
 
 	/* With the accidental-order rule: the first pipe's evidence, its last
 	 * leaked holder let go (release_seq) before its last user closed (close_seq). */
@@ -147,6 +160,9 @@ bool explain_waits_for(const struct explain *x, const struct explain_hang *h, co
 
 /* record --stacks: where event seq was called from, or NULL. */
 const struct explain_where *explain_where_at(const struct explain *x, int64_t seq);
+
+/* A socketpair end's other end, or -1 for a pipe (or an id not in the run). */
+int64_t explain_peer_of(const struct explain *x, int64_t pipe_id);
 
 /* The process with this pid, or NULL. */
 const struct explain_proc *explain_proc_find(const struct explain *x, int pid);

@@ -294,10 +294,10 @@ static const struct explain_leak *explain_leak_of(const struct explain *x, int64
 }
 
 /* The hang event of cycle member i that waits for member i+1 (its first, else). */
-static const struct explain_hang *explain_step_hang(const struct explain *x, size_t i)
+static const struct explain_hang *explain_step_hang(const struct explain *x, const struct explain_cycle *cy, size_t i)
 {
-	const struct explain_proc *p = &x->procs[x->cycle[i % x->ncycle]];
-	const struct explain_proc *next = &x->procs[x->cycle[(i + 1) % x->ncycle]];
+	const struct explain_proc *p = &x->procs[cy->procs[i % cy->n]];
+	const struct explain_proc *next = &x->procs[cy->procs[(i + 1) % cy->n]];
 	const struct explain_hang *first = NULL;
 
 	if (p->hang < 0)
@@ -367,9 +367,11 @@ static void explain_say_at(const struct explain *x, const struct explain_hang *h
 	}
 }
 
-static void explain_say_cycle(const struct explain *x, FILE *out, struct sbuf *b)
+/* One cycle's steps, each sentence after indent. */
+static void explain_say_cycle(const struct explain *x, const struct explain_cycle *cy, FILE *out, struct sbuf *b,
+			      const char *indent)
 {
-	size_t n = x->ncycle, maxh = 1;
+	size_t n = cy->n, maxh = 1;
 	const struct explain_proc *start;
 	const struct explain_hang *start_hang;
 	int *pids, *fds;
@@ -383,19 +385,19 @@ static void explain_say_cycle(const struct explain *x, FILE *out, struct sbuf *b
 	pids = xmalloc((maxh + x->nprocs + 1) * sizeof(int));
 	fds = xmalloc((maxh + x->nprocs + 1) * sizeof(int));
 	seqs = xmalloc((maxh + x->nprocs + 1) * sizeof(int64_t));
-	start = &x->procs[x->cycle[0]];
-	start_hang = explain_step_hang(x, 0);
-	fprintf(out, "why it hung: a cycle of %zu process%s, each waiting for the next:\n", n, n == 1 ? "" : "es");
+	start = &x->procs[cy->procs[0]];
+	start_hang = explain_step_hang(x, cy, 0);
 	for (size_t i = 0; i < n;) {
-		const struct explain_proc *p = &x->procs[x->cycle[i]];
-		const struct explain_proc *next = &x->procs[x->cycle[(i + 1) % n]];
-		const struct explain_hang *h = explain_step_hang(x, i);
+		const struct explain_proc *p = &x->procs[cy->procs[i]];
+		const struct explain_proc *next = &x->procs[cy->procs[(i + 1) % n]];
+		const struct explain_hang *h = explain_step_hang(x, cy, i);
 		size_t nh, leaked = 0;
+		int64_t peer;
 
 		explain_name(x, p->pid, b);
 		if (!h) {
 			sb_printf(b, " is blocked");
-			explain_sentence(out, b, "  ");
+			explain_sentence(out, b, indent);
 			i++;
 			continue;
 		}
@@ -408,13 +410,16 @@ static void explain_say_cycle(const struct explain *x, FILE *out, struct sbuf *b
 				sb_printf(b, " among them");
 			explain_say_at(x, h, b);
 			sb_printf(b, ".");
-			explain_sentence(out, b, "  ");
+			explain_sentence(out, b, indent);
 			i++;
 			continue;
 		}
 		nh = explain_hang_holders(x, h, pids, fds);
+		/* A socketpair end's holders hold its peer, the way into it: their leaks are of the peer. */
+		peer = h->end == 's' && h->pipe_id >= 0 ? explain_peer_of(x, h->pipe_id) : -1;
 		for (size_t k = 0; k < nh; k++) {
-			const struct explain_leak *l = h->pipe_id >= 0 ? explain_leak_of(x, h->pipe_id, pids[k]) : NULL;
+			const struct explain_leak *l = h->end == 's' ? (peer >= 0 ? explain_leak_of(x, peer, pids[k]) : NULL)
+					  : h->pipe_id >= 0 ? explain_leak_of(x, h->pipe_id, pids[k]) : NULL;
 
 			if (l)
 				seqs[leaked++] = l->from_seq;
@@ -423,8 +428,10 @@ static void explain_say_cycle(const struct explain *x, FILE *out, struct sbuf *b
 		explain_say_wait(x, h, b, nh && leaked == nh);
 		explain_say_at(x, h, b);
 		sb_printf(b, ".");
-		explain_sentence(out, b, "  ");
-		if (h->end == 's')
+		explain_sentence(out, b, indent);
+		if (h->end == 's' && peer >= 0)
+			sb_printf(b, "its other end, socketpair end %lld, is still held by ", (long long)peer);
+		else if (h->end == 's')
 			sb_printf(b, "its other end is still held by ");
 		else if (h->pipe_id >= 0)
 			sb_printf(b, "pipe %lld's %s end is %s by ", (long long)h->pipe_id, h->end == 'w' ? "read" : "write",
@@ -445,7 +452,7 @@ static void explain_say_cycle(const struct explain *x, FILE *out, struct sbuf *b
 		}
 		/* The next one holds the end: say how it in turn waits, as a group when the holders wait alike. */
 		if (nh > 1 && next != start) {
-			const struct explain_proc *after = &x->procs[x->cycle[(i + 2) % n]];
+			const struct explain_proc *after = &x->procs[cy->procs[(i + 2) % n]];
 			size_t alike = 0, held = 0, npipes = 0;
 			int *pipes = xmalloc(nh * sizeof(int));
 			/* --stacks: the place they all block in, when it is one. */
@@ -484,7 +491,7 @@ static void explain_say_cycle(const struct explain *x, FILE *out, struct sbuf *b
 				if (after == start && start_hang && start_hang->child_wait)
 					sb_printf(b, " until %s returns", explain_call(start_hang, "wait4"));
 				sb_printf(b, ".");
-				explain_sentence(out, b, "  ");
+				explain_sentence(out, b, indent);
 				free(pipes);
 				i += 2;
 				continue;
@@ -494,12 +501,46 @@ static void explain_say_cycle(const struct explain *x, FILE *out, struct sbuf *b
 		if (next == start && start_hang && start_hang->child_wait && h->end == 'w')
 			sb_printf(b, ", which waits in %s for it instead of reading", explain_call(start_hang, "wait4"));
 		sb_printf(b, ".");
-		explain_sentence(out, b, "  ");
+		explain_sentence(out, b, indent);
 		i++;
 	}
 	free(pids);
 	free(fds);
 	free(seqs);
+}
+
+/*
+ * Every cycle: one is told as it always was; more are each a deadlock of
+ * their own, told in turn (past EXPLAIN_GROUPS_MAX, the first 3 and where
+ * the rest start: --json has them all).
+ */
+static void explain_say_cycles(const struct explain *x, FILE *out, struct sbuf *b)
+{
+	static const char *const nth[EXPLAIN_GROUPS_MAX] = { "first", "second", "third", "fourth", "fifth", "sixth" };
+	size_t told = x->ncycles > EXPLAIN_GROUPS_MAX ? 3 : x->ncycles;
+
+	if (x->ncycles == 1) {
+		fprintf(out, "why it hung: a cycle of %zu process%s, each waiting for the next:\n", x->cycles[0].n,
+			x->cycles[0].n == 1 ? "" : "es");
+		explain_say_cycle(x, &x->cycles[0], out, b, "  ");
+		return;
+	}
+	fprintf(out, "why it hung: %zu separate cycles of waits, each a deadlock of its own:\n", x->ncycles);
+	for (size_t c = 0; c < told; c++) {
+		fprintf(out, "  the %s, a cycle of %zu processes, each waiting for the next:\n", nth[c], x->cycles[c].n);
+		explain_say_cycle(x, &x->cycles[c], out, b, "    ");
+	}
+	if (told < x->ncycles) {
+		int *pids = xmalloc((x->ncycles - told) * sizeof(int));
+
+		for (size_t c = told; c < x->ncycles; c++)
+			pids[c - told] = x->procs[x->cycles[c].procs[0]].pid;
+		sb_printf(b, "  ... and %zu more cycles, through ", x->ncycles - told);
+		explain_name_set(x, pids, x->ncycles - told, b);
+		fprintf(out, "%s; --json has each\n", b->s);
+		b->len = 0;
+		free(pids);
+	}
 }
 
 /* One process whose threads wait for each other: each blocked thread, the first few. */
@@ -586,6 +627,18 @@ static void sb_where(struct sbuf *b, const struct explain_where *w)
 	sb_printf(b, "%s+0x%llx", w->module ? w->module : "?", (unsigned long long)w->offset);
 }
 
+/*
+ * What a group leaks: "pipe 1's write end", or for a socketpair "socketpair
+ * end 1" (each end is the way into its peer, so it is its peer's write end).
+ */
+static void explain_say_end(const struct explain_group *g, struct sbuf *b)
+{
+	if (g->peer_id >= 0)
+		sb_printf(b, "socketpair end %lld", (long long)g->pipe_id);
+	else
+		sb_printf(b, "pipe %lld's write end", (long long)g->pipe_id);
+}
+
 static bool explain_same_where(const struct explain_where *a, const struct explain_where *b)
 {
 	return !strcmp(a->module ? a->module : "", b->module ? b->module : "") && a->offset == b->offset;
@@ -629,12 +682,14 @@ static void explain_say_group_where(const struct explain *x, const struct explai
 		}
 		if (more)
 			sb_printf(b, " and %zu more places", more);
-		sb_printf(b, " while holding pipe %lld's write end (", (long long)g->pipe_id);
+		sb_printf(b, " while holding ");
+		explain_say_end(g, b);
+		sb_printf(b, " (");
 		sb_fds(b, fds, n);
 		sb_printf(b, ")%s", made ? ", " : "");
 	}
 	if (made) {
-		sb_printf(b, "%s at ", nplaces ? "created" : "pipe made");
+		sb_printf(b, "%s at ", nplaces ? "created" : g->peer_id >= 0 ? "socketpair made" : "pipe made");
 		sb_where(b, made);
 	}
 	fprintf(out, "%s\n", b->s);
@@ -646,9 +701,14 @@ static void explain_say_group(const struct explain *x, const struct explain_grou
 {
 	size_t n = explain_group_holders(x, g, pids, fds, seqs);
 
-	sb_printf(b, "  pipe %lld's write end (", (long long)g->pipe_id);
+	sb_printf(b, "  ");
+	explain_say_end(g, b);
+	sb_printf(b, " (");
 	sb_fds(b, fds, n);
-	sb_printf(b, "), in ");
+	if (g->peer_id >= 0)
+		sb_printf(b, "), the way into end %lld, in ", (long long)g->peer_id);
+	else
+		sb_printf(b, "), in ");
 	explain_name_set(x, pids, n, b);
 	sb_printf(b, ": made by ");
 	if (g->creator)
@@ -707,7 +767,7 @@ static void explain_say_leaks(const struct explain *x, FILE *out, struct sbuf *b
 {
 	int *pids, *fds;
 	int64_t *seqs;
-	size_t cap = x->nprocs + 1, shown = 0, in_stairs = 0;
+	size_t cap = x->nprocs + 1, shown = 0, in_stairs = 0, sockets = 0;
 
 	if (!x->nleaks) {
 		if (x->source && (!strcmp(x->source, "snapshot") || !strcmp(x->source, "attach")))
@@ -724,11 +784,19 @@ static void explain_say_leaks(const struct explain *x, FILE *out, struct sbuf *b
 	pids = xmalloc(cap * sizeof(int));
 	fds = xmalloc(cap * sizeof(int));
 	seqs = xmalloc(cap * sizeof(int64_t));
-	fprintf(out, "leaked write ends: %zu, of %zu pipe%s (inherited at fork, never used or closed: each can keep the"
-		     " pipe's reader from EOF)%s\n",
-		x->nleaks, x->ngroups, x->ngroups == 1 ? "" : "s",
+	for (size_t i = 0; i < x->ngroups; i++)
+		sockets += x->groups[i].peer_id >= 0;
+	sb_printf(b, "leaked write ends: %zu, of ", x->nleaks);
+	if (x->ngroups > sockets)
+		sb_printf(b, "%zu pipe%s%s", x->ngroups - sockets, x->ngroups - sockets == 1 ? "" : "s", sockets ? " and " : "");
+	if (sockets)
+		sb_printf(b, "%zu socketpair end%s", sockets, sockets == 1 ? "" : "s");
+	fprintf(out, "%s (inherited at fork, never used or closed: each can keep %s from EOF)%s\n", b->s,
+		!sockets ? "the pipe's reader" : sockets == x->ngroups ? "the reader of its other end"
+		: "the pipe's reader (a socketpair end's: the reader of its other end)",
 		x->source && !strcmp(x->source, "record") && !x->io_events
 			? "; recorded without --io, so an end only written to looks unused" : "");
+	b->len = 0;
 	for (size_t i = 0; i < x->nstairs; i++)
 		in_stairs += x->stairs[i].ngroups;
 	if (x->ngroups > EXPLAIN_GROUPS_MAX) {
@@ -736,7 +804,9 @@ static void explain_say_leaks(const struct explain *x, FILE *out, struct sbuf *b
 			explain_say_stair(x, &x->stairs[i], out, b, pids);
 		for (size_t i = 0; i < x->ngroups && shown < 3; i++, shown++)
 			explain_say_group(x, &x->groups[i], out, b, pids, fds, seqs);
-		fprintf(out, "  ... and %zu more pipes' write ends, %zu leaked write ends in all\n", x->ngroups - shown, x->nleaks);
+		fprintf(out, "  ... and %zu more %s, %zu leaked write ends in all\n", x->ngroups - shown,
+			!sockets ? "pipes' write ends" : sockets == x->ngroups ? "socketpair ends" : "pipes' write ends and socketpair ends",
+			x->nleaks);
 	} else {
 		for (size_t i = 0; i < x->ngroups; i++)
 			explain_say_group(x, &x->groups[i], out, b, pids, fds, seqs);
@@ -755,20 +825,30 @@ static void explain_say_blocked(const struct explain *x, const struct explain_gr
 {
 	size_t n = explain_group_holders(x, g, pids, fds, seqs);
 
-	sb_printf(b, "  pipe %lld: ", (long long)g->pipe_id);
+	if (g->peer_id >= 0)
+		sb_printf(b, "  socketpair end %lld: ", (long long)g->pipe_id);
+	else
+		sb_printf(b, "  pipe %lld: ", (long long)g->pipe_id);
 	if (g->nreaders) {
 		int readers[4];
 
 		memcpy(readers, g->readers, g->nreaders * sizeof(int));
 		explain_name_set(x, readers, g->nreaders, b);
 	} else
-		sb_printf(b, "its reader");
-	sb_printf(b, " waited for EOF from seq %lld, where ", (long long)g->close_seq);
+		sb_printf(b, g->peer_id >= 0 ? "the reader" : "its reader");
+	if (g->peer_id >= 0)
+		sb_printf(b, " waited for EOF on end %lld", (long long)g->peer_id);
+	else
+		sb_printf(b, " waited for EOF");
+	sb_printf(b, " from seq %lld, where ", (long long)g->close_seq);
 	if (g->closed_by)
 		explain_name(x, g->closed_by, b);
 	else
 		sb_printf(b, "its last user");
-	sb_printf(b, " let go of its write end, ");
+	if (g->peer_id >= 0)
+		sb_printf(b, " let go of end %lld, ", (long long)g->pipe_id);
+	else
+		sb_printf(b, " let go of its write end, ");
 	if (g->until_end)
 		sb_printf(b, "%s (", x->outcome && !strcmp(x->outcome, "deadlock") ? "until the kill" : "to the end of the run");
 	else
@@ -787,7 +867,7 @@ static void explain_say_blocked(const struct explain *x, const struct explain_gr
 
 static void explain_say_blockers(const struct explain *x, FILE *out, struct sbuf *b)
 {
-	size_t npipes = 0, shown = 0, cap = x->nprocs + 1;
+	size_t npipes = 0, sockets = 0, shown = 0, cap = x->nprocs + 1;
 	const struct explain_group *longest = NULL;
 	int *pids, *fds;
 	int64_t *seqs;
@@ -802,6 +882,7 @@ static void explain_say_blockers(const struct explain *x, FILE *out, struct sbuf
 		if (!g->nblockers)
 			continue;
 		npipes++;
+		sockets += g->peer_id >= 0;
 		if (g->nleaks + 1 > cap)
 			cap = g->nleaks + 1;
 		if (!longest || g->blocked_ns > longest->blocked_ns)
@@ -810,15 +891,22 @@ static void explain_say_blockers(const struct explain *x, FILE *out, struct sbuf
 	pids = xmalloc(cap * sizeof(int));
 	fds = xmalloc(cap * sizeof(int));
 	seqs = xmalloc(cap * sizeof(int64_t));
-	fprintf(out, "EOF blockers: %zu, at %zu pipe%s (a leaked write end held when the pipe's last user let go of its own)\n",
-		x->nblockers, npipes, npipes == 1 ? "" : "s");
+	sb_printf(b, "EOF blockers: %zu, at ", x->nblockers);
+	if (npipes > sockets)
+		sb_printf(b, "%zu pipe%s%s", npipes - sockets, npipes - sockets == 1 ? "" : "s", sockets ? " and " : "");
+	if (sockets)
+		sb_printf(b, "%zu socketpair end%s", sockets, sockets == 1 ? "" : "s");
+	fprintf(out, "%s (a leaked write end held when the %s last user let go of its own)\n", b->s,
+		!sockets ? "pipe's" : sockets == npipes ? "end's" : "pipe's (or end's)");
+	b->len = 0;
 	for (size_t i = 0; i < x->ngroups && shown < (npipes > EXPLAIN_GROUPS_MAX ? 3 : EXPLAIN_GROUPS_MAX); i++)
 		if (x->groups[i].nblockers) {
 			explain_say_blocked(x, &x->groups[i], out, b, pids, fds, seqs);
 			shown++;
 		}
 	if (npipes > shown) {
-		sb_printf(b, "  ... and %zu more pipes; the longest wait: pipe %lld, ", npipes - shown, (long long)longest->pipe_id);
+		sb_printf(b, "  ... and %zu more %s; the longest wait: %s %lld, ", npipes - shown, sockets ? "pipes or ends" : "pipes",
+			  longest->peer_id >= 0 ? "socketpair end" : "pipe", (long long)longest->pipe_id);
 		sb_duration(b, longest->blocked_ns);
 		fprintf(out, "%s\n", b->s);
 		b->len = 0;
@@ -848,16 +936,18 @@ int explain_print_text(const struct explain *x, FILE *out)
 	sb_printf(&b, "%s", "");
 	errno = 0;
 	explain_say_outcome(x, out, &b);
-	if (x->ncycle)
-		explain_say_cycle(x, out, &b);
+	if (x->ncycles)
+		explain_say_cycles(x, out, &b);
 	else if (x->self_deadlock)
 		explain_say_threads(x, x->self_deadlock, out, &b);
 	else if (x->outcome && !strcmp(x->outcome, "deadlock"))
 		fprintf(out, "why it hung: no cycle of waits is in the evidence stored (%zu hang events)\n", x->nhangs);
 	explain_say_leaks(x, out, &b);
 	explain_say_blockers(x, out, &b);
-	if (!x->nfixes && x->ncycle)
+	if (!x->nfixes && x->ncycles == 1)
 		fprintf(out, "fix: no rule of docs/explain.md fits this cycle: one of its waits has to go\n");
+	else if (!x->nfixes && x->ncycles)
+		fprintf(out, "fix: no rule of docs/explain.md fits these cycles: one wait of each has to go\n");
 	else if (!x->nfixes && x->self_deadlock)
 		fprintf(out, "fix: no rule of docs/explain.md fits this wait: the process holds the end that would wake it\n");
 	else if (!x->nfixes)
@@ -927,6 +1017,47 @@ static void json_proc(const struct explain *x, FILE *out, int pid)
 	free(b.s);
 }
 
+/* The objects of one cycle's steps, each after sep and a comma between (the "cycle" key's, and each of "cycles"). */
+static void json_cycle(const struct explain *x, const struct explain_cycle *cy, FILE *out, const char *sep)
+{
+	for (size_t i = 0; i < cy->n; i++) {
+		const struct explain_proc *p = &x->procs[cy->procs[i]];
+		const struct explain_hang *h = explain_step_hang(x, cy, i);
+
+		fprintf(out, "%s%s{\"process\": ", i ? "," : "", sep);
+		json_proc(x, out, p->pid);
+		if (!h) {
+			fputs(", \"waits\": null}", out);
+			continue;
+		}
+		fputs(", \"waits\": ", out);
+		json_write_str(out, h->child_wait ? "child" : h->end == 'r' ? "eof" : h->end == 'w' ? "room" : h->pipe_id >= 0 ? "socket" : "poll");
+		fputs(", \"call\": ", out);
+		json_write_str(out, h->call[0] ? h->call : NULL);
+		fprintf(out, ", \"seq\": %lld, \"fd\": ", (long long)h->seq);
+		json_int(out, h->child_wait ? -1 : h->fd);
+		fputs(", \"pipe_id\": ", out);
+		json_int(out, h->pipe_id);
+		fputs(", \"peer_id\": ", out);
+		json_int(out, h->end == 's' && h->pipe_id >= 0 ? explain_peer_of(x, h->pipe_id) : -1);
+		fputs(", \"child\": ", out);
+		json_int(out, h->child_wait ? h->other_pid : -1);
+		fputs(", \"queued\": ", out);
+		json_int(out, h->child_wait ? -1 : h->queued);
+		fputs(", \"capacity\": ", out);
+		json_int(out, h->child_wait ? -1 : h->capacity);
+		fputs(", \"at\": ", out);
+		json_where(out, explain_where_at(x, h->seq));
+		fprintf(out, ", \"next\": %d, \"holders\": [", x->procs[cy->procs[(i + 1) % cy->n]].pid);
+		for (size_t k = h->holder0, first = 1; k < h->holder0 + h->nholders; k++)
+			if (x->holders[k].pid != h->pid) {
+				fprintf(out, "%s{\"pid\": %d, \"fd\": %d}", first ? "" : ", ", x->holders[k].pid, x->holders[k].fd);
+				first = 0;
+			}
+		fputs("]}", out);
+	}
+}
+
 int explain_print_json(const struct explain *x, FILE *out)
 {
 	errno = 0;
@@ -949,47 +1080,23 @@ int explain_print_json(const struct explain *x, FILE *out)
 	fprintf(out, ",\n  \"io_events\": %s,\n  \"self_deadlock\": ", x->io_events ? "true" : "false");
 	json_int(out, x->self_deadlock ? x->self_deadlock : -1);
 	fputs(",\n  \"cycle\": [", out);
-	for (size_t i = 0; i < x->ncycle; i++) {
-		const struct explain_proc *p = &x->procs[x->cycle[i]];
-		const struct explain_hang *h = explain_step_hang(x, i);
-
-		fprintf(out, "%s\n    {\"process\": ", i ? "," : "");
-		json_proc(x, out, p->pid);
-		if (!h) {
-			fputs(", \"waits\": null}", out);
-			continue;
-		}
-		fputs(", \"waits\": ", out);
-		json_write_str(out, h->child_wait ? "child" : h->end == 'r' ? "eof" : h->end == 'w' ? "room" : h->pipe_id >= 0 ? "socket" : "poll");
-		fputs(", \"call\": ", out);
-		json_write_str(out, h->call[0] ? h->call : NULL);
-		fprintf(out, ", \"seq\": %lld, \"fd\": ", (long long)h->seq);
-		json_int(out, h->child_wait ? -1 : h->fd);
-		fputs(", \"pipe_id\": ", out);
-		json_int(out, h->pipe_id);
-		fputs(", \"child\": ", out);
-		json_int(out, h->child_wait ? h->other_pid : -1);
-		fputs(", \"queued\": ", out);
-		json_int(out, h->child_wait ? -1 : h->queued);
-		fputs(", \"capacity\": ", out);
-		json_int(out, h->child_wait ? -1 : h->capacity);
-		fputs(", \"at\": ", out);
-		json_where(out, explain_where_at(x, h->seq));
-		fprintf(out, ", \"next\": %d, \"holders\": [", x->procs[x->cycle[(i + 1) % x->ncycle]].pid);
-		for (size_t k = h->holder0, first = 1; k < h->holder0 + h->nholders; k++)
-			if (x->holders[k].pid != h->pid) {
-				fprintf(out, "%s{\"pid\": %d, \"fd\": %d}", first ? "" : ", ", x->holders[k].pid, x->holders[k].fd);
-				first = 0;
-			}
-		fputs("]}", out);
+	if (x->ncycles)
+		json_cycle(x, &x->cycles[0], out, "\n    ");
+	fprintf(out, "%s],\n  \"cycles\": [", x->ncycles ? "\n  " : "");
+	for (size_t c = 0; c < x->ncycles; c++) {
+		fprintf(out, "%s\n    [", c ? "," : "");
+		json_cycle(x, &x->cycles[c], out, "\n      ");
+		fputs("\n    ]", out);
 	}
-	fprintf(out, "%s],\n  \"leaked_write_ends\": %zu,\n  \"leak_groups\": [", x->ncycle ? "\n  " : "", x->nleaks);
+	fprintf(out, "%s],\n  \"leaked_write_ends\": %zu,\n  \"leak_groups\": [", x->ncycles ? "\n  " : "", x->nleaks);
 	for (size_t i = 0; i < x->ngroups; i++) {
 		const struct explain_group *g = &x->groups[i];
 
-		fprintf(out, "%s\n    {\"pipe_id\": %lld, \"count\": %zu, \"created_by\": %d, \"created_seq\": %lld,"
-			     " \"survived_exec\": %zu, \"holders\": [",
-			i ? "," : "", (long long)g->pipe_id, g->nleaks, g->creator, (long long)g->created_seq, g->survived_exec);
+		fprintf(out, "%s\n    {\"pipe_id\": %lld, \"kind\": \"%s\", \"peer_id\": ", i ? "," : "", (long long)g->pipe_id,
+			g->peer_id >= 0 ? "socket" : "pipe");
+		json_int(out, g->peer_id);
+		fprintf(out, ", \"count\": %zu, \"created_by\": %d, \"created_seq\": %lld, \"survived_exec\": %zu, \"holders\": [",
+			g->nleaks, g->creator, (long long)g->created_seq, g->survived_exec);
 		for (size_t k = 0; k < g->nleaks; k++) {
 			const struct explain_leak *l = &x->leaks[g->leak0 + k];
 
@@ -1026,8 +1133,11 @@ int explain_print_json(const struct explain *x, FILE *out)
 
 		if (!g->nblockers)
 			continue;
-		fprintf(out, "%s\n    {\"pipe_id\": %lld, \"count\": %zu, \"close_seq\": %lld, \"closed_by\": %d, \"readers\": [",
-			first ? "" : ",", (long long)g->pipe_id, g->nblockers, (long long)g->close_seq, g->closed_by);
+		fprintf(out, "%s\n    {\"pipe_id\": %lld, \"kind\": \"%s\", \"peer_id\": ", first ? "" : ",", (long long)g->pipe_id,
+			g->peer_id >= 0 ? "socket" : "pipe");
+		json_int(out, g->peer_id);
+		fprintf(out, ", \"count\": %zu, \"close_seq\": %lld, \"closed_by\": %d, \"readers\": [", g->nblockers,
+			(long long)g->close_seq, g->closed_by);
 		for (size_t k = 0; k < g->nreaders; k++)
 			fprintf(out, "%s%d", k ? ", " : "", g->readers[k]);
 		fputs("], \"blocked_ns\": ", out);
