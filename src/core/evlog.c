@@ -175,8 +175,11 @@ static uint64_t evlog_claim(struct evlog *log, unsigned wait_ms, bool count_drop
 			continue;
 		}
 		if (atomic_compare_exchange_weak_explicit(&log->head, &head, head + 1,
-							  memory_order_acq_rel, memory_order_relaxed))
+							  memory_order_acq_rel, memory_order_relaxed)) {
+			/* Invariant 1: the slot claimed is free (tail only grows). */
+			assert(head - tail < log->capacity);
 			return head + 1;
+		}
 	}
 }
 
@@ -196,6 +199,9 @@ void evlog_fill(struct evlog *log, uint64_t seq, const struct evlog_record *rec)
 {
 	struct evlog_record *slot = &log->slots[(seq - 1) & log->mask];
 
+	/* Invariants 1 and 4: seq was claimed (evlog_claim) and is not drained yet. */
+	assert(seq >= 1 && seq <= atomic_load_explicit(&log->head, memory_order_relaxed));
+	assert(seq > atomic_load_explicit(&log->tail, memory_order_relaxed));
 	memcpy((char *)slot + sizeof(slot->ready), (const char *)rec + sizeof(rec->ready),
 	       sizeof(*slot) - sizeof(slot->ready));
 	if (slot->has & HAS_LONG_TEXT)
@@ -290,6 +296,8 @@ static void evlog_take_text(struct evlog *log, struct evlog_record *r, struct ev
 
 	memcpy(&ref, r->text, sizeof(ref));
 	assert(ref.from >= tail && ref.start + ref.len <= atomic_load(&log->text_head));
+	/* Invariant 6: what is claimed and not freed fits the arena. */
+	assert(atomic_load(&log->text_head) - tail <= EVLOG_ARENA_SIZE);
 	if (texts->len + ref.len + 1 > texts->cap) {
 		texts->cap = (texts->len + ref.len + 1) * 2;
 		texts->buf = realloc(texts->buf, texts->cap);
@@ -380,6 +388,8 @@ size_t evlog_drain(struct evlog *log, struct evlog_record *out, size_t max, stru
 			evlog_take_text(log, &out[n], texts);
 		n++;
 	}
+	/* Invariants 1 and 3: only the reader moves tail, and never past head. */
+	assert(tail + n <= atomic_load_explicit(&log->head, memory_order_acquire));
 	atomic_store_explicit(&log->tail, tail + n, memory_order_seq_cst);
 	if (n && atomic_load_explicit(&log->space_waiters, memory_order_seq_cst)) {
 		atomic_fetch_add_explicit(&log->space_gen, 1, memory_order_release);

@@ -14,6 +14,7 @@
 #include "store/store.h"
 #include "base/util.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@ struct ingest_proc {
 
 struct ingest {
 	struct store *st;
+	uint64_t last_seq; /* the last record's: records come in seq order (ingest.h) */
 	/* The rows the pooltrace_batch virtual table shows while one INSERT runs:
 	 * the batch's records other than the chunked kinds, with their pipe_id. */
 	const struct evlog_record **batch;
@@ -669,6 +671,9 @@ int ingest_records(struct ingest *in, const struct evlog_record *recs, size_t n,
 		const struct evlog_record *r = &recs[i];
 		int64_t pipe_id;
 
+		/* Seq order is what the holds' windows and the reserved fork seqs rest on. */
+		assert(r->ready > in->last_seq);
+		in->last_seq = r->ready;
 		/* Derive first: a `pipe` event must know its own pipe_id. */
 		if (ingest_derive(in, r, r->ready) < 0)
 			return -EIO;
