@@ -106,8 +106,7 @@ static int viz_report_procs(struct viz_report *r)
 			r->cut_procs++;
 			continue;
 		}
-		if (r->nprocs == r->procs_cap)
-			r->procs = xrealloc(r->procs, (r->procs_cap = r->procs_cap ? r->procs_cap * 2 : 16) * sizeof(*r->procs));
+		ALLOC_GROW(r->procs, r->nprocs + 1, r->procs_cap, 16);
 		p = &r->procs[r->nprocs++];
 		*p = (struct viz_rproc){ .pid = sqlite3_column_int(s, 0), .from = sqlite3_column_int64(s, 4),
 					 .to = sqlite3_column_int64(s, 5), .exit = sqlite3_column_int64(s, 6) };
@@ -157,9 +156,7 @@ static int viz_report_pipes(struct viz_report *r)
 			r->cut_pipes++;
 			continue;
 		}
-		if (r->npipes == r->pipes_cap)
-			r->shown_pipes = xrealloc(r->shown_pipes, (r->pipes_cap = r->pipes_cap ? r->pipes_cap * 2 : 16) *
-								    sizeof(*r->shown_pipes));
+		ALLOC_GROW(r->shown_pipes, r->npipes + 1, r->pipes_cap, 16);
 		r->shown_pipes[r->npipes++] = p.pipe_id;
 		{
 			Agnode_t *n = viz_fdgraph_pipe_node(r->pipes_row, "", &p);

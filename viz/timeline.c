@@ -89,8 +89,7 @@ static double viz_label_pt(const char *text, double per_char)
 /* Puts n in lane l's column at row, widening the lane to fit width points. */
 static void viz_place(struct viz_timeline *t, struct viz_lane *l, Agnode_t *n, unsigned row, double width)
 {
-	if (t->ncells == t->cells_cap)
-		t->cells = xrealloc(t->cells, (t->cells_cap = t->cells_cap ? t->cells_cap * 2 : 64) * sizeof(*t->cells));
+	ALLOC_GROW(t->cells, t->ncells + 1, t->cells_cap, 64);
 	t->cells[t->ncells++] = (struct viz_cell){ n, (size_t)(l - t->lanes), row };
 	if (width > l->width)
 		l->width = width;
@@ -223,8 +222,7 @@ static void viz_arrow(struct viz_timeline *t, Agnode_t *from, Agnode_t *to, cons
 /* Appends a lane, growing the array as needed. */
 static void viz_add_lane(struct viz_timeline *t, struct viz_lane lane)
 {
-	if (t->nlanes == t->lanes_cap)
-		t->lanes = xrealloc(t->lanes, (t->lanes_cap = t->lanes_cap ? t->lanes_cap * 2 : 16) * sizeof(*t->lanes));
+	ALLOC_GROW(t->lanes, t->nlanes + 1, t->lanes_cap, 16);
 	t->lanes[t->nlanes++] = lane;
 }
 

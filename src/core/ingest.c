@@ -332,9 +332,7 @@ static void ingest_hold_ended(void *ctx, struct fdmodel_hold *h)
 {
 	struct ingest *in = ctx;
 
-	if (in->nended == in->ended_cap)
-		in->ended = xrealloc(in->ended, (in->ended_cap = in->ended_cap ? in->ended_cap * 2 : 1024) *
-						    sizeof(*in->ended));
+	ALLOC_GROW(in->ended, in->nended + 1, in->ended_cap, 1024);
 	in->ended[in->nended++] = h;
 }
 
@@ -716,9 +714,7 @@ int ingest_sync(struct ingest *in)
 
 void ingest_hang_holder(struct ingest *in, uint64_t seq, pid_t blocked, uint64_t inode, pid_t holder, int fd)
 {
-	if (in->nholders == in->holders_cap)
-		in->holders = xrealloc(in->holders, (in->holders_cap = in->holders_cap ? in->holders_cap * 2 : 1024) *
-							    sizeof(*in->holders));
+	ALLOC_GROW(in->holders, in->nholders + 1, in->holders_cap, 1024);
 	in->holders[in->nholders++] = (struct ingest_holder){ .seq = seq, .inode = inode,
 							       .pipe_id = ingest_pipe_lookup(in, inode),
 							       .blocked = blocked, .holder = holder, .fd = fd };

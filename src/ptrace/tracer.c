@@ -267,8 +267,7 @@ static struct evlog_record *tracer_event(struct tracer *t, int kind, pid_t pid)
 {
 	struct evlog_record *r;
 
-	if (t->nbatch == t->batch_cap)
-		t->batch = xrealloc(t->batch, (t->batch_cap = t->batch_cap ? t->batch_cap * 2 : 1024) * sizeof(*t->batch));
+	ALLOC_GROW(t->batch, t->nbatch + 1, t->batch_cap, 1024);
 	r = &t->batch[t->nbatch++];
 	memset(r, 0, sizeof(*r));
 	r->kind = (uint8_t)kind;
@@ -437,8 +436,7 @@ static size_t tracer_list_fds(pid_t pid, pid_t tid, int **out)
 		while ((de = readdir(d))) {
 			if (de->d_name[0] < '0' || de->d_name[0] > '9')
 				continue;
-			if (n == cap)
-				fds = xrealloc(fds, (cap = cap ? cap * 2 : 32) * sizeof(*fds));
+			ALLOC_GROW(fds, n + 1, cap, 32);
 			fds[n++] = atoi(de->d_name);
 		}
 		closedir(d);
