@@ -1,7 +1,9 @@
-/* test_base.c: the shared containers of src/base: ALLOC_GROW's growth rule. */
+/* test_base.c: the shared containers of src/base: ALLOC_GROW's growth rule, the string buffer. */
+#include "base/sbuf.h"
 #include "base/util.h"
 
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,4 +44,82 @@ Test(alloc, alloc_nr_dies_rather_than_wrap_around, .exit_code = 1)
 {
 	alloc_nr(SIZE_MAX / 2 + 1, SIZE_MAX, 1);
 	cr_assert_fail("alloc_nr returned");
+}
+
+Test(sbuf, an_empty_buffer_owns_nothing_and_any_append_makes_it_a_string)
+{
+	struct sbuf b = SBUF_INIT;
+
+	cr_assert(sbuf_ok(&b));
+	cr_expect_null(b.s, "nothing allocated before the first append");
+	sbuf_printf(&b, "%s", "");
+	cr_assert_not_null(b.s, "an empty append still makes s a string");
+	cr_expect_str_eq(b.s, "");
+	cr_expect_eq(b.len, 0);
+	cr_expect(sbuf_ok(&b));
+	sbuf_release(&b);
+	cr_expect_null(b.s);
+	cr_expect_eq(b.cap, 0, "released is empty again");
+}
+
+Test(sbuf, printf_appends_in_order_past_any_first_size)
+{
+	struct sbuf b = SBUF_INIT;
+	char want[8192];
+	size_t n = 0;
+
+	for (int i = 0; i < 1000; i++) {
+		sbuf_printf(&b, "%d,", i);
+		n += (size_t)snprintf(want + n, sizeof(want) - n, "%d,", i);
+		cr_assert(sbuf_ok(&b), "after %d appends", i + 1);
+	}
+	cr_expect_eq(b.len, n);
+	cr_expect_str_eq(b.s, want);
+	sbuf_release(&b);
+}
+
+Test(sbuf, one_append_longer_than_the_room_is_written_whole)
+{
+	struct sbuf b = SBUF_INIT;
+	char big[5000];
+
+	memset(big, 'y', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	sbuf_addstr(&b, "x");
+	sbuf_printf(&b, "[%s]", big);
+	cr_expect_eq(b.len, 1 + 2 + strlen(big));
+	cr_expect_eq(b.s[0], 'x');
+	cr_expect_eq(b.s[1], '[');
+	cr_expect_eq(b.s[b.len - 1], ']');
+	cr_expect_eq(strlen(b.s), b.len, "one string, NUL-terminated at len");
+	sbuf_release(&b);
+}
+
+Test(sbuf, add_takes_bytes_and_addstr_a_string)
+{
+	struct sbuf b = SBUF_INIT;
+
+	sbuf_add(&b, "abcdef", 3);
+	sbuf_addstr(&b, "-");
+	sbuf_add(&b, "", 0);
+	sbuf_addstr(&b, "xyz");
+	cr_expect_str_eq(b.s, "abc-xyz");
+	cr_expect_eq(b.len, 7);
+	/* A caller may cut it short, as explain_out's sentences do. */
+	b.len = 3;
+	b.s[3] = '\0';
+	sbuf_printf(&b, "%c", '!');
+	cr_expect_str_eq(b.s, "abc!");
+	sbuf_release(&b);
+}
+
+Test(sbuf, grow_makes_the_room_it_promises)
+{
+	struct sbuf b = SBUF_INIT;
+
+	sbuf_addstr(&b, "ab");
+	sbuf_grow(&b, 126); /* 2 + 126 + 1: a size that a miscount of len or of the NUL would miss */
+	cr_expect_geq(b.cap - b.len, 127, "126 bytes and the NUL after len");
+	cr_expect_str_eq(b.s, "ab", "growing keeps the text");
+	sbuf_release(&b);
 }

@@ -10,6 +10,7 @@
 #include "viz/output.h"
 
 #include "store/store.h"
+#include "base/sbuf.h"
 #include "base/util.h"
 
 #include <assert.h>
@@ -624,7 +625,7 @@ static int viz_load_waitgraph(struct store *st, struct viz_model *m, const int *
 
 int viz_model_load_waits(struct store *st, struct viz_model *m, const int *pids, size_t npids)
 {
-	struct { char *s; size_t len, cap; } among = { 0 };
+	struct sbuf among = { 0 };
 	struct viz_waitgraph *g;
 	struct viz_raw_wait *raw;
 	size_t before = m->nwaits, nraw;
@@ -645,7 +646,7 @@ int viz_model_load_waits(struct store *st, struct viz_model *m, const int *pids,
 	if (rc == 0 && (rc = viz_raw_waits_add(st, m, raw, nraw)) == 1) {
 		/* Not certain from the rows: the view itself, for those pids. */
 		for (size_t i = 0; i < npids; i++)
-			viz_buf_printf(&among.s, &among.len, &among.cap, "%s%d", i ? ", " : "", pids[i]);
+			sbuf_printf(&among, "%s%d", i ? ", " : "", pids[i]);
 		rc = viz_load_wait_edges(st, m, among.s);
 	}
 	if (g)
@@ -653,7 +654,7 @@ int viz_model_load_waits(struct store *st, struct viz_model *m, const int *pids,
 	if (rc == 0 && m->nwaits == before && viz_waitgraph_first(g, &one))
 		viz_one_wait_add(m, one);
 	viz_waitgraph_free(g);
-	free(among.s);
+	sbuf_release(&among);
 	free(raw);
 	free(sorted);
 	return rc;
