@@ -1,4 +1,5 @@
-/* test_base.c: the shared containers of src/base: ALLOC_GROW's growth rule, the string buffer. */
+/* test_base.c: the shared containers of src/base: ALLOC_GROW's growth rule, the string buffer, the pid map. */
+#include "base/pidmap.h"
 #include "base/sbuf.h"
 #include "base/util.h"
 
@@ -122,4 +123,81 @@ Test(sbuf, grow_makes_the_room_it_promises)
 	cr_expect_geq(b.cap - b.len, 127, "126 bytes and the NUL after len");
 	cr_expect_str_eq(b.s, "ab", "growing keeps the text");
 	sbuf_release(&b);
+}
+
+struct t_proc {
+	pid_t pid;
+	int value;
+};
+
+Test(pidmap, put_makes_a_zeroed_entry_once_and_get_finds_it)
+{
+	struct pidmap m = PIDMAP_INIT(struct t_proc);
+	struct t_proc *p;
+
+	cr_expect_null(pidmap_get(&m, 7), "an empty map has nothing");
+	p = pidmap_put(&m, 7);
+	cr_assert_not_null(p);
+	cr_expect_eq(p->pid, 7);
+	cr_expect_eq(p->value, 0, "a new entry is zeroed");
+	p->value = 42;
+	cr_expect_eq(((struct t_proc *)pidmap_put(&m, 7))->value, 42, "a second put is the same entry");
+	cr_expect_eq(m.len, 1);
+	cr_expect_eq(((struct t_proc *)pidmap_get(&m, 7))->value, 42);
+	cr_expect_null(pidmap_get(&m, 8));
+	cr_expect_null(pidmap_get(&m, 0), "pid 0 is never a key");
+	pidmap_release(&m);
+	cr_expect_eq(m.cap, 0);
+}
+
+Test(pidmap, every_entry_survives_growth_and_iteration_sees_each_once)
+{
+	struct pidmap m = PIDMAP_INIT(struct t_proc);
+	static int seen[5001];
+	size_t n = 0;
+
+	for (int pid = 1; pid <= 5000; pid++)
+		((struct t_proc *)pidmap_put(&m, pid))->value = pid * 3;
+	cr_expect_eq(m.len, 5000);
+	cr_expect_leq(2 * m.len, m.cap, "at most half full");
+	for (int pid = 1; pid <= 5000; pid++) {
+		struct t_proc *p = pidmap_get(&m, pid);
+
+		cr_assert_not_null(p, "pid %d lost", pid);
+		cr_assert_eq(p->value, pid * 3, "pid %d", pid);
+	}
+	for (size_t i = 0; i < m.cap; i++) {
+		struct t_proc *p = pidmap_at(&m, i);
+
+		if (p) {
+			cr_assert(p->pid >= 1 && p->pid <= 5000);
+			cr_assert_eq(seen[p->pid]++, 0, "pid %d twice", p->pid);
+			n++;
+		}
+	}
+	cr_expect_eq(n, 5000);
+	pidmap_release(&m);
+}
+
+Test(pidmap, del_keeps_every_other_entry_reachable)
+{
+	struct pidmap m = PIDMAP_INIT(struct t_proc);
+
+	/* Dense pids, as a pool's are: many share probe chains. */
+	for (int pid = 1; pid <= 1000; pid++)
+		((struct t_proc *)pidmap_put(&m, pid))->value = pid;
+	for (int pid = 1; pid <= 1000; pid += 3)
+		pidmap_del(&m, pidmap_get(&m, pid));
+	for (int pid = 1; pid <= 1000; pid++) {
+		struct t_proc *p = pidmap_get(&m, pid);
+
+		if (pid % 3 == 1)
+			cr_assert_null(p, "pid %d was removed", pid);
+		else {
+			cr_assert_not_null(p, "pid %d lost by a removal", pid);
+			cr_assert_eq(p->value, pid);
+		}
+	}
+	cr_expect_eq(m.len, 1000 - 334);
+	pidmap_release(&m);
 }
