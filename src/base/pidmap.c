@@ -1,4 +1,4 @@
-/* pidmap.c: one table of entries keyed by pid (the processes an fd model or an ingest knows), by open addressing. */
+/* pidmap.c: one table of entries keyed by pid (the tracer's tasks, the processes an fd model or an ingest knows), by open addressing. */
 #include "base/pidmap.h"
 
 #include "base/util.h"

@@ -1,4 +1,4 @@
-/* pidmap.h: one table of entries keyed by pid (the processes an fd model or an ingest knows), by open addressing. */
+/* pidmap.h: one table of entries keyed by pid (the tracer's tasks, the processes an fd model or an ingest knows), by open addressing. */
 #ifndef POOLTRACE_PIDMAP_H
 #define POOLTRACE_PIDMAP_H
 
