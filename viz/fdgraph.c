@@ -13,6 +13,7 @@
 #include "viz/fdgraph.h"
 
 #include "viz/output.h"
+#include "base/sbuf.h"
 #include "base/util.h"
 
 #include <stdio.h>
@@ -27,11 +28,6 @@
 #define VIZ_MAX_WAITS 120 /* more wait-for edges than this are counted, not drawn */
 #define VIZ_MAX_GONE 6    /* a recorded program's processes gone by the moment: more are one box */
 #define VIZ_MIN_OWN 3     /* pipes of a process's own (a runtime's self-pipes): this many are one row */
-
-struct viz_buf {
-	char *s;
-	size_t len, cap;
-};
 
 static const struct viz_pipe *viz_pipe_of(const struct viz_model *m, int64_t pipe_id)
 {
@@ -106,56 +102,56 @@ static size_t viz_leak_edges(const struct viz_model *m, const struct viz_fdgraph
 	return n;
 }
 
-static void viz_caption(struct viz_buf *b, const struct viz_model *m, const struct viz_fdgraph_opts *o)
+static void viz_caption(struct sbuf *b, const struct viz_model *m, const struct viz_fdgraph_opts *o)
 {
 	size_t leak_edges = viz_leak_edges(m, o);
 
-	viz_buf_printf(&b->s, &b->len, &b->cap, "<B>");
+	sbuf_printf(b, "<B>");
 	if (m->strategy[0]) {
-		viz_html_escape(&b->s, &b->len, &b->cap, m->strategy);
-		viz_buf_printf(&b->s, &b->len, &b->cap, "</B> · run %lld · %d workers · ", (long long)m->run_id,
-			       m->workers);
+		viz_html_escape(b, m->strategy);
+		sbuf_printf(b, "</B> · run %lld · %d workers · ", (long long)m->run_id,
+			    m->workers);
 	} else {
 		/* A recorded program: its command line names it. */
-		viz_label_append_head(&b->s, &b->len, &b->cap,
+		viz_label_append_head(b,
 				      m->command[0] ? viz_command_short(m->command) : "recorded program", 48);
-		viz_buf_printf(&b->s, &b->len, &b->cap, "</B> · run %lld · %zu process%s · ", (long long)m->run_id,
-			       m->nprocs, m->nprocs == 1 ? "" : "es");
+		sbuf_printf(b, "</B> · run %lld · %zu process%s · ", (long long)m->run_id,
+			    m->nprocs, m->nprocs == 1 ? "" : "es");
 	}
-	viz_html_escape(&b->s, &b->len, &b->cap, m->moment);
-	viz_buf_printf(&b->s, &b->len, &b->cap, " · outcome: <B>");
-	viz_html_escape(&b->s, &b->len, &b->cap, m->outcome[0] ? m->outcome : "unfinished");
-	viz_buf_printf(&b->s, &b->len, &b->cap, "</B><BR/>");
-	viz_buf_printf(&b->s, &b->len, &b->cap,
-		       "<FONT COLOR=\"" VIZ_RED "\">leaked write ends held: %lld</FONT>"
-		       " · EOF blockers: %lld now, %lld in the run",
-		       (long long)m->leaked_now, (long long)m->blockers_now, (long long)m->blockers_run);
+	viz_html_escape(b, m->moment);
+	sbuf_printf(b, " · outcome: <B>");
+	viz_html_escape(b, m->outcome[0] ? m->outcome : "unfinished");
+	sbuf_printf(b, "</B><BR/>");
+	sbuf_printf(b,
+		    "<FONT COLOR=\"" VIZ_RED "\">leaked write ends held: %lld</FONT>"
+		    " · EOF blockers: %lld now, %lld in the run",
+		    (long long)m->leaked_now, (long long)m->blockers_now, (long long)m->blockers_run);
 	if (m->shutdown[0]) {
 		/* What sets one strategy apart from another. */
-		viz_buf_printf(&b->s, &b->len, &b->cap, "<BR/><FONT POINT-SIZE=\"11\">parent ");
-		viz_html_escape(&b->s, &b->len, &b->cap, m->shutdown);
+		sbuf_printf(b, "<BR/><FONT POINT-SIZE=\"11\">parent ");
+		viz_html_escape(b, m->shutdown);
 		if (m->sibling_closes)
-			viz_buf_printf(&b->s, &b->len, &b->cap, " · workers close %lld write ends of other workers' pipes",
-				       (long long)m->sibling_closes);
-		viz_buf_printf(&b->s, &b->len, &b->cap, "</FONT>");
+			sbuf_printf(b, " · workers close %lld write ends of other workers' pipes",
+				    (long long)m->sibling_closes);
+		sbuf_printf(b, "</FONT>");
 	}
 	if (m->cut_procs || m->cut_pipes)
 		/* What the picture leaves out, so nobody reads it as the whole run: the counts above are the views'. */
-		viz_buf_printf(&b->s, &b->len, &b->cap,
-			       "<BR/>cut: %zu of %zu processes and %zu pipes not drawn, counted in one box"
-			       " (past --max-workers %d processes below the first, only the first and last %d are drawn;"
-			       " past %d pipes, the first and last %d)",
-			       m->cut_procs, m->nprocs, m->cut_pipes, m->cut_max, m->cut_keep, 2 * m->cut_max, m->cut_max);
+		sbuf_printf(b,
+			    "<BR/>cut: %zu of %zu processes and %zu pipes not drawn, counted in one box"
+			    " (past --max-workers %d processes below the first, only the first and last %d are drawn;"
+			    " past %d pipes, the first and last %d)",
+			    m->cut_procs, m->nprocs, m->cut_pipes, m->cut_max, m->cut_keep, 2 * m->cut_max, m->cut_max);
 	if (leak_edges > VIZ_MAX_LEAK_EDGES)
-		viz_buf_printf(&b->s, &b->len, &b->cap,
-			       "<BR/><FONT COLOR=\"" VIZ_RED "\">%zu leaked write-end edges not drawn (past %d, a layout"
-			       " takes minutes): each red row names its pipe</FONT>",
-			       leak_edges, VIZ_MAX_LEAK_EDGES);
+		sbuf_printf(b,
+			    "<BR/><FONT COLOR=\"" VIZ_RED "\">%zu leaked write-end edges not drawn (past %d, a layout"
+			    " takes minutes): each red row names its pipe</FONT>",
+			    leak_edges, VIZ_MAX_LEAK_EDGES);
 	if (m->incomplete[0]) {
 		/* Never taken for the whole truth: say what the trace misses. */
-		viz_buf_printf(&b->s, &b->len, &b->cap, "<BR/><FONT COLOR=\"" VIZ_RED "\">incomplete: ");
-		viz_html_escape(&b->s, &b->len, &b->cap, m->incomplete);
-		viz_buf_printf(&b->s, &b->len, &b->cap, "</FONT>");
+		sbuf_printf(b, "<BR/><FONT COLOR=\"" VIZ_RED "\">incomplete: ");
+		viz_html_escape(b, m->incomplete);
+		sbuf_printf(b, "</FONT>");
 	}
 }
 
@@ -163,21 +159,21 @@ static void viz_caption(struct viz_buf *b, const struct viz_model *m, const stru
  * An end of a socketpair: both ways at once, so one colour and an end on
  * either side (w for the processes above, r for those below, as for pipes).
  */
-static void viz_socket_label(struct viz_buf *b, const struct viz_pipe *p)
+static void viz_socket_label(struct sbuf *b, const struct viz_pipe *p)
 {
-	viz_buf_printf(&b->s, &b->len, &b->cap,
-		       "<TABLE BORDER=\"0\" CELLBORDER=\"1\" CELLSPACING=\"0\" CELLPADDING=\"4\"><TR>"
-		       "<TD PORT=\"w\" BGCOLOR=\"#ece2f3\"><FONT COLOR=\"" VIZ_PURPLE "\">⇅</FONT></TD>"
-		       "<TD BGCOLOR=\"#f4f4f4\">socket %lld<BR/><FONT POINT-SIZE=\"9\">socket:[%llu]<BR/>"
-		       "socketpair with socket %lld</FONT></TD>"
-		       "<TD PORT=\"r\" BGCOLOR=\"#ece2f3\"><FONT COLOR=\"" VIZ_PURPLE "\">⇅</FONT></TD></TR></TABLE>",
-		       (long long)p->pipe_id, (unsigned long long)p->inode, (long long)p->peer_id);
+	sbuf_printf(b,
+		    "<TABLE BORDER=\"0\" CELLBORDER=\"1\" CELLSPACING=\"0\" CELLPADDING=\"4\"><TR>"
+		    "<TD PORT=\"w\" BGCOLOR=\"#ece2f3\"><FONT COLOR=\"" VIZ_PURPLE "\">⇅</FONT></TD>"
+		    "<TD BGCOLOR=\"#f4f4f4\">socket %lld<BR/><FONT POINT-SIZE=\"9\">socket:[%llu]<BR/>"
+		    "socketpair with socket %lld</FONT></TD>"
+		    "<TD PORT=\"r\" BGCOLOR=\"#ece2f3\"><FONT COLOR=\"" VIZ_PURPLE "\">⇅</FONT></TD></TR></TABLE>",
+		    (long long)p->pipe_id, (unsigned long long)p->inode, (long long)p->peer_id);
 }
 
 Agnode_t *viz_fdgraph_pipe_node(Agraph_t *g, const char *prefix, const struct viz_pipe *p)
 {
 	char name[96], inode[32];
-	struct viz_buf b = { 0 };
+	struct sbuf b = { 0 };
 	Agnode_t *n;
 
 	viz_name(name, sizeof(name), prefix, "pipe", (long long)p->pipe_id);
@@ -187,64 +183,64 @@ Agnode_t *viz_fdgraph_pipe_node(Agraph_t *g, const char *prefix, const struct vi
 		viz_set(n, "shape", "plaintext");
 		viz_set(n, "class", "pipe socket");
 		viz_set_html_label(n, b.s);
-		free(b.s);
+		sbuf_release(&b);
 		return n;
 	}
 	snprintf(inode, sizeof(inode), "pipe:[%llu]", (unsigned long long)p->inode);
-	viz_buf_printf(&b.s, &b.len, &b.cap,
-		       "<TABLE BORDER=\"0\" CELLBORDER=\"1\" CELLSPACING=\"0\" CELLPADDING=\"4\"><TR>"
-		       "<TD PORT=\"w\" BGCOLOR=\"#dbe7fb\"><FONT COLOR=\"" VIZ_BLUE "\">write</FONT></TD>"
-		       "<TD BGCOLOR=\"#f4f4f4\">pipe %lld", (long long)p->pipe_id);
+	sbuf_printf(&b,
+		    "<TABLE BORDER=\"0\" CELLBORDER=\"1\" CELLSPACING=\"0\" CELLPADDING=\"4\"><TR>"
+		    "<TD PORT=\"w\" BGCOLOR=\"#dbe7fb\"><FONT COLOR=\"" VIZ_BLUE "\">write</FONT></TD>"
+		    "<TD BGCOLOR=\"#f4f4f4\">pipe %lld", (long long)p->pipe_id);
 	if (p->channel >= 0)
-		viz_buf_printf(&b.s, &b.len, &b.cap, " · worker %d", p->channel);
-	viz_buf_printf(&b.s, &b.len, &b.cap, "<BR/><FONT POINT-SIZE=\"9\">");
-	viz_html_escape(&b.s, &b.len, &b.cap, inode);
+		sbuf_printf(&b, " · worker %d", p->channel);
+	sbuf_printf(&b, "<BR/><FONT POINT-SIZE=\"9\">");
+	viz_html_escape(&b, inode);
 	if (p->capacity > 0)
 		/* A process is blocked on it: how full it is (empty for a reader, full for a writer). */
-		viz_buf_printf(&b.s, &b.len, &b.cap, "</FONT><BR/><FONT POINT-SIZE=\"9\" COLOR=\"" VIZ_ORANGE
-			       "\">%s: %lld of %lld B", p->queued >= p->capacity ? "full" : p->queued ? "queued" : "empty",
-			       (long long)p->queued, (long long)p->capacity);
-	viz_buf_printf(&b.s, &b.len, &b.cap,
-		       "</FONT></TD><TD PORT=\"r\" BGCOLOR=\"#dcf3df\"><FONT COLOR=\"" VIZ_GREEN
-		       "\">read</FONT></TD></TR></TABLE>");
+		sbuf_printf(&b, "</FONT><BR/><FONT POINT-SIZE=\"9\" COLOR=\"" VIZ_ORANGE
+			    "\">%s: %lld of %lld B", p->queued >= p->capacity ? "full" : p->queued ? "queued" : "empty",
+			    (long long)p->queued, (long long)p->capacity);
+	sbuf_printf(&b,
+		    "</FONT></TD><TD PORT=\"r\" BGCOLOR=\"#dcf3df\"><FONT COLOR=\"" VIZ_GREEN
+		    "\">read</FONT></TD></TR></TABLE>");
 	viz_set(n, "shape", "plaintext");
 	viz_set(n, "class", "pipe");
 	viz_set_html_label(n, b.s);
-	free(b.s);
+	sbuf_release(&b);
 	return n;
 }
 
 /* Long paths (a job's stdout file) are cut from the left: the end says most. */
-static void viz_short_detail(struct viz_buf *b, const char *detail)
+static void viz_short_detail(struct sbuf *b, const char *detail)
 {
-	viz_label_append(&b->s, &b->len, &b->cap, detail ? detail : "(unknown)", 28);
+	viz_label_append(b, detail ? detail : "(unknown)", 28);
 }
 
 /* What one fd row says about its fd. */
-static void viz_fd_row(struct viz_buf *b, const struct viz_model *m, const struct viz_fd *f)
+static void viz_fd_row(struct sbuf *b, const struct viz_model *m, const struct viz_fd *f)
 {
 	const char *color = f->leaked ? VIZ_RED : f->foreign ? VIZ_GREY : "black";
 	const struct viz_pipe *p = f->pipe_id ? viz_pipe_of(m, f->pipe_id) : NULL;
 
-	viz_buf_printf(&b->s, &b->len, &b->cap, "<TR><TD ALIGN=\"RIGHT\"><FONT COLOR=\"%s\">%d</FONT></TD>"
-						"<TD PORT=\"f%d\" ALIGN=\"LEFT\"><FONT COLOR=\"%s\">",
+	sbuf_printf(b, "<TR><TD ALIGN=\"RIGHT\"><FONT COLOR=\"%s\">%d</FONT></TD>"
+		       "<TD PORT=\"f%d\" ALIGN=\"LEFT\"><FONT COLOR=\"%s\">",
 		       color, f->fd, f->fd, color);
 	if (f->leaked)
-		viz_buf_printf(&b->s, &b->len, &b->cap, "<B>");
+		sbuf_printf(b, "<B>");
 	if (p && f->socket_end)
-		viz_buf_printf(&b->s, &b->len, &b->cap, "socket %lld%s", (long long)f->pipe_id,
-			       f->leaked ? " (leaked)" : "");
+		sbuf_printf(b, "socket %lld%s", (long long)f->pipe_id,
+			    f->leaked ? " (leaked)" : "");
 	else if (p)
-		viz_buf_printf(&b->s, &b->len, &b->cap, "pipe %lld %s%s", (long long)f->pipe_id,
-			       f->write_end ? "write" : "read", f->leaked ? " (leaked)" : "");
+		sbuf_printf(b, "pipe %lld %s%s", (long long)f->pipe_id,
+			    f->write_end ? "write" : "read", f->leaked ? " (leaked)" : "");
 	else if (f->inode)
-		viz_buf_printf(&b->s, &b->len, &b->cap, "pipe:[%llu] %s", (unsigned long long)f->inode,
-			       f->write_end ? "write" : "read");
+		sbuf_printf(b, "pipe:[%llu] %s", (unsigned long long)f->inode,
+			    f->write_end ? "write" : "read");
 	else
 		viz_short_detail(b, f->detail);
 	if (f->leaked)
-		viz_buf_printf(&b->s, &b->len, &b->cap, "</B>");
-	viz_buf_printf(&b->s, &b->len, &b->cap, "</FONT></TD></TR>");
+		sbuf_printf(b, "</B>");
+	sbuf_printf(b, "</FONT></TD></TR>");
 }
 
 static Agedge_t *viz_edge(Agraph_t *g, Agnode_t *from, const char *port, Agnode_t *to, const char *to_port)
@@ -292,12 +288,12 @@ static bool viz_fd_in(const struct viz_fd_set *set, const struct viz_fd *f)
 }
 
 /* The fds of p in set, in ranges ("0–2,10"), as the left cell of a row; how many. */
-static size_t viz_fd_ranges(struct viz_buf *b, const struct viz_proc *p, const struct viz_fd_set *set,
+static size_t viz_fd_ranges(struct sbuf *b, const struct viz_proc *p, const struct viz_fd_set *set,
 			    const char *color)
 {
 	size_t shown = 0, count = 0;
 
-	viz_buf_printf(&b->s, &b->len, &b->cap, "<TR><TD ALIGN=\"RIGHT\"><FONT COLOR=\"%s\" POINT-SIZE=\"9\">", color);
+	sbuf_printf(b, "<TR><TD ALIGN=\"RIGHT\"><FONT COLOR=\"%s\" POINT-SIZE=\"9\">", color);
 	for (size_t i = 0; i < p->nfds; i++) {
 		size_t j = i;
 
@@ -307,20 +303,20 @@ static size_t viz_fd_ranges(struct viz_buf *b, const struct viz_proc *p, const s
 		while (j + 1 < p->nfds && viz_fd_in(set, &p->fds[j + 1]) && p->fds[j + 1].fd == p->fds[j].fd + 1)
 			j++;
 		if (shown++)
-			viz_buf_printf(&b->s, &b->len, &b->cap, ",");
+			sbuf_printf(b, ",");
 		if (j > i)
-			viz_buf_printf(&b->s, &b->len, &b->cap, "%d–%d", p->fds[i].fd, p->fds[j].fd);
+			sbuf_printf(b, "%d–%d", p->fds[i].fd, p->fds[j].fd);
 		else
-			viz_buf_printf(&b->s, &b->len, &b->cap, "%d", p->fds[i].fd);
+			sbuf_printf(b, "%d", p->fds[i].fd);
 		count += j - i + 1;
 		i = j;
 	}
-	viz_buf_printf(&b->s, &b->len, &b->cap, "</FONT></TD>");
+	sbuf_printf(b, "</FONT></TD>");
 	return count;
 }
 
 /* --foreign compact: the fds that are not the run's pipes, as one grey row ("0-2, 10: 4 fds from outside"). */
-static void viz_foreign_row(struct viz_buf *b, const struct viz_model *m, const struct viz_proc *p)
+static void viz_foreign_row(struct sbuf *b, const struct viz_model *m, const struct viz_proc *p)
 {
 	struct viz_fd_set set = { m, NULL };
 	size_t count = 0;
@@ -330,7 +326,7 @@ static void viz_foreign_row(struct viz_buf *b, const struct viz_model *m, const 
 	if (!count)
 		return;
 	viz_fd_ranges(b, p, &set, VIZ_GREY);
-	viz_buf_printf(&b->s, &b->len, &b->cap, "<TD ALIGN=\"LEFT\"><FONT COLOR=\"" VIZ_GREY
+	sbuf_printf(b, "<TD ALIGN=\"LEFT\"><FONT COLOR=\"" VIZ_GREY
 					       "\" POINT-SIZE=\"9\">%zu fd%s from outside</FONT></TD></TR>",
 		       count, count == 1 ? "" : "s");
 }
@@ -360,7 +356,7 @@ static bool *viz_own_folded(const struct viz_model *m)
 }
 
 /* The fds of p on pipes of its own that are folded, as one row ("4–7,11: 3 pipes only it holds"). */
-static void viz_own_row(struct viz_buf *b, const struct viz_model *m, const struct viz_proc *p, const bool *folded)
+static void viz_own_row(struct sbuf *b, const struct viz_model *m, const struct viz_proc *p, const bool *folded)
 {
 	struct viz_fd_set set = { m, folded };
 	size_t pipes = 0, sockets = 0;
@@ -371,13 +367,13 @@ static void viz_own_row(struct viz_buf *b, const struct viz_model *m, const stru
 	if (!pipes && !sockets)
 		return;
 	viz_fd_ranges(b, p, &set, "black");
-	viz_buf_printf(&b->s, &b->len, &b->cap, "<TD ALIGN=\"LEFT\"><FONT POINT-SIZE=\"9\">");
+	sbuf_printf(b, "<TD ALIGN=\"LEFT\"><FONT POINT-SIZE=\"9\">");
 	if (pipes)
-		viz_buf_printf(&b->s, &b->len, &b->cap, "%zu pipe%s", pipes, pipes == 1 ? "" : "s");
+		sbuf_printf(b, "%zu pipe%s", pipes, pipes == 1 ? "" : "s");
 	if (sockets)
-		viz_buf_printf(&b->s, &b->len, &b->cap, "%s%zu socketpair%s", pipes ? ", " : "", sockets / 2,
-			       sockets == 2 ? "" : "s");
-	viz_buf_printf(&b->s, &b->len, &b->cap, " only it holds</FONT></TD></TR>");
+		sbuf_printf(b, "%s%zu socketpair%s", pipes ? ", " : "", sockets / 2,
+			    sockets == 2 ? "" : "s");
+	sbuf_printf(b, " only it holds</FONT></TD></TR>");
 }
 
 /*
@@ -392,7 +388,7 @@ static Agnode_t *viz_process(Agraph_t *g, Agraph_t *panel, const struct viz_mode
 			     const bool *folded, Agnode_t *summary, bool top, bool no_leak_edges)
 {
 	char name[96], port[32];
-	struct viz_buf b = { 0 }, lbl = { 0 };
+	struct sbuf b = { 0 }, lbl = { 0 };
 	long hidden = 0, hidden_leaked = 0;
 	bool pool = m->strategy[0] != '\0';
 	Agraph_t *cl;
@@ -402,51 +398,51 @@ static Agnode_t *viz_process(Agraph_t *g, Agraph_t *panel, const struct viz_mode
 	snprintf(name, sizeof(name), "cluster_%sp%d", prefix, p->pid);
 	cl = agsubg(panel, name, 1);
 	if (p->parent) {
-		viz_buf_printf(&lbl.s, &lbl.len, &lbl.cap, "<B>pool parent</B> · pid %d", p->pid);
+		sbuf_printf(&lbl, "<B>pool parent</B> · pid %d", p->pid);
 	} else if (p->worker_index >= 0) {
-		viz_buf_printf(&lbl.s, &lbl.len, &lbl.cap, "<B>worker %d</B> · pid %d", p->worker_index, p->pid);
+		sbuf_printf(&lbl, "<B>worker %d</B> · pid %d", p->worker_index, p->pid);
 	} else {
 		/* Any program's process: what it runs (a fork that did not exec runs its parent's). */
-		viz_buf_printf(&lbl.s, &lbl.len, &lbl.cap, "<B>");
-		viz_label_append(&lbl.s, &lbl.len, &lbl.cap, p->program[0] ? p->program : "process", 24);
-		viz_buf_printf(&lbl.s, &lbl.len, &lbl.cap, "</B> · pid %d", p->pid);
+		sbuf_printf(&lbl, "<B>");
+		viz_label_append(&lbl, p->program[0] ? p->program : "process", 24);
+		sbuf_printf(&lbl, "</B> · pid %d", p->pid);
 	}
 	if (!p->alive)
-		viz_buf_printf(&lbl.s, &lbl.len, &lbl.cap, "<BR/>%s", p->status);
+		sbuf_printf(&lbl, "<BR/>%s", p->status);
 	if (p->blocked[0]) {
 		/* The call on one line, how full its pipe is on the next: the box stays narrow. */
 		char call[sizeof(p->blocked)];
 		const char *fill = strstr(p->blocked, " · ");
 
 		snprintf(call, sizeof(call), "%.*s", fill ? (int)(fill - p->blocked) : (int)sizeof(call) - 1, p->blocked);
-		viz_buf_printf(&lbl.s, &lbl.len, &lbl.cap, "<BR/><FONT COLOR=\"" VIZ_ORANGE "\">blocked: ");
-		viz_label_append(&lbl.s, &lbl.len, &lbl.cap, call, 32);
+		sbuf_printf(&lbl, "<BR/><FONT COLOR=\"" VIZ_ORANGE "\">blocked: ");
+		viz_label_append(&lbl, call, 32);
 		if (fill) {
-			viz_buf_printf(&lbl.s, &lbl.len, &lbl.cap, "<BR/>");
-			viz_label_append(&lbl.s, &lbl.len, &lbl.cap, fill + strlen(" · "), 32);
+			sbuf_printf(&lbl, "<BR/>");
+			viz_label_append(&lbl, fill + strlen(" · "), 32);
 		}
 		if (p->where[0]) {
 			/* record --stacks: the line of the program's the call was made from. */
-			viz_buf_printf(&lbl.s, &lbl.len, &lbl.cap, "<BR/>at ");
-			viz_label_append_head(&lbl.s, &lbl.len, &lbl.cap, p->where, 48);
+			sbuf_printf(&lbl, "<BR/>at ");
+			viz_label_append_head(&lbl, p->where, 48);
 		}
-		viz_buf_printf(&lbl.s, &lbl.len, &lbl.cap, "</FONT>");
+		sbuf_printf(&lbl, "</FONT>");
 	}
 	if (p->nthreads) {
 		/* Its other threads, one line each: in a process whose threads wait for each other, the cycle. */
 		int drawn = 0;
 
-		viz_buf_printf(&lbl.s, &lbl.len, &lbl.cap, "<FONT COLOR=\"" VIZ_ORANGE "\">");
+		sbuf_printf(&lbl, "<FONT COLOR=\"" VIZ_ORANGE "\">");
 		for (const char *line = p->threads; *line && drawn < 4; line += strcspn(line, "\n") + 1, drawn++) {
 			char one[sizeof(p->threads)];
 
 			snprintf(one, sizeof(one), "%.*s", (int)strcspn(line, "\n"), line);
-			viz_buf_printf(&lbl.s, &lbl.len, &lbl.cap, "<BR/>");
-			viz_label_append_head(&lbl.s, &lbl.len, &lbl.cap, one, 40);
+			sbuf_printf(&lbl, "<BR/>");
+			viz_label_append_head(&lbl, one, 40);
 		}
 		if (p->nthreads > drawn)
-			viz_buf_printf(&lbl.s, &lbl.len, &lbl.cap, "<BR/>%d more threads blocked", p->nthreads - drawn);
-		viz_buf_printf(&lbl.s, &lbl.len, &lbl.cap, "</FONT>");
+			sbuf_printf(&lbl, "<BR/>%d more threads blocked", p->nthreads - drawn);
+		sbuf_printf(&lbl, "</FONT>");
 	}
 	viz_set_html_label(cl, lbl.s);
 	bool blocked = p->blocked[0] || p->nthreads;
@@ -455,20 +451,20 @@ static Agnode_t *viz_process(Agraph_t *g, Agraph_t *panel, const struct viz_mode
 	viz_set(cl, "style", p->alive ? "rounded" : "rounded,dashed");
 	viz_set(cl, "color", !p->alive ? "#bbbbbb" : blocked ? VIZ_ORANGE : "#555555");
 	viz_set(cl, "fontcolor", p->alive ? "black" : "#aaaaaa");
-	free(lbl.s);
+	sbuf_release(&lbl);
 
 	viz_name(name, sizeof(name), prefix, "p", p->pid);
 	t = agnode(cl, name, 1);
 	viz_set(t, "shape", "plaintext");
 	viz_set(t, "class", "fd-table");
-	viz_buf_printf(&b.s, &b.len, &b.cap,
-		       "<TABLE BORDER=\"0\" CELLBORDER=\"1\" CELLSPACING=\"0\" CELLPADDING=\"3\">"
-		       "<TR><TD><FONT POINT-SIZE=\"9\">fd</FONT></TD><TD><FONT POINT-SIZE=\"9\">refers to</FONT></TD></TR>");
+	sbuf_printf(&b,
+		    "<TABLE BORDER=\"0\" CELLBORDER=\"1\" CELLSPACING=\"0\" CELLPADDING=\"3\">"
+		    "<TR><TD><FONT POINT-SIZE=\"9\">fd</FONT></TD><TD><FONT POINT-SIZE=\"9\">refers to</FONT></TD></TR>");
 	if (!p->alive)
-		viz_buf_printf(&b.s, &b.len, &b.cap, "<TR><TD COLSPAN=\"2\"><FONT COLOR=\"#aaaaaa\">"
-						     "(gone: its fds were released)</FONT></TD></TR>");
+		sbuf_printf(&b, "<TR><TD COLSPAN=\"2\"><FONT COLOR=\"#aaaaaa\">"
+				"(gone: its fds were released)</FONT></TD></TR>");
 	else if (!p->nfds)
-		viz_buf_printf(&b.s, &b.len, &b.cap, "<TR><TD COLSPAN=\"2\">(no fds)</TD></TR>");
+		sbuf_printf(&b, "<TR><TD COLSPAN=\"2\">(no fds)</TD></TR>");
 	for (size_t i = 0; i < p->nfds; i++) {
 		const struct viz_fd *f = &p->fds[i];
 		const struct viz_pipe *pp = f->pipe_id ? viz_pipe_of(m, f->pipe_id) : NULL;
@@ -488,13 +484,13 @@ static Agnode_t *viz_process(Agraph_t *g, Agraph_t *panel, const struct viz_mode
 	if (o->foreign == VIZ_FOREIGN_COMPACT)
 		viz_foreign_row(&b, m, p);
 	if (hidden)
-		viz_buf_printf(&b.s, &b.len, &b.cap,
-			       "<TR><TD>…</TD><TD PORT=\"more\" ALIGN=\"LEFT\"><FONT COLOR=\"%s\">"
-			       "%ld fds on collapsed %s pipes (%ld leaked)</FONT></TD></TR>",
-			       hidden_leaked ? VIZ_RED : "black", hidden, pool ? "workers'" : "processes'", hidden_leaked);
-	viz_buf_printf(&b.s, &b.len, &b.cap, "</TABLE>");
+		sbuf_printf(&b,
+			    "<TR><TD>…</TD><TD PORT=\"more\" ALIGN=\"LEFT\"><FONT COLOR=\"%s\">"
+			    "%ld fds on collapsed %s pipes (%ld leaked)</FONT></TD></TR>",
+			    hidden_leaked ? VIZ_RED : "black", hidden, pool ? "workers'" : "processes'", hidden_leaked);
+	sbuf_printf(&b, "</TABLE>");
 	viz_set_html_label(t, b.s);
-	free(b.s);
+	sbuf_release(&b);
 
 	for (size_t i = 0; i < p->nfds; i++) {
 		const struct viz_fd *f = &p->fds[i];
@@ -562,7 +558,7 @@ static Agnode_t *viz_summary(Agraph_t *panel, const struct viz_model *m, const c
 			     const struct viz_fdgraph_opts *o)
 {
 	long procs = 0, fds = 0, leaked = 0, pipes = 0, gone = 0;
-	struct viz_buf b = { 0 };
+	struct sbuf b = { 0 };
 	char name[96];
 	Agnode_t *n;
 
@@ -585,18 +581,18 @@ static Agnode_t *viz_summary(Agraph_t *panel, const struct viz_model *m, const c
 	viz_set(n, "style", "rounded,dashed");
 	viz_set(n, "class", "summary");
 	if (m->strategy[0])
-		viz_buf_printf(&b.s, &b.len, &b.cap, "<B>workers %d … %d collapsed</B><BR/>", o->keep,
-			       m->workers - o->keep - 1);
+		sbuf_printf(&b, "<B>workers %d … %d collapsed</B><BR/>", o->keep,
+			    m->workers - o->keep - 1);
 	else
 		/* Counted from 1 below the first process, in fork order, as the caption says. */
-		viz_buf_printf(&b.s, &b.len, &b.cap, "<B>processes %d … %zu in fork order collapsed</B><BR/>",
-			       o->keep + 1, m->nprocs - 1 - (size_t)o->keep);
-	viz_buf_printf(&b.s, &b.len, &b.cap,
-		       "%ld processes (%ld gone) · %ld pipes<BR/>"
-		       "%ld fds held · <FONT COLOR=\"" VIZ_RED "\">%ld leaked write ends</FONT>",
-		       procs, gone, pipes, fds, leaked);
+		sbuf_printf(&b, "<B>processes %d … %zu in fork order collapsed</B><BR/>",
+			    o->keep + 1, m->nprocs - 1 - (size_t)o->keep);
+	sbuf_printf(&b,
+		    "%ld processes (%ld gone) · %ld pipes<BR/>"
+		    "%ld fds held · <FONT COLOR=\"" VIZ_RED "\">%ld leaked write ends</FONT>",
+		    procs, gone, pipes, fds, leaked);
 	viz_set_html_label(n, b.s);
-	free(b.s);
+	sbuf_release(&b);
 	return n;
 }
 
@@ -624,7 +620,7 @@ static Agnode_t *viz_gone_summary(Agraph_t *panel, const struct viz_model *m, co
 {
 	struct { const char *program; size_t n; } *progs = xcalloc(gone, sizeof(*progs));
 	size_t nprogs = 0;
-	struct viz_buf b = { 0 };
+	struct sbuf b = { 0 };
 	char name[96];
 	Agnode_t *n;
 
@@ -648,13 +644,13 @@ static Agnode_t *viz_gone_summary(Agraph_t *panel, const struct viz_model *m, co
 			progs[j] = progs[j - 1];
 			progs[j - 1] = t;
 		}
-	viz_buf_printf(&b.s, &b.len, &b.cap, "<B>%zu processes gone</B><BR/><FONT COLOR=\"#888888\">", gone);
+	sbuf_printf(&b, "<B>%zu processes gone</B><BR/><FONT COLOR=\"#888888\">", gone);
 	for (size_t i = 0; i < nprogs && i < 4; i++) {
-		viz_buf_printf(&b.s, &b.len, &b.cap, "%s", i ? " · " : "");
-		viz_html_escape(&b.s, &b.len, &b.cap, progs[i].program[0] ? progs[i].program : "?");
-		viz_buf_printf(&b.s, &b.len, &b.cap, " ×%zu", progs[i].n);
+		sbuf_printf(&b, "%s", i ? " · " : "");
+		viz_html_escape(&b, progs[i].program[0] ? progs[i].program : "?");
+		sbuf_printf(&b, " ×%zu", progs[i].n);
 	}
-	viz_buf_printf(&b.s, &b.len, &b.cap, "%s<BR/>their fds were released</FONT>", nprogs > 4 ? " · …" : "");
+	sbuf_printf(&b, "%s<BR/>their fds were released</FONT>", nprogs > 4 ? " · …" : "");
 	viz_name(name, sizeof(name), prefix, "gone", 0);
 	n = agnode(panel, name, 1);
 	viz_set(n, "shape", "box");
@@ -662,7 +658,7 @@ static Agnode_t *viz_gone_summary(Agraph_t *panel, const struct viz_model *m, co
 	viz_set(n, "color", "#aaaaaa");
 	viz_set(n, "class", "gone-summary");
 	viz_set_html_label(n, b.s);
-	free(b.s);
+	sbuf_release(&b);
 	free(progs);
 	return n;
 }
@@ -1052,11 +1048,11 @@ static Agraph_t *viz_graph_new(void)
 Agraph_t *viz_fdgraph_new(const struct viz_model *m, const struct viz_fdgraph_opts *o)
 {
 	Agraph_t *g = viz_graph_new();
-	struct viz_buf b = { 0 };
+	struct sbuf b = { 0 };
 
 	viz_caption(&b, m, o);
 	viz_set_html_label(g, b.s);
-	free(b.s);
+	sbuf_release(&b);
 	viz_legend(g, viz_panel(g, g, m, "", o), m->strategy[0] != '\0', m->nwaits > 0, viz_has_sockets(m));
 	return g;
 }
@@ -1078,7 +1074,7 @@ Agraph_t *viz_fdgraph_compare(const struct viz_model *models, size_t n, const st
 	viz_set_html_label(g, "<B>pooltrace compare</B>: the same moment of each run");
 	for (size_t i = 0; i < n; i++) {
 		char prefix[32], name[48];
-		struct viz_buf b = { 0 };
+		struct sbuf b = { 0 };
 		Agraph_t *panel;
 		Agnode_t *first;
 
@@ -1090,7 +1086,7 @@ Agraph_t *viz_fdgraph_compare(const struct viz_model *models, size_t n, const st
 		viz_set(panel, "class", "panel");
 		viz_set(panel, "style", "rounded");
 		viz_set(panel, "color", "#cccccc");
-		free(b.s);
+		sbuf_release(&b);
 		last[i] = viz_panel(g, panel, &models[i], prefix, o);
 		waits |= models[i].nwaits > 0;
 		sockets |= viz_has_sockets(&models[i]);

@@ -10,6 +10,7 @@
 #include "viz/output.h"
 
 #include "store/store.h"
+#include "base/sbuf.h"
 #include "base/util.h"
 
 #include <assert.h>
@@ -79,8 +80,7 @@ static void viz_one_proc(struct viz_model *m, sqlite3_stmt *s)
 {
 	struct viz_proc *p;
 
-	if (m->nprocs == m->procs_cap)
-		m->procs = xrealloc(m->procs, (m->procs_cap = m->procs_cap ? m->procs_cap * 2 : 16) * sizeof(*m->procs));
+	ALLOC_GROW(m->procs, m->nprocs + 1, m->procs_cap, 16);
 	p = &m->procs[m->nprocs++];
 	memset(p, 0, sizeof(*p));
 	p->pid = sqlite3_column_int(s, 0);
@@ -141,8 +141,7 @@ static void viz_one_fd(struct viz_model *m, sqlite3_stmt *s, bool write_end, boo
 		p = m->last_proc = viz_find_proc(m, pid);
 	if (!p || !p->alive)
 		return;
-	if (p->nfds == p->cap)
-		p->fds = xrealloc(p->fds, (p->cap = p->cap ? p->cap * 2 : 8) * sizeof(*p->fds));
+	ALLOC_GROW(p->fds, p->nfds + 1, p->cap, 8);
 	f = &p->fds[p->nfds++];
 	f->fd = sqlite3_column_int(s, 1);
 	f->pipe_id = sqlite3_column_int64(s, 2);
@@ -157,8 +156,7 @@ static void viz_one_fd(struct viz_model *m, sqlite3_stmt *s, bool write_end, boo
 
 static void viz_one_pipe(struct viz_model *m, sqlite3_stmt *s)
 {
-	if (m->npipes == m->pipes_cap)
-		m->pipes = xrealloc(m->pipes, (m->pipes_cap = m->pipes_cap ? m->pipes_cap * 2 : 16) * sizeof(*m->pipes));
+	ALLOC_GROW(m->pipes, m->npipes + 1, m->pipes_cap, 16);
 	m->pipes[m->npipes++] = (struct viz_pipe){ .pipe_id = sqlite3_column_int64(s, 0),
 						   .inode = (uint64_t)sqlite3_column_int64(s, 1),
 						   .channel = sqlite3_column_int(s, 2),
@@ -452,8 +450,7 @@ static void viz_one_hang(struct viz_model *m, sqlite3_stmt *s)
 
 static void viz_one_wait_add(struct viz_model *m, struct viz_wait w)
 {
-	if (m->nwaits == m->waits_cap)
-		m->waits = xrealloc(m->waits, (m->waits_cap = m->waits_cap ? m->waits_cap * 2 : 16) * sizeof(*m->waits));
+	ALLOC_GROW(m->waits, m->nwaits + 1, m->waits_cap, 16);
 	m->waits[m->nwaits++] = w;
 }
 
@@ -668,7 +665,7 @@ static int viz_load_waitgraph(struct store *st, struct viz_model *m, const int *
 
 int viz_model_load_waits(struct store *st, struct viz_model *m, const int *pids, size_t npids)
 {
-	struct { char *s; size_t len, cap; } among = { 0 };
+	struct sbuf among = { 0 };
 	struct viz_waitgraph *g;
 	struct viz_raw_wait *raw;
 	size_t before = m->nwaits, nraw;
@@ -689,7 +686,7 @@ int viz_model_load_waits(struct store *st, struct viz_model *m, const int *pids,
 	if (rc == 0 && (rc = viz_raw_waits_add(st, m, raw, nraw)) == 1) {
 		/* Not certain from the rows: the view itself, for those pids. */
 		for (size_t i = 0; i < npids; i++)
-			viz_buf_printf(&among.s, &among.len, &among.cap, "%s%d", i ? ", " : "", pids[i]);
+			sbuf_printf(&among, "%s%d", i ? ", " : "", pids[i]);
 		rc = viz_load_wait_edges(st, m, among.s);
 	}
 	if (g)
@@ -697,7 +694,7 @@ int viz_model_load_waits(struct store *st, struct viz_model *m, const int *pids,
 	if (rc == 0 && m->nwaits == before && viz_waitgraph_first(g, &one))
 		viz_one_wait_add(m, one);
 	viz_waitgraph_free(g);
-	free(among.s);
+	sbuf_release(&among);
 	free(raw);
 	free(sorted);
 	return rc;

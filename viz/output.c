@@ -9,7 +9,6 @@
 #include <signal.h>
 #include <graphviz/gvc.h>
 #include <libgen.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -394,24 +393,6 @@ int viz_output_render(Agraph_t *g, const char *format, const struct viz_target *
 	return ret;
 }
 
-void viz_buf_printf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (*len + (size_t)n + 1 > *cap) {
-		*cap = (*len + (size_t)n + 1) * 2;
-		*buf = xrealloc(*buf, *cap);
-	}
-	va_start(ap, fmt);
-	vsnprintf(*buf + *len, *cap - *len, fmt, ap);
-	va_end(ap);
-	*len += (size_t)n;
-}
-
 /*
  * The next shown character of s, as text for an HTML-like label: a valid
  * character as it is (& < > " as entities), a control character or invalid
@@ -445,7 +426,7 @@ static int viz_label_char(const unsigned char *s, char out[16])
 	return n;
 }
 
-static void viz_label_clip(char **buf, size_t *len, size_t *cap, const char *s, size_t max_chars, bool keep_end)
+static void viz_label_clip(struct sbuf *b, const char *s, size_t max_chars, bool keep_end)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
 	size_t count = 0, from = 0, to;
@@ -461,14 +442,14 @@ static void viz_label_clip(char **buf, size_t *len, size_t *cap, const char *s, 
 			to = max_chars - 1;
 	}
 	if (from)
-		viz_buf_printf(buf, len, cap, "…");
+		sbuf_addstr(b, "…");
 	for (size_t i = 0; i < to; i++) {
 		p += viz_label_char(p, piece);
 		if (i >= from)
-			viz_buf_printf(buf, len, cap, "%s", piece);
+			sbuf_addstr(b, piece);
 	}
 	if (to < count)
-		viz_buf_printf(buf, len, cap, "…");
+		sbuf_addstr(b, "…");
 }
 
 /* A command line without its program's directory: "python3 -c …", not "/root/.pyenv/…/python3 -c …". */
@@ -485,20 +466,20 @@ const char *viz_command_short(const char *cmd)
 	return slash ? slash + 1 : cmd;
 }
 
-void viz_label_append(char **buf, size_t *len, size_t *cap, const char *s, size_t max_chars)
+void viz_label_append(struct sbuf *b, const char *s, size_t max_chars)
 {
 	/* Keep the end: of a path, the file name says the most. */
-	viz_label_clip(buf, len, cap, s, max_chars, true);
+	viz_label_clip(b, s, max_chars, true);
 }
 
-void viz_label_append_head(char **buf, size_t *len, size_t *cap, const char *s, size_t max_chars)
+void viz_label_append_head(struct sbuf *b, const char *s, size_t max_chars)
 {
-	viz_label_clip(buf, len, cap, s, max_chars, false);
+	viz_label_clip(b, s, max_chars, false);
 }
 
-void viz_html_escape(char **buf, size_t *len, size_t *cap, const char *s)
+void viz_html_escape(struct sbuf *b, const char *s)
 {
-	viz_label_append(buf, len, cap, s, 0);
+	viz_label_append(b, s, 0);
 }
 
 void viz_set(void *obj, const char *name, const char *value)

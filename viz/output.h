@@ -2,6 +2,8 @@
 #ifndef POOLTRACE_VIZ_OUTPUT_H
 #define POOLTRACE_VIZ_OUTPUT_H
 
+#include "base/sbuf.h"
+
 #include <graphviz/cgraph.h>
 #include <stdbool.h>
 #include <signal.h>
@@ -86,21 +88,18 @@ int viz_stream_end(struct viz_stream *s, bool ok);
 /*
  * The one way a string from the database or the system (a file name, a
  * strategy, an outcome: a hand-edited trace can hold anything) enters a
- * label. Appends s to buf (at *len, capacity cap, grown with xrealloc) for an
- * HTML-like label: valid UTF-8 as it is; invalid bytes and control characters
- * shown escaped (\n, \e, \x01, \u0085); & < > " as entities. With max_chars > 0
- * at most that many characters are shown, keeping the end, behind a "…".
+ * label. Appends s to b for an HTML-like label: valid UTF-8 as it is;
+ * invalid bytes and control characters shown escaped (\n, \e, \x01,
+ * \u0085); & < > " as entities. With max_chars > 0 at most that many
+ * characters are shown, keeping the end, behind a "…".
  */
-void viz_label_append(char **buf, size_t *len, size_t *cap, const char *s, size_t max_chars);
+void viz_label_append(struct sbuf *b, const char *s, size_t max_chars);
 /* A recorded command line for a title: its program without the directory ("python3 -c …"); points into cmd. */
 const char *viz_command_short(const char *cmd);
 /* viz_label_append keeping the start, with "…" at the end: for a command line, whose program and first arguments say the most. */
-void viz_label_append_head(char **buf, size_t *len, size_t *cap, const char *s, size_t max_chars);
+void viz_label_append_head(struct sbuf *b, const char *s, size_t max_chars);
 /* viz_label_append with no limit. */
-void viz_html_escape(char **buf, size_t *len, size_t *cap, const char *s);
-/* Appends printf-formatted text to buf (no escaping: for markup). */
-void viz_buf_printf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+void viz_html_escape(struct sbuf *b, const char *s);
 
 /* Sets an attribute on a graph, node or edge, declaring it if needed. */
 void viz_set(void *obj, const char *name, const char *value);

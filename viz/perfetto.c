@@ -93,10 +93,7 @@ static struct pf_proc *pf_proc(struct pf *p, int pid)
 
 	if (i)
 		return &p->procs[i - 1];
-	if (p->nprocs == p->cap) {
-		p->cap = p->cap ? p->cap * 2 : 64;
-		p->procs = xrealloc(p->procs, p->cap * sizeof(*p->procs));
-	}
+	ALLOC_GROW(p->procs, p->nprocs + 1, p->cap, 64);
 	p->procs[p->nprocs] = (struct pf_proc){ .pid = pid, .open_block = -1 };
 	inomap_put(&p->by_pid, pf_pid_key(pid), (int64_t)++p->nprocs);
 	return &p->procs[p->nprocs - 1];
@@ -267,10 +264,7 @@ static void pf_block_open(struct pf *p, struct pf_proc *pr, sqlite3_stmt *s, con
 	size_t len;
 	FILE *args;
 
-	if (p->nblocks == p->bcap) {
-		p->bcap = p->bcap ? p->bcap * 2 : 64;
-		p->blocks = xrealloc(p->blocks, p->bcap * sizeof(*p->blocks));
-	}
+	ALLOC_GROW(p->blocks, p->nblocks + 1, p->bcap, 64);
 	b = &p->blocks[p->nblocks];
 	*b = (struct pf_block){ .proc = (size_t)(pr - p->procs), .start_ns = pr->acted ? pr->last_act_ns : pr->first_ns,
 				.end_ns = -1, .hang = hang, .next = pr->open_block };
@@ -498,10 +492,7 @@ static int pf_leaks(struct pf *p, struct pf_leak **out, size_t *n)
 		return -EIO;
 	sqlite3_bind_int64(s, 1, p->run);
 	while ((rc = store_step(p->st, s)) == 1) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 256;
-			*out = xrealloc(*out, cap * sizeof(**out));
-		}
+		ALLOC_GROW(*out, *n + 1, cap, 256);
 		(*out)[(*n)++] = (struct pf_leak){ sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1),
 						   sqlite3_column_int64(s, 2) };
 	}

@@ -14,6 +14,7 @@
 #include "viz/model.h"
 #include "viz/output.h"
 #include "store/store.h"
+#include "base/sbuf.h"
 #include "base/util.h"
 
 #include <assert.h>
@@ -29,12 +30,7 @@ static const char viz_report_css[] =
 #include "report_css.inc"
 	;
 
-struct viz_buf {
-	char *s;
-	size_t len, cap;
-};
-
-#define VIZ_PRINTF(b, ...) viz_buf_printf(&(b)->s, &(b)->len, &(b)->cap, __VA_ARGS__)
+#define sbuf_printf(b, ...) sbuf_printf((b), __VA_ARGS__)
 
 /* A process drawn in the report. */
 struct viz_rproc {
@@ -55,7 +51,7 @@ struct viz_report {
 	size_t nprocs, procs_cap;
 	int64_t *shown_pipes;   /* pipe ids drawn, in creation order */
 	size_t npipes, pipes_cap;
-	struct viz_buf json;    /* the holds' windows and the processes' */
+	struct sbuf json;    /* the holds' windows and the processes' */
 	size_t nholds;
 	/* A recorded program past o->max_workers processes below its first, or
 	 * 2 * o->max_workers pipes: how many of each are left out (as render's
@@ -106,8 +102,7 @@ static int viz_report_procs(struct viz_report *r)
 			r->cut_procs++;
 			continue;
 		}
-		if (r->nprocs == r->procs_cap)
-			r->procs = xrealloc(r->procs, (r->procs_cap = r->procs_cap ? r->procs_cap * 2 : 16) * sizeof(*r->procs));
+		ALLOC_GROW(r->procs, r->nprocs + 1, r->procs_cap, 16);
 		p = &r->procs[r->nprocs++];
 		*p = (struct viz_rproc){ .pid = sqlite3_column_int(s, 0), .from = sqlite3_column_int64(s, 4),
 					 .to = sqlite3_column_int64(s, 5), .exit = sqlite3_column_int64(s, 6) };
@@ -127,8 +122,8 @@ static int viz_report_procs(struct viz_report *r)
 		viz_set(p->node, "shape", "box");
 		viz_set(p->node, "style", "rounded,filled");
 		viz_set(p->node, "fillcolor", "#fafafa");
-		VIZ_PRINTF(&r->json, "%s\"%d\":[%lld,%lld,%lld]", r->nprocs == 1 ? "" : ",", p->pid, (long long)p->from,
-			   (long long)p->to, (long long)p->exit);
+		sbuf_printf(&r->json, "%s\"%d\":[%lld,%lld,%lld]", r->nprocs == 1 ? "" : ",", p->pid, (long long)p->from,
+			    (long long)p->to, (long long)p->exit);
 	}
 	sqlite3_finalize(s);
 	return rc < 0 ? -EIO : 0;
@@ -157,9 +152,7 @@ static int viz_report_pipes(struct viz_report *r)
 			r->cut_pipes++;
 			continue;
 		}
-		if (r->npipes == r->pipes_cap)
-			r->shown_pipes = xrealloc(r->shown_pipes, (r->pipes_cap = r->pipes_cap ? r->pipes_cap * 2 : 16) *
-								    sizeof(*r->shown_pipes));
+		ALLOC_GROW(r->shown_pipes, r->npipes + 1, r->pipes_cap, 16);
 		r->shown_pipes[r->npipes++] = p.pipe_id;
 		{
 			Agnode_t *n = viz_fdgraph_pipe_node(r->pipes_row, "", &p);
@@ -184,22 +177,22 @@ static int viz_report_holds(struct viz_report *r)
 	 * the drawn processes' (each one range of the key): sorting every hold
 	 * of a 1000-worker run by from_seq took 0.4 s, for the 6000 drawn.
 	 */
-	struct viz_buf drawn = { 0 };
+	struct sbuf drawn = { 0 };
 	sqlite3_stmt *s;
 	int rc;
 
 	for (size_t i = 0; i < r->nprocs; i++)
-		VIZ_PRINTF(&drawn, "%s%d", i ? ", " : "", r->procs[i].pid);
+		sbuf_printf(&drawn, "%s%d", i ? ", " : "", r->procs[i].pid);
 	s = store_preparef(r->st, "SELECT pid, fd, pipe_id, pipe_end, from_seq, coalesce(to_seq, 0), %s"
 				  " FROM holds WHERE run_id = ?1 AND pipe_id IS NOT NULL AND pid IN (%s)"
 				  " ORDER BY from_seq, pid, fd",
 			   r->m.schema >= 5 ? "pipe_end = 'write' AND from_kind = 'inherit' AND touched_seq IS NULL" : "0",
 			   drawn.s ? drawn.s : "NULL");
-	free(drawn.s);
+	sbuf_release(&drawn);
 	if (!s)
 		return -EIO;
 	sqlite3_bind_int64(s, 1, r->run);
-	VIZ_PRINTF(&r->json, "},\"holds\":[");
+	sbuf_printf(&r->json, "},\"holds\":[");
 	while ((rc = store_step(r->st, s)) == 1) {
 		struct viz_rproc *p = viz_rproc(r, sqlite3_column_int(s, 0));
 		int64_t pipe = sqlite3_column_int64(s, 2);
@@ -235,12 +228,12 @@ static int viz_report_holds(struct viz_report *r)
 			viz_set(e, "color", write ? "#1f5fbf" : "#2a9d3a");
 		}
 		viz_set(e, "fontcolor", agget(e, "color"));
-		VIZ_PRINTF(&r->json, "%s[%lld,%lld,%d,%lld]", r->nholds ? "," : "", (long long)sqlite3_column_int64(s, 4),
-			   (long long)sqlite3_column_int64(s, 5), p->pid, (long long)pipe);
+		sbuf_printf(&r->json, "%s[%lld,%lld,%d,%lld]", r->nholds ? "," : "", (long long)sqlite3_column_int64(s, 4),
+			    (long long)sqlite3_column_int64(s, 5), p->pid, (long long)pipe);
 		r->nholds++;
 	}
 	sqlite3_finalize(s);
-	VIZ_PRINTF(&r->json, "]}");
+	sbuf_printf(&r->json, "]}");
 	return rc < 0 ? -EIO : 0;
 }
 
@@ -273,7 +266,7 @@ static sqlite3_stmt *viz_report_stacks(struct viz_report *r, int *rc)
 }
 
 /* The frames of event seq, one line each, in a block the style shows for the current event only. */
-static int viz_report_stack(struct viz_report *r, sqlite3_stmt *q, int64_t seq, struct viz_buf *html)
+static int viz_report_stack(struct viz_report *r, sqlite3_stmt *q, int64_t seq, struct sbuf *html)
 {
 	bool any = false;
 	int rc;
@@ -284,22 +277,22 @@ static int viz_report_stack(struct viz_report *r, sqlite3_stmt *q, int64_t seq, 
 		const char *mod = (const char *)sqlite3_column_text(q, 4), *base = mod && strrchr(mod, '/') ? strrchr(mod, '/') + 1 : mod;
 		char line[96];
 
-		VIZ_PRINTF(html, "%s#%d ", any ? "\n" : "<pre class=\"stack\">", sqlite3_column_int(q, 0));
+		sbuf_printf(html, "%s#%d ", any ? "\n" : "<pre class=\"stack\">", sqlite3_column_int(q, 0));
 		any = true;
-		viz_html_escape(&html->s, &html->len, &html->cap, fn ? fn : "??");
+		viz_html_escape(html, fn ? fn : "??");
 		if (file) {
-			VIZ_PRINTF(html, " at ");
-			viz_html_escape(&html->s, &html->len, &html->cap, file);
+			sbuf_printf(html, " at ");
+			viz_html_escape(html, file);
 			snprintf(line, sizeof(line), ":%d", sqlite3_column_int(q, 3));
-			VIZ_PRINTF(html, "%s", line);
+			sbuf_printf(html, "%s", line);
 		}
-		VIZ_PRINTF(html, " (");
-		viz_html_escape(&html->s, &html->len, &html->cap, base ? base : "?");
-		VIZ_PRINTF(html, "+0x%llx)", (unsigned long long)sqlite3_column_int64(q, 5));
+		sbuf_printf(html, " (");
+		viz_html_escape(html, base ? base : "?");
+		sbuf_printf(html, "+0x%llx)", (unsigned long long)sqlite3_column_int64(q, 5));
 	}
 	sqlite3_reset(q);
 	if (any)
-		VIZ_PRINTF(html, "</pre>");
+		sbuf_printf(html, "</pre>");
 	return rc < 0 ? -EIO : 0;
 }
 
@@ -308,7 +301,7 @@ static int viz_report_stack(struct viz_report *r, sqlite3_stmt *q, int64_t seq, 
  * stands for it) and closes of fds nothing followed (VIZ_EVENT_SHOWN). 0 or
  * -EIO.
  */
-static int viz_report_events(struct viz_report *r, struct viz_buf *html)
+static int viz_report_events(struct viz_report *r, struct sbuf *html)
 {
 	sqlite3_stmt *s = store_prepare(r->st, "SELECT " VIZ_EVENT_COLUMNS " FROM events e WHERE run_id = ?1"
 					       " AND kind NOT IN ('write', 'read', 'task', 'inherit') AND " VIZ_EVENT_SHOWN
@@ -326,7 +319,7 @@ static int viz_report_events(struct viz_report *r, struct viz_buf *html)
 		return -EIO;
 	}
 	sqlite3_bind_int64(s, 1, r->run);
-	VIZ_PRINTF(html, "<ol id=\"events\">\n");
+	sbuf_printf(html, "<ol id=\"events\">\n");
 	while ((rc = store_step(r->st, s)) == 1) {
 		int pid = sqlite3_column_int(s, 1);
 		const struct viz_rproc *p = viz_rproc(r, pid);
@@ -350,21 +343,21 @@ static int viz_report_events(struct viz_report *r, struct viz_buf *html)
 			snprintf(who, sizeof(who), "pooltrace");
 		else
 			snprintf(who, sizeof(who), "pid %d", pid);
-		VIZ_PRINTF(html, "<li value=\"%lld\" data-seq=\"%lld\" data-pid=\"%d\" class=\"%s\">",
-			   (long long)sqlite3_column_int64(s, 0), (long long)sqlite3_column_int64(s, 0), pid,
-			   viz_col_text(s, 2));
-		viz_html_escape(&html->s, &html->len, &html->cap, who);
-		VIZ_PRINTF(html, ": ");
-		viz_html_escape(&html->s, &html->len, &html->cap, text);
+		sbuf_printf(html, "<li value=\"%lld\" data-seq=\"%lld\" data-pid=\"%d\" class=\"%s\">",
+			    (long long)sqlite3_column_int64(s, 0), (long long)sqlite3_column_int64(s, 0), pid,
+			    viz_col_text(s, 2));
+		viz_html_escape(html, who);
+		sbuf_printf(html, ": ");
+		viz_html_escape(html, text);
 		if (frames && viz_report_stack(r, frames, sqlite3_column_int64(s, 0), html) < 0) {
 			rc = -1;
 			break;
 		}
-		VIZ_PRINTF(html, "</li>\n");
+		sbuf_printf(html, "</li>\n");
 	}
 	sqlite3_finalize(frames);
 	sqlite3_finalize(s);
-	VIZ_PRINTF(html, "</ol>\n");
+	sbuf_printf(html, "</ol>\n");
 	return rc < 0 ? -EIO : 0;
 }
 
@@ -375,13 +368,13 @@ static void viz_report_release(struct viz_report *r)
 	viz_model_release(&r->m);
 	free(r->procs);
 	free(r->shown_pipes);
-	free(r->json.s);
+	sbuf_release(&r->json);
 }
 
 int viz_report_html(struct store *st, int64_t run, const struct viz_fdgraph_opts *o, char **out, size_t *out_len)
 {
 	struct viz_report r = { .st = st, .run = run, .o = o };
-	struct viz_buf html = { 0 };
+	struct sbuf html = { 0 };
 	const char *svg_start;
 	char *svg = NULL;
 	size_t svg_len;
@@ -411,7 +404,7 @@ int viz_report_html(struct store *st, int64_t run, const struct viz_fdgraph_opts
 		rc = -EIO;
 		goto out;
 	}
-	VIZ_PRINTF(&r.json, "{\"procs\":{");
+	sbuf_printf(&r.json, "{\"procs\":{");
 	if ((rc = viz_report_procs(&r)) < 0 || (rc = viz_report_pipes(&r)) < 0 || (rc = viz_report_holds(&r)) < 0)
 		goto out;
 	if ((rc = viz_output_data(r.g, "svg", &svg, &svg_len)) < 0)
@@ -420,36 +413,36 @@ int viz_report_html(struct store *st, int64_t run, const struct viz_fdgraph_opts
 	svg_start = strstr(svg, "<svg");
 	assert(svg_start);
 
-	VIZ_PRINTF(&html, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>pooltrace report: run %lld</title>\n"
-			  "<style>\n%s</style>\n</head>\n<body>\n<header><h1>pooltrace report · run %lld · ",
+	sbuf_printf(&html, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>pooltrace report: run %lld</title>\n"
+			   "<style>\n%s</style>\n</head>\n<body>\n<header><h1>pooltrace report · run %lld · ",
 		   (long long)run, viz_report_css, (long long)run);
-	viz_html_escape(&html.s, &html.len, &html.cap, r.m.strategy[0] ? r.m.strategy : viz_command_short(r.m.command));
-	VIZ_PRINTF(&html, " · outcome: ");
-	viz_html_escape(&html.s, &html.len, &html.cap, r.m.outcome[0] ? r.m.outcome : "unfinished");
+	viz_html_escape(&html, r.m.strategy[0] ? r.m.strategy : viz_command_short(r.m.command));
+	sbuf_printf(&html, " · outcome: ");
+	viz_html_escape(&html, r.m.outcome[0] ? r.m.outcome : "unfinished");
 	if (r.m.incomplete[0]) {
-		VIZ_PRINTF(&html, " · <span class=\"incomplete\">incomplete: ");
-		viz_html_escape(&html.s, &html.len, &html.cap, r.m.incomplete);
-		VIZ_PRINTF(&html, "</span>");
+		sbuf_printf(&html, " · <span class=\"incomplete\">incomplete: ");
+		viz_html_escape(&html, r.m.incomplete);
+		sbuf_printf(&html, "</span>");
 	}
 	if (r.cut_procs || r.cut_pipes)
-		VIZ_PRINTF(&html, " · <span class=\"cut\">cut: %zu of %lld processes and %zu of %lld pipes not drawn"
-				  " (past --max-workers %d)</span>", r.cut_procs, (long long)r.below + 1, r.cut_pipes,
+		sbuf_printf(&html, " · <span class=\"cut\">cut: %zu of %lld processes and %zu of %lld pipes not drawn"
+				   " (past --max-workers %d)</span>", r.cut_procs, (long long)r.below + 1, r.cut_pipes,
 			   (long long)r.npipes_run, r.o->max_workers);
-	VIZ_PRINTF(&html, "</h1><button id=\"prev\" title=\"previous event (←)\">◀ back</button>"
-			  "<button id=\"next\" title=\"next event (→)\">forward ▶</button><span id=\"where\"></span>"
-			  " · arrow keys step; #seq=N opens event N</header>\n<main>\n<div id=\"graph\">\n");
-	VIZ_PRINTF(&html, "%.*s</div>\n", (int)(svg_len - (size_t)(svg_start - svg)), svg_start);
+	sbuf_printf(&html, "</h1><button id=\"prev\" title=\"previous event (←)\">◀ back</button>"
+			   "<button id=\"next\" title=\"next event (→)\">forward ▶</button><span id=\"where\"></span>"
+			   " · arrow keys step; #seq=N opens event N</header>\n<main>\n<div id=\"graph\">\n");
+	sbuf_printf(&html, "%.*s</div>\n", (int)(svg_len - (size_t)(svg_start - svg)), svg_start);
 	if ((rc = viz_report_events(&r, &html)) < 0)
 		goto out;
 	/* JSON inside <script>: nothing in it can close the element (numbers and pid keys only). */
-	VIZ_PRINTF(&html, "</main>\n<script type=\"application/json\" id=\"report-data\">%s</script>\n<script>\n%s</script>\n"
-			  "</body></html>\n", r.json.s, viz_report_js);
+	sbuf_printf(&html, "</main>\n<script type=\"application/json\" id=\"report-data\">%s</script>\n<script>\n%s</script>\n"
+			   "</body></html>\n", r.json.s, viz_report_js);
 	*out = html.s;
 	*out_len = html.len;
 	html.s = NULL;
 out:
 	viz_output_free(svg);
-	free(html.s);
+	sbuf_release(&html);
 	viz_report_release(&r);
 	return rc;
 }

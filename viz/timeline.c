@@ -14,6 +14,7 @@
 #include "viz/model.h"
 #include "viz/output.h"
 #include "store/store.h"
+#include "base/sbuf.h"
 #include "base/util.h"
 
 #include <assert.h>
@@ -89,8 +90,7 @@ static double viz_label_pt(const char *text, double per_char)
 /* Puts n in lane l's column at row, widening the lane to fit width points. */
 static void viz_place(struct viz_timeline *t, struct viz_lane *l, Agnode_t *n, unsigned row, double width)
 {
-	if (t->ncells == t->cells_cap)
-		t->cells = xrealloc(t->cells, (t->cells_cap = t->cells_cap ? t->cells_cap * 2 : 64) * sizeof(*t->cells));
+	ALLOC_GROW(t->cells, t->ncells + 1, t->cells_cap, 64);
 	t->cells[t->ncells++] = (struct viz_cell){ n, (size_t)(l - t->lanes), row };
 	if (width > l->width)
 		l->width = width;
@@ -137,7 +137,7 @@ static Agnode_t *viz_event(struct viz_timeline *t, struct viz_lane *l, long long
 			   const char *text, bool beside)
 {
 	char name[64], cls[96];
-	struct { char *s; size_t len, cap; } b = { 0 };
+	struct sbuf b = { 0 };
 	Agnode_t *n;
 
 	viz_fold_close(t, l);
@@ -155,10 +155,10 @@ static Agnode_t *viz_event(struct viz_timeline *t, struct viz_lane *l, long long
 				"#f5f5f5");
 	viz_set(n, "fontsize", "9");
 	if (seq >= 0)
-		viz_buf_printf(&b.s, &b.len, &b.cap, "<FONT POINT-SIZE=\"8\" COLOR=\"#888888\">%lld</FONT> ", seq);
-	viz_html_escape(&b.s, &b.len, &b.cap, text);
+		sbuf_printf(&b, "<FONT POINT-SIZE=\"8\" COLOR=\"#888888\">%lld</FONT> ", seq);
+	viz_html_escape(&b, text);
 	viz_set_html_label(n, b.s);
-	free(b.s);
+	sbuf_release(&b);
 	snprintf(name, sizeof(name), "%lld %s", seq, text);
 	viz_place(t, l, n, beside ? t->row : ++t->row, viz_label_pt(name, VIZ_EVENT_CHAR_PT));
 	viz_lane_edge(t, l, n);
@@ -223,8 +223,7 @@ static void viz_arrow(struct viz_timeline *t, Agnode_t *from, Agnode_t *to, cons
 /* Appends a lane, growing the array as needed. */
 static void viz_add_lane(struct viz_timeline *t, struct viz_lane lane)
 {
-	if (t->nlanes == t->lanes_cap)
-		t->lanes = xrealloc(t->lanes, (t->lanes_cap = t->lanes_cap ? t->lanes_cap * 2 : 16) * sizeof(*t->lanes));
+	ALLOC_GROW(t->lanes, t->nlanes + 1, t->lanes_cap, 16);
 	t->lanes[t->nlanes++] = lane;
 }
 
@@ -333,20 +332,20 @@ static void viz_headers(struct viz_timeline *t, int64_t run, const char *strateg
 		l->last = n;
 	}
 	{
-		struct { char *s; size_t len, cap; } b = { 0 };
+		struct sbuf b = { 0 };
 
-		viz_buf_printf(&b.s, &b.len, &b.cap, "<B>timeline</B> · run %lld · ", (long long)run);
-		viz_label_append_head(&b.s, &b.len, &b.cap, strategy, 80); /* a long command line is cut at its end */
-		viz_buf_printf(&b.s, &b.len, &b.cap, " · outcome: ");
-		viz_html_escape(&b.s, &b.len, &b.cap, outcome);
+		sbuf_printf(&b, "<B>timeline</B> · run %lld · ", (long long)run);
+		viz_label_append_head(&b, strategy, 80); /* a long command line is cut at its end */
+		sbuf_printf(&b, " · outcome: ");
+		viz_html_escape(&b, outcome);
 		if (*incomplete) {
 			/* Never taken for the whole truth (runs.incomplete). */
-			viz_buf_printf(&b.s, &b.len, &b.cap, "<BR/><FONT COLOR=\"" VIZ_RED "\">incomplete: ");
-			viz_html_escape(&b.s, &b.len, &b.cap, incomplete);
-			viz_buf_printf(&b.s, &b.len, &b.cap, "</FONT>");
+			sbuf_printf(&b, "<BR/><FONT COLOR=\"" VIZ_RED "\">incomplete: ");
+			viz_html_escape(&b, incomplete);
+			sbuf_printf(&b, "</FONT>");
 		}
 		viz_set_html_label(t->g, b.s);
-		free(b.s);
+		sbuf_release(&b);
 	}
 }
 

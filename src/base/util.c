@@ -68,6 +68,26 @@ void *xrealloc(void *p, size_t n)
 	return p;
 }
 
+void *xreallocarray(void *p, size_t n, size_t size)
+{
+	if (size && n > SIZE_MAX / size)
+		die("out of memory (%zu x %zu bytes)", n, size);
+	return xrealloc(p, n * size);
+}
+
+size_t alloc_nr(size_t alloc, size_t nr, size_t first)
+{
+	assert(first > 0);
+	if (!alloc)
+		alloc = first;
+	while (alloc < nr) {
+		if (alloc > SIZE_MAX / 2)
+			die("out of memory (%zu elements)", nr);
+		alloc *= 2;
+	}
+	return alloc;
+}
+
 char *xstrdup(const char *s)
 {
 	char *p = strdup(s);

@@ -26,6 +26,28 @@ void *xmalloc(size_t n);
 void *xcalloc(size_t count, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
+/* xrealloc of n elements of size bytes; dies when n * size overflows. */
+void *xreallocarray(void *p, size_t n, size_t size);
+
+/*
+ * Grows the array ptr, which has room for alloc elements, so that it has room
+ * for at least nr: alloc becomes first when it is 0, then doubles until nr
+ * fits, and ptr moves with xreallocarray (contents kept, the rest
+ * uninitialised). Nothing happens when nr already fits. The usual append is
+ *	ALLOC_GROW(v, n + 1, cap, 64);
+ *	v[n++] = x;
+ * As git's ALLOC_GROW: one growth rule instead of one per array. ptr and
+ * alloc are evaluated more than once, so they must have no side effects.
+ */
+#define ALLOC_GROW(ptr, nr, alloc, first)                                        \
+	do {                                                                      \
+		if ((nr) > (alloc)) {                                             \
+			(alloc) = alloc_nr((alloc), (nr), (first));               \
+			(ptr) = xreallocarray((ptr), (alloc), sizeof(*(ptr)));     \
+		}                                                                 \
+	} while (0)
+/* The room ALLOC_GROW gives: alloc (or first, when 0, which must be > 0) doubled until it is at least nr. Dies on overflow. */
+size_t alloc_nr(size_t alloc, size_t nr, size_t first);
 
 /*
  * Parses a whole decimal integer in [min, max]. Returns 0, or -EINVAL when s is not

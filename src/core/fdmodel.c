@@ -14,9 +14,11 @@
  */
 #include "core/fdmodel.h"
 
+#include "base/pidmap.h"
 #include "base/util.h"
 
 #include <assert.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,12 +28,12 @@ struct fdmodel_proc {
 	struct fdmodel_hold **by_fd; /* NULL: fd not held */
 	size_t nfds;
 };
+_Static_assert(offsetof(struct fdmodel_proc, pid) == 0, "a pidmap entry begins with its key");
 
 struct fdmodel {
 	fdmodel_ended_fn *ended;
 	void *ctx;
-	struct fdmodel_proc *procs;  /* open addressing by pid, linear probing; only grows */
-	size_t cap, len;
+	struct pidmap procs;         /* struct fdmodel_proc by pid; only grows */
 };
 
 struct fdmodel *fdmodel_new(fdmodel_ended_fn *ended, void *ctx)
@@ -40,6 +42,7 @@ struct fdmodel *fdmodel_new(fdmodel_ended_fn *ended, void *ctx)
 
 	m->ended = ended;
 	m->ctx = ctx;
+	m->procs = (struct pidmap)PIDMAP_INIT(struct fdmodel_proc);
 	return m;
 }
 
@@ -55,48 +58,22 @@ void fdmodel_free(struct fdmodel *m)
 {
 	if (!m)
 		return;
-	for (size_t i = 0; i < m->cap; i++) {
-		for (size_t fd = 0; fd < m->procs[i].nfds; fd++)
-			fdmodel_hold_free(m->procs[i].by_fd[fd]);
-		free(m->procs[i].by_fd);
+	for (size_t i = 0; i < m->procs.cap; i++) {
+		struct fdmodel_proc *p = pidmap_at(&m->procs, i);
+
+		for (size_t fd = 0; p && fd < p->nfds; fd++)
+			fdmodel_hold_free(p->by_fd[fd]);
+		if (p)
+			free(p->by_fd);
 	}
-	free(m->procs);
+	pidmap_release(&m->procs);
 	free(m);
-}
-
-static struct fdmodel_proc *fdmodel_slot(struct fdmodel_proc *procs, size_t cap, pid_t pid)
-{
-	size_t i = hash_slot((uint64_t)pid, cap);
-
-	while (procs[i].pid && procs[i].pid != pid)
-		i = (i + 1) & (cap - 1);
-	return &procs[i];
 }
 
 /* The process's table; created empty when create, else NULL if unknown. */
 static struct fdmodel_proc *fdmodel_proc(struct fdmodel *m, pid_t pid, int create)
 {
-	struct fdmodel_proc *p;
-
-	if (create && (m->len + 1) * 2 > m->cap) {
-		struct fdmodel_proc *old = m->procs;
-		size_t old_cap = m->cap;
-
-		m->cap = old_cap ? old_cap * 2 : 64;
-		m->procs = xcalloc(m->cap, sizeof(*m->procs));
-		for (size_t j = 0; j < old_cap; j++)
-			if (old[j].pid)
-				*fdmodel_slot(m->procs, m->cap, old[j].pid) = old[j];
-		free(old);
-	}
-	if (!m->cap)
-		return NULL;
-	p = fdmodel_slot(m->procs, m->cap, pid);
-	if (p->pid || !create)
-		return p->pid ? p : NULL;
-	p->pid = pid;
-	m->len++;
-	return p;
+	return create ? pidmap_put(&m->procs, pid) : pidmap_get(&m->procs, pid);
 }
 
 static struct fdmodel_hold *fdmodel_held(struct fdmodel_proc *p, int fd)
@@ -200,10 +177,10 @@ void fdmodel_end_process(struct fdmodel *m, pid_t pid, uint64_t seq, const char 
 
 void fdmodel_finish(struct fdmodel *m)
 {
-	for (size_t i = 0; i < m->cap; i++) {
-		struct fdmodel_proc *p = &m->procs[i];
+	for (size_t i = 0; i < m->procs.cap; i++) {
+		struct fdmodel_proc *p = pidmap_at(&m->procs, i);
 
-		for (size_t fd = 0; p->pid && fd < p->nfds; fd++) {
+		for (size_t fd = 0; p && fd < p->nfds; fd++) {
 			struct fdmodel_hold *h = p->by_fd[fd];
 
 			if (h) {

@@ -12,10 +12,12 @@
 #include "core/fdmodel.h"
 #include "core/iochunk.h"
 #include "store/store.h"
+#include "base/pidmap.h"
 #include "base/util.h"
 
 #include <assert.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +35,7 @@ struct ingest_proc {
 	int is_worker;
 	int first_read_done;
 };
+_Static_assert(offsetof(struct ingest_proc, pid) == 0, "a pidmap entry begins with its key");
 
 struct ingest {
 	struct store *st;
@@ -53,8 +56,7 @@ struct ingest {
 	size_t nended, ended_cap;
 	struct ingest_holder *holders; /* hang evidence not yet written */
 	size_t nholders, holders_cap;
-	struct ingest_proc *procs;
-	size_t procs_cap, procs_len;
+	struct pidmap procs;  /* struct ingest_proc by pid */
 	struct inomap pipes;  /* inode -> pipe_id */
 	sqlite3_stmt *ins_events, *ins_proc, *ins_pipe, *ins_hold, *ins_holders;
 	sqlite3_stmt *set_first_read, *set_exit, *set_reap, *set_program, *set_shut;
@@ -62,34 +64,7 @@ struct ingest {
 
 static struct ingest_proc *ingest_proc_find(struct ingest *in, pid_t pid, int create)
 {
-	size_t i;
-
-	if (create && (in->procs_len + 1) * 2 > in->procs_cap) {
-		struct ingest_proc *old = in->procs;
-		size_t old_cap = in->procs_cap;
-
-		in->procs_cap = old_cap ? old_cap * 2 : 64;
-		in->procs = xcalloc(in->procs_cap, sizeof(*in->procs));
-		for (size_t j = 0; j < old_cap; j++) {
-			if (!old[j].pid)
-				continue;
-			i = hash_slot((uint64_t)old[j].pid, in->procs_cap);
-			while (in->procs[i].pid)
-				i = (i + 1) & (in->procs_cap - 1);
-			in->procs[i] = old[j];
-		}
-		free(old);
-	}
-	if (!in->procs_cap)
-		return NULL;
-	for (i = hash_slot((uint64_t)pid, in->procs_cap); in->procs[i].pid; i = (i + 1) & (in->procs_cap - 1))
-		if (in->procs[i].pid == pid)
-			return &in->procs[i];
-	if (!create)
-		return NULL;
-	in->procs[i].pid = pid;
-	in->procs_len++;
-	return &in->procs[i];
+	return create ? pidmap_put(&in->procs, pid) : pidmap_get(&in->procs, pid);
 }
 
 static int64_t ingest_pipe_lookup(const struct ingest *in, uint64_t inode)
@@ -334,9 +309,7 @@ static void ingest_hold_ended(void *ctx, struct fdmodel_hold *h)
 {
 	struct ingest *in = ctx;
 
-	if (in->nended == in->ended_cap)
-		in->ended = xrealloc(in->ended, (in->ended_cap = in->ended_cap ? in->ended_cap * 2 : 1024) *
-						    sizeof(*in->ended));
+	ALLOC_GROW(in->ended, in->nended + 1, in->ended_cap, 1024);
 	in->ended[in->nended++] = h;
 }
 
@@ -344,6 +317,7 @@ struct ingest *ingest_new(struct store *st, int64_t run_id, bool generic)
 {
 	struct ingest *in = xcalloc(1, sizeof(*in));
 
+	in->procs = (struct pidmap)PIDMAP_INIT(struct ingest_proc);
 	in->generic = generic;
 	in->fds = fdmodel_new(ingest_hold_ended, in);
 	in->st = st;
@@ -397,7 +371,7 @@ void ingest_free(struct ingest *in)
 	for (size_t i = 0; i < in->nended; i++)
 		fdmodel_hold_free(in->ended[i]);
 	free(in->ended);
-	free(in->procs);
+	pidmap_release(&in->procs);
 	inomap_release(&in->pipes);
 	free(in->batch);
 	free(in->batch_pipe_id);
@@ -721,9 +695,7 @@ int ingest_sync(struct ingest *in)
 
 void ingest_hang_holder(struct ingest *in, uint64_t seq, pid_t blocked, uint64_t inode, pid_t holder, int fd)
 {
-	if (in->nholders == in->holders_cap)
-		in->holders = xrealloc(in->holders, (in->holders_cap = in->holders_cap ? in->holders_cap * 2 : 1024) *
-							    sizeof(*in->holders));
+	ALLOC_GROW(in->holders, in->nholders + 1, in->holders_cap, 1024);
 	in->holders[in->nholders++] = (struct ingest_holder){ .seq = seq, .inode = inode,
 							       .pipe_id = ingest_pipe_lookup(in, inode),
 							       .blocked = blocked, .holder = holder, .fd = fd };

@@ -230,10 +230,7 @@ int iochunk_add(struct iochunk_set *set, const struct evlog_record *r, int64_t p
 		c->first_ts = r->ts_ns;
 	}
 	/* room for one more element and the closing ']' */
-	if (c->len + IOCHUNK_ELEM_MAX + 2 > c->cap) {
-		c->cap = c->cap ? c->cap * 2 : 4096;
-		c->text = xrealloc(c->text, c->cap);
-	}
+	ALLOC_GROW(c->text, c->len + IOCHUNK_ELEM_MAX + 2, c->cap, 4096);
 	p = c->text + c->len;
 	*p++ = c->n ? ',' : '[';
 	*p++ = '[';

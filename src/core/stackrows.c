@@ -99,9 +99,7 @@ void stackrows_add(struct stackrows *sr, int64_t id, const struct stack_frame *f
 
 	if (stackrows_has(sr, id))
 		return;
-	if (sr->nstacks == sr->stacks_cap)
-		sr->stacks = xrealloc(sr->stacks, (sr->stacks_cap = sr->stacks_cap ? sr->stacks_cap * 2 : 16) *
-						       sizeof(*sr->stacks));
+	ALLOC_GROW(sr->stacks, sr->nstacks + 1, sr->stacks_cap, 16);
 	s = &sr->stacks[sr->nstacks++];
 	s->id = id;
 	s->n = n;
@@ -118,8 +116,7 @@ void stackrows_add(struct stackrows *sr, int64_t id, const struct stack_frame *f
 
 void stackrows_event(struct stackrows *sr, uint64_t seq, int64_t id)
 {
-	if (sr->nlinks == sr->links_cap)
-		sr->links = xrealloc(sr->links, (sr->links_cap = sr->links_cap ? sr->links_cap * 2 : 64) * sizeof(*sr->links));
+	ALLOC_GROW(sr->links, sr->nlinks + 1, sr->links_cap, 64);
 	sr->links[sr->nlinks++] = (struct stackrows_link){ seq, id };
 }
 

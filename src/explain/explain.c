@@ -37,14 +37,6 @@ static int64_t explain_col_int(sqlite3_stmt *s, int col, int64_t def)
 	return sqlite3_column_type(s, col) == SQLITE_NULL ? def : sqlite3_column_int64(s, col);
 }
 
-#define EXPLAIN_GROW(arr, n, cap)                                                        \
-	do {                                                                             \
-		if ((n) == (cap)) {                                                      \
-			(cap) = (cap) ? (cap) * 2 : 64;                                  \
-			(arr) = xrealloc((arr), (cap) * sizeof(*(arr)));                 \
-		}                                                                        \
-	} while (0)
-
 static int explain_cmp_proc_pid(const void *a, const void *b)
 {
 	const struct explain_proc *x = a, *y = b;
@@ -124,7 +116,7 @@ static int explain_load_procs(struct store *st, struct explain *x)
 		const char *role = (const char *)sqlite3_column_text(s, 1);
 		char *prog = explain_col_text(s, 3);
 
-		EXPLAIN_GROW(x->procs, x->nprocs, cap);
+		ALLOC_GROW(x->procs, x->nprocs + 1, cap, 64);
 		p = &x->procs[x->nprocs];
 		memset(p, 0, sizeof(*p));
 		p->pid = (int)sqlite3_column_int64(s, 0);
@@ -205,7 +197,7 @@ static int explain_load_hangs(struct store *st, struct explain *x)
 		const char *end = (const char *)sqlite3_column_text(s, 4);
 		struct explain_proc *p;
 
-		EXPLAIN_GROW(x->hangs, x->nhangs, cap);
+		ALLOC_GROW(x->hangs, x->nhangs + 1, cap, 64);
 		e = &x->hangs[x->nhangs];
 		memset(e, 0, sizeof(*e));
 		e->seq = sqlite3_column_int64(s, 0);
@@ -239,7 +231,7 @@ static int explain_load_hangs(struct store *st, struct explain *x)
 	if (!s)
 		return -EIO;
 	while ((rc = store_step(st, s)) == 1) {
-		EXPLAIN_GROW(x->holders, x->nholders, cap);
+		ALLOC_GROW(x->holders, x->nholders + 1, cap, 64);
 		x->holders[x->nholders++] = (struct explain_holder){
 			.seq = sqlite3_column_int64(s, 0),
 			.pid = (int)sqlite3_column_int64(s, 1),
@@ -515,7 +507,7 @@ static int explain_load_leaks(struct store *st, struct explain *x)
 		return -EIO;
 	sqlite3_bind_int(s, 2, x->io_events);
 	while ((rc = store_step(st, s)) == 1) {
-		EXPLAIN_GROW(x->leaks, x->nleaks, cap);
+		ALLOC_GROW(x->leaks, x->nleaks + 1, cap, 64);
 		x->leaks[x->nleaks++] = (struct explain_leak){
 			.pipe_id = sqlite3_column_int64(s, 0),
 			.pid = (int)sqlite3_column_int64(s, 1),
@@ -543,7 +535,7 @@ static int explain_load_leaks(struct store *st, struct explain *x)
 				x->killed_seq = seq;
 			continue;
 		}
-		EXPLAIN_GROW(execs, nexecs, cap);
+		ALLOC_GROW(execs, nexecs + 1, cap, 64);
 		execs[nexecs++] = (struct explain_exec){ (int)sqlite3_column_int64(s, 0), seq };
 	}
 	sqlite3_finalize(s);
@@ -587,7 +579,7 @@ static int explain_load_peers(struct store *st, struct explain *x)
 	if (!s)
 		return -EIO;
 	while ((rc = store_step(st, s)) == 1) {
-		EXPLAIN_GROW(x->peers, x->npeers, cap);
+		ALLOC_GROW(x->peers, x->npeers + 1, cap, 64);
 		x->peers[x->npeers++] = (struct explain_peer){ sqlite3_column_int64(s, 0), explain_col_int(s, 1, -1) };
 	}
 	sqlite3_finalize(s);
@@ -619,7 +611,7 @@ static int explain_group_pipes(struct store *st, struct explain *x)
 		struct explain_group *g;
 		size_t j = i;
 
-		EXPLAIN_GROW(x->groups, x->ngroups, cap);
+		ALLOC_GROW(x->groups, x->ngroups + 1, cap, 64);
 		g = &x->groups[x->ngroups++];
 		memset(g, 0, sizeof(*g));
 		g->pipe_id = x->leaks[i].pipe_id;
@@ -795,7 +787,7 @@ static int explain_load_blockers(struct store *st, struct explain *x)
 		size_t nts = 0, tcap = 0;
 
 		while ((rc = store_step(st, s)) == 1) {
-			EXPLAIN_GROW(ts, nts, tcap);
+			ALLOC_GROW(ts, nts + 1, tcap, 64);
 			ts[nts].seq = sqlite3_column_int64(s, 0);
 			ts[nts].ts = sqlite3_column_int64(s, 1);
 			ts[nts].pid = (int)sqlite3_column_int64(s, 2);
@@ -891,7 +883,7 @@ static void explain_find_stairs(struct explain *x)
 			total += h->nleaks;
 		}
 		if (j - i >= 2) {
-			EXPLAIN_GROW(x->stairs, x->nstairs, cap);
+			ALLOC_GROW(x->stairs, x->nstairs + 1, cap, 64);
 			x->stairs[x->nstairs++] = (struct explain_stair){
 				.group0 = i, .ngroups = j - i, .nleaks = total,
 				.first_holder = x->leaks[g->leak0].pid,
@@ -1110,7 +1102,7 @@ static int explain_load_stacks(struct store *st, struct explain *x)
 	while ((rc = store_step(st, s)) == 1) {
 		struct explain_where *w;
 
-		EXPLAIN_GROW(x->wheres, x->nwheres, cap);
+		ALLOC_GROW(x->wheres, x->nwheres + 1, cap, 64);
 		w = &x->wheres[x->nwheres++];
 		w->seq = sqlite3_column_int64(s, 0);
 		w->file = explain_basename(sqlite3_column_text(s, 1));

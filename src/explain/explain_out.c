@@ -10,11 +10,11 @@
 #include "explain/explain.h"
 
 #include "base/json.h"
+#include "base/sbuf.h"
 #include "base/util.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,42 +23,16 @@ enum { EXPLAIN_LIST_MAX = 6, EXPLAIN_GROUPS_MAX = 6 };
 
 /* ---- a growing string ---- */
 
-struct sbuf {
-	char *s;
-	size_t len, cap;
-};
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		size_t room = b->cap - b->len;
-
-		va_start(ap, fmt);
-		n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? room : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0)
-			return;
-		if (b->s && (size_t)n < room) {
-			b->len += (size_t)n;
-			return;
-		}
-		b->cap = (b->cap + (size_t)n + 64) * 2;
-		b->s = xrealloc(b->s, b->cap);
-	}
-}
+/* Every sentence below is built with this short name for the shared sbuf_printf. */
+#define sb_printf sbuf_printf
 
 /* Text from the trace, safe for a terminal (text_safe): control characters and bytes that are not UTF-8 as \xNN. */
 static void sb_safe(struct sbuf *b, const char *t)
 {
-	size_t need = text_safe(NULL, 0, t) + 1;
+	size_t need = text_safe(NULL, 0, t);
 
-	if (b->cap - b->len < need)
-		b->s = xrealloc(b->s, b->cap = b->len + need + 64);
-	b->len += text_safe(b->s + b->len, need, t);
+	sbuf_grow(b, need);
+	b->len += text_safe(b->s + b->len, need + 1, t);
 }
 
 /* ---- naming processes ---- */
@@ -970,7 +944,7 @@ int explain_print_text(const struct explain *x, FILE *out)
 		}
 		fprintf(out, "     fix: %s.\n", x->fixes[i].fix);
 	}
-	free(b.s);
+	sbuf_release(&b);
 	return explain_finish(out);
 }
 
@@ -989,7 +963,7 @@ static void json_where(FILE *out, const struct explain_where *w)
 	}
 	sb_where(&b, w);
 	json_write_str(out, b.s);
-	free(b.s);
+	sbuf_release(&b);
 }
 
 static void json_int(FILE *out, int64_t v)
@@ -1014,7 +988,7 @@ static void json_proc(const struct explain *x, FILE *out, int pid)
 	fputs(", \"name\": ", out);
 	json_write_str(out, b.s);
 	fputc('}', out);
-	free(b.s);
+	sbuf_release(&b);
 }
 
 /* The objects of one cycle's steps, each after sep and a comma between (the "cycle" key's, and each of "cycles"). */

@@ -63,8 +63,7 @@ static int pin_take(struct pin *p, int pidfd, const char *path, int fd)
 	}
 	if (copy < 0)
 		return -EIO;
-	if (p->n == p->cap)
-		p->v = xrealloc(p->v, (p->cap = p->cap ? p->cap * 2 : 64) * sizeof(*p->v));
+	ALLOC_GROW(p->v, p->n + 1, p->cap, 64);
 	p->v[p->n++] = (struct pin_copy){ copy, target.st_ino, write };
 	return 0;
 }

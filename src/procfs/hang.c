@@ -301,8 +301,7 @@ ssize_t hang_scan(pid_t pgid, struct hang_proc **out)
 		pid = (pid_t)atoi(de->d_name);
 		if (hang_stat(pid, pid, &state, &grp) < 0 || grp != pgid)
 			continue;
-		if (n == cap)
-			procs = xrealloc(procs, (cap = cap ? cap * 2 : 64) * sizeof(*procs));
+		ALLOC_GROW(procs, n + 1, cap, 64);
 		memset(&procs[n], 0, sizeof(procs[n]));
 		procs[n].pid = procs[n].tid = pid; /* the pool's processes have one thread each */
 		procs[n].state = state;
@@ -401,8 +400,7 @@ static size_t hang_waking_ends(const struct hang_proc *p, size_t n, struct hang_
 
 			if (wait != HANG_PIPE_READ && wait != HANG_PIPE_WRITE)
 				continue;
-			if (len == cap)
-				w = xrealloc(w, (cap = cap ? cap * 2 : 16) * sizeof(*w));
+			ALLOC_GROW(w, len + 1, cap, 16);
 			/* A poll for input is woken by writers; one for output by readers (as a blocked read, a blocked write). */
 			w[len++] = (struct hang_waking){ inode, wait == HANG_PIPE_READ ? O_WRONLY : O_RDONLY };
 		}
@@ -534,8 +532,7 @@ bool hang_seen_first(struct hang_seen *s, const struct hang_proc *p)
 	for (size_t i = 0; i < s->n; i++)
 		if (s->v[i].pid == p->pid && s->v[i].inode == inode && s->v[i].wait == (int)p->wait)
 			return false;
-	if (s->n == s->cap)
-		s->v = xrealloc(s->v, (s->cap = s->cap ? s->cap * 2 : 16) * sizeof(*s->v));
+	ALLOC_GROW(s->v, s->n + 1, s->cap, 16);
 	s->v[s->n++] = (struct hang_seen_key){ p->pid, inode, (int)p->wait };
 	return true;
 }
@@ -672,8 +669,7 @@ struct hang_worker {
 
 static void hang_found_add(struct hang_worker *w, uint64_t ino, pid_t pid, int fd)
 {
-	if (w->nfound == w->cap)
-		w->found = xrealloc(w->found, (w->cap = w->cap ? w->cap * 2 : 1024) * sizeof(*w->found));
+	ALLOC_GROW(w->found, w->nfound + 1, w->cap, 1024);
 	w->found[w->nfound++] = (struct hang_found){ ino, pid, fd };
 }
 

@@ -49,8 +49,7 @@ size_t proctree_list(struct proctree_proc **out)
 		if (!isdigit((unsigned char)de->d_name[0]) || (p.pid = (pid_t)atoi(de->d_name)) == self ||
 		    proctree_stat(p.pid, &p.ppid, p.comm, sizeof(p.comm)) < 0)
 			continue;
-		if (n == cap)
-			v = xrealloc(v, (cap = cap ? cap * 2 : 256) * sizeof(*v));
+		ALLOC_GROW(v, n + 1, cap, 256);
 		v[n++] = p;
 	}
 	closedir(dir);

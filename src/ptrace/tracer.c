@@ -47,6 +47,7 @@
 #include "core/session.h"
 #include "ptrace/stacks.h"
 #include "ptrace/syscalls.h"
+#include "base/pidmap.h"
 #include "base/util.h"
 
 #include <assert.h>
@@ -143,6 +144,7 @@ struct tracer_task {
 	bool pending;
 	int first_stop;
 };
+_Static_assert(offsetof(struct tracer_task, tid) == 0, "a pidmap entry begins with its key");
 
 /*
  * --io asks of every read and write whether its fd is a pipe. /proc answers
@@ -171,8 +173,7 @@ struct tracer {
 	bool untraceable;  /* attaching: a process of the tree could not be traced */
 	struct proctree_proc *attach_procs; /* attaching: the tree, parents first */
 	size_t attach_nprocs;
-	struct tracer_task *tasks; /* open addressing by tid */
-	size_t cap, len;
+	struct pidmap tasks; /* struct tracer_task by tid */
 	struct evlog_record *batch;
 	size_t nbatch, batch_cap;
 	struct evlog_texts texts;
@@ -198,68 +199,26 @@ static void tracer_on_signal(int sig)
 
 /* ---- tasks ---- */
 
-static struct tracer_task *tracer_slot(struct tracer_task *tasks, size_t cap, pid_t tid)
-{
-	size_t i = hash_slot((uint64_t)tid, cap);
-
-	while (tasks[i].tid && tasks[i].tid != tid)
-		i = (i + 1) & (cap - 1);
-	return &tasks[i];
-}
-
 static struct tracer_task *tracer_task(struct tracer *t, pid_t tid, bool create)
 {
+	size_t len = t->tasks.len;
 	struct tracer_task *k;
 
-	if (create && (t->len + 1) * 2 > t->cap) {
-		struct tracer_task *old = t->tasks;
-		size_t old_cap = t->cap;
-
-		t->cap = old_cap ? old_cap * 2 : 64;
-		t->tasks = xcalloc(t->cap, sizeof(*t->tasks));
-		for (size_t i = 0; i < old_cap; i++)
-			if (old[i].tid)
-				*tracer_slot(t->tasks, t->cap, old[i].tid) = old[i];
-		free(old);
-	}
-	if (!t->cap)
-		return NULL;
-	k = tracer_slot(t->tasks, t->cap, tid);
-	if (k->tid || !create)
-		return k->tid ? k : NULL;
-	memset(k, 0, sizeof(*k));
-	k->tid = tid;
-	k->tgid = tid;
-	t->len++;
+	if (!create)
+		return pidmap_get(&t->tasks, tid);
+	k = pidmap_put(&t->tasks, tid);
+	if (t->tasks.len > len)
+		k->tgid = tid; /* new: its own process until its clone event says otherwise */
 	return k;
 }
 
-/* Removes a task (backward-shift deletion keeps the probe chains whole). */
+/* Removes a task. */
 static void tracer_forget(struct tracer *t, struct tracer_task *k)
 {
-	size_t i = (size_t)(k - t->tasks), j = i;
-
 	free(k->exec_fds);
 	free(k->fdc);
 	free(k->fdset);
-	memset(k, 0, sizeof(*k));
-	t->len--;
-	for (;;) {
-		struct tracer_task *n;
-		size_t home;
-
-		j = (j + 1) & (t->cap - 1);
-		n = &t->tasks[j];
-		if (!n->tid)
-			return;
-		home = hash_slot((uint64_t)n->tid, t->cap);
-		/* n may move to i if its home is not in (i, j]. */
-		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
-			t->tasks[i] = *n;
-			memset(n, 0, sizeof(*n)); /* what it owned moved with it */
-			i = j;
-		}
-	}
+	pidmap_del(&t->tasks, k);
 }
 
 /* ---- events ---- */
@@ -269,8 +228,7 @@ static struct evlog_record *tracer_event(struct tracer *t, int kind, pid_t pid)
 {
 	struct evlog_record *r;
 
-	if (t->nbatch == t->batch_cap)
-		t->batch = xrealloc(t->batch, (t->batch_cap = t->batch_cap ? t->batch_cap * 2 : 1024) * sizeof(*t->batch));
+	ALLOC_GROW(t->batch, t->nbatch + 1, t->batch_cap, 1024);
 	r = &t->batch[t->nbatch++];
 	memset(r, 0, sizeof(*r));
 	r->kind = (uint8_t)kind;
@@ -439,8 +397,7 @@ static size_t tracer_list_fds(pid_t pid, pid_t tid, int **out)
 		while ((de = readdir(d))) {
 			if (de->d_name[0] < '0' || de->d_name[0] > '9')
 				continue;
-			if (n == cap)
-				fds = xrealloc(fds, (cap = cap ? cap * 2 : 32) * sizeof(*fds));
+			ALLOC_GROW(fds, n + 1, cap, 32);
 			fds[n++] = atoi(de->d_name);
 		}
 		closedir(d);
@@ -932,10 +889,10 @@ static pid_t tracer_pid_of(const struct tracer *t, const struct tracer_task *k, 
 	/* Sibling namespaces at one level reuse pids: k's own children first
 	 * (an orphan it reaps as a namespace's init is not one). */
 	for (int own = 1; own >= 0; own--)
-		for (size_t i = 0; i < t->cap; i++) {
-			const struct tracer_task *c = &t->tasks[i];
+		for (size_t i = 0; i < t->tasks.cap; i++) {
+			const struct tracer_task *c = pidmap_at(&t->tasks, i);
 
-			if (c->tid && c->process && c->nslevel >= level && c->nspid[level] == pid &&
+			if (c && c->process && c->nslevel >= level && c->nspid[level] == pid &&
 			    (!own || c->parent == k->tgid))
 				return c->tid;
 		}
@@ -1388,10 +1345,10 @@ static void tracer_thread_exit(struct tracer *t, struct tracer_task *k, int stat
 	k->exiting = true;
 	if (!k->known)
 		return; /* a thread whose clone event is still to come: its process has another */
-	for (size_t i = 0; i < t->cap; i++) {
-		const struct tracer_task *o = &t->tasks[i];
+	for (size_t i = 0; i < t->tasks.cap; i++) {
+		const struct tracer_task *o = pidmap_at(&t->tasks, i);
 
-		if (o->tid && o->known && o->tgid == k->tgid && !o->exiting && !o->dead)
+		if (o && o->known && o->tgid == k->tgid && !o->exiting && !o->dead)
 			return;
 	}
 	if (!WIFEXITED(status))
@@ -1696,9 +1653,12 @@ static void tracer_ended(struct tracer *t, pid_t tid, int status)
 		stacks_forget(t->stacks, tid);
 	/* Its children are pooltrace's now (we are their subreaper); attached,
 	 * they go to a reaper outside the program, which is not traced. */
-	for (size_t i = 0; i < t->cap; i++)
-		if (t->tasks[i].tid && t->tasks[i].process && t->tasks[i].parent == k->tgid)
-			t->tasks[i].parent = t->attached ? -1 : t->self;
+	for (size_t i = 0; i < t->tasks.cap; i++) {
+		struct tracer_task *c = pidmap_at(&t->tasks, i);
+
+		if (c && c->process && c->parent == k->tgid)
+			c->parent = t->attached ? -1 : t->self;
+	}
 	if (tid == t->top) {
 		t->top_status = status;
 		t->top_ended = true;
@@ -1723,11 +1683,11 @@ static void tracer_ended(struct tracer *t, pid_t tid, int status)
 static void tracer_kill_all(struct tracer *t)
 {
 	t->killing = true;
-	for (size_t i = 0; i < t->cap; i++) {
-		struct tracer_task *k = &t->tasks[i];
+	for (size_t i = 0; i < t->tasks.cap; i++) {
+		struct tracer_task *k = pidmap_at(&t->tasks, i);
 		struct evlog_record *r;
 
-		if (!k->tid || k->dead)
+		if (!k || k->dead)
 			continue;
 		if (!k->known) {
 			/* Stopped before its parent's fork event was seen (or not yet
@@ -1752,12 +1712,15 @@ static void tracer_kill_all(struct tracer *t)
  */
 static size_t tracer_threads(struct tracer *t, struct hang_task **out)
 {
-	struct hang_task *tasks = xcalloc(t->len ? t->len : 1, sizeof(*tasks));
+	struct hang_task *tasks = xcalloc(t->tasks.len ? t->tasks.len : 1, sizeof(*tasks));
 	size_t n = 0;
 
-	for (size_t i = 0; i < t->cap; i++)
-		if (t->tasks[i].tid && !t->tasks[i].dead)
-			tasks[n++] = (struct hang_task){ t->tasks[i].tgid, t->tasks[i].tid, t->tasks[i].clear_tid };
+	for (size_t i = 0; i < t->tasks.cap; i++) {
+		const struct tracer_task *k = pidmap_at(&t->tasks, i);
+
+		if (k && !k->dead)
+			tasks[n++] = (struct hang_task){ k->tgid, k->tid, k->clear_tid };
+	}
 	*out = tasks;
 	return n;
 }
@@ -2283,8 +2246,11 @@ static size_t tracer_pending(const struct tracer *t)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < t->cap; i++)
-		n += t->tasks[i].tid && t->tasks[i].pending;
+	for (size_t i = 0; i < t->tasks.cap; i++) {
+		const struct tracer_task *k = pidmap_at(&t->tasks, i);
+
+		n += k && k->pending;
+	}
 	return n;
 }
 
@@ -2349,11 +2315,14 @@ static void tracer_found(struct tracer *t, pid_t pid, pid_t ppid, const char *co
 	evlog_texts_attach(&t->texts, r, len > 0 ? exe : comm);
 	/* Through a live thread: a main thread that called pthread_exit shows no fds. */
 	n = tracer_list_fds(pid, tid, &fds);
-	for (size_t i = 0; !n && i < t->cap; i++)
-		if (t->tasks[i].tid && t->tasks[i].tgid == pid && t->tasks[i].tid != pid && !t->tasks[i].dead) {
+	for (size_t i = 0; !n && i < t->tasks.cap; i++) {
+		const struct tracer_task *k = pidmap_at(&t->tasks, i);
+
+		if (k && k->tgid == pid && k->tid != pid && !k->dead) {
 			free(fds);
-			n = tracer_list_fds(pid, tid = t->tasks[i].tid, &fds);
+			n = tracer_list_fds(pid, tid = k->tid, &fds);
 		}
+	}
 	for (size_t i = 0; i < n; i++) {
 		r = tracer_event(t, EV_FOUND, pid);
 		r->fd = fds[i];
@@ -2508,9 +2477,12 @@ static void tracer_attach_record(struct tracer *t)
 	inomap_release(&outside);
 	free(t->attach_procs);
 	t->attach_procs = NULL;
-	for (size_t i = 0; i < t->cap; i++)
-		if (t->tasks[i].tid && !t->tasks[i].pending && t->tasks[i].first_stop)
-			tracer_attach_resume(t, &t->tasks[i]);
+	for (size_t i = 0; i < t->tasks.cap; i++) {
+		struct tracer_task *k = pidmap_at(&t->tasks, i);
+
+		if (k && !k->pending && k->first_stop)
+			tracer_attach_resume(t, k);
+	}
 }
 
 /*
@@ -2529,10 +2501,10 @@ static void tracer_detach_all(struct tracer *t)
 
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
-	for (size_t i = 0; i < t->cap; i++) {
-		struct tracer_task *k = &t->tasks[i];
+	for (size_t i = 0; i < t->tasks.cap; i++) {
+		struct tracer_task *k = pidmap_at(&t->tasks, i);
 
-		if (!k->tid || k->dead)
+		if (!k || k->dead)
 			continue;
 		if (k->held || k->first_stop) {
 			/* Stopped already (before its parent's event, or at the attach): its stop is
@@ -2672,7 +2644,7 @@ static int tracer_start_attached(struct tracer *t)
 
 int tracer_run(const struct tracer_config *cfg, struct tracer_result *res)
 {
-	struct tracer t = { .cfg = cfg };
+	struct tracer t = { .cfg = cfg, .tasks = PIDMAP_INIT(struct tracer_task) };
 	sigset_t chld, old;
 	int ret;
 
@@ -2716,12 +2688,16 @@ out:
 	on_stop_signals(NULL);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	stacks_free(t.stacks);
-	for (size_t i = 0; i < t.cap; i++) {
-		free(t.tasks[i].exec_fds);
-		free(t.tasks[i].fdc);
-		free(t.tasks[i].fdset);
+	for (size_t i = 0; i < t.tasks.cap; i++) {
+		struct tracer_task *k = pidmap_at(&t.tasks, i);
+
+		if (k) {
+			free(k->exec_fds);
+			free(k->fdc);
+			free(k->fdset);
+		}
 	}
-	free(t.tasks);
+	pidmap_release(&t.tasks);
 	free(t.batch);
 	inomap_release(&t.socks);
 	inomap_release(&t.pipes);

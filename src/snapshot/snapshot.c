@@ -82,8 +82,7 @@ static struct evlog_record *snap_event(struct snapshot *s, int kind, pid_t pid)
 {
 	struct evlog_record *r;
 
-	if (s->nbatch == s->batch_cap)
-		s->batch = xrealloc(s->batch, (s->batch_cap = s->batch_cap ? s->batch_cap * 2 : 1024) * sizeof(*s->batch));
+	ALLOC_GROW(s->batch, s->nbatch + 1, s->batch_cap, 1024);
 	r = &s->batch[s->nbatch++];
 	memset(r, 0, sizeof(*r));
 	r->kind = (uint8_t)kind;
@@ -146,8 +145,7 @@ static void snap_select(struct snapshot *s)
 
 static void snap_add_hold(struct snapshot *s, uint64_t inode, size_t proc, int fd, uint8_t end)
 {
-	if (s->nholds == s->holds_cap)
-		s->holds = xrealloc(s->holds, (s->holds_cap = s->holds_cap ? s->holds_cap * 2 : 1024) * sizeof(*s->holds));
+	ALLOC_GROW(s->holds, s->nholds + 1, s->holds_cap, 1024);
 	s->holds[s->nholds++] = (struct snap_hold){ inode, proc, fd, end };
 }
 
@@ -287,8 +285,7 @@ static void snap_scan_threads(struct snapshot *s)
 		while ((de = readdir(dir))) {
 			if (!isdigit((unsigned char)de->d_name[0]))
 				continue;
-			if (n == cap)
-				tasks = xrealloc(tasks, (cap = cap ? cap * 2 : 256) * sizeof(*tasks));
+			ALLOC_GROW(tasks, n + 1, cap, 256);
 			tasks[n++] = (struct hang_task){ s->procs[i].pid, (pid_t)atoi(de->d_name), 0 };
 		}
 		closedir(dir);
@@ -600,8 +597,7 @@ static void snap_edge_fn(void *ctx, size_t proc, const struct snap_hold *h)
 	(void)h;
 	if (proc >= g->s->ntree || g->s->procs[proc].moves)
 		return;
-	if (g->nedges == g->edges_cap)
-		g->edges = xrealloc(g->edges, (g->edges_cap = g->edges_cap ? g->edges_cap * 2 : 64) * sizeof(*g->edges));
+	ALLOC_GROW(g->edges, g->nedges + 1, g->edges_cap, 64);
 	g->edges[g->nedges++] = proc;
 }
 
