@@ -418,3 +418,34 @@ Test(cli, help_command_and_man_page)
 		cr_expect_eq(t_sh(&r, "groff -man -Tutf8 -ww %s/man/pooltrace.1 2>&1 >/dev/null | grep . && exit 1; exit 0",
 				  POOLTRACE_SRC), 0, "groff warns: %s", r.out);
 }
+
+/*
+ * On a terminal (script(1) gives the command a pty), run and render show
+ * what they are doing on one line of stderr, redrawn in place, and erase it
+ * before the summary, which comes out whole. Piped, or with
+ * POOLTRACE_PROGRESS=0, stderr has no such line: a CI log gets only the
+ * command's own lines. The picture is the same either way.
+ */
+Test(cli, a_terminal_sees_progress_and_a_pipe_does_not, .timeout = 120)
+{
+	struct t_result r;
+
+	if (system("command -v script >/dev/null 2>&1") != 0)
+		cr_skip_test("needs script(1) for a terminal");
+	cr_assert_eq(t_sh(&r, "script -qfec '\"$PT\" run --workers 30 --db tty.db' tty.log >/dev/null && cat -v tty.log"), 0,
+		     "%s", r.err);
+	cr_expect(strstr(r.out, "^Mpooltrace: run: ") != NULL, "a progress line:\n%s", r.out);
+	cr_expect(strstr(r.out, "^Mpooltrace: run: counting leaked write ends and EOF blockers^[[K^M^[[Krun 1: naive, 30 workers"),
+		  "erased before the summary, which is whole:\n%s", r.out);
+	cr_assert_eq(t_sh(&r, "script -qfec '\"$PT\" render --db tty.db --at hang -o tty.svg' tty2.log >/dev/null && cat -v tty2.log"),
+		     0, "%s", r.err);
+	cr_expect(strstr(r.out, "^Mpooltrace: render: laying out ") != NULL, "%s", r.out);
+	cr_expect(strstr(r.out, "(Graphviz dot)^[[K^M^[[K") != NULL, "%s", r.out);
+
+	cr_assert_eq(t_sh(&r, "\"$PT\" run --workers 30 --db pipe.db 2>&1 | cat -v"), 0, "%s", r.err);
+	cr_expect(strstr(r.out, "^M") == NULL && strstr(r.out, "^[") == NULL, "piped: no progress:\n%s", r.out);
+	cr_assert_eq(t_sh(&r, "POOLTRACE_PROGRESS=0 script -qfec '\"$PT\" run --workers 30 --db off.db' off.log >/dev/null &&"
+			      " grep -c 'pooltrace: run: ' off.log"), 1, "%s", r.out);
+	cr_assert_eq(t_sh(&r, "\"$PT\" render --db tty.db --at hang -o pipe.svg && cmp tty.svg pipe.svg"), 0,
+		     "the same picture: %s%s", r.out, r.err);
+}

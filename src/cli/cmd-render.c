@@ -5,6 +5,7 @@
 #include "viz/model.h"
 #include "viz/output.h"
 #include "store/store.h"
+#include "base/progress.h"
 #include "base/util.h"
 
 #include <stdio.h>
@@ -45,6 +46,7 @@ static int cmd_render(int argc, char **argv)
 	const char *format;
 	char out[256];
 	int64_t run;
+	struct progress prog;
 	Agraph_t *g;
 	int rc;
 
@@ -52,13 +54,18 @@ static int cmd_render(int argc, char **argv)
 		return rc;
 	if ((rc = viz_cmdopts_open_run(&cmd_render_entry, &o, NULL, out, sizeof(out), &st, &run, &format)))
 		return rc;
+	/* A big run's picture takes seconds: a terminal is told which step it is at. */
+	progress_init(&prog);
+	progress_show(&prog, true, "render: reading run %lld", (long long)run);
 	rc = viz_model_load(st, run, o.at, o.graph.max_workers, o.graph.keep, &m);
 	if (rc == 0) {
 		g = viz_fdgraph_new(&m, &o.graph);
+		progress_show(&prog, true, "render: laying out %d nodes and %d edges (Graphviz dot)", agnnodes(g), agnedges(g));
 		rc = viz_output_render(g, format, &o.target) < 0 ? 1 : 0;
 		agclose(g);
 		viz_model_release(&m);
 	}
+	progress_done(&prog);
 	viz_target_release(&o.target);
 	store_close(st);
 	return cmd_status(rc);

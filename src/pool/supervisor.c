@@ -31,6 +31,7 @@
 #include "pool/pin.h"
 #include "core/session.h"
 #include "store/store.h"
+#include "base/progress.h"
 #include "base/util.h"
 
 #include <errno.h>
@@ -63,6 +64,8 @@ struct supervisor {
 	struct guard *guard; /* kills the pool if we die first: see guard.c */
 	uint64_t t0, t_detect, t_evidence; /* now_ns() at fork, deadlock confirmed, evidence recorded */
 	struct hang_seen seen; /* the processes a `blocked` event was recorded for */
+	struct progress prog;  /* on a terminal: what a big pool is doing (progress.c) */
+	long reaped;           /* pool processes reaped so far, for the progress line */
 };
 
 /* Seconds from forking the pool to t; 0 for a moment that never came. */
@@ -161,6 +164,7 @@ static void supervisor_reaped(struct supervisor *sv, pid_t pid, int status)
 {
 	struct evlog_record r;
 
+	sv->reaped++;
 	memset(&r, 0, sizeof(r));
 	r.kind = EV_REAP;
 	r.other_pid = pid;
@@ -336,6 +340,7 @@ static bool supervisor_check_hang(struct supervisor *sv)
 	if (nb <= 0)
 		return false;
 	sv->t_detect = now_ns();
+	progress_show(&sv->prog, true, "run: deadlock; recording who holds what, then killing the pool");
 	supervisor_set_outcome(sv, "deadlock");
 	if (supervisor_drain(sv) < 0)
 		error("could not store all of the hang evidence");
@@ -400,12 +405,14 @@ static int supervisor_finish(struct supervisor *sv, struct supervisor_result *re
 	}
 	end.dropped = res->dropped = sv->dropped_recorded;
 	end.torn = res->torn = torn;
+	progress_show(&sv->prog, true, "run: storing the trace (%llu events)", (unsigned long long)session_events(sv->ss));
 	if (session_finish(sv->ss, &end) < 0)
 		return -EIO;
 	res->events = session_events(sv->ss);
 	res->stored_seconds = supervisor_since(sv, now_ns());
 	res->ingest_seconds = (double)sv->ingest_ns / 1e9;
 	/* The run is stored: a count that cannot be read is reported, not fatal. */
+	progress_show(&sv->prog, true, "run: counting leaked write ends and EOF blockers");
 	session_counts(sv->ss, &res->leaked_write_ends, &res->eof_blockers, &supervisor_signal);
 	res->counted_seconds = supervisor_since(sv, now_ns());
 	return 0;
@@ -431,6 +438,9 @@ static int supervisor_loop(struct supervisor *sv)
 		if (!supervisor_reap(sv, sv->killing))
 			return 0;
 		head = sv->cfg->trace ? evlog_head(sv->log) : 0;
+		progress_show(&sv->prog, false, "run: %llu events stored; %ld of %d processes ended%s",
+			      (unsigned long long)(sv->ss ? session_events(sv->ss) : 0), sv->reaped,
+			      sv->cfg->pool.workers + 1, sv->killing ? "; killing the pool" : "");
 		if (head != last_head) {
 			last_head = head;
 			last_progress = now_ns();
@@ -461,6 +471,7 @@ int supervisor_run(const struct supervisor_config *cfg, struct supervisor_result
 	memset(res, 0, sizeof(*res));
 	res->run_id = -1;
 	sv.self = getpid();
+	progress_init(&sv.prog);
 	if (cfg->trace) {
 		struct store *probe;
 
@@ -523,6 +534,7 @@ out:
 	/* A signal that came while the trace was being committed is honoured
 	 * now that it is: the caller exits 128+N. */
 	res->signal = supervisor_signal;
+	progress_done(&sv.prog);
 	pin_release(&sv.pins);
 	guard_stop(sv.guard);
 	/* Closed while SIGXFSZ is still ignored (see tracer.c). */
