@@ -1,5 +1,7 @@
 /* test_snapshot.c: `pooltrace snapshot` on programs started without pooltrace and already hung, the way users find them. */
 #include "helpers.h"
+#include "base/util.h"
+#include "procfs/proctree.h"
 
 #include <criterion/criterion.h>
 #include <ctype.h>
@@ -721,4 +723,62 @@ Test(attach, a_pipe_held_outside_the_tree_is_not_the_programs, .timeout = 60)
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM leaked_write_ends"), 0);
 	cr_expect_eq(t_sql_int(db, "SELECT count(*) FROM pipes"), 0, "the outside pipe is no pipe of the run");
 	cr_expect_gt(t_sql_int(db, "SELECT count(*) FROM events WHERE kind = 'found' AND fd = 7"), 0);
+}
+
+static bool proctree_test_inside_none(void *ctx, pid_t pid)
+{
+	(void)ctx;
+	(void)pid;
+	return false;
+}
+
+/*
+ * `threadexit stuck`: the main thread has exited (pthread_exit) and the
+ * other one reads a pipe it holds both ends of. /proc/PID/fd is then empty;
+ * the attach's readers of fd tables (which pipes the tree holds, which of
+ * them a process outside holds too) read it through the live thread: the
+ * pipe is the tree's, and seen held by that process when it is outside.
+ * (Before: no pipe at all.)
+ */
+Test(attach, a_process_whose_main_thread_exited_holds_its_pipes_for_the_attach, .timeout = 60, .fini = snap_kill_all)
+{
+	pid_t pid = snap_start("exec " PROG("threadexit") " stuck");
+	struct inomap mine = { 0 }, outside = { 0 };
+	char path[384], link[64], buf[512], *p;
+	uint64_t inode = 0;
+	struct dirent *de;
+	DIR *task;
+
+	/* Until its main thread is a zombie and the other one has made its pipe. */
+	for (int i = 0; i < 300 && !inode; i++) {
+		usleep(10 * 1000);
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		if (read_small_file(path, buf, sizeof(buf)) < 0 || !(p = strrchr(buf, ')')) || p[2] != 'Z')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+		if (!(task = opendir(path)))
+			continue;
+		while ((de = readdir(task)) && !inode) {
+			if (atoi(de->d_name) <= 0 || atoi(de->d_name) == pid)
+				continue;
+			for (int fd = 3; fd < 16 && !inode; fd++) {
+				ssize_t n;
+
+				snprintf(path, sizeof(path), "/proc/%d/task/%s/fd/%d", (int)pid, de->d_name, fd);
+				if ((n = readlink(path, link, sizeof(link) - 1)) > 6) {
+					link[n] = '\0';
+					if (!strncmp(link, "pipe:[", 6))
+						inode = strtoull(link + 6, NULL, 10);
+				}
+			}
+		}
+		closedir(task);
+	}
+	cr_assert_neq(inode, 0, "threadexit's thread holds a pipe, its main thread gone");
+	cr_assert_eq(proctree_pipes_of(pid, &mine), 0);
+	cr_expect_eq(inomap_get(&mine, inode), 1, "the pipe is the process's");
+	proctree_outside_pipes(&mine, proctree_test_inside_none, NULL, &outside);
+	cr_expect_eq(inomap_get(&outside, inode), 1, "held by a process outside the tree, when it is outside");
+	inomap_release(&mine);
+	inomap_release(&outside);
 }

@@ -6,6 +6,7 @@
  */
 #include "procfs/proctree.h"
 #include "base/util.h"
+#include "procfs/hang.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -101,7 +102,8 @@ size_t proctree_outside_pipes(const struct inomap *pipes, bool (*inside)(void *c
 
 		if (!isdigit((unsigned char)de->d_name[0]) || (pid = (pid_t)atoi(de->d_name)) == self || inside(ctx, pid))
 			continue;
-		snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+		/* Through a live thread: a main thread that called pthread_exit shows no fds. */
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/fd", (int)pid, (int)hang_fd_thread(pid));
 		if (!(fds = opendir(path))) {
 			unread += errno == EACCES;
 			continue;
@@ -125,7 +127,7 @@ int proctree_pipes_of(pid_t pid, struct inomap *pipes)
 	struct dirent *fe;
 	DIR *fds;
 
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/fd", (int)pid, (int)hang_fd_thread(pid));
 	if (!(fds = opendir(path)))
 		return -errno;
 	while ((fe = readdir(fds))) {
