@@ -749,7 +749,7 @@ Test(attach, a_process_whose_main_thread_exited_holds_its_pipes_for_the_attach, 
 	struct dirent *de;
 	DIR *task;
 
-	/* Until its main thread is a zombie and the other one has made its pipe. */
+	/* Until its main thread is a zombie and the other one is blocked reading its second pipe. */
 	for (int i = 0; i < 300 && !inode; i++) {
 		usleep(10 * 1000);
 		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
@@ -759,17 +759,20 @@ Test(attach, a_process_whose_main_thread_exited_holds_its_pipes_for_the_attach, 
 		if (!(task = opendir(path)))
 			continue;
 		while ((de = readdir(task)) && !inode) {
+			unsigned long nr, fd;
+			ssize_t n;
+
 			if (atoi(de->d_name) <= 0 || atoi(de->d_name) == pid)
 				continue;
-			for (int fd = 3; fd < 16 && !inode; fd++) {
-				ssize_t n;
-
-				snprintf(path, sizeof(path), "/proc/%d/task/%s/fd/%d", (int)pid, de->d_name, fd);
-				if ((n = readlink(path, link, sizeof(link) - 1)) > 6) {
-					link[n] = '\0';
-					if (!strncmp(link, "pipe:[", 6))
-						inode = strtoull(link + 6, NULL, 10);
-				}
+			/* read(fd, ...): "0 0xFD ..." in its syscall file. */
+			snprintf(path, sizeof(path), "/proc/%d/task/%s/syscall", (int)pid, de->d_name);
+			if (read_small_file(path, buf, sizeof(buf)) < 0 || sscanf(buf, "%lu 0x%lx", &nr, &fd) != 2 || nr != 0)
+				continue;
+			snprintf(path, sizeof(path), "/proc/%d/task/%s/fd/%lu", (int)pid, de->d_name, fd);
+			if ((n = readlink(path, link, sizeof(link) - 1)) > 6) {
+				link[n] = '\0';
+				if (!strncmp(link, "pipe:[", 6))
+					inode = strtoull(link + 6, NULL, 10);
 			}
 		}
 		closedir(task);
