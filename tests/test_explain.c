@@ -447,6 +447,122 @@ Test(explain, a_snapshot_of_two_hung_trees_tells_both_cycles, .timeout = 60)
 	}
 }
 
+/* The hung programs a test started, each its own process group: its .fini kills them, whatever the test's end. */
+static pid_t explain_groups[8];
+static int explain_ngroups;
+
+static void explain_kill_groups(void)
+{
+	for (int i = 0; i < explain_ngroups; i++) {
+		kill(-explain_groups[i], SIGKILL);
+		while (waitpid(-explain_groups[i], NULL, 0) > 0)
+			;
+	}
+	explain_ngroups = 0;
+}
+
+/* Starts argv untraced in a process group of its own, stdio on /dev/null; returns its pid. */
+static pid_t explain_start(const char *const *argv)
+{
+	pid_t pid;
+
+	cr_assert_lt(explain_ngroups, 8);
+	cr_assert_geq(pid = fork(), 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		setpgid(0, 0);
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	explain_groups[explain_ngroups++] = pid;
+	return pid;
+}
+
+/*
+ * Snapshots the trees of pids into t.db once all want of their processes are
+ * deadlocked (asked of snapshot itself, into another database, every 100 ms).
+ */
+static void explain_snapshot_hung(const pid_t *pids, int n, int want)
+{
+	char list[256] = "", count[64];
+	struct t_result r;
+	size_t len = 0;
+
+	for (int i = 0; i < n; i++)
+		len += (size_t)snprintf(list + len, sizeof(list) - len, " %d", (int)pids[i]);
+	snprintf(count, sizeof(count), "\"deadlocked\": %d,", want);
+	for (int tries = 0; tries < 100; tries++) {
+		if (t_run(&r, "snapshot --db probe.db --json%s", list) == 3 && strstr(r.out, count))
+			break;
+		usleep(100 * 1000);
+	}
+	cr_assert(strstr(r.out, count) != NULL, "the programs never hung: %s%s", r.out, r.err);
+	cr_assert_eq(t_run(&r, "snapshot --db t.db -q%s", list), 3, "%s%s", r.out, r.err);
+}
+
+/* Past 6 separate cycles: the first 3 are told, then how many more and the process each starts from. */
+Test(explain, past_six_cycles_the_first_three_are_told_and_the_rest_counted, .timeout = 60, .fini = explain_kill_groups)
+{
+	static const char *const pool[] = { PROG("leakypool"), "3", NULL };
+	struct t_result r;
+	pid_t pid[7];
+
+	for (int i = 0; i < 7; i++)
+		pid[i] = explain_start(pool);
+	explain_snapshot_hung(pid, 7, 7 * 4);
+	explain_kill_groups();
+	explain(&r, "");
+	expect_in_order(r.out, (const char *const[]){
+		"why it hung: 7 separate cycles of waits, each a deadlock of its own:\n",
+		"  the first, a cycle of ", "  the second, a cycle of ", "  the third, a cycle of ",
+		"\n  ... and 4 more cycles, through processes ", " (leakypool); --json has each\n", "leaked write ends: ", NULL });
+	cr_expect(strstr(r.out, "the fourth") == NULL, "%s", r.out);
+	cr_assert_eq(t_run(&r, "explain --db t.db --json > e.json"), 0, "%s", r.err);
+	cr_expect_eq(json_value("e.json", "len(d[\"cycles\"])"), 7);
+}
+
+/*
+ * A snapshot has no history, so close-inherited fits a reader waiting for
+ * EOF on a cycle: with several cycles, the rule says on which (each, or one
+ * of them beside Python's Popen().wait() on a full pipe, where no one reads).
+ */
+Test(explain, a_snapshots_close_inherited_rule_says_on_which_cycles_the_reader_waits, .timeout = 60,
+     .fini = explain_kill_groups)
+{
+	static const char *const pool[] = { PROG("leakypool"), "3", NULL };
+	static const char *const popen_wait[] = {
+		"/usr/bin/env", "python3", "-c",
+		"import subprocess, sys\n"
+		"p = subprocess.Popen([sys.executable, '-c', 'import sys; sys.stdout.write(200000 * \"x\")'], stdout=subprocess.PIPE)\n"
+		"p.wait()", NULL };
+	struct t_result r;
+	pid_t pid[2];
+
+	if (system("command -v python3 >/dev/null 2>&1") != 0)
+		cr_skip_test("no python3");
+	pid[0] = explain_start(pool);
+	pid[1] = explain_start(pool);
+	explain_snapshot_hung(pid, 2, 8);
+	explain_kill_groups();
+	explain(&r, "");
+	cr_expect(strstr(r.out, "[close-inherited] on each cycle, a reader waits for EOF on a pipe whose write end other"
+				" processes of the tree still hold") != NULL, "%s", r.out);
+	cr_expect(strstr(r.out, "on the cycle") == NULL, "%s", r.out);
+	pid[0] = explain_start(pool);
+	pid[1] = explain_start(popen_wait);
+	explain_snapshot_hung(pid, 2, 4 + 2);
+	explain_kill_groups();
+	explain(&r, "");
+	expect_in_order(r.out, (const char *const[]){
+		"why it hung: 2 separate cycles of waits", "[read-first] ",
+		"[close-inherited] on one of the cycles, a reader waits for EOF on a pipe whose write end other", NULL });
+}
+
 /*
  * A socketpair end is not a pipe: the socket pool's leaks, blockers and
  * cycle name socketpair ends and the end each is the way into, and the JSON

@@ -435,6 +435,96 @@ Test(snapshot, a_process_waiting_for_itself_alone_is_said_to, .timeout = 60, .fi
 	cr_expect(strstr(r.out, want) != NULL, "%s", r.out);
 }
 
+/* Starts n textbook pools of 3 workers (`leakypool 3`, 4 processes each) and waits until each hangs; their pids into pid. */
+static void snap_start_pools(int n, pid_t *pid)
+{
+	char state[4096];
+
+	for (int i = 0; i < n; i++)
+		pid[i] = snap_start("exec " PROG("leakypool") " 3");
+	for (int i = 0; i < n; i++)
+		snap_wait_hung(pid[i], 4, state, sizeof(state));
+}
+
+/*
+ * Two hung trees are two separate deadlocks, not one cycle of 8: each is
+ * told in turn, led by its root, and --json gives each cycle's pids.
+ */
+Test(snapshot, two_hung_trees_are_told_as_two_separate_deadlocks, .timeout = 60, .fini = snap_kill_all)
+{
+	struct t_result r;
+	char want[160];
+	pid_t pid[2], got[8];
+	const char *json;
+
+	snap_start_pools(2, pid);
+	cr_assert_eq(t_run(&r, "snapshot --db s.db -q %d %d", (int)pid[0], (int)pid[1]), 3, "%s%s", r.out, r.err);
+	cr_expect(strstr(r.out, "deadlock: 8 of 8 processes can never move again; 8 of them are in 2 separate cycles of"
+				" waits, each a deadlock of its own:\n") == r.out, "%s", r.out);
+	for (int i = 0; i < 2; i++) {
+		snprintf(want, sizeof(want), "\n  the %s, 4 processes that wait for each other:\n    pid %d (leakypool) waits in wait4",
+			 i ? "second" : "first", (int)pid[i]);
+		cr_expect(strstr(r.out, want) != NULL, "%s", r.out);
+	}
+	cr_expect(strstr(r.out, "the cycle") == NULL && strstr(r.out, "stuck behind") == NULL, "%s", r.out);
+	cr_expect_eq(t_lines(r.out), 1 + 2 * (1 + 4), "a line for each cycle and each of its processes: %s", r.out);
+	cr_assert_eq(t_run(&r, "snapshot --db s.db --json %d %d", (int)pid[0], (int)pid[1]), 3, "%s%s", r.out, r.err);
+	cr_assert_not_null(json = strstr(r.out, "\"cycles\": "), "%s", r.out);
+	cr_assert_eq(sscanf(json, "\"cycles\": [[%d, %d, %d, %d], [%d, %d, %d, %d]], ", &got[0], &got[1], &got[2], &got[3],
+			    &got[4], &got[5], &got[6], &got[7]), 8, "%s", r.out);
+	cr_expect(got[0] == pid[0] && got[4] == pid[1], "each cycle is led by its tree's root: %s", r.out);
+	cr_expect(strstr(r.out, "\"deadlocked\": 8, ") != NULL, "the keys before stay: %s", r.out);
+}
+
+/* Past 6 separate deadlocks, the first 3 are told and the rest counted, with the root of each: --json has every one. */
+Test(snapshot, past_six_deadlocks_the_first_three_are_told_and_the_rest_counted, .timeout = 60, .fini = snap_kill_all)
+{
+	struct t_result r;
+	char want[256];
+	pid_t pid[7];
+
+	snap_start_pools(7, pid);
+	cr_assert_eq(t_run(&r, "snapshot --db s.db -q %d %d %d %d %d %d %d", (int)pid[0], (int)pid[1], (int)pid[2],
+			   (int)pid[3], (int)pid[4], (int)pid[5], (int)pid[6]), 3, "%s%s", r.out, r.err);
+	cr_expect(strstr(r.out, "deadlock: 28 of 28 processes can never move again; 28 of them are in 7 separate cycles of"
+				" waits, each a deadlock of its own:\n") == r.out, "%s", r.out);
+	cr_expect(strstr(r.out, "\n  the third, 4 processes that wait for each other:\n") != NULL, "%s", r.out);
+	cr_expect(strstr(r.out, "the fourth") == NULL, "%s", r.out);
+	snprintf(want, sizeof(want), "\n  ... and 4 more cycles, through pids %d, %d, %d, %d (leakypool); --json has each\n",
+		 (int)pid[3], (int)pid[4], (int)pid[5], (int)pid[6]);
+	cr_expect(strstr(r.out, want) != NULL, "%s", r.out);
+	cr_expect_eq(t_lines(r.out), 1 + 3 * (1 + 4) + 1, "%s", r.out);
+	cr_assert_eq(t_run(&r, "snapshot --db s.db --json %d %d %d %d %d %d %d", (int)pid[0], (int)pid[1], (int)pid[2],
+			   (int)pid[3], (int)pid[4], (int)pid[5], (int)pid[6]), 3, "%s%s", r.out, r.err);
+	snprintf(want, sizeof(want), "], [%d, ", (int)pid[6]);
+	cr_expect(strstr(r.out, want) != NULL, "the seventh cycle too: %s", r.out);
+}
+
+/*
+ * A process waiting for itself alone is a deadlock of its own beside a hung
+ * tree's cycle: two separate ones, the second named as the wait it is.
+ */
+Test(snapshot, a_process_waiting_for_itself_beside_a_hung_tree_is_a_second_deadlock, .timeout = 60,
+     .fini = snap_kill_all)
+{
+	char state[4096], want[256];
+	struct t_result r;
+	pid_t pid[2];
+
+	if (system("command -v python3 >/dev/null 2>&1") != 0)
+		cr_skip_test("no python3");
+	snap_start_pools(1, &pid[0]);
+	pid[1] = snap_start("exec python3 -c 'import os; r, w = os.pipe(); os.read(r, 1)'");
+	snap_wait_hung(pid[1], 1, state, sizeof(state));
+	cr_assert_eq(t_run(&r, "snapshot --db s.db -q %d %d", (int)pid[0], (int)pid[1]), 3, "%s%s", r.out, r.err);
+	cr_expect(strstr(r.out, "deadlock: 5 of 5 processes can never move again; 5 of them are in 2 separate cycles of"
+				" waits, each a deadlock of its own:\n  the first, 4 processes that wait for each other:\n") ==
+		  r.out, "%s", r.out);
+	snprintf(want, sizeof(want), "\n  the second, pid %d (python3), waits for itself alone:\n    pid %d (python3) waits in"
+		 " read(fd ", (int)pid[1], (int)pid[1]);
+	cr_expect(strstr(r.out, want) != NULL, "%s", r.out);
+}
+
 /*
  * The textbook pool in a pid namespace of its own (unshare --pid --fork):
  * its parent waits for worker 0 by its pid there (2), which is mapped to the

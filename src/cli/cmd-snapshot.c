@@ -35,6 +35,8 @@ const struct cmd_entry cmd_snapshot_entry = {
 	"The diagnosis goes to stdout, in words: each process on a cycle, what it\n"
 	"waits in, and who holds the end that would wake it (the write end that\n"
 	"keeps a reader from EOF), and whether that holder is itself blocked.\n"
+	"Separate deadlocks (several hung trees) are told each in turn, the first\n"
+	"few processes of each; past 6, the first 3 and the count of the rest.\n"
 	"\n"
 	"The snapshot is stored as a run (runs.source 'snapshot'): query, render,\n"
 	"report and the wait_for view work on it. Its processes and fds are\n"
@@ -46,8 +48,9 @@ const struct cmd_entry cmd_snapshot_entry = {
 	"                       else ./pooltrace.db); created if missing\n"
 	"      --all            every process whose fds may be read, instead of PIDs\n"
 	CMD_GATE_HELP
-	"      --json           one JSON object on stdout, with the summary's facts,\n"
-	"                       instead of the words and the summary line\n"
+	"      --json           one JSON object on stdout, with the summary's facts\n"
+	"                       and each cycle's pids, instead of the words and the\n"
+	"                       summary line\n"
 	"  -q, --quiet          no summary line\n"
 	"  -h, --help           show this help\n"
 	"\n"
@@ -86,6 +89,15 @@ static void cmd_snapshot_json(const struct snapshot_config *cfg, const struct sn
 		res->deadlocked ? "true" : "false", res->deadlocked, res->processes, res->threads, res->pipes,
 		res->unread);
 	json_write_str(stdout, cfg->db_path);
+	/* Every separate deadlock, each its pids: the words tell the first few. */
+	fputs(", \"cycles\": [", stdout);
+	for (size_t c = 0; c < res->ncycles; c++) {
+		fputs(c ? ", [" : "[", stdout);
+		for (size_t k = 0; k < res->cycles[c].n; k++)
+			fprintf(stdout, "%s%d", k ? ", " : "", (int)res->cycles[c].pids[k]);
+		fputc(']', stdout);
+	}
+	fputc(']', stdout);
 	cmd_json_summary_end(stdout, leaked, blockers, fails, gate_why, hint);
 }
 
@@ -145,10 +157,10 @@ static int cmd_snapshot(int argc, char **argv)
 	cfg.db_path = store_default_path(db);
 	rc = snapshot_run(&cfg, json ? NULL : stdout, &res);
 	free(roots);
-	if (rc == -ESRCH || rc == -EACCES)
-		return EXIT_USAGE;
-	if (rc < 0)
-		return cmd_status(rc);
+	if (rc < 0) {
+		snapshot_result_release(&res);
+		return rc == -ESRCH || rc == -EACCES ? EXIT_USAGE : cmd_status(rc);
+	}
 	fflush(stdout);
 	/* The views' counts, as run and record give them (a snapshot's fds are found, not inherited: rarely any). */
 	if (store_open(cfg.db_path, STORE_READ, &st) == 0) {
@@ -168,6 +180,7 @@ static int cmd_snapshot(int argc, char **argv)
 			res.pipes == 1 ? "" : "s", cfg.db_path, gate_why, hint);
 	else if (fails)
 		fprintf(stderr, "pooltrace: run %lld%s%s\n", (long long)res.run_id, gate_why, hint);
+	snapshot_result_release(&res);
 	if (fails)
 		return gate.exitcode;
 	return res.deadlocked ? CMD_SNAPSHOT_DEADLOCK : 0;

@@ -916,15 +916,16 @@ static const struct explain_hang *explain_hang_of(const struct explain *x, size_
 
 static void explain_rules(struct explain *x)
 {
-	size_t exec_leaks = 0, eof_waits = 0;
+	size_t exec_leaks = 0, eof_waits = 0, eof_cycles = 0;
 	bool read_first = false, both_full = false;
+	const char *eof_on;
 
 	for (size_t i = 0; i < x->ngroups; i++)
 		exec_leaks += x->groups[i].survived_exec;
 	/* Each cycle is a deadlock of its own: a rule fits when it fits one of them. */
 	for (size_t c = 0; c < x->ncycles; c++) {
 		const struct explain_cycle *cy = &x->cycles[c];
-		size_t writers = 0;
+		size_t writers = 0, eof_before = eof_waits;
 
 		for (size_t i = 0; i < cy->n; i++) {
 			const struct explain_proc *u = &x->procs[cy->procs[i]];
@@ -941,6 +942,7 @@ static void explain_rules(struct explain *x)
 				read_first = true;
 		}
 		both_full |= cy->n >= 2 && writers == cy->n;
+		eof_cycles += eof_waits > eof_before;
 	}
 	if (read_first)
 		explain_fix_add(x, "read-first",
@@ -1000,12 +1002,17 @@ static void explain_rules(struct explain *x)
 				" and a reader sees EOF only when every holder has closed",
 				"in the child, after dup2, close everything else: close_range(3, ~0U, 0), or close the inherited"
 				" fds one by one (the parent keeps its own)");
+	/* Which cycles have such a reader: one cycle is "the cycle"; of several, each, one or some. */
+#define EXPLAIN_EOF_READER " waits for EOF on a pipe whose write end other processes of the tree still hold (how they" \
+			   " got it is before the trace: the usual way is a fork whose child never closes what it inherited)"
+	eof_on = x->ncycles == 1 ? "a reader on the cycle" EXPLAIN_EOF_READER
+		 : eof_cycles == x->ncycles ? "on each cycle, a reader" EXPLAIN_EOF_READER
+		 : eof_cycles == 1 ? "on one of the cycles, a reader" EXPLAIN_EOF_READER
+		 : "on some of the cycles, a reader" EXPLAIN_EOF_READER;
+#undef EXPLAIN_EOF_READER
 	if (!x->nleaks && eof_waits && x->source && (!strcmp(x->source, "snapshot") || !strcmp(x->source, "attach")))
 		/* A snapshot's fds (an attach's, at the attach) were found, not seen inherited: the cycle says what the leak would have. */
-		explain_fix_add(x, "close-inherited",
-				"a reader on the cycle waits for EOF on a pipe whose write end other processes of the tree still"
-				" hold (how they got it is before the trace: the usual way is a fork whose child never closes"
-				" what it inherited)",
+		explain_fix_add(x, "close-inherited", eof_on,
 				"in the child, after dup2, close everything else: close_range(3, ~0U, 0), or close the inherited"
 				" fds one by one; record the program (pooltrace record) to see where each end came from");
 	if (exec_leaks)

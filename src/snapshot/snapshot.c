@@ -47,6 +47,7 @@ struct snap_proc {
 	bool moves;       /* it can still move (see the file's comment) */
 	bool on_cycle;    /* deadlocked, and on a cycle of waits */
 	bool waits_on_itself; /* on a cycle of one: only it holds what would wake it */
+	size_t cycle;     /* with on_cycle only, which one: numbered in tree order, by each one's first process */
 	int timer_signal; /* a POSIX timer's signal it catches, which may wake it; 0: none */
 	pid_t waited_as;  /* the pid its parent's wait4 or waitid names it by: its pid in the parent's pid namespace */
 	size_t thread0, nthreads; /* its threads in snapshot.threads */
@@ -76,6 +77,7 @@ struct snapshot {
 	struct evlog_texts texts;
 	uint64_t seq;
 	size_t unread;
+	size_t ncycles;            /* the separate deadlocks: cycles of waits (strongly connected parts), each its own */
 };
 
 static struct evlog_record *snap_event(struct snapshot *s, int kind, pid_t pid)
@@ -588,6 +590,7 @@ struct snap_tarjan {
 	int next;
 	size_t from; /* the process whose edges are being walked */
 	size_t *edges, nedges, edges_cap;
+	size_t ncycles; /* the cycles found so far, numbered as found (snap_find_cycles renumbers them) */
 };
 
 static void snap_edge_fn(void *ctx, size_t proc, const struct snap_hold *h)
@@ -640,12 +643,14 @@ static void snap_strongconnect(struct snap_tarjan *g, size_t v)
 		} while (w != v);
 		for (size_t e = start; e < end; e++)
 			self = self || g->edges[e] == v;
-		/* A component of two or more, or one that waits on itself, is a cycle. */
+		/* A component of two or more, or one that waits on itself, is a cycle: a deadlock of its own. */
 		for (size_t k = first; k < g->depth; k++) {
 			g->on_stack[g->stack[k]] = false;
 			g->s->procs[g->stack[k]].on_cycle = g->depth - first > 1 || self;
 			g->s->procs[g->stack[k]].waits_on_itself = g->depth - first == 1 && self;
+			g->s->procs[g->stack[k]].cycle = g->ncycles;
 		}
+		g->ncycles += g->depth - first > 1 || self;
 		g->depth = first;
 	}
 }
@@ -654,13 +659,30 @@ static void snap_find_cycles(struct snapshot *s)
 {
 	size_t n = s->ntree;
 	struct snap_tarjan g = { s, xcalloc(n, sizeof(int)), xcalloc(n, sizeof(int)), xcalloc(n, sizeof(bool)),
-				 xcalloc(n, sizeof(size_t)), 0, 0, 0, NULL, 0, 0 };
+				 xcalloc(n, sizeof(size_t)), 0, 0, 0, NULL, 0, 0, 0 };
+	size_t *order;
 
 	for (size_t i = 0; i < n; i++)
 		g.index[i] = -1;
 	for (size_t i = 0; i < n; i++)
 		if (!s->procs[i].moves && g.index[i] < 0)
 			snap_strongconnect(&g, i);
+	/* Tarjan finds a cycle when it leaves it, the deepest first: the words tell them in tree order
+	 * (the roots as given, parents before their children), by each one's first process. */
+	order = xcalloc(g.ncycles ? g.ncycles : 1, sizeof(*order));
+	for (size_t c = 0; c < g.ncycles; c++)
+		order[c] = SIZE_MAX;
+	for (size_t i = 0; i < n; i++) {
+		struct snap_proc *p = &s->procs[i];
+
+		if (!p->on_cycle)
+			continue;
+		if (order[p->cycle] == SIZE_MAX)
+			order[p->cycle] = s->ncycles++;
+		p->cycle = order[p->cycle];
+	}
+	assert(s->ncycles == g.ncycles);
+	free(order);
 	free(g.index);
 	free(g.low);
 	free(g.on_stack);
@@ -789,14 +811,15 @@ static void snap_say_fifo(const struct snapshot *s, const struct hang_proc *t, F
 		t->wait == HANG_POLL ? "write or read" : t->wait == HANG_PIPE_WRITE ? "read" : "write");
 }
 
-/* One line for thread t of process i: what it waits in, and who could wake it. */
-static void snap_say_thread(const struct snapshot *s, size_t i, const struct hang_proc *t, FILE *out)
+/* One line for thread t of process i, after indent: what it waits in, and who could wake it. */
+static void snap_say_thread(const struct snapshot *s, size_t i, const struct hang_proc *t, const char *indent,
+			    FILE *out)
 {
 	char name[4 * 32 + 32];
 	struct snap_list_ctx c = { s, out, 0, 0, false };
 
 	snap_name(s, i, name, sizeof(name));
-	fprintf(out, "  %s", name);
+	fprintf(out, "%s%s", indent, name);
 	if (t->tid != t->pid)
 		fprintf(out, " thread %d", (int)t->tid);
 	if (s->fifo_fd[t - s->threads] >= 0) {
@@ -845,8 +868,8 @@ static void snap_say_thread(const struct snapshot *s, size_t i, const struct han
 	fputc('\n', out);
 }
 
-/* Process i's blocked threads, one line each (the first few of a process with many). */
-static void snap_say_proc(const struct snapshot *s, size_t i, FILE *out)
+/* Process i's blocked threads, one line each after indent (the first few of a process with many). */
+static void snap_say_proc(const struct snapshot *s, size_t i, const char *indent, FILE *out)
 {
 	const struct snap_proc *p = &s->procs[i];
 	size_t said = 0;
@@ -854,7 +877,7 @@ static void snap_say_proc(const struct snapshot *s, size_t i, FILE *out)
 	for (size_t t = p->thread0; t < p->thread0 + p->nthreads && said < 4; t++)
 		/* A main thread gone by pthread_exit is no process's zombie: its other threads are the process. */
 		if (s->threads[t].wait != HANG_RUNNING && (s->threads[t].wait != HANG_ZOMBIE || snap_zombie(s, p))) {
-			snap_say_thread(s, i, &s->threads[t], out);
+			snap_say_thread(s, i, &s->threads[t], indent, out);
 			said++;
 		}
 }
@@ -873,41 +896,122 @@ static void snap_say_unread(const struct snapshot *s, size_t stuck, FILE *out)
 		stuck ? ": a holder among them would not be seen" : "");
 }
 
+enum { SNAP_SAY_MAX = 12, SNAP_CYCLES_MAX = 6 };
+
+/* The rest of the stuck processes, on no cycle: their count, and the first few. */
+static void snap_say_behind(const struct snapshot *s, size_t stuck, size_t on_cycle, FILE *out)
+{
+	size_t said = 0;
+
+	if (stuck <= on_cycle)
+		return;
+	fprintf(out, "stuck behind %s: %zu\n", s->ncycles > 1 ? "them" : "it", stuck - on_cycle);
+	for (size_t i = 0; i < s->ntree && said < SNAP_SAY_MAX / 2; i++)
+		if (!s->procs[i].moves && !s->procs[i].on_cycle && s->procs[i].nthreads && !snap_zombie(s, &s->procs[i])) {
+			snap_say_proc(s, i, "  ", out);
+			said++;
+		}
+}
+
+/*
+ * The first process of each of cycles [from, ncycles), after "through": the
+ * pids and their one name ("pids 4001, 4005 (leakypool)"), or each with its
+ * own; the first SNAP_CYCLES_MAX, then how many more.
+ */
+static void snap_say_through(const struct snapshot *s, const size_t *first, size_t from, FILE *out)
+{
+	char name[4 * 32 + 32], safe[4 * 32];
+	bool one_name = true;
+
+	for (size_t c = from + 1; c < s->ncycles && one_name; c++)
+		one_name = !strcmp(s->procs[first[c]].comm, s->procs[first[from]].comm);
+	fputs(one_name ? "pids " : "", out);
+	for (size_t c = from; c < s->ncycles && c - from < SNAP_CYCLES_MAX; c++) {
+		if (one_name)
+			snprintf(name, sizeof(name), "%d", (int)s->procs[first[c]].pid);
+		else
+			snap_name(s, first[c], name, sizeof(name));
+		fprintf(out, "%s%s", c > from ? ", " : "", name);
+	}
+	if (s->ncycles - from > SNAP_CYCLES_MAX)
+		fprintf(out, " and %zu more", s->ncycles - from - SNAP_CYCLES_MAX);
+	if (one_name)
+		fprintf(out, " (%s)", snap_comm(s, first[from], safe));
+}
+
+/*
+ * Several separate deadlocks (two cycles or more, a process waiting for
+ * itself alone being one): each in turn, with the first few processes of
+ * each. Past SNAP_CYCLES_MAX, the first 3 and where each of the rest starts
+ * (--json has them all), as explain tells them.
+ */
+static void snap_say_cycles(const struct snapshot *s, size_t stuck, size_t on_cycle, FILE *out)
+{
+	static const char *const nth[SNAP_CYCLES_MAX] = { "first", "second", "third", "fourth", "fifth", "sixth" };
+	size_t told = s->ncycles > SNAP_CYCLES_MAX ? 3 : s->ncycles;
+	size_t *size = xcalloc(s->ncycles, sizeof(*size)), *first = xcalloc(s->ncycles, sizeof(*first));
+	char name[4 * 32 + 32];
+
+	for (size_t i = 0; i < s->ntree; i++)
+		if (s->procs[i].on_cycle && !size[s->procs[i].cycle]++)
+			first[s->procs[i].cycle] = i;
+	fprintf(out, "deadlock: %zu of %zu processes can never move again; %zu of them are in %zu separate cycles of waits,"
+		     " each a deadlock of its own:\n", stuck, s->ntree, on_cycle, s->ncycles);
+	for (size_t c = 0; c < told; c++) {
+		size_t said = 0;
+
+		if (s->procs[first[c]].waits_on_itself) {
+			snap_name(s, first[c], name, sizeof(name));
+			fprintf(out, "  the %s, %s, waits for itself alone:\n", nth[c], name);
+		} else
+			fprintf(out, "  the %s, %zu processes that wait for each other:\n", nth[c], size[c]);
+		for (size_t i = first[c]; i < s->ntree && said < SNAP_SAY_MAX / 2; i++)
+			if (s->procs[i].on_cycle && s->procs[i].cycle == c) {
+				snap_say_proc(s, i, "    ", out);
+				said++;
+			}
+		if (size[c] > said)
+			fprintf(out, "    ... and %zu more processes on this cycle\n", size[c] - said);
+	}
+	if (told < s->ncycles) {
+		fprintf(out, "  ... and %zu more cycles, through ", s->ncycles - told);
+		snap_say_through(s, first, told, out);
+		fputs("; --json has each\n", out);
+	}
+	free(size);
+	free(first);
+	snap_say_behind(s, stuck, on_cycle, out);
+	snap_say_unread(s, stuck, out);
+}
+
 static void snap_words(const struct snapshot *s, size_t stuck, FILE *out)
 {
-	enum { SNAP_SAY_MAX = 12 };
 	size_t on_cycle = 0, alone = 0, said = 0, blocked = 0;
 
 	for (size_t i = 0; i < s->ntree; i++) {
 		on_cycle += s->procs[i].on_cycle;
 		alone += s->procs[i].waits_on_itself;
 	}
+	if (stuck && s->ncycles > 1) {
+		snap_say_cycles(s, stuck, on_cycle, out);
+		return;
+	}
+	/* One deadlock (or none found among the stuck): its cycle, then who is stuck behind it. */
 	if (stuck) {
 		fprintf(out, "deadlock: %zu of %zu processes can never move again; ", stuck, s->ntree);
 		/* A cycle of one is a process waiting for itself: no other process takes part. */
-		if (on_cycle > alone)
-			fprintf(out, "%zu of them wait for each other%s", on_cycle - alone, alone ? ", and " : ":\n");
-		if (alone == 1)
-			fprintf(out, "%s waits for itself alone:\n", on_cycle > alone ? "one more" : "one of them");
-		else if (alone)
-			fprintf(out, "%zu %seach wait for themselves alone:\n", alone, on_cycle > alone ? "more " : "of them ");
+		if (alone)
+			fputs("one of them waits for itself alone:\n", out);
+		else if (on_cycle)
+			fprintf(out, "%zu of them wait for each other:\n", on_cycle);
 		for (size_t i = 0; i < s->ntree && said < SNAP_SAY_MAX; i++)
 			if (s->procs[i].on_cycle) {
-				snap_say_proc(s, i, out);
+				snap_say_proc(s, i, "  ", out);
 				said++;
 			}
 		if (on_cycle > said)
 			fprintf(out, "  ... and %zu more processes on the cycle\n", on_cycle - said);
-		if (stuck > on_cycle) {
-			fprintf(out, "stuck behind it: %zu\n", stuck - on_cycle);
-			said = 0;
-			for (size_t i = 0; i < s->ntree && said < SNAP_SAY_MAX / 2; i++)
-				if (!s->procs[i].moves && !s->procs[i].on_cycle && s->procs[i].nthreads &&
-				    !snap_zombie(s, &s->procs[i])) {
-					snap_say_proc(s, i, out);
-					said++;
-				}
-		}
+		snap_say_behind(s, stuck, on_cycle, out);
 		snap_say_unread(s, stuck, out);
 		return;
 	}
@@ -926,7 +1030,7 @@ static void snap_words(const struct snapshot *s, size_t stuck, FILE *out)
 
 		for (size_t t = p->thread0; t < p->thread0 + p->nthreads && said < SNAP_SAY_MAX; t++)
 			if (s->threads[t].wait != HANG_RUNNING && s->threads[t].wait != HANG_ZOMBIE) {
-				snap_say_thread(s, i, &s->threads[t], out);
+				snap_say_thread(s, i, &s->threads[t], "  ", out);
 				said++;
 			}
 	}
@@ -936,6 +1040,38 @@ static void snap_words(const struct snapshot *s, size_t stuck, FILE *out)
 }
 
 /* ---- the run ---- */
+
+/* Each cycle's pids into res, for the caller (--json): every one, not the few the words tell. */
+static void snap_result_cycles(const struct snapshot *s, struct snapshot_result *res)
+{
+	if (!s->ncycles)
+		return;
+	res->cycles = xcalloc(s->ncycles, sizeof(*res->cycles));
+	res->ncycles = s->ncycles;
+	/* cycle means something only with on_cycle. */
+	for (size_t i = 0; i < s->ntree; i++)
+		if (s->procs[i].on_cycle)
+			res->cycles[s->procs[i].cycle].n++;
+	for (size_t c = 0; c < s->ncycles; c++) {
+		res->cycles[c].pids = xcalloc(res->cycles[c].n, sizeof(pid_t));
+		res->cycles[c].n = 0;
+	}
+	for (size_t i = 0; i < s->ntree; i++)
+		if (s->procs[i].on_cycle) {
+			struct snapshot_cycle *cy = &res->cycles[s->procs[i].cycle];
+
+			cy->pids[cy->n++] = s->procs[i].pid;
+		}
+}
+
+void snapshot_result_release(struct snapshot_result *res)
+{
+	for (size_t c = 0; c < res->ncycles; c++)
+		free(res->cycles[c].pids);
+	free(res->cycles);
+	res->cycles = NULL;
+	res->ncycles = 0;
+}
 
 /* Checks that each root exists and may be read, with one line for the first that is not. */
 static int snap_check_roots(const struct snapshot_config *cfg)
@@ -1035,6 +1171,7 @@ int snapshot_run(const struct snapshot_config *cfg, FILE *out, struct snapshot_r
 	res->unread = s.unread;
 	for (size_t h = 0; h < s.nholds; h++)
 		res->pipes += s.holds[h].proc < s.ntree && (h == 0 || s.holds[h - 1].inode != s.holds[h].inode);
+	snap_result_cycles(&s, res);
 	/* The words first, whether or not the run can be stored: they are what the user came for. */
 	if (out) {
 		snap_words(&s, stuck, out);

@@ -15,11 +15,19 @@ struct snapshot_config {
 	const char *command; /* for runs.command: how pooltrace was asked, shell-quoted */
 };
 
+/* One separate deadlock: a cycle of waits (a strongly connected part of the wait-for graph). */
+struct snapshot_cycle {
+	pid_t *pids; /* its processes, in tree order (one: a process waiting for itself alone) */
+	size_t n;
+};
+
 struct snapshot_result {
 	int64_t run_id;
 	size_t processes, threads, pipes;
 	size_t deadlocked; /* processes no one outside the deadlock can wake (0: no deadlock) */
 	size_t unread;     /* processes whose fds could not be read (another user's) */
+	struct snapshot_cycle *cycles; /* every separate deadlock, in tree order of each one's first process */
+	size_t ncycles;
 };
 
 /*
@@ -34,5 +42,8 @@ struct snapshot_result {
  * after the words, which are written all the same.
  */
 int snapshot_run(const struct snapshot_config *cfg, FILE *out, struct snapshot_result *res);
+
+/* Frees what snapshot_run left in res (its cycles), whatever it returned. */
+void snapshot_result_release(struct snapshot_result *res);
 
 #endif
