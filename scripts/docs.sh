@@ -36,6 +36,11 @@ done
 "$bin" render   --db "$db" --run 1 --at hang     -o "$out"/naive-hang.png </dev/null
 "$bin" compare  --db "$db" --runs 1,2,3          -o "$out"/compare-shutdown.png </dev/null
 "$bin" timeline --db "$db" --run 1               -o "$out"/naive-timeline.png </dev/null
+# A large pool's hang: its 44,850 leaks, too many to draw as edges, in the leak matrix.
+ldb=build/docs-large.db
+rm -f "$ldb"
+clean "$bin" run --db "$ldb" -s naive -w 300 -t 600 --hang-ms 200 -q || { echo "docs: the 300-worker run failed" >&2; exit 1; }
+"$bin" render   --db "$ldb" --at hang            -o "$out"/naive-300-hang.png </dev/null
 # The pipe scenarios' pictures, for the README's lab sheets.
 sdb=build/docs-scenarios.db
 rm -f "$sdb"

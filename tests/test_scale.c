@@ -2,6 +2,7 @@
 #include "helpers.h"
 
 #include <criterion/criterion.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -116,4 +117,105 @@ Test(scale, a_60_worker_hang_drawn_whole_leaves_out_its_leak_edges_and_says_so, 
 	fclose(f);
 	cr_expect(strstr(dot, "edges not drawn") == NULL);
 	cr_expect_gt(scale_count(dot, "class=\"fd write-end leak\""), 0, "the default picture draws its leaks");
+}
+
+/* The file at name in the test's directory, read whole into buf (NUL-terminated). */
+static void scale_slurp(const char *name, char *buf, size_t len)
+{
+	FILE *f = fopen(t_path(name), "r");
+	size_t n;
+
+	cr_assert_not_null(f, "%s missing", name);
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
+
+/*
+ * One row of the leak matrix in DOT text at *p ("workers A–B", its cells,
+ * how many it holds): false when there is none left. Moves *p past it.
+ */
+static bool scale_matrix_row(const char **p, int *first, int *last, int *cells, int *empty, long long *held)
+{
+	const char *row = strstr(*p, ">workers "), *end, *c, *num;
+
+	if (!row || !(end = strstr(row, "</TR>")))
+		return false;
+	cr_assert_eq(sscanf(row, ">workers %d–%d<", first, last), 2, "a row names its workers: %.40s", row);
+	*cells = *empty = 0;
+	for (c = row; (c = strstr(c, "BGCOLOR=\"")) && c < end; c++) {
+		(*cells)++;
+		*empty += !strncmp(c, "BGCOLOR=\"#eeeeee\"", 17);
+	}
+	/* The last number of the row: what it holds. */
+	for (num = end; num > row && num[-1] != '>'; num--)
+		;
+	while (num > row && !(num[0] >= '0' && num[0] <= '9'))
+		num--;
+	while (num > row && num[-1] >= '0' && num[-1] <= '9')
+		num--;
+	cr_assert_eq(sscanf(num, "%lld", held), 1, "%.60s", num);
+	*p = end;
+	return true;
+}
+
+/*
+ * Past 300 leaked write ends the picture cannot draw them as edges, nor
+ * show them through the collapsed workers: a leak matrix does (a row per
+ * band of workers, a column per band of pipes), and what it says is the
+ * trace's. Here a 60-worker naive hang's staircase (worker k holds the write
+ * ends of workers 0..k-1's pipes): every row's count is the view's count for
+ * its workers, they add up to the view's total, each row reaches further
+ * right than the one above, and the last row is held in full. With the
+ * whole pool drawn the matrix is there too, and the caption points to it.
+ * A run of 25 workers (300 leaks) is drawn as before, without one.
+ */
+Test(scale, a_large_hang_draws_its_leaked_write_ends_as_a_matrix_true_to_the_trace, .timeout = 120)
+{
+	static char dot[8 << 20];
+	struct t_result r;
+	const char *db = t_path("m.db"), *p;
+	long long total, sum = 0, held;
+	int first, last, cells, empty, rows = 0, next = 1, reach = 0;
+
+	cr_assert_eq(t_run(&r, "run --db m.db -q -s naive -w 60 -t 120 --hang-ms 200"), 0, "%s", r.err);
+	total = t_sql_int(db, "SELECT count(*) FROM leaked_write_ends");
+	cr_assert_eq(total, 1770);
+	cr_assert_eq(t_run(&r, "render --db m.db --at hang --format dot -o m.dot"), 0, "%s", r.err);
+	scale_slurp("m.dot", dot, sizeof(dot));
+	cr_assert_eq(scale_count(dot, "class=\"leak-matrix\""), 1, "one leak matrix");
+	cr_assert_not_null(p = strstr(dot, "<B>leak matrix</B>"));
+	cr_expect(strstr(p, "1770 leaked write ends</FONT>: 59 workers hold them on 59 pipes") != NULL, "%.200s", p);
+	while (scale_matrix_row(&p, &first, &last, &cells, &empty, &held)) {
+		long long want = t_sql_int(db, "SELECT count(*) FROM leaked_write_ends l JOIN processes p"
+					       " ON p.run_id = l.run_id AND p.pid = l.pid"
+					       " WHERE p.worker_index BETWEEN %d AND %d", first, last);
+
+		cr_expect_eq(first, next, "the rows follow each other: workers %d–%d after %d", first, last, next - 1);
+		cr_expect_eq(held, want, "workers %d–%d hold %lld, the view says %lld", first, last, held, want);
+		cr_expect_geq(cells - empty, reach, "workers %d–%d reach as far as the row above", first, last);
+		cr_expect_leq(cells, 40, "at most 40 columns: slide-sized");
+		reach = cells - empty;
+		next = last + 1;
+		sum += held;
+		rows++;
+	}
+	cr_expect_eq(next, 60, "the rows end at the last worker");
+	cr_expect_leq(rows, 16, "at most 16 rows: %d", rows);
+	cr_expect_gt(rows, 1);
+	cr_expect_eq(empty, 0, "the last workers hold a write end of every pipe band");
+	cr_expect_eq(sum, total, "the rows add up to the view's %lld: %lld", total, sum);
+
+	cr_assert_eq(t_run(&r, "render --db m.db --at hang --max-workers 100 --format dot -o whole.dot"), 0, "%s", r.err);
+	scale_slurp("whole.dot", dot, sizeof(dot));
+	cr_expect_eq(scale_count(dot, "class=\"leak-matrix\""), 1);
+	cr_expect(strstr(dot, "1770 leaked write-end edges not drawn") != NULL);
+	cr_expect(strstr(dot, "the leak matrix shows them all") != NULL);
+
+	cr_assert_eq(t_run(&r, "run --db s.db -q -s naive -w 25 -t 50 --hang-ms 200"), 0, "%s", r.err);
+	cr_assert_eq(t_sql_int(t_path("s.db"), "SELECT count(*) FROM leaked_write_ends"), 300);
+	cr_assert_eq(t_run(&r, "render --db s.db --at hang --max-workers 100 --format dot -o s.dot"), 0, "%s", r.err);
+	scale_slurp("s.dot", dot, sizeof(dot));
+	cr_expect_eq(scale_count(dot, "leak-matrix"), 0, "300 leaks are drawn as edges, with no matrix");
+	cr_expect_eq(scale_count(dot, "class=\"fd write-end leak\""), 300);
 }

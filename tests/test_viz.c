@@ -1,5 +1,6 @@
 /* test_viz.c: render, compare and timeline draw what the trace says, in every format, and fail cleanly. */
 #include "helpers.h"
+#include "viz/leakmatrix.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -551,4 +552,91 @@ Test(viz, no_wait_for_edge_crosses_a_process_title, .timeout = 60)
 
 		cr_expect_eq(through, 0, "%d workers: %d wait-for edges through a process's title", n, through);
 	}
+}
+
+/* A pool's process for a hand-made model: worker `index` (-1: the parent) holding fds on pipe_ids[0..n), leaked. */
+static void lm_proc(struct viz_model *m, int index, const int64_t *pipe_ids, size_t n)
+{
+	struct viz_proc *p = &m->procs[m->nprocs++];
+
+	p->pid = 100 + index;
+	p->parent = index < 0;
+	p->worker_index = index;
+	p->alive = true;
+	p->fds = calloc(n + 1, sizeof(*p->fds));
+	for (size_t i = 0; i < n; i++) {
+		p->fds[i] = (struct viz_fd){ .fd = 4 + (int)i, .pipe_id = pipe_ids[i], .write_end = true, .leaked = true };
+		m->leaked_now++;
+	}
+	p->nfds = n;
+}
+
+/*
+ * The leak matrix's cells, exactly: workers that hold the same pipes are
+ * one row, pipes held by the same workers one column, a dup'ed fd is two
+ * holds of one pair, and a hold that is not leaked is not in it. Cut into
+ * fewer bands than groups, its cells add up all the same.
+ */
+Test(viz, the_leak_matrix_bundles_alike_holders_and_pipes_and_counts_every_hold)
+{
+	static const int64_t w1[] = { 1 }, w2[] = { 2, 1 }, w3[] = { 1, 2 }, w4[] = { 1, 3, 1 };
+	struct viz_model m = { .strategy = "naive", .workers = 5 };
+	struct viz_leakmatrix x;
+	int64_t want[3][3] = { { 1, 0, 0 }, { 2, 2, 0 }, { 2, 0, 1 } };
+
+	m.procs = calloc(6, sizeof(*m.procs));
+	m.pipes = calloc(5, sizeof(*m.pipes));
+	/* In the model's order of channel then pipe_id, which is not pipe_id's: pipe 4 first. */
+	for (int64_t id = 4, k = 0; k < 4; id = ++k) {
+		m.pipes[m.npipes].pipe_id = id;
+		m.pipes[m.npipes++].channel = (int)id - 1;
+	}
+	lm_proc(&m, -1, NULL, 0);
+	lm_proc(&m, 0, NULL, 0);
+	lm_proc(&m, 1, w1, 1);
+	lm_proc(&m, 2, w2, 2);
+	lm_proc(&m, 3, w3, 2);
+	lm_proc(&m, 4, w4, 3);
+	/* The parent's own write end of pipe 4: held, not leaked. */
+	m.procs[0].fds = realloc(m.procs[0].fds, sizeof(*m.procs[0].fds));
+	m.procs[0].fds[0] = (struct viz_fd){ .fd = 5, .pipe_id = 4, .write_end = true };
+	m.procs[0].nfds = 1;
+
+	viz_leakmatrix_init(&x, &m, 24, 40);
+	cr_assert_eq(x.total, 8);
+	cr_assert_eq(x.nholders, 4, "workers 1-4 hold leaks, the parent and worker 0 none");
+	cr_assert_eq(x.npipes, 3, "pipe 4 is held by no one but its own");
+	cr_assert_eq(x.nrows, 3, "workers 2 and 3 hold alike: one row");
+	cr_assert_eq(x.ncols, 3);
+	cr_expect_eq(x.rows[1].first, 1);
+	cr_expect_eq(x.rows[1].count, 2);
+	cr_expect(x.rows[1].same);
+	for (size_t c = 0; c < 3; c++)
+		cr_expect_eq(m.pipes[x.pipes[x.cols[c].first]].pipe_id, (int64_t)c + 1, "columns by pipe id");
+	for (size_t r = 0; r < 3; r++)
+		for (size_t c = 0; c < 3; c++)
+			cr_expect_eq(x.holds[r * 3 + c], want[r][c], "cell %zu,%zu: %lld", r, c, (long long)x.holds[r * 3 + c]);
+	cr_expect_eq(x.pairs[2 * 3 + 0], 1, "worker 4's two fds on pipe 1 are one pair");
+	viz_leakmatrix_release(&x);
+
+	/* Two rows at most: workers 1-2 and 3-4, no longer alike inside. */
+	viz_leakmatrix_init(&x, &m, 2, 40);
+	cr_assert_eq(x.nrows, 2);
+	cr_expect_eq(x.rows[0].count, 2);
+	cr_expect_not(x.rows[0].same);
+	cr_expect_eq(x.holds[0 * 3 + 0] + x.holds[0 * 3 + 1], 3);
+	cr_expect_eq(x.holds[1 * 3 + 0] + x.holds[1 * 3 + 1] + x.holds[1 * 3 + 2], 5);
+	cr_expect_eq(x.pairs[0 * 3 + 0], 2, "workers 1 and 2 on pipe 1");
+	viz_leakmatrix_release(&x);
+
+	/* No leaks: an empty matrix. */
+	for (size_t i = 0; i < m.nprocs; i++)
+		for (size_t j = 0; j < m.procs[i].nfds; j++)
+			m.procs[i].fds[j].leaked = false;
+	viz_leakmatrix_init(&x, &m, 24, 40);
+	cr_expect_eq(x.total, 0);
+	cr_expect_eq(x.nrows, 0);
+	cr_expect_eq(x.ncols, 0);
+	viz_leakmatrix_release(&x);
+	viz_model_release(&m);
 }

@@ -12,6 +12,7 @@
  */
 #include "viz/fdgraph.h"
 
+#include "viz/leakmatrix.h"
 #include "viz/output.h"
 #include "base/sbuf.h"
 #include "base/util.h"
@@ -145,7 +146,7 @@ static void viz_caption(struct sbuf *b, const struct viz_model *m, const struct 
 	if (leak_edges > VIZ_MAX_LEAK_EDGES)
 		sbuf_printf(b,
 			    "<BR/><FONT COLOR=\"" VIZ_RED "\">%zu leaked write-end edges not drawn (past %d, a layout"
-			    " takes minutes): each red row names its pipe</FONT>",
+			    " takes minutes): each red row names its pipe, the leak matrix shows them all</FONT>",
 			    leak_edges, VIZ_MAX_LEAK_EDGES);
 	if (m->incomplete[0]) {
 		/* Never taken for the whole truth: say what the trace misses. */
@@ -834,6 +835,26 @@ static Agnode_t *viz_waits(Agraph_t *g, Agraph_t *panel, const struct viz_model 
 	return first;
 }
 
+/*
+ * Past VIZ_MAX_LEAK_EDGES leaked write ends held at the moment, the picture
+ * does not show them all as edges (too many to lay out, or held by
+ * collapsed workers) and cannot show their shape: the leak matrix shows
+ * every one, in a node of bounded size. NULL when there are fewer.
+ */
+static Agnode_t *viz_leak_matrix(Agraph_t *panel, const struct viz_model *m, const char *prefix)
+{
+	struct viz_leakmatrix x;
+	Agnode_t *n = NULL;
+
+	if (m->leaked_now <= VIZ_MAX_LEAK_EDGES)
+		return NULL;
+	viz_leakmatrix_init(&x, m, VIZ_LEAKMATRIX_MAX_ROWS, VIZ_LEAKMATRIX_MAX_COLS);
+	if (x.total)
+		n = viz_leakmatrix_node(panel, prefix, m, &x);
+	viz_leakmatrix_release(&x);
+	return n;
+}
+
 /* An invisible point in a pipes row: what orders and ranks hang on. */
 static Agnode_t *viz_anchor(Agraph_t *row, const char *prefix, size_t band)
 {
@@ -864,7 +885,7 @@ static Agnode_t *viz_panel(Agraph_t *g, Agraph_t *panel, const struct viz_model 
 {
 	Agnode_t **pipe_nodes = xcalloc(m->npipes ? m->npipes : 1, sizeof(*pipe_nodes));
 	bool *folded = viz_own_folded(m);
-	Agnode_t *summary = NULL, **anchors, **last_in_row, **bottom, *last_anchor, *waits;
+	Agnode_t *summary = NULL, **anchors, **last_in_row, **bottom, *last_anchor, *waits, *matrix, *top_node = NULL;
 	/* Per process of m: its place among the bottom ones (SIZE_MAX: top or collapsed). */
 	size_t *place = xcalloc(m->nprocs + 1, sizeof(*place)), nbottom = 0, bands, per_band, row_max;
 	size_t gone = viz_count_gone(m);
@@ -951,6 +972,7 @@ static Agnode_t *viz_panel(Agraph_t *g, Agraph_t *panel, const struct viz_model 
 		t = viz_process(g, panel, m, p, prefix, o, pipe_nodes, folded, summary, top, no_leak_edges);
 		if (top) {
 			viz_invisible(g, t, anchors[0], "1", "0");
+			top_node = t;
 			continue;
 		}
 		bottom[place[i]] = t;
@@ -976,6 +998,12 @@ static Agnode_t *viz_panel(Agraph_t *g, Agraph_t *panel, const struct viz_model 
 	if ((waits = viz_waits(g, panel, m, prefix)))
 		/* Below the processes, beside the legend (which hangs on the same anchor). */
 		viz_invisible(g, last_anchor, waits, "2", "0");
+	if ((matrix = viz_leak_matrix(panel, m, prefix))) {
+		/* Beside the top process, left of it, where there is room and where a reader looks first. */
+		viz_invisible(g, matrix, anchors[0], "1", "0");
+		if (top_node)
+			viz_invisible(g, matrix, top_node, "0", "5");
+	}
 	free(place);
 	free(anchors);
 	free(last_in_row);
