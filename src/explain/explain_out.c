@@ -21,10 +21,7 @@
 /* How many of a list the words name before "and N more". */
 enum { EXPLAIN_LIST_MAX = 6, EXPLAIN_GROUPS_MAX = 6 };
 
-/* ---- a growing string ---- */
-
-/* Every sentence below is built with this short name for the shared sbuf_printf. */
-#define sb_printf sbuf_printf
+/* ---- a growing string (base/sbuf.h) ---- */
 
 /* Text from the trace, safe for a terminal (text_safe): control characters and bytes that are not UTF-8 as \xNN. */
 static void sb_safe(struct sbuf *b, const char *t)
@@ -42,15 +39,15 @@ static void explain_name(const struct explain *x, int pid, struct sbuf *b)
 	const struct explain_proc *p = explain_proc_find(x, pid);
 
 	if (p && p->role == EXPLAIN_PARENT)
-		sb_printf(b, "the parent (pid %d)", pid);
+		sbuf_printf(b, "the parent (pid %d)", pid);
 	else if (p && p->role == EXPLAIN_WORKER && p->worker >= 0)
-		sb_printf(b, "worker %d (pid %d)", p->worker, pid);
+		sbuf_printf(b, "worker %d (pid %d)", p->worker, pid);
 	else if (p && p->program) {
-		sb_printf(b, "process %d (", pid);
+		sbuf_printf(b, "process %d (", pid);
 		sb_safe(b, p->program);
-		sb_printf(b, ")");
+		sbuf_printf(b, ")");
 	} else
-		sb_printf(b, "process %d", pid);
+		sbuf_printf(b, "process %d", pid);
 }
 
 /* "1-3, 5, 9" from sorted numbers, the first EXPLAIN_LIST_MAX stretches, then "and N more". */
@@ -64,12 +61,12 @@ static void sb_ranges(struct sbuf *b, const int *v, size_t n)
 		while (j + 1 < n && v[j + 1] == v[j] + 1)
 			j++;
 		if (shown == EXPLAIN_LIST_MAX) {
-			sb_printf(b, " and %zu more", n - i);
+			sbuf_printf(b, " and %zu more", n - i);
 			return;
 		}
-		sb_printf(b, "%s%d", shown ? ", " : "", v[i]);
+		sbuf_printf(b, "%s%d", shown ? ", " : "", v[i]);
 		if (j > i)
-			sb_printf(b, "%s%d", j == i + 1 ? ", " : "-", v[j]);
+			sbuf_printf(b, "%s%d", j == i + 1 ? ", " : "-", v[j]);
 		shown++;
 		i = j + 1;
 	}
@@ -112,28 +109,28 @@ static void explain_name_set(const struct explain *x, const int *pids, size_t n,
 		}
 	}
 	if (nw == 1) {
-		sb_printf(b, "%s", parts++ ? " and " : "");
+		sbuf_printf(b, "%s", parts++ ? " and " : "");
 		explain_name(x, wpids[0], b);
 	} else if (nw) {
 		qsort(workers, nw, sizeof(int), explain_cmp_int);
 		qsort(wpids, nw, sizeof(int), explain_cmp_int);
-		sb_printf(b, "%sworkers ", parts++ ? " and " : "");
+		sbuf_printf(b, "%sworkers ", parts++ ? " and " : "");
 		sb_ranges(b, workers, nw);
-		sb_printf(b, " (pids ");
+		sbuf_printf(b, " (pids ");
 		sb_ranges(b, wpids, nw);
-		sb_printf(b, ")");
+		sbuf_printf(b, ")");
 	}
 	if (no == 1) {
-		sb_printf(b, "%s", parts++ ? " and " : "");
+		sbuf_printf(b, "%s", parts++ ? " and " : "");
 		explain_name(x, others[0], b);
 	} else if (no) {
 		qsort(others, no, sizeof(int), explain_cmp_int);
-		sb_printf(b, "%sprocesses ", parts++ ? " and " : "");
+		sbuf_printf(b, "%sprocesses ", parts++ ? " and " : "");
 		sb_ranges(b, others, no);
 		if (one_prog && prog) {
-			sb_printf(b, " (");
+			sbuf_printf(b, " (");
 			sb_safe(b, prog);
-			sb_printf(b, ")");
+			sbuf_printf(b, ")");
 		}
 	}
 	free(workers);
@@ -157,28 +154,28 @@ static void sb_fds(struct sbuf *b, int *fds, size_t n)
 	for (size_t i = 0; i < n; i++)
 		if (!k || fds[k - 1] != fds[i])
 			fds[k++] = fds[i];
-	sb_printf(b, "fd%s ", k == 1 ? "" : "s");
+	sbuf_printf(b, "fd%s ", k == 1 ? "" : "s");
 	sb_ranges(b, fds, k);
 }
 
 /* "seq 11, 14, 17 and 996 more" */
 static void sb_seqs(struct sbuf *b, const int64_t *seqs, size_t n)
 {
-	sb_printf(b, "seq ");
+	sbuf_printf(b, "seq ");
 	for (size_t i = 0; i < n && i < 3; i++)
-		sb_printf(b, "%s%lld", i ? ", " : "", (long long)seqs[i]);
+		sbuf_printf(b, "%s%lld", i ? ", " : "", (long long)seqs[i]);
 	if (n > 3)
-		sb_printf(b, " and %zu more", n - 3);
+		sbuf_printf(b, " and %zu more", n - 3);
 }
 
 static void sb_duration(struct sbuf *b, int64_t ns)
 {
 	if (ns < 0)
-		sb_printf(b, "an unknown time");
+		sbuf_printf(b, "an unknown time");
 	else if (ns < 10000000)
-		sb_printf(b, "%.1f ms", (double)ns / 1e6);
+		sbuf_printf(b, "%.1f ms", (double)ns / 1e6);
 	else
-		sb_printf(b, "%.2f s", (double)ns / 1e9);
+		sbuf_printf(b, "%.2f s", (double)ns / 1e9);
 }
 
 /* Writes one sentence from b with its first letter in capitals, then empties b. */
@@ -198,39 +195,39 @@ static void explain_say_outcome(const struct explain *x, FILE *out, struct sbuf 
 {
 	const char *outcome = x->outcome ? x->outcome : "unfinished (pooltrace was killed, or the run is going on)";
 
-	sb_printf(b, "run %lld", (long long)x->run);
+	sbuf_printf(b, "run %lld", (long long)x->run);
 	if (x->source && !strcmp(x->source, "pool")) {
-		sb_printf(b, " (the built-in pool: %s, %lld workers, %lld tasks)", x->strategy ? x->strategy : "scenario",
+		sbuf_printf(b, " (the built-in pool: %s, %lld workers, %lld tasks)", x->strategy ? x->strategy : "scenario",
 			  (long long)x->workers, (long long)x->tasks);
 	} else if (x->command) {
-		sb_printf(b, " (%s: ", x->source ? x->source : "?");
+		sbuf_printf(b, " (%s: ", x->source ? x->source : "?");
 		sb_safe(b, x->command);
-		sb_printf(b, ")");
+		sbuf_printf(b, ")");
 	}
-	sb_printf(b, ": %s", outcome);
+	sbuf_printf(b, ": %s", outcome);
 	if (x->exit_status >= 0)
-		sb_printf(b, ", status %lld", (long long)x->exit_status);
+		sbuf_printf(b, ", status %lld", (long long)x->exit_status);
 	if (x->outcome && !strcmp(x->outcome, "deadlock")) {
 		if (x->source && !strcmp(x->source, "snapshot"))
-			sb_printf(b, ": the processes below could never move again when /proc was read");
+			sbuf_printf(b, ": the processes below could never move again when /proc was read");
 		else if (x->source && !strcmp(x->source, "attach"))
-			sb_printf(b, ": every thread was blocked, with nothing recorded between two checks; pooltrace was"
+			sbuf_printf(b, ": every thread was blocked, with nothing recorded between two checks; pooltrace was"
 				     " attached, and %s", x->killed_seq >= 0 ? "killed the program (--kill-on-deadlock)"
 									: "left the program as it was");
 		else
-			sb_printf(b, ": every thread was blocked, with nothing recorded between two checks, so pooltrace"
+			sbuf_printf(b, ": every thread was blocked, with nothing recorded between two checks, so pooltrace"
 				     " killed the program");
 		if (x->ended_ns > x->started_ns && (!x->source || strcmp(x->source, "snapshot"))) {
-			sb_printf(b, " (%.2f s after the start)", (double)(x->ended_ns - x->started_ns) / 1e9);
+			sbuf_printf(b, " (%.2f s after the start)", (double)(x->ended_ns - x->started_ns) / 1e9);
 		}
 	} else if (x->failure) {
-		sb_printf(b, ": ");
+		sbuf_printf(b, ": ");
 		sb_safe(b, x->failure);
 	}
 	fprintf(out, "%s\n", b->s);
 	b->len = 0;
 	if (x->incomplete) {
-		sb_printf(b, "  (incomplete: ");
+		sbuf_printf(b, "  (incomplete: ");
 		sb_safe(b, x->incomplete);
 		fprintf(out, "%s)\n", b->s);
 		b->len = 0;
@@ -302,16 +299,16 @@ static void explain_say_wait(const struct explain *x, const struct explain_hang 
 {
 	(void)x;
 	if (h->end == 'w') {
-		sb_printf(b, " waits in %s(fd %d) for room in pipe %lld", explain_call(h, "write"), h->fd, (long long)h->pipe_id);
+		sbuf_printf(b, " waits in %s(fd %d) for room in pipe %lld", explain_call(h, "write"), h->fd, (long long)h->pipe_id);
 		if (h->queued >= 0 && h->capacity > 0 && h->queued >= h->capacity)
-			sb_printf(b, ", which is full (%lld of %lld bytes)", (long long)h->queued, (long long)h->capacity);
+			sbuf_printf(b, ", which is full (%lld of %lld bytes)", (long long)h->queued, (long long)h->capacity);
 	} else if (h->end == 'r')
-		sb_printf(b, " waits in %s(fd %d) for %s on pipe %lld", explain_call(h, "read"), h->fd, eof ? "EOF" : "data or EOF",
+		sbuf_printf(b, " waits in %s(fd %d) for %s on pipe %lld", explain_call(h, "read"), h->fd, eof ? "EOF" : "data or EOF",
 			  (long long)h->pipe_id);
 	else if (h->pipe_id >= 0)
-		sb_printf(b, " waits in %s(fd %d) on a socketpair (end %lld)", explain_call(h, "recv"), h->fd, (long long)h->pipe_id);
+		sbuf_printf(b, " waits in %s(fd %d) on a socketpair (end %lld)", explain_call(h, "recv"), h->fd, (long long)h->pipe_id);
 	else
-		sb_printf(b, " waits in %s on %zu pipe fd%s", explain_call(h, "poll"), h->nholders, h->nholders == 1 ? "" : "s");
+		sbuf_printf(b, " waits in %s on %zu pipe fd%s", explain_call(h, "poll"), h->nholders, h->nholders == 1 ? "" : "s");
 }
 
 /* The holders of h other than its own process, sorted by fork order in pids[], their fds in fds[]. */
@@ -336,7 +333,7 @@ static void explain_say_at(const struct explain *x, const struct explain_hang *h
 	const struct explain_where *w = explain_where_at(x, h->seq);
 
 	if (w) {
-		sb_printf(b, ", at ");
+		sbuf_printf(b, ", at ");
 		sb_where(b, w);
 	}
 }
@@ -370,20 +367,20 @@ static void explain_say_cycle(const struct explain *x, const struct explain_cycl
 
 		explain_name(x, p->pid, b);
 		if (!h) {
-			sb_printf(b, " is blocked");
+			sbuf_printf(b, " is blocked");
 			explain_sentence(out, b, indent);
 			i++;
 			continue;
 		}
 		if (h->child_wait) {
-			sb_printf(b, " waits in %s for ", explain_call(h, "wait4"));
+			sbuf_printf(b, " waits in %s for ", explain_call(h, "wait4"));
 			if (h->other_pid <= 0)
-				sb_printf(b, "any child, ");
+				sbuf_printf(b, "any child, ");
 			explain_name(x, next->pid, b);
 			if (h->other_pid <= 0)
-				sb_printf(b, " among them");
+				sbuf_printf(b, " among them");
 			explain_say_at(x, h, b);
-			sb_printf(b, ".");
+			sbuf_printf(b, ".");
 			explain_sentence(out, b, indent);
 			i++;
 			continue;
@@ -401,28 +398,28 @@ static void explain_say_cycle(const struct explain *x, const struct explain_cycl
 		/* Only leaked ends keep it waiting: no data will come, it waits for the EOF they hold back. */
 		explain_say_wait(x, h, b, nh && leaked == nh);
 		explain_say_at(x, h, b);
-		sb_printf(b, ".");
+		sbuf_printf(b, ".");
 		explain_sentence(out, b, indent);
 		if (h->end == 's' && peer >= 0)
-			sb_printf(b, "its other end, socketpair end %lld, is still held by ", (long long)peer);
+			sbuf_printf(b, "its other end, socketpair end %lld, is still held by ", (long long)peer);
 		else if (h->end == 's')
-			sb_printf(b, "its other end is still held by ");
+			sbuf_printf(b, "its other end is still held by ");
 		else if (h->pipe_id >= 0)
-			sb_printf(b, "pipe %lld's %s end is %s by ", (long long)h->pipe_id, h->end == 'w' ? "read" : "write",
+			sbuf_printf(b, "pipe %lld's %s end is %s by ", (long long)h->pipe_id, h->end == 'w' ? "read" : "write",
 				  h->end == 'w' && nh == 1 ? "held only" : "still held");
 		else
-			sb_printf(b, "their other ends are held by ");
+			sbuf_printf(b, "their other ends are held by ");
 		explain_name_set(x, pids, nh, b);
-		sb_printf(b, ", on ");
+		sbuf_printf(b, ", on ");
 		sb_fds(b, fds, nh);
 		if (leaked == nh && nh)
-			sb_printf(b, ", which inherited it at fork (");
+			sbuf_printf(b, ", which inherited it at fork (");
 		else if (leaked)
-			sb_printf(b, "; %zu of them inherited it at fork (", leaked);
+			sbuf_printf(b, "; %zu of them inherited it at fork (", leaked);
 		if (leaked) {
 			qsort(seqs, leaked, sizeof(*seqs), explain_cmp_int64);
 			sb_seqs(b, seqs, leaked);
-			sb_printf(b, ") and never used it");
+			sbuf_printf(b, ") and never used it");
 		}
 		/* The next one holds the end: say how it in turn waits, as a group when the holders wait alike. */
 		if (nh > 1 && next != start) {
@@ -450,21 +447,21 @@ static void explain_say_cycle(const struct explain *x, const struct explain_cycl
 			}
 			if (alike == nh) {
 				qsort(pipes, npipes, sizeof(int), explain_cmp_int);
-				sb_printf(b, ". They wait for EOF on their own pipes (");
+				sbuf_printf(b, ". They wait for EOF on their own pipes (");
 				sb_ranges(b, pipes, npipes);
-				sb_printf(b, ")");
+				sbuf_printf(b, ")");
 				if (one_where && where) {
-					sb_printf(b, ", all at ");
+					sbuf_printf(b, ", all at ");
 					sb_where(b, where);
 				}
-				sb_printf(b, ", whose write ends ");
+				sbuf_printf(b, ", whose write ends ");
 				if (held < alike)
-					sb_printf(b, "(%zu of them) ", held);
+					sbuf_printf(b, "(%zu of them) ", held);
 				explain_name(x, after->pid, b);
-				sb_printf(b, " holds");
+				sbuf_printf(b, " holds");
 				if (after == start && start_hang && start_hang->child_wait)
-					sb_printf(b, " until %s returns", explain_call(start_hang, "wait4"));
-				sb_printf(b, ".");
+					sbuf_printf(b, " until %s returns", explain_call(start_hang, "wait4"));
+				sbuf_printf(b, ".");
 				explain_sentence(out, b, indent);
 				free(pipes);
 				i += 2;
@@ -473,8 +470,8 @@ static void explain_say_cycle(const struct explain *x, const struct explain_cycl
 			free(pipes);
 		}
 		if (next == start && start_hang && start_hang->child_wait && h->end == 'w')
-			sb_printf(b, ", which waits in %s for it instead of reading", explain_call(start_hang, "wait4"));
-		sb_printf(b, ".");
+			sbuf_printf(b, ", which waits in %s for it instead of reading", explain_call(start_hang, "wait4"));
+		sbuf_printf(b, ".");
 		explain_sentence(out, b, indent);
 		i++;
 	}
@@ -509,7 +506,7 @@ static void explain_say_cycles(const struct explain *x, FILE *out, struct sbuf *
 
 		for (size_t c = told; c < x->ncycles; c++)
 			pids[c - told] = x->procs[x->cycles[c].procs[0]].pid;
-		sb_printf(b, "  ... and %zu more cycles, through ", x->ncycles - told);
+		sbuf_printf(b, "  ... and %zu more cycles, through ", x->ncycles - told);
 		explain_name_set(x, pids, x->ncycles - told, b);
 		fprintf(out, "%s; --json has each\n", b->s);
 		b->len = 0;
@@ -543,13 +540,13 @@ static void explain_say_threads(const struct explain *x, int pid, FILE *out, str
 			continue;
 		said++;
 		if (h->tid)
-			sb_printf(b, "thread %d", h->tid);
+			sbuf_printf(b, "thread %d", h->tid);
 		else
-			sb_printf(b, "the main thread");
+			sbuf_printf(b, "the main thread");
 		if (h->joins) {
-			sb_printf(b, " waits in pthread_join for thread %d", h->joins);
+			sbuf_printf(b, " waits in pthread_join for thread %d", h->joins);
 			explain_say_at(x, h, b);
-			sb_printf(b, ".");
+			sbuf_printf(b, ".");
 			explain_sentence(out, b, "  ");
 			continue;
 		}
@@ -560,12 +557,12 @@ static void explain_say_threads(const struct explain *x, int pid, FILE *out, str
 			if (x->holders[k].pid == pid)
 				fds[nh++] = x->holders[k].fd;
 		if (nh) {
-			sb_printf(b, ", whose %s end only its own process holds (", h->end == 'w' ? "read" : "write");
+			sbuf_printf(b, ", whose %s end only its own process holds (", h->end == 'w' ? "read" : "write");
 			sb_fds(b, fds, nh);
-			sb_printf(b, ")");
+			sbuf_printf(b, ")");
 		}
 		free(fds);
-		sb_printf(b, ".");
+		sbuf_printf(b, ".");
 		explain_sentence(out, b, "  ");
 	}
 	if (total > said)
@@ -591,14 +588,14 @@ static size_t explain_group_holders(const struct explain *x, const struct explai
 static void sb_where(struct sbuf *b, const struct explain_where *w)
 {
 	if (w->file && w->line > 0) {
-		sb_printf(b, "%s:%d", w->file, w->line);
+		sbuf_printf(b, "%s:%d", w->file, w->line);
 		if (w->function)
-			sb_printf(b, " in %s", w->function);
+			sbuf_printf(b, " in %s", w->function);
 		return;
 	}
 	if (w->function)
-		sb_printf(b, "%s in ", w->function);
-	sb_printf(b, "%s+0x%llx", w->module ? w->module : "?", (unsigned long long)w->offset);
+		sbuf_printf(b, "%s in ", w->function);
+	sbuf_printf(b, "%s+0x%llx", w->module ? w->module : "?", (unsigned long long)w->offset);
 }
 
 /*
@@ -608,9 +605,9 @@ static void sb_where(struct sbuf *b, const struct explain_where *w)
 static void explain_say_end(const struct explain_group *g, struct sbuf *b)
 {
 	if (g->peer_id >= 0)
-		sb_printf(b, "socketpair end %lld", (long long)g->pipe_id);
+		sbuf_printf(b, "socketpair end %lld", (long long)g->pipe_id);
 	else
-		sb_printf(b, "pipe %lld's write end", (long long)g->pipe_id);
+		sbuf_printf(b, "pipe %lld's write end", (long long)g->pipe_id);
 }
 
 static bool explain_same_where(const struct explain_where *a, const struct explain_where *b)
@@ -647,23 +644,23 @@ static void explain_say_group_where(const struct explain *x, const struct explai
 	}
 	if (!nplaces && !made)
 		return;
-	sb_printf(b, "    ");
+	sbuf_printf(b, "    ");
 	if (nplaces) {
-		sb_printf(b, "forked at ");
+		sbuf_printf(b, "forked at ");
 		for (size_t k = 0; k < nplaces; k++) {
-			sb_printf(b, "%s", k ? (k + 1 == nplaces && !more ? " and at " : ", at ") : "");
+			sbuf_printf(b, "%s", k ? (k + 1 == nplaces && !more ? " and at " : ", at ") : "");
 			sb_where(b, places[k]);
 		}
 		if (more)
-			sb_printf(b, " and %zu more places", more);
-		sb_printf(b, " while holding ");
+			sbuf_printf(b, " and %zu more places", more);
+		sbuf_printf(b, " while holding ");
 		explain_say_end(g, b);
-		sb_printf(b, " (");
+		sbuf_printf(b, " (");
 		sb_fds(b, fds, n);
-		sb_printf(b, ")%s", made ? ", " : "");
+		sbuf_printf(b, ")%s", made ? ", " : "");
 	}
 	if (made) {
-		sb_printf(b, "%s at ", nplaces ? "created" : g->peer_id >= 0 ? "socketpair made" : "pipe made");
+		sbuf_printf(b, "%s at ", nplaces ? "created" : g->peer_id >= 0 ? "socketpair made" : "pipe made");
 		sb_where(b, made);
 	}
 	fprintf(out, "%s\n", b->s);
@@ -675,24 +672,24 @@ static void explain_say_group(const struct explain *x, const struct explain_grou
 {
 	size_t n = explain_group_holders(x, g, pids, fds, seqs);
 
-	sb_printf(b, "  ");
+	sbuf_printf(b, "  ");
 	explain_say_end(g, b);
-	sb_printf(b, " (");
+	sbuf_printf(b, " (");
 	sb_fds(b, fds, n);
 	if (g->peer_id >= 0)
-		sb_printf(b, "), the way into end %lld, in ", (long long)g->peer_id);
+		sbuf_printf(b, "), the way into end %lld, in ", (long long)g->peer_id);
 	else
-		sb_printf(b, "), in ");
+		sbuf_printf(b, "), in ");
 	explain_name_set(x, pids, n, b);
-	sb_printf(b, ": made by ");
+	sbuf_printf(b, ": made by ");
 	if (g->creator)
 		explain_name(x, g->creator, b);
 	else
-		sb_printf(b, "an unknown process");
-	sb_printf(b, " at seq %lld, handed on by fork (", (long long)g->created_seq);
+		sbuf_printf(b, "an unknown process");
+	sbuf_printf(b, " at seq %lld, handed on by fork (", (long long)g->created_seq);
 	qsort(seqs, n, sizeof(*seqs), explain_cmp_int64);
 	sb_seqs(b, seqs, n);
-	sb_printf(b, ")");
+	sbuf_printf(b, ")");
 	if (g->survived_exec) {
 		int64_t first = -1;
 
@@ -700,12 +697,12 @@ static void explain_say_group(const struct explain *x, const struct explain_grou
 			if (x->leaks[i].exec_seq >= 0 && (first < 0 || x->leaks[i].exec_seq < first))
 				first = x->leaks[i].exec_seq;
 		if (g->nleaks == 1)
-			sb_printf(b, ", kept across exec (seq %lld)", (long long)first);
+			sbuf_printf(b, ", kept across exec (seq %lld)", (long long)first);
 		else
-			sb_printf(b, ", kept across exec by %s%zu of them (the first at seq %lld)",
+			sbuf_printf(b, ", kept across exec by %s%zu of them (the first at seq %lld)",
 				  g->survived_exec == g->nleaks ? "all " : "", g->survived_exec, (long long)first);
 	}
-	sb_printf(b, ", never used");
+	sbuf_printf(b, ", never used");
 	fprintf(out, "%s\n", b->s);
 	b->len = 0;
 	explain_say_group_where(x, g, out, b, fds, seqs, n);
@@ -729,9 +726,9 @@ static void explain_say_stair(const struct explain *x, const struct explain_stai
 	const struct explain_group *g0 = &x->groups[s->group0], *g1 = &x->groups[s->group0 + s->ngroups - 1];
 
 	explain_stair_pids(x, s, pids, &n);
-	sb_printf(b, "  ");
+	sbuf_printf(b, "  ");
 	explain_name_set(x, pids, n, b);
-	sb_printf(b, " each hold the write ends of all earlier pipes (pipes %lld-%lld): %zu leaked write ends",
+	sbuf_printf(b, " each hold the write ends of all earlier pipes (pipes %lld-%lld): %zu leaked write ends",
 		  (long long)g0->pipe_id, (long long)g1->pipe_id, s->nleaks);
 	fprintf(out, "%s\n", b->s);
 	b->len = 0;
@@ -760,11 +757,11 @@ static void explain_say_leaks(const struct explain *x, FILE *out, struct sbuf *b
 	seqs = xmalloc(cap * sizeof(int64_t));
 	for (size_t i = 0; i < x->ngroups; i++)
 		sockets += x->groups[i].peer_id >= 0;
-	sb_printf(b, "leaked write ends: %zu, of ", x->nleaks);
+	sbuf_printf(b, "leaked write ends: %zu, of ", x->nleaks);
 	if (x->ngroups > sockets)
-		sb_printf(b, "%zu pipe%s%s", x->ngroups - sockets, x->ngroups - sockets == 1 ? "" : "s", sockets ? " and " : "");
+		sbuf_printf(b, "%zu pipe%s%s", x->ngroups - sockets, x->ngroups - sockets == 1 ? "" : "s", sockets ? " and " : "");
 	if (sockets)
-		sb_printf(b, "%zu socketpair end%s", sockets, sockets == 1 ? "" : "s");
+		sbuf_printf(b, "%zu socketpair end%s", sockets, sockets == 1 ? "" : "s");
 	fprintf(out, "%s (inherited at fork, never used or closed: each can keep %s from EOF)%s\n", b->s,
 		!sockets ? "the pipe's reader" : sockets == x->ngroups ? "the reader of its other end"
 		: "the pipe's reader (a socketpair end's: the reader of its other end)",
@@ -800,41 +797,41 @@ static void explain_say_blocked(const struct explain *x, const struct explain_gr
 	size_t n = explain_group_holders(x, g, pids, fds, seqs);
 
 	if (g->peer_id >= 0)
-		sb_printf(b, "  socketpair end %lld: ", (long long)g->pipe_id);
+		sbuf_printf(b, "  socketpair end %lld: ", (long long)g->pipe_id);
 	else
-		sb_printf(b, "  pipe %lld: ", (long long)g->pipe_id);
+		sbuf_printf(b, "  pipe %lld: ", (long long)g->pipe_id);
 	if (g->nreaders) {
 		int readers[4];
 
 		memcpy(readers, g->readers, g->nreaders * sizeof(int));
 		explain_name_set(x, readers, g->nreaders, b);
 	} else
-		sb_printf(b, g->peer_id >= 0 ? "the reader" : "its reader");
+		sbuf_printf(b, g->peer_id >= 0 ? "the reader" : "its reader");
 	if (g->peer_id >= 0)
-		sb_printf(b, " waited for EOF on end %lld", (long long)g->peer_id);
+		sbuf_printf(b, " waited for EOF on end %lld", (long long)g->peer_id);
 	else
-		sb_printf(b, " waited for EOF");
-	sb_printf(b, " from seq %lld, where ", (long long)g->close_seq);
+		sbuf_printf(b, " waited for EOF");
+	sbuf_printf(b, " from seq %lld, where ", (long long)g->close_seq);
 	if (g->closed_by)
 		explain_name(x, g->closed_by, b);
 	else
-		sb_printf(b, "its last user");
+		sbuf_printf(b, "its last user");
 	if (g->peer_id >= 0)
-		sb_printf(b, " let go of end %lld, ", (long long)g->pipe_id);
+		sbuf_printf(b, " let go of end %lld, ", (long long)g->pipe_id);
 	else
-		sb_printf(b, " let go of its write end, ");
+		sbuf_printf(b, " let go of its write end, ");
 	if (g->until_end)
-		sb_printf(b, "%s (", x->outcome && !strcmp(x->outcome, "deadlock") ? "until the kill" : "to the end of the run");
+		sbuf_printf(b, "%s (", x->outcome && !strcmp(x->outcome, "deadlock") ? "until the kill" : "to the end of the run");
 	else
-		sb_printf(b, "until the last blocker let go (");
+		sbuf_printf(b, "until the last blocker let go (");
 	sb_duration(b, g->blocked_ns);
-	sb_printf(b, "), held off by ");
+	sbuf_printf(b, "), held off by ");
 	if (g->nblockers == g->nleaks) {
 		explain_name_set(x, pids, n, b);
-		sb_printf(b, ", on ");
+		sbuf_printf(b, ", on ");
 		sb_fds(b, fds, n);
 	} else
-		sb_printf(b, "%zu of the %zu holders above", g->nblockers, g->nleaks);
+		sbuf_printf(b, "%zu of the %zu holders above", g->nblockers, g->nleaks);
 	fprintf(out, "%s\n", b->s);
 	b->len = 0;
 }
@@ -865,11 +862,11 @@ static void explain_say_blockers(const struct explain *x, FILE *out, struct sbuf
 	pids = xmalloc(cap * sizeof(int));
 	fds = xmalloc(cap * sizeof(int));
 	seqs = xmalloc(cap * sizeof(int64_t));
-	sb_printf(b, "EOF blockers: %zu, at ", x->nblockers);
+	sbuf_printf(b, "EOF blockers: %zu, at ", x->nblockers);
 	if (npipes > sockets)
-		sb_printf(b, "%zu pipe%s%s", npipes - sockets, npipes - sockets == 1 ? "" : "s", sockets ? " and " : "");
+		sbuf_printf(b, "%zu pipe%s%s", npipes - sockets, npipes - sockets == 1 ? "" : "s", sockets ? " and " : "");
 	if (sockets)
-		sb_printf(b, "%zu socketpair end%s", sockets, sockets == 1 ? "" : "s");
+		sbuf_printf(b, "%zu socketpair end%s", sockets, sockets == 1 ? "" : "s");
 	fprintf(out, "%s (a leaked write end held when the %s last user let go of its own)\n", b->s,
 		!sockets ? "pipe's" : sockets == npipes ? "end's" : "pipe's (or end's)");
 	b->len = 0;
@@ -879,14 +876,14 @@ static void explain_say_blockers(const struct explain *x, FILE *out, struct sbuf
 			shown++;
 		}
 	if (npipes > shown) {
-		sb_printf(b, "  ... and %zu more %s; the longest wait: %s %lld, ", npipes - shown, sockets ? "pipes or ends" : "pipes",
+		sbuf_printf(b, "  ... and %zu more %s; the longest wait: %s %lld, ", npipes - shown, sockets ? "pipes or ends" : "pipes",
 			  longest->peer_id >= 0 ? "socketpair end" : "pipe", (long long)longest->pipe_id);
 		sb_duration(b, longest->blocked_ns);
 		fprintf(out, "%s\n", b->s);
 		b->len = 0;
 	}
 	if (x->outcome && !strcmp(x->outcome, "ok")) {
-		sb_printf(b, "  the run still finished: each reader got EOF once the blockers exited (the longest wait ");
+		sbuf_printf(b, "  the run still finished: each reader got EOF once the blockers exited (the longest wait ");
 		sb_duration(b, longest->blocked_ns);
 		fprintf(out, "%s); a blocker that waits for anything first turns this into a hang\n", b->s);
 		b->len = 0;
@@ -907,7 +904,7 @@ int explain_print_text(const struct explain *x, FILE *out)
 {
 	struct sbuf b = { 0 };
 
-	sb_printf(&b, "%s", "");
+	sbuf_printf(&b, "%s", "");
 	errno = 0;
 	explain_say_outcome(x, out, &b);
 	if (x->ncycles)
@@ -931,13 +928,13 @@ int explain_print_text(const struct explain *x, FILE *out)
 	for (size_t i = 0; i < x->nfixes; i++) {
 		fprintf(out, "  %zu. [%s] %s.\n", i + 1, x->fixes[i].rule, x->fixes[i].pattern);
 		if (!strcmp(x->fixes[i].rule, "accidental-order") && x->accident.close_seq >= 0) {
-			sb_printf(&b, "     here: pipe %lld's last leaked holder, ", (long long)x->accident.pipe_id);
+			sbuf_printf(&b, "     here: pipe %lld's last leaked holder, ", (long long)x->accident.pipe_id);
 			explain_name(x, x->accident.holder, &b);
-			sb_printf(&b, ", let go at seq %lld; ", (long long)x->accident.release_seq);
+			sbuf_printf(&b, ", let go at seq %lld; ", (long long)x->accident.release_seq);
 			explain_name(x, x->accident.closer, &b);
-			sb_printf(&b, " closed its own write end only later, at seq %lld", (long long)x->accident.close_seq);
+			sbuf_printf(&b, " closed its own write end only later, at seq %lld", (long long)x->accident.close_seq);
 			if (x->strategy && !strcmp(x->strategy, "reverse-close"))
-				sb_printf(&b, " (reverse order: the last worker, which holds every earlier write end, is closed"
+				sbuf_printf(&b, " (reverse order: the last worker, which holds every earlier write end, is closed"
 					      " and reaped first)");
 			fprintf(out, "%s\n", b.s);
 			b.len = 0;
