@@ -53,13 +53,13 @@ static bool viz_worker_shown(const struct viz_model *m, int index, const struct 
 /* A pool's worker by its index; a recorded program's process unless viz_model_cut cut it. */
 static bool viz_proc_shown(const struct viz_model *m, const struct viz_proc *p, const struct viz_fdgraph_opts *o)
 {
-	return m->strategy[0] ? viz_worker_shown(m, p->worker_index, o) : !p->cut;
+	return m->pool ? viz_worker_shown(m, p->worker_index, o) : !p->cut;
 }
 
 /* A pool's pipe with the worker it was made for; a recorded program's unless cut. */
 static bool viz_pipe_entry_shown(const struct viz_model *m, const struct viz_pipe *p, const struct viz_fdgraph_opts *o)
 {
-	return m->strategy[0] ? viz_worker_shown(m, p->channel, o) : !p->cut;
+	return m->pool ? viz_worker_shown(m, p->channel, o) : !p->cut;
 }
 
 /* A pipe is drawn when the worker it was made for is drawn. */
@@ -93,7 +93,7 @@ static size_t viz_leak_edges(const struct viz_model *m, const struct viz_fdgraph
 
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct viz_proc *p = &m->procs[i];
-		bool top = p->parent || (!m->strategy[0] && i == 0);
+		bool top = p->parent || (!m->pool && i == 0);
 
 		if (!top && (viz_folded(m, p, gone) || !viz_proc_shown(m, p, o)))
 			continue;
@@ -108,7 +108,7 @@ static void viz_caption(struct sbuf *b, const struct viz_model *m, const struct 
 	size_t leak_edges = viz_leak_edges(m, o);
 
 	sbuf_printf(b, "<B>");
-	if (m->strategy[0]) {
+	if (m->pool) {
 		viz_html_escape(b, m->strategy);
 		sbuf_printf(b, "</B> · run %lld · %d workers · ", (long long)m->run_id,
 			    m->workers);
@@ -391,7 +391,7 @@ static Agnode_t *viz_process(Agraph_t *g, Agraph_t *panel, const struct viz_mode
 	char name[96], port[32];
 	struct sbuf b = { 0 }, lbl = { 0 };
 	long hidden = 0, hidden_leaked = 0;
-	bool pool = m->strategy[0] != '\0';
+	bool pool = m->pool;
 	Agraph_t *cl;
 	Agnode_t *t;
 
@@ -581,7 +581,7 @@ static Agnode_t *viz_summary(Agraph_t *panel, const struct viz_model *m, const c
 	viz_set(n, "shape", "box");
 	viz_set(n, "style", "rounded,dashed");
 	viz_set(n, "class", "summary");
-	if (m->strategy[0])
+	if (m->pool)
 		sbuf_printf(&b, "<B>workers %d … %d collapsed</B><BR/>", o->keep,
 			    m->workers - o->keep - 1);
 	else
@@ -604,14 +604,14 @@ static Agnode_t *viz_summary(Agraph_t *panel, const struct viz_model *m, const c
  */
 static bool viz_folded(const struct viz_model *m, const struct viz_proc *p, size_t gone)
 {
-	return !m->strategy[0] && gone > VIZ_MAX_GONE && !p->alive && p->nfds == 0 && p != &m->procs[0];
+	return !m->pool && gone > VIZ_MAX_GONE && !p->alive && p->nfds == 0 && p != &m->procs[0];
 }
 
 static size_t viz_count_gone(const struct viz_model *m)
 {
 	size_t gone = 0;
 
-	for (size_t i = 1; !m->strategy[0] && i < m->nprocs; i++)
+	for (size_t i = 1; !m->pool && i < m->nprocs; i++)
 		gone += !m->procs[i].alive && m->procs[i].nfds == 0;
 	return gone;
 }
@@ -692,7 +692,7 @@ static bool viz_is_top(const struct viz_model *m, int pid)
 {
 	for (size_t i = 0; i < m->nprocs; i++)
 		if (m->procs[i].pid == pid)
-			return m->procs[i].parent || (!m->strategy[0] && i == 0);
+			return m->procs[i].parent || (!m->pool && i == 0);
 	return false;
 }
 
@@ -896,7 +896,7 @@ static Agnode_t *viz_panel(Agraph_t *g, Agraph_t *panel, const struct viz_model 
 		const struct viz_proc *p = &m->procs[i];
 
 		place[i] = SIZE_MAX;
-		if (p->parent || (!m->strategy[0] && i == 0))
+		if (p->parent || (!m->pool && i == 0))
 			continue;
 		if (viz_folded(m, p, gone)) {
 			if (!gone_placed)
@@ -1081,7 +1081,7 @@ Agraph_t *viz_fdgraph_new(const struct viz_model *m, const struct viz_fdgraph_op
 	viz_caption(&b, m, o);
 	viz_set_html_label(g, b.s);
 	sbuf_release(&b);
-	viz_legend(g, viz_panel(g, g, m, "", o), m->strategy[0] != '\0', m->nwaits > 0, viz_has_sockets(m));
+	viz_legend(g, viz_panel(g, g, m, "", o), m->pool, m->nwaits > 0, viz_has_sockets(m));
 	return g;
 }
 
@@ -1128,7 +1128,7 @@ Agraph_t *viz_fdgraph_compare(const struct viz_model *models, size_t n, const st
 	if (n)
 		lowest = last[((n - 1) / cols) * cols];
 	if (lowest)
-		viz_legend(g, lowest, n > 0 && models[0].strategy[0] != '\0', waits, sockets);
+		viz_legend(g, lowest, n > 0 && models[0].pool, waits, sockets);
 	free(last);
 	return g;
 }

@@ -358,7 +358,7 @@ Agnode_t *viz_leakmatrix_node(Agraph_t *g, const char *prefix, const struct viz_
 {
 	struct sbuf sb = SBUF_INIT;
 	char name[96], color[16];
-	bool pool = m->strategy[0] != '\0';
+	bool pool = m->pool;
 	Agnode_t *n;
 
 	snprintf(name, sizeof(name), "%sleakmatrix", prefix);

@@ -297,6 +297,8 @@ static int viz_load_run(struct store *st, struct viz_model *m)
 	rc = store_step(st, s);
 	if (rc == 1) {
 		snprintf(m->strategy, sizeof(m->strategy), "%s", viz_col_text(s, 0));
+		/* Only the pool has a strategy (in every schema): the one place a reader tells the sources apart. */
+		m->pool = m->strategy[0] != '\0';
 		m->workers = sqlite3_column_int(s, 1);
 		snprintf(m->outcome, sizeof(m->outcome), "%s", viz_col_text(s, 2));
 		m->last_seq = sqlite3_column_int64(s, 3);
@@ -472,7 +474,7 @@ static int *viz_drawable_pids(const struct viz_model *m, int max, int keep, size
 
 	*n = 0;
 	for (size_t i = 0; i < m->nprocs; i++)
-		if (m->strategy[0] ? viz_fdgraph_worker_shown(&o, m->workers, m->procs[i].worker_index) : !m->procs[i].cut)
+		if (m->pool ? viz_fdgraph_worker_shown(&o, m->workers, m->procs[i].worker_index) : !m->procs[i].cut)
 			pids[(*n)++] = m->procs[i].pid;
 	return pids;
 }
@@ -713,7 +715,7 @@ static int viz_load_shutdown(struct store *st, struct viz_model *m)
 	bool used;
 	int rc;
 
-	if (!m->strategy[0])
+	if (!m->pool)
 		return 0;
 	/*
 	 * The parent and its first close first, then its events from there:
@@ -885,7 +887,7 @@ void viz_model_cut(struct viz_model *m, int max, int keep)
 	m->cut_procs = m->cut_pipes = 0;
 	m->cut_max = max;
 	m->cut_keep = keep;
-	if (m->strategy[0] || max < 0)
+	if (m->pool || max < 0)
 		return;
 	for (size_t i = 0; i < m->npipes; i++)
 		m->pipes[i].cut = below > (size_t)max;

@@ -62,6 +62,7 @@ struct viz_model {
 	int64_t run_id;
 	int64_t schema;    /* the file's schema version (older files are read as they are) */
 	char strategy[32]; /* the pool's; "" for a recorded program */
+	bool pool;         /* a run of the built-in pool (read once, with the run): a parent, workers by index, pipes by channel */
 	char command[96];  /* a recorded program's command line */
 	char outcome[16];  /* "" while the run had none */
 	char incomplete[160]; /* runs.incomplete: why the trace misses calls ("" when it does not) */

@@ -97,7 +97,7 @@ static int viz_report_procs(struct viz_report *r)
 		if (!viz_fdgraph_worker_shown(r->o, r->m.workers, index))
 			continue;
 		/* A recorded program's k-th process below its first (fork order). */
-		if (!r->m.strategy[0] && r->nprocs + r->cut_procs > 0 &&
+		if (!r->m.pool && r->nprocs + r->cut_procs > 0 &&
 		    !viz_fdgraph_worker_shown(r->o, (int)r->below, (long long)(r->nprocs + r->cut_procs - 1))) {
 			r->cut_procs++;
 			continue;
@@ -146,7 +146,7 @@ static int viz_report_pipes(struct viz_report *r)
 		if (p.channel >= 0 && !viz_fdgraph_worker_shown(r->o, r->m.workers, p.channel))
 			continue;
 		/* A recorded program's: the first and last max_workers of them. */
-		if (!r->m.strategy[0] && r->npipes_run > 2 * r->o->max_workers &&
+		if (!r->m.pool && r->npipes_run > 2 * r->o->max_workers &&
 		    r->npipes + r->cut_pipes >= (size_t)r->o->max_workers &&
 		    (int64_t)(r->npipes + r->cut_pipes) < r->npipes_run - r->o->max_workers) {
 			r->cut_pipes++;
@@ -416,7 +416,7 @@ int viz_report_html(struct store *st, int64_t run, const struct viz_fdgraph_opts
 	sbuf_printf(&html, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>pooltrace report: run %lld</title>\n"
 			   "<style>\n%s</style>\n</head>\n<body>\n<header><h1>pooltrace report · run %lld · ",
 		   (long long)run, viz_report_css, (long long)run);
-	viz_html_escape(&html, r.m.strategy[0] ? r.m.strategy : viz_command_short(r.m.command));
+	viz_html_escape(&html, r.m.pool ? r.m.strategy : viz_command_short(r.m.command));
 	sbuf_printf(&html, " · outcome: ");
 	viz_html_escape(&html, r.m.outcome[0] ? r.m.outcome : "unfinished");
 	if (r.m.incomplete[0]) {
