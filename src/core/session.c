@@ -171,11 +171,9 @@ static int session_insert_run(struct session *s, const struct session_run *run)
 	}
 	if (rc < 0)
 		return -EIO;
-	s->in_txn = false; /* this transaction is the row's own: it ends below */
-	if (store_run_insert(s->st, &row, &id) < 0 || store_exec(s->st, "COMMIT") < 0) {
-		store_txn_rollback(s->st);
+	s->in_txn = false; /* this transaction is the row's own: store_run_insert ends it */
+	if (store_run_insert(s->st, &row, &id) < 0)
 		return -EIO;
-	}
 	s->run_id = id;
 	return 0;
 }

@@ -1,7 +1,9 @@
 /* runs.c: the runs row of a run being written: inserted when it begins, its end or its failure when it ends.
  *
- * Only the session (src/core/session.c) calls these, for the run it began;
- * it owns the transactions and their waits, these only the statements.
+ * Only the session (src/core/session.c) calls these, for the run it began.
+ * It owns the waits for the lock and when to commit; only store_run_insert
+ * commits (or rolls back), since the id and the row are a transaction of
+ * their own.
  */
 #include "store/runs.h"
 
@@ -21,8 +23,10 @@ int store_run_insert(struct store *st, const struct store_run_start *run, int64_
 	if (store_next_run_id(st, id) < 0 ||
 	    !(q = store_prepare(st, "INSERT INTO runs (id, source, command, strategy, workers, tasks, task_ms,"
 				    " crash_worker, io_events, started_at, started_ns, supervisor_pid)"
-				    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")))
+				    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"))) {
+		store_txn_rollback(st);
 		return -EIO;
+	}
 	sqlite3_bind_int64(q, 1, *id);
 	sqlite3_bind_text(q, 2, run->source, -1, SQLITE_STATIC);
 	if (run->command)
@@ -41,7 +45,12 @@ int store_run_insert(struct store *st, const struct store_run_start *run, int64_
 	sqlite3_bind_int64(q, 12, run->supervisor_pid);
 	rc = store_step(st, q);
 	sqlite3_finalize(q);
-	return rc < 0 ? -EIO : 0;
+	/* Waiting STORE_BUSY_MS for a reader, and saying why it failed: unlike a batch's commit, nothing can go on without it. */
+	if (rc < 0 || store_exec(st, "COMMIT") < 0) {
+		store_txn_rollback(st);
+		return -EIO;
+	}
+	return 0;
 }
 
 int store_run_set_end(struct store *st, int64_t run_id, const struct store_run_end *end)

@@ -22,9 +22,10 @@ struct store_run_start {
 
 /*
  * Inserts the row of a new run, with the next free id (store_next_run_id)
- * and started_ns now, into st inside the caller's write transaction, so
- * that concurrent runs into one file each get an id of their own. Returns 0
- * with *id set, or -EIO with the error printed (the caller rolls back).
+ * and started_ns now, and commits: call in a write transaction begun for
+ * this row alone (store_txn_begin), so that concurrent runs into one file
+ * each get an id of their own. Returns 0 with *id set, or -EIO with the
+ * error printed and the transaction rolled back.
  */
 int store_run_insert(struct store *st, const struct store_run_start *run, int64_t *id);
 
