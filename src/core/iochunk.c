@@ -20,7 +20,7 @@
 #include "core/iochunk.h"
 
 #include "core/evlog.h"
-#include "store/store.h"
+#include "store/iochunks.h"
 #include "base/util.h"
 
 #include <errno.h>
@@ -49,9 +49,7 @@ struct iochunk {
 };
 
 struct iochunk_set {
-	struct store *st;
-	int64_t run_id;
-	sqlite3_stmt *ins;
+	struct store_iochunks *out; /* the run's io_chunks rows */
 	struct iochunk **slots; /* open addressing on the key */
 	size_t cap, len;
 };
@@ -65,13 +63,7 @@ struct iochunk_set *iochunk_new(struct store *st, int64_t run_id)
 {
 	struct iochunk_set *set = xcalloc(1, sizeof(*set));
 
-	set->st = st;
-	set->run_id = run_id;
-	set->ins = store_prepare(st, "INSERT INTO io_chunks (run_id, kind, pid, fd, pipe_id, pipe_end, inode,"
-				     " result, first_seq, last_seq, first_ts_ns, n, events)"
-				     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
-	if (!set->ins)
-		die("cannot prepare the io_chunks statement (schema mismatch?)");
+	set->out = store_iochunks_open(st, run_id);
 	return set;
 }
 
@@ -79,7 +71,7 @@ void iochunk_free(struct iochunk_set *set)
 {
 	if (!set)
 		return;
-	sqlite3_finalize(set->ins);
+	store_iochunks_close(set->out);
 	for (size_t i = 0; i < set->cap; i++) {
 		if (set->slots[i]) {
 			free(set->slots[i]->text);
@@ -166,47 +158,32 @@ static char *iochunk_put(char *p, int64_t v, bool has)
 
 static int iochunk_write(struct iochunk_set *set, struct iochunk *c)
 {
-	sqlite3_stmt *s = set->ins;
-	int rc;
+	struct store_iochunk row;
 
 	if (!c->n)
 		return 0;
 	c->text[c->len] = ']';
-	sqlite3_bind_int64(s, 1, set->run_id);
-	sqlite3_bind_text(s, 2, evlog_kind_name(c->kind), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, c->pid);
-	if (c->fd != INT_MIN)
-		sqlite3_bind_int(s, 4, c->fd);
-	else
-		sqlite3_bind_null(s, 4);
-	if (c->pipe_id)
-		sqlite3_bind_int64(s, 5, c->pipe_id);
-	else
-		sqlite3_bind_null(s, 5);
-	if (c->inode) {
-		sqlite3_bind_text(s, 6, evlog_end_name(c->pipe_end), -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 7, (int64_t)c->inode);
-	} else {
-		sqlite3_bind_null(s, 6);
-		sqlite3_bind_null(s, 7);
-	}
-	if (c->has_result)
-		sqlite3_bind_int64(s, 8, c->result);
-	else
-		sqlite3_bind_null(s, 8);
-	sqlite3_bind_int64(s, 9, (int64_t)c->first_seq);
-	sqlite3_bind_int64(s, 10, (int64_t)c->last_seq);
-	sqlite3_bind_int64(s, 11, (int64_t)c->first_ts);
-	sqlite3_bind_int64(s, 12, (int64_t)c->n);
-	sqlite3_bind_text(s, 13, c->text, (int)c->len + 1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
+	row = (struct store_iochunk){
+		.kind = evlog_kind_name(c->kind),
+		.pid = c->pid,
+		.has_fd = c->fd != INT_MIN,
+		.fd = c->fd,
+		.pipe_id = c->pipe_id,
+		.inode = c->inode,
+		.pipe_end = c->inode ? evlog_end_name(c->pipe_end) : NULL,
+		.has_result = c->has_result,
+		.result = c->result,
+		.first_seq = c->first_seq,
+		.last_seq = c->last_seq,
+		.first_ts_ns = c->first_ts,
+		.n = c->n,
+		.events = c->text,
+		.events_len = c->len + 1, /* with the ']' */
+	};
+	/* Empty again whether or not the row was written: a failed write fails the run. */
 	c->n = 0;
 	c->len = 0;
-	if (rc != SQLITE_DONE)
-		return error("%s: %s", store_path(set->st), sqlite3_errmsg(store_db(set->st)));
-	return 0;
+	return store_iochunks_add(set->out, &row) < 0 ? -EIO : 0;
 }
 
 int iochunk_add(struct iochunk_set *set, const struct evlog_record *r, int64_t pipe_id)

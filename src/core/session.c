@@ -26,6 +26,7 @@
 #include "core/evlog.h"
 #include "core/ingest.h"
 #include "core/stackrows.h"
+#include "store/runs.h"
 #include "store/store.h"
 #include "base/util.h"
 
@@ -137,10 +138,21 @@ static int session_begin_txn(struct session *s);
 
 static int session_insert_run(struct session *s, const struct session_run *run)
 {
-	sqlite3_stmt *q;
 	char when[32];
 	time_t now = time(NULL);
 	struct tm tm;
+	struct store_run_start row = {
+		.source = run->source,
+		.command = run->command,
+		.strategy = run->strategy,
+		.workers = run->workers,
+		.tasks = run->tasks,
+		.task_ms = run->task_ms,
+		.crash_worker = run->crash_worker,
+		.io_events = run->io_events,
+		.started_at = when,
+		.supervisor_pid = run->supervisor_pid,
+	};
 	int64_t id;
 	int rc;
 
@@ -159,36 +171,9 @@ static int session_insert_run(struct session *s, const struct session_run *run)
 	}
 	if (rc < 0)
 		return -EIO;
-	s->in_txn = false; /* this transaction is the row's own: it ends below */
-	if (store_next_run_id(s->st, &id) < 0 ||
-	    !(q = store_prepare(s->st, "INSERT INTO runs (id, source, command, strategy, workers, tasks, task_ms,"
-				      " crash_worker, io_events, started_at, started_ns, supervisor_pid)"
-				      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"))) {
-		sqlite3_exec(store_db(s->st), "ROLLBACK", NULL, NULL, NULL);
+	s->in_txn = false; /* this transaction is the row's own: store_run_insert ends it */
+	if (store_run_insert(s->st, &row, &id) < 0)
 		return -EIO;
-	}
-	sqlite3_bind_int64(q, 1, id);
-	sqlite3_bind_text(q, 2, run->source, -1, SQLITE_STATIC);
-	if (run->command)
-		sqlite3_bind_text(q, 3, run->command, -1, SQLITE_STATIC);
-	if (run->strategy) {
-		sqlite3_bind_text(q, 4, run->strategy, -1, SQLITE_STATIC);
-		sqlite3_bind_int(q, 5, run->workers);
-		sqlite3_bind_int64(q, 6, run->tasks);
-		sqlite3_bind_int64(q, 7, run->task_ms);
-		if (run->crash_worker >= 0)
-			sqlite3_bind_int(q, 8, run->crash_worker);
-	}
-	sqlite3_bind_int(q, 9, run->io_events);
-	sqlite3_bind_text(q, 10, when, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 11, (int64_t)now_ns());
-	sqlite3_bind_int64(q, 12, run->supervisor_pid);
-	rc = store_step(s->st, q);
-	sqlite3_finalize(q);
-	if (rc < 0 || store_exec(s->st, "COMMIT") < 0) {
-		sqlite3_exec(store_db(s->st), "ROLLBACK", NULL, NULL, NULL);
-		return -EIO;
-	}
 	s->run_id = id;
 	return 0;
 }
@@ -231,17 +216,12 @@ static int session_begin_txn(struct session *s)
 
 	if (s->in_txn)
 		return 1;
-	sqlite3_busy_timeout(store_db(s->st), 0);
-	rc = sqlite3_exec(store_db(s->st), "BEGIN IMMEDIATE", NULL, NULL, NULL);
-	sqlite3_busy_timeout(store_db(s->st), STORE_BUSY_MS);
-	if (rc == SQLITE_OK) {
-		s->in_txn = true;
-		return 1;
-	}
-	if ((rc & 0xff) == SQLITE_BUSY)
+	if ((rc = store_txn_begin(s->st)) == -EBUSY)
 		return 0;
-	error("%s: %s", store_path(s->st), sqlite3_errmsg(store_db(s->st)));
-	return -EIO;
+	if (rc < 0)
+		return -EIO;
+	s->in_txn = true;
+	return 1;
 }
 
 /* Keeps n records (and their long texts) until the lock is free; -EIO past SESSION_QUEUE_MAX. */
@@ -308,16 +288,11 @@ static int session_try_commit(struct session *s)
 	/* Chunked events wait in memory until written: write them into this commit. */
 	if (ingest_sync(s->in) < 0)
 		return -EIO;
-	rc = sqlite3_exec(store_db(s->st), "COMMIT", NULL, NULL, NULL);
+	rc = store_txn_commit(s->st);
 	s->last_commit_ns = now_ns();
-	if (rc == SQLITE_OK) {
+	if (rc == 0)
 		s->in_txn = false;
-		return 0;
-	}
-	if ((rc & 0xff) == SQLITE_BUSY)
-		return 0;
-	error("%s: %s", store_path(s->st), sqlite3_errmsg(store_db(s->st)));
-	return -EIO;
+	return rc == -EBUSY ? 0 : rc;
 }
 
 int session_commit(struct session *s, bool now)
@@ -368,7 +343,14 @@ uint64_t session_events(const struct session *s)
 
 static int session_write_end(struct session *s, const struct session_end *end)
 {
-	sqlite3_stmt *q;
+	struct store_run_end row = {
+		.outcome = end->outcome,
+		.events_dropped = (int64_t)end->dropped,
+		.events_torn = (int64_t)end->torn,
+		.has_exit_status = end->has_exit_status,
+		.exit_status = end->exit_status,
+		.incomplete = s->incomplete,
+	};
 	int rc;
 
 	/* What waited for the lock first, waiting for it as long as for the last commit. */
@@ -387,23 +369,9 @@ static int session_write_end(struct session *s, const struct session_end *end)
 	}
 	if (ingest_finish(s->in) < 0 || stackrows_store(end->stacks, s->st, s->run_id) < 0)
 		return -EIO;
-	q = store_prepare(s->st, "UPDATE runs SET outcome = ?2, ended_ns = ?3, events = ?4, events_dropped = ?5,"
-				 " events_torn = ?6, exit_status = ?7, incomplete = ?8 WHERE id = ?1");
-	if (!q)
-		return -EIO;
-	sqlite3_bind_int64(q, 1, s->run_id);
-	sqlite3_bind_text(q, 2, end->outcome, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 3, (int64_t)now_ns());
-	sqlite3_bind_int64(q, 4, (int64_t)ingest_count(s->in));
-	sqlite3_bind_int64(q, 5, (int64_t)end->dropped);
-	sqlite3_bind_int64(q, 6, (int64_t)end->torn);
-	if (end->has_exit_status)
-		sqlite3_bind_int(q, 7, end->exit_status);
-	if (s->incomplete)
-		sqlite3_bind_text(q, 8, s->incomplete, -1, SQLITE_STATIC);
-	rc = store_step(s->st, q);
-	sqlite3_finalize(q);
-	if (rc < 0)
+	/* Counted now: ingest_finish may have stored the last of them. */
+	row.events = (int64_t)ingest_count(s->in);
+	if (store_run_set_end(s->st, s->run_id, &row) < 0)
 		return -EIO;
 	if (getenv("POOLTRACE_TEST_FULL_AT_FINISH"))
 		session_fill_disk(s);
@@ -432,76 +400,34 @@ int session_finish(struct session *s, const struct session_end *end)
 	return 0;
 }
 
-/* SQLite's progress handler: a non-zero return interrupts the statement. */
-static int session_stop_asked(void *stop)
-{
-	return *(const volatile sig_atomic_t *)stop != 0;
-}
-
 int session_counts(struct session *s, int64_t *leaked, int64_t *blockers, const volatile sig_atomic_t *stop)
 {
-	int rc;
-
 	assert(s->finished);
 	*leaked = *blockers = -1;
 	if (*stop)
 		return -EINTR;
-	sqlite3_progress_handler(store_db(s->st), 10000, session_stop_asked, (void *)stop);
-	/*
-	 * The counts take milliseconds since schema 10, too short for a test to
-	 * send its signal in the middle of them; this test-only variable (as
-	 * git's GIT_TEST_*) puts a statement before them that ends only when
-	 * the signal stops it, under the same handler.
-	 */
-	rc = 0;
-	if (getenv("POOLTRACE_TEST_ENDLESS_COUNT")) {
-		int64_t n;
-
-		rc = store_int(s->st, "WITH RECURSIVE n(i) AS (SELECT ?1 UNION ALL SELECT i + 1 FROM n)"
-				      " SELECT count(*) FROM n", 1, -1, &n);
-	}
-	if (rc == 0)
-		rc = store_run_counts(s->st, s->run_id, leaked, blockers);
-	sqlite3_progress_handler(store_db(s->st), 0, NULL, NULL);
-	return *stop ? -EINTR : rc;
+	return store_run_counts_until(s->st, s->run_id, leaked, blockers, stop);
 }
 
 void session_fail(struct session *s)
 {
-	sqlite3_stmt *q;
 	char *why;
-	int rc = -1;
 
 	if (!s || s->failed)
 		return;
 	s->failed = true;
 	/* SQLite's message of the failure, copied before ROLLBACK replaces it. */
-	why = xstrdup(sqlite3_errmsg(store_db(s->st)));
+	why = xstrdup(store_errmsg(s->st));
 	if (s->in_txn)
-		sqlite3_exec(store_db(s->st), "ROLLBACK", NULL, NULL, NULL);
+		store_txn_rollback(s->st);
 	s->in_txn = false;
 	/* The room kept for this write. */
 	if (s->reserve >= 0)
 		close(s->reserve);
 	s->reserve = -1;
-	/* Twice: a disk filled by the WAL itself may have room once a checkpoint has moved it into the file and truncated it.
-	 * Quietly: the failure was said once already; only a mark that could not be written is said again. */
-	for (int attempt = 0; attempt < 2 && rc != SQLITE_DONE; attempt++) {
-		if (attempt)
-			sqlite3_exec(store_db(s->st), "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
-		if (sqlite3_prepare_v2(store_db(s->st), "UPDATE runs SET outcome = 'failed', failure = ?2, ended_ns = ?3 WHERE id = ?1",
-				       -1, &q, NULL) != SQLITE_OK)
-			continue;
-		sqlite3_bind_int64(q, 1, s->run_id);
-		sqlite3_bind_text(q, 2, why, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(q, 3, (int64_t)now_ns());
-		rc = sqlite3_step(q);
-		sqlite3_finalize(q);
-	}
+	/* Best effort: a mark that could not be written is said by the store, and nothing more can be done. */
+	(void)store_run_mark_failed(s->st, s->run_id, why);
 	free(why);
-	if (rc != SQLITE_DONE)
-		error("%s: run %lld could not be marked as failed either (%s); its outcome stays empty", store_path(s->st),
-		      (long long)s->run_id, sqlite3_errmsg(store_db(s->st)));
 }
 
 bool session_failed(const struct session *s)
@@ -514,7 +440,7 @@ void session_free(struct session *s)
 	if (!s)
 		return;
 	if (s->in_txn)
-		sqlite3_exec(store_db(s->st), "ROLLBACK", NULL, NULL, NULL);
+		store_txn_rollback(s->st);
 	ingest_free(s->in);
 	store_close(s->st);
 	if (s->reserve >= 0)

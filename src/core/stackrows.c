@@ -4,12 +4,13 @@
  * fork, dup, close of a pipe end, exec); most are the same few stacks again
  * (a loop's pipe(), every worker's close). So a stack is kept once, under a
  * hash of its frames, and each event keeps only that id. All of it is
- * written in the run's last transaction (session_finish): a stack is known
- * only in memory until then, which costs nothing for a run without --stacks.
+ * written in the run's last transaction (session_finish, through
+ * store/stacks.c): a stack is known only in memory until then, which costs
+ * nothing for a run without --stacks.
  */
 #include "core/stackrows.h"
 
-#include "store/store.h"
+#include "store/stacks.h"
 #include "base/util.h"
 
 #include <errno.h>
@@ -120,74 +121,33 @@ void stackrows_event(struct stackrows *sr, uint64_t seq, int64_t id)
 	sr->links[sr->nlinks++] = (struct stackrows_link){ seq, id };
 }
 
-static void stackrows_text(sqlite3_stmt *q, int col, const char *s)
-{
-	if (s)
-		sqlite3_bind_text(q, col, s, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(q, col);
-}
-
 int stackrows_store(const struct stackrows *sr, struct store *st, int64_t run_id)
 {
-	sqlite3_stmt *qs = NULL, *qf = NULL, *qe = NULL;
+	struct store_stacks *w;
 	int rc = -EIO;
 
 	if (!sr || (!sr->nstacks && !sr->nlinks))
 		return 0;
-	if (!(qs = store_prepare(st, "INSERT INTO stacks (run_id, stack_id, depth, own_frame) VALUES (?1, ?2, ?3, ?4)")) ||
-	    !(qf = store_prepare(st, "INSERT INTO stack_frames (run_id, stack_id, frame, module, module_offset, function,"
-				     " function_offset, file, line) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")) ||
-	    !(qe = store_prepare(st, "INSERT INTO event_stacks (run_id, seq, stack_id) VALUES (?1, ?2, ?3)")))
-		goto out;
+	if (store_stacks_open(st, run_id, &w) < 0)
+		return -EIO;
 	for (size_t i = 0; i < sr->nstacks; i++) {
 		const struct stackrows_stack *s = &sr->stacks[i];
 
-		sqlite3_bind_int64(qs, 1, run_id);
-		sqlite3_bind_int64(qs, 2, s->id);
-		sqlite3_bind_int64(qs, 3, (int64_t)s->n);
-		if (s->own >= 0)
-			sqlite3_bind_int(qs, 4, s->own);
-		else
-			sqlite3_bind_null(qs, 4);
-		if (store_step(st, qs) < 0)
+		if (store_stacks_add(w, s->id, s->n, s->own) < 0)
 			goto out;
-		sqlite3_reset(qs);
 		for (size_t j = 0; j < s->n; j++) {
 			const struct stack_frame *f = &s->frames[j];
 
-			sqlite3_bind_int64(qf, 1, run_id);
-			sqlite3_bind_int64(qf, 2, s->id);
-			sqlite3_bind_int64(qf, 3, (int64_t)j);
-			stackrows_text(qf, 4, f->module);
-			sqlite3_bind_int64(qf, 5, (int64_t)f->module_offset);
-			stackrows_text(qf, 6, f->function);
-			if (f->function)
-				sqlite3_bind_int64(qf, 7, (int64_t)f->function_offset);
-			else
-				sqlite3_bind_null(qf, 7);
-			stackrows_text(qf, 8, f->file);
-			if (f->file && f->line > 0)
-				sqlite3_bind_int(qf, 9, f->line);
-			else
-				sqlite3_bind_null(qf, 9);
-			if (store_step(st, qf) < 0)
+			if (store_stacks_add_frame(w, s->id, j, f->module, f->module_offset, f->function, f->function_offset,
+						   f->file, f->line) < 0)
 				goto out;
-			sqlite3_reset(qf);
 		}
 	}
-	for (size_t i = 0; i < sr->nlinks; i++) {
-		sqlite3_bind_int64(qe, 1, run_id);
-		sqlite3_bind_int64(qe, 2, (int64_t)sr->links[i].seq);
-		sqlite3_bind_int64(qe, 3, sr->links[i].id);
-		if (store_step(st, qe) < 0)
+	for (size_t i = 0; i < sr->nlinks; i++)
+		if (store_stacks_add_event(w, sr->links[i].seq, sr->links[i].id) < 0)
 			goto out;
-		sqlite3_reset(qe);
-	}
 	rc = 0;
 out:
-	sqlite3_finalize(qs);
-	sqlite3_finalize(qf);
-	sqlite3_finalize(qe);
+	store_stacks_close(w);
 	return rc;
 }

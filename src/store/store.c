@@ -48,6 +48,49 @@ const char *store_path(const struct store *st)
 	return st->path;
 }
 
+const char *store_errmsg(const struct store *st)
+{
+	return sqlite3_errmsg(store_db(st));
+}
+
+int store_txn_begin(struct store *st)
+{
+	int rc;
+
+	/* No wait for the lock: the caller decides whether and how long to. */
+	sqlite3_busy_timeout(st->db, 0);
+	rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
+	if (rc == SQLITE_OK)
+		return 0;
+	if ((rc & 0xff) == SQLITE_BUSY)
+		return -EBUSY;
+	error("%s: %s", st->path, sqlite3_errmsg(st->db));
+	return -EIO;
+}
+
+int store_txn_commit(struct store *st)
+{
+	int rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+
+	if (rc == SQLITE_OK)
+		return 0;
+	if ((rc & 0xff) == SQLITE_BUSY)
+		return -EBUSY;
+	error("%s: %s", st->path, sqlite3_errmsg(st->db));
+	return -EIO;
+}
+
+void store_txn_rollback(struct store *st)
+{
+	/* Its result is not looked at: it runs on paths that failed already,
+	 * where SQLite may have rolled back by itself (a full disk), and then
+	 * answers "no transaction is active", which is the state wanted. A
+	 * ROLLBACK that truly fails leaves nothing better to do: the
+	 * connection's close discards the transaction. */
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
 static const char store_schema_sql[] =
 #include "schema.inc"
 	;
@@ -591,6 +634,36 @@ int store_run_counts(struct store *st, int64_t run_id, int64_t *leaked, int64_t 
 		return -EIO;
 	}
 	return 0;
+}
+
+/* SQLite's progress handler: a non-zero return interrupts the statement. */
+static int store_stop_asked(void *stop)
+{
+	return *(const volatile sig_atomic_t *)stop != 0;
+}
+
+int store_run_counts_until(struct store *st, int64_t run_id, int64_t *leaked, int64_t *blockers,
+			   const volatile sig_atomic_t *stop)
+{
+	int rc = 0;
+
+	sqlite3_progress_handler(st->db, 10000, store_stop_asked, (void *)stop);
+	/*
+	 * The counts take milliseconds since schema 10, too short for a test to
+	 * send its signal in the middle of them; this test-only variable (as
+	 * git's GIT_TEST_*) puts a statement before them that ends only when
+	 * the signal stops it, under the same handler.
+	 */
+	if (getenv("POOLTRACE_TEST_ENDLESS_COUNT")) {
+		int64_t n;
+
+		rc = store_int(st, "WITH RECURSIVE n(i) AS (SELECT ?1 UNION ALL SELECT i + 1 FROM n)"
+				   " SELECT count(*) FROM n", 1, -1, &n);
+	}
+	if (rc == 0)
+		rc = store_run_counts(st, run_id, leaked, blockers);
+	sqlite3_progress_handler(st->db, 0, NULL, NULL);
+	return *stop ? -EINTR : rc;
 }
 
 int store_next_run_id(struct store *st, int64_t *out)

@@ -2,6 +2,7 @@
 #ifndef POOLTRACE_STORE_H
 #define POOLTRACE_STORE_H
 
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdint.h>
 
@@ -49,6 +50,35 @@ const char *store_default_path(const char *given);
 int store_open(const char *path, enum store_mode mode, struct store **out);
 void store_close(struct store *st);
 
+/*
+ * SQLite's message of the last failure on st (valid until the next call on
+ * it): for a writer that records why it failed, after the error was printed.
+ */
+const char *store_errmsg(const struct store *st);
+
+/*
+ * Begins a write transaction, taking the lock now (BEGIN IMMEDIATE) so that
+ * no statement of it can meet SQLITE_BUSY halfway through a batch, and
+ * without waiting for another writer's lock (a writer of a running program
+ * must not wait with it). Returns 0 in the transaction; -EBUSY when another
+ * writer holds the lock (nothing printed); or -EIO with SQLite's message
+ * printed.
+ */
+int store_txn_begin(struct store *st);
+
+/*
+ * Commits, waiting up to STORE_BUSY_MS for a reader that holds it off.
+ * Returns 0; -EBUSY when one still does (nothing printed: the transaction
+ * stays open, to be committed later); or -EIO with SQLite's message printed.
+ */
+int store_txn_commit(struct store *st);
+
+/*
+ * Rolls back the open transaction, if any. Best effort, for paths that have
+ * failed already: see store.c.
+ */
+void store_txn_rollback(struct store *st);
+
 /* Runs sql, which returns no rows. Returns 0, or -EIO with SQLite's message printed. */
 int store_exec(struct store *st, const char *sql);
 
@@ -86,6 +116,17 @@ int store_last_run(struct store *st, int64_t *out);
  * with an error printed (both are then -1).
  */
 int store_run_counts(struct store *st, int64_t run_id, int64_t *leaked, int64_t *blockers);
+
+/*
+ * store_run_counts for a writer that may be asked to stop: a signal that
+ * sets *stop meanwhile ends the count at once (SQLite's progress handler),
+ * and the handler is gone again on return. POOLTRACE_TEST_ENDLESS_COUNT (a
+ * test hook) puts a statement before the counts that only the stop ends.
+ * Returns 0; -EINTR when *stop was set (the counts may then be -1); or -EIO
+ * with an error printed (both -1).
+ */
+int store_run_counts_until(struct store *st, int64_t run_id, int64_t *leaked, int64_t *blockers,
+			   const volatile sig_atomic_t *stop);
 
 /*
  * The id for a new run: one more than the largest so far, so that every id
