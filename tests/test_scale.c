@@ -219,3 +219,29 @@ Test(scale, a_large_hang_draws_its_leaked_write_ends_as_a_matrix_true_to_the_tra
 	cr_expect_eq(scale_count(dot, "leak-matrix"), 0, "300 leaks are drawn as edges, with no matrix");
 	cr_expect_eq(scale_count(dot, "class=\"fd write-end leak\""), 300);
 }
+
+/*
+ * --max-workers never asks for a layout of minutes: a 120-worker hang with
+ * --max-workers 100000 is drawn as with 100 (the first and last 3 workers,
+ * the rest one box), and stderr says so in one line; the same run with
+ * --max-workers 120 says the same. A run of 100 or fewer is drawn whole, with
+ * no word. (Before: every box laid out; 300 workers were not done in 10 min.)
+ */
+Test(scale, max_workers_past_a_layouts_budget_draws_what_it_can_and_says_so, .timeout = 120)
+{
+	static char dot[8 << 20];
+	struct t_result r;
+
+	cr_assert_eq(t_run(&r, "run --db w.db -q -s naive -w 120 -t 120 --hang-ms 200"), 0, "%s", r.err);
+	cr_assert_eq(t_run(&r, "render --db w.db --at hang --max-workers 100000 --format dot -o w.dot"), 0, "%s", r.err);
+	cr_expect(strstr(r.err, "pooltrace: --max-workers 100000: run 1 has 120 workers, more than the 100 a layout draws"
+			       " in seconds") != NULL, "%s", r.err);
+	cr_expect_eq(scale_count(r.err, "\n"), 1, "one line: %s", r.err);
+	scale_slurp("w.dot", dot, sizeof(dot));
+	cr_expect(strstr(dot, "workers 3 … 116 collapsed") != NULL, "the middle is one box");
+	cr_assert_eq(t_run(&r, "compare --db w.db --runs 1,1 --max-workers 120 --format dot -o c.dot"), 0, "%s", r.err);
+	cr_expect_eq(scale_count(r.err, "more than the 100 a layout draws"), 2, "once per panel: %s", r.err);
+	cr_assert_eq(t_run(&r, "run --db s.db -q -s naive -w 8 --hang-ms 200"), 0, "%s", r.err);
+	cr_assert_eq(t_run(&r, "render --db s.db --at hang --max-workers 100000 --format dot -o s.dot"), 0, "%s", r.err);
+	cr_expect_str_eq(r.err, "");
+}

@@ -23,6 +23,13 @@ struct viz_fdgraph_opts {
 
 #define VIZ_DEFAULT_MAX_WORKERS 12
 #define VIZ_DEFAULT_KEEP 3
+/*
+ * The most --max-workers may draw in full: dot's layout grows much faster
+ * than the boxes (a naive hang drawn whole: 60 workers 8-13 s, 100 workers
+ * 7-20 s, 300 workers not done after 10 min), so asking for more draws this
+ * many and says so (viz_cmdopts_layout_note).
+ */
+#define VIZ_LAYOUT_MAX_WORKERS 100
 
 /* Whether worker `index` (< 0: not a worker) of a pool of `workers` is drawn in full. */
 bool viz_fdgraph_worker_shown(const struct viz_fdgraph_opts *o, int workers, long long index);

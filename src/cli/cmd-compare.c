@@ -102,6 +102,7 @@ static int cmd_compare(int argc, char **argv)
 		}
 		if ((rc = viz_model_load(st, ids[n], at, o.graph.max_workers, o.graph.keep, &models[n])) < 0)
 			break;
+		viz_cmdopts_layout_note(&o, &models[n]);
 	}
 	if (rc == 0) {
 		g = viz_fdgraph_compare(models, (size_t)n, &o.graph);

@@ -62,6 +62,7 @@ static int cmd_render(int argc, char **argv)
 	progress_show(&prog, true, "render: reading run %lld", (long long)run);
 	rc = viz_model_load(st, run, o.at, o.graph.max_workers, o.graph.keep, &m);
 	if (rc == 0) {
+		viz_cmdopts_layout_note(&o, &m);
 		g = viz_fdgraph_new(&m, &o.graph);
 		progress_show(&prog, true, "render: laying out %d nodes and %d edges (Graphviz dot)", agnnodes(g), agnedges(g));
 		rc = viz_output_render(g, format, &o.target) < 0 ? 1 : 0;

@@ -42,6 +42,10 @@ int viz_cmdopts_parse(const struct cmd_entry *e, int argc, char **argv, struct v
 				return cmd_usage_error(e, "--max-workers wants a whole number from %d to 100000, not '%s'",
 						       2 * VIZ_DEFAULT_KEEP, optarg);
 			o->graph.max_workers = (int)v;
+			/* Never a layout of minutes: more than this many boxes are not drawn in full. */
+			o->asked_workers = v > VIZ_LAYOUT_MAX_WORKERS ? (int)v : 0;
+			if (o->asked_workers)
+				o->graph.max_workers = VIZ_LAYOUT_MAX_WORKERS;
 			break;
 		case 'f':
 			if (!strcmp(optarg, "compact"))
@@ -102,4 +106,17 @@ fail:
 	store_close(*st);
 	*st = NULL;
 	return cmd_status(rc);
+}
+
+void viz_cmdopts_layout_note(const struct viz_cmdopts *o, const struct viz_model *m)
+{
+	size_t n = m->pool ? (size_t)m->workers : m->nprocs;
+
+	if (!o->asked_workers || n <= VIZ_LAYOUT_MAX_WORKERS)
+		return;
+	fprintf(stderr,
+		"pooltrace: --max-workers %d: run %lld has %zu %s, more than the %d a layout draws in seconds"
+		" (dot takes minutes); drawn as with --max-workers %d, and the caption says what it left out\n",
+		o->asked_workers, (long long)m->run_id, n, m->pool ? "workers" : "processes", VIZ_LAYOUT_MAX_WORKERS,
+		VIZ_LAYOUT_MAX_WORKERS);
 }

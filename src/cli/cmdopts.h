@@ -17,6 +17,7 @@ struct viz_cmdopts {
 	const char *out;     /* -o */
 	const char *format;  /* --format */
 	struct viz_fdgraph_opts graph;
+	int asked_workers;   /* --max-workers as given, when past VIZ_LAYOUT_MAX_WORKERS (graph.max_workers is that); else 0 */
 	struct viz_target target; /* where -o goes, once opened */
 	const char *const *formats; /* what the command writes, the default first; NULL: viz_picture_formats */
 };
@@ -28,6 +29,14 @@ struct viz_cmdopts {
 int viz_cmdopts_parse(const struct cmd_entry *e, int argc, char **argv, struct viz_cmdopts *o);
 
 struct store;
+struct viz_model;
+
+/*
+ * One line on stderr when --max-workers asked for more than a layout of
+ * seconds can draw and run m has more processes than that: what was drawn
+ * instead. Nothing otherwise.
+ */
+void viz_cmdopts_layout_note(const struct viz_cmdopts *o, const struct viz_model *m);
 
 /*
  * For commands that draw one run: opens the database read-only, resolves
@@ -50,7 +59,8 @@ int viz_cmdopts_open_run(const struct cmd_entry *e, struct viz_cmdopts *o, const
 	"                       trace database itself is refused\n"                                    \
 	"      --format F       svg, png, pdf or dot (overrides the extension)\n"                       \
 	"      --max-workers N  past N workers draw only the first and last 3 in full and\n"            \
-	"                       summarise the rest with exact counts (default 12)\n"                    \
+	"                       summarise the rest with exact counts (default 12; past\n"              \
+	"                       100, drawn as 100, whose layout takes seconds, and said)\n"           \
 	"      --foreign HOW    fds that are not the run's pipes (a tty, files, the caller's\n"       \
 	"                       pipes): compact (one grey row per process, the default),\n"          \
 	"                       full (a row and an edge each) or none\n"                             \
