@@ -34,10 +34,14 @@ static const char *const viz_fold_kinds[] = { "pipe", "fork", "close", "dup2", "
 #define VIZ_EVENT_CHAR_PT 5.4
 #define VIZ_HEAD_CHAR_PT 8.0
 
+/* Whose lane it is: the pool's roles, pooltrace itself, or any program's process. */
+enum viz_lane_kind { VIZ_LANE_WORKER, VIZ_LANE_PARENT, VIZ_LANE_POOLTRACE, VIZ_LANE_PROCESS };
+
 struct viz_lane {
 	int pid;
-	int worker_index;  /* -1: pool parent, -2: pooltrace, -3: a process of a recorded program */
-	char program[32];  /* -3: what it runs */
+	enum viz_lane_kind kind;
+	int worker_index;  /* VIZ_LANE_WORKER: its index */
+	char program[32];  /* VIZ_LANE_PROCESS: what it runs */
 	Agnode_t *last;    /* the lane's latest node */
 	long writes, reads, tasks;
 	long inherited, inherited_pipes, inherited_write, inherited_foreign, inherited_sockets;
@@ -259,7 +263,7 @@ static int viz_load_lanes(struct store *st, int64_t run, struct viz_timeline *t)
 		 * once per lane. */
 		"WITH io AS (SELECT pid, sum(kind = 'write') AS w, sum(kind = 'read') AS r, sum(kind = 'task') AS t"
 		    "            FROM events WHERE run_id = ?1 AND kind IN ('write', 'read', 'task') GROUP BY pid)"
-		    " SELECT p.pid, coalesce(p.worker_index, CASE WHEN p.role = 'parent' THEN -1 ELSE -3 END),"
+		    " SELECT p.pid, p.worker_index, p.role = 'parent',"
 		    " coalesce(io.w, 0), coalesce(io.r, 0), coalesce(io.t, 0), %s"
 		    " FROM processes p LEFT JOIN io USING (pid) WHERE p.run_id = ?1"
 		    " ORDER BY p.role = 'worker', p.worker_index, p.fork_seq", t->v5 ? "p.program" : "NULL");
@@ -276,12 +280,14 @@ static int viz_load_lanes(struct store *st, int64_t run, struct viz_timeline *t)
 		goto out;
 	sqlite3_bind_int64(s, 1, run);
 	while ((rc = store_step(st, s)) == 1) {
-		int index = sqlite3_column_int(s, 1);
-		const char *prog = viz_col_text(s, 5), *base = strrchr(prog, '/');
+		bool worker = sqlite3_column_type(s, 1) != SQLITE_NULL;
+		int index = worker ? sqlite3_column_int(s, 1) : -1;
+		const char *prog = viz_col_text(s, 6), *base = strrchr(prog, '/');
 		struct viz_lane lane = {
 			.pid = sqlite3_column_int(s, 0), .worker_index = index,
-			.writes = sqlite3_column_int64(s, 2), .reads = sqlite3_column_int64(s, 3),
-			.tasks = sqlite3_column_int64(s, 4),
+			.kind = worker ? VIZ_LANE_WORKER : sqlite3_column_int(s, 2) ? VIZ_LANE_PARENT : VIZ_LANE_PROCESS,
+			.writes = sqlite3_column_int64(s, 3), .reads = sqlite3_column_int64(s, 4),
+			.tasks = sqlite3_column_int64(s, 5),
 		};
 
 		if (!viz_fdgraph_worker_shown(t->o, t->workers, index))
@@ -298,7 +304,7 @@ out:
 	sqlite3_finalize(born);
 	if (rc < 0 || store_int(st, "SELECT supervisor_pid FROM runs WHERE id = ?1", run, 0, &supervisor) < 0)
 		return -EIO;
-	viz_add_lane(t, (struct viz_lane){ .pid = (int)supervisor, .worker_index = -2 });
+	viz_add_lane(t, (struct viz_lane){ .pid = (int)supervisor, .kind = VIZ_LANE_POOLTRACE, .worker_index = -1 });
 	return 0;
 }
 
@@ -313,11 +319,11 @@ static void viz_headers(struct viz_timeline *t, int64_t run, const char *strateg
 
 		snprintf(name, sizeof(name), "lane%d", l->pid);
 		n = agnode(t->g, name, 1);
-		if (l->worker_index == -2)
+		if (l->kind == VIZ_LANE_POOLTRACE)
 			snprintf(label, sizeof(label), "pooltrace\npid %d", l->pid);
-		else if (l->worker_index == -1)
+		else if (l->kind == VIZ_LANE_PARENT)
 			snprintf(label, sizeof(label), "pool parent\npid %d", l->pid);
-		else if (l->worker_index == -3)
+		else if (l->kind == VIZ_LANE_PROCESS)
 			snprintf(label, sizeof(label), "%s\npid %d", l->program, l->pid);
 		else
 			snprintf(label, sizeof(label), "worker %d\npid %d", l->worker_index, l->pid);
@@ -495,11 +501,11 @@ int viz_timeline_new(struct store *st, int64_t run, const struct viz_fdgraph_opt
 				viz_fold(&t, other, kind);
 				continue;
 			}
-			if (l->worker_index == -3)
+			if (l->kind == VIZ_LANE_PROCESS)
 				snprintf(text, sizeof(text), "fork → pid %d", l->pid);
 			else
-				snprintf(text, sizeof(text), "fork → %s %d", l->worker_index >= 0 ? "worker" : "pool parent",
-					 l->worker_index >= 0 ? l->worker_index : l->pid);
+				snprintf(text, sizeof(text), "fork → %s %d", l->kind == VIZ_LANE_WORKER ? "worker" : "pool parent",
+					 l->kind == VIZ_LANE_WORKER ? l->worker_index : l->pid);
 			n = viz_event(&t, other, seq, kind, text, false);
 			if (l->inherited_sockets)
 				snprintf(text, sizeof(text), "born with %ld fds: %ld pipe ends (%ld write), %ld socket ends,"
@@ -517,7 +523,7 @@ int viz_timeline_new(struct store *st, int64_t run, const struct viz_fdgraph_opt
 		hung |= !strcmp(kind, "hang");
 		if (!l)
 			continue; /* a collapsed worker's own event */
-		if (!strcmp(kind, "close") && l->worker_index == -1 && l->writes &&
+		if (!strcmp(kind, "close") && l->kind == VIZ_LANE_PARENT && l->writes &&
 		    sqlite3_column_type(s, 6) != SQLITE_NULL && !strcmp(viz_col_text(s, 6), "write")) {
 			/* The first shutdown close follows the whole dispatch: say so once. */
 			char done[64];
