@@ -245,3 +245,42 @@ Test(scale, max_workers_past_a_layouts_budget_draws_what_it_can_and_says_so, .ti
 	cr_assert_eq(t_run(&r, "render --db s.db --at hang --max-workers 100000 --format dot -o s.dot"), 0, "%s", r.err);
 	cr_expect_str_eq(r.err, "");
 }
+
+/*
+ * The waits of and for the workers not drawn are bundled into one box of the
+ * wait-for panel ("workers 3–56, 54 not drawn"): one edge per drawn process
+ * and way, exactly for the drawn processes that wait for one of them, or
+ * that one of them waits for, in the wait_for view; on the cycle here. An
+ * 8-worker picture, all drawn, has none. (Before: the collapsed workers'
+ * waits were left out, and the cycle the panel drew had a hole.)
+ */
+Test(scale, the_waits_of_workers_not_drawn_are_one_bundle_each_way, .timeout = 120)
+{
+	static char dot[8 << 20];
+	const char *db = t_path("b.db");
+	static const char drawn[] = "(p.role = 'parent' OR p.worker_index < 3 OR p.worker_index >= 57)";
+	struct t_result r;
+	int64_t out, in;
+
+	cr_assert_eq(t_run(&r, "run --db b.db -q -s naive -w 60 -t 120 --hang-ms 200"), 0, "%s", r.err);
+	cr_assert_eq(t_run(&r, "render --db b.db --at hang --format dot -o b.dot"), 0, "%s", r.err);
+	scale_slurp("b.dot", dot, sizeof(dot));
+	cr_expect_eq(scale_count(dot, "class=\"waits-node waits-group cycle\""), 1, "one box for them, on the cycle");
+	cr_expect(strstr(dot, "label=\"workers 3–56") != NULL && strstr(dot, "54 not drawn\"") != NULL, "its label");
+	out = t_sql_int(db, "SELECT count(DISTINCT w.pid) FROM wait_for w JOIN processes p ON p.run_id = w.run_id"
+			    " AND p.pid = w.pid JOIN processes q ON q.run_id = w.run_id AND q.pid = w.waits_for"
+			    " WHERE %s AND q.worker_index BETWEEN 3 AND 56", drawn);
+	in = t_sql_int(db, "SELECT count(DISTINCT w.waits_for) FROM wait_for w JOIN processes p ON p.run_id = w.run_id"
+			   " AND p.pid = w.waits_for JOIN processes q ON q.run_id = w.run_id AND q.pid = w.pid"
+			   " WHERE %s AND q.worker_index BETWEEN 3 AND 56", drawn);
+	cr_expect_gt(out, 0);
+	cr_expect_gt(in, 0);
+	cr_expect_eq(scale_count(dot, " -> w0\t[class=\"waits-for bundle"), out, "a bundle from each that waits for them");
+	cr_expect_eq(scale_count(dot, "class=\"waits-for bundle"), out + in, "and one to each they wait for");
+
+	cr_assert_eq(t_run(&r, "run --db s.db -q -s naive -w 8 --hang-ms 200"), 0, "%s", r.err);
+	cr_assert_eq(t_run(&r, "render --db s.db --at hang --format dot -o s.dot"), 0, "%s", r.err);
+	scale_slurp("s.dot", dot, sizeof(dot));
+	cr_expect_eq(scale_count(dot, "waits-group"), 0);
+	cr_expect_eq(scale_count(dot, "bundle"), 0);
+}

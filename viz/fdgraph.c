@@ -750,12 +750,58 @@ static Agnode_t *viz_wait_node(Agraph_t *box, const struct viz_model *m, const c
  * Returns the panel's first node (NULL: no waits drawn), which the caller
  * ranks beside the legend.
  */
+/*
+ * The processes not drawn (collapsed workers, cut processes) as one box of
+ * the wait-for panel, for the bundles of waits to and from them: "workers
+ * 3–996, 994 not drawn", orange when a bundle is on the deadlock.
+ */
+static Agnode_t *viz_wait_group_node(Agraph_t *box, const struct viz_model *m, const char *prefix)
+{
+	char name[96], label[128];
+	size_t hidden = 0;
+	int lo = -1, hi = -1;
+	bool cycle = false;
+	Agnode_t *n;
+
+	viz_name(name, sizeof(name), prefix, "w", VIZ_WAIT_GROUP);
+	if ((n = agnode(box, name, 0)))
+		return n;
+	for (size_t i = 0; i < m->nwaits; i++)
+		cycle |= m->waits[i].bundled && m->waits[i].cycle;
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct viz_proc *p = &m->procs[i];
+		char pname[96];
+
+		viz_name(pname, sizeof(pname), prefix, "p", p->pid);
+		if (agnode(agroot(box), pname, 0))
+			continue;
+		hidden++;
+		if (p->worker_index >= 0) {
+			lo = lo < 0 || p->worker_index < lo ? p->worker_index : lo;
+			hi = p->worker_index > hi ? p->worker_index : hi;
+		}
+	}
+	if (m->pool && lo >= 0)
+		snprintf(label, sizeof(label), "workers %d–%d\n%zu not drawn", lo, hi, hidden);
+	else
+		snprintf(label, sizeof(label), "%zu process%s\nnot drawn", hidden, hidden == 1 ? "" : "es");
+	n = agnode(box, name, 1);
+	viz_set(n, "label", label);
+	viz_set(n, "shape", "box");
+	viz_set(n, "style", "rounded,dashed");
+	viz_set(n, "class", cycle ? "waits-node waits-group cycle" : "waits-node waits-group");
+	viz_set(n, "color", cycle ? VIZ_ORANGE : VIZ_GREY);
+	viz_set(n, "penwidth", cycle ? "2" : "1");
+	return n;
+}
+
 static Agnode_t *viz_waits(Agraph_t *g, Agraph_t *panel, const struct viz_model *m, const char *prefix)
 {
-	size_t shown = 0;
+	size_t shown = 0, nbundles = 0;
 	char name[96];
 	Agraph_t *box;
 	Agnode_t *first = NULL, *last = NULL;
+	bool group_placed = false;
 
 	for (size_t i = 0; i < m->nwaits; i++) {
 		viz_name(name, sizeof(name), prefix, "p", m->waits[i].pid);
@@ -764,6 +810,8 @@ static Agnode_t *viz_waits(Agraph_t *g, Agraph_t *panel, const struct viz_model 
 			shown += agnode(g, name, 0) != NULL;
 		}
 	}
+	for (size_t i = 0; i < m->nwaits; i++)
+		nbundles += m->waits[i].bundled > 0;
 	if (!shown)
 		return NULL;
 	if (shown > VIZ_MAX_WAITS) {
@@ -789,8 +837,23 @@ static Agnode_t *viz_waits(Agraph_t *g, Agraph_t *panel, const struct viz_model 
 	viz_set(box, "color", "#cccccc");
 	viz_set(box, "rank", "same");
 	viz_set(box, "labelloc", "b"); /* the arcs go over the row: the label under it */
-	/* In the order of the processes' boxes (the parent first), left to right. */
-	for (size_t i = 0; i < m->nprocs; i++)
+	/* In the order of the processes' boxes (the parent first), left to right;
+	 * those not drawn as one box where the first of them would be. */
+	for (size_t i = 0; i < m->nprocs; i++) {
+		char pname[96];
+
+		viz_name(pname, sizeof(pname), prefix, "p", m->procs[i].pid);
+		if (nbundles && !group_placed && !agnode(g, pname, 0)) {
+			Agnode_t *n = viz_wait_group_node(box, m, prefix);
+
+			if (first && !agedge(g, last, n, NULL, 0))
+				viz_invisible(g, last, n, "1", "100");
+			if (!first)
+				first = n;
+			last = n;
+			group_placed = true;
+			continue;
+		}
 		for (size_t j = 0; j < m->nwaits; j++) {
 			const struct viz_wait *w = &m->waits[j];
 			char from[96], to[96];
@@ -809,6 +872,7 @@ static Agnode_t *viz_waits(Agraph_t *g, Agraph_t *panel, const struct viz_model 
 			last = n;
 			break;
 		}
+	}
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t i = 0; i < m->nwaits; i++) {
 			const struct viz_wait *w = &m->waits[i];
@@ -820,14 +884,24 @@ static Agnode_t *viz_waits(Agraph_t *g, Agraph_t *panel, const struct viz_model 
 				continue;
 			viz_name(from, sizeof(from), prefix, "p", w->pid);
 			viz_name(to, sizeof(to), prefix, "p", w->waits_for);
-			if (!agnode(g, from, 0) || !agnode(g, to, 0))
+			if (w->bundled && group_placed) {
+				/* A bundle: its drawn end must be in the row too. */
+				if (!agnode(g, w->pid == VIZ_WAIT_GROUP ? to : from, 0))
+					continue;
+				a = w->pid == VIZ_WAIT_GROUP ? viz_wait_group_node(box, m, prefix) : viz_wait_node(box, m, prefix, w->pid);
+				b = w->waits_for == VIZ_WAIT_GROUP ? viz_wait_group_node(box, m, prefix)
+								   : viz_wait_node(box, m, prefix, w->waits_for);
+			} else if (w->bundled || !agnode(g, from, 0) || !agnode(g, to, 0)) {
 				continue; /* a collapsed worker */
-			a = viz_wait_node(box, m, prefix, w->pid);
-			b = viz_wait_node(box, m, prefix, w->waits_for);
+			} else {
+				a = viz_wait_node(box, m, prefix, w->pid);
+				b = viz_wait_node(box, m, prefix, w->waits_for);
+			}
 			/* No label: dot lays out labelled edges in a row badly (and may crash); the node says why. */
 			e = agedge(g, a, b, NULL, 1);
 			viz_set(e, "constraint", "false"); /* the row keeps the boxes' order */
-			viz_set(e, "class", w->cycle ? "waits-for cycle" : "waits-for");
+			viz_set(e, "class", w->bundled ? (w->cycle ? "waits-for bundle cycle" : "waits-for bundle")
+						       : w->cycle ? "waits-for cycle" : "waits-for");
 			viz_set(e, "color", w->cycle ? VIZ_ORANGE : VIZ_GREY);
 			viz_set(e, "penwidth", w->cycle ? "2" : "1");
 			viz_set(e, "style", w->cycle ? "solid" : "dashed");

@@ -695,6 +695,15 @@ int viz_model_load_waits(struct store *st, struct viz_model *m, const int *pids,
 		viz_waitgraph_mark(g, m->waits + before, m->nwaits - before);
 	if (rc == 0 && m->nwaits == before && viz_waitgraph_first(g, &one))
 		viz_one_wait_add(m, one);
+	if (rc == 0 && g && m->nwaits > before) {
+		/* The waits to and from the processes not drawn, one bundle per drawn process and way. */
+		struct viz_wait *bundles;
+		size_t nb = viz_waitgraph_bundle(g, sorted, npids, &bundles);
+
+		for (size_t i = 0; i < nb; i++)
+			viz_one_wait_add(m, bundles[i]);
+		free(bundles);
+	}
 	viz_waitgraph_free(g);
 	sbuf_release(&among);
 	free(raw);

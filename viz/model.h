@@ -52,11 +52,13 @@ struct viz_pipe {
 
 /* An edge of the wait-for graph at the deadlock (the wait_for view). */
 struct viz_wait {
-	int pid, waits_for;
-	int64_t pipe_id;   /* 0: a wait for a child */
+	int pid, waits_for; /* VIZ_WAIT_GROUP: the processes not drawn, as one (a bundle) */
+	int64_t pipe_id;   /* 0: a wait for a child (or a bundle) */
 	bool socket;       /* pipe_id is a socketpair's end (the peer of the one it is blocked on) */
-	bool cycle;        /* on a cycle: part of the deadlock itself */
+	bool cycle;        /* on a cycle: part of the deadlock itself (a bundle: any of its edges) */
+	int64_t bundled;   /* > 0: a bundle of this many edges between a drawn process and those not drawn */
 };
+#define VIZ_WAIT_GROUP 0
 
 struct viz_model {
 	int64_t run_id;
@@ -105,6 +107,14 @@ struct viz_waitgraph;
 struct viz_waitgraph *viz_waitgraph_new(void);
 void viz_waitgraph_add(struct viz_waitgraph *g, int pid, int waits_for);
 void viz_waitgraph_mark(struct viz_waitgraph *g, struct viz_wait *waits, size_t n);
+/*
+ * The edges of g with one end among the sorted drawn[0..n) and the other not,
+ * bundled per drawn process and direction ("worker 2 -> the others", "the
+ * others -> parent"), the other end VIZ_WAIT_GROUP, each with its count and
+ * marked cycle when any of its edges is on one. Edges between two processes
+ * not drawn are left out. Returns how many, with *out allocated (NULL: none).
+ */
+size_t viz_waitgraph_bundle(struct viz_waitgraph *g, const int *drawn, size_t n, struct viz_wait **out);
 bool viz_waitgraph_first(struct viz_waitgraph *g, struct viz_wait *w);
 void viz_waitgraph_free(struct viz_waitgraph *g);
 

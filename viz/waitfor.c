@@ -190,6 +190,64 @@ bool viz_waitgraph_first(struct viz_waitgraph *g, struct viz_wait *w)
 	return true;
 }
 
+static int viz_waitgraph_cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+size_t viz_waitgraph_bundle(struct viz_waitgraph *g, const int *drawn, size_t n, struct viz_wait **out)
+{
+	/* Per drawn process: its bundle out (to those not drawn) and in (from them). */
+	struct viz_wait *to = xcalloc(n + 1, sizeof(*to)), *from = xcalloc(n + 1, sizeof(*from));
+	int *vpid = xcalloc(g->nv + 1, sizeof(*vpid));
+	long *at = xcalloc(g->nv + 1, sizeof(*at)); /* each vertex's place in drawn, -1: not drawn */
+	size_t nout = 0;
+
+	if (!g->comp)
+		viz_waitgraph_components(g);
+	for (size_t i = 0; i < g->cap; i++)
+		if (g->slot_of[i])
+			vpid[g->slot_of[i] - 1] = g->pids[i];
+	for (size_t v = 0; v < g->nv; v++) {
+		const int *d = n ? bsearch(&vpid[v], drawn, n, sizeof(*drawn), viz_waitgraph_cmp_int) : NULL;
+
+		at[v] = d ? d - drawn : -1;
+	}
+	for (size_t e = 0; e < g->nedges; e++) {
+		size_t u = g->from[e], v = g->to[e];
+		struct viz_wait *b;
+
+		if ((at[u] < 0) == (at[v] < 0))
+			continue; /* both drawn (an edge of its own) or neither (not in the picture) */
+		b = at[u] >= 0 ? &to[at[u]] : &from[at[v]];
+		if (!b->bundled) {
+			b->pid = at[u] >= 0 ? vpid[u] : VIZ_WAIT_GROUP;
+			b->waits_for = at[v] >= 0 ? vpid[v] : VIZ_WAIT_GROUP;
+		}
+		b->bundled++;
+		b->cycle |= g->comp[u] == g->comp[v];
+	}
+	*out = NULL;
+	for (size_t i = 0; i < n; i++)
+		nout += (to[i].bundled > 0) + (from[i].bundled > 0);
+	if (nout) {
+		size_t k = 0;
+
+		*out = xcalloc(nout, sizeof(**out));
+		for (size_t i = 0; i < n; i++) {
+			if (to[i].bundled)
+				(*out)[k++] = to[i];
+			if (from[i].bundled)
+				(*out)[k++] = from[i];
+		}
+		assert(k == nout);
+	}
+	free(to), free(from), free(vpid), free(at);
+	return nout;
+}
+
 void viz_waitgraph_free(struct viz_waitgraph *g)
 {
 	if (!g)
