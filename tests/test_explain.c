@@ -688,3 +688,31 @@ Test(explain, a_thousand_worker_run_is_a_screenful_in_seconds, .timeout = 600)
 	/* Generous for the sanitizer build on a loaded machine; it takes about 1 s here. */
 	cr_expect_lt(secs, 60.0, "explain took %.1f s", secs);
 }
+
+/*
+ * A snapshot of a hung pool beside a process that waits for itself alone
+ * (it reads a pipe whose only write end it holds): explain tells both, the
+ * cycle and then the self-wait, as snapshot does, and --json names it in
+ * self_deadlock. (Before: only the cycle; the other process was never named.)
+ */
+Test(explain, a_process_waiting_for_itself_beside_a_cycle_is_told_too, .timeout = 60, .fini = explain_kill_groups)
+{
+	static const char *const pool[] = { PROG("leakypool"), "2", NULL };
+	static const char *const self[] = { "/usr/bin/env", "python3", "-c", "import os\nr, w = os.pipe()\nos.read(r, 1)", NULL };
+	struct t_result r;
+	pid_t pid[2];
+	char want[64];
+
+	if (system("command -v python3 >/dev/null 2>&1") != 0)
+		cr_skip_test("no python3");
+	pid[0] = explain_start(pool);
+	pid[1] = explain_start(self);
+	explain_snapshot_hung(pid, 2, 3 + 1);
+	explain_kill_groups();
+	explain(&r, "");
+	snprintf(want, sizeof(want), "and beside them: process %d (python3", (int)pid[1]);
+	expect_in_order(r.out, (const char *const[]){ "why it hung: a cycle of ", want, NULL });
+	explain(&r, "--json");
+	snprintf(want, sizeof(want), "\"self_deadlock\": %d", (int)pid[1]);
+	cr_expect(strstr(r.out, want) != NULL, "%s", r.out);
+}

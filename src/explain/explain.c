@@ -962,8 +962,9 @@ static void explain_rules(struct explain *x)
 				" order works by accident",
 				"another order (close each pipe and wait in the order of creation), or one worker that outlives"
 				" its turn, hangs: close what the children inherited as well (close_range(3, ~0U, 0) after dup2)");
-	/* No cycle between processes: one process whose threads wait for each other (a join of a reader its own write end holds back). */
-	if (!x->ncycles && x->outcome && !strcmp(x->outcome, "deadlock")) {
+	/* One process whose threads wait for each other (a join of a reader its own write end holds back), or
+	 * that waits for itself alone: no cycle between processes, or one beside them (a snapshot of two trees). */
+	if (x->outcome && !strcmp(x->outcome, "deadlock")) {
 		for (size_t i = 0; i < x->nhangs && !x->self_deadlock; i++) {
 			const struct explain_hang *j = &x->hangs[i];
 

@@ -518,14 +518,16 @@ static void explain_say_cycles(const struct explain *x, FILE *out, struct sbuf *
 static void explain_say_threads(const struct explain *x, int pid, FILE *out, struct sbuf *b)
 {
 	size_t said = 0, total = 0, waits = 0;
+	/* Beside the cycles between processes: a deadlock of its own, after them. */
+	const char *head = x->ncycles ? "and beside them" : "why it hung";
 
 	for (size_t i = 0; i < x->nhangs; i++)
 		waits += x->hangs[i].pid == pid;
 	explain_name(x, pid, b);
 	if (waits == 1)
-		fprintf(out, "why it hung: %s waits for itself alone (no other process takes part):\n", b->s);
+		fprintf(out, "%s: %s waits for itself alone (no other process takes part):\n", head, b->s);
 	else
-		fprintf(out, "why it hung: %s is deadlocked by its own threads, each waiting for another:\n", b->s);
+		fprintf(out, "%s: %s is deadlocked by its own threads, each waiting for another:\n", head, b->s);
 	b->len = 0;
 	/* The joins first, then the threads they wait for. */
 	for (size_t pass = 0, i = 0; pass < 2; i = 0, pass++)
@@ -909,9 +911,9 @@ int explain_print_text(const struct explain *x, FILE *out)
 	explain_say_outcome(x, out, &b);
 	if (x->ncycles)
 		explain_say_cycles(x, out, &b);
-	else if (x->self_deadlock)
+	if (x->self_deadlock)
 		explain_say_threads(x, x->self_deadlock, out, &b);
-	else if (x->outcome && !strcmp(x->outcome, "deadlock"))
+	if (!x->ncycles && !x->self_deadlock && x->outcome && !strcmp(x->outcome, "deadlock"))
 		fprintf(out, "why it hung: no cycle of waits is in the evidence stored (%zu hang events)\n", x->nhangs);
 	explain_say_leaks(x, out, &b);
 	explain_say_blockers(x, out, &b);
