@@ -1734,34 +1734,54 @@ struct tracer_hung {
 /*
  * --stacks: the stack each thread blocks in, for its hang event, just
  * before the program is killed. A thread blocked in the kernel is in no
- * stop of ours, so each one is interrupted (PTRACE_INTERRUPT) and unwound
- * at that stop, where its registers are those of its call. It is left
- * stopped: the kill that follows ends it from there. Not for a program
- * attached to and let go: the interrupt would end its call early (the
- * kernel restarts it, but an attached task also stops at that exit, which
- * the loop would take for the call's end), so its run has no such stacks.
- * A thread that does not stop within 100 ms (it cannot be: nothing moves)
- * keeps its hang event without a stack; one that ended meanwhile is handed
- * to the loop's own handling of ends.
+ * stop of ours, so every one is interrupted (PTRACE_INTERRUPT), then each
+ * is unwound at its interrupt stop, where its registers are those of its
+ * call. It is left stopped: the kill that follows ends it from there. Not
+ * for a program attached to and let go: the interrupt would end its call
+ * early (the kernel restarts it, but an attached task also stops at that
+ * exit, which the loop would take for the call's end), so its run has no
+ * such stacks. All are interrupted first and waited for together, for
+ * 100 ms in all: one that does not stop by then (it cannot be: nothing
+ * moves) keeps its hang event without a stack, and its stop comes to the
+ * loop later, which resumes it. A stop with an event the loop must see (an
+ * exit, a fork, an exec that came first) goes to the loop's own handling,
+ * as do ends.
  */
 static void tracer_hang_stacks(struct tracer *t, const struct tracer_hung *hung, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		uint64_t until = now_ns() + 100 * 1000000ULL;
-		int status = 0;
-		pid_t got = 0;
+	bool *waiting = xcalloc(n + 1, sizeof(*waiting));
+	uint64_t until = now_ns() + 100 * 1000000ULL;
+	size_t left = 0;
 
-		if (ptrace(PTRACE_INTERRUPT, hung[i].tid, 0, 0) < 0)
-			continue;
-		while ((got = waitpid(hung[i].tid, &status, __WALL | WNOHANG)) == 0 && now_ns() < until)
+	for (size_t i = 0; i < n; i++)
+		left += waiting[i] = ptrace(PTRACE_INTERRUPT, hung[i].tid, 0, 0) == 0;
+	while (left && now_ns() < until) {
+		bool any = false;
+
+		for (size_t i = 0; i < n; i++) {
+			int status = 0;
+			pid_t got;
+
+			if (!waiting[i] || (got = waitpid(hung[i].tid, &status, __WALL | WNOHANG)) == 0)
+				continue;
+			waiting[i] = false;
+			left--;
+			any = true;
+			if (got != hung[i].tid)
+				continue;
+			/* The interrupt's stop, or one before it that carries no event to handle: the exit of
+			 * the blocked call (a traced one, wait4, ends with -ERESTARTSYS first) or a signal's. */
+			if (WIFSTOPPED(status) && (status >> 16 == PTRACE_EVENT_STOP || status >> 16 == 0))
+				stacks_link(t->stacks, hung[i].seq, stacks_capture(t->stacks, hung[i].tgid, hung[i].tid));
+			else if (WIFSTOPPED(status))
+				tracer_stopped(t, got, status);
+			else
+				tracer_ended(t, got, status);
+		}
+		if (!any)
 			sleep_ms(1);
-		if (got != hung[i].tid)
-			continue;
-		if (WIFSTOPPED(status))
-			stacks_link(t->stacks, hung[i].seq, stacks_capture(t->stacks, hung[i].tgid, hung[i].tid));
-		else
-			tracer_ended(t, hung[i].tid, status);
 	}
+	free(waiting);
 }
 
 /*
