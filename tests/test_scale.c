@@ -239,6 +239,12 @@ Test(scale, max_workers_past_a_layouts_budget_draws_what_it_can_and_says_so, .ti
 	cr_expect_eq(scale_count(r.err, "\n"), 1, "one line: %s", r.err);
 	scale_slurp("w.dot", dot, sizeof(dot));
 	cr_expect(strstr(dot, "workers 3 … 116 collapsed") != NULL, "the middle is one box");
+	/* On a terminal the note is a line of its own: the progress line is erased before it. */
+	if (system("command -v script >/dev/null 2>&1") == 0) {
+		cr_assert_eq(t_sh(&r, "script -qfec '\"$PT\" render --db w.db --at hang --max-workers 100000 -o w.svg' w.log"
+				      " >/dev/null && cat -v w.log"), 0, "%s", r.err);
+		cr_expect(strstr(r.out, "^[[K^M^[[Kpooltrace: --max-workers 100000: run 1 has 120 workers") != NULL, "%s", r.out);
+	}
 	cr_assert_eq(t_run(&r, "compare --db w.db --runs 1,1 --max-workers 120 --format dot -o c.dot"), 0, "%s", r.err);
 	cr_expect_eq(scale_count(r.err, "more than the 100 a layout draws"), 2, "once per panel: %s", r.err);
 	cr_assert_eq(t_run(&r, "run --db s.db -q -s naive -w 8 --hang-ms 200"), 0, "%s", r.err);

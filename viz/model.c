@@ -12,6 +12,7 @@
 #include "store/store.h"
 #include "base/sbuf.h"
 #include "base/util.h"
+#include "base/where.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -355,28 +356,22 @@ static int viz_load_blockers(struct store *st, struct viz_model *m)
 static void viz_one_where(struct viz_proc *p, sqlite3_stmt *s, int col)
 {
 	const char *file, *module, *slash;
-	char function[128], text[384];
+	struct sbuf text = SBUF_INIT;
+	char function[128];
 	size_t n;
 
 	if (sqlite3_column_count(s) <= col + 4 || sqlite3_column_type(s, col + 4) == SQLITE_NULL)
 		return;
-	file = viz_col_text(s, col);
-	module = viz_col_text(s, col + 3);
+	file = (slash = strrchr(viz_col_text(s, col), '/')) ? slash + 1 : viz_col_text(s, col);
+	module = (slash = strrchr(viz_col_text(s, col + 3), '/')) ? slash + 1 : viz_col_text(s, col + 3);
 	snprintf(function, sizeof(function), "%s", viz_col_text(s, col + 2));
-	function_short_name(function);
-	if (file[0] && sqlite3_column_int(s, col + 1) > 0) {
-		slash = strrchr(file, '/');
-		snprintf(text, sizeof(text), "%s:%d%s%s", slash ? slash + 1 : file, sqlite3_column_int(s, col + 1),
-			 function[0] ? " in " : "", function);
-	} else {
-		slash = strrchr(module, '/');
-		snprintf(text, sizeof(text), "%s%s%s+0x%llx", function, function[0] ? " in " : "", slash ? slash + 1 : module,
-			 (unsigned long long)sqlite3_column_int64(s, col + 4));
-	}
-	/* The label cuts it to its width anyway (viz_label_append). */
-	n = strnlen(text, sizeof(p->where) - 1);
-	memcpy(p->where, text, n);
+	where_words(&text, file, sqlite3_column_int(s, col + 1), function_short_name(function), module,
+		    sqlite3_column_int64(s, col + 4));
+	/* The label cuts it to its width anyway (viz_label_append_head). */
+	n = strnlen(text.s, sizeof(p->where) - 1);
+	memcpy(p->where, text.s, n);
 	p->where[n] = '\0';
+	sbuf_release(&text);
 }
 
 /*

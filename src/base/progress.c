@@ -17,6 +17,9 @@
 
 #define PROGRESS_EVERY_NS 200000000ULL
 
+/* The line on the screen, if any (one command shows one at a time). */
+static struct progress *progress_shown;
+
 void progress_init(struct progress *p)
 {
 	const char *env = getenv("POOLTRACE_PROGRESS");
@@ -49,6 +52,7 @@ void progress_show(struct progress *p, bool now, const char *fmt, ...)
 	if (write(STDERR_FILENO, line, (size_t)n) == n) {
 		p->shown = true;
 		p->last_ns = t;
+		progress_shown = p;
 	}
 }
 
@@ -58,4 +62,12 @@ void progress_done(struct progress *p)
 		return;
 	if (write(STDERR_FILENO, "\r\033[K", 4) == 4)
 		p->shown = false;
+	if (progress_shown == p)
+		progress_shown = NULL;
+}
+
+void progress_interrupt(void)
+{
+	if (progress_shown)
+		progress_done(progress_shown);
 }

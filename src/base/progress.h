@@ -23,5 +23,11 @@ void progress_init(struct progress *p);
 void progress_show(struct progress *p, bool now, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Erases the line, if one is shown. Safe to call more than once. */
 void progress_done(struct progress *p);
+/*
+ * Erases the line shown now, whoever shows it, before another line goes to
+ * stderr (error() calls it), so that line does not run into it; the next
+ * progress_show draws it again.
+ */
+void progress_interrupt(void);
 
 #endif

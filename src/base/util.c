@@ -1,6 +1,8 @@
 /* util.c: process-wide helpers: error reporting, allocation that dies, number parsing, small files, clocks. */
 #include "base/util.h"
 
+#include "base/progress.h"
+
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +21,7 @@ static void util_vreport(const char *fmt, va_list ap)
 
 	/* One write per message, so concurrent processes never interleave a line. */
 	vsnprintf(line, sizeof(line), fmt, ap);
+	progress_interrupt(); /* not run into a progress line */
 	fprintf(stderr, "pooltrace: %s\n", line);
 }
 

@@ -6,6 +6,7 @@
 #include "viz/moment.h"
 #include "viz/output.h"
 #include "store/store.h"
+#include "base/progress.h"
 #include "base/util.h"
 
 #include <errno.h>
@@ -114,6 +115,7 @@ void viz_cmdopts_layout_note(const struct viz_cmdopts *o, const struct viz_model
 
 	if (!o->asked_workers || n <= VIZ_LAYOUT_MAX_WORKERS)
 		return;
+	progress_interrupt();
 	fprintf(stderr,
 		"pooltrace: --max-workers %d: run %lld has %zu %s, more than the %d a layout draws in seconds"
 		" (dot takes minutes); drawn as with --max-workers %d, and the caption says what it left out\n",

@@ -11,6 +11,7 @@
 
 #include "base/json.h"
 #include "base/sbuf.h"
+#include "base/where.h"
 #include "base/util.h"
 
 #include <ctype.h>
@@ -589,15 +590,7 @@ static size_t explain_group_holders(const struct explain *x, const struct explai
 /* record --stacks: a call's place, "cxxpool.cpp:24 in ProcessPool::ProcessPool" (no -g: "ProcessPool::ProcessPool in cxxpool+0x1770"). */
 static void sb_where(struct sbuf *b, const struct explain_where *w)
 {
-	if (w->file && w->line > 0) {
-		sbuf_printf(b, "%s:%d", w->file, w->line);
-		if (w->function)
-			sbuf_printf(b, " in %s", w->function);
-		return;
-	}
-	if (w->function)
-		sbuf_printf(b, "%s in ", w->function);
-	sbuf_printf(b, "%s+0x%llx", w->module ? w->module : "?", (unsigned long long)w->offset);
+	where_words(b, w->file, w->line, w->function, w->module, w->offset);
 }
 
 /*

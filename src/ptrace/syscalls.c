@@ -13,6 +13,8 @@
  */
 #include "ptrace/syscalls.h"
 
+#include "base/util.h"
+
 #include <assert.h>
 #include <stdbool.h>
 #include <fcntl.h>
@@ -111,14 +113,16 @@ const size_t syscall_table_len = sizeof(syscall_table) / sizeof(syscall_table[0]
  */
 #define SYSCALL_NR_INDEX 512
 static const struct syscall_row *syscall_index[2][SYSCALL_NR_INDEX];
-static bool syscall_indexed;
+static bool syscall_indexed; /* made at the first lookup; the tracer, its only user, is one thread */
 
 static void syscall_build_index(void)
 {
 	for (size_t i = 0; i < syscall_table_len; i++) {
 		const struct syscall_row *row = &syscall_table[i];
 
-		assert(row->nr >= 0 && row->nr < SYSCALL_NR_INDEX);
+		/* Checked in every build (an assert goes with NDEBUG): a row past the index would write outside it. */
+		if (row->nr < 0 || row->nr >= SYSCALL_NR_INDEX)
+			die("syscalls.c: %s (%d) is past the index of %d numbers", row->name, row->nr, SYSCALL_NR_INDEX);
 		assert(!syscall_index[row->arch == AUDIT_ARCH_I386][row->nr]); /* one row per call */
 		/* A read or write has an fd to look at; every other row none. */
 		assert(!(row->flags & SYSCALL_IO) == (row->io_in < 0 && row->io_out < 0));
