@@ -5,13 +5,16 @@
  * `events` view shows both alike. Alongside, the fd model (fdmodel.c) keeps
  * every process's fd table as the events describe it, and each hold it hands
  * back when it ends becomes one `holds` row, written once.
+ *
+ * The rows' SQL is the store's (store/rows.c, store/iochunks.c): here they
+ * are only derived, and handed over as plain values.
  */
 #include "core/ingest.h"
 
 #include "core/evlog.h"
 #include "core/fdmodel.h"
 #include "core/iochunk.h"
-#include "store/store.h"
+#include "store/rows.h"
 #include "base/pidmap.h"
 #include "base/util.h"
 
@@ -20,14 +23,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* One hang_holders row: who held the write end of the pipe a process was blocked on. */
-struct ingest_holder {
-	uint64_t seq, inode;
-	int64_t pipe_id;
-	pid_t blocked, holder;
-	int fd;
-};
 
 /* What ingest itself remembers of a process (its fd table is in the fd model). */
 struct ingest_proc {
@@ -38,28 +33,26 @@ struct ingest_proc {
 _Static_assert(offsetof(struct ingest_proc, pid) == 0, "a pidmap entry begins with its key");
 
 struct ingest {
-	struct store *st;
 	uint64_t last_seq; /* the last record's: records come in seq order (ingest.h) */
-	/* The rows the pooltrace_batch virtual table shows while one INSERT runs:
-	 * the batch's records other than the chunked kinds, with their pipe_id. */
+	/* The event_rows rows of the batch, read back by ingest_event_row while
+	 * store_rows_add_events writes them: the records other than the chunked
+	 * kinds, with their pipe_id. */
 	const struct evlog_record **batch;
 	const struct evlog_texts *texts; /* the batch's long texts */
 	int64_t *batch_pipe_id;
 	size_t nbatch, batch_cap;
 	struct iochunk_set *chunks;
-	int64_t run_id;
 	bool generic;       /* record: role 'process' for everyone */
 	uint64_t count;
 	int64_t npipes;
 	struct fdmodel *fds;        /* every process's fd table */
 	struct fdmodel_hold **ended; /* ended holds not yet written */
 	size_t nended, ended_cap;
-	struct ingest_holder *holders; /* hang evidence not yet written */
+	struct store_hang_holder *holders; /* hang evidence not yet written */
 	size_t nholders, holders_cap;
 	struct pidmap procs;  /* struct ingest_proc by pid */
 	struct inomap pipes;  /* inode -> pipe_id */
-	sqlite3_stmt *ins_events, *ins_proc, *ins_pipe, *ins_hold, *ins_holders;
-	sqlite3_stmt *set_first_read, *set_exit, *set_reap, *set_program, *set_shut;
+	struct store_rows *rows; /* the statements of all but io_chunks */
 };
 
 static struct ingest_proc *ingest_proc_find(struct ingest *in, pid_t pid, int create)
@@ -72,237 +65,61 @@ static int64_t ingest_pipe_lookup(const struct ingest *in, uint64_t inode)
 	return inomap_get(&in->pipes, inode);
 }
 
-/*
- * pooltrace_batch, pooltrace_holds and pooltrace_holders: eponymous virtual
- * tables over the records being ingested, the holds that ended and the hang
- * evidence, so each goes into its table with one INSERT ... SELECT instead
- * of a bind/step/reset per row (measured: 1.6 M against 0.9 M rows/s).
- * Their columns are those of `event_rows`, `holds` and `hang_holders`.
- */
-enum ingest_vt_kind { INGEST_VT_EVENTS, INGEST_VT_HOLDS, INGEST_VT_HOLDERS };
-
-static const struct {
-	const char *name, *columns;
-} ingest_vt_tables[] = {
-	[INGEST_VT_EVENTS] = { "pooltrace_batch", "CREATE TABLE x(run_id, seq, ts_ns, pid, kind, fd, fd2, pipe_id,"
-						  " pipe_end, inode, other_pid, result, arg, signal, is_foreign, detail)" },
-	[INGEST_VT_HOLDS] = { "pooltrace_holds", "CREATE TABLE x(run_id, pid, fd, pipe_id, pipe_end, inode,"
-						 " is_foreign, detail, from_seq, from_kind, to_seq, to_kind, touched_seq)" },
-	[INGEST_VT_HOLDERS] = { "pooltrace_holders", "CREATE TABLE x(run_id, seq, blocked_pid, pipe_id, inode,"
-						     " holder_pid, holder_fd)" },
-};
-
-struct ingest_vtab {
-	sqlite3_vtab base;
-	struct ingest *in;
-	enum ingest_vt_kind kind;
-};
-
-struct ingest_cursor {
-	sqlite3_vtab_cursor base;
-	size_t i;
-};
-
-/* One module under three names: which table it is comes from the name it was connected by. */
-static int ingest_vt_connect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **vt,
-			     char **err)
+/* Row i of the batch's event_rows rows (store_rows_event_fn): the record as it was logged. */
+static void ingest_event_row(void *ctx, size_t i, struct store_event *out)
 {
-	enum ingest_vt_kind kind = INGEST_VT_EVENTS;
-	struct ingest_vtab *t;
-	int rc;
+	const struct ingest *in = ctx;
+	const struct evlog_record *r = in->batch[i];
+	int64_t pipe_id = in->batch_pipe_id[i];
+	uint8_t has = r->has;
 
-	(void)err;
-	for (size_t k = 0; argc > 0 && k < sizeof(ingest_vt_tables) / sizeof(ingest_vt_tables[0]); k++)
-		if (!strcmp(argv[0], ingest_vt_tables[k].name))
-			kind = (enum ingest_vt_kind)k;
-	rc = sqlite3_declare_vtab(db, ingest_vt_tables[kind].columns);
-	if (rc != SQLITE_OK)
-		return rc;
-	t = sqlite3_malloc(sizeof(*t));
-	if (!t)
-		return SQLITE_NOMEM;
-	memset(t, 0, sizeof(*t));
-	t->in = aux;
-	t->kind = kind;
-	*vt = &t->base;
-	return SQLITE_OK;
+	assert(i < in->nbatch);
+	out->seq = r->ready;
+	out->ts_ns = r->ts_ns;
+	out->pid = r->pid;
+	out->kind = evlog_kind_name(r->kind);
+	out->has_fd = has & HAS_FD;
+	out->fd = r->fd;
+	out->has_fd2 = has & HAS_FD2;
+	out->fd2 = r->fd2;
+	out->pipe_id = pipe_id;
+	out->has_inode = has & HAS_INODE;
+	out->pipe_end = out->has_inode ? evlog_end_name(r->pipe_end) : NULL;
+	out->inode = r->inode;
+	out->has_other_pid = has & HAS_OTHER_PID;
+	out->other_pid = r->other_pid;
+	out->has_result = has & HAS_RESULT;
+	out->result = r->result;
+	out->has_arg = has & HAS_ARG;
+	out->arg = r->arg;
+	out->has_signal = has & HAS_SIGNAL;
+	out->signal = r->signal;
+	/* An inherited fd is foreign when it is on no pipe the run made. */
+	out->has_is_foreign = r->kind == EV_INHERIT;
+	out->is_foreign = pipe_id == 0;
+	out->detail = evlog_text(r, in->texts);
 }
 
-static int ingest_vt_disconnect(sqlite3_vtab *vt)
+/* Row i of the ended holds' rows (store_rows_hold_fn). */
+static void ingest_hold_row(void *ctx, size_t i, struct store_hold *out)
 {
-	sqlite3_free(vt);
-	return SQLITE_OK;
+	const struct ingest *in = ctx;
+	const struct fdmodel_hold *h = in->ended[i];
+
+	assert(i < in->nended);
+	out->pid = h->pid;
+	out->fd = h->fd;
+	out->pipe_id = h->pipe_id;
+	out->pipe_end = h->inode ? evlog_end_name(h->end) : NULL;
+	out->inode = h->inode;
+	out->is_foreign = h->pipe_id == 0;
+	out->detail = h->detail;
+	out->from_seq = h->from_seq;
+	out->from_kind = h->from_kind;
+	out->to_seq = h->to_seq;
+	out->to_kind = h->to_kind;
+	out->touched_seq = h->touched_seq;
 }
-
-static int ingest_vt_best_index(sqlite3_vtab *vt, sqlite3_index_info *info)
-{
-	(void)vt;
-	info->estimatedCost = 1000;
-	return SQLITE_OK;
-}
-
-static int ingest_vt_open(sqlite3_vtab *vt, sqlite3_vtab_cursor **cur)
-{
-	struct ingest_cursor *c = sqlite3_malloc(sizeof(*c));
-
-	(void)vt;
-	if (!c)
-		return SQLITE_NOMEM;
-	memset(c, 0, sizeof(*c));
-	*cur = &c->base;
-	return SQLITE_OK;
-}
-
-static int ingest_vt_close(sqlite3_vtab_cursor *cur)
-{
-	sqlite3_free(cur);
-	return SQLITE_OK;
-}
-
-static int ingest_vt_filter(sqlite3_vtab_cursor *cur, int idx, const char *idx_str, int argc, sqlite3_value **argv)
-{
-	(void)idx, (void)idx_str, (void)argc, (void)argv;
-	((struct ingest_cursor *)cur)->i = 0;
-	return SQLITE_OK;
-}
-
-static int ingest_vt_next(sqlite3_vtab_cursor *cur)
-{
-	((struct ingest_cursor *)cur)->i++;
-	return SQLITE_OK;
-}
-
-static struct ingest *ingest_vt_owner(sqlite3_vtab_cursor *cur)
-{
-	return ((struct ingest_vtab *)cur->pVtab)->in;
-}
-
-static int ingest_vt_eof(sqlite3_vtab_cursor *cur)
-{
-	const struct ingest *in = ingest_vt_owner(cur);
-	size_t n;
-
-	switch (((struct ingest_vtab *)cur->pVtab)->kind) {
-	case INGEST_VT_HOLDS: n = in->nended; break;
-	case INGEST_VT_HOLDERS: n = in->nholders; break;
-	default: n = in->nbatch; break;
-	}
-	return ((struct ingest_cursor *)cur)->i >= n;
-}
-
-static void ingest_result_opt(sqlite3_context *ctx, int has, int64_t v)
-{
-	if (has)
-		sqlite3_result_int64(ctx, v);
-}
-
-static void ingest_result_text(sqlite3_context *ctx, const char *t)
-{
-	if (t && *t)
-		sqlite3_result_text(ctx, t, -1, SQLITE_STATIC);
-}
-
-static void ingest_hold_column(const struct ingest *in, const struct fdmodel_hold *h, sqlite3_context *ctx, int col)
-{
-	switch (col) {
-	case 0: sqlite3_result_int64(ctx, in->run_id); break;
-	case 1: sqlite3_result_int64(ctx, h->pid); break;
-	case 2: sqlite3_result_int(ctx, h->fd); break;
-	case 3: ingest_result_opt(ctx, h->pipe_id != 0, h->pipe_id); break;
-	case 4: ingest_result_text(ctx, h->inode ? evlog_end_name(h->end) : NULL); break;
-	case 5: ingest_result_opt(ctx, h->inode != 0, (int64_t)h->inode); break;
-	case 6: sqlite3_result_int(ctx, h->pipe_id == 0); break;
-	case 7: ingest_result_text(ctx, h->detail); break;
-	case 8: sqlite3_result_int64(ctx, (int64_t)h->from_seq); break;
-	case 9: ingest_result_text(ctx, h->from_kind); break;
-	case 10: ingest_result_opt(ctx, h->to_seq != 0, (int64_t)h->to_seq); break;
-	case 11: ingest_result_text(ctx, h->to_kind); break;
-	case 12: ingest_result_opt(ctx, h->touched_seq != 0, (int64_t)h->touched_seq); break;
-	}
-}
-
-static void ingest_holder_column(const struct ingest *in, const struct ingest_holder *h, sqlite3_context *ctx,
-				 int col)
-{
-	switch (col) {
-	case 0: sqlite3_result_int64(ctx, in->run_id); break;
-	case 1: sqlite3_result_int64(ctx, (int64_t)h->seq); break;
-	case 2: sqlite3_result_int64(ctx, h->blocked); break;
-	case 3: ingest_result_opt(ctx, h->pipe_id != 0, h->pipe_id); break;
-	case 4: sqlite3_result_int64(ctx, (int64_t)h->inode); break;
-	case 5: sqlite3_result_int64(ctx, h->holder); break;
-	case 6: sqlite3_result_int(ctx, h->fd); break;
-	}
-}
-
-static int ingest_vt_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
-{
-	struct ingest *in = ingest_vt_owner(cur);
-	size_t i = ((struct ingest_cursor *)cur)->i;
-	const struct evlog_record *r;
-	int has;
-	const char *end;
-
-	switch (((struct ingest_vtab *)cur->pVtab)->kind) {
-	case INGEST_VT_HOLDS:
-		ingest_hold_column(in, in->ended[i], ctx, col);
-		return SQLITE_OK;
-	case INGEST_VT_HOLDERS:
-		ingest_holder_column(in, &in->holders[i], ctx, col);
-		return SQLITE_OK;
-	default:
-		break;
-	}
-	r = in->batch[i];
-	has = r->has;
-
-	switch (col) {
-	case 0: sqlite3_result_int64(ctx, in->run_id); break;
-	case 1: sqlite3_result_int64(ctx, (int64_t)r->ready); break;
-	case 2: sqlite3_result_int64(ctx, (int64_t)r->ts_ns); break;
-	case 3: sqlite3_result_int64(ctx, r->pid); break;
-	case 4: sqlite3_result_text(ctx, evlog_kind_name(r->kind), -1, SQLITE_STATIC); break;
-	case 5: ingest_result_opt(ctx, has & HAS_FD, r->fd); break;
-	case 6: ingest_result_opt(ctx, has & HAS_FD2, r->fd2); break;
-	case 7: ingest_result_opt(ctx, in->batch_pipe_id[i] != 0, in->batch_pipe_id[i]); break;
-	case 8:
-		end = has & HAS_INODE ? evlog_end_name(r->pipe_end) : NULL;
-		if (end)
-			sqlite3_result_text(ctx, end, -1, SQLITE_STATIC);
-		break;
-	case 9: ingest_result_opt(ctx, has & HAS_INODE, (int64_t)r->inode); break;
-	case 10: ingest_result_opt(ctx, has & HAS_OTHER_PID, r->other_pid); break;
-	case 11: ingest_result_opt(ctx, has & HAS_RESULT, r->result); break;
-	case 12: ingest_result_opt(ctx, has & HAS_ARG, r->arg); break;
-	case 13: ingest_result_opt(ctx, has & HAS_SIGNAL, r->signal); break;
-	case 14: ingest_result_opt(ctx, r->kind == EV_INHERIT, in->batch_pipe_id[i] == 0); break;
-	case 15:
-		ingest_result_text(ctx, evlog_text(r, in->texts));
-		break;
-	}
-	return SQLITE_OK;
-}
-
-static int ingest_vt_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *rowid)
-{
-	*rowid = (sqlite3_int64)((struct ingest_cursor *)cur)->i;
-	return SQLITE_OK;
-}
-
-static const sqlite3_module ingest_batch_module = {
-	.iVersion = 0,
-	.xCreate = NULL, /* eponymous-only: it exists as long as the connection does */
-	.xConnect = ingest_vt_connect,
-	.xBestIndex = ingest_vt_best_index,
-	.xDisconnect = ingest_vt_disconnect,
-	.xOpen = ingest_vt_open,
-	.xClose = ingest_vt_close,
-	.xFilter = ingest_vt_filter,
-	.xNext = ingest_vt_next,
-	.xEof = ingest_vt_eof,
-	.xColumn = ingest_vt_column,
-	.xRowid = ingest_vt_rowid,
-};
 
 /* The fd model hands over each hold that ended: queue it for the next flush. */
 static void ingest_hold_ended(void *ctx, struct fdmodel_hold *h)
@@ -320,34 +137,8 @@ struct ingest *ingest_new(struct store *st, int64_t run_id, bool generic)
 	in->procs = (struct pidmap)PIDMAP_INIT(struct ingest_proc);
 	in->generic = generic;
 	in->fds = fdmodel_new(ingest_hold_ended, in);
-	in->st = st;
-	in->run_id = run_id;
-	for (size_t k = 0; k < sizeof(ingest_vt_tables) / sizeof(ingest_vt_tables[0]); k++)
-		if (sqlite3_create_module(store_db(st), ingest_vt_tables[k].name, &ingest_batch_module, in) != SQLITE_OK)
-			die("cannot register the batch tables: %s", sqlite3_errmsg(store_db(st)));
 	in->chunks = iochunk_new(st, run_id);
-	in->ins_events = store_prepare(st, "INSERT INTO event_rows (run_id, seq, ts_ns, pid, kind, fd, fd2, pipe_id,"
-				       " pipe_end, inode, other_pid, result, arg, signal, is_foreign, detail)"
-				       " SELECT * FROM pooltrace_batch");
-	in->ins_proc = store_prepare(st, "INSERT OR IGNORE INTO processes (run_id, pid, role, worker_index, ppid, fork_seq)"
-				     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-	in->ins_pipe = store_prepare(st, "INSERT INTO pipes (run_id, pipe_id, inode, channel, created_by, created_seq,"
-					 " read_fd, write_fd, kind, peer_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
-	in->ins_hold = store_prepare(st, "INSERT INTO holds (run_id, pid, fd, pipe_id, pipe_end, inode, is_foreign,"
-				     " detail, from_seq, from_kind, to_seq, to_kind, touched_seq)"
-				     " SELECT * FROM pooltrace_holds");
-	in->set_first_read = store_prepare(st, "UPDATE processes SET first_read_seq = ?3 WHERE run_id = ?1 AND pid = ?2");
-	in->set_exit = store_prepare(st, "UPDATE processes SET exit_seq = ?3, exit_code = ?4 WHERE run_id = ?1 AND pid = ?2");
-	in->set_reap = store_prepare(st, "UPDATE processes SET reap_seq = ?3, reaped_by = ?4,"
-				     " exit_code = coalesce(?5, exit_code), term_signal = ?6 WHERE run_id = ?1 AND pid = ?2");
-	in->set_program = store_prepare(st, "UPDATE processes SET program = ?3 WHERE run_id = ?1 AND pid = ?2");
-	in->set_shut = store_prepare(st, "UPDATE pipes SET shut_seq = ?3 WHERE run_id = ?1 AND pipe_id = ?2"
-					 " AND shut_seq IS NULL");
-	in->ins_holders = store_prepare(st, "INSERT INTO hang_holders (run_id, seq, blocked_pid, pipe_id, inode,"
-					" holder_pid, holder_fd) SELECT * FROM pooltrace_holders");
-	if (!in->ins_events || !in->ins_proc || !in->ins_pipe || !in->ins_hold || !in->ins_holders ||
-	    !in->set_first_read || !in->set_exit || !in->set_reap || !in->set_program || !in->set_shut)
-		die("cannot prepare the trace statements (schema mismatch?)");
+	in->rows = store_rows_open(st, run_id);
 	return in;
 }
 
@@ -355,16 +146,7 @@ void ingest_free(struct ingest *in)
 {
 	if (!in)
 		return;
-	sqlite3_finalize(in->ins_events);
-	sqlite3_finalize(in->ins_proc);
-	sqlite3_finalize(in->ins_pipe);
-	sqlite3_finalize(in->ins_hold);
-	sqlite3_finalize(in->set_first_read);
-	sqlite3_finalize(in->set_exit);
-	sqlite3_finalize(in->set_reap);
-	sqlite3_finalize(in->set_program);
-	sqlite3_finalize(in->set_shut);
-	sqlite3_finalize(in->ins_holders);
+	store_rows_close(in->rows);
 	free(in->holders);
 	iochunk_free(in->chunks);
 	fdmodel_free(in->fds);
@@ -381,25 +163,6 @@ void ingest_free(struct ingest *in)
 uint64_t ingest_count(const struct ingest *in)
 {
 	return in->count;
-}
-
-/* Steps a bound statement to completion and resets it. */
-static int ingest_step(struct ingest *in, sqlite3_stmt *stmt)
-{
-	int rc = sqlite3_step(stmt);
-
-	sqlite3_reset(stmt);
-	if (rc != SQLITE_DONE)
-		return error("%s: %s", store_path(in->st), sqlite3_errmsg(store_db(in->st)));
-	return 0;
-}
-
-static void ingest_bind_opt(sqlite3_stmt *s, int col, int has, int64_t v)
-{
-	if (has)
-		sqlite3_bind_int64(s, col, v);
-	else
-		sqlite3_bind_null(s, col);
 }
 
 static int ingest_cmp_hold(const void *a, const void *b)
@@ -424,11 +187,7 @@ static int ingest_flush_holds(struct ingest *in)
 
 	if (in->nended) {
 		qsort(in->ended, in->nended, sizeof(*in->ended), ingest_cmp_hold);
-		int rc = sqlite3_step(in->ins_hold);
-
-		sqlite3_reset(in->ins_hold);
-		if (rc != SQLITE_DONE)
-			ret = error("%s: %s", store_path(in->st), sqlite3_errmsg(store_db(in->st)));
+		ret = store_rows_add_holds(in->rows, in->nended, ingest_hold_row, in);
 	}
 	for (size_t i = 0; i < in->nended; i++)
 		fdmodel_hold_free(in->ended[i]);
@@ -443,14 +202,6 @@ int ingest_finish(struct ingest *in)
 	return ingest_flush_holds(in);
 }
 
-static int ingest_pid_update(struct ingest *in, sqlite3_stmt *s, pid_t pid, uint64_t seq)
-{
-	sqlite3_bind_int64(s, 1, in->run_id);
-	sqlite3_bind_int64(s, 2, pid);
-	sqlite3_bind_int64(s, 3, (int64_t)seq);
-	return ingest_step(in, s);
-}
-
 /*
  * The next pipes row: a pipe (peer 0), or one end of a socketpair, whose
  * other end is pipe_id peer. The channel (arg) is the pool's, for pipes.
@@ -458,20 +209,12 @@ static int ingest_pid_update(struct ingest *in, sqlite3_stmt *s, pid_t pid, uint
 static int ingest_pipe_row(struct ingest *in, const struct evlog_record *r, uint64_t seq, uint64_t inode, int read_fd,
 			   int write_fd, int64_t peer)
 {
-	sqlite3_stmt *s = in->ins_pipe;
-
 	inomap_put(&in->pipes, inode, ++in->npipes);
-	sqlite3_bind_int64(s, 1, in->run_id);
-	sqlite3_bind_int64(s, 2, in->npipes);
-	sqlite3_bind_int64(s, 3, (int64_t)inode);
-	ingest_bind_opt(s, 4, !peer && (r->has & HAS_ARG), r->arg);
-	sqlite3_bind_int64(s, 5, r->pid);
-	sqlite3_bind_int64(s, 6, (int64_t)seq);
-	sqlite3_bind_int(s, 7, read_fd);
-	sqlite3_bind_int(s, 8, write_fd);
-	sqlite3_bind_text(s, 9, peer ? "socket" : "pipe", -1, SQLITE_STATIC);
-	ingest_bind_opt(s, 10, peer != 0, peer);
-	return ingest_step(in, s);
+	return store_rows_add_pipe(in->rows, &(struct store_pipe){ .pipe_id = in->npipes, .inode = inode,
+								   .has_channel = !peer && (r->has & HAS_ARG),
+								   .channel = r->arg, .created_by = r->pid,
+								   .created_seq = seq, .read_fd = read_fd,
+								   .write_fd = write_fd, .peer_id = peer });
 }
 
 /* Derived rows for one record: processes, pipes, and (through the fd model) holds. */
@@ -481,7 +224,6 @@ static int ingest_derive(struct ingest *in, const struct evlog_record *r, uint64
 	int ok = !(r->has & HAS_RESULT) || r->result >= 0;
 	uint64_t inode = r->has & HAS_INODE ? r->inode : 0;
 	struct ingest_proc *p;
-	sqlite3_stmt *s;
 
 	switch (r->kind) {
 	case EV_PIPE:
@@ -508,32 +250,19 @@ static int ingest_derive(struct ingest *in, const struct evlog_record *r, uint64
 		p = ingest_proc_find(in, r->pid, 1);
 		p->is_worker = (r->has & HAS_ARG) != 0;
 		fdmodel_begin(in->fds, r->pid, seq);
-		s = in->ins_proc;
-		sqlite3_bind_int64(s, 1, in->run_id);
-		sqlite3_bind_int64(s, 2, r->pid);
-		sqlite3_bind_text(s, 3, in->generic ? "process" : p->is_worker ? "worker" : "parent", -1, SQLITE_STATIC);
-		ingest_bind_opt(s, 4, r->has & HAS_ARG, r->arg);
-		ingest_bind_opt(s, 5, r->has & HAS_OTHER_PID, r->other_pid);
-		sqlite3_bind_int64(s, 6, (int64_t)seq);
-		return ingest_step(in, s);
+		return store_rows_add_process(in->rows, &(struct store_process){
+			.pid = r->pid, .role = in->generic ? "process" : p->is_worker ? "worker" : "parent",
+			.has_worker_index = r->has & HAS_ARG, .worker_index = r->arg,
+			.has_ppid = r->has & HAS_OTHER_PID, .ppid = r->other_pid, .fork_seq = seq });
 	case EV_FOUND:
 		if (!(r->has & HAS_FD)) {
 			/* A process as a fork would begin it, and its program as an exec would name it. */
 			fdmodel_begin(in->fds, r->pid, seq);
-			s = in->ins_proc;
-			sqlite3_bind_int64(s, 1, in->run_id);
-			sqlite3_bind_int64(s, 2, r->pid);
-			sqlite3_bind_text(s, 3, "process", -1, SQLITE_STATIC);
-			sqlite3_bind_null(s, 4);
-			ingest_bind_opt(s, 5, r->has & HAS_OTHER_PID, r->other_pid);
-			sqlite3_bind_int64(s, 6, (int64_t)seq);
-			if (ingest_step(in, s) < 0)
+			if (store_rows_add_process(in->rows, &(struct store_process){
+				    .pid = r->pid, .role = "process", .has_ppid = r->has & HAS_OTHER_PID,
+				    .ppid = r->other_pid, .fork_seq = seq }) < 0)
 				return -EIO;
-			s = in->set_program;
-			sqlite3_bind_text(s, 4 - 1, evlog_text(r, in->texts), -1, SQLITE_TRANSIENT);
-			sqlite3_bind_int64(s, 1, in->run_id);
-			sqlite3_bind_int64(s, 2, r->pid);
-			return ingest_step(in, s);
+			return store_rows_set_program(in->rows, r->pid, evlog_text(r, in->texts));
 		}
 		/* A pipe first found here: its row names the first process found holding it, and that
 		 * process's fd for the end it holds (-1 for the other end: who made it is unknown).
@@ -582,10 +311,7 @@ static int ingest_derive(struct ingest *in, const struct evlog_record *r, uint64
 		fdmodel_touch(in->fds, r->pid, r->fd, seq);
 		if (!ok || pipe_id <= 0)
 			return 0;
-		sqlite3_bind_int64(in->set_shut, 1, in->run_id);
-		sqlite3_bind_int64(in->set_shut, 2, pipe_id);
-		sqlite3_bind_int64(in->set_shut, 3, (int64_t)seq);
-		return ingest_step(in, in->set_shut);
+		return store_rows_set_shut(in->rows, pipe_id, seq);
 	}
 	case EV_HANG:
 		/* Blocked in its very first read(0): the kernel's evidence is the anchor. */
@@ -600,27 +326,20 @@ static int ingest_derive(struct ingest *in, const struct evlog_record *r, uint64
 		if (!p || !p->is_worker || p->first_read_done || r->fd != 0)
 			return 0;
 		p->first_read_done = 1;
-		return ingest_pid_update(in, in->set_first_read, r->pid, seq);
+		return store_rows_set_first_read(in->rows, r->pid, seq);
 	case EV_EXEC:
-		sqlite3_bind_text(in->set_program, 4 - 1, evlog_text(r, in->texts), -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(in->set_program, 1, in->run_id);
-		sqlite3_bind_int64(in->set_program, 2, r->pid);
-		return ingest_step(in, in->set_program);
+		return store_rows_set_program(in->rows, r->pid, evlog_text(r, in->texts));
 	case EV_CLOEXEC:
 		fdmodel_close(in->fds, r->pid, r->fd, seq, kind);
 		return 0;
 	case EV_EXIT:
-		sqlite3_bind_int64(in->set_exit, 4, r->arg);
-		if (ingest_pid_update(in, in->set_exit, r->pid, seq) < 0)
+		if (store_rows_set_exit(in->rows, r->pid, seq, r->arg) < 0)
 			return -EIO;
 		fdmodel_end_process(in->fds, r->pid, seq, kind);
 		return 0;
 	case EV_REAP:
-		s = in->set_reap;
-		sqlite3_bind_int64(s, 4, r->pid);
-		ingest_bind_opt(s, 5, r->has & HAS_ARG, r->arg);
-		ingest_bind_opt(s, 6, r->has & HAS_SIGNAL, r->signal);
-		if (ingest_pid_update(in, s, r->other_pid, seq) < 0)
+		if (store_rows_set_reap(in->rows, r->other_pid, seq, r->pid, r->has & HAS_ARG, r->arg,
+				       r->has & HAS_SIGNAL, r->signal) < 0)
 			return -EIO;
 		/* A process killed by a signal never recorded `exit`: its fds end here. */
 		fdmodel_end_process(in->fds, r->other_pid, seq, kind);
@@ -661,29 +380,20 @@ int ingest_records(struct ingest *in, const struct evlog_record *recs, size_t n,
 		in->batch_pipe_id[in->nbatch++] = pipe_id;
 	}
 	in->count += n;
-	if (!in->nbatch)
-		return ingest_flush_holds(in);
-	rc = sqlite3_step(in->ins_events);
-	sqlite3_reset(in->ins_events);
+	rc = store_rows_add_events(in->rows, in->nbatch, ingest_event_row, in);
 	in->nbatch = 0;
-	if (rc != SQLITE_DONE)
-		return error("%s: %s", store_path(in->st), sqlite3_errmsg(store_db(in->st)));
+	if (rc < 0)
+		return rc;
 	return ingest_flush_holds(in);
 }
 
 /* Writes the buffered hang evidence, in one INSERT ... SELECT. */
 static int ingest_flush_holders(struct ingest *in)
 {
-	int rc;
+	int rc = store_rows_add_hang_holders(in->rows, in->holders, in->nholders);
 
-	if (!in->nholders)
-		return 0;
-	rc = sqlite3_step(in->ins_holders);
-	sqlite3_reset(in->ins_holders);
 	in->nholders = 0;
-	if (rc != SQLITE_DONE)
-		return error("%s: %s", store_path(in->st), sqlite3_errmsg(store_db(in->st)));
-	return 0;
+	return rc;
 }
 
 int ingest_sync(struct ingest *in)
@@ -696,7 +406,8 @@ int ingest_sync(struct ingest *in)
 void ingest_hang_holder(struct ingest *in, uint64_t seq, pid_t blocked, uint64_t inode, pid_t holder, int fd)
 {
 	ALLOC_GROW(in->holders, in->nholders + 1, in->holders_cap, 1024);
-	in->holders[in->nholders++] = (struct ingest_holder){ .seq = seq, .inode = inode,
-							       .pipe_id = ingest_pipe_lookup(in, inode),
-							       .blocked = blocked, .holder = holder, .fd = fd };
+	in->holders[in->nholders++] = (struct store_hang_holder){ .seq = seq, .blocked_pid = blocked,
+								   .pipe_id = ingest_pipe_lookup(in, inode),
+								   .inode = inode, .holder_pid = holder,
+								   .holder_fd = fd };
 }
