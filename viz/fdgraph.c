@@ -697,6 +697,18 @@ static bool viz_is_top(const struct viz_model *m, int pid)
 }
 
 /* The wait-for panel's node of pid: made on first use, named as the process is in its title. */
+/* A box of the wait-for panel: orange and bold on the deadlock; dashed for the processes not drawn (a group). */
+static void viz_wait_style(Agnode_t *n, const char *label, bool cycle, bool group)
+{
+	viz_set(n, "label", label);
+	viz_set(n, "shape", "box");
+	viz_set(n, "style", group ? "rounded,dashed" : "rounded");
+	viz_set(n, "class", group ? (cycle ? "waits-node waits-group cycle" : "waits-node waits-group")
+				  : cycle ? "waits-node cycle" : "waits-node");
+	viz_set(n, "color", cycle ? VIZ_ORANGE : VIZ_GREY);
+	viz_set(n, "penwidth", cycle ? "2" : "1");
+}
+
 static Agnode_t *viz_wait_node(Agraph_t *box, const struct viz_model *m, const char *prefix, int pid)
 {
 	char name[96], label[224], why[64] = "";
@@ -731,12 +743,7 @@ static Agnode_t *viz_wait_node(Agraph_t *box, const struct viz_model *m, const c
 			snprintf(why, sizeof(why), m->waits[i].pipe_id ? "\non %s %lld" : "\nin wait4",
 				 m->waits[i].socket ? "socket" : "pipe", (long long)m->waits[i].pipe_id);
 	snprintf(label + strlen(label), sizeof(label) - strlen(label), "%s", why);
-	viz_set(n, "label", label);
-	viz_set(n, "shape", "box");
-	viz_set(n, "style", "rounded");
-	viz_set(n, "class", cycle ? "waits-node cycle" : "waits-node");
-	viz_set(n, "color", cycle ? VIZ_ORANGE : VIZ_GREY);
-	viz_set(n, "penwidth", cycle ? "2" : "1");
+	viz_wait_style(n, label, cycle, false);
 	return n;
 }
 
@@ -786,12 +793,7 @@ static Agnode_t *viz_wait_group_node(Agraph_t *box, const struct viz_model *m, c
 	else
 		snprintf(label, sizeof(label), "%zu process%s\nnot drawn", hidden, hidden == 1 ? "" : "es");
 	n = agnode(box, name, 1);
-	viz_set(n, "label", label);
-	viz_set(n, "shape", "box");
-	viz_set(n, "style", "rounded,dashed");
-	viz_set(n, "class", cycle ? "waits-node waits-group cycle" : "waits-node waits-group");
-	viz_set(n, "color", cycle ? VIZ_ORANGE : VIZ_GREY);
-	viz_set(n, "penwidth", cycle ? "2" : "1");
+	viz_wait_style(n, label, cycle, true);
 	return n;
 }
 

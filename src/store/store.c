@@ -53,14 +53,9 @@ const char *store_errmsg(const struct store *st)
 	return sqlite3_errmsg(store_db(st));
 }
 
-int store_txn_begin(struct store *st)
+/* A BEGIN's or COMMIT's result: 0, -EBUSY (another connection holds it off), or -EIO with SQLite's words. */
+static int store_txn_result(struct store *st, int rc)
 {
-	int rc;
-
-	/* No wait for the lock: the caller decides whether and how long to. */
-	sqlite3_busy_timeout(st->db, 0);
-	rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
 	if (rc == SQLITE_OK)
 		return 0;
 	if ((rc & 0xff) == SQLITE_BUSY)
@@ -69,16 +64,20 @@ int store_txn_begin(struct store *st)
 	return -EIO;
 }
 
+int store_txn_begin(struct store *st)
+{
+	int rc;
+
+	/* No wait for the lock: the caller decides whether and how long to. */
+	sqlite3_busy_timeout(st->db, 0);
+	rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
+	return store_txn_result(st, rc);
+}
+
 int store_txn_commit(struct store *st)
 {
-	int rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
-
-	if (rc == SQLITE_OK)
-		return 0;
-	if ((rc & 0xff) == SQLITE_BUSY)
-		return -EBUSY;
-	error("%s: %s", st->path, sqlite3_errmsg(st->db));
-	return -EIO;
+	return store_txn_result(st, sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL));
 }
 
 void store_txn_rollback(struct store *st)
